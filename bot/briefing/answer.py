@@ -1,0 +1,151 @@
+"""Answering a question: retrieve, prompt, stream, verify citations, remember the exchange.
+
+This is the conversational mode behind `ask`, `chat`, mentions and `/ask`. It yields the engine's
+events as they come (`Queued`, text pieces) and finally `Answered` with the verified answer, so
+every front end streams the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from bot.briefing.citations import Verification, best_quote, verify
+from bot.briefing.models import Answer, Answered, AnswerEvent, Citation
+from bot.briefing.prompting import answer_messages, clean_user_text, fit_to_context
+from bot.briefing.retrieval import is_on_topic, retrieve
+from bot.engine.base import Engine, GenerationRequest, Sampling, Usage
+from bot.index import ScoredPassage, SourceIndex
+from bot.promptset import PromptSet
+from bot.store import Store, Turn
+
+
+@dataclass(frozen=True, slots=True)
+class BriefingContext:
+    """Everything a briefing request needs, as one consistent snapshot.
+
+    A request keeps the prompt set and index it started with even if a moderator reloads halfway.
+    """
+
+    engine: Engine
+    store: Store
+    prompts: PromptSet
+    index: SourceIndex
+    max_answer_tokens: int = 200
+    max_input_chars: int = 2000
+
+    def sampling(self, **overrides: object) -> Sampling:
+        return Sampling(max_tokens=self.max_answer_tokens, **overrides)  # type: ignore[arg-type]
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)
+
+
+def canned_answer(ctx: BriefingContext, question: str, kind: str, passages: list[ScoredPassage]) -> Answer:
+    """An answer the bot gives without the model (off-topic redirect, nothing found)."""
+    message = "off_topic" if kind == "off_topic" else "no_sources"
+    return Answer(
+        question=question,
+        text=ctx.prompts.message(message),
+        citations=[],
+        passages=passages,
+        model=ctx.engine.model_name,
+        kind=kind,
+    )
+
+
+def ensure_citation(verification: Verification, passages: list[ScoredPassage], question: str) -> Verification:
+    """If nothing the model wrote could be verified, point the reader at the best passage verbatim.
+
+    Small models often paraphrase loosely; the reader still gets one checked fact and its source.
+    """
+    if verification.citations or not passages:
+        return verification
+    top = passages[0].passage
+    quote = best_quote(top.text, question)
+    citation = Citation(number=1, id=top.id, source=top.source, title=top.title, quote=quote, framing=top.framing)
+    text = (verification.text + "\n\n" if verification.text else "") + f'From the sources: "{quote}" [1]'
+    verification.text = text
+    verification.citations = [citation]
+    return verification
+
+
+async def stream_generation(
+    engine: Engine, request: GenerationRequest, pieces: list[str]
+) -> AsyncIterator[AnswerEvent | Usage]:
+    """Relay engine events, collecting the text in `pieces`."""
+    async for event in engine.stream(request):
+        if isinstance(event, str):
+            pieces.append(event)
+        yield event
+
+
+async def answer(
+    ctx: BriefingContext, question: str, *, conversation_id: str, user_id: str
+) -> AsyncIterator[AnswerEvent]:
+    """Stream a grounded answer to `question` in `conversation_id`."""
+    started = time.perf_counter()
+    question = clean_user_text(question, max_chars=ctx.max_input_chars)
+    history = await ctx.store.history(conversation_id)
+    passages = await retrieve(ctx.index, question, history)
+    retrieve_ms = _ms(started)
+    if not is_on_topic(question, passages, history):
+        yield Answered(canned_answer(ctx, question, "off_topic", []))
+        return
+    if not passages:
+        yield Answered(canned_answer(ctx, question, "no_sources", []))
+        return
+
+    sampling = ctx.sampling()
+    messages, passages, _kept = fit_to_context(
+        ctx.engine,
+        lambda ps, hs: answer_messages(ctx.prompts, ps, hs, question),
+        passages,
+        history,
+        sampling.max_tokens,
+    )
+    request = GenerationRequest(messages=messages, sampling=sampling, user_id=user_id, conversation_id=conversation_id)
+    pieces: list[str] = []
+    usage = Usage(prompt_tokens=0, completion_tokens=0)
+    first_token_ms = 0.0
+    async for event in stream_generation(ctx.engine, request, pieces):
+        if isinstance(event, Usage):
+            usage = event
+            continue
+        if isinstance(event, str) and not first_token_ms:
+            first_token_ms = _ms(started)
+        yield event
+    raw = "".join(pieces).strip()
+    verification = ensure_citation(verify(raw, passages), passages, question)
+    result = Answer(
+        question=question,
+        text=verification.text,
+        citations=verification.citations,
+        passages=passages,
+        model=ctx.engine.model_name,
+        timings={
+            "retrieve_ms": retrieve_ms,
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "cached_tokens": usage.cached_tokens,
+            "first_token_ms": first_token_ms,
+            "total_ms": _ms(started),
+        },
+        grounded=verification.grounded,
+        unsupported=verification.unsupported,
+    )
+    await ctx.store.add_turns(
+        conversation_id,
+        [
+            Turn(role="user", content=messages[-1].content, display=question, meta={}),
+            Turn(
+                role="assistant",
+                content=raw,
+                display=result.text,
+                meta={"citations": [c.id for c in result.citations]},
+            ),
+        ],
+    )
+    yield Answered(result)

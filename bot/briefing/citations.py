@@ -1,0 +1,136 @@
+"""Citation verification: the model's text is checked against the passages it was given.
+
+Why not trust the model: a 135M model cites [3] when it means [1], cites passages it was never
+given and puts invented words in quotation marks. So every mode runs its output through `verify`:
+
+- each sentence is compared with the passages (content-word overlap); a `[n]` marker survives only
+  if passage n was in the prompt *and* supports the sentence; a supported sentence without a valid
+  marker is attributed to its best passage;
+- every citation's `quote` is a sentence cut from the passage itself, so it is verbatim by
+  construction;
+- text the model presents as a quotation must appear verbatim in a given passage, otherwise the
+  quotation marks are removed (it is no longer presented as a quote) and the sentence is flagged;
+- `grounded` = supported sentences / checked sentences; unsupported sentences are listed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.briefing.models import Citation
+from bot.index import ScoredPassage
+from bot.terms import content_terms, overlap, split_sentences
+
+MARKER_RE = re.compile(r"\s*\[(?:source\s*)?(\d{1,2}(?:\s*,\s*\d{1,2})*)\]", re.IGNORECASE)
+QUOTE_RE = re.compile(r"[\"“]([^\"“”]{12,400})[\"”]")
+MIN_TERMS_TO_CHECK = 3  # shorter sentences ("Yes.", "In short:") carry no checkable claim
+SUPPORT_THRESHOLD = 0.5  # share of a sentence's content words that must appear in the passage
+CITED_SUPPORT_THRESHOLD = 0.34  # a passage the model cited explicitly needs less evidence
+
+
+@dataclass(slots=True)
+class SentenceCheck:
+    text: str
+    numbers: list[int]  # passage numbers (1-based) that support it, after verification
+    supported: bool | None  # None: too short to check
+
+
+@dataclass(slots=True)
+class Verification:
+    text: str
+    citations: list[Citation]
+    sentences: list[SentenceCheck] = field(default_factory=list)
+    unverified_quotes: int = 0
+
+    @property
+    def checked(self) -> list[SentenceCheck]:
+        return [s for s in self.sentences if s.supported is not None]
+
+    @property
+    def grounded(self) -> float:
+        checked = self.checked
+        return 1.0 if not checked else sum(1 for s in checked if s.supported) / len(checked)
+
+    @property
+    def unsupported(self) -> list[str]:
+        return [s.text for s in self.sentences if s.supported is False]
+
+
+def normalise_for_quote(text: str) -> str:
+    """Compare quotes ignoring case, curly quotes and whitespace runs."""
+    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"').replace("—", "-")
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def _check_quotes(sentence: str, passages: list[ScoredPassage]) -> tuple[str, int]:
+    """Unquote quotations that are not verbatim in any passage. Returns (sentence, count removed)."""
+    haystacks = [normalise_for_quote(p.passage.text) for p in passages]
+    removed = 0
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal removed
+        inner = normalise_for_quote(match.group(1)).strip(" .,")
+        if any(inner in hay for hay in haystacks):
+            return match.group(0)
+        removed += 1
+        return match.group(1)
+
+    return QUOTE_RE.sub(replace, sentence), removed
+
+
+def best_quote(passage_text: str, about: str) -> str:
+    """The passage sentence that best matches `about` (verbatim, from the passage)."""
+    target = content_terms(about)
+    candidates = split_sentences(passage_text) or [passage_text.strip()]
+    return max(candidates, key=lambda s: (len(content_terms(s) & target), -abs(len(s) - 160)))
+
+
+def verify(text: str, passages: list[ScoredPassage], *, attribute: bool = True) -> Verification:
+    """Check `text` against the numbered `passages` (number = index + 1) and rebuild its citations."""
+    terms = [content_terms(p.passage.heading + " " + p.passage.text) for p in passages]
+    checks: list[SentenceCheck] = []
+    out_sentences: list[str] = []
+    cited_text: dict[int, list[str]] = {}
+    quotes_removed = 0
+    for raw in split_sentences(text):
+        sentence, removed = _check_quotes(raw, passages)
+        quotes_removed += removed
+        claimed = [int(n) for group in MARKER_RE.findall(sentence) for n in group.split(",")]
+        bare = MARKER_RE.sub("", sentence).strip()
+        sentence_terms = content_terms(bare)
+        if len(sentence_terms) < MIN_TERMS_TO_CHECK:
+            checks.append(SentenceCheck(bare, [], None))
+            out_sentences.append(bare)
+            continue
+        scores = [overlap(sentence_terms, t) for t in terms]
+        valid = [n for n in dict.fromkeys(claimed) if 1 <= n <= len(passages) and scores[n - 1] >= CITED_SUPPORT_THRESHOLD]
+        if not valid and attribute and scores:
+            best = max(range(len(scores)), key=scores.__getitem__)
+            if scores[best] >= SUPPORT_THRESHOLD:
+                valid = [best + 1]
+        supported = bool(valid) and not removed
+        checks.append(SentenceCheck(bare, valid, supported))
+        for n in valid:
+            cited_text.setdefault(n, []).append(bare)
+        markers = "".join(f" [{n}]" for n in valid)
+        if bare and bare[-1] in ".!?" and markers:
+            out_sentences.append(bare[:-1] + markers + bare[-1])
+        else:
+            out_sentences.append(bare + markers)
+    citations = []
+    for n in sorted(cited_text):
+        p = passages[n - 1].passage
+        citations.append(
+            Citation(
+                number=n,
+                id=p.id,
+                source=p.source,
+                title=p.title,
+                quote=best_quote(p.text, " ".join(cited_text[n])),
+                framing=p.framing,
+            )
+        )
+    return Verification(
+        text=" ".join(out_sentences).strip(), citations=citations, sentences=checks, unverified_quotes=quotes_removed
+    )

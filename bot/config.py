@@ -1,0 +1,93 @@
+"""Settings, read once from the environment and `.env` (pydantic-settings).
+
+Every setting is listed with its default and meaning in `.env.example`; the names are part of the
+operator-facing contract, so they are fixed. Invalid values are reported by `load_settings` as one
+sentence naming the setting instead of a pydantic traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+
+def _usable_cores() -> int:
+    """Cores this process may run on (respects CPU affinity/cgroups, unlike os.cpu_count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _int_list(value: object) -> object:
+    """Accept "1,2,3" (as written in .env) as well as a real list."""
+    if isinstance(value, str):
+        return [int(part) for part in value.replace(" ", "").split(",") if part]
+    return value
+
+
+class Settings(BaseSettings):
+    """All operator settings. Field names are the environment variable names (case-insensitive)."""
+
+    # env_ignore_empty: `N_THREADS=` in .env means "use the default", as .env.example shows.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
+
+    # --- Discord -------------------------------------------------------------------------------
+    discord_token: str = ""
+    discord_api_base: str = ""
+    discord_gateway_url: str = ""
+    sync_commands: bool = True
+    dev_guild_id: int | None = None
+    allowed_channel_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    moderator_role_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    rate_limit_per_minute: int = Field(default=6, ge=1)
+    max_input_chars: int = Field(default=2000, ge=50, le=100_000)
+
+    # --- Model (in-process llama.cpp) ------------------------------------------------------------
+    model_path: Path | None = None
+    n_ctx: int = Field(default=4096, ge=512, le=131_072)
+    n_threads: int = Field(default_factory=_usable_cores, ge=1)
+    n_gpu_layers: int = Field(default=0, ge=-1)
+    n_slots: int = Field(default=4, ge=1, le=64)
+    kv_cache_mib: int = Field(default=256, ge=0)
+    max_queue: int = Field(default=32, ge=1)
+    max_answer_tokens: int = Field(default=200, ge=16, le=4096)
+
+    # --- Remote OpenAI-compatible backend (scale-out) ------------------------------------------
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+
+    # --- Files ---------------------------------------------------------------------------------
+    prompts_dir: Path = Path("prompts")
+    database_path: Path = Path("data/briefing-bot.sqlite3")
+
+    @field_validator("allowed_channel_ids", "moderator_role_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        return _int_list(value)
+
+    @field_validator("model_path", mode="before")
+    @classmethod
+    def _empty_path_is_default(cls, value: object) -> object:
+        return None if value in ("", None) else value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning validation errors into one ConfigError naming the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"]).upper() or "settings"
+            problems.append(f"{name}: {error['msg']} (got {error.get('input')!r})")
+        raise ConfigError("Invalid setting " + "; ".join(problems)) from None

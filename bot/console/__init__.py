@@ -1,0 +1,1 @@
+"""Console front end (`python -m bot ...`)."""

@@ -1,0 +1,107 @@
+"""The live prompt set and its source index, swapped together and atomically on reload.
+
+`reload()` builds and validates a complete new `PromptSet`, indexes its sources, and only then
+replaces the live pair in one assignment; on any problem the old pair stays live and the problems
+are returned. Requests take a snapshot (`current`) at their start, so a reload never mixes two
+versions inside one answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.errors import PromptSetError
+from bot.index import SourceIndex
+from bot.promptset import PromptSet, load_prompt_set
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    prompts: PromptSet
+    index: SourceIndex
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadReport:
+    """What a reload did, for the moderator: changed files, passage count, version, or problems."""
+
+    ok: bool
+    version: str
+    previous_version: str
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    passages: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        if not self.ok:
+            return "Reload refused; the previous prompt set stays live:\n" + "\n".join(self.problems)
+        parts = [f"Prompt set {self.version} live ({self.passages} passages indexed)."]
+        for label, names in (("added", self.added), ("changed", self.changed), ("removed", self.removed)):
+            if names:
+                parts.append(f"{label.capitalize()}: {', '.join(names)}")
+        if not (self.added or self.changed or self.removed):
+            parts.append("No files changed.")
+        return "\n".join(parts)
+
+
+async def build_snapshot(root: Path) -> Snapshot:
+    """Load, validate and index `root`; raises PromptSetError listing every problem."""
+    prompts, problems = await asyncio.to_thread(load_prompt_set, root)
+    if prompts is None:
+        raise PromptSetError(problems)
+    index = await SourceIndex.build(prompts.sources)
+    return Snapshot(prompts=prompts, index=index)
+
+
+class Library:
+    """Holds the live snapshot. Reloads are serialised so two moderators cannot interleave."""
+
+    def __init__(self, root: Path, snapshot: Snapshot) -> None:
+        self.root = root
+        self._snapshot = snapshot
+        self._lock = asyncio.Lock()
+        # The index replaced by the last reload: a request that took its snapshot just before the
+        # swap may still be searching it, so it is closed one reload later (or at shutdown).
+        self._retired: SourceIndex | None = None
+
+    @classmethod
+    async def open(cls, root: Path) -> Library:
+        return cls(root, await build_snapshot(root))
+
+    @property
+    def current(self) -> Snapshot:
+        return self._snapshot
+
+    async def reload(self) -> ReloadReport:
+        async with self._lock:
+            old = self._snapshot
+            try:
+                new = await build_snapshot(self.root)
+            except PromptSetError as exc:
+                return ReloadReport(
+                    ok=False, version=old.prompts.version, previous_version=old.prompts.version, problems=exc.problems
+                )
+            self._snapshot = new  # the atomic swap
+            if self._retired is not None:
+                await self._retired.aclose()
+            self._retired = old.index
+        before, after = old.prompts.file_hashes, new.prompts.file_hashes
+        return ReloadReport(
+            ok=True,
+            version=new.prompts.version,
+            previous_version=old.prompts.version,
+            added=sorted(after.keys() - before.keys()),
+            changed=sorted(k for k in after.keys() & before.keys() if after[k] != before[k]),
+            removed=sorted(before.keys() - after.keys()),
+            passages=len(new.index.passages),
+        )
+
+    async def aclose(self) -> None:
+        if self._retired is not None:
+            await self._retired.aclose()
+            self._retired = None
+        await self._snapshot.index.aclose()

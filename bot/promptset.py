@@ -1,0 +1,236 @@
+"""Prompt files (`prompts/`) loaded into an immutable, validated `PromptSet`.
+
+Layout, each file Markdown with TOML front matter between `+++` lines:
+
+    prompts/personas/<name>.md    system prompts: briefer, race_advocate, cooperation_advocate, judge
+    prompts/templates/<name>.md   user-turn templates with {placeholders} (see TEMPLATE_FIELDS)
+    prompts/messages/<name>.md    fixed sentences the bot says without the model (see MESSAGE_NAMES)
+    prompts/sources/*.md|*.txt    briefing sources (format in bot/sources.py)
+
+Why validate everything up front: a moderator edits these files on a live bot, and a half-loaded
+set (a template with a typo'd placeholder, a persona emptied by mistake) would break answers for
+everyone. `load_prompt_set` either returns a complete set or the list of `file:line: message`
+problems; the service swaps sets only when the new one is complete (see bot/library.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import string
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from bot.sources import Source, load_sources
+
+MAX_PROMPT_FILE_BYTES = 64 * 1024
+FRONT_MATTER_FENCE = "+++"
+
+PERSONA_NAMES = frozenset({"briefer", "race_advocate", "cooperation_advocate", "judge"})
+# Each template may use exactly these placeholders; anything else is a typo a moderator must see.
+TEMPLATE_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "answer": frozenset({"sources", "question"}),
+        "brief": frozenset({"sources", "topic"}),
+        "debate_turn": frozenset({"sources", "motion", "side", "opponent"}),
+        "judge": frozenset({"motion", "transcript"}),
+        "factcheck": frozenset({"sources", "claim"}),
+    }
+)
+MESSAGE_NAMES = frozenset({"off_topic", "no_sources"})
+KINDS = {"personas": "persona", "templates": "template", "messages": "message"}
+
+
+class _FrontMatter(BaseModel):
+    """Front matter of persona/template/message files: short, documented, nothing else allowed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PromptFile:
+    """One persona, template or message: its text and where it came from (for error messages)."""
+
+    name: str
+    kind: str
+    text: str
+    path: Path
+    body_line: int  # 1-based line where the text starts, so errors point at the right line
+
+    def render(self, **values: str) -> str:
+        """Fill the template. Values are inserted verbatim: no user text is ever re-parsed."""
+        return self.text.format_map(values)
+
+
+@dataclass(frozen=True, slots=True)
+class PromptSet:
+    """A complete, validated set of prompts and sources. Immutable: reload builds a new one."""
+
+    personas: Mapping[str, PromptFile]
+    templates: Mapping[str, PromptFile]
+    messages: Mapping[str, PromptFile]
+    sources: tuple[Source, ...]
+    file_hashes: Mapping[str, str] = field(default_factory=dict)  # relative path -> sha256
+
+    @property
+    def version(self) -> str:
+        """Short content hash of every file: changes whenever any prompt or source changes."""
+        digest = hashlib.sha256()
+        for name in sorted(self.file_hashes):
+            digest.update(f"{name}\0{self.file_hashes[name]}\n".encode())
+        return digest.hexdigest()[:12]
+
+    def persona(self, name: str) -> str:
+        return self.personas[name].text
+
+    def template(self, name: str) -> PromptFile:
+        return self.templates[name]
+
+    def message(self, name: str) -> str:
+        return self.messages[name].text
+
+
+def tree_hash(root: Path) -> str:
+    """Hash of every file under `root` (paths and bytes): what a moderator's reload attempt saw."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def split_front_matter(text: str) -> tuple[str, str, int]:
+    """Split `+++`-fenced TOML front matter from the body.
+
+    Returns (toml, body, body_start_line). A file without a fence has empty front matter.
+    Raises ValueError with a 1-based line number when the fence is opened but never closed.
+    """
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != FRONT_MATTER_FENCE:
+        return "", text, 1
+    for index in range(1, len(lines)):
+        if lines[index].strip() == FRONT_MATTER_FENCE:
+            return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 2
+    raise ValueError("1: front matter opened with +++ but never closed")
+
+
+def read_text_file(path: Path, max_bytes: int) -> str:
+    """Read a moderator-edited file defensively: size limit, UTF-8 only, no binary content."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise ValueError(f"1: file is {size} bytes; the limit is {max_bytes}")
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise ValueError("1: binary file (contains NUL bytes); expected UTF-8 text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ValueError(f"{line}: not valid UTF-8 text") from None
+
+
+def _placeholders(text: str) -> list[tuple[str, int]]:
+    """Placeholders used in `text` with their 0-based line offsets. Raises ValueError on bad braces."""
+    found: list[tuple[str, int]] = []
+    for line_no, line in enumerate(text.splitlines()):
+        try:
+            parsed = list(string.Formatter().parse(line))
+        except ValueError as exc:
+            raise ValueError(f"{line_no}: {exc} (write {{{{ and }}}} for literal braces)") from None
+        for _literal, field_name, _spec, _conv in parsed:
+            if field_name is not None:
+                found.append((field_name, line_no))
+    return found
+
+
+def _load_prompt_file(path: Path, kind: str, root: Path) -> tuple[PromptFile | None, list[str]]:
+    where = str(path.relative_to(root))
+    try:
+        text = read_text_file(path, MAX_PROMPT_FILE_BYTES)
+        front, body, body_line = split_front_matter(text)
+    except ValueError as exc:
+        line, _, message = str(exc).partition(": ")
+        return None, [f"{where}:{line}: {message}"]
+    except OSError as exc:
+        return None, [f"{where}:1: cannot read file ({exc.strerror})"]
+    problems: list[str] = []
+    try:
+        _FrontMatter.model_validate(tomllib.loads(front))
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(f"{where}:2: front matter is not valid TOML ({exc})")
+    except ValidationError as exc:
+        for error in exc.errors():
+            problems.append(f"{where}:2: front matter field {'.'.join(map(str, error['loc']))}: {error['msg']}")
+    body = body.strip("\n")
+    if not body.strip():
+        problems.append(f"{where}:{body_line}: the text is empty")
+    name = path.stem
+    allowed: frozenset[str] = TEMPLATE_FIELDS.get(name, frozenset()) if kind == "template" else frozenset()
+    try:
+        for placeholder, offset in _placeholders(body):
+            if placeholder not in allowed:
+                hint = ", ".join("{" + f + "}" for f in sorted(allowed)) or "none (write {{ and }} for braces)"
+                problems.append(
+                    f"{where}:{body_line + offset}: unknown placeholder {{{placeholder}}}; allowed here: {hint}"
+                )
+    except ValueError as exc:
+        line, _, message = str(exc).partition(": ")
+        problems.append(f"{where}:{body_line + int(line)}: {message}")
+    if problems:
+        return None, problems
+    return PromptFile(name=name, kind=kind, text=body, path=path, body_line=body_line), []
+
+
+def _expected_names(kind: str) -> frozenset[str]:
+    return {"persona": PERSONA_NAMES, "template": frozenset(TEMPLATE_FIELDS), "message": MESSAGE_NAMES}[kind]
+
+
+def load_prompt_set(root: Path) -> tuple[PromptSet | None, list[str]]:
+    """Load and validate everything under `root`. Returns (set, []) or (None, problems)."""
+    if not root.is_dir():
+        return None, [f"{root}:1: prompts folder not found (set PROMPTS_DIR)"]
+    problems: list[str] = []
+    loaded: dict[str, dict[str, PromptFile]] = {kind: {} for kind in KINDS.values()}
+    hashes: dict[str, str] = {}
+    for folder, kind in KINDS.items():
+        directory = root / folder
+        expected = _expected_names(kind)
+        for path in sorted(directory.glob("*.md")) if directory.is_dir() else []:
+            if path.stem not in expected:
+                problems.append(
+                    f"{folder}/{path.name}:1: unknown {kind} '{path.stem}'; expected one of {', '.join(sorted(expected))}"
+                )
+                continue
+            prompt, file_problems = _load_prompt_file(path, kind, root)
+            problems.extend(file_problems)
+            if prompt is not None:
+                loaded[kind][prompt.name] = prompt
+                hashes[f"{folder}/{path.name}"] = hashlib.sha256(path.read_bytes()).hexdigest()
+        for missing in sorted(expected - loaded[kind].keys()):
+            if not any(p.startswith(f"{folder}/{missing}.md:") for p in problems):
+                problems.append(f"{folder}/{missing}.md:1: required {kind} file is missing")
+    sources, source_problems = load_sources(root / "sources")
+    problems.extend(source_problems)
+    if not sources and not source_problems:
+        problems.append("sources/:1: no briefing sources found (add .md or .txt files)")
+    for source in sources:
+        rel = source.path.relative_to(root) if root in source.path.parents else source.path
+        hashes[str(rel)] = hashlib.sha256(source.path.read_bytes()).hexdigest()
+    if problems:
+        return None, problems
+    return (
+        PromptSet(
+            personas=MappingProxyType(loaded["persona"]),
+            templates=MappingProxyType(loaded["template"]),
+            messages=MappingProxyType(loaded["message"]),
+            sources=tuple(sources),
+            file_hashes=MappingProxyType(hashes),
+        ),
+        [],
+    )

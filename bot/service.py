@@ -1,0 +1,122 @@
+"""`BriefingService`: the one object front ends talk to.
+
+It owns the engine, the database and the live prompt library, opens them in order and closes them
+in reverse. The console and the Discord cogs call its methods and format what comes back; all
+briefing logic lives in `bot/briefing/`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from bot.briefing.answer import BriefingContext, answer
+from bot.briefing.models import AnswerEvent
+from bot.briefing.prompting import clean_user_text
+from bot.config import Settings
+from bot.engine import build_engine
+from bot.engine.base import Engine, EngineStatus
+from bot.index import ScoredPassage
+from bot.library import Library, ReloadReport
+from bot.promptset import tree_hash
+from bot.store import Store
+
+MAX_SEARCH_K = 20
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceStatus:
+    engine: EngineStatus
+    prompt_version: str
+    passages: int
+    sources: int
+
+
+class BriefingService:
+    """Domain facade. Create with `await BriefingService.open(settings)`; close with `aclose()`."""
+
+    def __init__(self, settings: Settings, engine: Engine, store: Store, library: Library) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.store = store
+        self.library = library
+
+    @classmethod
+    async def open(cls, settings: Settings, *, engine: Engine | None = None) -> BriefingService:
+        """Load prompts first (cheap, most likely to be broken), then the database, then the model."""
+        library = await Library.open(settings.prompts_dir)
+        store: Store | None = None
+        try:
+            store = await Store.open(settings.database_path)
+            if engine is None:
+                engine = build_engine(settings)
+                await engine.start()
+        except BaseException:
+            if store is not None:
+                await store.aclose()
+            await library.aclose()
+            raise
+        return cls(settings, engine, store, library)
+
+    async def aclose(self) -> None:
+        await self.engine.aclose()
+        await self.store.aclose()
+        await self.library.aclose()
+
+    def context(self) -> BriefingContext:
+        """A consistent snapshot for one request."""
+        snapshot = self.library.current
+        return BriefingContext(
+            engine=self.engine,
+            store=self.store,
+            prompts=snapshot.prompts,
+            index=snapshot.index,
+            max_answer_tokens=self.settings.max_answer_tokens,
+            max_input_chars=self.settings.max_input_chars,
+        )
+
+    @property
+    def prompt_version(self) -> str:
+        return self.library.current.prompts.version
+
+    # --- modes ---------------------------------------------------------------------------------
+
+    def ask(self, question: str, *, conversation_id: str, user_id: str) -> AsyncIterator[AnswerEvent]:
+        """Stream a grounded answer; the exchange is remembered under `conversation_id`."""
+        return answer(self.context(), question, conversation_id=conversation_id, user_id=user_id)
+
+    async def search(self, query: str, k: int = 5) -> list[ScoredPassage]:
+        query = clean_user_text(query, max_chars=self.settings.max_input_chars, what="search")
+        return await self.library.current.index.search(query, k=max(1, min(k, MAX_SEARCH_K)))
+
+    async def reset(self, conversation_id: str) -> None:
+        await self.store.reset(conversation_id)
+
+    async def reload(self, *, actor: str) -> ReloadReport:
+        """Re-read prompts/; swap only if everything is valid. Every attempt is recorded."""
+        content_hash = await asyncio.to_thread(tree_hash, self.library.root)
+        report = await self.library.reload()
+        await self.store.record_reload(
+            actor=actor,
+            ok=report.ok,
+            version=report.version,
+            content_hash=content_hash,
+            summary={
+                "added": report.added,
+                "changed": report.changed,
+                "removed": report.removed,
+                "passages": report.passages,
+                "problems": report.problems,
+            },
+        )
+        return report
+
+    def status(self) -> ServiceStatus:
+        snapshot = self.library.current
+        return ServiceStatus(
+            engine=self.engine.status(),
+            prompt_version=snapshot.prompts.version,
+            passages=len(snapshot.index.passages),
+            sources=len(snapshot.prompts.sources),
+        )

@@ -1,0 +1,74 @@
+"""Word-level text helpers shared by retrieval checks, citation verification and the topic gate.
+
+A light, dependency-free normalisation (lowercase, strip possessives and common suffixes) is
+enough to compare a model sentence with a passage: both come from the same small vocabulary, and
+the check only needs to tell "says what the passage says" from "invented".
+"""
+
+from __future__ import annotations
+
+import re
+
+WORD_RE = re.compile(r"[A-Za-z0-9]+(?:[-'’][A-Za-z0-9]+)*")
+
+STOPWORDS = frozenset(
+    """
+    a about above after again against all also am an and any are aren't as at be because been before being
+    below between both but by can cannot could did do does doing down during each else ever few for from
+    further had has have having he her here hers herself him himself his how however i if in into is isn't it
+    its itself just let me more most much must my myself no nor not now of off on once one only or other
+    our ours ourselves out over own per please same say says said she should so some such tell than that
+    the their theirs them themselves then there these they this those through thus to too under until up
+    upon us very via was we were what when where which while who whom whose why will with within without
+    would you your yours yourself yourselves get got give given know like make made many may might need
+    really thing things think way well yes yet according article articles source sources briefing
+    """.split()
+)
+# "us" is a stopword as a pronoun; the country is matched as "u.s."/"usa"/"united states" by callers.
+
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ers", "er", "es", "ed", "ly", "s")
+
+
+def words(text: str) -> list[str]:
+    """Lowercased words (hyphenated words kept whole), in order."""
+    return [w.lower().replace("’", "'") for w in WORD_RE.findall(text)]
+
+
+def stem(word: str) -> str:
+    """A crude suffix stripper: 'racing'/'races'/'raced' -> 'rac'. Consistency matters, not linguistics."""
+    word = word.removesuffix("'s")
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def content_terms(text: str) -> set[str]:
+    """Stemmed words that carry meaning (no stopwords, no one/two-letter words except digits)."""
+    return {stem(w) for w in words(text) if w not in STOPWORDS and (len(w) > 2 or w.isdigit())}
+
+
+def overlap(sentence_terms: set[str], passage_terms: set[str]) -> float:
+    """Share of the sentence's content terms found in the passage (0..1)."""
+    if not sentence_terms:
+        return 0.0
+    return len(sentence_terms & passage_terms) / len(sentence_terms)
+
+
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])(?:\s*\[[\d,\s]+\])*\s+(?=[\"“'A-Z0-9(\[*-])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences; citation markers like '[1]' stay with the sentence they follow."""
+    pieces: list[str] = []
+    for block in re.split(r"\n+", text):
+        block = block.strip()
+        if not block:
+            continue
+        start = 0
+        for match in _SENTENCE_END_RE.finditer(block):
+            end = match.start() + len(match.group(0).rstrip())
+            pieces.append(block[start:end].strip())
+            start = match.end()
+        pieces.append(block[start:].strip())
+    return [p for p in pieces if p]

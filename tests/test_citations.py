@@ -1,0 +1,72 @@
+"""Citation verification without a model: markers, quotes, attribution and the grounded ratio."""
+
+from __future__ import annotations
+
+from bot.briefing.citations import verify
+from bot.index import ScoredPassage
+from bot.sources import Passage
+
+
+def scored(pid: str, text: str, framing: tuple[str, ...] = ()) -> ScoredPassage:
+    source = pid.split("#")[0]
+    return ScoredPassage(
+        passage=Passage(id=pid, source=source, title=source.title(), heading="", text=text, framing=framing),
+        score=1.0,
+    )
+
+
+PASSAGES = [
+    scored(
+        "liu#track-two",
+        "Yi-Ling Liu recommends expanding track-two dialogues between scientists and civil-society groups. "
+        "Such channels could identify mutual red lines and coordinate safety standards.",
+        ("cooperation",),
+    ),
+    scored(
+        "liu#sputnik",
+        'Liu calls DeepSeek-R1 a "Sputnik moment" that unnerved U.S. regulators and corporate leaders.',
+        ("race",),
+    ),
+]
+
+
+def test_valid_marker_kept_and_quote_is_verbatim() -> None:
+    result = verify("Liu recommends expanding track-two dialogues between scientists [1].", PASSAGES)
+    assert [c.id for c in result.citations] == ["liu#track-two"]
+    assert result.citations[0].quote in PASSAGES[0].passage.text
+    assert result.grounded == 1.0
+    assert "[1]" in result.text
+
+
+def test_wrong_marker_is_moved_to_the_supporting_passage() -> None:
+    result = verify("DeepSeek-R1 was a Sputnik moment that unnerved U.S. regulators [1].", PASSAGES)
+    assert [c.number for c in result.citations] == [2]
+    assert "[2]" in result.text and "[1]" not in result.text
+
+
+def test_out_of_range_marker_dropped_and_invented_sentence_flagged() -> None:
+    text = "Track-two dialogues coordinate safety standards [7]. Martians invented quantum bananas in Paris [2]."
+    result = verify(text, PASSAGES)
+    assert "[7]" not in result.text
+    assert result.unsupported == ["Martians invented quantum bananas in Paris."]
+    assert result.grounded == 0.5
+    assert all(c.id != "liu#sputnik" for c in result.citations)
+
+
+def test_invented_quote_loses_its_quotation_marks() -> None:
+    text = 'Liu said "the race is already lost forever and ever" about DeepSeek-R1 [2].'
+    result = verify(text, PASSAGES)
+    assert '"the race is already lost' not in result.text
+    assert result.unverified_quotes == 1
+    assert result.unsupported  # an invented quote never counts as supported
+
+
+def test_real_quote_survives() -> None:
+    result = verify('Liu calls DeepSeek-R1 a "Sputnik moment" for U.S. regulators [2].', PASSAGES)
+    assert '"Sputnik moment"' in result.text
+    assert result.grounded == 1.0
+
+
+def test_short_sentences_are_not_counted() -> None:
+    result = verify("Yes. In short:", PASSAGES)
+    assert result.checked == [] and result.grounded == 1.0 and result.citations == []

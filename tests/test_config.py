@@ -1,0 +1,57 @@
+"""Settings: documented names, defaults, and one clear sentence for an invalid value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_settings
+from bot.engine.model_file import check_gguf, resolve_model_path
+from bot.errors import ConfigError, ModelFileError
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_defaults_and_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALLOWED_CHANNEL_IDS", "10, 20")
+    monkeypatch.setenv("N_THREADS", "")  # empty means default, as in .env.example
+    settings = load_settings()
+    assert settings.allowed_channel_ids == [10, 20]
+    assert settings.n_threads >= 1
+    assert settings.n_gpu_layers == 0
+    assert settings.prompts_dir == Path("prompts")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("N_CTX", "abc"), ("N_GPU_LAYERS", "-5"), ("N_THREADS", "0"), ("MODERATOR_ROLE_IDS", "x,y")]
+)
+def test_invalid_value_names_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert name in info.value.user_message
+
+
+def test_env_example_lists_every_setting() -> None:
+    from bot.config import Settings
+
+    documented = {
+        line.split("=", 1)[0]
+        for line in (REPO / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    assert documented == {name.upper() for name in Settings.model_fields}
+
+
+def test_model_file_errors_name_the_path(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.gguf"
+    with pytest.raises(ModelFileError, match=str(missing)):
+        resolve_model_path(missing)
+    corrupt = tmp_path / "corrupt.gguf"
+    corrupt.write_bytes(b"not a gguf file at all")
+    with pytest.raises(ModelFileError, match="not a GGUF file"):
+        check_gguf(corrupt)
+    with pytest.raises(ModelFileError, match="not a file"):
+        check_gguf(tmp_path)
+    assert resolve_model_path(None).suffix == ".gguf"
