@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     n_slots: int = Field(default=4, ge=1, le=64)
     kv_cache_mib: int = Field(default=256, ge=0)
     max_queue: int = Field(default=32, ge=1)
-    max_answer_tokens: int = Field(default=200, ge=16, le=4096)
+    max_answer_tokens: int = Field(default=120, ge=16, le=4096)
 
     # --- Remote OpenAI-compatible backend (scale-out) ------------------------------------------
     llm_base_url: str = ""

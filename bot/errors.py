@@ -30,7 +30,9 @@ class InputError(BriefingError):
 class QueueFullError(BriefingError):
     """Too many requests are waiting; the user should try again shortly."""
 
-    def __init__(self, user_message: str = "I'm busy with other questions right now - please try again in a minute.") -> None:
+    def __init__(
+        self, user_message: str = "I'm busy with other questions right now - please try again in a minute."
+    ) -> None:
         super().__init__(user_message)
 
 

@@ -83,7 +83,10 @@ class Library:
                 new = await build_snapshot(self.root)
             except PromptSetError as exc:
                 return ReloadReport(
-                    ok=False, version=old.prompts.version, previous_version=old.prompts.version, problems=exc.problems
+                    ok=False,
+                    version=old.prompts.version,
+                    previous_version=old.prompts.version,
+                    problems=exc.problems,
                 )
             self._snapshot = new  # the atomic swap
             if self._retired is not None:

@@ -166,7 +166,9 @@ def _load_prompt_file(path: Path, kind: str, root: Path) -> tuple[PromptFile | N
         problems.append(f"{where}:2: front matter is not valid TOML ({exc})")
     except ValidationError as exc:
         for error in exc.errors():
-            problems.append(f"{where}:2: front matter field {'.'.join(map(str, error['loc']))}: {error['msg']}")
+            problems.append(
+                f"{where}:2: front matter field {'.'.join(map(str, error['loc']))}: {error['msg']}"
+            )
     body = body.strip("\n")
     if not body.strip():
         problems.append(f"{where}:{body_line}: the text is empty")
@@ -175,9 +177,12 @@ def _load_prompt_file(path: Path, kind: str, root: Path) -> tuple[PromptFile | N
     try:
         for placeholder, offset in _placeholders(body):
             if placeholder not in allowed:
-                hint = ", ".join("{" + f + "}" for f in sorted(allowed)) or "none (write {{ and }} for braces)"
+                hint = (
+                    ", ".join("{" + f + "}" for f in sorted(allowed)) or "none (write {{ and }} for braces)"
+                )
                 problems.append(
-                    f"{where}:{body_line + offset}: unknown placeholder {{{placeholder}}}; allowed here: {hint}"
+                    f"{where}:{body_line + offset}: unknown placeholder {{{placeholder}}}; "
+                    f"allowed here: {hint}"
                 )
     except ValueError as exc:
         line, _, message = str(exc).partition(": ")
@@ -204,7 +209,8 @@ def load_prompt_set(root: Path) -> tuple[PromptSet | None, list[str]]:
         for path in sorted(directory.glob("*.md")) if directory.is_dir() else []:
             if path.stem not in expected:
                 problems.append(
-                    f"{folder}/{path.name}:1: unknown {kind} '{path.stem}'; expected one of {', '.join(sorted(expected))}"
+                    f"{folder}/{path.name}:1: unknown {kind} '{path.stem}'; "
+                    f"expected one of {', '.join(sorted(expected))}"
                 )
                 continue
             prompt, file_problems = _load_prompt_file(path, kind, root)

@@ -8,12 +8,17 @@ briefing logic lives in `bot/briefing/`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 from bot.briefing.answer import BriefingContext, answer
+from bot.briefing.brief import BriefEvent, brief
+from bot.briefing.debate import DEFAULT_ROUNDS, DebateEvent, DebateSession, debate
+from bot.briefing.evaluate import EvalItem, EvalQuestion, EvalReport, evaluate
+from bot.briefing.factcheck import FactCheck, check_claim
 from bot.briefing.models import AnswerEvent
 from bot.briefing.prompting import clean_user_text
+from bot.briefing.topics import MAX_CHOICES, topic_menu, topics_matching
 from bot.config import Settings
 from bot.engine import build_engine
 from bot.engine.base import Engine, EngineStatus
@@ -36,17 +41,22 @@ class ServiceStatus:
 class BriefingService:
     """Domain facade. Create with `await BriefingService.open(settings)`; close with `aclose()`."""
 
-    def __init__(self, settings: Settings, engine: Engine, store: Store, library: Library) -> None:
+    def __init__(
+        self, settings: Settings, engine: Engine, store: Store, library: Library, *, owns_engine: bool = True
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.store = store
         self.library = library
+        self._owns_engine = owns_engine  # an engine passed in (tests, shared) is closed by its owner
+        self._topics: tuple[str, list[str]] = ("", [])  # (prompt version, menu)
 
     @classmethod
     async def open(cls, settings: Settings, *, engine: Engine | None = None) -> BriefingService:
         """Load prompts first (cheap, most likely to be broken), then the database, then the model."""
         library = await Library.open(settings.prompts_dir)
         store: Store | None = None
+        owns_engine = engine is None
         try:
             store = await Store.open(settings.database_path)
             if engine is None:
@@ -57,10 +67,11 @@ class BriefingService:
                 await store.aclose()
             await library.aclose()
             raise
-        return cls(settings, engine, store, library)
+        return cls(settings, engine, store, library, owns_engine=owns_engine)
 
     async def aclose(self) -> None:
-        await self.engine.aclose()
+        if self._owns_engine:
+            await self.engine.aclose()
         await self.store.aclose()
         await self.library.aclose()
 
@@ -85,6 +96,47 @@ class BriefingService:
     def ask(self, question: str, *, conversation_id: str, user_id: str) -> AsyncIterator[AnswerEvent]:
         """Stream a grounded answer; the exchange is remembered under `conversation_id`."""
         return answer(self.context(), question, conversation_id=conversation_id, user_id=user_id)
+
+    def brief(self, topic: str, *, conversation_id: str, user_id: str) -> AsyncIterator[BriefEvent]:
+        """Stream a quick briefing (cached per prompt version); ends with `Briefed`, then `Answered`.
+        The exchange is remembered under `conversation_id`, so follow-up `ask`s see it."""
+        return brief(self.context(), topic, conversation_id=conversation_id, user_id=user_id)
+
+    def topics(self) -> list[str]:
+        """The briefing topic menu (source titles and section headings) of the live prompt set."""
+        version = self.prompt_version
+        if self._topics[0] != version:
+            self._topics = (version, topic_menu(self.library.current.prompts.sources))
+        return list(self._topics[1])
+
+    def topics_matching(self, prefix: str, limit: int = MAX_CHOICES) -> list[str]:
+        """Autocomplete choices: at most 25, each at most 100 characters."""
+        return topics_matching(self.topics(), prefix, limit)
+
+    def debate(
+        self, motion: str, *, rounds: int = DEFAULT_ROUNDS, conversation_id: str, user_id: str
+    ) -> AsyncIterator[DebateEvent]:
+        """The whole debate as one event stream (rounds, judge, `DebateFinished`)."""
+        return debate(self.context(), motion, rounds=rounds, conversation_id=conversation_id, user_id=user_id)
+
+    async def debate_session(
+        self, motion: str, *, rounds: int = DEFAULT_ROUNDS, conversation_id: str, user_id: str
+    ) -> DebateSession:
+        """A debate driven step by step (`next_round()`, `judge()`, `result()`), e.g. by buttons.
+        Raises InputError for an off-subject motion or a bad number of rounds."""
+        return await DebateSession.open(
+            self.context(), motion, rounds=rounds, conversation_id=conversation_id, user_id=user_id
+        )
+
+    async def check(self, claim: str, *, user_id: str) -> FactCheck:
+        """Fact-check a claim: supported, contradicted or not in the sources, with the evidence."""
+        return await check_claim(self.context(), claim, user_id=user_id)
+
+    async def evaluate(
+        self, questions: Sequence[EvalQuestion], *, on_item: Callable[[int, EvalItem], None] | None = None
+    ) -> EvalReport:
+        """Answer and score a list of evaluation questions (see bot/briefing/evaluate.py)."""
+        return await evaluate(self.context(), questions, on_item=on_item)
 
     async def search(self, query: str, k: int = 5) -> list[ScoredPassage]:
         query = clean_user_text(query, max_chars=self.settings.max_input_chars, what="search")

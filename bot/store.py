@@ -131,7 +131,9 @@ class Store:
         await self._db.close()
 
     async def _migrate(self) -> None:
-        await self._db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL)")
+        await self._db.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL)"
+        )
         async with self._db.execute("SELECT name FROM _migrations") as cursor:
             done = {row[0] for row in await cursor.fetchall()}
         for name, apply in MIGRATIONS:
@@ -151,11 +153,13 @@ class Store:
         """Append turns atomically (a question and its answer land together or not at all)."""
         now = time.time()
         await self._db.execute(
-            "INSERT INTO conversations VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at",
+            "INSERT INTO conversations VALUES (?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at",
             (conversation_id, now, now),
         )
         await self._db.executemany(
-            "INSERT INTO turns (conversation_id, role, content, display, meta, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO turns (conversation_id, role, content, display, meta, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
             [(conversation_id, t.role, t.content, t.display, json.dumps(t.meta), now) for t in turns],
         )
         await self._db.commit()
@@ -163,7 +167,8 @@ class Store:
     async def history(self, conversation_id: str, limit: int = 40) -> list[Turn]:
         """The last `limit` turns, oldest first."""
         async with self._db.execute(
-            "SELECT role, content, display, meta FROM turns WHERE conversation_id = ? ORDER BY id DESC LIMIT ?",
+            "SELECT role, content, display, meta FROM turns "
+            "WHERE conversation_id = ? ORDER BY id DESC LIMIT ?",
             (conversation_id, limit),
         ) as cursor:
             rows = await cursor.fetchall()
@@ -178,7 +183,8 @@ class Store:
 
     async def link_message(self, message_id: str, conversation_id: str) -> None:
         await self._db.execute(
-            "INSERT OR REPLACE INTO message_links VALUES (?, ?, ?)", (message_id, conversation_id, time.time())
+            "INSERT OR REPLACE INTO message_links VALUES (?, ?, ?)",
+            (message_id, conversation_id, time.time()),
         )
         await self._db.commit()
 
@@ -220,10 +226,18 @@ class Store:
 
     async def reloads(self, limit: int = 20) -> list[dict[str, Any]]:
         async with self._db.execute(
-            "SELECT actor, at, ok, version, content_hash, summary FROM reloads ORDER BY id DESC LIMIT ?", (limit,)
+            "SELECT actor, at, ok, version, content_hash, summary FROM reloads ORDER BY id DESC LIMIT ?",
+            (limit,),
         ) as cursor:
             rows = await cursor.fetchall()
         return [
-            {"actor": r[0], "at": r[1], "ok": bool(r[2]), "version": r[3], "content_hash": r[4], "summary": json.loads(r[5])}
+            {
+                "actor": r[0],
+                "at": r[1],
+                "ok": bool(r[2]),
+                "version": r[3],
+                "content_hash": r[4],
+                "summary": json.loads(r[5]),
+            }
             for r in rows
         ]

@@ -13,15 +13,16 @@ WORD_RE = re.compile(r"[A-Za-z0-9]+(?:[-'’][A-Za-z0-9]+)*")
 
 STOPWORDS = frozenset(
     """
-    a about above after again against all also am an and any are aren't as at be because been before being
-    below between both but by can cannot could did do does doing down during each else ever few for from
-    further had has have having he her here hers herself him himself his how however i if in into is isn't it
-    its itself just let me more most much must my myself no nor not now of off on once one only or other
-    our ours ourselves out over own per please same say says said she should so some such tell than that
-    the their theirs them themselves then there these they this those through thus to too under until up
-    upon us very via was we were what when where which while who whom whose why will with within without
-    would you your yours yourself yourselves get got give given know like make made many may might need
-    really thing things think way well yes yet according article articles source sources briefing
+    a about above after again against all also am an and any are aren't as at be because been before
+    being below between both but by can cannot could did do does doing down during each else ever few
+    for from further had has have having he her here hers herself him himself his how however i if in
+    into is isn't it its itself just let me more most much must my myself no nor not now of off on once
+    one only or other our ours ourselves out over own per please same say says said she should so some
+    such tell than that the their theirs them themselves then there these they this those through thus
+    to too under until up upon us very via was we were what when where which while who whom whose why
+    will with within without would you your yours yourself yourselves get got give given know like make
+    made many may might need really thing things think way well yes yet according article articles
+    source sources briefing
     """.split()
 )
 # "us" is a stopword as a pronoun; the country is matched as "u.s."/"usa"/"united states" by callers.

@@ -45,7 +45,9 @@ def test_wrong_marker_is_moved_to_the_supporting_passage() -> None:
 
 
 def test_out_of_range_marker_dropped_and_invented_sentence_flagged() -> None:
-    text = "Track-two dialogues coordinate safety standards [7]. Martians invented quantum bananas in Paris [2]."
+    text = (
+        "Track-two dialogues coordinate safety standards [7]. Martians invented quantum bananas in Paris [2]."
+    )
     result = verify(text, PASSAGES)
     assert "[7]" not in result.text
     assert result.unsupported == ["Martians invented quantum bananas in Paris."]

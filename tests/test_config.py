@@ -24,7 +24,8 @@ def test_defaults_and_lists(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("N_CTX", "abc"), ("N_GPU_LAYERS", "-5"), ("N_THREADS", "0"), ("MODERATOR_ROLE_IDS", "x,y")]
+    ("name", "value"),
+    [("N_CTX", "abc"), ("N_GPU_LAYERS", "-5"), ("N_THREADS", "0"), ("MODERATOR_ROLE_IDS", "x,y")],
 )
 def test_invalid_value_names_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)

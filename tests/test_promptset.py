@@ -41,7 +41,9 @@ def test_unknown_placeholder_names_file_and_line(prompts_copy: Path) -> None:
     lines.append("Also consider {qestion}.")
     path.write_text("\n".join(lines) + "\n")
     problems = problems_for(prompts_copy)
-    assert any(p.startswith(f"templates/answer.md:{len(lines)}: unknown placeholder {{qestion}}") for p in problems), problems
+    assert any(
+        p.startswith(f"templates/answer.md:{len(lines)}: unknown placeholder {{qestion}}") for p in problems
+    ), problems
 
 
 def test_unbalanced_brace_is_reported(prompts_copy: Path) -> None:
@@ -93,7 +95,8 @@ async def test_reload_swaps_only_valid_sets(prompts_copy: Path) -> None:
             "+++\n+++\nSources:\n{sources}\n\nQuestion: {question}\nAnswer briefly.\n"
         )
         (prompts_copy / "sources" / "extra-note.txt").write_text(
-            "Moderator note on export controls\n\nThe United States restricts exports of advanced AI chips to China, "
+            "Moderator note on export controls\n\n"
+            "The United States restricts exports of advanced AI chips to China, "
             "a moderator added this note to test reloading of sources."
         )
         report = await library.reload()

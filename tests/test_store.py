@@ -21,7 +21,9 @@ async def test_round_trip_survives_reopen(tmp_path: Path) -> None:
     )
     await store.link_message("555", "discord:thread:1")
     await store.cache_briefing("v1", "chernobyl", {"text": "cached"})
-    await store.record_reload(actor="mod#1", ok=False, version="v1", content_hash="abc", summary={"problems": ["x"]})
+    await store.record_reload(
+        actor="mod#1", ok=False, version="v1", content_hash="abc", summary={"problems": ["x"]}
+    )
     await store.aclose()
 
     store = await Store.open(path)

@@ -31,17 +31,23 @@ CITED_SUPPORT_THRESHOLD = 0.34  # a passage the model cited explicitly needs les
 
 @dataclass(slots=True)
 class SentenceCheck:
-    text: str
+    text: str  # the sentence without markers
     numbers: list[int]  # passage numbers (1-based) that support it, after verification
     supported: bool | None  # None: too short to check
+    rendered: str = ""  # the sentence with its verified markers
 
 
 @dataclass(slots=True)
 class Verification:
-    text: str
+    text: str  # every sentence, with verified markers
     citations: list[Citation]
     sentences: list[SentenceCheck] = field(default_factory=list)
     unverified_quotes: int = 0
+
+    @property
+    def supported_text(self) -> str:
+        """Only what could be checked: unsupported sentences removed (too-short ones kept)."""
+        return " ".join(s.rendered for s in self.sentences if s.supported is not False).strip()
 
     @property
     def checked(self) -> list[SentenceCheck]:
@@ -90,7 +96,6 @@ def verify(text: str, passages: list[ScoredPassage], *, attribute: bool = True) 
     """Check `text` against the numbered `passages` (number = index + 1) and rebuild its citations."""
     terms = [content_terms(p.passage.heading + " " + p.passage.text) for p in passages]
     checks: list[SentenceCheck] = []
-    out_sentences: list[str] = []
     cited_text: dict[int, list[str]] = {}
     quotes_removed = 0
     for raw in split_sentences(text):
@@ -100,24 +105,26 @@ def verify(text: str, passages: list[ScoredPassage], *, attribute: bool = True) 
         bare = MARKER_RE.sub("", sentence).strip()
         sentence_terms = content_terms(bare)
         if len(sentence_terms) < MIN_TERMS_TO_CHECK:
-            checks.append(SentenceCheck(bare, [], None))
-            out_sentences.append(bare)
+            checks.append(SentenceCheck(bare, [], None, bare))
             continue
         scores = [overlap(sentence_terms, t) for t in terms]
-        valid = [n for n in dict.fromkeys(claimed) if 1 <= n <= len(passages) and scores[n - 1] >= CITED_SUPPORT_THRESHOLD]
+        valid = [
+            n
+            for n in dict.fromkeys(claimed)
+            if 1 <= n <= len(passages) and scores[n - 1] >= CITED_SUPPORT_THRESHOLD
+        ]
         if not valid and attribute and scores:
             best = max(range(len(scores)), key=scores.__getitem__)
             if scores[best] >= SUPPORT_THRESHOLD:
                 valid = [best + 1]
         supported = bool(valid) and not removed
-        checks.append(SentenceCheck(bare, valid, supported))
         for n in valid:
             cited_text.setdefault(n, []).append(bare)
         markers = "".join(f" [{n}]" for n in valid)
-        if bare and bare[-1] in ".!?" and markers:
-            out_sentences.append(bare[:-1] + markers + bare[-1])
-        else:
-            out_sentences.append(bare + markers)
+        rendered = (
+            bare[:-1] + markers + bare[-1] if bare and bare[-1] in ".!?" and markers else bare + markers
+        )
+        checks.append(SentenceCheck(bare, valid, supported, rendered))
     citations = []
     for n in sorted(cited_text):
         p = passages[n - 1].passage
@@ -132,5 +139,8 @@ def verify(text: str, passages: list[ScoredPassage], *, attribute: bool = True) 
             )
         )
     return Verification(
-        text=" ".join(out_sentences).strip(), citations=citations, sentences=checks, unverified_quotes=quotes_removed
+        text=" ".join(c.rendered for c in checks).strip(),
+        citations=citations,
+        sentences=checks,
+        unverified_quotes=quotes_removed,
     )

@@ -25,7 +25,12 @@ class Citation:
     framing: tuple[str, ...] = ()
 
     def to_json(self, *, with_framing: bool = False) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "source": self.source, "title": self.title, "quote": self.quote}
+        data: dict[str, Any] = {
+            "id": self.id,
+            "source": self.source,
+            "title": self.title,
+            "quote": self.quote,
+        }
         if with_framing:
             data["framing"] = (
                 "both" if len(self.framing) > 1 else (self.framing[0] if self.framing else "neutral")

@@ -18,16 +18,15 @@ DEFAULT_K = 3
 TOPIC_WORDS = frozenset(
     stem(w)
     for w in """
-    ai agi artificial intelligence machine learning llm llms model models chatbot chatbots algorithm algorithms
-    china chinese beijing prc shenzhen chengdu taiwan us u.s usa america american americans washington
-    united states silicon valley san francisco california pacific
-    race racing arms competition compete competitive rival rivals rivalry geopolitics geopolitical deterrence
-    leadership dominance sputnik space superpower zero-sum winner
-    cooperation cooperate collaboration collaborate dialogue diplomacy diplomatic track-two treaty norms
-    safety safe risk risks catastrophe catastrophic chernobyl accident disaster alignment guardrails
-    governance govern regulation regulate regulators regulatory policy policymakers standards audit oversight
-    export chips compute semiconductors deepseek tiktok rednote bytedance openai technology tech
-    liu yi-ling singh tanwar
+    ai agi artificial intelligence machine learning llm llms model models chatbot chatbots algorithm
+    algorithms china chinese beijing prc shenzhen chengdu taiwan u.s usa america american americans
+    washington united states silicon valley san francisco california race racing arms
+    competition compete competitive rival rivals rivalry geopolitics geopolitical deterrence leadership
+    dominance sputnik superpower zero-sum cooperation cooperate collaboration collaborate
+    dialogue diplomacy diplomatic track-two treaty norms safety safe risk risks catastrophe catastrophic
+    chernobyl accident disaster alignment guardrails governance govern regulation regulate regulators
+    regulatory policy policymakers standards audit oversight export chips compute semiconductors
+    deepseek tiktok rednote bytedance openai technology tech liu yi-ling singh tanwar
     """.split()
 )
 GATE_OVERLAP = 0.5
@@ -41,7 +40,12 @@ def retrieval_query(question: str, history: Sequence[Turn]) -> str:
 
 
 async def retrieve(
-    index: SourceIndex, question: str, history: Sequence[Turn] = (), *, k: int = DEFAULT_K, framing: str | None = None
+    index: SourceIndex,
+    question: str,
+    history: Sequence[Turn] = (),
+    *,
+    k: int = DEFAULT_K,
+    framing: str | None = None,
 ) -> list[ScoredPassage]:
     return await index.search(retrieval_query(question, history), k=k, framing=framing)
 

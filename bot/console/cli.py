@@ -29,7 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     from bot.console import commands
 
     parser = argparse.ArgumentParser(
-        prog="python -m bot", description="Grounded briefings on the US-China AI race-versus-cooperation debate."
+        prog="python -m bot",
+        description="Grounded briefings on the US-China AI race-versus-cooperation debate.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (helptext, configure, handler) in commands.COMMANDS.items():

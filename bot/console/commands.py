@@ -12,6 +12,7 @@ from bot.briefing.models import Answer, Answered, passage_json
 from bot.config import Settings
 from bot.console.cli import print_json
 from bot.engine.base import Queued
+from bot.errors import InputError
 from bot.promptset import load_prompt_set
 from bot.service import BriefingService
 
@@ -73,7 +74,9 @@ async def stream_answer(events: AsyncIterator[object], *, echo: bool) -> Answer:
 def _configure_ask(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("question")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--conversation", default="console:ask", help="conversation id (default: a fresh one)")
+    parser.add_argument(
+        "--conversation", default="console:ask", help="conversation id (default: a fresh one)"
+    )
 
 
 async def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
@@ -175,11 +178,187 @@ async def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# --- brief / debate / check / eval ------------------------------------------------------------
+
+
+def _configure_brief(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("topic", nargs="?", help="what to brief on (see --list)")
+    parser.add_argument("--list", action="store_true", help="list the topics the sources cover")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--conversation", default="console:brief", help="conversation id for follow-ups")
+
+
+async def _topic_menu(settings: Settings) -> list[str]:
+    from bot.briefing.topics import topic_menu
+    from bot.library import build_snapshot
+
+    snapshot = await build_snapshot(settings.prompts_dir)  # the menu needs no model
+    try:
+        return topic_menu(snapshot.prompts.sources)
+    finally:
+        await snapshot.index.aclose()
+
+
+async def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.briefing.brief import Briefed, Briefing
+
+    if args.list:
+        menu = await _topic_menu(settings)
+        if args.json:
+            print_json(menu)
+        else:
+            print("\n".join(f"- {topic}" for topic in menu))
+        return 0
+    if not args.topic:
+        raise InputError('Give a topic, e.g. python -m bot brief "track-two diplomacy", or see --list.')
+    async with open_service(settings) as service:
+        if args.conversation == "console:brief":
+            await service.reset(args.conversation)
+        briefing: Briefing | None = None
+        events = service.brief(args.topic, conversation_id=args.conversation, user_id="console")
+        async for event in events:
+            if isinstance(event, Queued) and not args.json:
+                _status(f"(waiting: position {event.position} in the queue)")
+            elif isinstance(event, Briefed):
+                briefing = event.briefing
+        assert briefing is not None, "briefing stream ended without a result"
+    if args.json:
+        print_json(briefing.to_json())
+        return 0
+    print(briefing.text)
+    if briefing.citations:
+        print("\nSources:")
+        for c in briefing.citations:
+            print(f'  [{c.number}] {c.id} - {c.title}\n      "{c.quote}"')
+    cached = "cached" if briefing.cached else "fresh"
+    _status(f"({cached}, {briefing.total_ms:.0f} ms, grounded {briefing.grounded:.0%})")
+    return 0
+
+
+def _configure_debate(parser: argparse.ArgumentParser) -> None:
+    from bot.briefing.debate import DEFAULT_ROUNDS
+
+    parser.add_argument("motion", help='e.g. "The US must win the AI race against China"')
+    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS, help=f"default {DEFAULT_ROUNDS}")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+async def cmd_debate(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.briefing.debate import (
+        DebateFinished,
+        DebateResult,
+        Judged,
+        JudgeStarted,
+        TurnFinished,
+        TurnStarted,
+    )
+
+    echo = not args.json
+    result: DebateResult | None = None
+    async with open_service(settings) as service:
+        events = service.debate(
+            args.motion, rounds=args.rounds, conversation_id="console:debate", user_id="console"
+        )
+        async for event in events:
+            if isinstance(event, DebateFinished):
+                result = event.result
+            elif not echo:
+                continue
+            elif isinstance(event, TurnStarted):
+                if event.attempt > 1:
+                    print("\n(no citation from its own sources - regenerating)", flush=True)
+                print(f"\n== {event.side.capitalize()} side, round {event.round} ==", flush=True)
+            elif isinstance(event, str):
+                print(event, end="", flush=True)
+            elif isinstance(event, Queued):
+                _status(f"(waiting: position {event.position} in the queue)")
+            elif isinstance(event, TurnFinished):
+                turn = event.turn
+                cited = ", ".join(c.id for c in turn.citations) or "nothing"
+                own = "" if turn.own_framing_cited else "; NO citation from its own framing"
+                print(f"\n  [cites {cited}; {len(turn.unsupported)} unsupported sentence(s){own}]")
+            elif isinstance(event, JudgeStarted):
+                print("\n== Judge ==", flush=True)
+            elif isinstance(event, Judged):
+                print("\n\n" + event.judge.text)
+    assert result is not None, "debate stream ended without a result"
+    if args.json:
+        print_json(result.to_json())
+        return 0
+    print("\nBalance:")
+    for side, figures in result.balance().items():
+        print(
+            f"  {side:<12} {figures['words']:>4} words, {figures['citations']} citations, "
+            f"{figures['unsupported']} unsupported, {figures['own_framing_cited']}/{figures['turns']} turns "
+            "citing their own framing"
+        )
+    print(f"  grounded {result.grounded:.0%}; {result.total_ms / 1000:.1f} s")
+    return 0
+
+
+def _configure_check(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("claim", help='e.g. "Yi-Ling Liu called DeepSeek-R1 a Sputnik moment"')
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+async def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_service(settings) as service:
+        result = await service.check(args.claim, user_id="console")
+    if args.json:
+        print_json(result.to_json())
+        return 0
+    print(f"Verdict: {result.verdict.replace('_', ' ')}\n{result.explanation}")
+    for reason in result.reasons:
+        print(f"  - {reason}")
+    if result.evidence:
+        print("\nEvidence:")
+        for scored in result.evidence:
+            print(f"  {scored.passage.id} - {scored.passage.title}\n      {scored.passage.text}")
+    return 0
+
+
+def _configure_eval(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help='JSON lines: {"question": ..., "expect": [[...], ...]}')
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+async def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.briefing.evaluate import EvalItem, load_questions
+
+    questions = load_questions(args.file)  # a bad file fails before the model loads
+
+    def progress(number: int, item: EvalItem) -> None:
+        mark = "hit " if item.hit else "MISS"
+        figures = f"{item.coverage:4.0%} {item.latency_ms:6.0f} ms"
+        _status(f"{number:>3}/{len(questions)} {mark} {figures}  {item.question}")
+
+    async with open_service(settings) as service:
+        report = await service.evaluate(questions, on_item=progress)
+    if args.json:
+        print_json(report.to_json())
+        return 0
+    for key, value in report.summary().items():
+        print(f"{key:<24} {value}")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {
     "ask": ("answer one question, with sources", _configure_ask, cmd_ask),
     "search": ("show the passages that match a query", _configure_search, cmd_search),
     "chat": ("interactive briefing session that remembers the conversation", _configure_chat, cmd_chat),
-    "check-prompts": ("validate prompts/ and list problems as file:line: message", _configure_check_prompts, cmd_check_prompts),
+    "check-prompts": (
+        "validate prompts/ and list problems as file:line: message",
+        _configure_check_prompts,
+        cmd_check_prompts,
+    ),
     "run": ("connect to Discord (needs DISCORD_TOKEN)", _configure_run, cmd_run),
     "bench": ("measure speed against a raw llama.cpp reference", _configure_bench, cmd_bench),
+    "brief": ("a structured quick briefing on a topic (--list for topics)", _configure_brief, cmd_brief),
+    "debate": (
+        "the race and cooperation sides debate a motion; a judge sums up",
+        _configure_debate,
+        cmd_debate,
+    ),
+    "check": ("fact-check a claim against the sources", _configure_check, cmd_check),
+    "eval": ("score answers on a JSON-lines question file", _configure_eval, cmd_eval),
 }

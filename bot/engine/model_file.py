@@ -60,7 +60,9 @@ def check_gguf(path: Path) -> None:
         with path.open("rb") as handle:
             magic = handle.read(4)
     except OSError as exc:
-        raise ModelFileError(f"Model file {path} cannot be read ({exc.strerror}): check its permissions.") from None
+        raise ModelFileError(
+            f"Model file {path} cannot be read ({exc.strerror}): check its permissions."
+        ) from None
     if magic != GGUF_MAGIC:
         raise ModelFileError(
             f"Model file {path} is not a GGUF file (corrupt or wrong format): "

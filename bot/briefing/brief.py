@@ -1,0 +1,333 @@
+"""Quick briefings: a fixed five-part structure, fast and reliable on a 135M model.
+
+Why most of a briefing is *selected*, not generated: a tiny model writing 150 words drifts, repeats
+and invents. So the model writes only the bottom line (template `brief`, two sentences, verified like
+every answer), while the key facts, the race and cooperation framings and what is uncertain are
+sentences cut verbatim from retrieved passages (framing-filtered retrieval for the two framings,
+uncertainty cues for the last part), each with its citation. Everything cited is therefore checkable,
+and a briefing still has all five parts when the model's output is weak.
+
+Briefings are cached in the database per prompt-set version and normalised topic: a reload changes
+the version, so edited sources or prompts are never served from a stale cache, and the cache outlives
+the process. Every briefing, fresh or cached, is also stored in the conversation like an `ask`
+exchange, so follow-up questions in the same conversation have it as context.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.briefing.answer import BriefingContext, canned_answer, stream_generation
+from bot.briefing.citations import MARKER_RE, verify
+from bot.briefing.grounding import (
+    FRAMING_CUES,
+    MIN_UNCERTAINTY,
+    NO_UNCERTAINTY,
+    UNCERTAINTY_CUES,
+    UNCERTAINTY_QUERY,
+    Numbering,
+    Picks,
+    model_messages,
+    passage_labels,
+    strip_labels,
+    strip_markers,
+    trim_unfinished,
+)
+from bot.briefing.models import Answer, Answered, Citation
+from bot.briefing.prompting import clean_user_text, fit_to_context
+from bot.briefing.retrieval import is_on_topic, retrieve
+from bot.briefing.topics import normalise_topic
+from bot.engine.base import GenerationRequest, Queued
+from bot.index import ScoredPassage
+from bot.store import Turn
+from bot.terms import content_terms
+
+BRIEF_MAX_TOKENS = 70  # two sentences of bottom line; the rest of the briefing is selected
+GENERAL_K = 3  # passages behind the bottom line and the key facts
+FRAMING_K = 2  # passages searched per framing
+UNCERTAIN_K = 4
+KEY_FACTS = 2
+MAX_TOPIC_CHARS = 300
+SECTION_TITLES = {
+    "bottom_line": "Bottom line",
+    "key_facts": "Key facts",
+    "race": "The race framing",
+    "cooperation": "The cooperation framing",
+    "uncertain": "What is uncertain",
+}
+NO_FRAMING = "The sources do not set out the {framing} framing on this topic."
+
+
+# --- result types ------------------------------------------------------------------------------
+
+
+def citation_payload(citation: Citation) -> dict[str, Any]:
+    """A citation with its number and framing, for JSON that must round-trip (cache, debate)."""
+    return {
+        **citation.to_json(with_framing=True),
+        "number": citation.number,
+        "framing": list(citation.framing),
+    }
+
+
+def citation_from_payload(data: dict[str, Any]) -> Citation:
+    return Citation(
+        number=int(data["number"]),
+        id=data["id"],
+        source=data["source"],
+        title=data["title"],
+        quote=data["quote"],
+        framing=tuple(data.get("framing", ())),
+    )
+
+
+@dataclass(slots=True)
+class Briefing:
+    """A structured quick briefing; `text` is the five sections rendered as Markdown."""
+
+    topic: str
+    text: str
+    sections: dict[str, str]
+    citations: list[Citation]
+    passage_ids: list[str]
+    model: str
+    cached: bool = False
+    total_ms: float = 0.0
+    grounded: float = 1.0
+    unsupported: list[str] = field(default_factory=list)
+    kind: str = "brief"  # "brief", "off_topic", "no_sources"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "topic": self.topic,
+            "text": self.text,
+            "sections": dict(self.sections),
+            "citations": [c.to_json(with_framing=True) for c in self.citations],
+            "cached": self.cached,
+            "total_ms": self.total_ms,
+            "grounded": round(self.grounded, 3),
+            "unsupported": list(self.unsupported),
+            "model": self.model,
+            "kind": self.kind,
+        }
+
+    def payload(self) -> dict[str, Any]:
+        """What the cache keeps (everything but timing and the cached flag)."""
+        return {
+            "topic": self.topic,
+            "text": self.text,
+            "sections": self.sections,
+            "citations": [citation_payload(c) for c in self.citations],
+            "passage_ids": self.passage_ids,
+            "model": self.model,
+            "grounded": self.grounded,
+            "unsupported": self.unsupported,
+        }
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any], *, total_ms: float) -> Briefing:
+        return cls(
+            topic=data["topic"],
+            text=data["text"],
+            sections=dict(data["sections"]),
+            citations=[citation_from_payload(c) for c in data["citations"]],
+            passage_ids=list(data["passage_ids"]),
+            model=data["model"],
+            cached=True,
+            total_ms=total_ms,
+            grounded=float(data["grounded"]),
+            unsupported=list(data.get("unsupported", [])),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Briefed:
+    """Sent just before `Answered` in a briefing stream: the structured briefing."""
+
+    briefing: Briefing
+
+
+BriefEvent = Queued | str | Briefed | Answered
+
+
+# --- the briefing -------------------------------------------------------------------------------
+
+
+def render(sections: dict[str, str]) -> str:
+    facts = sections["key_facts"]
+    lines = [
+        f"**{SECTION_TITLES['bottom_line']}:** {sections['bottom_line']}",
+        f"**{SECTION_TITLES['key_facts']}:**",
+    ]
+    lines += [f"- {fact}" for fact in facts.split("\n") if fact]
+    for name in ("race", "cooperation", "uncertain"):
+        lines.append(f"**{SECTION_TITLES[name]}:** {sections[name]}")
+    return "\n".join(lines)
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)
+
+
+def _to_answer(briefing: Briefing, passages: list[ScoredPassage], timings: dict[str, float]) -> Answer:
+    return Answer(
+        question=briefing.topic,
+        text=briefing.text,
+        citations=briefing.citations,
+        passages=passages,
+        model=briefing.model,
+        timings=timings,
+        grounded=briefing.grounded,
+        unsupported=briefing.unsupported,
+        kind=briefing.kind,
+    )
+
+
+async def _remember(ctx: BriefingContext, conversation_id: str, briefing: Briefing) -> None:
+    """Store the briefing as an exchange so DM follow-ups (`ask`) see it; markers stripped for the
+    model, since a follow-up numbers its own sources."""
+    await ctx.store.add_turns(
+        conversation_id,
+        [
+            Turn(
+                role="user", content=f"Quick briefing on: {briefing.topic}", display=briefing.topic, meta={}
+            ),
+            Turn(
+                role="assistant",
+                content=strip_markers(briefing.text).replace("**", ""),
+                display=briefing.text,
+                meta={"kind": "brief", "citations": [c.id for c in briefing.citations]},
+            ),
+        ],
+    )
+
+
+def _declined(ctx: BriefingContext, topic: str, kind: str, started: float) -> tuple[Briefing, Answer]:
+    answer = canned_answer(ctx, topic, kind, [])
+    briefing = Briefing(
+        topic=topic,
+        text=answer.text,
+        sections={},
+        citations=[],
+        passage_ids=[],
+        model=ctx.engine.model_name,
+        total_ms=_ms(started),
+        kind=kind,
+    )
+    answer.timings = {"total_ms": briefing.total_ms}
+    return briefing, answer
+
+
+async def brief(
+    ctx: BriefingContext, topic: str, *, conversation_id: str, user_id: str
+) -> AsyncIterator[BriefEvent]:
+    """Stream a quick briefing on `topic`: engine events while the bottom line is written, then
+    `Briefed` (the structure) and, last, `Answered` (the full text as an answer of kind "brief")."""
+    started = time.perf_counter()
+    topic = clean_user_text(topic, max_chars=min(ctx.max_input_chars, MAX_TOPIC_CHARS), what="topic")
+    key = normalise_topic(topic)
+
+    payload = await ctx.store.cached_briefing(ctx.prompts.version, key)
+    if payload is not None:
+        briefing = Briefing.from_payload(payload, total_ms=_ms(started))
+        passages = [ScoredPassage(p, 0.0) for pid in briefing.passage_ids if (p := ctx.index.get(pid))]
+        await _remember(ctx, conversation_id, briefing)
+        briefing.total_ms = _ms(started)
+        yield Briefed(briefing)
+        yield Answered(_to_answer(briefing, passages, {"total_ms": briefing.total_ms, "cached": 1.0}))
+        return
+
+    general = await retrieve(ctx.index, topic, k=GENERAL_K)
+    for kind, declined in (("off_topic", not is_on_topic(topic, general)), ("no_sources", not general)):
+        if declined:
+            briefing, answer = _declined(ctx, topic, kind, started)
+            yield Briefed(briefing)
+            yield Answered(answer)
+            return
+    race = await ctx.index.search(topic, k=FRAMING_K, framing="race")
+    cooperation = await ctx.index.search(topic, k=FRAMING_K, framing="cooperation")
+    uncertain = await ctx.index.search(f"{topic} {UNCERTAINTY_QUERY}", k=UNCERTAIN_K)
+    retrieve_ms = _ms(started)
+
+    # 1. The bottom line: the only generated part, verified against the passages it was given.
+    sampling = ctx.sampling(max_tokens=BRIEF_MAX_TOKENS)
+    messages, prompt_passages, _ = fit_to_context(
+        ctx.engine,
+        lambda ps, _hs: model_messages(ctx.prompts, "briefer", "brief", ps, topic=topic),
+        general,
+        [],
+        sampling.max_tokens,
+    )
+    pieces: list[str] = []
+    usage = None
+    async for event in stream_generation(
+        ctx.engine,
+        GenerationRequest(messages=messages, sampling=sampling, user_id=user_id, conversation_id=None),
+        pieces,
+    ):
+        if isinstance(event, str | Queued):
+            yield event
+        else:
+            usage = event
+    raw = strip_labels(trim_unfinished("".join(pieces)), passage_labels(prompt_passages))
+    verification = verify(raw, prompt_passages)
+    numbering = Numbering(prompt_passages)  # the bottom line's [n] keep their meaning
+    picks = Picks(numbering)
+    about = content_terms(topic)
+    bottom_line = verification.supported_text if verification.citations else ""
+    for citation in verification.citations:
+        picks.citations.setdefault(citation.number, citation)
+    if not bottom_line:
+        bottom_line = picks.best(general[:1], about) or picks.best(general, about) or ""
+
+    # 2. Selected, verbatim parts.
+    facts = []
+    for scored in general:
+        if len(facts) < KEY_FACTS and (fact := picks.best([scored], about)):
+            facts.append(fact)
+    while len(facts) < KEY_FACTS and (fact := picks.best(general, about)):
+        facts.append(fact)
+    framings = {
+        name: picks.best(found, about, cues=FRAMING_CUES[name], prefer_framing=name)
+        or NO_FRAMING.format(framing=name)
+        for name, found in (("race", race), ("cooperation", cooperation))
+    }
+    uncertain_line = (
+        picks.best([*uncertain, *general], about, cues=UNCERTAINTY_CUES, min_cue=MIN_UNCERTAINTY)
+        or NO_UNCERTAINTY
+    )
+
+    sections = {
+        "bottom_line": bottom_line,
+        "key_facts": "\n".join(facts),
+        "race": framings["race"],
+        "cooperation": framings["cooperation"],
+        "uncertain": uncertain_line,
+    }
+    selected = len(facts) + sum(1 for s in (*framings.values(), uncertain_line) if MARKER_RE.search(s))
+    checked = len(verification.checked)
+    supported = checked - len(verification.unsupported)
+    briefing = Briefing(
+        topic=topic,
+        text=render(sections),
+        sections=sections,
+        citations=[picks.citations[n] for n in sorted(picks.citations)],
+        passage_ids=[p.passage.id for p in numbering.passages],
+        model=ctx.engine.model_name,
+        grounded=(supported + selected) / (checked + selected) if checked + selected else 1.0,
+        unsupported=verification.unsupported,
+    )
+    await ctx.store.cache_briefing(ctx.prompts.version, key, briefing.payload())
+    await _remember(ctx, conversation_id, briefing)
+    briefing.total_ms = _ms(started)
+    timings = {
+        "retrieve_ms": retrieve_ms,
+        "prompt_tokens": float(usage.prompt_tokens if usage else 0),
+        "completion_tokens": float(usage.completion_tokens if usage else 0),
+        "total_ms": briefing.total_ms,
+    }
+    yield Briefed(briefing)
+    yield Answered(_to_answer(briefing, list(numbering.passages), timings))

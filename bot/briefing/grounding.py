@@ -1,0 +1,215 @@
+"""Helpers shared by the brief, debate and fact-check modes: prompting a small model with plain
+numbered sources, cleaning what it writes, and selecting verbatim, cited sentences from passages.
+
+Why plain sources: given "[1] Title - Heading: text", a 135M model starts its answer by copying
+"Title - Heading:"; given "[1] text" it writes about the text. Passages are written to be
+self-contained (they name their subject), so nothing is lost. What the model still copies (a source
+label, a transcript label, a sentence cut off by the token budget) is removed before verification.
+
+Why selection: the parts of a briefing or a judgement that must be present and correct however weak
+the model is (key facts, each framing, what is uncertain, a side's strongest point) are sentences cut
+verbatim from the passages, scored by the topic's words plus weighted cue phrases.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from bot.briefing.citations import MARKER_RE
+from bot.briefing.models import Citation
+from bot.briefing.topics import normalise_topic
+from bot.engine.base import ChatMessage
+from bot.index import ScoredPassage
+from bot.promptset import PromptSet
+from bot.terms import content_terms, split_sentences, words
+
+MIN_SENTENCE_WORDS = 6
+LONG_SENTENCE_WORDS = 40  # longer sentences are used only when nothing shorter fits
+UNCERTAINTY_QUERY = "unclear uncertain unknown open question remains whether unconfirmed"
+# Cue phrases with weights: a strong cue ("unclear", "open question") outweighs three weak ones
+# ("may", "whether"), so "whether a model is trained in X or Y" is not taken for an open question.
+Cues = tuple[tuple[re.Pattern[str], int], ...]
+
+
+def _cues(strong: str, weak: str = "") -> Cues:
+    def pattern(alternatives: str) -> re.Pattern[str]:
+        return re.compile(r"\b(?:" + "|".join(a.strip() for a in alternatives.split("|")) + r")\b", re.I)
+
+    return tuple((pattern(group), weight) for group, weight in ((strong, 3), (weak, 1)) if group)
+
+
+UNCERTAINTY_CUES = _cues(
+    r"unclear|uncertain\w*|unknowns?|unresolved|unanswered|unconfirmed|unverified|speculative|disputed|"
+    r"open questions?|remains? to be seen|not yet|little evidence|no evidence|not clear|no one knows",
+    r"may|might|could|whether|perhaps|possibly|questions?|remains?|depends?",
+)
+RACE_CUES = _cues(
+    r"race|racing|arms|compet\w*|rival\w*|speed|faster|ahead|lead\w*|dominan\w*|win\w*|beat|sputnik|"
+    r"zero-sum|surg\w*|sprint\w*|deter\w*|envy|counter-move\w*"
+)
+COOPERATION_CUES = _cues(
+    r"cooperat\w*|collaborat\w*|dialogues?|track-two|track two|shared|norms|standards|joint|together|"
+    r"trust|diploma\w*|both sides|common|mutual|red lines|international|agreements?"
+)
+FRAMING_CUES = {"race": RACE_CUES, "cooperation": COOPERATION_CUES}
+MIN_UNCERTAINTY = 3  # one strong cue, or three weak ones
+NO_UNCERTAINTY = "The sources do not say what remains open on this topic."
+_AFTER_CLOSING_QUOTE_RE = re.compile(r"(?<=[.!?][\"”’])\s+(?=[\"“A-Z0-9])")
+_SENTENCE_END = (".", "!", "?", '"', "”", "’", ")")
+
+
+# --- prompting and cleaning -----------------------------------------------------------------------
+
+
+def plain_sources(passages: Sequence[ScoredPassage]) -> str:
+    """Numbered passage texts without titles or headings: "[1] text"."""
+    return "\n\n".join(f"[{n}] {scored.passage.text}" for n, scored in enumerate(passages, start=1))
+
+
+def model_messages(
+    prompts: PromptSet, persona: str, template: str, passages: Sequence[ScoredPassage], **fields: str
+) -> tuple[ChatMessage, ...]:
+    """System persona, then the template filled with plain numbered sources as the user turn."""
+    user = prompts.template(template).render(sources=plain_sources(passages), **fields)
+    return (
+        ChatMessage(role="system", content=prompts.persona(persona)),
+        ChatMessage(role="user", content=user),
+    )
+
+
+def strip_labels(text: str, labels: Iterable[str]) -> str:
+    """Remove copied labels ("Title - Heading:", "Race side (round 1):") wherever they appear."""
+    for label in sorted({label for label in labels if label.strip()}, key=len, reverse=True):
+        text = re.sub(re.escape(label) + r"\s*:?\s*", "", text, flags=re.IGNORECASE)
+    return re.sub(r"^\s*\[\d+\]\s*", "", text).strip()
+
+
+def passage_labels(passages: Sequence[ScoredPassage]) -> list[str]:
+    """What a small model may copy from a source list: titles, headings and "Title - Heading"."""
+    labels: list[str] = []
+    for scored in passages:
+        p = scored.passage
+        labels += [p.title, f"{p.title} - {p.heading}" if p.heading else p.title]
+        if p.heading and len(p.heading.split()) > 2:  # a short heading ("Overview") is also plain prose
+            labels.append(p.heading + ":")
+    return labels
+
+
+def trim_unfinished(text: str) -> str:
+    """Drop a last sentence the token budget cut off mid-way (keep it, with "…", if it is the only one)."""
+    text = text.strip()
+    if not text or MARKER_RE.sub("", text).rstrip().endswith(_SENTENCE_END):
+        return text
+    sentences = split_sentences(text)
+    if len(sentences) > 1:
+        return text[: text.rindex(sentences[-1])].strip()
+    return text + "…"
+
+
+def with_marker(sentence: str, numbers: Iterable[int]) -> str:
+    """'A fact.' + [2] -> 'A fact [2].' (the marker before the final punctuation, as `verify` writes)."""
+    markers = "".join(f" [{n}]" for n in dict.fromkeys(numbers))
+    sentence = sentence.strip()
+    if not markers:
+        return sentence
+    if sentence and sentence[-1] in ".!?":
+        return sentence[:-1] + markers + sentence[-1]
+    return sentence + markers + "."
+
+
+def strip_markers(text: str) -> str:
+    return MARKER_RE.sub("", text)
+
+
+# --- selection ------------------------------------------------------------------------------------
+
+
+def cue_score(sentence: str, cues: Cues) -> int:
+    """Weighted count of the cue phrases in a sentence."""
+    return sum(weight * len(pattern.findall(sentence)) for pattern, weight in cues)
+
+
+def sentences_of(text: str) -> list[str]:
+    """`split_sentences`, also splitting after a closing quote ('...a "Sputnik moment." Liu adds')."""
+    return [part for s in split_sentences(text) for part in _AFTER_CLOSING_QUOTE_RE.split(s) if part.strip()]
+
+
+def candidate_sentences(text: str) -> list[str]:
+    """A passage's sentences that can stand alone in a briefing (not fragments, not list stubs)."""
+    return [s for s in sentences_of(text) if len(words(s)) >= MIN_SENTENCE_WORDS] or [text.strip()]
+
+
+class Numbering:
+    """Passages numbered in order of first use across a whole briefing: [n] = passages[n-1]."""
+
+    def __init__(self, passages: Sequence[ScoredPassage] = ()) -> None:
+        self.passages: list[ScoredPassage] = []
+        for scored in passages:
+            self.number(scored)
+
+    def number(self, scored: ScoredPassage) -> int:
+        for n, existing in enumerate(self.passages, start=1):
+            if existing.passage.id == scored.passage.id:
+                return n
+        self.passages.append(scored)
+        return len(self.passages)
+
+    def citation(self, scored: ScoredPassage, quote: str) -> Citation:
+        p = scored.passage
+        return Citation(
+            number=self.number(scored),
+            id=p.id,
+            source=p.source,
+            title=p.title,
+            quote=quote,
+            framing=p.framing,
+        )
+
+
+@dataclass(slots=True)
+class Picks:
+    """Selected sentences with their citations, for one briefing."""
+
+    numbering: Numbering
+    citations: dict[int, Citation] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)
+
+    def take(self, scored: ScoredPassage, sentence: str) -> str:
+        citation = self.numbering.citation(scored, sentence)
+        self.citations.setdefault(citation.number, citation)
+        self.used.add(normalise_topic(sentence))
+        return with_marker(sentence, [citation.number])
+
+    def best(
+        self,
+        candidates: Sequence[ScoredPassage],
+        about: set[str],
+        *,
+        cues: Cues = (),
+        cue_weight: int = 1,
+        min_cue: int = 0,
+        prefer_framing: str | None = None,
+    ) -> str | None:
+        """The best unused sentence over `candidates`, cited; None if none has `min_cue` cue weight.
+
+        Score: content terms shared with `about`, plus `cue_weight` x the sentence's cue score, plus one
+        for a passage tagged with `prefer_framing` alone. Sentences over LONG_SENTENCE_WORDS only win
+        when nothing shorter qualifies; ties go to earlier (better retrieved) passages, then shorter.
+        """
+        choice: tuple[tuple[int, int, int, int], ScoredPassage, str] | None = None
+        for rank, scored in enumerate(candidates):
+            bonus = int(prefer_framing is not None and scored.passage.framing == (prefer_framing,))
+            for sentence in candidate_sentences(scored.passage.text):
+                if normalise_topic(sentence) in self.used:
+                    continue
+                cue = cue_score(sentence, cues) if cues else 0
+                if cue < min_cue:
+                    continue
+                n_words = len(words(sentence))
+                score = len(content_terms(sentence) & about) + cue_weight * cue + bonus
+                key = (int(n_words <= LONG_SENTENCE_WORDS), score, -rank, -n_words)
+                if choice is None or key > choice[0]:
+                    choice = (key, scored, sentence)
+        return None if choice is None else self.take(choice[1], choice[2])

@@ -1,0 +1,121 @@
+"""Full-text index over the briefing passages: SQLite FTS5, ranked with BM25, through aiosqlite.
+
+Why FTS5/BM25 rather than embeddings: the corpus is a few hundred short passages whose questions
+name people, places and terms that appear in them verbatim ("Chernobyl", "DeepSeek-R1", "track-two");
+BM25 finds those exactly, costs no model and no RAM, explains itself, and rebuilds in milliseconds on
+a reload. Porter stemming lets "racing"/"races" meet "race".
+
+The index lives in an in-memory SQLite database owned by one aiosqlite connection (its own thread),
+so searching never blocks the event loop; each reload builds a fresh index and the old one is closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.sources import FRAMINGS, Passage, Source
+from bot.terms import STOPWORDS, words
+
+MAX_K = 50
+MAX_QUERY_TERMS = 64  # a pasted essay as a query must not become a thousand-term OR
+# bm25() column weights, in the table's column order (heading, text, meta). A heading is a
+# moderator's one-line summary of its passage, so a hit there says more than one in the body; the
+# meta column (title, author, outlet, date) is shared by every passage of a source and only breaks
+# ties towards the right article ("what did Liu say about ...").
+BM25_WEIGHTS = (2.0, 1.0, 0.4)
+
+SCHEMA = """
+CREATE VIRTUAL TABLE passages USING fts5(
+    heading, text, meta, framing UNINDEXED,
+    tokenize = 'porter unicode61 remove_diacritics 2'
+)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredPassage:
+    """A passage and how well it matched (higher is better; BM25 negated, 0.0 when not searched)."""
+
+    passage: Passage
+    score: float
+
+
+def fts_query(text: str) -> str:
+    """An FTS5 MATCH expression for free text: its content words, each quoted, joined by OR.
+
+    Quoting makes every user word a literal (no FTS syntax injection: `"`, `*`, `NEAR`, `-col:`
+    are all inert) and turns hyphenated words into phrases ("track-two" matches "track two").
+    OR rather than AND: a question rarely uses all of a passage's words; BM25 ranks passages that
+    match more, and rarer, words first.
+    """
+    seen: dict[str, None] = {}
+    for word in words(text):
+        if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
+            continue
+        seen.setdefault(word.replace("'", " ").replace("-", " "), None)
+    terms = list(seen)[:MAX_QUERY_TERMS]
+    return " OR ".join(f'"{t}"' for t in terms)
+
+
+class SourceIndex:
+    """Searchable passages of one prompt-set version. Build with `await SourceIndex.build(...)`."""
+
+    def __init__(self, db: aiosqlite.Connection, passages: Sequence[Passage]) -> None:
+        self._db = db
+        self.passages: tuple[Passage, ...] = tuple(passages)
+        self._by_id = {p.id: p for p in self.passages}
+
+    @classmethod
+    async def build(cls, sources: Sequence[Source]) -> SourceIndex:
+        passages = [p for s in sources for p in s.passages]
+        meta = {s.slug: " ".join(filter(None, (s.title, s.author, s.outlet, s.date))) for s in sources}
+        db = await aiosqlite.connect(":memory:")
+        try:
+            await db.execute(SCHEMA)
+            await db.executemany(
+                "INSERT INTO passages (rowid, heading, text, meta, framing) VALUES (?, ?, ?, ?, ?)",
+                [(i, p.heading, p.text, meta[p.source], " ".join(p.framing)) for i, p in enumerate(passages)],
+            )
+            await db.commit()
+        except BaseException:
+            await db.close()
+            raise
+        return cls(db, passages)
+
+    def get(self, passage_id: str) -> Passage | None:
+        return self._by_id.get(passage_id)
+
+    async def search(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        framing: str | None = None,
+        exclude: Collection[str] = (),
+    ) -> list[ScoredPassage]:
+        """The `k` best passages for `query`, optionally only those tagged `framing`, minus `exclude`."""
+        match = fts_query(query)
+        if not match or k <= 0:
+            return []
+        if framing is not None and framing not in FRAMINGS:
+            raise ValueError(f"unknown framing {framing!r}")
+        excluded = set(exclude)
+        sql = (
+            "SELECT rowid, bm25(passages, ?, ?, ?) AS rank FROM passages WHERE passages MATCH ?"
+            + (" AND (' ' || framing || ' ') LIKE ?" if framing else "")
+            + " ORDER BY rank LIMIT ?"
+        )
+        params: list[object] = [*BM25_WEIGHTS, match]
+        if framing:
+            params.append(f"% {framing} %")
+        params.append(min(k, MAX_K) + len(excluded))
+        async with self._db.execute(sql, params) as cursor:
+            rows = await cursor.fetchall()
+        found = [ScoredPassage(self.passages[rowid], -rank) for rowid, rank in rows]
+        return [s for s in found if s.passage.id not in excluded][: min(k, MAX_K)]
+
+    async def aclose(self) -> None:
+        await self._db.close()

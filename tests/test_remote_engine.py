@@ -1,0 +1,402 @@
+"""RemoteEngine against real servers on loopback.
+
+The happy path runs against llama-cpp-python's own OpenAI-compatible server on the bundled model
+(started once per session as a subprocess). Failure modes a real server will not produce on demand
+(HTTP 500, a malformed or stalled stream, a slow stream to queue behind) come from a small aiohttp
+server with one route per scenario.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.config import Settings, load_settings
+from bot.engine import remote
+from bot.engine.base import ChatMessage, GenerationRequest, Queued, Sampling, Usage, collect
+from bot.engine.model_file import resolve_model_path
+from bot.engine.remote import RemoteEngine, SSEParser, chat_payload, error_message_from_body, root_url
+from bot.errors import BackendError, ConfigError, QueueFullError
+
+SERVER_START_TIMEOUT_S = 90.0
+QUESTION = (
+    ChatMessage(role="system", content="You are a concise policy analyst."),
+    ChatMessage(role="user", content="Why do export controls on AI chips matter for US-China relations?"),
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def settings_for(base_url: str, **overrides: object) -> Settings:
+    return load_settings(llm_base_url=base_url, **overrides)
+
+
+def request(max_tokens: int = 16, user: str = "u1", **sampling: object) -> GenerationRequest:
+    return GenerationRequest(
+        messages=QUESTION,
+        sampling=Sampling(max_tokens=max_tokens, temperature=0.0, **sampling),  # type: ignore[arg-type]
+        user_id=user,
+    )
+
+
+@contextlib.asynccontextmanager
+async def started(settings: Settings) -> AsyncIterator[RemoteEngine]:
+    engine = RemoteEngine(settings)
+    await engine.start()
+    try:
+        yield engine
+    finally:
+        await engine.aclose()
+
+
+# --- llama-cpp-python's server on the bundled model ----------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def llama_server_url() -> Iterator[str]:
+    """llama-cpp-python's OpenAI-compatible server on a free loopback port, for the whole session.
+
+    `--interrupt_requests False`: by default that server cuts a running stream off whenever another
+    request arrives, which would defeat the client-side queue under test.
+    """
+    model = resolve_model_path(None)
+    port = free_port()
+    command = [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+        "--port", str(port), "--n_ctx", "2048", "--interrupt_requests", "False", "--verbose", "False",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    try:
+        while True:
+            if process.poll() is not None:
+                pytest.fail(
+                    f"llama_cpp.server exited with {process.returncode}: {process.stderr.read()[-2000:]}"
+                )
+            try:
+                with urllib.request.urlopen(f"{url}/models", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("llama_cpp.server did not answer within 90 s")
+            time.sleep(0.25)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+async def test_streams_text_then_one_usage(llama_server_url: str) -> None:
+    async with started(settings_for(llama_server_url)) as engine:
+        events = [event async for event in engine.stream(request(max_tokens=24))]
+    assert isinstance(events[-1], Usage)
+    assert not any(isinstance(e, Usage) for e in events[:-1])
+    pieces = [e for e in events if isinstance(e, str)]
+    assert "".join(pieces).strip()
+    usage = events[-1]
+    # llama-cpp-python's server sends no usage when streaming: one token per piece, prompt estimated.
+    assert usage.completion_tokens == len(pieces) <= 24
+    assert usage.prompt_tokens > 20
+    assert usage.finish_reason in ("stop", "length")
+    assert 0 < usage.first_token_ms <= usage.total_ms
+    assert engine.status().backend == "openai-compatible"
+
+
+async def test_greedy_is_deterministic_and_model_is_discovered(llama_server_url: str) -> None:
+    async with started(settings_for(llama_server_url)) as engine:
+        first, _ = await collect(engine, request(max_tokens=12))
+        second, _ = await collect(engine, request(max_tokens=12))
+        assert first == second
+        # LLM_MODEL unset: the engine asks /models and uses what the server serves.
+        assert engine.model_name.endswith(".gguf")
+        assert engine.status().model == engine.model_name
+
+
+async def test_cancel_mid_stream_then_next_request_works(llama_server_url: str) -> None:
+    async with started(settings_for(llama_server_url)) as engine:
+        stream = engine.stream(request(max_tokens=400))
+        pieces = []
+        async for event in stream:
+            if isinstance(event, str):
+                pieces.append(event)
+                if len(pieces) == 3:
+                    break
+        await stream.aclose()
+        assert engine.status().active == 0
+        began = time.perf_counter()
+        text, usage = await collect(engine, request(max_tokens=8))
+        assert text.strip()
+        assert usage.completion_tokens >= 1
+        # Had the server kept generating the cancelled 400-token answer, this request would queue
+        # behind it (that server runs one generation at a time) for seconds.
+        assert time.perf_counter() - began < 5.0
+
+
+async def test_token_estimate_covers_the_real_prompt(llama_server_url: str) -> None:
+    """The estimate must not under-count (prompts are trimmed to fit by it) nor waste much."""
+    async with started(settings_for(llama_server_url)) as engine:
+        assert await engine.count_tokens_exact("Hello world") == 2  # calibrated on /extras/tokenize
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                f"{llama_server_url}/chat/completions",
+                json={
+                    "messages": [{"role": m.role, "content": m.content} for m in QUESTION],
+                    "max_tokens": 1,
+                },
+            ) as reply,
+        ):
+            real = (await reply.json())["usage"]["prompt_tokens"]
+        estimate = engine.count_tokens(QUESTION)
+        assert real <= estimate <= real * 1.3 + 8
+
+
+async def test_refused_connection_names_the_url() -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    engine = RemoteEngine(settings_for(url))
+    with pytest.raises(BackendError) as caught:
+        await engine.start()
+    assert url in caught.value.user_message
+    assert "LLM_BASE_URL" in caught.value.user_message
+    await engine.aclose()
+
+
+def test_base_url_must_be_http() -> None:
+    with pytest.raises(ConfigError, match="LLM_BASE_URL"):
+        RemoteEngine(settings_for("localhost:8080"))
+
+
+# --- a scripted aiohttp server for failure modes ----------------------------------------------------
+
+
+def sse(data: object) -> bytes:
+    return f"data: {data if isinstance(data, str) else json.dumps(data)}\n\n".encode()
+
+
+def piece(text: str, finish: str | None = None) -> dict[str, object]:
+    delta = {"content": text} if text else {}
+    return {"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+
+class FakeServer:
+    """`/{scenario}/v1/...`: each scenario is one behaviour of a misbehaving or slow server."""
+
+    def __init__(self) -> None:
+        self.disconnected = asyncio.Event()
+        self.bodies: list[dict[str, object]] = []
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    def base(self, scenario: str) -> str:
+        return f"{self.url}/{scenario}/v1"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/{scenario}/v1/models", self.models)
+        app.router.add_post("/{scenario}/v1/chat/completions", self.chat)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        port = free_port()
+        await web.TCPSite(self._runner, "127.0.0.1", port).start()
+        self.url = f"http://127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def models(self, req: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [{"id": "fake-model"}]})
+
+    async def chat(self, req: web.Request) -> web.StreamResponse:
+        scenario = req.match_info["scenario"]
+        self.bodies.append(await req.json())
+        if scenario == "error500":
+            return web.json_response(
+                {"error": {"message": "model exploded", "type": "server_error"}}, status=500
+            )
+        if scenario == "error401":
+            return web.json_response({"detail": "bad key"}, status=401)
+        reply = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await reply.prepare(req)
+        if scenario == "usage":
+            await reply.write(
+                b": ping\n\n" + sse(piece("Hello")) + sse(piece(" there")) + sse(piece("", "stop"))
+            )
+            usage = {
+                "prompt_tokens": 77,
+                "completion_tokens": 2,
+                "prompt_tokens_details": {"cached_tokens": 70},
+            }
+            await reply.write(sse({"choices": [], "usage": usage}) + sse("[DONE]"))
+        elif scenario == "malformed":
+            await reply.write(sse(piece("ok")) + b"data: {not json\n\n")
+        elif scenario == "midstream-error":
+            await reply.write(sse(piece("ok")) + sse({"error": {"message": "context overflow"}}))
+        elif scenario == "stall":
+            await asyncio.sleep(3)
+        elif scenario == "slow":
+            try:
+                for _ in range(200):
+                    await reply.write(sse(piece(" word")))
+                    await asyncio.sleep(0.05)
+            except (ConnectionResetError, ConnectionError):
+                self.disconnected.set()
+                raise
+            finally:
+                if req.transport is None or req.transport.is_closing():
+                    self.disconnected.set()
+        return reply
+
+
+@pytest.fixture(scope="session")
+async def fake_server() -> AsyncIterator[FakeServer]:
+    server = FakeServer()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def test_http_500_becomes_backend_error_with_server_message(fake_server: FakeServer) -> None:
+    async with started(settings_for(fake_server.base("error500"))) as engine:
+        with pytest.raises(BackendError) as caught:
+            await collect(engine, request())
+    message = caught.value.user_message
+    assert "HTTP 500" in message and "model exploded" in message and fake_server.base("error500") in message
+    assert engine.status().active == 0
+
+
+async def test_http_401_points_at_the_api_key(fake_server: FakeServer) -> None:
+    async with started(settings_for(fake_server.base("error401"), llm_api_key="nope")) as engine:
+        with pytest.raises(BackendError, match="LLM_API_KEY"):
+            await collect(engine, request())
+
+
+async def test_malformed_stream_and_midstream_error(fake_server: FakeServer) -> None:
+    async with started(settings_for(fake_server.base("malformed"))) as engine:
+        with pytest.raises(BackendError, match="malformed stream"):
+            await collect(engine, request())
+    async with started(settings_for(fake_server.base("midstream-error"))) as engine:
+        with pytest.raises(BackendError, match="context overflow"):
+            await collect(engine, request())
+
+
+async def test_server_usage_and_sampling_fields_are_used(fake_server: FakeServer) -> None:
+    async with started(settings_for(fake_server.base("usage"), llm_model="my-model")) as engine:
+        text, usage = await collect(
+            engine, request(max_tokens=33, top_k=7, repeat_penalty=1.3, seed=5, stop=("\nQ:",))
+        )
+    assert text == "Hello there"
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens) == (77, 2, 70)
+    assert usage.finish_reason == "stop"
+    body = fake_server.bodies[-1]
+    assert body["model"] == "my-model" and body["stream"] is True
+    assert body["max_tokens"] == 33 and body["top_k"] == 7 and body["repeat_penalty"] == 1.3
+    assert body["seed"] == 5 and body["stop"] == ["\nQ:"] and body["temperature"] == 0.0
+    assert body["stream_options"] == {"include_usage": True}
+
+
+async def test_stalled_server_times_out(fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(remote, "READ_TIMEOUT_S", 0.3)
+    async with started(settings_for(fake_server.base("stall"))) as engine:
+        with pytest.raises(BackendError, match="sent nothing"):
+            await collect(engine, request())
+
+
+async def test_aclose_drops_the_connection(fake_server: FakeServer) -> None:
+    fake_server.disconnected.clear()
+    async with started(settings_for(fake_server.base("slow"))) as engine:
+        stream = engine.stream(request())
+        async for event in stream:
+            if isinstance(event, str):
+                break
+        await stream.aclose()
+        await asyncio.wait_for(fake_server.disconnected.wait(), timeout=2.0)
+        assert engine.status().active == 0
+
+
+async def test_queue_is_bounded_fair_and_reports_positions(fake_server: FakeServer) -> None:
+    settings = settings_for(fake_server.base("slow"), n_slots=1, max_queue=3)
+    async with started(settings) as engine:
+        running = engine.stream(request(user="alice"))
+        assert isinstance(await anext(running), str)  # alice holds the only slot
+        alice2, alice3 = engine.stream(request(user="alice")), engine.stream(request(user="alice"))
+        assert await anext(alice2) == Queued(1)
+        assert await anext(alice3) == Queued(2)
+        bob = engine.stream(request(user="bob"))
+        assert await anext(bob) == Queued(2)  # round robin: bob goes ahead of alice's backlog
+        assert await anext(alice3) == Queued(3)
+        assert engine.status().queue_length == 3
+        with pytest.raises(QueueFullError):
+            await anext(engine.stream(request(user="carol")))
+        await alice3.aclose()  # a waiting request that gives up leaves the line
+        assert engine.status().queue_length == 2
+        await running.aclose()  # the slot goes to the next in line
+        assert isinstance(await asyncio.wait_for(anext(alice2), timeout=2.0), str)
+        assert await anext(bob) == Queued(1)
+        await alice2.aclose()
+        assert isinstance(await asyncio.wait_for(anext(bob), timeout=2.0), str)
+        await bob.aclose()
+        assert engine.status().active == 0 and engine.status().queue_length == 0
+
+
+async def test_stream_fails_clearly_when_the_server_goes_away() -> None:
+    server = FakeServer()
+    await server.start()
+    base = server.base("usage")
+    async with started(settings_for(base)) as engine:
+        await server.stop()
+        with pytest.raises(BackendError) as caught:
+            await collect(engine, request())
+    assert base in caught.value.user_message
+
+
+# --- pure helpers -----------------------------------------------------------------------------------
+
+
+def test_sse_parser_joins_data_lines_and_skips_comments() -> None:
+    parser = SSEParser()
+    out = [
+        parser.feed(line) for line in (": ping", "event: message", 'data: {"a":', "data: 1}", "", "data: x")
+    ]
+    assert out == [None, None, None, None, '{"a":\n1}', None]
+    assert parser.flush() == "x" and parser.flush() is None
+
+
+def test_error_message_from_body_variants() -> None:
+    assert error_message_from_body('{"error": {"message": "boom\\nTraceback"}}') == "boom"
+    assert error_message_from_body('{"detail": "Not Found"}') == "Not Found"
+    assert error_message_from_body('{"error": "overloaded"}') == "overloaded"
+    assert error_message_from_body("<html>bad gateway</html>") == "<html>bad gateway</html>"
+    assert len(error_message_from_body("x" * 5000)) <= remote.MAX_ERROR_CHARS
+
+
+def test_root_url_and_payload() -> None:
+    assert root_url("http://h:8080/v1/") == "http://h:8080"
+    assert root_url("http://h:11434") == "http://h:11434"
+    body = chat_payload(request(), model="")
+    assert "model" not in body and "stop" not in body
+    assert body["messages"][0] == {"role": "system", "content": QUESTION[0].content}
