@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from bot.briefing.answer import STOP_STRINGS
-from bot.briefing.prompting import answer_messages, fit_to_context
+from bot.briefing.prompting import SOURCES_META, fit_question
 from bot.briefing.retrieval import retrieve
 from bot.config import Settings
 from bot.engine import build_engine
@@ -77,6 +77,11 @@ DECODE_PROMPT = (
         ),
     ),
 )
+# The "users at once" phase is measured twice: with short chat prompts, the load llama.cpp's server
+# is usually benchmarked with (so `concurrent4_*` compares side by side with it), and with the bot's
+# grounded prompts (~450 tokens each, `concurrent4_grounded_*`), where prompt processing dominates
+# on a CPU.
+CHAT_SYSTEM = ChatMessage(role="system", content="You are a helpful policy analyst.")
 BENCH_USER = "bench"
 MIB = 1024.0  # ru_maxrss is in KiB on Linux
 
@@ -207,22 +212,18 @@ class Grounding:
     index: SourceIndex
     passages: int = 3
     histories: dict[str, list[Turn]] = field(default_factory=dict)
+    listed: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # the last prompt's new sources
 
     async def request(self, conversation: str, question: str, max_tokens: int) -> GenerationRequest:
         history = self.histories.get(conversation, [])
         passages = await retrieve(self.index, question, history, k=self.passages)
         if not passages:
             passages = await self.index.search(question, k=self.passages)
-        messages, _, _ = fit_to_context(
-            self.engine,
-            lambda ps, hs: answer_messages(self.prompts, ps, hs, question),
-            passages,
-            history,
-            max_tokens,
-        )
+        prompt = fit_question(self.engine, self.prompts, self.index, passages, history, question, max_tokens)
+        self.listed[conversation] = prompt.listed
         sampling = Sampling(max_tokens=max_tokens, temperature=0.0, repeat_penalty=1.1, stop=STOP_STRINGS)
         return GenerationRequest(
-            messages=messages,
+            messages=prompt.messages,
             sampling=sampling,
             user_id=f"{BENCH_USER}:{conversation}",
             conversation_id=conversation,
@@ -232,7 +233,12 @@ class Grounding:
         """Store the exchange as the bot does: the prompt's user turn and the stripped answer."""
         self.histories.setdefault(conversation, []).extend(
             [
-                Turn(role="user", content=request.messages[-1].content, display=question, meta={}),
+                Turn(
+                    role="user",
+                    content=request.messages[-1].content,
+                    display=question,
+                    meta={SOURCES_META: self.listed.get(conversation, [])},
+                ),
                 Turn(role="assistant", content=answer.strip(), display=answer.strip(), meta={}),
             ]
         )
@@ -285,20 +291,41 @@ async def measure_engine(engine: Engine, grounding: Grounding, sizes: BenchSizes
         await grounding.request(f"bench:together{i}", question, sizes.concurrent_tokens)
         for i, question in enumerate(CONCURRENT_QUESTIONS[: sizes.concurrent_users])
     ]
-    began = time.perf_counter()
-    results = await asyncio.gather(*(timed(engine, r) for r in requests))
-    wall = time.perf_counter() - began
     out["concurrent_users"] = sizes.concurrent_users
-    out["concurrent4_tokens"] = sum(r.usage.completion_tokens for r in results)
-    out["concurrent4_total_tok_s"] = out["concurrent4_tokens"] / wall if wall > 0 else None
-    out["concurrent4_ttft_s"] = [r.ttft_s for r in results]
-    out["concurrent4_ttft_max_s"] = max(r.ttft_s for r in results)
+    out.update(await together(engine, requests, "concurrent4_grounded"))
+
+    _progress(f"engine: {sizes.concurrent_users} users at once, short chat prompts (as a server test sends)")
+    chats = [
+        GenerationRequest(
+            messages=(CHAT_SYSTEM, ChatMessage(role="user", content=question)),
+            sampling=Sampling(max_tokens=sizes.concurrent_tokens, temperature=0.0, repeat_penalty=1.1),
+            user_id=f"{BENCH_USER}:chat{i}",
+            conversation_id=f"bench:chat{i}",
+        )
+        for i, question in enumerate(CONCURRENT_QUESTIONS[: sizes.concurrent_users])
+    ]
+    out.update(await together(engine, chats, "concurrent4"))
 
     _progress("engine: single-stream decode again (best of two, like the reference)")
     second_decode = await decode_rate(engine, sizes)
     rate, tokens = max(first_decode, second_decode)
     out["decode_tok_s"], out["decode_tokens"] = rate or None, tokens
     return out
+
+
+async def together(engine: Engine, requests: Sequence[GenerationRequest], key: str) -> dict[str, Any]:
+    """Send `requests` at once: total generated tokens/s over the wall time, and each one's TTFT."""
+    began = time.perf_counter()
+    results = await asyncio.gather(*(timed(engine, r) for r in requests))
+    wall = time.perf_counter() - began
+    tokens = sum(r.usage.completion_tokens for r in results)
+    return {
+        f"{key}_tokens": tokens,
+        f"{key}_prompt_tokens": [r.usage.prompt_tokens for r in results],
+        f"{key}_total_tok_s": tokens / wall if wall > 0 else None,
+        f"{key}_ttft_s": [r.ttft_s for r in results],
+        f"{key}_ttft_max_s": max(r.ttft_s for r in results),
+    }
 
 
 async def decode_rate(engine: Engine, sizes: BenchSizes) -> tuple[float, int]:

@@ -156,3 +156,21 @@ async def test_long_history_is_trimmed_to_fit(tmp_path: Path, llama_engine: Engi
         assert answer.timings["prompt_tokens"] + svc.settings.max_answer_tokens <= llama_engine.context_size
     finally:
         await svc.aclose()
+
+
+async def test_follow_up_lists_only_new_passages_and_reuses_the_cache(service: BriefingService) -> None:
+    first, _ = await final(service.ask("What is track-two dialogue?", conversation_id="t9", user_id="u"))
+    follow, _ = await final(service.ask("Who recommends it?", conversation_id="t9", user_id="u"))
+    history = await service.store.history("t9")
+    first_listed = dict((pid, n) for n, pid in history[0].meta["sources"])
+    follow_listed = [pid for _, pid in history[2].meta["sources"]]
+    # A passage keeps its number for the whole conversation and is listed once.
+    assert set(first_listed) == {p.passage.id for p in first.passages}
+    assert not set(follow_listed) & set(first_listed)
+    repeated = [p.passage.id for p in follow.passages if p.passage.id in first_listed]
+    assert repeated, "the follow-up is about the same passages"
+    assert all(f"[{first_listed[pid]}]" in history[2].content for pid in repeated)
+    assert first.passages[0].passage.text not in history[2].content
+    # Only the new turn is evaluated: everything before it comes from the KV cache.
+    assert follow.timings["cached_tokens"] >= first.timings["prompt_tokens"]
+    assert follow.timings["prompt_tokens"] - follow.timings["cached_tokens"] < 200

@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from bot.briefing.citations import Verification, best_quote, verify
+from bot.briefing.grounding import trim_unfinished
 from bot.briefing.models import Answer, Answered, AnswerEvent, Citation
-from bot.briefing.prompting import answer_messages, clean_user_text, fit_to_context
+from bot.briefing.prompting import SOURCES_META, QuestionPrompt, clean_user_text, fit_question
 from bot.briefing.retrieval import is_on_topic, retrieve
 from bot.engine.base import Engine, GenerationRequest, Sampling, Usage
 from bot.index import ScoredPassage, SourceIndex
@@ -67,21 +68,24 @@ def canned_answer(ctx: BriefingContext, question: str, kind: str, passages: list
     )
 
 
-def ensure_citation(verification: Verification, passages: list[ScoredPassage], question: str) -> Verification:
+def ensure_citation(verification: Verification, prompt: QuestionPrompt, question: str) -> Verification:
     """Keep only checked sentences; if none cites anything, quote the best passage verbatim.
 
     Small models often invent details: a briefing shows only what the sources support, and the
     reader still gets at least one checked fact with its source.
     """
     verification.text = verification.supported_text
-    if verification.citations or not passages:
+    if verification.citations or not prompt.given:
         return verification
-    top = passages[0].passage
+    top = prompt.given[0].passage
+    number = next(n for n, s in enumerate(prompt.numbered, start=1) if s.passage.id == top.id)
     quote = best_quote(top.text, question)
     citation = Citation(
-        number=1, id=top.id, source=top.source, title=top.title, quote=quote, framing=top.framing
+        number=number, id=top.id, source=top.source, title=top.title, quote=quote, framing=top.framing
     )
-    text = (verification.text + "\n\n" if verification.text else "") + f'From the sources: "{quote}" [1]'
+    text = (
+        verification.text + "\n\n" if verification.text else ""
+    ) + f'From the sources: "{quote}" [{number}]'
     verification.text = text
     verification.citations = [citation]
     return verification
@@ -114,13 +118,10 @@ async def answer(
         return
 
     sampling = ctx.sampling()
-    messages, passages, _kept = fit_to_context(
-        ctx.engine,
-        lambda ps, hs: answer_messages(ctx.prompts, ps, hs, question),
-        passages,
-        history,
-        sampling.max_tokens,
+    prompt = fit_question(
+        ctx.engine, ctx.prompts, ctx.index, passages, history, question, sampling.max_tokens
     )
+    messages, passages = prompt.messages, prompt.given
     request = GenerationRequest(
         messages=messages, sampling=sampling, user_id=user_id, conversation_id=conversation_id
     )
@@ -135,7 +136,7 @@ async def answer(
             first_token_ms = _ms(started)
         yield event
     raw = "".join(pieces).strip()
-    verification = ensure_citation(verify(raw, passages), passages, question)
+    verification = ensure_citation(verify(trim_unfinished(raw), prompt.numbered), prompt, question)
     result = Answer(
         question=question,
         text=verification.text,
@@ -156,7 +157,12 @@ async def answer(
     await ctx.store.add_turns(
         conversation_id,
         [
-            Turn(role="user", content=messages[-1].content, display=question, meta={}),
+            Turn(
+                role="user",
+                content=messages[-1].content,
+                display=question,
+                meta={SOURCES_META: prompt.listed},
+            ),
             Turn(
                 role="assistant",
                 content=raw,

@@ -62,7 +62,13 @@ DEFAULT_ROUNDS = 2
 MAX_ROUNDS = 5
 TURN_MAX_TOKENS = 100  # the same for both sides: balance starts with equal budgets
 JUDGE_MAX_TOKENS = 80
+MIN_KEPT_WORDS = 5
 SIDE_K = 3  # own-framing passages per speech
+# Each framing's own vocabulary, added to a side's search (see `_side_passages`).
+SIDE_QUERY = {
+    "race": "race competition speed leadership win deterrence rival surging ahead security dominance",
+    "cooperation": "cooperation shared catastrophic risk safety norms dialogue track-two governance",
+}
 MAX_MOTION_CHARS = 300
 OPPONENT_MAX_CHARS = 500  # the opponent's last speech as quoted in the prompt
 TRANSCRIPT_TURN_CHARS = 400
@@ -110,9 +116,10 @@ class DebateTurn:
     text: str  # the speech with verified citation markers
     citations: list[Citation]
     unsupported: list[str]
-    own_framing_cited: bool
+    own_framing_cited: bool  # by the model itself, before any fallback quote
     regenerated: bool
     passage_ids: list[str]
+    quoted: bool = False  # the model cited nothing of its own framing twice; a source sentence was added
     checked: int = 0  # sentences long enough to check
     supported: int = 0
     # (sentence, passage id) for each supported sentence: the judge's candidates for the strongest point
@@ -135,6 +142,7 @@ class DebateTurn:
             "unsupported": list(self.unsupported),
             "own_framing_cited": self.own_framing_cited,
             "regenerated": self.regenerated,
+            "quoted": self.quoted,
             "words": self.words,
             "grounded": round(self.grounded, 3),
         }
@@ -244,6 +252,29 @@ def _other(side: str) -> str:
     return SIDES[1 - SIDES.index(side)]
 
 
+def _quote_own_framing(
+    verification: Verification, side: str, given: list[ScoredPassage], motion: str
+) -> None:
+    """After a retry still cites nothing of its own framing: keep the checked sentences and add the
+    best verbatim sentence of the side's best own-framing passage, so every speech argues from its
+    own material. The turn is marked (`quoted`), and the balance figures count it."""
+    own = [(n, s) for n, s in enumerate(given, start=1) if side in s.passage.framing]
+    if not own:
+        return
+    own.sort(key=lambda item: item[1].passage.framing != (side,))  # single-framing passages first
+    number, scored = own[0]
+    p = scored.passage
+    quote = best_quote(p.text, motion)
+    kept = verification.supported_text
+    if len(words(kept)) < MIN_KEPT_WORDS:  # a stub such as "Source:" is not a speech
+        kept = ""
+    verification.text = (kept + " " if kept else "") + f'From the sources: "{quote}" [{number}]'
+    citation = Citation(
+        number=number, id=p.id, source=p.source, title=p.title, quote=quote, framing=p.framing
+    )
+    verification.citations = [*verification.citations, citation]
+
+
 def _own_framing_cited(verification: Verification, side: str) -> bool:
     return any(side in c.framing for c in verification.citations)
 
@@ -343,14 +374,20 @@ class DebateSession:
     # --- speeches -------------------------------------------------------------------------------
 
     async def _side_passages(self, side: str, opponent: str) -> list[ScoredPassage]:
-        """Own-framing passages for this speech; new ones each round where the sources allow."""
-        query = f"{self.motion} {opponent}".strip()
+        """Own-framing passages for this speech; new ones each round where the sources allow.
+
+        The motion alone tends to find the same passages for both sides (many are tagged with both
+        framings), so the query adds the side's own vocabulary and passages tagged with this side
+        only come first: each speaker gets material the other side does not have.
+        """
+        query = f"{self.motion} {SIDE_QUERY[side]} {opponent}".strip()
         used = {pid for t in self.turns if t.side == side for pid in t.passage_ids}
-        found = await self.ctx.index.search(query, k=SIDE_K, framing=side, exclude=used)
-        if len(found) < SIDE_K:
-            more = await self.ctx.index.search(query, k=SIDE_K, framing=side)
-            found += [p for p in more if p.passage.id not in {f.passage.id for f in found}]
-        return found[:SIDE_K]
+        pool = await self.ctx.index.search(query, k=SIDE_K * 4, framing=side, exclude=used)
+        if len(pool) < SIDE_K:
+            more = await self.ctx.index.search(query, k=SIDE_K * 4, framing=side)
+            pool += [p for p in more if p.passage.id not in {f.passage.id for f in pool}]
+        pool.sort(key=lambda scored: scored.passage.framing != (side,))  # stable: BM25 order within
+        return pool[:SIDE_K]
 
     def _messages(
         self, side: str, passages: list[ScoredPassage], opponent: str, nudge: str
@@ -404,6 +441,9 @@ class DebateSession:
             if _own_framing_cited(verification, side):
                 break
         assert verification is not None
+        own_cited = _own_framing_cited(verification, side)
+        if not own_cited:
+            _quote_own_framing(verification, side, given, self.motion)
         checked = len(verification.checked)
         turn = DebateTurn(
             side=side,
@@ -411,8 +451,9 @@ class DebateSession:
             text=verification.text or EMPTY_SPEECH,
             citations=verification.citations,
             unsupported=verification.unsupported,
-            own_framing_cited=_own_framing_cited(verification, side),
+            own_framing_cited=own_cited,
             regenerated=attempt > 1,
+            quoted=not own_cited and _own_framing_cited(verification, side),
             passage_ids=[p.passage.id for p in given],
             checked=checked,
             supported=checked - len(verification.unsupported),

@@ -10,20 +10,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from bot.engine.base import ChatMessage, Engine
 from bot.errors import InputError
-from bot.index import ScoredPassage
+from bot.index import ScoredPassage, SourceIndex
 from bot.promptset import PromptSet
+from bot.sources import Passage
 from bot.store import Turn
 
-ANSWER_MARGIN_TOKENS = 8  # slack for template tokens the count may miss at the boundary
+SOURCES_META = "sources"  # user-turn meta key: [[number, passage id], ...] first listed in that turn
+ANSWER_MARGIN_TOKENS = 8
+_SOURCE_LABEL_RE = re.compile(
+    r"^\[(\d{1,4})\] ", re.MULTILINE
+)  # slack for template tokens the count may miss at the boundary
 
 
-def format_sources(passages: Sequence[ScoredPassage]) -> str:
+def format_sources(passages: Sequence[ScoredPassage], numbers: Sequence[int] | None = None) -> str:
     """Numbered passages, one per paragraph: "[1] Title - Heading: text"."""
     lines = []
-    for number, scored in enumerate(passages, start=1):
+    for number, scored in zip(numbers or range(1, len(passages) + 1), passages, strict=True):
         p = scored.passage
         label = f"{p.title} - {p.heading}" if p.heading else p.title
         lines.append(f"[{number}] {label}: {p.text}")
@@ -51,11 +57,98 @@ def grounded_messages(
     )
 
 
-def answer_messages(
-    prompts: PromptSet, passages: Sequence[ScoredPassage], history: Sequence[Turn], question: str
-) -> tuple[ChatMessage, ...]:
-    """The grounded question prompt (also used by the benchmark, so it measures the real layout)."""
-    return grounded_messages(prompts, "briefer", "answer", passages, history, question=question)
+@dataclass(frozen=True, slots=True)
+class QuestionPrompt:
+    """A grounded question ready for the engine, with the numbering its citations refer to."""
+
+    messages: tuple[ChatMessage, ...]
+    numbered: list[ScoredPassage]  # numbered[n - 1] is the passage behind "[n]", for the whole conversation
+    given: list[ScoredPassage]  # the passages chosen for this question (after fitting)
+    listed: list[tuple[int, str]]  # (number, id) first shown in this turn: stored in the turn's meta
+
+
+def conversation_numbers(history: Sequence[Turn]) -> dict[str, int]:
+    """Passage id -> number, for the passages listed in the turns still in the prompt."""
+    known: dict[str, int] = {}
+    for turn in history:
+        for number, passage_id in turn.meta.get(SOURCES_META, []) if turn.role == "user" else []:
+            known.setdefault(str(passage_id), int(number))
+    return known
+
+
+def question_prompt(
+    prompts: PromptSet,
+    index: SourceIndex,
+    passages: Sequence[ScoredPassage],
+    history: Sequence[Turn],
+    question: str,
+) -> QuestionPrompt:
+    """The answer prompt, numbering passages once per conversation.
+
+    A passage keeps its number for the whole conversation, and a follow-up lists only the passages
+    the conversation has not seen yet (the others are named by number): the earlier turns stay
+    byte-identical in llama.cpp's KV cache, so a follow-up evaluates a few dozen new tokens instead
+    of re-reading every passage.
+    """
+    known = conversation_numbers(history)
+    # Other modes (a brief in the same DM) number their own passages: never reuse a visible number.
+    shown = [int(n) for t in history if t.role == "user" for n in _SOURCE_LABEL_RE.findall(t.content)]
+    next_number = max([*known.values(), *shown], default=0) + 1
+    listed: list[tuple[int, str]] = []
+    fresh: list[tuple[int, ScoredPassage]] = []
+    again: list[int] = []
+    for scored in passages:
+        if scored.passage.id in known:
+            again.append(known[scored.passage.id])
+        else:
+            listed.append((next_number, scored.passage.id))
+            fresh.append((next_number, scored))
+            next_number += 1
+    numbers = {**known, **{pid: n for n, pid in listed}}
+    by_number = {n: pid for pid, n in numbers.items()}
+    given_by_id = {s.passage.id: s for s in passages}
+    numbered = [
+        given_by_id.get(by_number.get(n, ""))
+        or ScoredPassage(index.get(by_number.get(n, "")) or missing_passage(by_number.get(n, "")), 0.0)
+        for n in range(1, next_number)
+    ]
+    sources = format_sources([s for _, s in fresh], numbers=[n for n, _ in fresh])
+    if again:
+        sources = (sources + "\n\n" if sources else "") + (
+            "Also: " + ", ".join(f"[{n}]" for n in sorted(again)) + " (listed above)"
+        )
+    user = prompts.template("answer").render(sources=sources, question=question)
+    messages = (
+        ChatMessage(role="system", content=prompts.persona("briefer")),
+        *history_messages(history),
+        ChatMessage(role="user", content=user),
+    )
+    return QuestionPrompt(messages, numbered, list(passages), listed)
+
+
+def missing_passage(passage_id: str) -> Passage:
+    """Stands in for a passage a reload removed: citations of it fail verification and are dropped."""
+    return Passage(passage_id, "", "", "", "", ())
+
+
+def fit_question(
+    engine: Engine,
+    prompts: PromptSet,
+    index: SourceIndex,
+    passages: Sequence[ScoredPassage],
+    history: Sequence[Turn],
+    question: str,
+    max_tokens: int,
+) -> QuestionPrompt:
+    """`question_prompt`, trimmed to fit the context (see `fit_to_context`). Used by answers and bench."""
+    built: dict[int, QuestionPrompt] = {}
+
+    def build(ps: list[ScoredPassage], hs: list[Turn]) -> tuple[ChatMessage, ...]:
+        built[0] = question_prompt(prompts, index, ps, hs, question)
+        return built[0].messages
+
+    fit_to_context(engine, build, list(passages), list(history), max_tokens)
+    return built[0]
 
 
 def fit_to_context(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.briefing.prompting import conversation_numbers
 from bot.index import ScoredPassage, SourceIndex
 from bot.store import Turn
 from bot.terms import content_terms, overlap, stem, words
@@ -31,6 +32,7 @@ TOPIC_WORDS = frozenset(
 )
 GATE_OVERLAP = 0.5
 FOLLOW_UP_MAX_WORDS = 8  # "why?", "and the other side?": judged by the conversation, not on their own
+FOLLOW_UP_POOL = 30  # a follow-up looks this deep for passages the conversation has already seen
 
 
 def retrieval_query(question: str, history: Sequence[Turn]) -> str:
@@ -47,7 +49,23 @@ async def retrieve(
     k: int = DEFAULT_K,
     framing: str | None = None,
 ) -> list[ScoredPassage]:
-    return await index.search(retrieval_query(question, history), k=k, framing=framing)
+    query = retrieval_query(question, history)
+    if not is_follow_up(question, history):
+        return await index.search(query, k=k, framing=framing)
+    # A short follow-up ("who said that?") is mostly about what the conversation already read: its
+    # best match, then the passages already shown that still match. Those are in the KV cache, so
+    # the follow-up costs only its own few tokens, and the answer stays on the thread.
+    known = conversation_numbers(history)
+    found = await index.search(query, k=FOLLOW_UP_POOL, framing=framing)
+    if not found:
+        return []
+    shown = [scored for scored in found[1:] if scored.passage.id in known]
+    fresh = [scored for scored in found[1:] if scored.passage.id not in known]
+    return [found[0], *shown, *fresh][:k]
+
+
+def is_follow_up(question: str, history: Sequence[Turn]) -> bool:
+    return bool(history) and len(words(question)) <= FOLLOW_UP_MAX_WORDS
 
 
 def names_the_subject(text: str) -> bool:
@@ -59,7 +77,7 @@ def names_the_subject(text: str) -> bool:
 
 def is_on_topic(question: str, passages: Sequence[ScoredPassage], history: Sequence[Turn] = ()) -> bool:
     """True if the request is about what the bot briefs on (see module docstring)."""
-    if names_the_subject(question) or (history and len(words(question)) <= FOLLOW_UP_MAX_WORDS):
+    if names_the_subject(question) or is_follow_up(question, history):
         return True
     if not passages:
         return False
