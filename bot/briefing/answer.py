@@ -55,6 +55,16 @@ def _ms(since: float) -> float:
     return round((time.perf_counter() - since) * 1000, 1)
 
 
+TIMING_KEYS = (
+    "retrieve_ms",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "first_token_ms",
+    "total_ms",
+)
+
+
 def canned_answer(ctx: BriefingContext, question: str, kind: str, passages: list[ScoredPassage]) -> Answer:
     """An answer the bot gives without the model (off-topic redirect, nothing found)."""
     message = "off_topic" if kind == "off_topic" else "no_sources"
@@ -64,8 +74,14 @@ def canned_answer(ctx: BriefingContext, question: str, kind: str, passages: list
         citations=[],
         passages=passages,
         model=ctx.engine.model_name,
+        timings=dict.fromkeys(TIMING_KEYS, 0),
         kind=kind,
     )
+
+
+def _timed(answer: Answer, retrieve_ms: float, started: float) -> Answer:
+    answer.timings.update(retrieve_ms=retrieve_ms, total_ms=_ms(started))
+    return answer
 
 
 def ensure_citation(verification: Verification, prompt: QuestionPrompt, question: str) -> Verification:
@@ -111,10 +127,10 @@ async def answer(
     passages = await retrieve(ctx.index, question, history)
     retrieve_ms = _ms(started)
     if not is_on_topic(question, passages, history):
-        yield Answered(canned_answer(ctx, question, "off_topic", []))
+        yield Answered(_timed(canned_answer(ctx, question, "off_topic", []), retrieve_ms, started))
         return
     if not passages:
-        yield Answered(canned_answer(ctx, question, "no_sources", []))
+        yield Answered(_timed(canned_answer(ctx, question, "no_sources", []), retrieve_ms, started))
         return
 
     sampling = ctx.sampling()

@@ -47,7 +47,8 @@ class Verification:
     @property
     def supported_text(self) -> str:
         """Only what could be checked: unsupported sentences removed (too-short ones kept)."""
-        return " ".join(s.rendered for s in self.sentences if s.supported is not False).strip()
+        kept = [s for s in self.sentences if s.supported or (s.supported is None and not _is_stub(s.text))]
+        return " ".join(s.rendered for s in kept).strip()
 
     @property
     def checked(self) -> list[SentenceCheck]:
@@ -61,6 +62,16 @@ class Verification:
     @property
     def unsupported(self) -> list[str]:
         return [s.text for s in self.sentences if s.supported is False]
+
+
+_STUB_RE = re.compile(r"(?:^|\s)(?:\d{1,2}[.)]|[-*•])$|:$")
+
+
+def _is_stub(text: str) -> bool:
+    """An unchecked leftover that reads as broken once its neighbours are gone: an empty line, a
+    lead-in ending in ':' ("The warning signs are: 1."), a bare list number or bullet."""
+    text = MARKER_RE.sub("", text).strip()
+    return not text or bool(_STUB_RE.search(text)) or text.rstrip(".").isdigit()
 
 
 def normalise_for_quote(text: str) -> str:
