@@ -1,0 +1,142 @@
+"""`BriefingBot`: the discord.py client. It owns the `BriefingService` (opened in `setup_hook`,
+closed in `close`), loads the cogs, syncs the slash commands and routes command errors to the one
+failure helper.
+
+Why the service is opened in `setup_hook` and not before: discord.py runs `setup_hook` after login
+and before connecting to the gateway, so a broken prompt folder or a missing model stops the bot
+before it appears online, and everything runs on the client's own event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.discord_app.conversations import Conversations
+from bot.discord_app.failures import user_message
+from bot.discord_app.limits import RateLimiter
+from bot.discord_app.streaming import NO_MENTIONS
+from bot.engine.base import Engine
+from bot.service import BriefingService
+
+log = logging.getLogger(__name__)
+
+COGS = (
+    "bot.discord_app.cogs.chat",
+    "bot.discord_app.cogs.commands",
+    "bot.discord_app.cogs.debate",
+    "bot.discord_app.cogs.moderation",
+)
+ACTIVITY = discord.Activity(type=discord.ActivityType.listening, name="/ask and mentions")
+
+
+def point_at(api_base: str, gateway_url: str) -> None:
+    """Send discord.py's REST calls and gateway connection to a Discord-compatible server.
+
+    discord.py reads both from class attributes (`Route.BASE`, also used for webhooks and
+    interaction callbacks, and `DiscordWebSocket.DEFAULT_GATEWAY`); empty values keep discord.com.
+    """
+    if api_base:
+        discord.http.Route.BASE = api_base.rstrip("/")
+    if gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+def bot_intents() -> discord.Intents:
+    """Default intents plus message content (privileged: enable it in the developer portal)."""
+    intents = discord.Intents.default()
+    intents.message_content = True
+    return intents
+
+
+class BriefingTree(app_commands.CommandTree["BriefingBot"]):
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        """Every slash command and button failure ends here: one message, never silence."""
+        original = getattr(error, "original", error)
+        name = interaction.command.qualified_name if interaction.command else "a component"
+        text = user_message(original, doing=f"running /{name}")
+        try:
+            if interaction.response.is_done():
+                await interaction.edit_original_response(
+                    content=text, embeds=[], allowed_mentions=NO_MENTIONS
+                )
+            else:
+                await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.warning("could not report a command failure", exc_info=True)
+
+
+class BriefingBot(commands.Bot):
+    """The Discord front end. Pass `engine` to share a started engine (tests); else settings decide."""
+
+    def __init__(self, settings: Settings, *, engine: Engine | None = None, **options: Any) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,  # unused: the bot has no prefix commands
+            intents=bot_intents(),
+            allowed_mentions=NO_MENTIONS,
+            help_command=None,
+            tree_cls=BriefingTree,
+            activity=ACTIVITY,
+            **options,
+        )
+        self.settings = settings
+        self._engine = engine
+        self._service: BriefingService | None = None
+        self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        point_at(settings.discord_api_base, settings.discord_gateway_url)
+
+    @property
+    def service(self) -> BriefingService:
+        if self._service is None:
+            raise RuntimeError("the briefing service is not open yet (setup_hook has not run)")
+        return self._service
+
+    @property
+    def conversations(self) -> Conversations:
+        return Conversations(self.service.store)
+
+    @property
+    def bot_id(self) -> int:
+        assert self.user is not None
+        return self.user.id
+
+    async def setup_hook(self) -> None:
+        self._service = await BriefingService.open(self.settings, engine=self._engine)
+        for cog in COGS:
+            await self.load_extension(cog)
+        if self.settings.sync_commands:
+            await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Global sync takes up to an hour to show on Discord; DEV_GUILD_ID syncs one guild at once."""
+        try:
+            if self.settings.dev_guild_id:
+                guild = discord.Object(id=self.settings.dev_guild_id)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+            else:
+                synced = await self.tree.sync()
+        except discord.HTTPException:
+            log.exception("slash command sync failed; commands may be out of date")
+            return
+        log.info("synced %d slash commands", len(synced))
+
+    async def on_message(self, message: discord.Message) -> None:
+        """No prefix commands: the chat cog handles messages (this override stops discord.py from
+        parsing mentions as commands)."""
+
+    async def on_ready(self) -> None:
+        log.info("logged in as %s (%s) in %d guilds", self.user, self.bot_id, len(self.guilds))
+
+    async def close(self) -> None:
+        """Disconnect first (no new events), then close the service (database, model)."""
+        await super().close()
+        service, self._service = self._service, None
+        if service is not None:
+            await service.aclose()

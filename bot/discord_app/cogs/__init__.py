@@ -1,0 +1,1 @@
+"""discord.py extensions, loaded by `BriefingBot.setup_hook`; each keeps its handlers short."""

@@ -1,0 +1,125 @@
+"""Slash commands: /ask, /brief, /factcheck, /sources, /reset, /status (/debate and /reload have
+their own cogs).
+
+Commands that use the model are deferred at once (Discord wants an answer within 3 seconds) and then
+stream into the deferred response; failures reach `BriefingTree.on_error`, the one place that turns
+them into a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord_app.formatting import factcheck_message, search_embed, source_list_embed, status_embed
+from bot.discord_app.limits import check_length, refuse_if_limited
+from bot.discord_app.streaming import NO_MENTIONS, InteractionReply, StreamingReply, stream_answer, tell
+
+if TYPE_CHECKING:
+    from bot.discord_app.client import BriefingBot
+
+SEARCH_K = 5
+RESET_DONE = "Done - I've forgotten this conversation. The next message starts fresh."
+RESET_CHANNEL = (
+    "In a channel every mention starts a new conversation, so there is nothing to reset here. "
+    "/reset clears our DM conversation or the conversation of a thread I opened."
+)
+
+
+class SlashCommands(commands.Cog):
+    def __init__(self, bot: BriefingBot) -> None:
+        self.bot = bot
+
+    async def _stream(
+        self, interaction: discord.Interaction, text: str, make: Callable[[str, str], AsyncIterator[object]]
+    ) -> None:
+        """Shared by /ask and /brief: limit, defer, stream, link the response to its conversation."""
+        if await refuse_if_limited(interaction, self.bot.limiter):
+            return
+        check_length(text, self.bot.settings.max_input_chars)
+        await interaction.response.defer(thinking=True)
+        conversation = await self.bot.conversations.of_interaction(interaction, self.bot.bot_id)
+        target = InteractionReply(interaction)
+        target.on_message = self.bot.conversations.linker(conversation)
+        reply = StreamingReply(target)
+        await stream_answer(
+            reply, lambda: make(conversation, str(interaction.user.id)), doing=f"/{interaction.command}"
+        )
+
+    @app_commands.command(name="ask", description="Ask a question; the answer cites the briefing sources.")
+    @app_commands.describe(question="Your question about the US-China AI race/cooperation debate")
+    async def ask(self, interaction: discord.Interaction, question: str) -> None:
+        service = self.bot.service
+        await self._stream(
+            interaction,
+            question,
+            lambda conversation, user: service.ask(question, conversation_id=conversation, user_id=user),
+        )
+
+    @app_commands.command(name="brief", description="A quick structured briefing on a topic.")
+    @app_commands.describe(topic="What to brief on (suggestions come from the sources)")
+    async def brief(self, interaction: discord.Interaction, topic: str) -> None:
+        service = self.bot.service
+        await self._stream(
+            interaction,
+            topic,
+            lambda conversation, user: service.brief(topic, conversation_id=conversation, user_id=user),
+        )
+
+    @brief.autocomplete("topic")
+    async def brief_topics(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Topics of the live prompt set (source titles and headings) matching what is typed."""
+        return [app_commands.Choice(name=t, value=t) for t in self.bot.service.topics_matching(current)]
+
+    @app_commands.command(name="factcheck", description="Check a claim against the briefing sources.")
+    @app_commands.describe(claim="The claim to check")
+    async def factcheck(self, interaction: discord.Interaction, claim: str) -> None:
+        if await refuse_if_limited(interaction, self.bot.limiter):
+            return
+        check_length(claim, self.bot.settings.max_input_chars)
+        await interaction.response.defer(thinking=True)
+        result = await self.bot.service.check(claim, user_id=str(interaction.user.id))
+        content, embed = factcheck_message(result)
+        await interaction.edit_original_response(
+            content=content, embeds=[embed] if embed else [], allowed_mentions=NO_MENTIONS
+        )
+
+    @app_commands.command(name="sources", description="Search the briefing sources (or list them).")
+    @app_commands.describe(query="Words to search for; leave empty to list the sources")
+    async def sources(self, interaction: discord.Interaction, query: str | None = None) -> None:
+        service = self.bot.service
+        if not query:
+            snapshot = service.library.current
+            embed = source_list_embed(snapshot.prompts.sources, snapshot.prompts.version)
+            await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)
+            return
+        results = await service.search(query, k=SEARCH_K)
+        if not results:
+            await tell(interaction, f"No passage matches {query!r}.")
+            return
+        embed = search_embed(results, title=f"Passages matching: {query}"[:256])
+        await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(name="reset", description="Forget the conversation of this DM or of my thread.")
+    async def reset(self, interaction: discord.Interaction) -> None:
+        conversation = await self.bot.conversations.of_interaction(interaction, self.bot.bot_id)
+        if conversation.endswith(f":{interaction.id}"):  # a fresh conversation: nothing to forget
+            await tell(interaction, RESET_CHANNEL)
+            return
+        await self.bot.service.reset(conversation)
+        await tell(interaction, RESET_DONE)
+
+    @app_commands.command(name="status", description="Model, backend, queue, speed and prompt-set version.")
+    async def status(self, interaction: discord.Interaction) -> None:
+        embed = status_embed(self.bot.service.status())
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+async def setup(bot: BriefingBot) -> None:
+    await bot.add_cog(SlashCommands(bot))

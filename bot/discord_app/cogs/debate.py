@@ -1,0 +1,225 @@
+"""/debate: the race side and the cooperation side argue a motion in a thread the bot opens, one
+message per speech, with buttons under the latest round: next round, call the judge, stop.
+
+The buttons are `DynamicItem`s (their custom id carries the debate's key), so a click is understood
+even after a restart; the debate itself lives in memory, and a click on a debate the bot no longer
+holds gets a clear "start a new one" instead of an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.briefing.debate import (
+    DEFAULT_ROUNDS,
+    MAX_ROUNDS,
+    DebateSession,
+    Judged,
+    JudgeStarted,
+    TurnFinished,
+    TurnStarted,
+)
+from bot.discord_app.failures import user_message
+from bot.discord_app.formatting import JUDGE_HEADER, judgement_text, sources_embed, turn_header, turn_text
+from bot.discord_app.limits import refuse_if_limited
+from bot.discord_app.streaming import NO_MENTIONS, ChannelReply, StreamingReply, tell
+from bot.engine.base import Queued
+
+if TYPE_CHECKING:
+    from bot.discord_app.client import BriefingBot
+
+THREAD_NAME_CHARS = 90
+LABELS = {"next": "Next round", "judge": "Call the judge", "stop": "Stop"}
+STYLES = {
+    "next": discord.ButtonStyle.primary,
+    "judge": discord.ButtonStyle.success,
+    "stop": discord.ButtonStyle.secondary,
+}
+GONE = "This debate is no longer running (it ended, or I restarted). Start a new one with /debate."
+ALL_PLAYED = "All {rounds} planned rounds have been played - call the judge or stop."
+
+
+@dataclass
+class Debate:
+    session: DebateSession
+    channel: discord.abc.Messageable
+    planned: int
+    controls: Any = None  # the message carrying the buttons
+    finished: bool = False
+    busy: bool = False  # a step is running: buttons wait
+
+
+class DebateButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"debate:(?P<action>next|judge|stop):(?P<key>\d+)",
+):
+    def __init__(self, action: str, key: int, *, disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=LABELS[action],
+                style=STYLES[action],
+                custom_id=f"debate:{action}:{key}",
+                disabled=disabled,
+            )
+        )
+        self.action = action
+        self.key = key
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any
+    ) -> DebateButton:
+        return cls(match["action"], int(match["key"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        cog = interaction.client.get_cog("Debates")  # type: ignore[attr-defined]
+        await cog.on_button(interaction, self.action, self.key)
+
+
+def controls_view(key: int, debate: Debate) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    more = debate.session.rounds_played < debate.planned
+    view.add_item(DebateButton("next", key, disabled=not more))
+    view.add_item(DebateButton("judge", key))
+    view.add_item(DebateButton("stop", key))
+    return view
+
+
+class Debates(commands.Cog):
+    def __init__(self, bot: BriefingBot) -> None:
+        self.bot = bot
+        self.debates: dict[int, Debate] = {}
+
+    @app_commands.command(
+        name="debate", description="Race side vs cooperation side argue a motion; a judge sums up."
+    )
+    @app_commands.describe(motion="The motion to debate", rounds=f"Rounds to play (1-{MAX_ROUNDS})")
+    async def debate(
+        self,
+        interaction: discord.Interaction,
+        motion: str,
+        rounds: app_commands.Range[int, 1, MAX_ROUNDS] = DEFAULT_ROUNDS,
+    ) -> None:
+        if await refuse_if_limited(interaction, self.bot.limiter):
+            return
+        await interaction.response.defer(thinking=True)
+        key = interaction.id
+        session = await self.bot.service.debate_session(
+            motion, rounds=rounds, conversation_id=f"discord:debate:{key}", user_id=str(interaction.user.id)
+        )
+        channel = await self._open_thread(interaction, session.motion)
+        debate = self.debates[key] = Debate(session, channel, rounds)
+        where = channel.mention if isinstance(channel, discord.Thread) else "below"
+        await interaction.edit_original_response(
+            content=f"Debate on **{session.motion}** ({rounds} rounds): {where}.",
+            allowed_mentions=NO_MENTIONS,
+        )
+        await self._play(key, debate, debate.session.next_round())
+
+    async def _open_thread(self, interaction: discord.Interaction, motion: str) -> discord.abc.Messageable:
+        """A thread under a text channel; in a DM or an existing thread the debate runs in place."""
+        channel = interaction.channel
+        if isinstance(channel, discord.TextChannel):
+            thread = await channel.create_thread(
+                name=f"Debate: {motion}"[:THREAD_NAME_CHARS], type=discord.ChannelType.public_thread
+            )
+            await self.bot.conversations.add_thread(thread.id)
+            return thread
+        assert channel is not None and isinstance(channel, discord.abc.Messageable)
+        return channel
+
+    async def _play(self, key: int, debate: Debate, events: AsyncIterator[object]) -> None:
+        """Post one message per speech (streamed), then fresh controls under the latest round."""
+        debate.busy = True
+        reply: StreamingReply | None = None
+        try:
+            async for event in events:
+                reply = await self._on_event(debate, reply, event)
+        except Exception as exc:
+            text = user_message(exc, doing="running a debate step")
+            if reply is not None:
+                await reply.fail(text)
+            else:
+                await debate.channel.send(text, allowed_mentions=NO_MENTIONS)
+        finally:
+            debate.busy = False
+            if reply is not None:
+                await reply.close()
+        if debate.session.judged:
+            debate.finished = True
+            self.debates.pop(key, None)
+            return
+        debate.controls = await debate.channel.send(
+            f"Round {debate.session.rounds_played} of {debate.planned} done. What next?",
+            view=controls_view(key, debate),
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    async def _on_event(
+        self, debate: Debate, reply: StreamingReply | None, event: object
+    ) -> StreamingReply | None:
+        if isinstance(event, TurnStarted):
+            if event.attempt > 1 and reply is not None:
+                reply.reset_text()
+                return reply
+            reply = StreamingReply(ChannelReply(debate.channel), header=turn_header(event.side, event.round))
+            await reply.start()
+        elif isinstance(event, JudgeStarted):
+            reply = StreamingReply(ChannelReply(debate.channel), header=JUDGE_HEADER)
+            await reply.start()
+        elif reply is None:
+            return None
+        elif isinstance(event, str):
+            reply.add_text(event)
+        elif isinstance(event, Queued):
+            reply.set_queue(event.position)
+        elif isinstance(event, TurnFinished):
+            reply.header = ""
+            await reply.finish(
+                turn_text(event.turn),
+                sources_embed(event.turn.citations),
+                citations=len(event.turn.citations),
+            )
+        elif isinstance(event, Judged):
+            reply.header = ""
+            embed = sources_embed(event.judge.citations)
+            await reply.finish(judgement_text(event.judge), embed, citations=len(event.judge.citations))
+        return reply
+
+    async def on_button(self, interaction: discord.Interaction, action: str, key: int) -> None:
+        debate = self.debates.get(key)
+        if debate is None or debate.finished:
+            await tell(interaction, GONE)
+            return
+        if debate.busy:
+            await tell(interaction, "The debate is still speaking - wait for this turn.")
+            return
+        if action == "next" and debate.session.rounds_played >= debate.planned:
+            await tell(interaction, ALL_PLAYED.format(rounds=debate.planned))
+            return
+        if action != "stop" and await refuse_if_limited(interaction, self.bot.limiter):
+            return
+        debate.busy = True  # before the first await: a double click must not start two steps
+        await interaction.response.edit_message(
+            view=None, allowed_mentions=NO_MENTIONS
+        )  # these buttons are used up
+        if action == "stop":
+            debate.finished = True
+            self.debates.pop(key, None)
+            await debate.channel.send(
+                f"Debate stopped by {interaction.user.mention}.", allowed_mentions=NO_MENTIONS
+            )
+            return
+        events = debate.session.next_round() if action == "next" else debate.session.judge()
+        await self._play(key, debate, events)
+
+
+async def setup(bot: BriefingBot) -> None:
+    bot.add_dynamic_items(DebateButton)
+    await bot.add_cog(Debates(bot))

@@ -1,0 +1,269 @@
+"""`DiscordImitation`: the REST API and gateway on 127.0.0.1, plus what a test does as a user
+(post a message, run a slash command, click a button, type into an autocomplete) and what it waits
+for (a message of the bot that satisfies a condition).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from discord_imitation import payloads
+from discord_imitation.gateway import Gateway
+from discord_imitation.rest import RestApi
+from discord_imitation.world import Interaction, Person, StoredMessage, World
+
+DEFAULT_TIMEOUT = 30.0
+APPLICATION_COMMAND, COMPONENT, AUTOCOMPLETE = 2, 3, 4
+OPTION_TYPES = {str: 3, int: 4, bool: 5}
+
+
+class DiscordImitation:
+    """Start with `await DiscordImitation().start()`; point the bot at `api_base` and `gateway_url`."""
+
+    def __init__(self, world: World | None = None) -> None:
+        self.world = world or World()
+        self._changed = asyncio.Condition()
+        self.gateway = Gateway(self.world, lambda: self.gateway_url, self._notify)
+        self.rest = RestApi(self.world, lambda: self.gateway_url, self.gateway.dispatch, self._notify)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+
+    async def start(self) -> DiscordImitation:
+        app = web.Application(middlewares=[self.rest.middleware])
+        app.add_routes([web.get("/gateway", self.gateway.handle), *self.rest.routes()])
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def stop(self) -> None:
+        await self.gateway.close_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    def env(self) -> dict[str, str]:
+        """The settings that point a bot here."""
+        return {
+            "DISCORD_TOKEN": self.world.token,
+            "DISCORD_API_BASE": self.api_base,
+            "DISCORD_GATEWAY_URL": self.gateway_url,
+        }
+
+    # --- waiting -----------------------------------------------------------------------------------
+
+    def _notify(self) -> None:
+        async def wake() -> None:
+            async with self._changed:
+                self._changed.notify_all()
+
+        task = asyncio.get_running_loop().create_task(wake())
+        task.add_done_callback(lambda t: t.exception())
+
+    async def wait_for(
+        self, condition: Callable[[], Any], within: float = DEFAULT_TIMEOUT, what: str = ""
+    ) -> Any:
+        """Wait until `condition()` returns something truthy; return it."""
+
+        async def poll() -> Any:
+            async with self._changed:
+                while not (result := condition()):
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._changed.wait(), 0.5)
+                return result
+
+        try:
+            return await asyncio.wait_for(poll(), within)
+        except TimeoutError:
+            raise AssertionError(f"timed out after {within}s waiting for {what or condition}") from None
+
+    async def wait_ready(self, within: float = DEFAULT_TIMEOUT) -> None:
+        await asyncio.wait_for(self.gateway.ready.wait(), within)
+
+    async def wait_message(
+        self,
+        condition: Callable[[StoredMessage], bool],
+        within: float = DEFAULT_TIMEOUT,
+        what: str = "a bot message",
+    ) -> StoredMessage:
+        """The first bot message for which `condition` holds (checked after every change)."""
+        return await self.wait_for(
+            lambda: next((m for m in self.world.bot_messages() if condition(m)), None), within, what
+        )
+
+    def replies_to(self, message_id: int) -> list[StoredMessage]:
+        return [m for m in self.world.bot_messages() if m.reference_id == message_id]
+
+    # --- acting as a user --------------------------------------------------------------------------
+
+    async def send(
+        self,
+        content: str,
+        *,
+        author: str | Person = "alice",
+        channel_id: int | None = None,
+        mention_bot: bool = False,
+        reply_to: int | None = None,
+    ) -> StoredMessage:
+        """Post a message as a user (MESSAGE_CREATE). `mention_bot` prefixes `<@bot>` like a client."""
+        world = self.world
+        person = world.person(author)
+        channel_id = channel_id or world.general
+        if mention_bot:
+            content = f"<@{world.bot.id}> {content}"
+        stored = StoredMessage(
+            id=world.new_id(),
+            channel_id=channel_id,
+            guild_id=world.guild_of(channel_id),
+            author_id=person.id,
+            reference_id=reply_to,
+        )
+        stored.record({"content": content})
+        world.messages[stored.id] = stored
+        data = world.message_payload(stored)
+        if f"<@{world.bot.id}>" in content:
+            data["mentions"] = [world.bot.payload]
+        if stored.guild_id is not None:
+            data["member"] = {
+                k: v for k, v in payloads.member(person.payload, person.role_ids).items() if k != "user"
+            }
+        await self.gateway.dispatch("MESSAGE_CREATE", data)
+        return stored
+
+    async def dm(
+        self, content: str, *, author: str | Person = "alice", reply_to: int | None = None
+    ) -> StoredMessage:
+        return await self.send(
+            content, author=author, channel_id=self.world.dm_channel(author), reply_to=reply_to
+        )
+
+    def _interaction_payload(
+        self, kind: int, data: dict[str, Any], person: Person, channel_id: int
+    ) -> Interaction:
+        world = self.world
+        interaction = Interaction(
+            id=world.new_id(),
+            token=secrets.token_urlsafe(16),
+            type=kind,
+            name=data.get("name", data.get("custom_id", "")),
+            user_id=person.id,
+            channel_id=channel_id,
+        )
+        world.interactions[interaction.token] = interaction
+        interaction.payload = {
+            "id": str(interaction.id),
+            "application_id": str(world.application_id),
+            "type": kind,
+            "token": interaction.token,
+            "version": 1,
+            "data": data,
+            "channel_id": str(channel_id),
+            "channel": world.channel_payload(channel_id),
+            "locale": "en-US",
+            "app_permissions": str((1 << 41) - 1),
+            "attachment_size_limit": 26_214_400,
+            "entitlements": [],
+        }
+        payload = interaction.payload
+        if world.is_dm(channel_id):
+            payload |= {
+                "user": person.payload,
+                "context": 1,
+                "authorizing_integration_owners": {"1": str(person.id)},
+            }
+        else:
+            member = payloads.member(person.payload, person.role_ids, permissions=world.permissions(person))
+            payload |= {
+                "guild_id": str(world.guild_id),
+                "guild": {"id": str(world.guild_id), "locale": "en-US", "features": []},
+                "guild_locale": "en-US",
+                "member": member,
+                "context": 0,
+                "authorizing_integration_owners": {"0": str(world.guild_id)},
+            }
+        return interaction
+
+    def _command_data(self, name: str, options: dict[str, Any], focused: str | None = None) -> dict[str, Any]:
+        command = self.world.commands.get(name, {})
+        data: dict[str, Any] = {"id": command.get("id", str(self.world.new_id())), "name": name, "type": 1}
+        if options:
+            data["options"] = [
+                {
+                    "name": k,
+                    "type": OPTION_TYPES.get(type(v), 3),
+                    "value": v,
+                    **({"focused": True} if k == focused else {}),
+                }
+                for k, v in options.items()
+            ]
+        if "guild_id" in command:
+            data["guild_id"] = command["guild_id"]
+        return data
+
+    async def command(
+        self, name: str, *, user: str | Person = "alice", channel_id: int | None = None, **options: Any
+    ) -> Interaction:
+        """Run `/name option=value ...` (INTERACTION_CREATE, application command)."""
+        person = self.world.person(user)
+        channel_id = channel_id or self.world.general
+        interaction = self._interaction_payload(
+            APPLICATION_COMMAND, self._command_data(name, options), person, channel_id
+        )
+        await self.gateway.dispatch("INTERACTION_CREATE", interaction.payload)
+        return interaction
+
+    async def autocomplete(
+        self,
+        name: str,
+        option: str,
+        value: str,
+        *,
+        user: str | Person = "alice",
+        channel_id: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Type `value` into `option` of `/name`; return the choices the bot offered."""
+        person = self.world.person(user)
+        data = self._command_data(name, {option: value}, focused=option)
+        interaction = self._interaction_payload(AUTOCOMPLETE, data, person, channel_id or self.world.general)
+        await self.gateway.dispatch("INTERACTION_CREATE", interaction.payload)
+        return await self.wait_for(lambda: interaction.choices, what=f"autocomplete choices of /{name}")
+
+    async def click(
+        self, message: StoredMessage, custom_id: str, *, user: str | Person = "alice"
+    ) -> Interaction:
+        """Press the button `custom_id` on a bot message (INTERACTION_CREATE, component)."""
+        person = self.world.person(user)
+        data = {"custom_id": custom_id, "component_type": 2}
+        interaction = self._interaction_payload(COMPONENT, data, person, message.channel_id)
+        interaction.original_id = message.id
+        interaction.payload["message"] = self.world.message_payload(message)
+        await self.gateway.dispatch("INTERACTION_CREATE", interaction.payload)
+        return interaction
+
+    def response(self, interaction: Interaction) -> StoredMessage | None:
+        """The interaction's original response message, once there is one."""
+        return self.world.messages.get(interaction.original_id) if interaction.original_id else None
+
+    def followups(self, interaction: Interaction) -> list[StoredMessage]:
+        return [
+            m
+            for m in self.world.bot_messages()
+            if m.interaction_token == interaction.token and m.id != interaction.original_id
+        ]
