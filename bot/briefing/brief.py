@@ -280,10 +280,26 @@ async def brief(
     bottom_line = verification.supported_text if verification.citations else ""
     for citation in verification.citations:
         picks.citations.setdefault(citation.number, citation)
+    for check in verification.sentences:  # a verbatim bottom line is not repeated as a fact or framing
+        if check.supported:
+            picks.used.add(normalise_topic(check.text))
     if not bottom_line:
         bottom_line = picks.best(general[:1], about) or picks.best(general, about) or ""
 
     # 2. Selected, verbatim parts.
+    # What is uncertain first: it is the most constrained part (it needs an uncertainty cue), and a
+    # sentence such as "whether a global pause is feasible is still unclear" would otherwise be taken
+    # as a key fact and leave this section empty.
+    uncertain_line = (
+        picks.best(
+            [*uncertain, *general],
+            about,
+            cues=UNCERTAINTY_CUES,
+            min_cue=MIN_UNCERTAINTY,
+            cue_cap=MIN_UNCERTAINTY,
+        )
+        or NO_UNCERTAINTY
+    )
     facts = []
     for scored in general:
         if len(facts) < KEY_FACTS and (fact := picks.best([scored], about)):
@@ -295,10 +311,6 @@ async def brief(
         or NO_FRAMING.format(framing=name)
         for name, found in (("race", race), ("cooperation", cooperation))
     }
-    uncertain_line = (
-        picks.best([*uncertain, *general], about, cues=UNCERTAINTY_CUES, min_cue=MIN_UNCERTAINTY)
-        or NO_UNCERTAINTY
-    )
 
     sections = {
         "bottom_line": bottom_line,

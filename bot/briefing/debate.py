@@ -91,8 +91,13 @@ SPEECH_LABELS = (
     "Race side:",
     "Cooperation side:",
 )
-# Words every speech on this subject uses; they say nothing about where two sides agree.
-GENERIC_TERMS = frozenset(stem(w) for w in "side sides race cooperation debate argue motion point".split())
+# Words every speech on this subject uses (the two countries, the sources' own nouns, filler such as
+# "former"/"forward"); they say nothing about where two sides agree ("Both sides speak of china and essay").
+GENERIC_TERMS = frozenset(
+    stem(w)
+    for w in """side sides race cooperation debate argue motion point china chinese america american
+    americans united states essay article author source sources says said former forward also""".split()
+)
 
 
 # --- events and results -------------------------------------------------------------------------
@@ -591,6 +596,7 @@ class DebateSession:
                 content_terms(self.motion),
                 cues=UNCERTAINTY_CUES,
                 min_cue=MIN_UNCERTAINTY,
+                cue_cap=MIN_UNCERTAINTY,
             )
             or NO_UNCERTAINTY
         )

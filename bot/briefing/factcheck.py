@@ -98,6 +98,9 @@ NEGATIVE_WORDS = frozenset(
     """.split()
 )
 NEGATIVE_PHRASES = re.compile(r"\broll(?:s|ed|ing)? back\b|\bat the expense of\b|\bin the name of\b", re.I)
+# Words that endorse a proposal: "recommends track-two dialogues" contradicts "opposes track-two dialogues".
+ENDORSE = {"recommend", "recommends", "recommended", "propose", "proposes", "proposed", "urges", "urge",
+           "advocates", "endorses", "favors", "supports", "backs"}  # fmt: skip
 ANTONYMS = [
     ({"increase", "increases", "increased", "rise", "rises", "rose", "grow", "grows", "grew"},
      {"decrease", "decreases", "decreased", "fall", "falls", "fell", "decline", "declines", "shrink"}),
@@ -106,12 +109,20 @@ ANTONYMS = [
     ({"first"}, {"last", "second", "third", "final"}),
     ({"faster", "accelerate", "accelerates", "accelerating", "speed"},
      {"slower", "slow", "slows", "slowing", "pause", "pausing"}),
-    ({"support", "supports", "supported", "favor", "favors", "backs"},
-     {"oppose", "opposes", "opposed", "against", "rejects", "reject"}),
+    ({"support", "supports", "supported", "favor", "favors", "backs", *ENDORSE},
+     {"oppose", "opposes", "opposed", "against", "rejects", "reject", "rejected"}),
     ({"public", "publicly"}, {"private", "privately"}),
     ({"ahead", "leads", "leading", "winning"}, {"behind", "trails", "trailing", "losing"}),
     ({"allow", "allows", "permit", "permits"}, {"ban", "bans", "prohibit", "prohibits", "forbid"}),
 ]  # fmt: skip
+NUMBER_WORDS = {
+    **{w: str(n) for n, w in enumerate("two three four five six seven eight nine ten".split(), start=2)},
+    "dozen": "12",
+    **{w + plural: value for w, value in (("hundred", "100"), ("thousand", "1000"), ("million", "1000000"),
+       ("billion", "1000000000"), ("trillion", "1000000000000")) for plural in ("", "s")},
+}  # fmt: skip
+_CALLS_FOR_RE = re.compile(r"\bcall(?:s|ed|ing)? for\b", re.I)
+_CLAUSE_RE = re.compile(r"[:;]\s+")
 NOT_IN_SOURCES = "The briefing sources do not address this claim."
 OFF_SUBJECT = "That claim is not about the subject the briefing sources cover (the US-China AI debate)."
 
@@ -161,7 +172,15 @@ def terms_of(text: str) -> set[str]:
 
 
 def numbers_in(text: str) -> set[str]:
-    return {w for w in words(text) if w.isdigit()}
+    """Digits, plus small number words and magnitudes as digits: "five risks" must not be supported by
+    "three risks", nor "millions of dollars" by "billions" ("one" is left out: "no one", "one path")."""
+    found = set()
+    for w in words(text):
+        if w.isdigit():
+            found.add(w)
+        elif w in NUMBER_WORDS:
+            found.add(NUMBER_WORDS[w])
+    return found
 
 
 def names_in(text: str) -> list[tuple[str, ...]]:
@@ -198,18 +217,22 @@ def is_person_like(name: tuple[str, ...]) -> bool:
 
 
 def negated(text: str, about: set[str]) -> bool:
-    """Whether `text` negates one of the terms `about`: a negation word followed closely by one.
+    """Whether `text` negates the terms `about`: an odd number of negation words each followed
+    closely by one of them.
 
     Scoped, because long source sentences often hold an unrelated "no" ("no single operator could
-    have foreseen") that says nothing about the claim.
+    have foreseen") that says nothing about the claim. Counted, because two negations cancel: "they
+    cannot call for a slowdown without being seen as unpatriotic" is the opposite of "they can call for
+    a slowdown without being seen as unpatriotic", though both contain a negation.
     """
     tokens = words(text)
+    count = 0
     for i, word in enumerate(tokens):
         if word in NEGATIONS or word.endswith("n't"):
             following = tokens[i + 1 : i + 1 + NEGATION_SCOPE]
             if any(SYNONYMS.get(stem(w), stem(w)) in about for w in following):
-                return True
-    return False
+                count += 1
+    return count % 2 == 1
 
 
 def polarity(text: str) -> tuple[bool, bool]:
@@ -278,15 +301,26 @@ def compare(claim: str, scored: ScoredPassage, corpus_text: str) -> Comparison:
     if mismatches and mismatches[-1].startswith("direction"):
         mismatched_terms |= {stem(w) for w in words(claim)} & (POSITIVE | NEGATIVE_WORDS)
 
-    # Antonyms.
-    claim_words, text_words = set(words(claim)), set(words(lowered))
+    # Antonyms, clause by clause: only clauses about the claim (sharing one of its other content words)
+    # count, so "who is ahead: governance is losing" contradicts "governance is winning" although the
+    # passage also says "ahead" elsewhere. "calls for X" endorses X like "recommends X".
+    claim_words = set(words(claim))
     for left, right in ANTONYMS:
         for mine, theirs in ((left, right), (right, left)):
             said = claim_words & mine
-            if said and not (text_words & mine) and (text_words & theirs):
-                mismatches.append(
-                    f"antonym: the claim says '{min(said)}', the source '{min(text_words & theirs)}'"
+            if not said:
+                continue
+            about = claim_terms - {stem(w) for w in said}
+            clauses = [
+                set(words(c)) | ({"favors"} if _CALLS_FOR_RE.search(c) else set())
+                for c in (
+                    part for sentence in sentences_of(passage_text) for part in _CLAUSE_RE.split(sentence)
                 )
+                if terms_of(c) & about
+            ]
+            opposite = set().union(*(c & theirs for c in clauses)) if clauses else set()
+            if opposite and not any(c & mine for c in clauses):
+                mismatches.append(f"antonym: the claim says '{min(said)}', the source '{min(opposite)}'")
                 mismatched_terms |= {stem(w) for w in said}
 
     # Numbers: a number the passage gives differently.

@@ -57,6 +57,12 @@ FRAMING_CUES = {"race": RACE_CUES, "cooperation": COOPERATION_CUES}
 MIN_UNCERTAINTY = 3  # one strong cue, or three weak ones
 NO_UNCERTAINTY = "The sources do not say what remains open on this topic."
 _AFTER_CLOSING_QUOTE_RE = re.compile(r"(?<=[.!?][\"”’])\s+(?=[\"“A-Z0-9])")
+# A sentence opening like this leans on the one before it ("Third, whether a global pause ...",
+# "It calls for ..."); cut out of its passage it reads as a fragment, so it only wins on a clear margin.
+DANGLING_RE = re.compile(
+    r"^(?:first|second|third|fourth|finally|also|it|this|these|those|both|another)\b", re.I
+)
+DANGLING_PENALTY = 2
 _SENTENCE_END = (".", "!", "?", '"', "”", "’", ")")
 
 
@@ -190,6 +196,7 @@ class Picks:
         cues: Cues = (),
         cue_weight: int = 1,
         min_cue: int = 0,
+        cue_cap: int | None = None,
         prefer_framing: str | None = None,
     ) -> str | None:
         """The best unused sentence over `candidates`, cited; None if none has `min_cue` cue weight.
@@ -197,6 +204,10 @@ class Picks:
         Score: content terms shared with `about`, plus `cue_weight` x the sentence's cue score, plus one
         for a passage tagged with `prefer_framing` alone. Sentences over LONG_SENTENCE_WORDS only win
         when nothing shorter qualifies; ties go to earlier (better retrieved) passages, then shorter.
+
+        `cue_cap` caps the cue score once `min_cue` is met, so the topic decides among sentences that
+        all qualify: without it a sentence stacking cues ("three open questions that remain unclear or
+        unknown") wins every topic while saying nothing about any of them.
         """
         choice: tuple[tuple[int, int, int, int], ScoredPassage, str] | None = None
         for rank, scored in enumerate(candidates):
@@ -207,8 +218,11 @@ class Picks:
                 cue = cue_score(sentence, cues) if cues else 0
                 if cue < min_cue:
                     continue
+                if cue_cap is not None:
+                    cue = min(cue, cue_cap)
                 n_words = len(words(sentence))
                 score = len(content_terms(sentence) & about) + cue_weight * cue + bonus
+                score -= DANGLING_PENALTY * bool(DANGLING_RE.match(sentence))
                 key = (int(n_words <= LONG_SENTENCE_WORDS), score, -rank, -n_words)
                 if choice is None or key > choice[0]:
                     choice = (key, scored, sentence)

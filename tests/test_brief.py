@@ -1,0 +1,170 @@
+"""Quick briefings: the five sections, verified citations, the database cache and its invalidation.
+
+The structure and citations are checked on the real bundled model with a topic it was not tuned on;
+the cache rules (hit, invalidation by a reload that changes a file, survival across processes) do
+not depend on the model and use `ScriptedEngine`, so they run in milliseconds.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import shutil
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import main
+from bot.briefing.brief import SECTION_TITLES, Briefed, Briefing
+from bot.config import Settings, load_settings
+from bot.engine import ScriptedEngine
+from bot.engine.base import Engine, GenerationRequest
+from bot.service import BriefingService
+from bot.sources import load_sources
+
+REPO = Path(__file__).resolve().parent.parent
+SECTIONS = {"bottom_line", "key_facts", "race", "cooperation", "uncertain"}
+MARKER = re.compile(r"\[\d+\]")
+
+
+def settings_for(prompts: Path, database: Path, **overrides: object) -> Settings:
+    return load_settings(_env_file=None, prompts_dir=prompts, database_path=database, **overrides)
+
+
+@functools.cache
+def passage_texts() -> dict[str, str]:
+    sources, problems = load_sources(REPO / "prompts" / "sources")
+    assert not problems
+    return {p.id: p.text for source in sources for p in source.passages}
+
+
+def parrot(request: GenerationRequest) -> str:
+    """Source [1]'s first sentence, cited: an obedient bottom line."""
+    match = re.search(r"^\[1\] (.+?[.!?])(?:\s|$)", request.messages[-1].content, re.MULTILINE)
+    return f"{match.group(1)[:-1]} [1]." if match else "Nothing."
+
+
+async def briefing_of(service: BriefingService, topic: str, conversation: str = "c") -> Briefing:
+    result = None
+    async for event in service.brief(topic, conversation_id=conversation, user_id="u"):
+        if isinstance(event, Briefed):
+            result = event.briefing
+    assert result is not None
+    return result
+
+
+def assert_structured(briefing: Briefing) -> None:
+    assert briefing.kind == "brief"
+    assert set(briefing.sections) == SECTIONS
+    for name, text in briefing.sections.items():
+        assert text.strip(), f"section {name} is empty"
+        assert not re.search(r"(?i)\bsources?\s*:", text), f"a copied label in {name}: {text!r}"
+    for title in SECTION_TITLES.values():
+        assert f"**{title}:**" in briefing.text
+    assert len(briefing.sections["key_facts"].splitlines()) >= 2
+    assert all(MARKER.search(fact) for fact in briefing.sections["key_facts"].splitlines())
+    texts = passage_texts()
+    numbers = {c.number for c in briefing.citations}
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", briefing.text)} <= numbers, "every marker is a citation"
+    for citation in briefing.citations:
+        assert citation.quote in texts[citation.id], "quotes are verbatim in their passage"
+    assert 0.0 <= briefing.grounded <= 1.0
+
+
+@pytest.fixture(scope="module")
+async def real_service(
+    tmp_path_factory: pytest.TempPathFactory, llama_engine: Engine
+) -> AsyncIterator[BriefingService]:
+    database = tmp_path_factory.mktemp("brief") / "brief.sqlite3"
+    service = await BriefingService.open(settings_for(REPO / "prompts", database), engine=llama_engine)
+    yield service
+    await service.aclose()
+
+
+async def test_real_model_briefing_has_five_verified_sections_then_comes_from_cache(
+    real_service: BriefingService,
+) -> None:
+    topic = "warning signs before an AI disaster"
+    fresh = await briefing_of(real_service, topic)
+    assert not fresh.cached
+    assert_structured(fresh)
+    assert 50 <= len(fresh.text.split()) <= 260, "about 150 words"
+    data = json.loads(json.dumps(fresh.to_json()))
+    assert {"topic", "text", "sections", "citations", "cached", "total_ms", "grounded"} <= set(data)
+
+    started = time.perf_counter()
+    again = await briefing_of(real_service, "  Warning signs before an AI disaster? ")
+    elapsed = time.perf_counter() - started
+    assert again.cached and again.text == fresh.text
+    assert elapsed < 1.0 and again.total_ms < 1000, "a cached briefing comes back in well under a second"
+
+
+async def test_off_subject_topic_is_redirected(real_service: BriefingService) -> None:
+    briefing = await briefing_of(real_service, "sourdough starter feeding schedule")
+    assert briefing.kind == "off_topic" and briefing.sections == {} and "AI" in briefing.text
+
+
+async def test_reload_that_changes_a_file_invalidates_the_cache_which_outlives_the_process(
+    tmp_path: Path,
+) -> None:
+    prompts = tmp_path / "prompts"
+    shutil.copytree(REPO / "prompts", prompts)
+    database = tmp_path / "cache.sqlite3"
+    engine = ScriptedEngine(parrot)
+    topic = "track-two dialogue"
+
+    service = await BriefingService.open(settings_for(prompts, database), engine=engine)
+    try:
+        first = await briefing_of(service, topic)
+        assert not first.cached
+        assert_structured(first)
+        calls = len(engine.requests)
+        assert (await briefing_of(service, topic.upper())).cached, "case does not matter"
+        assert len(engine.requests) == calls, "a cache hit does not call the model"
+
+        report = await service.reload(actor="tester")  # nothing changed: the same version
+        assert report.ok and (await briefing_of(service, topic)).cached
+
+        persona = prompts / "personas" / "briefer.md"
+        persona.write_text(persona.read_text() + "\nKeep it short.\n")
+        report = await service.reload(actor="tester")
+        assert report.ok and report.changed
+        after = await briefing_of(service, topic)
+        assert not after.cached, "a reload that changes a file invalidates cached briefings"
+        assert len(engine.requests) == calls + 1
+    finally:
+        await service.aclose()
+
+    reopened = await BriefingService.open(settings_for(prompts, database), engine=engine)
+    try:
+        survivor = await briefing_of(reopened, topic)
+        assert survivor.cached and survivor.text == after.text, "the cache lives in the database"
+    finally:
+        await reopened.aclose()
+
+
+async def test_topic_menu_is_drawn_from_the_sources(tmp_path: Path) -> None:
+    service = await BriefingService.open(
+        settings_for(REPO / "prompts", tmp_path / "m.sqlite3"), engine=ScriptedEngine(parrot)
+    )
+    try:
+        menu = service.topics()
+        assert len(menu) >= 10 and all(0 < len(topic) <= 100 for topic in menu)
+        assert len({t.lower() for t in menu}) == len(menu), "no repeats"
+        titles = {source.title for source in service.library.current.prompts.sources}
+        assert any(topic in titles or topic.endswith("…") for topic in menu)
+        matches = service.topics_matching("track")
+        assert matches and len(matches) <= 25 and "track" in matches[0].lower()
+        assert len(service.topics_matching("")) == min(25, len(menu))
+    finally:
+        await service.aclose()
+
+
+def test_cli_brief_list(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROMPTS_DIR", str(REPO / "prompts"))
+    assert main(["brief", "--list", "--json"]) == 0
+    menu = json.loads(capsys.readouterr().out)
+    assert menu and all(isinstance(t, str) and len(t) <= 100 for t in menu)

@@ -1,0 +1,265 @@
+"""Debate mode: turn order, equal budgets, balance figures, the regenerate-then-mark rule, the judge.
+
+The model's behaviour is forced with `ScriptedEngine` where a rule must be exercised for certain (a
+speech that cites nothing of its own framing); the real bundled model debates two motions it was not
+tuned on, once per module, and every real-model test reads that shared result.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import main
+from bot.briefing.debate import (
+    DebateFinished,
+    DebateResult,
+    Judged,
+    JudgeStarted,
+    TurnStarted,
+)
+from bot.config import Settings, load_settings
+from bot.engine import ScriptedEngine
+from bot.engine.base import Engine, GenerationRequest
+from bot.errors import InputError
+from bot.service import BriefingService
+from bot.sources import load_sources
+
+REPO = Path(__file__).resolve().parent.parent
+JUDGE_LABELS = (
+    "**Strongest race point:**",
+    "**Strongest cooperation point:**",
+    "**Where they agree:**",
+    "**What the sources leave open:**",
+)
+INVENTED = "Martians invented quantum bananas in Paris yesterday. Penguins ruled the moon for decades."
+REAL_MOTIONS = (
+    "Washington should slow frontier AI development to make room for safety testing",
+    "Independent auditors should inspect frontier AI models in both countries",
+)
+
+
+def settings_for(tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "prompts_dir": REPO / "prompts",
+        "database_path": tmp_path / "debate.sqlite3",
+        **overrides,
+    }
+    return load_settings(_env_file=None, **values)
+
+
+def first_source_sentence(request: GenerationRequest) -> str:
+    """The first sentence of source [1] in the prompt, cited: what a perfectly obedient model says."""
+    match = re.search(r"^\[1\] (.+?[.!?])(?:\s|$)", request.messages[-1].content, re.MULTILINE)
+    return f"{match.group(1)[:-1]} [1]." if match else "Nothing to say."
+
+
+def side_of(request: GenerationRequest) -> str:
+    return (request.conversation_id or "").rsplit(":", 1)[-1]
+
+
+async def run_debate(service: BriefingService, motion: str, rounds: int) -> tuple[DebateResult, list[object]]:
+    events: list[object] = []
+    result = None
+    async for event in service.debate(motion, rounds=rounds, conversation_id="t", user_id="u"):
+        events.append(event)
+        if isinstance(event, DebateFinished):
+            result = event.result
+    assert result is not None
+    return result, events
+
+
+@pytest.fixture
+async def scripted(tmp_path: Path) -> AsyncIterator[Callable[..., object]]:
+    """Open a service on a ScriptedEngine built from a reply function; closed after the test."""
+    opened: list[BriefingService] = []
+
+    async def open_with(script: Callable[[GenerationRequest], str]) -> tuple[BriefingService, ScriptedEngine]:
+        engine = ScriptedEngine(script)
+        service = await BriefingService.open(settings_for(tmp_path), engine=engine)
+        opened.append(service)
+        return service, engine
+
+    yield open_with
+    for service in opened:
+        await service.aclose()
+
+
+# --- rules, with a scripted model -----------------------------------------------------------------
+
+
+async def test_turn_order_budgets_and_balance_over_three_rounds(scripted: Callable[..., object]) -> None:
+    service, engine = await scripted(first_source_sentence)  # type: ignore[misc]
+    result, events = await run_debate(service, "The US must win the AI race against China", rounds=3)
+
+    assert [(t.side, t.round) for t in result.turns] == [
+        (side, n) for n in (1, 2, 3) for side in ("race", "cooperation")
+    ]
+    starts = [(e.side, e.round) for e in events if isinstance(e, TurnStarted)]
+    assert starts == [(t.side, t.round) for t in result.turns], "each speech starts once, in order"
+    kinds = [type(e).__name__ for e in events if not isinstance(e, str)]
+    assert kinds[-3:] == ["JudgeStarted", "Judged", "DebateFinished"], "the judge speaks last"
+
+    speeches = [r for r in engine.requests if side_of(r) in ("race", "cooperation")]
+    assert len(speeches) == 6
+    assert len({r.sampling.max_tokens for r in speeches}) == 1, "equal token budgets for every speech"
+    # The second speaker of a round answers the first: its prompt quotes the race speech.
+    race_words = result.turns[0].text.split(" [")[0][:40]
+    assert race_words in speeches[1].messages[-1].content
+
+    balance = result.balance()
+    for side in ("race", "cooperation"):
+        turns = [t for t in result.turns if t.side == side]
+        assert balance[side]["words"] == sum(t.words for t in turns) > 0
+        assert balance[side]["citations"] == sum(len(t.citations) for t in turns) >= 3
+        assert balance[side]["unsupported"] == sum(len(t.unsupported) for t in turns) == 0
+        assert balance[side]["turns"] == 3 and balance[side]["own_framing_cited"] == 3
+        assert balance["race"]["max_tokens"] == balance["cooperation"]["max_tokens"]
+        for turn in turns:
+            assert not turn.regenerated and not turn.quoted
+            assert all(side in c.framing for c in turn.citations), "each side argues from its own framing"
+
+
+async def test_a_side_citing_nothing_of_its_own_is_regenerated_once_then_marked(
+    scripted: Callable[..., object],
+) -> None:
+    def script(request: GenerationRequest) -> str:
+        if side_of(request) == "cooperation":
+            return INVENTED  # cites nothing, supports nothing, every time
+        return first_source_sentence(request)
+
+    service, engine = await scripted(script)  # type: ignore[misc]
+    result, events = await run_debate(service, "AI safety needs cooperation between rivals", rounds=1)
+
+    race, cooperation = result.turns
+    assert race.own_framing_cited and not race.regenerated and not race.quoted
+    assert cooperation.regenerated and not cooperation.own_framing_cited and cooperation.quoted
+    attempts = [(e.side, e.attempt) for e in events if isinstance(e, TurnStarted)]
+    assert attempts == [("race", 1), ("cooperation", 1), ("cooperation", 2)], "regenerated exactly once"
+    retry = [r for r in engine.requests if side_of(r) == "cooperation"][-1]
+    assert "Cite [1]." in retry.messages[-1].content, "the retry carries the harder nudge"
+    assert len({r.sampling.max_tokens for r in engine.requests if side_of(r) != "judge"}) == 1
+
+    # Marked, and still argued from its own sources: a verbatim quote of an own-framing passage.
+    assert "Martians" not in cooperation.text and "From the sources:" in cooperation.text
+    assert cooperation.citations and all("cooperation" in c.framing for c in cooperation.citations)
+    assert len(cooperation.unsupported) == 2, "the invented sentences are counted"
+    data = cooperation.to_json()
+    assert data["own_framing_cited"] is False and data["regenerated"] is True and data["quoted"] is True
+    assert result.balance()["cooperation"]["own_framing_cited"] == 0
+    assert result.balance()["cooperation"]["unsupported"] == 2
+
+
+async def test_judge_has_every_section_even_when_the_model_says_nothing_useful(
+    scripted: Callable[..., object],
+) -> None:
+    def script(request: GenerationRequest) -> str:
+        return "Source:" if side_of(request) == "judge" else first_source_sentence(request)
+
+    service, _ = await scripted(script)  # type: ignore[misc]
+    result, events = await run_debate(service, "Track-two dialogue beats an AI arms race", rounds=1)
+    assert sum(isinstance(e, JudgeStarted) for e in events) == 1
+    assert sum(isinstance(e, Judged) for e in events) == 1
+    judge = result.judge
+    assert judge is not None
+    for label in JUDGE_LABELS:
+        assert label in judge.text
+    assert set(judge.strongest) == {"race", "cooperation"}
+    assert all(re.search(r"\[\d+\]", point) for point in judge.strongest.values()), "points are cited"
+    assert judge.agreement and judge.open_question
+    assert "Source:" not in judge.text, "a copied label is not a summary"
+    assert judge.citations
+
+
+async def test_off_subject_motion_and_bad_rounds_are_declined(scripted: Callable[..., object]) -> None:
+    service, engine = await scripted(first_source_sentence)  # type: ignore[misc]
+    with pytest.raises(InputError) as declined:
+        await run_debate(service, "Banana bread is better with walnuts than with raisins", rounds=1)
+    reason = declined.value.user_message
+    assert reason and "\n" not in reason.strip(), "declined with a one-line reason"
+    assert "AI" in reason
+    with pytest.raises(InputError):
+        await service.debate_session(
+            "The US must win the AI race", rounds=0, conversation_id="t", user_id="u"
+        )
+    assert engine.requests == [], "nothing reaches the model"
+
+
+# --- the real bundled model ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+async def real_debates(
+    tmp_path_factory: pytest.TempPathFactory, llama_engine: Engine
+) -> AsyncIterator[list[DebateResult]]:
+    """One-round debates on two unseen motions, short speeches: shared by the real-model tests."""
+    settings = settings_for(tmp_path_factory.mktemp("debate"), max_answer_tokens=48)
+    service = await BriefingService.open(settings, engine=llama_engine)
+    try:
+        yield [(await run_debate(service, motion, rounds=1))[0] for motion in REAL_MOTIONS]
+    finally:
+        await service.aclose()
+
+
+async def test_real_model_both_sides_cite_their_own_framing(real_debates: list[DebateResult]) -> None:
+    for result in real_debates:
+        assert [t.side for t in result.turns] == ["race", "cooperation"]
+        for turn in result.turns:
+            assert turn.citations, f"{turn.side} cites nothing on {result.motion!r}"
+            assert all(turn.side in c.framing for c in turn.citations), "only passages of its own framing"
+            passages = passage_texts()
+            for citation in turn.citations:
+                assert citation.quote in passages[citation.id], "quotes are verbatim"
+            assert not re.search(r"(?i)\b(?:motion|your side|sources?)\s*:", turn.text), "no label echoes"
+            assert turn.words > 0
+
+
+async def test_real_model_judge_and_json_shape(real_debates: list[DebateResult]) -> None:
+    for result in real_debates:
+        data = json.loads(json.dumps(result.to_json()))
+        assert {"motion", "turns", "judge", "balance"} <= set(data)
+        for turn in data["turns"]:
+            assert {"side", "round", "text", "citations", "unsupported"} <= set(turn)
+            for citation in turn["citations"]:
+                assert set(citation) == {"id", "source", "title", "quote", "framing"}
+                assert citation["framing"] in (turn["side"], "both")
+        assert {"text", "citations"} <= set(data["judge"])
+        for label in JUDGE_LABELS:
+            assert label in data["judge"]["text"]
+        for side in ("race", "cooperation"):
+            assert {"words", "citations", "unsupported"} <= set(data["balance"][side])
+            assert data["balance"][side]["citations"] == sum(
+                len(t["citations"]) for t in data["turns"] if t["side"] == side
+            )
+        assert 0.0 <= data["grounded"] <= 1.0
+
+
+@functools.cache
+def passage_texts() -> dict[str, str]:
+    """Every passage of the shipped sources by id, to check that quotes are verbatim."""
+    sources, problems = load_sources(REPO / "prompts" / "sources")
+    assert not problems
+    return {p.id: p.text for source in sources for p in source.passages}
+
+
+def test_cli_debate_json(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROMPTS_DIR", str(REPO / "prompts"))
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "cli.sqlite3"))
+    monkeypatch.setenv("N_SLOTS", "1")
+    monkeypatch.setenv("MAX_ANSWER_TOKENS", "24")
+    motion = "China and the US should agree on shared AI safety norms"
+    assert main(["debate", motion, "--rounds", "1", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["motion"] == motion
+    assert [(t["side"], t["round"]) for t in data["turns"]] == [("race", 1), ("cooperation", 1)]
+    assert data["judge"]["text"] and set(data["balance"]) == {"race", "cooperation"}
+    assert main(["debate", "What is the best pizza topping?", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1

@@ -1,0 +1,121 @@
+"""Fact-checks: the verdict rests on the retrieved evidence, not on the model.
+
+Every claim below is built from `prompts/sources/` (a true statement, the same with a wrong year,
+number, name or direction, and statements the sources never make). The verdict does not depend on the
+model, so the table runs on `ScriptedEngine`; one test runs the three verdicts on the real model to
+check the explanation and the evidence.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.briefing.factcheck import FactCheck
+from bot.config import load_settings
+from bot.engine import ScriptedEngine
+from bot.engine.base import Engine
+from bot.service import BriefingService
+from bot.sources import load_sources
+
+REPO = Path(__file__).resolve().parent.parent
+
+CLAIMS = [
+    # supported: restated from a passage
+    ("The Chernobyl nuclear disaster happened in 1986.", "supported"),
+    ("Yi-Ling Liu wrote The Wall Dancers.", "supported"),
+    ("Researchers in Shenzhen and Beijing work under immense pressure.", "supported"),
+    ("No international body has the authority to enforce AI safety standards.", "supported"),
+    ("Liu recommends expanding track-two dialogues.", "supported"),
+    ("The article names three clear risks of the US-China AI race.", "supported"),
+    ("Singh says governance is losing.", "supported"),
+    # contradicted: a wrong year, number, name, polarity or stance
+    ("The Chernobyl disaster happened in 1991.", "contradicted"),
+    ("Rajendra Singh Tanwar wrote The Wall Dancers.", "contradicted"),
+    ("Yi-Ling Liu writes for News Headline Alert.", "contradicted"),
+    ("The article names five clear risks of the US-China AI race.", "contradicted"),
+    ("Governments are spending millions of dollars on compute infrastructure.", "contradicted"),
+    ("An international body has the authority to enforce AI safety standards.", "contradicted"),
+    ("Liu opposes track-two dialogues between scientists and civil-society groups.", "contradicted"),
+    ("The essay rejects joint task forces to monitor emerging AI risks.", "contradicted"),
+    ("Singh says governance is winning.", "contradicted"),
+    (
+        "Chinese researchers can publicly call for a slowdown without being seen as unpatriotic.",
+        "contradicted",
+    ),
+    ("Chinese AI experts are celebrating their country's progress.", "contradicted"),
+    # not in the sources
+    ("The US and China signed a binding AI safety treaty in 2023.", "not_in_sources"),
+    ("The EU AI Act bans facial recognition in 2024.", "not_in_sources"),
+    ("Lionel Messi won the World Cup in 2022.", "not_in_sources"),
+]
+
+
+@functools.cache
+def passage_texts() -> dict[str, str]:
+    sources, problems = load_sources(REPO / "prompts" / "sources")
+    assert not problems
+    return {p.id: p.text for source in sources for p in source.passages}
+
+
+def assert_evidence(result: FactCheck) -> None:
+    data = result.to_json()
+    assert {"claim", "verdict", "evidence", "explanation"} <= set(data)
+    assert data["explanation"].strip()
+    texts = passage_texts()
+    for item in data["evidence"]:
+        assert set(item) == {"id", "source", "title", "text"} and item["text"] == texts[item["id"]]
+    if result.verdict != "not_in_sources":
+        assert data["evidence"], "a verdict from the sources shows its evidence"
+        assert result.quote and result.quote in data["evidence"][0]["text"], "the deciding sentence, verbatim"
+        assert result.reasons
+        for citation in data["citations"]:
+            assert citation["quote"] in texts[citation["id"]]
+
+
+@pytest.fixture(scope="module")
+async def scripted_service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[BriefingService]:
+    database = tmp_path_factory.mktemp("check") / "check.sqlite3"
+    settings = load_settings(_env_file=None, prompts_dir=REPO / "prompts", database_path=database)
+    # A model that agrees with everything: the verdict must not follow it.
+    service = await BriefingService.open(settings, engine=ScriptedEngine(["Yes, the claim is true."]))
+    yield service
+    await service.aclose()
+
+
+@pytest.mark.parametrize(("claim", "verdict"), CLAIMS)
+async def test_verdict_rests_on_the_sources(
+    scripted_service: BriefingService, claim: str, verdict: str
+) -> None:
+    result = await scripted_service.check(claim, user_id="u")
+    assert result.verdict == verdict, result.reasons
+    assert_evidence(result)
+    assert "Yes, the claim is true" not in result.explanation, "an unverifiable explanation is not shown"
+
+
+async def test_contradiction_names_the_mismatch(scripted_service: BriefingService) -> None:
+    result = await scripted_service.check("The Chernobyl disaster happened in 1991.", user_id="u")
+    assert any("1991" in reason and "1986" in reason for reason in result.reasons)
+    assert "1986" in result.explanation
+
+
+async def test_real_model_three_verdicts(tmp_path: Path, llama_engine: Engine) -> None:
+    settings = load_settings(
+        _env_file=None, prompts_dir=REPO / "prompts", database_path=tmp_path / "real.sqlite3"
+    )
+    service = await BriefingService.open(settings, engine=llama_engine)
+    try:
+        for claim, verdict in (
+            ("Liu calls DeepSeek-R1 a Sputnik moment.", "supported"),
+            ("The Chernobyl meltdown happened in 1996.", "contradicted"),
+            ("Japan plans a national AI supercomputer in Osaka by 2030.", "not_in_sources"),
+        ):
+            result = await service.check(claim, user_id="u")
+            assert result.verdict == verdict, (claim, result.reasons)
+            assert_evidence(result)
+            assert 0.0 <= result.grounded <= 1.0
+    finally:
+        await service.aclose()
