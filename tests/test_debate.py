@@ -17,6 +17,7 @@ import pytest
 
 from bot.__main__ import main
 from bot.briefing.debate import (
+    QUOTE_LEAD,
     DebateFinished,
     DebateResult,
     Judged,
@@ -146,7 +147,7 @@ async def test_a_side_citing_nothing_of_its_own_is_regenerated_once_then_marked(
     assert len({r.sampling.max_tokens for r in engine.requests if side_of(r) != "judge"}) == 1
 
     # Marked, and still argued from its own sources: a verbatim quote of an own-framing passage.
-    assert "Martians" not in cooperation.text and "From the sources:" in cooperation.text
+    assert "Martians" not in cooperation.text and QUOTE_LEAD in cooperation.text
     assert cooperation.citations and all("cooperation" in c.framing for c in cooperation.citations)
     assert len(cooperation.unsupported) == 2, "the invented sentences are counted"
     data = cooperation.to_json()

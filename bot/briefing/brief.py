@@ -51,6 +51,9 @@ FRAMING_K = 2  # passages searched per framing
 UNCERTAIN_K = 4
 KEY_FACTS = 2
 MAX_TOPIC_CHARS = 300
+# Part of the cache key with the prompt-set version and the model: bump it when the way a briefing is
+# put together changes, so an upgraded bot does not serve briefings assembled by the old code.
+BRIEF_FORMAT = 2
 SECTION_TITLES = {
     "bottom_line": "Bottom line",
     "key_facts": "Key facts",
@@ -230,7 +233,8 @@ async def brief(
     topic = clean_user_text(topic, max_chars=min(ctx.max_input_chars, MAX_TOPIC_CHARS), what="topic")
     key = normalise_topic(topic)
 
-    payload = await ctx.store.cached_briefing(ctx.prompts.version, key)
+    cache_version = f"{ctx.prompts.version}:{BRIEF_FORMAT}:{ctx.engine.model_name}"
+    payload = await ctx.store.cached_briefing(cache_version, key)
     if payload is not None:
         briefing = Briefing.from_payload(payload, total_ms=_ms(started))
         passages = [ScoredPassage(p, 0.0) for pid in briefing.passage_ids if (p := ctx.index.get(pid))]
@@ -312,13 +316,15 @@ async def brief(
         for name, found in (("race", race), ("cooperation", cooperation))
     }
 
-    sections = {
+    parts = {
         "bottom_line": bottom_line,
         "key_facts": "\n".join(facts),
         "race": framings["race"],
         "cooperation": framings["cooperation"],
         "uncertain": uncertain_line,
     }
+    texts, citations, passages = picks.renumbered(list(parts.values()))
+    sections = dict(zip(parts, texts, strict=True))
     selected = len(facts) + sum(1 for s in (*framings.values(), uncertain_line) if MARKER_RE.search(s))
     checked = len(verification.checked)
     supported = checked - len(verification.unsupported)
@@ -326,13 +332,13 @@ async def brief(
         topic=topic,
         text=render(sections),
         sections=sections,
-        citations=[picks.citations[n] for n in sorted(picks.citations)],
-        passage_ids=[p.passage.id for p in numbering.passages],
+        citations=citations,
+        passage_ids=[p.passage.id for p in passages],
         model=ctx.engine.model_name,
         grounded=(supported + selected) / (checked + selected) if checked + selected else 1.0,
         unsupported=verification.unsupported,
     )
-    await ctx.store.cache_briefing(ctx.prompts.version, key, briefing.payload())
+    await ctx.store.cache_briefing(cache_version, key, briefing.payload())
     await _remember(ctx, conversation_id, briefing)
     briefing.total_ms = _ms(started)
     timings = {
@@ -342,4 +348,4 @@ async def brief(
         "total_ms": briefing.total_ms,
     }
     yield Briefed(briefing)
-    yield Answered(_to_answer(briefing, list(numbering.passages), timings))
+    yield Answered(_to_answer(briefing, passages, timings))

@@ -16,6 +16,7 @@ given and puts invented words in quotation marks. So every mode runs its output 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.briefing.models import Citation
@@ -45,10 +46,21 @@ class Verification:
     unverified_quotes: int = 0
 
     @property
+    def kept_sentences(self) -> list[SentenceCheck]:
+        """The sentences worth showing: supported ones, and too-short ones that are not stubs."""
+        return [s for s in self.sentences if s.supported or (s.supported is None and not _is_stub(s.text))]
+
+    @property
     def supported_text(self) -> str:
         """Only what could be checked: unsupported sentences removed (too-short ones kept)."""
-        kept = [s for s in self.sentences if s.supported or (s.supported is None and not _is_stub(s.text))]
-        return " ".join(s.rendered for s in kept).strip()
+        return " ".join(s.rendered for s in self.kept_sentences).strip()
+
+    def keep_only(self, kept: Sequence[SentenceCheck]) -> None:
+        """Narrow `text` and `citations` to the `kept` sentences. `sentences` (and so the unsupported
+        count and the grounded ratio) still describe everything the model wrote."""
+        self.text = " ".join(s.rendered for s in kept).strip()
+        numbers = {n for s in kept for n in s.numbers}
+        self.citations = [c for c in self.citations if c.number in numbers]
 
     @property
     def checked(self) -> list[SentenceCheck]:

@@ -27,13 +27,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.briefing.answer import BriefingContext
-from bot.briefing.citations import Verification, best_quote, verify
+from bot.briefing.citations import SentenceCheck, Verification, best_quote, verify
 from bot.briefing.grounding import (
     FRAMING_CUES,
     MIN_UNCERTAINTY,
@@ -42,6 +41,7 @@ from bot.briefing.grounding import (
     UNCERTAINTY_QUERY,
     Numbering,
     Picks,
+    make_cues,
     model_messages,
     passage_labels,
     strip_labels,
@@ -55,7 +55,7 @@ from bot.briefing.retrieval import is_on_topic
 from bot.engine.base import ChatMessage, GenerationRequest, Queued, Usage
 from bot.errors import InputError
 from bot.index import ScoredPassage
-from bot.terms import content_terms, overlap, stem, words
+from bot.terms import content_terms, overlap, split_sentences, stem, words
 
 SIDES = ("race", "cooperation")
 DEFAULT_ROUNDS = 2
@@ -77,9 +77,14 @@ REGENERATE_NUDGE = (
     "\nUse only the sources above. Start with the strongest fact from source [1] and cite it. Cite [1]."
 )
 RETRY_TEMPERATURE = 0.3
-AGREEMENT_TERMS = 4
-MIN_AGREEMENT_WORD = 4  # shorter shared words ("new", "say") say nothing about agreement
+COPY_OVERLAP = 0.8  # a sentence sharing this much of its content with one already heard is a repeat
+# Common ground: a sentence from a passage tagged with both framings, with one of these cues.
+AGREEMENT_QUERY = "both share shared same common agree fear cooperation national interests"
+AGREEMENT_CUES = make_cues(
+    r"both|share[sd]?|same|common|agree[sd]?|mutual|bipartisan", r"together|each other|too"
+)
 EMPTY_SPEECH = "(This side gave no usable speech.)"
+QUOTE_LEAD = "In the sources' own words:"  # introduces the verbatim fallback quote
 SUMMARY_SENTENCES = 2  # the judge model's verified summary, before the deterministic structure
 # Labels a small model copies from its prompt into its speech.
 SPEECH_LABELS = (
@@ -259,25 +264,59 @@ def _other(side: str) -> str:
 
 def _quote_own_framing(
     verification: Verification, side: str, given: list[ScoredPassage], motion: str
-) -> None:
-    """After a retry still cites nothing of its own framing: keep the checked sentences and add the
-    best verbatim sentence of the side's best own-framing passage, so every speech argues from its
-    own material. The turn is marked (`quoted`), and the balance figures count it."""
-    own = [(n, s) for n, s in enumerate(given, start=1) if side in s.passage.framing]
+) -> bool:
+    """After a retry still cites nothing of its own framing (or what survived checking is too short
+    to be a speech): keep the checked sentences and add the best verbatim sentence of the side's best
+    own-framing passage, so every speech argues from its own material. The turn is marked (`quoted`),
+    and the balance figures count it. False if the side had no own-framing passage to quote."""
+    own = [s for s in given if side in s.passage.framing]
     if not own:
-        return
-    own.sort(key=lambda item: item[1].passage.framing != (side,))  # single-framing passages first
-    number, scored = own[0]
-    p = scored.passage
-    quote = best_quote(p.text, motion)
-    kept = verification.supported_text
+        return False
+    picks = Picks(Numbering(given))  # the speech's own numbering: [n] = given[n-1]
+    if not picks.best(own, content_terms(motion), cues=FRAMING_CUES[side], prefer_framing=side):
+        return False
+    (citation,) = picks.citations.values()
+    kept = verification.text
     if len(words(kept)) < MIN_KEPT_WORDS:  # a stub such as "Source:" is not a speech
         kept = ""
-    verification.text = (kept + " " if kept else "") + f'From the sources: "{quote}" [{number}]'
-    citation = Citation(
-        number=number, id=p.id, source=p.source, title=p.title, quote=quote, framing=p.framing
-    )
-    verification.citations = [*verification.citations, citation]
+    quote = citation.quote if '"' in citation.quote else f'"{citation.quote}"'  # no quotes in quotes
+    verification.text = (kept + " " if kept else "") + f"{QUOTE_LEAD} {quote} [{citation.number}]"
+    if all(c.number != citation.number for c in verification.citations):
+        verification.citations = [*verification.citations, citation]
+    return True
+
+
+def _passage_terms(scored: ScoredPassage) -> set[str]:
+    """The words `verify` checks a sentence against: the passage's heading and text."""
+    return content_terms(f"{scored.passage.heading} {scored.passage.text}")
+
+
+def _spoken(
+    verification: Verification, motion: str, heard: Sequence[str], given: Sequence[ScoredPassage]
+) -> list[SentenceCheck]:
+    """The sentences of a speech worth hearing: supported ones that are not repeats or grafts.
+
+    A small model pads its speech: it says the same sentence twice, copies the opponent's sentences
+    (they are in its prompt) and restates the motion. Those add nothing a listener has not heard, and
+    copying the other side blurs which side said what. Worse, it grafts the motion onto a source
+    ("the key-facts box warns that ... America must accelerate"): a sentence whose words missing from
+    the passages it cites include the motion's own words puts the motion in a source's mouth.
+    """
+    motion_terms = content_terms(motion) - GENERIC_TERMS
+    before = [content_terms(strip_markers(s)) for text in heard for s in split_sentences(text)]
+    kept: list[SentenceCheck] = []
+    for sentence in verification.kept_sentences:
+        terms = content_terms(sentence.text)
+        if sentence.supported and not terms - motion_terms - GENERIC_TERMS:
+            continue  # the motion in other words
+        cited = set().union(*(_passage_terms(given[n - 1]) for n in sentence.numbers))
+        if sentence.supported and (terms - cited) & motion_terms:
+            continue
+        if any(overlap(terms, seen) >= COPY_OVERLAP for seen in before if seen):
+            continue
+        kept.append(sentence)
+        before.append(terms)
+    return kept
 
 
 def _own_framing_cited(verification: Verification, side: str) -> bool:
@@ -443,12 +482,15 @@ class DebateSession:
                     yield event
             raw = strip_labels(trim_unfinished("".join(pieces)), [*passage_labels(given), *SPEECH_LABELS])
             verification = verify(raw, given)
+            kept = _spoken(verification, self.motion, [t.text for t in self.turns], given)
+            verification.keep_only(kept)
             if _own_framing_cited(verification, side):
                 break
         assert verification is not None
         own_cited = _own_framing_cited(verification, side)
-        if not own_cited:
-            _quote_own_framing(verification, side, given, self.motion)
+        quoted = False
+        if not own_cited or len(words(strip_markers(verification.text))) < MIN_KEPT_WORDS:
+            quoted = _quote_own_framing(verification, side, given, self.motion)
         checked = len(verification.checked)
         turn = DebateTurn(
             side=side,
@@ -458,16 +500,11 @@ class DebateSession:
             unsupported=verification.unsupported,
             own_framing_cited=own_cited,
             regenerated=attempt > 1,
-            quoted=not own_cited and _own_framing_cited(verification, side),
+            quoted=quoted,
             passage_ids=[p.passage.id for p in given],
             checked=checked,
             supported=checked - len(verification.unsupported),
-            points=[
-                (c.text, given[n - 1].passage.id)
-                for c in verification.sentences
-                if c.supported
-                for n in c.numbers
-            ],
+            points=[(c.text, given[n - 1].passage.id) for c in kept if c.supported for n in c.numbers],
         )
         self.turns.append(turn)
         yield TurnFinished(turn)
@@ -524,33 +561,27 @@ class DebateSession:
             return f"(not made in the speeches; from its sources) {fact}"
         return "No supported point was made."
 
-    def _agreement(self) -> str:
-        """Where the speeches meet: content words both sides used (beyond the motion's own and
-        short or generic words), and any source both sides cited."""
-        motion_terms = content_terms(self.motion) | GENERIC_TERMS
-        surface: dict[str, str] = {}
-        counts: dict[str, Counter[str]] = {side: Counter() for side in SIDES}
-        cited: dict[str, set[str]] = {side: set() for side in SIDES}
-        for turn in self.turns:
-            cited[turn.side] |= {c.source for c in turn.citations}
-            for word in words(strip_markers(turn.text)):
-                term = stem(word)
-                if (
-                    len(word) >= MIN_AGREEMENT_WORD
-                    and term in content_terms(word)
-                    and term not in motion_terms
-                ):
-                    surface.setdefault(term, word)
-                    counts[turn.side][term] += 1
-        shared = sorted(
-            set(counts["race"]) & set(counts["cooperation"]),
-            key=lambda t: (-(counts["race"][t] + counts["cooperation"][t]), t),
-        )[:AGREEMENT_TERMS]
+    async def _agreement(self, picks: Picks) -> str:
+        """Where the two sides meet: the sources' own statement of common ground (a sentence from a
+        passage tagged with both framings, with a cue such as "both" or "shared", cited), and any
+        source both sides cited.
+
+        Why not the words both speeches used: with a small model those are mostly the subject's own
+        nouns ("Both sides speak of china and essay"), which says nothing.
+        """
+        pool = await self.ctx.index.search(f"{self.motion} {AGREEMENT_QUERY}", k=SIDE_K * 3)
+        shared = [p for p in pool if set(SIDES) <= set(p.passage.framing)]
         parts = []
-        if shared:
-            names = [surface[t] for t in shared]
-            listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-            parts.append(f"Both sides speak of {listed}.")
+        common = picks.best(
+            shared,
+            content_terms(self.motion),
+            cues=AGREEMENT_CUES,
+            min_cue=MIN_UNCERTAINTY,
+            cue_cap=MIN_UNCERTAINTY,
+        )
+        if common:
+            parts.append(common)
+        cited = {s: {c.source for t in self.turns if t.side == s for c in t.citations} for s in SIDES}
         titles = sorted(
             {
                 p.passage.title
@@ -559,7 +590,7 @@ class DebateSession:
             }
         )
         if titles:
-            parts.append("Both cite " + "; ".join(f'"{t}"' for t in titles) + ".")
+            parts.append("Both sides cite " + "; ".join(f'"{t}"' for t in titles) + ".")
         return " ".join(parts) or "The two sides found no common ground in their speeches."
 
     async def _judge(self) -> AsyncIterator[DebateEvent]:
@@ -583,13 +614,15 @@ class DebateSession:
                 yield event
         labels = [*passage_labels(passages), *SPEECH_LABELS, *self._speaker_labels()]
         verification = verify(strip_labels(trim_unfinished("".join(pieces)), labels), passages)
-        kept = [c.rendered for c in verification.sentences if c.supported][:SUMMARY_SENTENCES]
-        summary = " ".join(kept)
+        kept = [c for c in _spoken(verification, self.motion, [], passages) if c.supported][
+            :SUMMARY_SENTENCES
+        ]
+        summary = " ".join(c.rendered for c in kept)
         picks = Picks(numbering)
         for citation in verification.citations:
             picks.citations.setdefault(citation.number, citation)
         strongest = {side: self._strongest(side, picks) for side in SIDES}
-        agreement = self._agreement()
+        agreement = await self._agreement(picks)
         open_question = (
             picks.best(
                 [*open_pool, *passages],
@@ -600,17 +633,21 @@ class DebateSession:
             )
             or NO_UNCERTAINTY
         )
+        (summary, race, cooperation, agreement, open_question), citations, _ = picks.renumbered(
+            [summary, strongest["race"], strongest["cooperation"], agreement, open_question]
+        )
+        strongest = {"race": race, "cooperation": cooperation}
         lines = [summary] if summary else []
         lines += [
-            f"**Strongest race point:** {strongest['race']}",
-            f"**Strongest cooperation point:** {strongest['cooperation']}",
+            f"**Strongest race point:** {race}",
+            f"**Strongest cooperation point:** {cooperation}",
             f"**Where they agree:** {agreement}",
             f"**What the sources leave open:** {open_question}",
         ]
         checked = len(verification.checked)
         self.judgement = Judgement(
             text="\n".join(lines),
-            citations=[picks.citations[n] for n in sorted(picks.citations)],
+            citations=citations,
             summary=summary,
             strongest=strongest,
             agreement=agreement,

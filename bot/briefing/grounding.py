@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.briefing.citations import MARKER_RE
 from bot.briefing.models import Citation
@@ -33,23 +33,23 @@ UNCERTAINTY_QUERY = "unclear uncertain unknown open question remains whether unc
 Cues = tuple[tuple[re.Pattern[str], int], ...]
 
 
-def _cues(strong: str, weak: str = "") -> Cues:
+def make_cues(strong: str, weak: str = "") -> Cues:
     def pattern(alternatives: str) -> re.Pattern[str]:
         return re.compile(r"\b(?:" + "|".join(a.strip() for a in alternatives.split("|")) + r")\b", re.I)
 
     return tuple((pattern(group), weight) for group, weight in ((strong, 3), (weak, 1)) if group)
 
 
-UNCERTAINTY_CUES = _cues(
+UNCERTAINTY_CUES = make_cues(
     r"unclear|uncertain\w*|unknowns?|unresolved|unanswered|unconfirmed|unverified|speculative|disputed|"
     r"open questions?|remains? to be seen|not yet|little evidence|no evidence|not clear|no one knows",
     r"may|might|could|whether|perhaps|possibly|questions?|remains?|depends?",
 )
-RACE_CUES = _cues(
+RACE_CUES = make_cues(
     r"race|racing|arms|compet\w*|rival\w*|speed|faster|ahead|lead\w*|dominan\w*|win\w*|beat|sputnik|"
     r"zero-sum|surg\w*|sprint\w*|deter\w*|envy|counter-move\w*"
 )
-COOPERATION_CUES = _cues(
+COOPERATION_CUES = make_cues(
     r"cooperat\w*|collaborat\w*|dialogues?|track-two|track two|shared|norms|standards|joint|together|"
     r"trust|diploma\w*|both sides|common|mutual|red lines|international|agreements?"
 )
@@ -187,6 +187,31 @@ class Picks:
         self.citations.setdefault(citation.number, citation)
         self.used.add(normalise_topic(sentence))
         return with_marker(sentence, [citation.number])
+
+    def renumbered(self, texts: Sequence[str]) -> tuple[list[str], list[Citation], list[ScoredPassage]]:
+        """`texts` with their [n] renumbered 1, 2, 3... in order of first appearance, the citations in
+        that order, and the passages in the new numbering (cited first, then the rest).
+
+        Why: numbers are handed out while parts are picked (the generated bottom line keeps the
+        prompt's numbers, the uncertain line is picked before the key facts), so the finished text
+        could read [1], [2], [4]; a reader takes a gap for a missing source.
+        """
+        order: dict[int, int] = {}
+        for text in texts:
+            for match in MARKER_RE.finditer(text):
+                for n in (int(x) for x in match.group(1).split(",")):
+                    if n in self.citations:
+                        order.setdefault(n, len(order) + 1)
+
+        def rewrite(match: re.Match[str]) -> str:
+            kept = [order[n] for n in (int(x) for x in match.group(1).split(",")) if n in order]
+            return "".join(f" [{n}]" for n in dict.fromkeys(kept))
+
+        new_texts = [MARKER_RE.sub(rewrite, text) for text in texts]
+        citations = [replace(self.citations[old], number=new) for old, new in order.items()]
+        cited = [self.numbering.passages[old - 1] for old in order]
+        rest = [p for n, p in enumerate(self.numbering.passages, start=1) if n not in order]
+        return new_texts, citations, cited + rest
 
     def best(
         self,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -122,7 +123,9 @@ class BriefingBot(commands.Bot):
                 synced = await self.tree.sync(guild=guild)
             else:
                 synced = await self.tree.sync()
-        except discord.HTTPException:
+        except (discord.DiscordException, aiohttp.ClientError):
+            # A server without the commands endpoint (or no application id) must not stop the bot:
+            # mentions, replies and DMs work without slash commands.
             log.exception("slash command sync failed; commands may be out of date")
             return
         log.info("synced %d slash commands", len(synced))
