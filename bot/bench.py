@@ -279,10 +279,13 @@ async def measure_engine(engine: Engine, grounding: Grounding, sizes: BenchSizes
     names = [f"bench:conv{i}" for i in range(sizes.conversations)]
     for name, (question, _) in zip(names, CONVERSATIONS, strict=False):
         await grounding.ask(name, question, sizes.answer_tokens)
-    follow_ttfts = []
+    follow_ttfts, follow_new_tokens = [], []
     for name, (_, follow_up) in zip(names, CONVERSATIONS, strict=False):
-        follow_ttfts.append((await grounding.ask(name, follow_up, sizes.answer_tokens)).ttft_s)
+        result = await grounding.ask(name, follow_up, sizes.answer_tokens)
+        follow_ttfts.append(result.ttft_s)
+        follow_new_tokens.append(result.usage.prompt_tokens - result.usage.cached_tokens)
     out["ttft_interleaved_s"] = follow_ttfts
+    out["interleaved_new_prompt_tokens"] = follow_new_tokens  # what each follow-up had to process
     out["ttft_interleaved_max_s"] = max(follow_ttfts)
     out["ttft_interleaved_mean_s"] = statistics.fmean(follow_ttfts)
 

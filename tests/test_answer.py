@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.briefing.models import Answer, Answered
+from bot.briefing.prompting import AS_ABOVE
 from bot.config import load_settings
 from bot.engine.base import Engine
 from bot.errors import InputError
@@ -169,7 +170,10 @@ async def test_follow_up_lists_only_new_passages_and_reuses_the_cache(service: B
     assert not set(follow_listed) & set(first_listed)
     repeated = [p.passage.id for p in follow.passages if p.passage.id in first_listed]
     assert repeated, "the follow-up is about the same passages"
-    assert all(f"[{first_listed[pid]}]" in history[2].content for pid in repeated)
+    if follow_listed:  # new passages listed, the others named by number
+        assert all(f"[{first_listed[pid]}]" in history[2].content for pid in repeated)
+    else:  # nothing new: the passages are not even named again
+        assert AS_ABOVE in history[2].content
     assert first.passages[0].passage.text not in history[2].content
     # Only the new turn is evaluated: everything before it comes from the KV cache.
     assert follow.timings["cached_tokens"] >= first.timings["prompt_tokens"]
