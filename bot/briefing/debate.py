@@ -31,7 +31,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.briefing.answer import BriefingContext
+from bot.briefing.answer import BriefingContext, stream_generation
 from bot.briefing.citations import SentenceCheck, Verification, best_quote, verify
 from bot.briefing.grounding import (
     FRAMING_CUES,
@@ -475,9 +475,7 @@ class DebateSession:
                 conversation_id=f"{self.conversation_id}:{side}",
             )
             pieces: list[str] = []
-            async for event in self.ctx.engine.stream(request):
-                if isinstance(event, str):
-                    pieces.append(event)
+            async for event in stream_generation(self.ctx.engine, request, pieces):
                 if not isinstance(event, Usage):
                     yield event
             raw = strip_labels(trim_unfinished("".join(pieces)), [*passage_labels(given), *SPEECH_LABELS])
@@ -607,9 +605,7 @@ class DebateSession:
             conversation_id=f"{self.conversation_id}:judge",
         )
         pieces: list[str] = []
-        async for event in self.ctx.engine.stream(request):
-            if isinstance(event, str):
-                pieces.append(event)
+        async for event in stream_generation(self.ctx.engine, request, pieces):
             if not isinstance(event, Usage):
                 yield event
         labels = [*passage_labels(passages), *SPEECH_LABELS, *self._speaker_labels()]

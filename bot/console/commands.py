@@ -255,6 +255,7 @@ async def cmd_debate(settings: Settings, args: argparse.Namespace) -> int:
 
     echo = not args.json
     result: DebateResult | None = None
+    streamed: list[str] = []  # the speech as the model wrote it, shown live
     async with open_service(settings) as service:
         events = service.debate(
             args.motion, rounds=args.rounds, conversation_id="console:debate", user_id="console"
@@ -269,11 +270,15 @@ async def cmd_debate(settings: Settings, args: argparse.Namespace) -> int:
                     print("\n(no citation from its own sources - regenerating)", flush=True)
                 print(f"\n== {event.side.capitalize()} side, round {event.round} ==", flush=True)
             elif isinstance(event, str):
+                streamed.append(event)
                 print(event, end="", flush=True)
             elif isinstance(event, Queued):
                 _status(f"(waiting: position {event.position} in the queue)")
             elif isinstance(event, TurnFinished):
                 turn = event.turn
+                if turn.text.split() != "".join(streamed).split():  # as Discord edits the message
+                    print(f"\n  -- after checking --\n{turn.text}")
+                streamed.clear()
                 cited = ", ".join(c.id for c in turn.citations) or "nothing"
                 own = "" if turn.own_framing_cited else "; NO citation from its own framing"
                 print(f"\n  [cites {cited}; {len(turn.unsupported)} unsupported sentence(s){own}]")
