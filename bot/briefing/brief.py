@@ -50,10 +50,13 @@ GENERAL_K = 3  # passages behind the bottom line and the key facts
 FRAMING_K = 2  # passages searched per framing
 UNCERTAIN_K = 4
 KEY_FACTS = 2
+# The bottom line is the one generated part, and it reads as the briefing's verdict: a sentence must
+# share this much of its wording with its passage, else the best-matching source sentence is used.
+BOTTOM_LINE_SUPPORT = 0.6
 MAX_TOPIC_CHARS = 300
 # Part of the cache key with the prompt-set version and the model: bump it when the way a briefing is
 # put together changes, so an upgraded bot does not serve briefings assembled by the old code.
-BRIEF_FORMAT = 2
+BRIEF_FORMAT = 5
 SECTION_TITLES = {
     "bottom_line": "Bottom line",
     "key_facts": "Key facts",
@@ -277,16 +280,19 @@ async def brief(
         else:
             usage = event
     raw = strip_labels(trim_unfinished("".join(pieces)), passage_labels(prompt_passages))
-    verification = verify(raw, prompt_passages)
+    verification = verify(raw, prompt_passages, cited_threshold=BOTTOM_LINE_SUPPORT)
     numbering = Numbering(prompt_passages)  # the bottom line's [n] keep their meaning
     picks = Picks(numbering)
     about = content_terms(topic)
-    bottom_line = verification.supported_text if verification.citations else ""
+    # Only checked sentences on the topic: a supported sentence about something else ("track-two
+    # diplomacy" answered with the Sputnik moment) or an unchecked fragment is no bottom line.
+    kept = [s for s in verification.sentences if s.supported and (content_terms(s.text) & about or not about)]
+    verification.keep_only(kept)
+    bottom_line = verification.text
     for citation in verification.citations:
         picks.citations.setdefault(citation.number, citation)
-    for check in verification.sentences:  # a verbatim bottom line is not repeated as a fact or framing
-        if check.supported:
-            picks.used.add(normalise_topic(check.text))
+    for check in kept:  # a verbatim bottom line is not repeated as a fact or framing
+        picks.used.add(normalise_topic(check.text))
     if not bottom_line:
         bottom_line = picks.best(general[:1], about) or picks.best(general, about) or ""
 

@@ -115,8 +115,18 @@ def best_quote(passage_text: str, about: str) -> str:
     return max(candidates, key=lambda s: (len(content_terms(s) & target), -abs(len(s) - 160)))
 
 
-def verify(text: str, passages: list[ScoredPassage], *, attribute: bool = True) -> Verification:
-    """Check `text` against the numbered `passages` (number = index + 1) and rebuild its citations."""
+def verify(
+    text: str,
+    passages: list[ScoredPassage],
+    *,
+    attribute: bool = True,
+    cited_threshold: float = CITED_SUPPORT_THRESHOLD,
+) -> Verification:
+    """Check `text` against the numbered `passages` (number = index + 1) and rebuild its citations.
+
+    `cited_threshold`: the share of a sentence's content words its cited passage must hold. Lenient
+    by default (a conversational answer paraphrases); a part that is shown as a settled statement,
+    such as a briefing's bottom line, asks for more."""
     terms = [content_terms(p.passage.heading + " " + p.passage.text) for p in passages]
     checks: list[SentenceCheck] = []
     cited_text: dict[int, list[str]] = {}
@@ -132,13 +142,11 @@ def verify(text: str, passages: list[ScoredPassage], *, attribute: bool = True) 
             continue
         scores = [overlap(sentence_terms, t) for t in terms]
         valid = [
-            n
-            for n in dict.fromkeys(claimed)
-            if 1 <= n <= len(passages) and scores[n - 1] >= CITED_SUPPORT_THRESHOLD
+            n for n in dict.fromkeys(claimed) if 1 <= n <= len(passages) and scores[n - 1] >= cited_threshold
         ]
         if not valid and attribute and scores:
             best = max(range(len(scores)), key=scores.__getitem__)
-            if scores[best] >= SUPPORT_THRESHOLD:
+            if scores[best] >= max(SUPPORT_THRESHOLD, cited_threshold):
                 valid = [best + 1]
         supported = bool(valid) and not removed
         for n in valid:
