@@ -47,6 +47,10 @@ CLAIMS = [
         "contradicted",
     ),
     ("Chinese AI experts are celebrating their country's progress.", "contradicted"),
+    # A "not" must be the source's too, on the same word; "without safety testing" is no "not worried".
+    ("Chinese experts are not worried about AI safety.", "contradicted"),
+    ("Yi-Ling Liu recommends fewer track-two dialogues.", "contradicted"),
+    ("There is no international body with the authority to set AI safety standards.", "supported"),
     # not in the sources
     ("The US and China signed a binding AI safety treaty in 2023.", "not_in_sources"),
     ("The EU AI Act bans facial recognition in 2024.", "not_in_sources"),

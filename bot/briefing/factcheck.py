@@ -79,6 +79,7 @@ NEGATIONS = frozenset(
     unable reluctant refuse refuses refused fail fails failed
     """.split()
 )
+NOT_NEGATING_NEXT = frozenset({"only", "just", "merely", "simply"})  # "not only X" affirms X
 NEGATION_SCOPE = 4  # a negation applies to a claim word among the next few words ("little evidence that AGI")
 POSITIVE = frozenset(
     stem(w)
@@ -107,6 +108,8 @@ ANTONYMS = [
     ({"more", "greater", "higher"}, {"less", "fewer", "lower"}),
     ({"before", "earlier"}, {"after", "later"}),
     ({"first"}, {"last", "second", "third", "final"}),
+    ({"fewer", "less", "reduce", "reduces", "reduced", "reducing", "cut", "cuts", "limit", "limits"},
+     {"more", "expand", "expands", "expanded", "expanding", "expansion", "greater"}),
     ({"faster", "accelerate", "accelerates", "accelerating", "speed"},
      {"slower", "slow", "slows", "slowing", "pause", "pausing"}),
     ({"support", "supports", "supported", "favor", "favors", "backs", *ENDORSE},
@@ -123,6 +126,8 @@ NUMBER_WORDS = {
 }  # fmt: skip
 _CALLS_FOR_RE = re.compile(r"\bcall(?:s|ed|ing)? for\b", re.I)
 _CLAUSE_RE = re.compile(r"[:;]\s+")
+_ONLY_RE = re.compile(r"(?<!not )\bonly\b", re.I)
+_NOT_ONLY_RE = re.compile(r"\bnot only\b", re.I)
 NOT_IN_SOURCES = "The briefing sources do not address this claim."
 OFF_SUBJECT = "That claim is not about the subject the briefing sources cover (the US-China AI debate)."
 
@@ -216,23 +221,30 @@ def is_person_like(name: tuple[str, ...]) -> bool:
     return 2 <= len(name) <= 3 and all(len(t) >= 3 and not t.isupper() for t in name)
 
 
-def negated(text: str, about: set[str]) -> bool:
-    """Whether `text` negates the terms `about`: an odd number of negation words each followed
-    closely by one of them.
+def negated_terms(text: str, about: set[str]) -> set[str]:
+    """The terms of `about` that `text` negates: each negation word negates the first of them among
+    the next few words; two negations of the same term cancel.
 
     Scoped, because long source sentences often hold an unrelated "no" ("no single operator could
-    have foreseen") that says nothing about the claim. Counted, because two negations cancel: "they
-    cannot call for a slowdown without being seen as unpatriotic" is the opposite of "they can call for
-    a slowdown without being seen as unpatriotic", though both contain a negation.
+    have foreseen") that says nothing about the claim. Targeted, because "experts worry about systems
+    rolled out without adequate safety testing" negates the testing, not the worry: it does not
+    support "experts are not worried about safety". Counted, because "they cannot call for a slowdown
+    without being seen as unpatriotic" is the opposite of "they can call for a slowdown without being
+    seen as unpatriotic". "Not only" / "not just" add, they do not negate.
     """
     tokens = words(text)
-    count = 0
+    found: set[str] = set()
     for i, word in enumerate(tokens):
-        if word in NEGATIONS or word.endswith("n't"):
-            following = tokens[i + 1 : i + 1 + NEGATION_SCOPE]
-            if any(SYNONYMS.get(stem(w), stem(w)) in about for w in following):
-                count += 1
-    return count % 2 == 1
+        if not (word in NEGATIONS or word.endswith("n't")):
+            continue
+        if i + 1 < len(tokens) and tokens[i + 1] in NOT_NEGATING_NEXT:
+            continue
+        for following in tokens[i + 1 : i + 1 + NEGATION_SCOPE]:
+            term = SYNONYMS.get(stem(following), stem(following))
+            if term in about:
+                found ^= {term}
+                break
+    return found
 
 
 def polarity(text: str) -> tuple[bool, bool]:
@@ -285,10 +297,19 @@ def compare(claim: str, scored: ScoredPassage, corpus_text: str) -> Comparison:
 
     # Negation: the claim and its closest sentence must agree (when that sentence is about the claim).
     sentence_coverage = len(terms_of(sentence) & claim_terms) / len(claim_terms) if claim_terms else 0.0
-    if sentence_coverage >= NEGATION_COVERAGE and negated(claim, claim_terms) != negated(
-        sentence, claim_terms
+    shared = claim_terms & terms_of(sentence)
+    claim_negated = negated_terms(claim, claim_terms)
+    if sentence_coverage >= NEGATION_COVERAGE and shared & (
+        claim_negated ^ negated_terms(sentence, claim_terms)
     ):
         mismatches.append("negation: one says 'not'/'no'/'little', the other does not")
+    # A negative claim is only supported by a sentence that says the same "not" ("experts are not
+    # worried" is not supported by a passage that merely shares its words).
+    negation_ok = not claim_negated or any(
+        claim_negated <= negated_terms(s, claim_terms) for s in sentences_of(passage_text)
+    )
+    if _ONLY_RE.search(claim) and _NOT_ONLY_RE.search(passage_text):
+        mismatches.append("only: the claim says 'only', the source 'not only'")
 
     # Direction of an effect.
     claim_up, claim_down = polarity(claim)
@@ -354,7 +375,7 @@ def compare(claim: str, scored: ScoredPassage, corpus_text: str) -> Comparison:
         sentence=sentence,
         coverage=len(matched) / len(claim_terms) if claim_terms else 0.0,
         matched=len(matched),
-        critical_ok=numbers_ok and names_ok and polarity_ok,
+        critical_ok=numbers_ok and names_ok and polarity_ok and negation_ok,
         mismatches=mismatches,
         core_coverage=len(core & passage_terms) / len(core) if core else 0.0,
     )
