@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
+from bot.briefing.citations import QUOTE_LEAD
 from bot.briefing.debate import (
-    QUOTE_LEAD,
     DebateFinished,
     DebateResult,
     Judged,

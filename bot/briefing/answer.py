@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from bot.briefing.citations import Verification, best_quote, verify
+from bot.briefing.citations import QUOTE_LEAD, Verification, best_quote, verify
 from bot.briefing.grounding import trim_unfinished
 from bot.briefing.models import Answer, Answered, AnswerEvent, Citation
 from bot.briefing.prompting import SOURCES_META, QuestionPrompt, clean_user_text, fit_question
@@ -22,6 +22,7 @@ from bot.promptset import PromptSet
 from bot.store import Store, Turn
 
 STOP_STRINGS = ("\nQuestion:", "Question:", "\nSources:")
+MIN_CHECKED_SENTENCES = 2  # fewer checked sentences than this, and a source sentence is quoted
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +86,30 @@ def _timed(answer: Answer, retrieve_ms: float, started: float) -> Answer:
 
 
 def ensure_citation(verification: Verification, prompt: QuestionPrompt, question: str) -> Verification:
-    """Keep only checked sentences; if none cites anything, quote the best passage verbatim.
+    """Keep only checked sentences; if fewer than MIN_CHECKED_SENTENCES remain, add the best sentence
+    of the best passage verbatim.
 
     Small models often invent details: a briefing shows only what the sources support, and the
-    reader still gets at least one checked fact with its source.
+    reader still gets a checked fact or two with their source, however little of the model's own
+    answer survived checking.
     """
     verification.text = verification.supported_text
-    if verification.citations or not prompt.given:
+    supported = sum(1 for s in verification.sentences if s.supported)
+    if supported >= MIN_CHECKED_SENTENCES or not prompt.given:
         return verification
+    top = prompt.given[0].passage
+    number = next(n for n, s in enumerate(prompt.numbered, start=1) if s.passage.id == top.id)
+    quote = best_quote(top.text, question)
+    if quote in verification.text or any(c.quote == quote for c in verification.citations):
+        return verification
+    citation = Citation(
+        number=number, id=top.id, source=top.source, title=top.title, quote=quote, framing=top.framing
+    )
+    lead = "\n\n" if verification.text else ""
+    verification.text = f'{verification.text}{lead}{QUOTE_LEAD} "{quote}" [{number}]'
+    if all(c.number != number for c in verification.citations):
+        verification.citations = [*verification.citations, citation]
+    return verification
     top = prompt.given[0].passage
     number = next(n for n, s in enumerate(prompt.numbered, start=1) if s.passage.id == top.id)
     quote = best_quote(top.text, question)

@@ -28,6 +28,7 @@ QUOTE_RE = re.compile(r"[\"“]([^\"“”]{12,400})[\"”]")
 MIN_TERMS_TO_CHECK = 3  # shorter sentences ("Yes.", "In short:") carry no checkable claim
 SUPPORT_THRESHOLD = 0.5  # share of a sentence's content words that must appear in the passage
 CITED_SUPPORT_THRESHOLD = 0.34  # a passage the model cited explicitly needs less evidence
+QUOTE_LEAD = "In the sources' own words:"  # introduces a verbatim quote added to a thin answer or speech
 
 
 @dataclass(slots=True)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.briefing.answer import BriefingContext, stream_generation
-from bot.briefing.citations import SentenceCheck, Verification, best_quote, verify
+from bot.briefing.citations import QUOTE_LEAD, SentenceCheck, Verification, best_quote, verify
 from bot.briefing.grounding import (
     FRAMING_CUES,
     MIN_UNCERTAINTY,
@@ -84,7 +84,6 @@ AGREEMENT_CUES = make_cues(
     r"both|share[sd]?|same|common|agree[sd]?|mutual|bipartisan", r"together|each other|too"
 )
 EMPTY_SPEECH = "(This side gave no usable speech.)"
-QUOTE_LEAD = "In the sources' own words:"  # introduces the verbatim fallback quote
 SUMMARY_SENTENCES = 2  # the judge model's verified summary, before the deterministic structure
 # Labels a small model copies from its prompt into its speech.
 SPEECH_LABELS = (
