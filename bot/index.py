@@ -21,6 +21,8 @@ from bot.terms import STOPWORDS, words
 
 MAX_K = 50
 MAX_QUERY_TERMS = 64  # a pasted essay as a query must not become a thousand-term OR
+VARIANT_ENDINGS = (("ent", "ence"), ("ant", "ance"))  # adjective to noun only: "intelligent" would flood
+MIN_VARIANT_LENGTH = 6
 # bm25() column weights, in the table's column order (heading, text, meta). A heading is a
 # moderator's one-line summary of its passage, so a hit there says more than one in the body; the
 # meta column (title, author, outlet, date) is shared by every passage of a source and only breaks
@@ -43,6 +45,18 @@ class ScoredPassage:
     score: float
 
 
+def adjective_noun_variant(word: str) -> str | None:
+    """"silent" -> "silence", "dominant" -> "dominance": the Porter stemmer keeps these apart
+    ("silent" vs "silenc"), so a user asking why researchers are "silent" would miss the passage on
+    their "culture of silence". Added to the query as one more OR term."""
+    if len(word) < MIN_VARIANT_LENGTH or " " in word or "-" in word:
+        return None
+    for ending, other in VARIANT_ENDINGS:
+        if word.endswith(ending):
+            return word[: -len(ending)] + other
+    return None
+
+
 def fts_query(text: str) -> str:
     """An FTS5 MATCH expression for free text: its content words, each quoted, joined by OR.
 
@@ -56,6 +70,8 @@ def fts_query(text: str) -> str:
         if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
             continue
         seen.setdefault(word.replace("'", " ").replace("-", " "), None)
+        if variant := adjective_noun_variant(word):
+            seen.setdefault(variant, None)
     terms = list(seen)[:MAX_QUERY_TERMS]
     return " OR ".join(f'"{t}"' for t in terms)
 

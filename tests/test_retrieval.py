@@ -74,6 +74,8 @@ async def test_fts_syntax_in_a_question_is_literal(hostile: str) -> None:
 def test_query_drops_stopwords_and_quotes_terms() -> None:
     assert fts_query("What is the track-two dialogue?") == '"track two" OR "dialogue"'
     assert fts_query("the of and") == ""
+    # Porter keeps "silent" and "silence" apart: the adjective brings its noun along.
+    assert fts_query("silent experts") == '"silent" OR "silence" OR "experts"'
 
 
 async def test_framing_filter_and_exclusion() -> None:
