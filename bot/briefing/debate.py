@@ -305,6 +305,8 @@ def _spoken(
     before = [content_terms(strip_markers(s)) for text in heard for s in split_sentences(text)]
     kept: list[SentenceCheck] = []
     for sentence in verification.kept_sentences:
+        if sentence.text.rstrip().endswith("?") or sentence.text.count('"') % 2:
+            continue  # a question is no argument; an odd quote mark is a sentence cut off mid-quote
         terms = content_terms(sentence.text)
         if sentence.supported and not terms - motion_terms - GENERIC_TERMS:
             continue  # the motion in other words
