@@ -46,7 +46,7 @@ class ScoredPassage:
 
 
 def adjective_noun_variant(word: str) -> str | None:
-    """"silent" -> "silence", "dominant" -> "dominance": the Porter stemmer keeps these apart
+    """ "silent" -> "silence", "dominant" -> "dominance": the Porter stemmer keeps these apart
     ("silent" vs "silenc"), so a user asking why researchers are "silent" would miss the passage on
     their "culture of silence". Added to the query as one more OR term."""
     if len(word) < MIN_VARIANT_LENGTH or " " in word or "-" in word:

@@ -47,7 +47,7 @@ from bot.terms import content_terms
 
 BRIEF_MAX_TOKENS = 70  # two sentences of bottom line; the rest of the briefing is selected
 GENERAL_K = 3  # passages behind the bottom line and the key facts
-FRAMING_K = 2  # passages searched per framing
+FRAMING_K = 8  # passages searched per framing: enough to reach passages of that framing alone
 UNCERTAIN_K = 4
 KEY_FACTS = 2
 # The bottom line is the one generated part, and it reads as the briefing's verdict: a sentence must
@@ -56,7 +56,7 @@ BOTTOM_LINE_SUPPORT = 0.6
 MAX_TOPIC_CHARS = 300
 # Part of the cache key with the prompt-set version and the model: bump it when the way a briefing is
 # put together changes, so an upgraded bot does not serve briefings assembled by the old code.
-BRIEF_FORMAT = 5
+BRIEF_FORMAT = 12
 SECTION_TITLES = {
     "bottom_line": "Bottom line",
     "key_facts": "Key facts",
@@ -317,7 +317,12 @@ async def brief(
     while len(facts) < KEY_FACTS and (fact := picks.best(general, about)):
         facts.append(fact)
     framings = {
-        name: picks.best(found, about, cues=FRAMING_CUES[name], prefer_framing=name)
+        # One strong cue qualifies; beyond that the topic and the passage's own framing decide, so a
+        # sentence that merely says "AI arms race" twice does not win every topic.
+        name: picks.best(
+            found, about, cues=FRAMING_CUES[name], min_cue=1, cue_cap=MIN_UNCERTAINTY, prefer_framing=name
+        )
+        or picks.best(found, about, cues=FRAMING_CUES[name], prefer_framing=name)
         or NO_FRAMING.format(framing=name)
         for name, found in (("race", race), ("cooperation", cooperation))
     }

@@ -49,6 +49,19 @@ RACE_CUES = make_cues(
     r"race|racing|arms|compet\w*|rival\w*|speed|faster|ahead|lead\w*|dominan\w*|win\w*|beat|sputnik|"
     r"zero-sum|surg\w*|sprint\w*|deter\w*|envy|counter-move\w*"
 )
+# A sentence that calls the race framing misleading is the critique of it, not the framing: it should
+# not stand as "the race framing" in a briefing, nor open the race side's case.
+RACE_CRITIQUE_CUES: Cues = (
+    (
+        re.compile(
+            r"\b(?:misleading|harmful|dangerous|misreading|overhyped|self-fulfilling|hype|"
+            r"race to the bottom|at the expense of|at the cost of)\b",
+            re.I,
+        ),
+        -4,
+    ),
+)
+RACE_CUES = RACE_CUES + RACE_CRITIQUE_CUES
 COOPERATION_CUES = make_cues(
     r"cooperat\w*|collaborat\w*|dialogues?|track-two|track two|shared|norms|standards|joint|together|"
     r"trust|diploma\w*|both sides|common|mutual|red lines|international|agreements?"
@@ -63,6 +76,8 @@ DANGLING_RE = re.compile(
     r"^(?:first|second|third|fourth|finally|also|it|this|these|those|both|another)\b", re.I
 )
 DANGLING_PENALTY = 2
+# A passage tagged with the wanted framing alone states that framing; one tagged with both weighs it.
+OWN_FRAMING_BONUS = 3
 _SENTENCE_END = (".", "!", "?", '"', "”", "’", ")")
 
 
@@ -143,8 +158,11 @@ def sentences_of(text: str) -> list[str]:
 
 
 def candidate_sentences(text: str) -> list[str]:
-    """A passage's sentences that can stand alone in a briefing (not fragments, not list stubs)."""
-    return [s for s in sentences_of(text) if len(words(s)) >= MIN_SENTENCE_WORDS] or [text.strip()]
+    """A passage's sentences that can stand alone in a briefing (not fragments, not list stubs, not
+    questions: "Can the US and China cooperate?" informs nobody)."""
+    return [
+        s for s in sentences_of(text) if len(words(s)) >= MIN_SENTENCE_WORDS and not s.rstrip().endswith("?")
+    ] or [text.strip()]
 
 
 class Numbering:
@@ -226,9 +244,10 @@ class Picks:
     ) -> str | None:
         """The best unused sentence over `candidates`, cited; None if none has `min_cue` cue weight.
 
-        Score: content terms shared with `about`, plus `cue_weight` x the sentence's cue score, plus one
-        for a passage tagged with `prefer_framing` alone. Sentences over LONG_SENTENCE_WORDS only win
-        when nothing shorter qualifies; ties go to earlier (better retrieved) passages, then shorter.
+        Score: content terms shared with `about`, plus `cue_weight` x the sentence's cue score, plus
+        OWN_FRAMING_BONUS for a passage tagged with `prefer_framing` alone. Sentences over
+        LONG_SENTENCE_WORDS only win when nothing shorter qualifies; ties go to earlier (better
+        retrieved) passages, then shorter.
 
         `cue_cap` caps the cue score once `min_cue` is met, so the topic decides among sentences that
         all qualify: without it a sentence stacking cues ("three open questions that remain unclear or
@@ -236,7 +255,8 @@ class Picks:
         """
         choice: tuple[tuple[int, int, int, int], ScoredPassage, str] | None = None
         for rank, scored in enumerate(candidates):
-            bonus = int(prefer_framing is not None and scored.passage.framing == (prefer_framing,))
+            own = prefer_framing is not None and scored.passage.framing == (prefer_framing,)
+            bonus = OWN_FRAMING_BONUS * own
             for sentence in candidate_sentences(scored.passage.text):
                 if normalise_topic(sentence) in self.used:
                     continue
