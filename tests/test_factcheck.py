@@ -50,6 +50,10 @@ CLAIMS = [
     # A "not" must be the source's too, on the same word; "without safety testing" is no "not worried".
     ("Chinese experts are not worried about AI safety.", "contradicted"),
     ("Yi-Ling Liu recommends fewer track-two dialogues.", "contradicted"),
+    # the source says "little evidence that" it is
+    ("Liu says AGI is clearly a coordinated national priority for Beijing.", "contradicted"),
+    ("Chinese AI researchers are eager to voice their fears publicly.", "contradicted"),
+    ("Liu argues the race narrative can accelerate development at the expense of safety.", "supported"),
     ("There is no international body with the authority to set AI safety standards.", "supported"),
     # not in the sources
     ("The US and China signed a binding AI safety treaty in 2023.", "not_in_sources"),

@@ -70,6 +70,8 @@ SYNONYMS = {
         "fear": "fear fears feared worry worries worried anxiety anxieties afraid",
         "china": "china chinese beijing",
         "usa": "u.s usa america american americans washington",
+        "speed": "speed speeds speeding accelerate accelerates accelerated accelerating",
+        "cost": "cost costs expense",
     }.items()
     for w in group.split()
 }
@@ -80,6 +82,8 @@ NEGATIONS = frozenset(
     """.split()
 )
 NOT_NEGATING_NEXT = frozenset({"only", "just", "merely", "simply"})  # "not only X" affirms X
+WIDE_SCOPE_NEXT = frozenset({"evidence", "sign", "signs", "indication", "proof", "reason"})
+WIDE_NEGATION_SCOPE = 10
 NEGATION_SCOPE = 4  # a negation applies to a claim word among the next few words ("little evidence that AGI")
 POSITIVE = frozenset(
     stem(w)
@@ -115,6 +119,7 @@ ANTONYMS = [
     ({"support", "supports", "supported", "favor", "favors", "backs", *ENDORSE},
      {"oppose", "opposes", "opposed", "against", "rejects", "reject", "rejected"}),
     ({"public", "publicly"}, {"private", "privately"}),
+    ({"eager", "willing", "keen", "happy"}, {"reluctant", "unwilling", "afraid", "hesitant", "refuse"}),
     ({"ahead", "leads", "leading", "winning"}, {"behind", "trails", "trailing", "losing"}),
     ({"allow", "allows", "permit", "permits"}, {"ban", "bans", "prohibit", "prohibits", "forbid"}),
 ]  # fmt: skip
@@ -239,7 +244,9 @@ def negated_terms(text: str, about: set[str]) -> set[str]:
             continue
         if i + 1 < len(tokens) and tokens[i + 1] in NOT_NEGATING_NEXT:
             continue
-        for following in tokens[i + 1 : i + 1 + NEGATION_SCOPE]:
+        # "little evidence that X is a priority": the negation reaches over the whole clause.
+        wide = i + 1 < len(tokens) and tokens[i + 1] in WIDE_SCOPE_NEXT
+        for following in tokens[i + 1 : i + 1 + (WIDE_NEGATION_SCOPE if wide else NEGATION_SCOPE)]:
             term = SYNONYMS.get(stem(following), stem(following))
             if term in about:
                 found ^= {term}
