@@ -73,3 +73,11 @@ def split_sentences(text: str) -> list[str]:
             start = match.end()
         pieces.append(block[start:].strip())
     return [p for p in pieces if p]
+
+
+_AFTER_CLOSING_QUOTE_RE = re.compile(r"(?<=[.!?][\"”’])\s+(?=[\"“A-Z0-9])")
+
+
+def sentences_of(text: str) -> list[str]:
+    """`split_sentences`, also splitting after a closing quote ('...a "Sputnik moment." Liu adds')."""
+    return [part for s in split_sentences(text) for part in _AFTER_CLOSING_QUOTE_RE.split(s) if part.strip()]

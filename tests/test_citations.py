@@ -72,3 +72,12 @@ def test_real_quote_survives() -> None:
 def test_short_sentences_are_not_counted() -> None:
     result = verify("Yes. In short:", PASSAGES)
     assert result.checked == [] and result.grounded == 1.0 and result.citations == []
+
+
+def test_a_person_the_passage_does_not_name_is_unsupported() -> None:
+    """Word overlap alone would pass this: every other word is the passage's."""
+    invented = "Priya Liu recommends expanding track-two dialogues between scientists [1]."
+    result = verify(invented, PASSAGES)
+    assert result.unsupported and not result.citations
+    named = verify("Yi-Ling Liu recommends expanding track-two dialogues between scientists [1].", PASSAGES)
+    assert named.grounded == 1.0 and [c.id for c in named.citations] == ["liu#track-two"]

@@ -93,8 +93,10 @@ def ensure_citation(verification: Verification, prompt: QuestionPrompt, question
     reader still gets a checked fact or two with their source, however little of the model's own
     answer survived checking.
     """
-    verification.text = verification.supported_text
-    supported = sum(1 for s in verification.sentences if s.supported)
+    # A question is no finding: "The article concludes with a question: what can people do?"
+    kept = [s for s in verification.kept_sentences if not s.text.rstrip().endswith("?")]
+    verification.keep_only(kept)
+    supported = sum(1 for s in kept if s.supported)
     if supported >= MIN_CHECKED_SENTENCES or not prompt.given:
         return verification
     top = prompt.given[0].passage

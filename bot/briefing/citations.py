@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.briefing.models import Citation
+from bot.briefing.names import names_in, unknown_people
 from bot.index import ScoredPassage
 from bot.terms import content_terms, overlap, split_sentences
 
@@ -128,7 +129,8 @@ def verify(
     `cited_threshold`: the share of a sentence's content words its cited passage must hold. Lenient
     by default (a conversational answer paraphrases); a part that is shown as a settled statement,
     such as a briefing's bottom line, asks for more."""
-    terms = [content_terms(p.passage.heading + " " + p.passage.text) for p in passages]
+    texts = [p.passage.heading + " " + p.passage.text for p in passages]
+    terms = [content_terms(text) for text in texts]
     checks: list[SentenceCheck] = []
     cited_text: dict[int, list[str]] = {}
     quotes_removed = 0
@@ -142,6 +144,8 @@ def verify(
             checks.append(SentenceCheck(bare, [], None, bare))
             continue
         scores = [overlap(sentence_terms, t) for t in terms]
+        if names_in(bare):  # a person the passage does not name is an invention, however many words match
+            scores = [0.0 if unknown_people(bare, texts[i]) else s for i, s in enumerate(scores)]
         valid = [
             n for n in dict.fromkeys(claimed) if 1 <= n <= len(passages) and scores[n - 1] >= cited_threshold
         ]

@@ -28,13 +28,14 @@ from typing import Any, Literal
 
 from bot.briefing.answer import BriefingContext
 from bot.briefing.citations import normalise_for_quote, verify
-from bot.briefing.grounding import model_messages, passage_labels, sentences_of, strip_labels, trim_unfinished
+from bot.briefing.grounding import model_messages, passage_labels, strip_labels, trim_unfinished
 from bot.briefing.models import Citation
+from bot.briefing.names import is_person_like, names_in
 from bot.briefing.prompting import clean_user_text, fit_to_context
 from bot.briefing.retrieval import is_on_topic
 from bot.engine.base import GenerationRequest, collect
 from bot.index import ScoredPassage
-from bot.terms import STOPWORDS, content_terms, stem, words
+from bot.terms import content_terms, sentences_of, stem, words
 
 Verdict = Literal["supported", "contradicted", "not_in_sources"]
 
@@ -48,7 +49,6 @@ MIN_MATCHED = 2
 NEGATION_COVERAGE = 0.6  # a negation counts only in a sentence that carries this much of the claim
 RELEVANT_COVERAGE = 0.5  # the model's explanation must be about the claim, not just about the sources
 EXPLAIN_STOP = ("\nClaim:", "Claim:", "\nSources:")
-_TOKEN_RE = re.compile(r"[A-Za-z0-9]+(?:[-'’][A-Za-z0-9]+)*")
 YEAR_RE = re.compile(r"^(1[5-9]|2[0-9])\d\d$")
 
 # Reporting verbs carry no checkable content: "Liu called X a Y" is checked as "Liu ... X ... Y".
@@ -191,39 +191,6 @@ def numbers_in(text: str) -> set[str]:
         elif w in NUMBER_WORDS:
             found.add(NUMBER_WORDS[w])
     return found
-
-
-def names_in(text: str) -> list[tuple[str, ...]]:
-    """Runs of capitalised words inside a sentence ("Yi-Ling Liu", "DeepSeek-R1"), as written.
-
-    A run never crosses punctuation, and a lone sentence-initial capitalised word ("Many", "Liu"
-    can both start a sentence) is not taken for a name.
-    """
-    runs: list[tuple[str, ...]] = []
-    for sentence in sentences_of(text):
-        current: list[str] = []
-        starts_sentence = False
-        previous_end: int | None = None
-        for match in _TOKEN_RE.finditer(sentence):
-            token = match.group(0)
-            capital = token[0].isupper() and token.lower() not in STOPWORDS
-            joined = previous_end is not None and not sentence[previous_end : match.start()].strip()
-            if capital and current and joined:
-                current.append(token)
-            else:
-                if current and not (starts_sentence and len(current) == 1):
-                    runs.append(tuple(current))
-                current = [token] if capital else []
-                starts_sentence = previous_end is None
-            previous_end = match.end()
-        if current and not (starts_sentence and len(current) == 1):
-            runs.append(tuple(current))
-    return runs
-
-
-def is_person_like(name: tuple[str, ...]) -> bool:
-    """Two or three capitalised words of 3+ letters, no acronyms ("Yi-Ling Liu", not "EU AI Act")."""
-    return 2 <= len(name) <= 3 and all(len(t) >= 3 and not t.isupper() for t in name)
 
 
 def negated_terms(text: str, about: set[str]) -> set[str]:

@@ -23,7 +23,7 @@ from bot.briefing.topics import normalise_topic
 from bot.engine.base import ChatMessage
 from bot.index import ScoredPassage
 from bot.promptset import PromptSet
-from bot.terms import content_terms, split_sentences, words
+from bot.terms import content_terms, sentences_of, split_sentences, words
 
 MIN_SENTENCE_WORDS = 6
 LONG_SENTENCE_WORDS = 40  # longer sentences are used only when nothing shorter fits
@@ -69,7 +69,6 @@ COOPERATION_CUES = make_cues(
 FRAMING_CUES = {"race": RACE_CUES, "cooperation": COOPERATION_CUES}
 MIN_UNCERTAINTY = 3  # one strong cue, or three weak ones
 NO_UNCERTAINTY = "The sources do not say what remains open on this topic."
-_AFTER_CLOSING_QUOTE_RE = re.compile(r"(?<=[.!?][\"”’])\s+(?=[\"“A-Z0-9])")
 # A sentence opening like this leans on the one before it ("Third, whether a global pause ...",
 # "It calls for ..."); cut out of its passage it reads as a fragment, so it only wins on a clear margin.
 DANGLING_RE = re.compile(
@@ -150,11 +149,6 @@ def strip_markers(text: str) -> str:
 def cue_score(sentence: str, cues: Cues) -> int:
     """Weighted count of the cue phrases in a sentence."""
     return sum(weight * len(pattern.findall(sentence)) for pattern, weight in cues)
-
-
-def sentences_of(text: str) -> list[str]:
-    """`split_sentences`, also splitting after a closing quote ('...a "Sputnik moment." Liu adds')."""
-    return [part for s in split_sentences(text) for part in _AFTER_CLOSING_QUOTE_RE.split(s) if part.strip()]
 
 
 def candidate_sentences(text: str) -> list[str]:

@@ -1,0 +1,56 @@
+"""Names of people in a text, for the checks that a sentence names the people its source names.
+
+Why: content-word overlap cannot tell "Rajendra Singh Tanwar wrote it" from "Priya Singh wrote it";
+a person named in a sentence must be named, in full, by the passage behind it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.terms import STOPWORDS, sentences_of
+
+_TOKEN_RE = re.compile(r"[A-Za-z0-9]+(?:[-'’][A-Za-z0-9]+)*")
+
+
+def names_in(text: str) -> list[tuple[str, ...]]:
+    """Runs of capitalised words inside a sentence ("Yi-Ling Liu", "DeepSeek-R1"), as written.
+
+    A run never crosses punctuation, and a lone sentence-initial capitalised word ("Many", "Liu"
+    can both start a sentence) is not taken for a name.
+    """
+    runs: list[tuple[str, ...]] = []
+    for sentence in sentences_of(text):
+        current: list[str] = []
+        starts_sentence = False
+        previous_end: int | None = None
+        for match in _TOKEN_RE.finditer(sentence):
+            token = match.group(0)
+            capital = token[0].isupper() and token.lower() not in STOPWORDS
+            joined = previous_end is not None and not sentence[previous_end : match.start()].strip()
+            if capital and current and joined:
+                current.append(token)
+            else:
+                if current and not (starts_sentence and len(current) == 1):
+                    runs.append(tuple(current))
+                current = [token] if capital else []
+                starts_sentence = previous_end is None
+            previous_end = match.end()
+        if current and not (starts_sentence and len(current) == 1):
+            runs.append(tuple(current))
+    return runs
+
+
+def is_person_like(name: tuple[str, ...]) -> bool:
+    """Two or three capitalised words of 3+ letters, no acronyms ("Yi-Ling Liu", not "EU AI Act")."""
+    return 2 <= len(name) <= 3 and all(len(t) >= 3 and not t.isupper() for t in name)
+
+
+def unknown_people(sentence: str, passage_text: str) -> list[str]:
+    """People named in `sentence` (two or three capitalised words) with a word the passage lacks."""
+    lowered = passage_text.lower()
+    return [
+        " ".join(name)
+        for name in names_in(sentence)
+        if is_person_like(name) and not all(token.lower() in lowered for token in name)
+    ]
