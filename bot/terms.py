@@ -81,3 +81,9 @@ _AFTER_CLOSING_QUOTE_RE = re.compile(r"(?<=[.!?][\"”’])\s+(?=[\"“A-Z0-9])"
 def sentences_of(text: str) -> list[str]:
     """`split_sentences`, also splitting after a closing quote ('...a "Sputnik moment." Liu adds')."""
     return [part for s in split_sentences(text) for part in _AFTER_CLOSING_QUOTE_RE.split(s) if part.strip()]
+
+
+def is_question(sentence: str) -> bool:
+    """A question informs nobody as a finding ("Can the US and China cooperate?"): briefings, answers
+    and speeches leave questions out of what they present as checked."""
+    return sentence.rstrip().endswith("?")

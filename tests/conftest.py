@@ -15,10 +15,12 @@ import pytest
 
 from bot.config import Settings, load_settings
 from bot.engine.model_file import resolve_model_path
+from bot.sources import load_sources
 
 if TYPE_CHECKING:
     from bot.engine.llama_engine import LlamaEngine
 
+REPO = Path(__file__).resolve().parent.parent
 # Small enough to allocate quickly, big enough for the grounded prompts of the briefing tests.
 TEST_ENGINE_SETTINGS: dict[str, object] = {"n_ctx": 2048, "n_slots": 4, "kv_cache_mib": 64, "max_queue": 8}
 
@@ -49,3 +51,11 @@ async def llama_engine(llama_settings: Callable[..., Settings]) -> AsyncIterator
     await engine.start()
     yield engine
     await engine.aclose()
+
+
+@pytest.fixture(scope="session")
+def shipped_passages() -> dict[str, str]:
+    """Every passage of the shipped `prompts/sources/` by id, to check that quotes are verbatim."""
+    sources, problems = load_sources(REPO / "prompts" / "sources")
+    assert not problems
+    return {p.id: p.text for source in sources for p in source.passages}

@@ -7,7 +7,6 @@ not depend on the model and use `ScriptedEngine`, so they run in milliseconds.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import shutil
@@ -23,7 +22,6 @@ from bot.config import Settings, load_settings
 from bot.engine import ScriptedEngine
 from bot.engine.base import Engine, GenerationRequest
 from bot.service import BriefingService
-from bot.sources import load_sources
 
 REPO = Path(__file__).resolve().parent.parent
 SECTIONS = {"bottom_line", "key_facts", "race", "cooperation", "uncertain"}
@@ -32,13 +30,6 @@ MARKER = re.compile(r"\[\d+\]")
 
 def settings_for(prompts: Path, database: Path, **overrides: object) -> Settings:
     return load_settings(_env_file=None, prompts_dir=prompts, database_path=database, **overrides)
-
-
-@functools.cache
-def passage_texts() -> dict[str, str]:
-    sources, problems = load_sources(REPO / "prompts" / "sources")
-    assert not problems
-    return {p.id: p.text for source in sources for p in source.passages}
 
 
 def parrot(request: GenerationRequest) -> str:
@@ -56,7 +47,7 @@ async def briefing_of(service: BriefingService, topic: str, conversation: str = 
     return result
 
 
-def assert_structured(briefing: Briefing) -> None:
+def assert_structured(briefing: Briefing, texts: dict[str, str]) -> None:
     assert briefing.kind == "brief"
     assert set(briefing.sections) == SECTIONS
     for name, text in briefing.sections.items():
@@ -66,7 +57,6 @@ def assert_structured(briefing: Briefing) -> None:
         assert f"**{title}:**" in briefing.text
     assert len(briefing.sections["key_facts"].splitlines()) >= 2
     assert all(MARKER.search(fact) for fact in briefing.sections["key_facts"].splitlines())
-    texts = passage_texts()
     numbers = {c.number for c in briefing.citations}
     assert {int(n) for n in re.findall(r"\[(\d+)\]", briefing.text)} <= numbers, "every marker is a citation"
     for citation in briefing.citations:
@@ -85,12 +75,12 @@ async def real_service(
 
 
 async def test_real_model_briefing_has_five_verified_sections_then_comes_from_cache(
-    real_service: BriefingService,
+    real_service: BriefingService, shipped_passages: dict[str, str]
 ) -> None:
     topic = "warning signs before an AI disaster"
     fresh = await briefing_of(real_service, topic)
     assert not fresh.cached
-    assert_structured(fresh)
+    assert_structured(fresh, shipped_passages)
     assert 50 <= len(fresh.text.split()) <= 260, "about 150 words"
     data = json.loads(json.dumps(fresh.to_json()))
     assert {"topic", "text", "sections", "citations", "cached", "total_ms", "grounded"} <= set(data)
@@ -108,7 +98,7 @@ async def test_off_subject_topic_is_redirected(real_service: BriefingService) ->
 
 
 async def test_reload_that_changes_a_file_invalidates_the_cache_which_outlives_the_process(
-    tmp_path: Path,
+    tmp_path: Path, shipped_passages: dict[str, str]
 ) -> None:
     prompts = tmp_path / "prompts"
     shutil.copytree(REPO / "prompts", prompts)
@@ -120,7 +110,7 @@ async def test_reload_that_changes_a_file_invalidates_the_cache_which_outlives_t
     try:
         first = await briefing_of(service, topic)
         assert not first.cached
-        assert_structured(first)
+        assert_structured(first, shipped_passages)
         calls = len(engine.requests)
         assert (await briefing_of(service, topic.upper())).cached, "case does not matter"
         assert len(engine.requests) == calls, "a cache hit does not call the model"

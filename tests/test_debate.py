@@ -7,7 +7,6 @@ tuned on, once per module, and every real-model test reads that shared result.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import AsyncIterator, Callable
@@ -29,7 +28,6 @@ from bot.engine import ScriptedEngine
 from bot.engine.base import Engine, GenerationRequest
 from bot.errors import InputError
 from bot.service import BriefingService
-from bot.sources import load_sources
 
 REPO = Path(__file__).resolve().parent.parent
 JUDGE_LABELS = (
@@ -207,15 +205,16 @@ async def real_debates(
         await service.aclose()
 
 
-async def test_real_model_both_sides_cite_their_own_framing(real_debates: list[DebateResult]) -> None:
+async def test_real_model_both_sides_cite_their_own_framing(
+    real_debates: list[DebateResult], shipped_passages: dict[str, str]
+) -> None:
     for result in real_debates:
         assert [t.side for t in result.turns] == ["race", "cooperation"]
         for turn in result.turns:
             assert turn.citations, f"{turn.side} cites nothing on {result.motion!r}"
             assert all(turn.side in c.framing for c in turn.citations), "only passages of its own framing"
-            passages = passage_texts()
             for citation in turn.citations:
-                assert citation.quote in passages[citation.id], "quotes are verbatim"
+                assert citation.quote in shipped_passages[citation.id], "quotes are verbatim"
             assert not re.search(r"(?i)\b(?:motion|your side|sources?)\s*:", turn.text), "no label echoes"
             assert turn.words > 0
 
@@ -238,14 +237,6 @@ async def test_real_model_judge_and_json_shape(real_debates: list[DebateResult])
                 len(t["citations"]) for t in data["turns"] if t["side"] == side
             )
         assert 0.0 <= data["grounded"] <= 1.0
-
-
-@functools.cache
-def passage_texts() -> dict[str, str]:
-    """Every passage of the shipped sources by id, to check that quotes are verbatim."""
-    sources, problems = load_sources(REPO / "prompts" / "sources")
-    assert not problems
-    return {p.id: p.text for source in sources for p in source.passages}
 
 
 def test_cli_debate_json(

@@ -8,7 +8,6 @@ check the explanation and the evidence.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,7 +18,6 @@ from bot.config import load_settings
 from bot.engine import ScriptedEngine
 from bot.engine.base import Engine
 from bot.service import BriefingService
-from bot.sources import load_sources
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -62,18 +60,10 @@ CLAIMS = [
 ]
 
 
-@functools.cache
-def passage_texts() -> dict[str, str]:
-    sources, problems = load_sources(REPO / "prompts" / "sources")
-    assert not problems
-    return {p.id: p.text for source in sources for p in source.passages}
-
-
-def assert_evidence(result: FactCheck) -> None:
+def assert_evidence(result: FactCheck, texts: dict[str, str]) -> None:
     data = result.to_json()
     assert {"claim", "verdict", "evidence", "explanation"} <= set(data)
     assert data["explanation"].strip()
-    texts = passage_texts()
     for item in data["evidence"]:
         assert set(item) == {"id", "source", "title", "text"} and item["text"] == texts[item["id"]]
     if result.verdict != "not_in_sources":
@@ -96,11 +86,11 @@ async def scripted_service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIte
 
 @pytest.mark.parametrize(("claim", "verdict"), CLAIMS)
 async def test_verdict_rests_on_the_sources(
-    scripted_service: BriefingService, claim: str, verdict: str
+    scripted_service: BriefingService, claim: str, verdict: str, shipped_passages: dict[str, str]
 ) -> None:
     result = await scripted_service.check(claim, user_id="u")
     assert result.verdict == verdict, result.reasons
-    assert_evidence(result)
+    assert_evidence(result, shipped_passages)
     assert "Yes, the claim is true" not in result.explanation, "an unverifiable explanation is not shown"
 
 
@@ -110,7 +100,9 @@ async def test_contradiction_names_the_mismatch(scripted_service: BriefingServic
     assert "1986" in result.explanation
 
 
-async def test_real_model_three_verdicts(tmp_path: Path, llama_engine: Engine) -> None:
+async def test_real_model_three_verdicts(
+    tmp_path: Path, llama_engine: Engine, shipped_passages: dict[str, str]
+) -> None:
     settings = load_settings(
         _env_file=None, prompts_dir=REPO / "prompts", database_path=tmp_path / "real.sqlite3"
     )
@@ -123,7 +115,7 @@ async def test_real_model_three_verdicts(tmp_path: Path, llama_engine: Engine) -
         ):
             result = await service.check(claim, user_id="u")
             assert result.verdict == verdict, (claim, result.reasons)
-            assert_evidence(result)
+            assert_evidence(result, shipped_passages)
             assert 0.0 <= result.grounded <= 1.0
     finally:
         await service.aclose()

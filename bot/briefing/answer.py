@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from bot.briefing.citations import QUOTE_LEAD, Verification, best_quote, verify
+from bot.briefing.citations import Verification, best_quote, verify
 from bot.briefing.grounding import trim_unfinished
 from bot.briefing.models import Answer, Answered, AnswerEvent, Citation
 from bot.briefing.prompting import SOURCES_META, QuestionPrompt, clean_user_text, fit_question
@@ -20,6 +20,7 @@ from bot.engine.base import Engine, GenerationRequest, Sampling, Usage
 from bot.index import ScoredPassage, SourceIndex
 from bot.promptset import PromptSet
 from bot.store import Store, Turn
+from bot.terms import is_question
 
 STOP_STRINGS = ("\nQuestion:", "Question:", "\nSources:")
 MIN_CHECKED_SENTENCES = 2  # fewer checked sentences than this, and a source sentence is quoted
@@ -93,8 +94,7 @@ def ensure_citation(verification: Verification, prompt: QuestionPrompt, question
     reader still gets a checked fact or two with their source, however little of the model's own
     answer survived checking.
     """
-    # A question is no finding: "The article concludes with a question: what can people do?"
-    kept = [s for s in verification.kept_sentences if not s.text.rstrip().endswith("?")]
+    kept = [s for s in verification.kept_sentences if not is_question(s.text)]
     verification.keep_only(kept)
     supported = sum(1 for s in kept if s.supported)
     if supported >= MIN_CHECKED_SENTENCES or not prompt.given:
@@ -107,22 +107,7 @@ def ensure_citation(verification: Verification, prompt: QuestionPrompt, question
     citation = Citation(
         number=number, id=top.id, source=top.source, title=top.title, quote=quote, framing=top.framing
     )
-    lead = "\n\n" if verification.text else ""
-    verification.text = f'{verification.text}{lead}{QUOTE_LEAD} "{quote}" [{number}]'
-    if all(c.number != number for c in verification.citations):
-        verification.citations = [*verification.citations, citation]
-    return verification
-    top = prompt.given[0].passage
-    number = next(n for n, s in enumerate(prompt.numbered, start=1) if s.passage.id == top.id)
-    quote = best_quote(top.text, question)
-    citation = Citation(
-        number=number, id=top.id, source=top.source, title=top.title, quote=quote, framing=top.framing
-    )
-    text = (
-        verification.text + "\n\n" if verification.text else ""
-    ) + f'From the sources: "{quote}" [{number}]'
-    verification.text = text
-    verification.citations = [citation]
+    verification.add_quote(citation, separator="\n\n")
     return verification
 
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.briefing.models import Citation
-from bot.briefing.names import names_in, unknown_people
+from bot.briefing.names import names_missing, people_in
 from bot.index import ScoredPassage
 from bot.terms import content_terms, overlap, split_sentences
 
@@ -56,6 +56,18 @@ class Verification:
     def supported_text(self) -> str:
         """Only what could be checked: unsupported sentences removed (too-short ones kept)."""
         return " ".join(s.rendered for s in self.kept_sentences).strip()
+
+    def add_quote(self, citation: Citation, separator: str) -> None:
+        """Append `citation.quote` word for word, introduced by QUOTE_LEAD and cited, after `text`.
+
+        The fallback when too little of what the model wrote survived checking: the reader still
+        gets a real sentence of the source with its number.
+        """
+        quote = citation.quote if '"' in citation.quote else f'"{citation.quote}"'  # no quotes in quotes
+        lead = separator if self.text else ""
+        self.text = f"{self.text}{lead}{QUOTE_LEAD} {quote} [{citation.number}]"
+        if all(c.number != citation.number for c in self.citations):
+            self.citations = [*self.citations, citation]
 
     def keep_only(self, kept: Sequence[SentenceCheck]) -> None:
         """Narrow `text` and `citations` to the `kept` sentences. `sentences` (and so the unsupported
@@ -117,6 +129,11 @@ def best_quote(passage_text: str, about: str) -> str:
     return max(candidates, key=lambda s: (len(content_terms(s) & target), -abs(len(s) - 160)))
 
 
+def passage_text(scored: ScoredPassage) -> str:
+    """What a sentence is checked against: the passage's heading and text."""
+    return f"{scored.passage.heading} {scored.passage.text}"
+
+
 def verify(
     text: str,
     passages: list[ScoredPassage],
@@ -129,7 +146,7 @@ def verify(
     `cited_threshold`: the share of a sentence's content words its cited passage must hold. Lenient
     by default (a conversational answer paraphrases); a part that is shown as a settled statement,
     such as a briefing's bottom line, asks for more."""
-    texts = [p.passage.heading + " " + p.passage.text for p in passages]
+    texts = [passage_text(p) for p in passages]
     terms = [content_terms(text) for text in texts]
     checks: list[SentenceCheck] = []
     cited_text: dict[int, list[str]] = {}
@@ -144,8 +161,8 @@ def verify(
             checks.append(SentenceCheck(bare, [], None, bare))
             continue
         scores = [overlap(sentence_terms, t) for t in terms]
-        if names_in(bare):  # a person the passage does not name is an invention, however many words match
-            scores = [0.0 if unknown_people(bare, texts[i]) else s for i, s in enumerate(scores)]
+        if people := people_in(bare):  # a person the passage does not name is invented, whatever else matches
+            scores = [0.0 if names_missing(people, texts[i]) else s for i, s in enumerate(scores)]
         valid = [
             n for n in dict.fromkeys(claimed) if 1 <= n <= len(passages) and scores[n - 1] >= cited_threshold
         ]

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.briefing.answer import BriefingContext, stream_generation
-from bot.briefing.citations import QUOTE_LEAD, SentenceCheck, Verification, best_quote, verify
+from bot.briefing.citations import SentenceCheck, Verification, best_quote, passage_text, verify
 from bot.briefing.grounding import (
     FRAMING_CUES,
     MIN_UNCERTAINTY,
@@ -55,7 +55,7 @@ from bot.briefing.retrieval import is_on_topic
 from bot.engine.base import ChatMessage, GenerationRequest, Queued, Usage
 from bot.errors import InputError
 from bot.index import ScoredPassage
-from bot.terms import content_terms, overlap, split_sentences, stem, words
+from bot.terms import content_terms, is_question, overlap, split_sentences, stem, words
 
 SIDES = ("race", "cooperation")
 DEFAULT_ROUNDS = 2
@@ -275,19 +275,10 @@ def _quote_own_framing(
     if not picks.best(own, content_terms(motion), cues=FRAMING_CUES[side], prefer_framing=side):
         return False
     (citation,) = picks.citations.values()
-    kept = verification.text
-    if len(words(kept)) < MIN_KEPT_WORDS:  # a stub such as "Source:" is not a speech
-        kept = ""
-    quote = citation.quote if '"' in citation.quote else f'"{citation.quote}"'  # no quotes in quotes
-    verification.text = (kept + " " if kept else "") + f"{QUOTE_LEAD} {quote} [{citation.number}]"
-    if all(c.number != citation.number for c in verification.citations):
-        verification.citations = [*verification.citations, citation]
+    if len(words(verification.text)) < MIN_KEPT_WORDS:  # a stub such as "Source:" is not a speech
+        verification.text = ""
+    verification.add_quote(citation, separator=" ")
     return True
-
-
-def _passage_terms(scored: ScoredPassage) -> set[str]:
-    """The words `verify` checks a sentence against: the passage's heading and text."""
-    return content_terms(f"{scored.passage.heading} {scored.passage.text}")
 
 
 def _spoken(
@@ -305,12 +296,12 @@ def _spoken(
     before = [content_terms(strip_markers(s)) for text in heard for s in split_sentences(text)]
     kept: list[SentenceCheck] = []
     for sentence in verification.kept_sentences:
-        if sentence.text.rstrip().endswith("?") or sentence.text.count('"') % 2:
+        if is_question(sentence.text) or sentence.text.count('"') % 2:
             continue  # a question is no argument; an odd quote mark is a sentence cut off mid-quote
         terms = content_terms(sentence.text)
         if sentence.supported and not terms - motion_terms - GENERIC_TERMS:
             continue  # the motion in other words
-        cited = set().union(*(_passage_terms(given[n - 1]) for n in sentence.numbers))
+        cited = set().union(*(content_terms(passage_text(given[n - 1])) for n in sentence.numbers))
         if sentence.supported and (terms - cited) & motion_terms:
             continue
         if any(overlap(terms, seen) >= COPY_OVERLAP for seen in before if seen):

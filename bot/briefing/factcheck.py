@@ -265,6 +265,7 @@ def compare(claim: str, scored: ScoredPassage, corpus_text: str) -> Comparison:
     claim_terms = terms_of(claim)
     passage_terms = terms_of(f"{p.title} {passage_text}")
     sentence = best_sentence(p.text, claim_terms)
+    passage_sentences = sentences_of(passage_text)
     lowered = passage_text.lower()
     mismatches: list[str] = []
     mismatched_terms: set[str] = set()
@@ -280,7 +281,7 @@ def compare(claim: str, scored: ScoredPassage, corpus_text: str) -> Comparison:
     # A negative claim is only supported by a sentence that says the same "not" ("experts are not
     # worried" is not supported by a passage that merely shares its words).
     negation_ok = not claim_negated or any(
-        claim_negated <= negated_terms(s, claim_terms) for s in sentences_of(passage_text)
+        claim_negated <= negated_terms(s, claim_terms) for s in passage_sentences
     )
     if _ONLY_RE.search(claim) and _NOT_ONLY_RE.search(passage_text):
         mismatches.append("only: the claim says 'only', the source 'not only'")
@@ -300,19 +301,17 @@ def compare(claim: str, scored: ScoredPassage, corpus_text: str) -> Comparison:
     # count, so "who is ahead: governance is losing" contradicts "governance is winning" although the
     # passage also says "ahead" elsewhere. "calls for X" endorses X like "recommends X".
     claim_words = set(words(claim))
+    passage_clauses = [
+        (terms_of(c), set(words(c)) | ({"favors"} if _CALLS_FOR_RE.search(c) else set()))
+        for c in (part for sentence in passage_sentences for part in _CLAUSE_RE.split(sentence))
+    ]
     for left, right in ANTONYMS:
         for mine, theirs in ((left, right), (right, left)):
             said = claim_words & mine
             if not said:
                 continue
             about = claim_terms - {stem(w) for w in said}
-            clauses = [
-                set(words(c)) | ({"favors"} if _CALLS_FOR_RE.search(c) else set())
-                for c in (
-                    part for sentence in sentences_of(passage_text) for part in _CLAUSE_RE.split(sentence)
-                )
-                if terms_of(c) & about
-            ]
+            clauses = [clause_words for clause_terms, clause_words in passage_clauses if clause_terms & about]
             opposite = set().union(*(c & theirs for c in clauses)) if clauses else set()
             if opposite and not any(c & mine for c in clauses):
                 mismatches.append(f"antonym: the claim says '{min(said)}', the source '{min(opposite)}'")

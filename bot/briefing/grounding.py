@@ -23,7 +23,7 @@ from bot.briefing.topics import normalise_topic
 from bot.engine.base import ChatMessage
 from bot.index import ScoredPassage
 from bot.promptset import PromptSet
-from bot.terms import content_terms, sentences_of, split_sentences, words
+from bot.terms import content_terms, is_question, sentences_of, split_sentences, words
 
 MIN_SENTENCE_WORDS = 6
 LONG_SENTENCE_WORDS = 40  # longer sentences are used only when nothing shorter fits
@@ -154,9 +154,9 @@ def cue_score(sentence: str, cues: Cues) -> int:
 def candidate_sentences(text: str) -> list[str]:
     """A passage's sentences that can stand alone in a briefing (not fragments, not list stubs, not
     questions: "Can the US and China cooperate?" informs nobody)."""
-    return [
-        s for s in sentences_of(text) if len(words(s)) >= MIN_SENTENCE_WORDS and not s.rstrip().endswith("?")
-    ] or [text.strip()]
+    return [s for s in sentences_of(text) if len(words(s)) >= MIN_SENTENCE_WORDS and not is_question(s)] or [
+        text.strip()
+    ]
 
 
 class Numbering:

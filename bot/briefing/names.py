@@ -46,11 +46,12 @@ def is_person_like(name: tuple[str, ...]) -> bool:
     return 2 <= len(name) <= 3 and all(len(t) >= 3 and not t.isupper() for t in name)
 
 
-def unknown_people(sentence: str, passage_text: str) -> list[str]:
-    """People named in `sentence` (two or three capitalised words) with a word the passage lacks."""
+def people_in(text: str) -> list[tuple[str, ...]]:
+    """The person-like names in `text`."""
+    return [name for name in names_in(text) if is_person_like(name)]
+
+
+def names_missing(people: list[tuple[str, ...]], passage_text: str) -> bool:
+    """Whether the passage lacks a word of one of the `people` (from `people_in`)."""
     lowered = passage_text.lower()
-    return [
-        " ".join(name)
-        for name in names_in(sentence)
-        if is_person_like(name) and not all(token.lower() in lowered for token in name)
-    ]
+    return any(not all(token.lower() in lowered for token in name) for name in people)
