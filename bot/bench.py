@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from bot.briefing.answer import STOP_STRINGS
+from bot.briefing.context import STOP_STRINGS
 from bot.briefing.prompting import SOURCES_META, fit_question
 from bot.briefing.retrieval import retrieve
 from bot.config import Settings

@@ -11,13 +11,14 @@ so searching never blocks the event loop; each reload builds a fresh index and t
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import aiosqlite
 
 from bot.sources import FRAMINGS, Passage, Source
-from bot.terms import STOPWORDS, words
+from bot.terms import STOPWORDS, match_terms, words
 
 MAX_K = 50
 MAX_QUERY_TERMS = 64  # a pasted essay as a query must not become a thousand-term OR
@@ -79,10 +80,27 @@ def fts_query(text: str) -> str:
 class SourceIndex:
     """Searchable passages of one prompt-set version. Build with `await SourceIndex.build(...)`."""
 
-    def __init__(self, db: aiosqlite.Connection, passages: Sequence[Passage]) -> None:
+    def __init__(
+        self, db: aiosqlite.Connection, passages: Sequence[Passage], meta: dict[str, str] | None = None
+    ) -> None:
         self._db = db
         self.passages: tuple[Passage, ...] = tuple(passages)
         self._by_id = {p.id: p for p in self.passages}
+        self._meta = dict(meta or {})
+        # How many passages use each (stemmed) word: a name or figure outside this vocabulary is not
+        # in the sources, and the words most passages share are what the sources are about.
+        self.document_frequency: Counter[str] = Counter(
+            term
+            for p in self.passages
+            for term in match_terms(f"{p.title} {p.heading} {p.text} {self.meta(p)}")
+        )
+        self.vocabulary: frozenset[str] = frozenset(self.document_frequency)
+        # Lowercased text of every passage: the fact-check looks names up in it.
+        self.corpus_text = " ".join(f"{p.title} {p.heading} {p.text}" for p in self.passages).lower()
+
+    def meta(self, passage: Passage) -> str:
+        """The source's title, author, outlet and date: what "who wrote..." questions ask about."""
+        return self._meta.get(passage.source, "")
 
     @classmethod
     async def build(cls, sources: Sequence[Source]) -> SourceIndex:
@@ -99,7 +117,7 @@ class SourceIndex:
         except BaseException:
             await db.close()
             raise
-        return cls(db, passages)
+        return cls(db, passages, meta)
 
     def get(self, passage_id: str) -> Passage | None:
         return self._by_id.get(passage_id)

@@ -11,8 +11,9 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
-from bot.briefing.answer import BriefingContext, answer
+from bot.briefing.answer import answer
 from bot.briefing.brief import BriefEvent, brief
+from bot.briefing.context import BriefingContext
 from bot.briefing.debate import DEFAULT_ROUNDS, DebateEvent, DebateSession, debate
 from bot.briefing.evaluate import EvalItem, EvalQuestion, EvalReport, evaluate
 from bot.briefing.factcheck import FactCheck, check_claim

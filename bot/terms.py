@@ -49,6 +49,18 @@ def content_terms(text: str) -> set[str]:
     return {stem(w) for w in words(text) if w not in STOPWORDS and (len(w) > 2 or w.isdigit())}
 
 
+def match_terms(text: str) -> frozenset[str]:
+    """`content_terms`, plus the parts of hyphenated words ("track-two" also gives "track"), so a
+    question that spells a compound apart still meets the passage that hyphenates it."""
+    found = set(content_terms(text))
+    for word in words(text):
+        if len(word) == 2 and word.isalpha() and word not in STOPWORDS:
+            found.add(word)  # "AI", "EU": two letters, but the subject itself
+        if "-" in word:
+            found.update(stem(part) for part in word.split("-") if len(part) > 2 and part not in STOPWORDS)
+    return frozenset(found)
+
+
 def overlap(sentence_terms: set[str], passage_terms: set[str]) -> float:
     """Share of the sentence's content terms found in the passage (0..1)."""
     if not sentence_terms:

@@ -1,62 +1,41 @@
-"""Answering a question: retrieve, prompt, stream, verify citations, remember the exchange.
+"""Answering a question: weigh the evidence, then answer from it or say plainly that it is not there.
 
-This is the conversational mode behind `ask`, `chat`, mentions and `/ask`. It yields the engine's
-events as they come (`Queued`, text pieces) and finally `Answered` with the verified answer, so
-every front end streams the same way.
+This is the conversational mode behind `ask`, `chat`, mentions and `/ask`. In order:
+
+1. retrieve a pool of passages and weigh them for the question (evidence.py): if they do not answer
+   it, the reply says the briefing sources don't cover it and names the closest topics they do;
+2. if the sources contradict what the question takes for granted (premise.py), that comes first;
+3. the model writes; each sentence is shown only once it is complete and checked (checked.py);
+4. the source sentences that best answer the question fill what the model's checked sentences
+   left out (the extractive core), word for word and cited.
+
+Every front end streams the same way: `Queued`, then text pieces that only ever extend what was
+shown, then `Answered` with the whole answer (its text is exactly the streamed pieces joined).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
 
-from bot.briefing.citations import Verification, best_quote, verify
-from bot.briefing.grounding import trim_unfinished
+from bot.briefing.checked import SentenceGate, ShownText, quote_block, quoted
+from bot.briefing.context import BriefingContext, elapsed_ms, stream_generation
+from bot.briefing.evidence import Evidence, Pick, weigh
+from bot.briefing.factcheck import Comparison
 from bot.briefing.models import Answer, Answered, AnswerEvent, Citation
+from bot.briefing.premise import contradicted_premise
 from bot.briefing.prompting import SOURCES_META, QuestionPrompt, clean_user_text, fit_question
-from bot.briefing.retrieval import is_on_topic, retrieve
-from bot.engine.base import Engine, GenerationRequest, Sampling, Usage
-from bot.index import ScoredPassage, SourceIndex
-from bot.promptset import PromptSet
-from bot.store import Store, Turn
-from bot.terms import is_question
+from bot.briefing.retrieval import is_follow_up, retrieval_query, retrieve
+from bot.engine.base import GenerationRequest, Usage
+from bot.index import ScoredPassage
+from bot.store import Turn
+from bot.terms import match_terms
 
-STOP_STRINGS = ("\nQuestion:", "Question:", "\nSources:")
-MIN_CHECKED_SENTENCES = 2  # fewer checked sentences than this, and a source sentence is quoted
-
-
-@dataclass(frozen=True, slots=True)
-class BriefingContext:
-    """Everything a briefing request needs, as one consistent snapshot.
-
-    A request keeps the prompt set and index it started with even if a moderator reloads halfway.
-    """
-
-    engine: Engine
-    store: Store
-    prompts: PromptSet
-    index: SourceIndex
-    max_answer_tokens: int = 120
-    max_input_chars: int = 2000
-
-    def sampling(self, **overrides: object) -> Sampling:
-        """Greedy decoding with a mild repeat penalty: the most faithful setting for a small model
-        reading sources; stop strings end the answer when the model starts a new "Question:"."""
-        settings: dict[str, object] = {
-            "max_tokens": self.max_answer_tokens,
-            "temperature": 0.0,
-            "repeat_penalty": 1.1,
-            "stop": STOP_STRINGS,
-        }
-        settings.update(overrides)
-        return Sampling(**settings)  # type: ignore[arg-type]
-
-
-def _ms(since: float) -> float:
-    return round((time.perf_counter() - since) * 1000, 1)
-
-
+POOL_K = 8  # passages weighed per question: enough to reach the items of a list
+PROMPT_K = 3  # passages the model reads (more costs prompt time on a CPU)
+MAX_PROMPT_PASSAGES = 5  # ...unless the extractive core needs more of them cited
+MIN_CHECKED_SENTENCES = 2  # fewer checked sentences than this, and source sentences are quoted
+PREMISE_LEAD = "The sources contradict the question's premise:"
 TIMING_KEYS = (
     "retrieve_ms",
     "prompt_tokens",
@@ -67,101 +46,127 @@ TIMING_KEYS = (
 )
 
 
-def canned_answer(ctx: BriefingContext, question: str, kind: str, passages: list[ScoredPassage]) -> Answer:
-    """An answer the bot gives without the model (off-topic redirect, nothing found)."""
-    message = "off_topic" if kind == "off_topic" else "no_sources"
+def declined(ctx: BriefingContext, question: str, evidence: Evidence | None, kind: str) -> Answer:
+    """The honest reply when the sources do not answer: no quote, the closest topics they do cover."""
+    message = ctx.prompts.message("off_topic" if kind == "off_topic" else "no_sources")
+    if evidence is not None and evidence.closest:
+        message += "\n\nClosest topics the sources do cover: " + "; ".join(evidence.closest) + "."
     return Answer(
         question=question,
-        text=ctx.prompts.message(message),
+        text=message,
         citations=[],
-        passages=passages,
+        passages=list(evidence.ranked) if evidence else [],
         model=ctx.engine.model_name,
         timings=dict.fromkeys(TIMING_KEYS, 0),
         kind=kind,
+        reason=evidence.reason if evidence else "",
     )
 
 
-def _timed(answer: Answer, retrieve_ms: float, started: float) -> Answer:
-    answer.timings.update(retrieve_ms=retrieve_ms, total_ms=_ms(started))
-    return answer
+def canned_answer(ctx: BriefingContext, question: str, kind: str, passages: list[ScoredPassage]) -> Answer:
+    """A reply given without the model (briefs that decline use it too)."""
+    return declined(ctx, question, None, kind)
 
 
-def ensure_citation(verification: Verification, prompt: QuestionPrompt, question: str) -> Verification:
-    """Keep only checked sentences; if fewer than MIN_CHECKED_SENTENCES remain, add the best sentence
-    of the best passage verbatim.
-
-    Small models often invent details: a briefing shows only what the sources support, and the
-    reader still gets a checked fact or two with their source, however little of the model's own
-    answer survived checking.
-    """
-    kept = [s for s in verification.kept_sentences if not is_question(s.text)]
-    verification.keep_only(kept)
-    supported = sum(1 for s in kept if s.supported)
-    if supported >= MIN_CHECKED_SENTENCES or not prompt.given:
-        return verification
-    top = prompt.given[0].passage
-    number = next(n for n, s in enumerate(prompt.numbered, start=1) if s.passage.id == top.id)
-    quote = best_quote(top.text, question)
-    if quote in verification.text or any(c.quote == quote for c in verification.citations):
-        return verification
-    citation = Citation(
-        number=number, id=top.id, source=top.source, title=top.title, quote=quote, framing=top.framing
-    )
-    verification.add_quote(citation, separator="\n\n")
-    return verification
+def prompt_passages(evidence: Evidence) -> list[ScoredPassage]:
+    """The best-ranked passages, plus any passage an extractive pick comes from, so it can be cited."""
+    given = list(evidence.ranked[:PROMPT_K])
+    for pick in evidence.picks:
+        if len(given) >= MAX_PROMPT_PASSAGES:
+            break
+        if all(s.passage.id != pick.scored.passage.id for s in given):
+            given.append(pick.scored)
+    return given
 
 
-async def stream_generation(
-    engine: Engine, request: GenerationRequest, pieces: list[str]
-) -> AsyncIterator[AnswerEvent | Usage]:
-    """Relay engine events, collecting the text in `pieces`."""
-    async for event in engine.stream(request):
-        if isinstance(event, str):
-            pieces.append(event)
-        yield event
+def _number_of(prompt: QuestionPrompt, passage_id: str) -> int | None:
+    return next((n for n, s in enumerate(prompt.numbered, start=1) if s.passage.id == passage_id), None)
+
+
+def _citation(number: int, scored: ScoredPassage, sentence: str) -> Citation:
+    p = scored.passage
+    return Citation(number=number, id=p.id, source=p.source, title=p.title, quote=sentence, framing=p.framing)
+
+
+def fill_quotes(
+    evidence: Evidence, prompt: QuestionPrompt, gate: SentenceGate, shown: str
+) -> list[tuple[Pick, int]]:
+    """The extractive picks the answer still needs: all of them while fewer than
+    MIN_CHECKED_SENTENCES checked sentences stand (every item for a list), else only those that add
+    something the question asks about that the shown text lacks."""
+    covered = set(match_terms(shown))
+    asked = set(evidence.focus.weights)
+    needed: list[tuple[Pick, int]] = []
+    for pick in evidence.picks:
+        number = _number_of(prompt, pick.scored.passage.id)
+        if number is None or pick.sentence in shown:
+            continue
+        thin = len(gate.kept) + len(needed) < MIN_CHECKED_SENTENCES
+        if thin or evidence.focus.wants_list or (asked & pick.terms) - covered:
+            needed.append((pick, number))
+            covered |= pick.terms
+    return needed
 
 
 async def answer(
     ctx: BriefingContext, question: str, *, conversation_id: str, user_id: str
 ) -> AsyncIterator[AnswerEvent]:
-    """Stream a grounded answer to `question` in `conversation_id`."""
+    """Stream a grounded answer to `question` in `conversation_id` (see the module docstring)."""
     started = time.perf_counter()
     question = clean_user_text(question, max_chars=ctx.max_input_chars)
     history = await ctx.store.history(conversation_id)
-    passages = await retrieve(ctx.index, question, history)
-    retrieve_ms = _ms(started)
-    if not is_on_topic(question, passages, history):
-        yield Answered(_timed(canned_answer(ctx, question, "off_topic", []), retrieve_ms, started))
-        return
-    if not passages:
-        yield Answered(_timed(canned_answer(ctx, question, "no_sources", []), retrieve_ms, started))
+    pool = await retrieve(ctx.index, question, history, k=POOL_K)
+    about = retrieval_query(question, history) if is_follow_up(question, history) else question
+    evidence = weigh(ctx.index, about, pool)
+    retrieve_ms = elapsed_ms(started)
+    if not evidence.answerable:
+        result = declined(ctx, question, evidence, evidence.kind)
+        result.timings.update(retrieve_ms=retrieve_ms, total_ms=elapsed_ms(started))
+        yield Answered(result)
         return
 
     sampling = ctx.sampling()
     prompt = fit_question(
-        ctx.engine, ctx.prompts, ctx.index, passages, history, question, sampling.max_tokens
+        ctx.engine, ctx.prompts, ctx.index, prompt_passages(evidence), history, question, sampling.max_tokens
     )
-    messages, passages = prompt.messages, prompt.given
-    request = GenerationRequest(
-        messages=messages, sampling=sampling, user_id=user_id, conversation_id=conversation_id
-    )
-    pieces: list[str] = []
+    gate = SentenceGate(prompt.numbered, ctx.index.corpus_text)
+    shown = ShownText()
+    citations: dict[int, Citation] = {}
+    premise = contradicted_premise(question, evidence.ranked, ctx.index.corpus_text)
     usage = Usage(prompt_tokens=0, completion_tokens=0)
     first_token_ms = 0.0
-    async for event in stream_generation(ctx.engine, request, pieces):
-        if isinstance(event, Usage):
-            usage = event
-            continue
-        if isinstance(event, str) and not first_token_ms:
-            first_token_ms = _ms(started)
-        yield event
-    raw = "".join(pieces).strip()
-    verification = ensure_citation(verify(trim_unfinished(raw), prompt.numbered), prompt, question)
+    pieces: list[str] = []
+    if premise is not None:
+        number = _number_of(prompt, premise.scored.passage.id)
+        if number is not None:
+            yield shown.add(_correction(premise, number))
+            citations[number] = _citation(number, premise.scored, premise.sentence.strip())
+            gate.note_shown(premise.sentence)
+    if premise is None:  # a false premise gets no model text: a small model would argue from it
+        request = GenerationRequest(
+            messages=prompt.messages, sampling=sampling, user_id=user_id, conversation_id=conversation_id
+        )
+        async for event in stream_generation(ctx.engine, request, pieces):
+            if isinstance(event, Usage):
+                usage = event
+            elif isinstance(event, str):
+                first_token_ms = first_token_ms or elapsed_ms(started)
+                for check in gate.feed(event):
+                    yield shown.add(check.rendered)
+            else:
+                yield event
+        for check in gate.finish():
+            yield shown.add(check.rendered)
+    citations = {**gate.citations, **citations}
+    if fills := fill_quotes(evidence, prompt, gate, shown.text):
+        yield shown.add(quote_block([(p.sentence, n) for p, n in fills]), separator="\n\n")
+        for pick, number in fills:
+            citations.setdefault(number, _citation(number, pick.scored, pick.sentence))
     result = Answer(
         question=question,
-        text=verification.text,
-        citations=verification.citations,
-        passages=passages,
+        text=shown.text,
+        citations=[citations[n] for n in sorted(citations)],
+        passages=_shown_order(evidence.ranked, prompt.given),
         model=ctx.engine.model_name,
         timings={
             "retrieve_ms": retrieve_ms,
@@ -169,17 +174,20 @@ async def answer(
             "completion_tokens": usage.completion_tokens,
             "cached_tokens": usage.cached_tokens,
             "first_token_ms": first_token_ms,
-            "total_ms": _ms(started),
+            "total_ms": elapsed_ms(started),
         },
-        grounded=verification.grounded,
-        unsupported=verification.unsupported,
+        grounded=gate.grounded,
+        unsupported=gate.unsupported,
+        corrected_premise=premise is not None,
+        reason=evidence.reason,
     )
+    raw = "".join(pieces).strip() or shown.text
     await ctx.store.add_turns(
         conversation_id,
         [
             Turn(
                 role="user",
-                content=messages[-1].content,
+                content=prompt.messages[-1].content,
                 display=question,
                 meta={SOURCES_META: prompt.listed},
             ),
@@ -192,3 +200,15 @@ async def answer(
         ],
     )
     yield Answered(result)
+
+
+def _correction(premise: Comparison, number: int) -> str:
+    return f"{PREMISE_LEAD} {quoted(premise.sentence)} [{number}]"
+
+
+def _shown_order(ranked: Sequence[ScoredPassage], given: Sequence[ScoredPassage]) -> list[ScoredPassage]:
+    """The passages the answer was built from, best first (the ranking recall@3 is measured on)."""
+    ids = {s.passage.id for s in given}
+    return [s for s in ranked if s.passage.id in ids] + [
+        s for s in given if s.passage.id not in {r.passage.id for r in ranked}
+    ]

@@ -20,8 +20,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.briefing.answer import BriefingContext, canned_answer, stream_generation
+from bot.briefing.answer import canned_answer
 from bot.briefing.citations import MARKER_RE, verify
+from bot.briefing.context import BriefingContext, stream_generation
 from bot.briefing.grounding import (
     FRAMING_CUES,
     MIN_UNCERTAINTY,

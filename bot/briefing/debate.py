@@ -31,8 +31,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.briefing.answer import BriefingContext, stream_generation
 from bot.briefing.citations import SentenceCheck, Verification, best_quote, passage_text, verify
+from bot.briefing.context import BriefingContext, stream_generation
 from bot.briefing.grounding import (
     FRAMING_CUES,
     MIN_UNCERTAINTY,

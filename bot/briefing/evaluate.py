@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.briefing.answer import BriefingContext, answer
+from bot.briefing.answer import answer
 from bot.briefing.citations import normalise_for_quote
+from bot.briefing.context import BriefingContext
 from bot.briefing.models import Answer, Answered
 from bot.errors import InputError
 

@@ -26,8 +26,8 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from bot.briefing.answer import BriefingContext
 from bot.briefing.citations import normalise_for_quote, verify
+from bot.briefing.context import BriefingContext, elapsed_ms
 from bot.briefing.grounding import model_messages, passage_labels, strip_labels, trim_unfinished
 from bot.briefing.models import Citation
 from bot.briefing.names import is_person_like, names_in
@@ -426,8 +426,8 @@ async def check_claim(ctx: BriefingContext, claim: str, *, user_id: str) -> Fact
     found = await ctx.index.search(claim, k=EVIDENCE_K)
     model = ctx.engine.model_name
     if not is_on_topic(claim, found):
-        return FactCheck(claim, "not_in_sources", [], OFF_SUBJECT, model=model, total_ms=_ms(started))
-    corpus_text = " ".join(f"{p.title} {p.heading} {p.text}" for p in ctx.index.passages).lower()
+        return FactCheck(claim, "not_in_sources", [], OFF_SUBJECT, model=model, total_ms=elapsed_ms(started))
+    corpus_text = ctx.index.corpus_text
     comparisons = [compare(claim, scored, corpus_text) for scored in found]
     verdict, deciding = decide(comparisons)
     if deciding is None:
@@ -442,7 +442,7 @@ async def check_claim(ctx: BriefingContext, claim: str, *, user_id: str) -> Fact
                 for c in comparisons[:1]
             ],
             model=model,
-            total_ms=_ms(started),
+            total_ms=elapsed_ms(started),
         )
     others = [s for s in found if s is not deciding.scored]
     evidence = [deciding.scored, *others[: SHOWN_EVIDENCE - 1]]
@@ -469,9 +469,5 @@ async def check_claim(ctx: BriefingContext, claim: str, *, user_id: str) -> Fact
         quote=deciding.sentence.strip(),
         grounded=grounded,
         model=model,
-        total_ms=_ms(started),
+        total_ms=elapsed_ms(started),
     )
-
-
-def _ms(since: float) -> float:
-    return round((time.perf_counter() - since) * 1000, 1)

@@ -59,7 +59,9 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     grounded: float = 1.0
     unsupported: list[str] = field(default_factory=list)
-    kind: str = "answer"  # "answer", "off_topic", "no_sources"
+    kind: str = "answer"  # "answer", "off_topic" or "not_covered" ("no_sources" for a brief)
+    corrected_premise: bool = False  # the answer opens by saying the sources contradict the question
+    reason: str = ""  # what the answerability decision rested on (for moderators and eval)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +73,9 @@ class Answer:
             "timings": self.timings,
             "grounded": round(self.grounded, 3),
             "unsupported": self.unsupported,
+            "kind": self.kind,
+            "corrected_premise": self.corrected_premise,
+            "reason": self.reason,
         }
 
 

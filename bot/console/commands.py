@@ -45,7 +45,7 @@ def format_answer_sources(answer: Answer) -> str:
 async def stream_answer(events: AsyncIterator[object], *, echo: bool) -> Answer:
     """Consume an answer stream, printing text as it arrives when `echo`; return the final answer."""
     final: Answer | None = None
-    streamed = False
+    streamed = ""
     async for event in events:
         if isinstance(event, Queued):
             if echo:
@@ -53,17 +53,14 @@ async def stream_answer(events: AsyncIterator[object], *, echo: bool) -> Answer:
         elif isinstance(event, str):
             if echo:
                 print(event, end="", flush=True)
-                streamed = True
+            streamed += event
         elif isinstance(event, Answered):
             final = event.answer
     assert final is not None, "answer stream ended without a result"
     if echo:
-        if streamed:
-            print("\n")
-            if final.text:
-                print(final.text if final.kind != "answer" else "Checked answer:\n" + final.text)
-        else:
-            print(final.text)
+        # Only checked text is streamed, and the final text extends it: print what is still missing.
+        rest = final.text[len(streamed) :] if final.text.startswith(streamed) else "\n" + final.text
+        print(rest)
         print(format_answer_sources(final))
     return final
 

@@ -1,0 +1,145 @@
+"""Text that is shown only once it is checked.
+
+The model's text streams in token by token. A sentence is released to the reader only when it is
+complete and has passed every check, so nothing shown is ever withdrawn:
+
+- `verify` (citations.py): it shares enough of its words with a passage it was given, names no
+  person that passage does not name, and quotes nothing that is not verbatim;
+- the fact-check comparison (factcheck.py): it does not contradict the passage it rests on (a
+  number, a negation, an antonym, a person the passage gives differently);
+- it is not a question, and not a repeat of a sentence already shown.
+
+`SentenceGate` does this for any mode that streams model text (answers, debate speeches, the judge,
+the brief's bottom line); `ShownText` keeps what has been shown so the final text extends it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.briefing.citations import CITED_SUPPORT_THRESHOLD, QUOTE_LEAD, SentenceCheck, verify
+from bot.briefing.factcheck import compare
+from bot.briefing.grounding import trim_unfinished
+from bot.briefing.models import Citation
+from bot.index import ScoredPassage
+from bot.terms import is_question, match_terms, split_sentences
+
+REPEAT_OVERLAP = 0.8  # a sentence whose words are this much inside a shown one says nothing new
+_OPEN_MARKER_RE = re.compile(r"\[[\d,\s]*$")
+
+
+class SentenceGate:
+    """Feed it the model's text as it arrives; it returns each sentence that completes and passes."""
+
+    def __init__(
+        self,
+        numbered: Sequence[ScoredPassage],
+        corpus_text: str,
+        *,
+        cited_threshold: float = CITED_SUPPORT_THRESHOLD,
+        labels: Sequence[str] = (),
+    ) -> None:
+        self.numbered = list(numbered)
+        self.corpus_text = corpus_text
+        self.cited_threshold = cited_threshold
+        self.labels = list(labels)
+        self.checks: list[SentenceCheck] = []  # every sentence the model completed
+        self.kept: list[SentenceCheck] = []
+        self.citations: dict[int, Citation] = {}
+        self.unverified_quotes = 0
+        self._buffer = ""
+        self._shown_terms: list[frozenset[str]] = []
+
+    def feed(self, piece: str) -> list[SentenceCheck]:
+        """Add a piece of streamed text; return the sentences it completed that pass."""
+        self._buffer += piece
+        if _OPEN_MARKER_RE.search(self._buffer):
+            return []  # "fact. [1" : wait for the marker to close, it belongs to this sentence
+        sentences = split_sentences(self._buffer)
+        if len(sentences) < 2:
+            return []
+        last = sentences[-1]
+        done = self._buffer[: self._buffer.rindex(last)]
+        self._buffer = self._buffer[len(done) :]
+        return self._check(done)
+
+    def finish(self) -> list[SentenceCheck]:
+        """The stream ended: check what is left (a sentence cut off by the token budget is dropped)."""
+        rest, self._buffer = trim_unfinished(self._buffer), ""
+        return self._check(rest) if rest and not rest.endswith("…") else []
+
+    def note_shown(self, text: str) -> None:
+        """Count text shown by other means (a quote, a correction) so the model cannot repeat it."""
+        self._shown_terms.append(match_terms(text))
+
+    def _check(self, text: str) -> list[SentenceCheck]:
+        for label in self.labels:
+            text = text.replace(label, " ")
+        verification = verify(text, self.numbered, cited_threshold=self.cited_threshold)
+        self.unverified_quotes += verification.unverified_quotes
+        passed = []
+        for check in verification.sentences:
+            self.checks.append(check)
+            if self._passes(check):
+                passed.append(check)
+                self.kept.append(check)
+                self._shown_terms.append(match_terms(check.text))
+        for citation in verification.citations:
+            if any(citation.number in check.numbers for check in passed):
+                self.citations.setdefault(citation.number, citation)
+        return passed
+
+    def _passes(self, check: SentenceCheck) -> bool:
+        if not check.supported or is_question(check.text):
+            return False
+        terms = match_terms(check.text)
+        if any(len(terms & shown) >= REPEAT_OVERLAP * len(terms) for shown in self._shown_terms):
+            return False
+        return not any(
+            compare(check.text, self.numbered[n - 1], self.corpus_text).mismatches for n in check.numbers
+        )
+
+    @property
+    def checked(self) -> list[SentenceCheck]:
+        return [s for s in self.checks if s.supported is not None]
+
+    @property
+    def grounded(self) -> float:
+        """Share of the model's checkable sentences that passed (1.0 when it wrote none)."""
+        checked = self.checked
+        return 1.0 if not checked else sum(1 for s in checked if s in self.kept) / len(checked)
+
+    @property
+    def unsupported(self) -> list[str]:
+        return [s.text for s in self.checked if s not in self.kept]
+
+
+class ShownText:
+    """What the reader has been shown so far; every later part extends it, nothing is taken back."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def add(self, part: str, separator: str = " ") -> str:
+        """Append `part` and return exactly the piece to stream (with its separator)."""
+        part = part.strip()
+        if not part:
+            return ""
+        piece = (separator if self.text else "") + part
+        self.text += piece
+        return piece
+
+
+def quoted(sentence: str) -> str:
+    """A source sentence in quotation marks, unless it already holds some (no quotes in quotes)."""
+    sentence = sentence.strip()
+    return sentence if '"' in sentence or "“" in sentence else f'"{sentence}"'
+
+
+def quote_block(quotes: Sequence[tuple[str, int]]) -> str:
+    """Verbatim source sentences with their numbers: inline for one, a list for several."""
+    if len(quotes) == 1:
+        sentence, number = quotes[0]
+        return f"{QUOTE_LEAD} {quoted(sentence)} [{number}]"
+    return QUOTE_LEAD + "\n" + "\n".join(f"- {quoted(sentence)} [{number}]" for sentence, number in quotes)

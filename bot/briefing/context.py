@@ -1,0 +1,60 @@
+"""The snapshot every briefing mode works from, and the helpers all modes share to call the engine.
+
+Kept apart from the modes so that any of them (answers, briefs, debates, fact-checks) can use
+another's machinery without importing in a circle.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from bot.engine.base import Engine, GenerationRequest, Queued, Sampling, Usage
+from bot.index import SourceIndex
+from bot.promptset import PromptSet
+from bot.store import Store
+
+STOP_STRINGS = ("\nQuestion:", "Question:", "\nSources:")
+
+
+@dataclass(frozen=True, slots=True)
+class BriefingContext:
+    """Everything a briefing request needs, as one consistent snapshot.
+
+    A request keeps the prompt set and index it started with even if a moderator reloads halfway.
+    """
+
+    engine: Engine
+    store: Store
+    prompts: PromptSet
+    index: SourceIndex
+    max_answer_tokens: int = 120
+    max_input_chars: int = 2000
+
+    def sampling(self, **overrides: object) -> Sampling:
+        """Greedy decoding with a mild repeat penalty: the most faithful setting for a small model
+        reading sources; stop strings end the answer when the model starts a new "Question:"."""
+        settings: dict[str, object] = {
+            "max_tokens": self.max_answer_tokens,
+            "temperature": 0.0,
+            "repeat_penalty": 1.1,
+            "stop": STOP_STRINGS,
+        }
+        settings.update(overrides)
+        return Sampling(**settings)  # type: ignore[arg-type]
+
+
+def elapsed_ms(since: float) -> float:
+    """Milliseconds since a `time.perf_counter()` reading, rounded for reports."""
+    return round((time.perf_counter() - since) * 1000, 1)
+
+
+async def stream_generation(
+    engine: Engine, request: GenerationRequest, pieces: list[str]
+) -> AsyncIterator[Queued | str | Usage]:
+    """Relay engine events, collecting the text in `pieces`."""
+    async for event in engine.stream(request):
+        if isinstance(event, str):
+            pieces.append(event)
+        yield event
