@@ -1,13 +1,17 @@
 """Word-level text helpers shared by retrieval checks, citation verification and the topic gate.
 
-A light, dependency-free normalisation (lowercase, strip possessives and common suffixes) is
-enough to compare a model sentence with a passage: both come from the same small vocabulary, and
-the check only needs to tell "says what the passage says" from "invented".
+Lowercasing, dropping possessives and Snowball stemming (PyStemmer) is enough to compare a model
+sentence with a passage: both come from the same small vocabulary, and the check only needs to tell
+"says what the passage says" from "invented".
 """
 
 from __future__ import annotations
 
 import re
+import threading
+from functools import lru_cache
+
+import Stemmer
 
 WORD_RE = re.compile(r"[A-Za-z0-9]+(?:[-'’][A-Za-z0-9]+)*")
 
@@ -27,7 +31,14 @@ STOPWORDS = frozenset(
 )
 # "us" is a stopword as a pronoun; the country is matched as "u.s."/"usa"/"united states" by callers.
 
-_SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ers", "er", "es", "ed", "ly", "s")
+_STEMMERS = threading.local()  # a PyStemmer object is not safe to share between threads
+
+
+def _stemmer() -> Stemmer.Stemmer:
+    stemmer = getattr(_STEMMERS, "english", None)
+    if stemmer is None:
+        stemmer = _STEMMERS.english = Stemmer.Stemmer("english")
+    return stemmer
 
 
 def words(text: str) -> list[str]:
@@ -35,13 +46,12 @@ def words(text: str) -> list[str]:
     return [w.lower().replace("’", "'") for w in WORD_RE.findall(text)]
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """A crude suffix stripper: 'racing'/'races'/'raced' -> 'rac'. Consistency matters, not linguistics."""
-    word = word.removesuffix("'s")
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+    """The Snowball (Porter 2) stem of a lowercased word, possessive dropped: 'racing'/'races' ->
+    'race', 'proposal'/'proposes' -> 'propos'. The same algorithm as the index's Porter tokenizer,
+    from a maintained library rather than a hand-written suffix list."""
+    return _stemmer().stemWord(word.removesuffix("'s"))
 
 
 def content_terms(text: str) -> set[str]:

@@ -21,11 +21,10 @@ from collections.abc import AsyncIterator, Sequence
 from bot.briefing.checked import SentenceGate, ShownText, quote_block, quoted
 from bot.briefing.context import BriefingContext, elapsed_ms, stream_generation
 from bot.briefing.evidence import Evidence, Pick, weigh
-from bot.briefing.factcheck import Comparison
 from bot.briefing.models import Answer, Answered, AnswerEvent, Citation
 from bot.briefing.premise import contradicted_premise
 from bot.briefing.prompting import SOURCES_META, QuestionPrompt, clean_user_text, fit_question
-from bot.briefing.retrieval import is_follow_up, retrieval_query, retrieve
+from bot.briefing.retrieval import is_follow_up, previous_question, retrieve
 from bot.engine.base import GenerationRequest, Usage
 from bot.index import ScoredPassage
 from bot.store import Turn
@@ -35,7 +34,10 @@ POOL_K = 8  # passages weighed per question: enough to reach the items of a list
 PROMPT_K = 3  # passages the model reads (more costs prompt time on a CPU)
 MAX_PROMPT_PASSAGES = 5  # ...unless the extractive core needs more of them cited
 MIN_CHECKED_SENTENCES = 2  # fewer checked sentences than this, and source sentences are quoted
-PREMISE_LEAD = "The sources contradict the question's premise:"
+LEADS = {
+    "premise": "The sources contradict the question's premise:",
+    "yes_no": "No - the sources say otherwise:",
+}
 TIMING_KEYS = (
     "retrieve_ms",
     "prompt_tokens",
@@ -116,8 +118,8 @@ async def answer(
     question = clean_user_text(question, max_chars=ctx.max_input_chars)
     history = await ctx.store.history(conversation_id)
     pool = await retrieve(ctx.index, question, history, k=POOL_K)
-    about = retrieval_query(question, history) if is_follow_up(question, history) else question
-    evidence = weigh(ctx.index, about, pool)
+    earlier = previous_question(history) if is_follow_up(question, history) else ""
+    evidence = weigh(ctx.index, question, pool, earlier)
     retrieve_ms = elapsed_ms(started)
     if not evidence.answerable:
         result = declined(ctx, question, evidence, evidence.kind)
@@ -137,11 +139,12 @@ async def answer(
     first_token_ms = 0.0
     pieces: list[str] = []
     if premise is not None:
-        number = _number_of(prompt, premise.scored.passage.id)
+        deciding = premise.comparison
+        number = _number_of(prompt, deciding.scored.passage.id)
         if number is not None:
-            yield shown.add(_correction(premise, number))
-            citations[number] = _citation(number, premise.scored, premise.sentence.strip())
-            gate.note_shown(premise.sentence)
+            yield shown.add(f"{LEADS[premise.kind]} {quoted(deciding.sentence)} [{number}]")
+            citations[number] = _citation(number, deciding.scored, deciding.sentence.strip())
+            gate.note_shown(deciding.sentence)
     if premise is None:  # a false premise gets no model text: a small model would argue from it
         request = GenerationRequest(
             messages=prompt.messages, sampling=sampling, user_id=user_id, conversation_id=conversation_id
@@ -178,7 +181,7 @@ async def answer(
         },
         grounded=gate.grounded,
         unsupported=gate.unsupported,
-        corrected_premise=premise is not None,
+        corrected_premise=premise is not None and premise.kind == "premise",
         reason=evidence.reason,
     )
     raw = "".join(pieces).strip() or shown.text
@@ -200,10 +203,6 @@ async def answer(
         ],
     )
     yield Answered(result)
-
-
-def _correction(premise: Comparison, number: int) -> str:
-    return f"{PREMISE_LEAD} {quoted(premise.sentence)} [{number}]"
 
 
 def _shown_order(ranked: Sequence[ScoredPassage], given: Sequence[ScoredPassage]) -> list[ScoredPassage]:

@@ -37,8 +37,19 @@ MISSING_SPECIFIC_MAX = 0.25  # weighted share of names/figures absent from every
 PICK_RATIO = 0.6  # a further sentence must score this share of the best one
 LIST_RATIO = 0.45  # list items from sibling passages may be weaker
 MAX_PICKS = 2
+NOVELTY_WEIGHT = 0.15
+NOVEL_TERMS = 6
+ANNOUNCEMENT_NOVELTY = 0.5  # a sentence with fewer new words than this announces; the next ones answer
+MAX_CONTINUATION = 2
+MAX_LIST_CONTINUATION = 3
 MAX_LIST_PICKS = 5
 MIN_SENTENCE_WORDS = 5
+CONTEXT_WEIGHT = 0.5
+MIN_PART_WORDS = 3
+# "..., and which/who/what ...", "...; what ...": where a compound question starts its next part.
+_PARTS_RE = re.compile(
+    r"(?:,?\s+and\s+|;\s*|,\s+)(?=(?:which|who|whom|what|where|when|why|how|in which|does|do|did)\b)", re.I
+)
 CLOSEST_TOPICS = 3
 SUBJECT_SHARE = 0.1  # a word in this share of passages is part of what the sources are about
 RARE_WEIGHT = ZIPF_CEILING - 3.5  # rarer in English than about 3 in a million words
@@ -87,9 +98,24 @@ class Focus:
         return sum(self.weights.values())
 
     def coverage(self, terms: frozenset[str] | set[str]) -> float:
-        """Weighted share of the question found in `terms` (0..1)."""
+        """Weighted share of the question found in `terms` (0..1), stems that are near-variants
+        counting as found ("auditor"/"audit", "china"/"chines")."""
         total = self.total
-        return sum(w for t, w in self.weights.items() if t in terms) / total if total else 0.0
+        if not total:
+            return 0.0
+        return (
+            sum(w for t, w in self.weights.items() if t in terms or any(related(t, u) for u in terms)) / total
+        )
+
+
+def related(a: str, b: str) -> bool:
+    """Two stems of one word family: one is the other plus a short ending, or they share all but the
+    last letter of the shorter ("audit"/"auditor", "china"/"chines"). The Snowball stemmer keeps
+    these apart because it never looks across parts of speech."""
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    if len(short) < 4 or len(long) - len(short) > 3:
+        return False
+    return long.startswith(short) or (long.startswith(short[:-1]) and len(short) >= 5)
 
 
 def _is_specific(token: str, first: bool) -> bool:
@@ -101,7 +127,19 @@ def _is_specific(token: str, first: bool) -> bool:
     return token[0].isupper() and (not first or informativeness(token.lower()) > ZIPF_CEILING - 4)
 
 
-def focus_of(question: str) -> Focus:
+def focus_of(question: str, context: str = "") -> Focus:
+    """The focus of `question`; `context` (the conversation's previous question, for a follow-up)
+    adds its words at half weight, so "what caused it?" still asks mainly about causes."""
+    focus = _focus_of(question)
+    if not context:
+        return focus
+    earlier = _focus_of(context)
+    weights = {t: w * CONTEXT_WEIGHT for t, w in earlier.weights.items()}
+    weights.update(focus.weights)
+    return Focus(weights, focus.specific | earlier.specific, focus.answer_type, focus.wants_list)
+
+
+def _focus_of(question: str) -> Focus:
     weights: dict[str, float] = {}
     specific: set[str] = set()
     for position, match in enumerate(WORD_RE.finditer(question)):
@@ -160,13 +198,40 @@ def sentence_score(focus: Focus, sentence_terms: frozenset[str], context: frozen
     return 0.8 * own + 0.2 * focus.coverage(sentence_terms | context)
 
 
+def novelty(focus: Focus, sentence_terms: frozenset[str]) -> float:
+    """Share (0..1) of a full sentence's worth of words the question did not already say: an answer
+    tells something new ("traffic systems freezing in gridlock"), an announcement only echoes the
+    question ("experts sketch a few scenarios")."""
+    new = [
+        t for t in sentence_terms if t not in focus.weights and not any(related(t, q) for q in focus.weights)
+    ]
+    return min(1.0, len(new) / NOVEL_TERMS)
+
+
+def _span(focus: Focus, sentences: list[str], start: int) -> tuple[str, frozenset[str]]:
+    """The sentence at `start`, continued by the next ones while it only announces what follows
+    ("There are reasons for cautious optimism." says which only in the next sentences). For a list
+    question the rest of the passage follows: a passage names its items after introducing them."""
+    text, terms = sentences[start], match_terms(sentences[start])
+    end = start + 1
+    while (
+        end < len(sentences)
+        and end - start <= (MAX_LIST_CONTINUATION if focus.wants_list else MAX_CONTINUATION)
+        and (focus.wants_list or novelty(focus, terms) < ANNOUNCEMENT_NOVELTY or text.rstrip().endswith(":"))
+    ):
+        text, terms = f"{text} {sentences[end]}", terms | match_terms(sentences[end])
+        end += 1
+    return text, terms
+
+
 def _candidates(focus: Focus, scored: ScoredPassage, context: frozenset[str]) -> list[Pick]:
     picks = []
-    for sentence in sentences_of(scored.passage.text):
+    sentences = sentences_of(scored.passage.text)
+    for start, sentence in enumerate(sentences):
         if len(words(sentence)) < MIN_SENTENCE_WORDS or is_question(sentence):
             continue
-        terms = match_terms(sentence)
-        score = sentence_score(focus, terms, context)
+        sentence, terms = _span(focus, sentences, start)
+        score = sentence_score(focus, terms, context) + NOVELTY_WEIGHT * novelty(focus, terms)
         if focus.answer_type and _has_type(sentence, focus.answer_type):
             score += 0.15
         if _DANGLING_RE.match(sentence):
@@ -180,26 +245,58 @@ def _context(passage: Passage, meta: str) -> frozenset[str]:
 
 
 def _choose(focus: Focus, candidates: list[Pick]) -> list[Pick]:
-    """The best sentence, then others that add something the chosen ones lack (list questions: one
-    item per passage, so the items spread over sibling passages are gathered)."""
+    """The best sentence, then others that add something the question asks about that the chosen
+    ones lack."""
     ordered = sorted(candidates, key=lambda p: p.score, reverse=True)
     if not ordered or ordered[0].score <= 0:
         return []
-    best = ordered[0].score
-    limit, ratio = (MAX_LIST_PICKS, LIST_RATIO) if focus.wants_list else (MAX_PICKS, PICK_RATIO)
     chosen = [ordered[0]]
     covered = set(ordered[0].terms)
     for pick in ordered[1:]:
-        if len(chosen) >= limit or pick.score < ratio * best:
+        if len(chosen) >= MAX_PICKS or pick.score < PICK_RATIO * ordered[0].score:
             break
-        if focus.wants_list:
-            if any(c.scored.passage.id == pick.scored.passage.id for c in chosen):
-                continue
-        elif not (set(focus.weights) & pick.terms) - covered:
-            continue  # adds nothing the question asks about
-        chosen.append(pick)
-        covered |= pick.terms
+        if (set(focus.weights) & pick.terms) - covered:
+            chosen.append(pick)
+            covered |= pick.terms
     return chosen
+
+
+def question_parts(question: str) -> list[str]:
+    """The sub-questions of a compound question ("Who warns X, and who warns Y?"), or [] if simple."""
+    parts = [p.strip(" ,;") for p in _PARTS_RE.split(question) if len(words(p)) >= MIN_PART_WORDS]
+    return parts if len(parts) > 1 else []
+
+
+def _choose_for_parts(
+    question: str, passages: list[ScoredPassage], contexts: dict[str, frozenset[str]]
+) -> list[Pick]:
+    """For a compound question, the best sentence for each part: a two-hop question is answered
+    from two places, and the second part alone never outscores the first."""
+    chosen: list[Pick] = []
+    for part in question_parts(question):
+        focus = _focus_of(part)
+        found = [pick for s in passages for pick in _candidates(focus, s, contexts[s.passage.id])]
+        best = max(found, key=lambda p: p.score, default=None)
+        if best is not None and all(best.sentence != c.sentence for c in chosen):
+            chosen.append(best)
+    return chosen
+
+
+def _choose_items(candidates: list[Pick], passage_cover: dict[str, float]) -> list[Pick]:
+    """For a list question: the passages about the question, best first, and the best sentence of
+    each, so items that a section spreads over sibling passages are gathered."""
+    best_of: dict[str, Pick] = {}
+    for pick in candidates:
+        pid = pick.scored.passage.id
+        if pid not in best_of or pick.score > best_of[pid].score:
+            best_of[pid] = pick
+    if not best_of:
+        return []
+    ordered = sorted(
+        best_of.values(), key=lambda p: (passage_cover[p.scored.passage.id], p.score), reverse=True
+    )
+    top = passage_cover[ordered[0].scored.passage.id]
+    return [p for p in ordered if passage_cover[p.scored.passage.id] >= LIST_RATIO * top][:MAX_LIST_PICKS]
 
 
 def _siblings(index: SourceIndex, source: str, pool: Sequence[ScoredPassage]) -> list[ScoredPassage]:
@@ -208,34 +305,36 @@ def _siblings(index: SourceIndex, source: str, pool: Sequence[ScoredPassage]) ->
     return [ScoredPassage(p, 0.0) for p in index.passages if p.source == source and p.id not in seen]
 
 
-def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage]) -> Evidence:
-    """Weigh the retrieved `pool` for `question` (see the module docstring)."""
-    focus = focus_of(question)
+def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], context: str = "") -> Evidence:
+    """Weigh the retrieved `pool` for `question` (see the module docstring); `context` is the
+    previous question when this one is a follow-up."""
+    focus = focus_of(question, context)
     vocabulary = index.vocabulary
-    missing = tuple(t for t in focus.weights if t not in vocabulary)
-    candidates: list[Pick] = []
-    for scored in pool:
-        candidates += _candidates(focus, scored, _context(scored.passage, index.meta(scored.passage)))
-    if focus.wants_list and candidates:
-        top = max(candidates, key=lambda p: p.score).scored.passage
-        for scored in _siblings(index, top.source, pool):
-            candidates += _candidates(focus, scored, _context(scored.passage, index.meta(scored.passage)))
+    missing = tuple(
+        t for t in focus.weights if t not in vocabulary and not any(related(t, u) for u in vocabulary)
+    )
+    passages = list(pool)
+    if focus.wants_list and pool:
+        passages += _siblings(index, pool[0].passage.source, pool)
+    contexts = {s.passage.id: _context(s.passage, index.meta(s.passage)) for s in passages}
+    candidates = [pick for s in passages for pick in _candidates(focus, s, contexts[s.passage.id])]
     passage_cover = {
-        s.passage.id: focus.coverage(match_terms(s.passage.text) | _context(s.passage, index.meta(s.passage)))
-        for s in pool
+        s.passage.id: focus.coverage(match_terms(s.passage.text) | contexts[s.passage.id]) for s in passages
     }
-    best_by_passage: dict[str, float] = {}
+    best_sentence: dict[str, float] = {}
     for pick in candidates:
-        best_by_passage[pick.scored.passage.id] = max(
-            best_by_passage.get(pick.scored.passage.id, 0.0), pick.score
-        )
+        pid = pick.scored.passage.id
+        best_sentence[pid] = max(best_sentence.get(pid, 0.0), pick.score)
     ranked = sorted(
         pool,
-        key=lambda s: best_by_passage.get(s.passage.id, 0.0) + 0.5 * passage_cover[s.passage.id],
+        key=lambda s: best_sentence.get(s.passage.id, 0.0) + 0.5 * passage_cover[s.passage.id],
         reverse=True,
     )
-    picks = _choose(focus, candidates)
-    coverage = max(passage_cover.values(), default=0.0)
+    if focus.wants_list:
+        picks = _choose_items(candidates, passage_cover)
+    else:
+        picks = _choose_for_parts(question, passages, contexts) or _choose(focus, candidates)
+    coverage = max((passage_cover[s.passage.id] for s in pool), default=0.0)
     closest = tuple(dict.fromkeys(s.passage.heading or s.passage.title for s in ranked))[:CLOSEST_TOPICS]
     kind, reason = _decide(focus, coverage, missing, picks, subject_terms(index), vocabulary)
     return Evidence(

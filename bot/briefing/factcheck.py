@@ -4,7 +4,8 @@ The verdict rests on the retrieved evidence, never on the model's say-so: a 135M
 almost any claim put to it. For each evidence passage the claim is compared word by word:
 
 - *coverage*: the share of the claim's content words found in the passage (reporting verbs such as
-  "said" or "called" and a few synonyms are normalised, see `SYNONYMS`);
+  "said" or "called" and a few synonyms are normalised: the word lists are data, in
+  `data/factcheck_lexicon.toml`);
 - *critical details* that must match exactly for "supported": numbers, names, and the direction of
   an effect ("improves" vs "weakens");
 - *mismatches* that make a well-covered claim "contradicted": a negation in one but not the other
@@ -29,12 +30,14 @@ from typing import Any, Literal
 from bot.briefing.citations import normalise_for_quote, verify
 from bot.briefing.context import BriefingContext, elapsed_ms
 from bot.briefing.grounding import model_messages, passage_labels, strip_labels, trim_unfinished
+from bot.briefing.lexicon import lexicon
 from bot.briefing.models import Citation
 from bot.briefing.names import is_person_like, names_in
 from bot.briefing.prompting import clean_user_text, fit_to_context
 from bot.briefing.retrieval import is_on_topic
 from bot.engine.base import GenerationRequest, collect
 from bot.index import ScoredPassage
+from bot.sources import Passage
 from bot.terms import content_terms, sentences_of, stem, words
 
 Verdict = Literal["supported", "contradicted", "not_in_sources"]
@@ -51,84 +54,8 @@ RELEVANT_COVERAGE = 0.5  # the model's explanation must be about the claim, not 
 EXPLAIN_STOP = ("\nClaim:", "Claim:", "\nSources:")
 YEAR_RE = re.compile(r"^(1[5-9]|2[0-9])\d\d$")
 
-# Reporting verbs carry no checkable content: "Liu called X a Y" is checked as "Liu ... X ... Y".
-GENERIC = frozenset(
-    stem(w)
-    for w in """
-    happen happened happens occur occurred call called calls describe described describes state
-    stated states claim claims claimed argue argues argued note notes noted mention mentions mentioned
-    write writes wrote think thinks believe believes suggest suggests suggested report reports
-    reported refer refers referred term termed use used uses name named true false fact
-    """.split()
-)
-# A few synonyms the sources and claims use interchangeably (stem -> canonical stem).
-SYNONYMS = {
-    stem(w): canonical
-    for canonical, group in {
-        "disaster": "disaster catastrophe catastrophic meltdown accident",
-        "warn": "warn warns warned warning caution cautions cautioned",
-        "fear": "fear fears feared worry worries worried anxiety anxieties afraid",
-        "china": "china chinese beijing",
-        "usa": "u.s usa america american americans washington",
-        "speed": "speed speeds speeding accelerate accelerates accelerated accelerating",
-        "cost": "cost costs expense",
-    }.items()
-    for w in group.split()
-}
-NEGATIONS = frozenset(
-    """
-    not no never none nobody nothing neither nor cannot without little lack lacks lacking rarely hardly
-    unable reluctant refuse refuses refused fail fails failed
-    """.split()
-)
-NOT_NEGATING_NEXT = frozenset({"only", "just", "merely", "simply"})  # "not only X" affirms X
-WIDE_SCOPE_NEXT = frozenset({"evidence", "sign", "signs", "indication", "proof", "reason"})
 WIDE_NEGATION_SCOPE = 10
 NEGATION_SCOPE = 4  # a negation applies to a claim word among the next few words ("little evidence that AGI")
-POSITIVE = frozenset(
-    stem(w)
-    for w in """
-    improve improves improved improving strengthen strengthens strengthened boost boosts enhance
-    enhances help helps helped benefit benefits protect protects protected safer advance advances
-    promote promotes bolster bolsters
-    """.split()
-)
-NEGATIVE_WORDS = frozenset(
-    stem(w)
-    for w in """
-    weaken weakens weakened weakening undermine undermines undermined erode erodes eroded erosion
-    harm harms harmed harmful hurt hurts worsen worsens damage damages damaged sacrifice sacrificed
-    sacrificing dilute diluting loosen loosening threaten threatens dangerous danger misleading
-    jeopardize jeopardizes compromise compromises degrade degrades counterproductive
-    """.split()
-)
-NEGATIVE_PHRASES = re.compile(r"\broll(?:s|ed|ing)? back\b|\bat the expense of\b|\bin the name of\b", re.I)
-# Words that endorse a proposal: "recommends track-two dialogues" contradicts "opposes track-two dialogues".
-ENDORSE = {"recommend", "recommends", "recommended", "propose", "proposes", "proposed", "urges", "urge",
-           "advocates", "endorses", "favors", "supports", "backs"}  # fmt: skip
-ANTONYMS = [
-    ({"increase", "increases", "increased", "rise", "rises", "rose", "grow", "grows", "grew"},
-     {"decrease", "decreases", "decreased", "fall", "falls", "fell", "decline", "declines", "shrink"}),
-    ({"more", "greater", "higher"}, {"less", "fewer", "lower"}),
-    ({"before", "earlier"}, {"after", "later"}),
-    ({"first"}, {"last", "second", "third", "final"}),
-    ({"fewer", "less", "reduce", "reduces", "reduced", "reducing", "cut", "cuts", "limit", "limits"},
-     {"more", "expand", "expands", "expanded", "expanding", "expansion", "greater"}),
-    ({"faster", "accelerate", "accelerates", "accelerating", "speed"},
-     {"slower", "slow", "slows", "slowing", "pause", "pausing"}),
-    ({"support", "supports", "supported", "favor", "favors", "backs", *ENDORSE},
-     {"oppose", "opposes", "opposed", "against", "rejects", "reject", "rejected"}),
-    ({"public", "publicly"}, {"private", "privately"}),
-    ({"eager", "willing", "keen", "happy"}, {"reluctant", "unwilling", "afraid", "hesitant", "refuse"}),
-    ({"ahead", "leads", "leading", "winning"}, {"behind", "trails", "trailing", "losing"}),
-    ({"allow", "allows", "permit", "permits"}, {"ban", "bans", "prohibit", "prohibits", "forbid"}),
-]  # fmt: skip
-NUMBER_WORDS = {
-    **{w: str(n) for n, w in enumerate("two three four five six seven eight nine ten".split(), start=2)},
-    "dozen": "12",
-    **{w + plural: value for w, value in (("hundred", "100"), ("thousand", "1000"), ("million", "1000000"),
-       ("billion", "1000000000"), ("trillion", "1000000000000")) for plural in ("", "s")},
-}  # fmt: skip
 _CALLS_FOR_RE = re.compile(r"\bcall(?:s|ed|ing)? for\b", re.I)
 _CLAUSE_RE = re.compile(r"[:;]\s+")
 _ONLY_RE = re.compile(r"(?<!not )\bonly\b", re.I)
@@ -178,7 +105,8 @@ class FactCheck:
 
 def terms_of(text: str) -> set[str]:
     """Content terms with synonyms merged and reporting verbs dropped."""
-    return {SYNONYMS.get(t, t) for t in content_terms(text)} - GENERIC
+    words_ = lexicon()
+    return {words_.synonyms.get(t, t) for t in content_terms(text)} - words_.generic
 
 
 def numbers_in(text: str) -> set[str]:
@@ -188,8 +116,8 @@ def numbers_in(text: str) -> set[str]:
     for w in words(text):
         if w.isdigit():
             found.add(w)
-        elif w in NUMBER_WORDS:
-            found.add(NUMBER_WORDS[w])
+        elif w in lexicon().numbers:
+            found.add(lexicon().numbers[w])
     return found
 
 
@@ -204,27 +132,42 @@ def negated_terms(text: str, about: set[str]) -> set[str]:
     without being seen as unpatriotic" is the opposite of "they can call for a slowdown without being
     seen as unpatriotic". "Not only" / "not just" add, they do not negate.
     """
+    lex = lexicon()
     tokens = words(text)
     found: set[str] = set()
     for i, word in enumerate(tokens):
-        if not (word in NEGATIONS or word.endswith("n't")):
+        if not (word in lex.negations or word.endswith("n't")):
             continue
-        if i + 1 < len(tokens) and tokens[i + 1] in NOT_NEGATING_NEXT:
+        if i + 1 < len(tokens) and tokens[i + 1] in lex.not_negating_next:
             continue
         # "little evidence that X is a priority": the negation reaches over the whole clause.
-        wide = i + 1 < len(tokens) and tokens[i + 1] in WIDE_SCOPE_NEXT
+        wide = i + 1 < len(tokens) and tokens[i + 1] in lex.wide_scope_next
         for following in tokens[i + 1 : i + 1 + (WIDE_NEGATION_SCOPE if wide else NEGATION_SCOPE)]:
-            term = SYNONYMS.get(stem(following), stem(following))
+            term = lex.synonyms.get(stem(following), stem(following))
             if term in about:
                 found ^= {term}
                 break
     return found
 
 
+def negated_words(text: str) -> set[str]:
+    """The words of `text` that a negation a few words before them reaches ("not mean abandoning")."""
+    lex = lexicon()
+    tokens = words(text)
+    found: set[str] = set()
+    for i, word in enumerate(tokens):
+        if (word in lex.negations or word.endswith("n't")) and not (
+            i + 1 < len(tokens) and tokens[i + 1] in lex.not_negating_next
+        ):
+            found.update(tokens[i + 1 : i + 1 + NEGATION_SCOPE])
+    return found
+
+
 def polarity(text: str) -> tuple[bool, bool]:
     """(says something improves, says something is weakened/harmed)."""
+    lex = lexicon()
     stems = {stem(w) for w in words(text)}
-    return bool(stems & POSITIVE), bool(stems & NEGATIVE_WORDS) or bool(NEGATIVE_PHRASES.search(text))
+    return bool(stems & lex.positive), bool(stems & lex.negative) or bool(lex.negative_phrases.search(text))
 
 
 def best_sentence(passage_text: str, claim_terms: set[str]) -> str:
@@ -241,6 +184,7 @@ class Comparison:
     critical_ok: bool
     mismatches: list[str]
     core_coverage: float  # coverage without the mismatched words
+    sentence_coverage: float = 0.0  # the deciding sentence's coverage of the claim
 
     @property
     def supports(self) -> bool:
@@ -258,107 +202,175 @@ class Comparison:
         )
 
 
+@dataclass(slots=True)
+class _Reading:
+    """One claim read against one passage: what the checks below share."""
+
+    claim: str
+    claim_terms: set[str]
+    sentence: str  # the passage sentence closest to the claim
+    sentences: list[str]  # the passage's sentences, heading first
+    text: str  # heading and text
+    mismatches: list[str] = field(default_factory=list)
+    mismatched_terms: set[str] = field(default_factory=set)
+
+    def coverage_of(self, text: str) -> float:
+        return len(terms_of(text) & self.claim_terms) / len(self.claim_terms) if self.claim_terms else 0.0
+
+    def mismatch(self, reason: str, terms: set[str] | frozenset[str] = frozenset()) -> None:
+        self.mismatches.append(reason)
+        self.mismatched_terms |= terms
+
+
+def _check_negation(r: _Reading) -> bool:
+    """A sentence about the claim that negates what the claim affirms (or the reverse) contradicts
+    it; a negative claim is supported only by a sentence that says the same "not". Returns whether a
+    negative claim's negation is found."""
+    claim_negated = negated_terms(r.claim, r.claim_terms)
+    for sentence in r.sentences:
+        shared = r.claim_terms & terms_of(sentence)
+        if r.coverage_of(sentence) >= NEGATION_COVERAGE and shared & (
+            claim_negated ^ negated_terms(sentence, r.claim_terms)
+        ):
+            r.mismatch("negation: one says 'not'/'no'/'little', the other does not")
+            r.sentence = sentence if r.sentence not in r.sentences else r.sentence
+            break
+    if _ONLY_RE.search(r.claim) and _NOT_ONLY_RE.search(r.text):
+        r.mismatch("only: the claim says 'only', the source 'not only'")
+    return not claim_negated or any(claim_negated <= negated_terms(s, r.claim_terms) for s in r.sentences)
+
+
+def _check_polarity(r: _Reading) -> bool:
+    """The direction of an effect ("improves" against "weakens"). Returns whether it agrees."""
+    claim_up, claim_down = polarity(r.claim)
+    text_up, text_down = polarity(r.text)
+    stems = {stem(w) for w in words(r.claim)} & (lexicon().positive | lexicon().negative)
+    if claim_up and not claim_down and text_down and not text_up:
+        r.mismatch("direction: the claim says it improves; the source says it weakens or harms", stems)
+    elif claim_down and not claim_up and text_up and not text_down:
+        r.mismatch("direction: the claim says it weakens or harms; the source says it improves", stems)
+    return (not claim_up or text_up) and (not claim_down or text_down)
+
+
+def _check_antonyms(r: _Reading) -> None:
+    """Antonyms, clause by clause: only clauses about the claim (sharing one of its other content
+    words) count, so "who is ahead: governance is losing" contradicts "governance is winning" although
+    the passage also says "ahead" elsewhere. "calls for X" endorses X like "recommends X"."""
+    claim_words = set(words(r.claim))
+    clauses = [
+        (terms_of(c), set(words(c)) | ({"favors"} if _CALLS_FOR_RE.search(c) else set()), negated_words(c))
+        for c in (part for sentence in r.sentences for part in _CLAUSE_RE.split(sentence))
+    ]
+    for left, right in lexicon().antonyms:
+        for mine, theirs in ((left, right), (right, left)):
+            said = claim_words & mine
+            if not said:
+                continue
+            about = r.claim_terms - {stem(w) for w in said}
+            relevant = [(words_, negated) for terms, words_, negated in clauses if terms & about]
+            # "does not mean abandoning X" says the opposite of "abandon X": a negated word changes side.
+            opposite = (
+                set().union(*((w & theirs) - n | (w & mine & n) for w, n in relevant)) if relevant else set()
+            )
+            if opposite and not any((w & mine) - n for w, n in relevant):
+                r.mismatch(
+                    f"antonym: the claim says '{min(said)}', the source '{min(opposite)}'",
+                    {stem(w) for w in said},
+                )
+
+
+def _check_numbers(r: _Reading) -> bool:
+    """A figure the passage gives differently, in a sentence about the same thing: "1996" against
+    "1986". A figure the passage gives for something else (a date of publication against an age) is
+    no contradiction. Returns whether every figure of the claim is in the passage."""
+    claim_numbers, text_numbers = numbers_in(r.claim), numbers_in(r.text)
+    for number in sorted(claim_numbers - text_numbers):
+        kind = bool(YEAR_RE.match(number))
+        for sentence in r.sentences:
+            differing = sorted(n for n in numbers_in(sentence) if bool(YEAR_RE.match(n)) == kind)
+            others = r.claim_terms - claim_numbers
+            about = len(terms_of(sentence) & others) / len(others) if others else 0.0
+            if differing and about >= MISMATCH_COVERAGE:
+                r.mismatch(f"number: the claim says {number}, the source {', '.join(differing)}", {number})
+                r.sentence = sentence
+                break
+    return claim_numbers <= text_numbers
+
+
+def _check_names(r: _Reading, passage: Passage, corpus_text: str) -> bool:
+    """Every name in the claim must be in the passage. A person the sources know, named where this
+    passage names another person, is a misattribution; a name the sources never use (an employer, a
+    newspaper) leaves the claim unsupported, not contradicted. Returns whether all names are there."""
+    lowered = r.text.lower()
+    source_people = [n for n in names_in(passage.text) if is_person_like(n)]
+    names_ok = True
+    for name in names_in(r.claim):
+        tokens = [t.lower() for t in name]
+        if any(token in lowered for token in tokens):
+            continue
+        names_ok = False
+        known_elsewhere = re.search(r"\b" + r"\s+".join(re.escape(t) for t in tokens) + r"\b", corpus_text)
+        naming = [s for s in r.sentences if any(" ".join(n) in s for n in source_people)]
+        others = r.claim_terms - terms_of(" ".join(name))
+        about = max((len(terms_of(s) & others) / len(others) for s in naming), default=0.0) if others else 0.0
+        if is_person_like(name) and known_elsewhere and source_people and about >= MISMATCH_COVERAGE:
+            claimed, named = " ".join(name), " ".join(source_people[0])
+            r.mismatch(f"name: the claim names {claimed}, the source {named}", terms_of(claimed))
+    return names_ok
+
+
+def _check_misreading(r: _Reading, passage: Passage) -> None:
+    """A view the source itself calls a misconception or misreading is not supported by it: "the
+    first misconception is treating China as a monolith" contradicts "China is a monolith"."""
+    cues = lexicon().misreading
+    if set(words(r.claim)) & cues:
+        return  # the claim itself says it is a misreading
+    at = r.sentences.index(r.sentence) if r.sentence in r.sentences else -1
+    near = [passage.heading, r.sentence, *(r.sentences[at + 1 : at + 2] if at >= 0 else [])]
+    if r.coverage_of(r.sentence) >= MISMATCH_COVERAGE and any(set(words(text)) & cues for text in near):
+        r.mismatch("misreading: the source presents this view as a misconception or misreading")
+
+
 def compare(claim: str, scored: ScoredPassage, corpus_text: str) -> Comparison:
     """Compare `claim` with one passage (`corpus_text`: every passage, lowercased, for names)."""
     p = scored.passage
     passage_text = f"{p.heading}. {p.text}"
     claim_terms = terms_of(claim)
-    passage_terms = terms_of(f"{p.title} {passage_text}")
-    sentence = best_sentence(p.text, claim_terms)
-    passage_sentences = sentences_of(passage_text)
-    lowered = passage_text.lower()
-    mismatches: list[str] = []
-    mismatched_terms: set[str] = set()
-
-    # Negation: the claim and its closest sentence must agree (when that sentence is about the claim).
-    sentence_coverage = len(terms_of(sentence) & claim_terms) / len(claim_terms) if claim_terms else 0.0
-    shared = claim_terms & terms_of(sentence)
-    claim_negated = negated_terms(claim, claim_terms)
-    if sentence_coverage >= NEGATION_COVERAGE and shared & (
-        claim_negated ^ negated_terms(sentence, claim_terms)
-    ):
-        mismatches.append("negation: one says 'not'/'no'/'little', the other does not")
-    # A negative claim is only supported by a sentence that says the same "not" ("experts are not
-    # worried" is not supported by a passage that merely shares its words).
-    negation_ok = not claim_negated or any(
-        claim_negated <= negated_terms(s, claim_terms) for s in passage_sentences
+    r = _Reading(
+        claim, claim_terms, best_sentence(p.text, claim_terms), sentences_of(passage_text), passage_text
     )
-    if _ONLY_RE.search(claim) and _NOT_ONLY_RE.search(passage_text):
-        mismatches.append("only: the claim says 'only', the source 'not only'")
-
-    # Direction of an effect.
-    claim_up, claim_down = polarity(claim)
-    text_up, text_down = polarity(passage_text)
-    polarity_ok = (not claim_up or text_up) and (not claim_down or text_down)
-    if claim_up and not claim_down and text_down and not text_up:
-        mismatches.append("direction: the claim says it improves; the source says it weakens or harms")
-    elif claim_down and not claim_up and text_up and not text_down:
-        mismatches.append("direction: the claim says it weakens or harms; the source says it improves")
-    if mismatches and mismatches[-1].startswith("direction"):
-        mismatched_terms |= {stem(w) for w in words(claim)} & (POSITIVE | NEGATIVE_WORDS)
-
-    # Antonyms, clause by clause: only clauses about the claim (sharing one of its other content words)
-    # count, so "who is ahead: governance is losing" contradicts "governance is winning" although the
-    # passage also says "ahead" elsewhere. "calls for X" endorses X like "recommends X".
-    claim_words = set(words(claim))
-    passage_clauses = [
-        (terms_of(c), set(words(c)) | ({"favors"} if _CALLS_FOR_RE.search(c) else set()))
-        for c in (part for sentence in passage_sentences for part in _CLAUSE_RE.split(sentence))
-    ]
-    for left, right in ANTONYMS:
-        for mine, theirs in ((left, right), (right, left)):
-            said = claim_words & mine
-            if not said:
-                continue
-            about = claim_terms - {stem(w) for w in said}
-            clauses = [clause_words for clause_terms, clause_words in passage_clauses if clause_terms & about]
-            opposite = set().union(*(c & theirs for c in clauses)) if clauses else set()
-            if opposite and not any(c & mine for c in clauses):
-                mismatches.append(f"antonym: the claim says '{min(said)}', the source '{min(opposite)}'")
-                mismatched_terms |= {stem(w) for w in said}
-
-    # Numbers: a number the passage gives differently.
-    claim_numbers, text_numbers = numbers_in(claim), numbers_in(passage_text)
-    numbers_ok = claim_numbers <= text_numbers
-    for number in sorted(claim_numbers - text_numbers):
-        same_kind = [n for n in text_numbers if bool(YEAR_RE.match(n)) == bool(YEAR_RE.match(number))]
-        if same_kind:
-            mismatches.append(f"number: the claim says {number}, the source {', '.join(sorted(same_kind))}")
-            mismatched_terms.add(number)
-            sentence = next((s for s in sentences_of(p.text) if numbers_in(s) & set(same_kind)), sentence)
-
-    # Names: every name must appear; a person named where the source names another is a misattribution.
-    names_ok = True
-    source_people = [n for n in names_in(p.text) if is_person_like(n)]
-    for name in names_in(claim):
-        tokens = [t.lower() for t in name]
-        if any(token in lowered for token in tokens):
-            continue
-        names_ok = False
-        known_elsewhere = any(token in corpus_text for token in tokens)
-        if is_person_like(name) and known_elsewhere and source_people:
-            claimed, named = " ".join(name), " ".join(source_people[0])
-            mismatches.append(f"name: the claim names {claimed}, the source {named}")
-            mismatched_terms |= terms_of(claimed)
-
+    negation_ok = _check_negation(r)
+    polarity_ok = _check_polarity(r)
+    _check_antonyms(r)
+    numbers_ok = _check_numbers(r)
+    names_ok = _check_names(r, p, corpus_text)
+    _check_misreading(r, p)
+    passage_terms = terms_of(f"{p.title} {passage_text}")
     matched = claim_terms & passage_terms
-    core = claim_terms - mismatched_terms
+    core = claim_terms - r.mismatched_terms
     return Comparison(
         scored=scored,
-        sentence=sentence,
+        sentence=r.sentence,
         coverage=len(matched) / len(claim_terms) if claim_terms else 0.0,
         matched=len(matched),
         critical_ok=numbers_ok and names_ok and polarity_ok and negation_ok,
-        mismatches=mismatches,
+        mismatches=r.mismatches,
         core_coverage=len(core & passage_terms) / len(core) if core else 0.0,
+        sentence_coverage=r.coverage_of(r.sentence),
     )
 
 
 def decide(comparisons: list[Comparison]) -> tuple[Verdict, Comparison | None]:
+    """Supported if a passage supports the claim and none contradicts it sentence for sentence at
+    least as closely; else contradicted if one contradicts it; else not in the sources."""
     supporting = [c for c in comparisons if c.supports]
-    if supporting:
-        return "supported", max(supporting, key=lambda c: (c.coverage, c.scored.score))
     contradicting = [c for c in comparisons if c.contradicts]
+    if supporting:
+        best = max(supporting, key=lambda c: (c.coverage, c.scored.score))
+        against = [c for c in contradicting if c.sentence_coverage >= best.sentence_coverage]
+        if not against:
+            return "supported", best
+        return "contradicted", max(against, key=lambda c: (c.sentence_coverage, c.core_coverage))
     if contradicting:
         return "contradicted", max(contradicting, key=lambda c: (c.core_coverage, c.scored.score))
     return "not_in_sources", None

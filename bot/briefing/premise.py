@@ -5,43 +5,62 @@ proposition inside the question ("Singh concluded that the US should drop safety
 through the fact-check comparison (factcheck.py), the same machinery `/factcheck` uses; when the
 sources contradict it, the answer says so first, with the deciding sentence as evidence.
 
-Only questions that carry a proposition are checked: why/how/when/where questions with an auxiliary
-("why did X ...") and yes/no questions ("is there ...", "did X ..."). "What did Liu say about X?"
-asserts nothing, so it is never "corrected".
+Only questions that carry a proposition are checked: why/how/when/where questions with a factual
+auxiliary ("why did X ...", not "how could X ...") and yes/no questions ("is there ...", "would X
+..."), whose contradicted answer is simply "no". "What did Liu say about X?" asserts nothing, so it is
+never "corrected".
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, cast
 
 from bot.briefing.factcheck import Comparison, compare, decide
 from bot.index import ScoredPassage
 
 EVIDENCE_K = 4
+_FACTUAL = (
+    r"(?:did|does|do|is|are|was|were|has|have|had)"  # "why did X" presupposes X; "how could X" does not
+)
 _AUX = r"(?:did|does|do|is|are|was|were|has|have|had|would|will|can|could|should|must)"
-_WH_RE = re.compile(rf"^\s*(?:why|how come|how|when|where)\s+{_AUX}\s+(?P<rest>.+?)\s*\??\s*$", re.I | re.S)
-_YES_NO_RE = re.compile(rf"^\s*{_AUX}\s+(?P<rest>.+?)\s*\??\s*$", re.I | re.S)
+_WH_RE = re.compile(
+    rf"^\s*(?:why|how come|how|when|where)\s+{_FACTUAL}\s+(?P<rest>.+?)\s*\??\s*$", re.I | re.S
+)
 _HOW_COME_RE = re.compile(r"^\s*how come\s+(?P<rest>.+?)\s*\??\s*$", re.I | re.S)
+_YES_NO_RE = re.compile(rf"^\s*{_AUX}\s+(?P<rest>.+?)\s*\??\s*$", re.I | re.S)
+Kind = Literal["premise", "yes_no"]
 
 
-def proposition(question: str) -> str | None:
-    """What the question takes for granted, as a statement; None if it asserts nothing."""
-    for pattern in (_HOW_COME_RE, _WH_RE, _YES_NO_RE):
+@dataclass(frozen=True, slots=True)
+class Contradiction:
+    """The sources contradict what a question takes for granted (`premise`) or asks (`yes_no`)."""
+
+    kind: Kind
+    comparison: Comparison
+
+
+def proposition(question: str) -> tuple[str, Kind] | None:
+    """What the question takes for granted (a why/how question) or asks (a yes/no question), as a
+    statement; None if it asserts nothing."""
+    for pattern, kind in ((_HOW_COME_RE, "premise"), (_WH_RE, "premise"), (_YES_NO_RE, "yes_no")):
         if match := pattern.match(question):
-            return match.group("rest")
+            return match.group("rest"), cast(Kind, kind)
     return None
 
 
 def contradicted_premise(
     question: str, ranked: Sequence[ScoredPassage], corpus_text: str
-) -> Comparison | None:
-    """The comparison that contradicts the question's premise, or None if nothing does.
+) -> Contradiction | None:
+    """What contradicts the question's premise (or answers its yes/no question with no), or None.
 
-    A premise is corrected only when no passage supports it: the fact-check's own rule, so a
-    question and a claim with the same content get the same verdict."""
-    statement = proposition(question)
-    if not statement or not ranked:
+    Decided by the fact-check's own rule, so a question and a claim with the same content get the
+    same verdict."""
+    found = proposition(question)
+    if not found or not ranked:
         return None
+    statement, kind = found
     verdict, deciding = decide([compare(statement, scored, corpus_text) for scored in ranked[:EVIDENCE_K]])
-    return deciding if verdict == "contradicted" else None
+    return Contradiction(kind, deciding) if verdict == "contradicted" and deciding is not None else None

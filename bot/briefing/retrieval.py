@@ -35,10 +35,14 @@ FOLLOW_UP_MAX_WORDS = 8  # "why?", "and the other side?": judged by the conversa
 FOLLOW_UP_POOL = 30  # a follow-up looks this deep for passages the conversation has already seen
 
 
+def previous_question(history: Sequence[Turn]) -> str:
+    """The conversation's last question, as the user asked it."""
+    return next((t.display for t in reversed(history) if t.role == "user"), "")
+
+
 def retrieval_query(question: str, history: Sequence[Turn]) -> str:
     """The question, plus the previous question of the conversation for context."""
-    previous = next((t.display for t in reversed(history) if t.role == "user"), "")
-    return f"{question} {previous}".strip()
+    return f"{question} {previous_question(history)}".strip()
 
 
 async def retrieve(
