@@ -26,13 +26,15 @@ from functools import lru_cache
 
 from wordfreq import zipf_frequency
 
+from bot.briefing.names import names_in, people_in
 from bot.index import ScoredPassage, SourceIndex
 from bot.sources import Passage
 from bot.terms import STOPWORDS, WORD_RE, is_question, match_terms, sentences_of, stem, words
 
 ZIPF_CEILING = 8.0  # "the" is 7.7: every word gets a positive weight
 MIN_WEIGHT = 0.5
-COVERAGE_MIN = 0.45  # weighted share of the question the best passage must hold
+TYPED_COVERAGE = 0.35  # a figure must come in a sentence about what the question asks the figure of
+COVERAGE_MIN = 0.35  # weighted share of the question the best passage must hold
 MISSING_SPECIFIC_MAX = 0.25  # weighted share of names/figures absent from every source that declines
 PICK_RATIO = 0.6  # a further sentence must score this share of the best one
 LIST_RATIO = 0.45  # list items from sibling passages may be weaker
@@ -65,6 +67,7 @@ _WHAT_PLURAL_RE = re.compile(
 _NUMBER_Q_RE = re.compile(
     r"\bhow (?:much|many|large|big|often|long)\b|\bwhat (?:share|percentage|number)\b", re.I
 )
+_WHO_RE = re.compile(r"^\s*(?:who|whom)\b", re.I)  # "who ran it?" wants a name; "who is Liu?" has one
 _YEAR_Q_RE = re.compile(r"\b(?:what|which|in what) year\b|\bwhen (?:was|were|did|is|will)\b", re.I)
 _FIGURE_RE = re.compile(
     r"\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|millions?|"
@@ -92,6 +95,7 @@ class Focus:
     specific: frozenset[str]  # stems of names, acronyms and numbers as the user wrote them
     answer_type: str | None  # "number", "year" or None
     wants_list: bool
+    surface: dict[str, str] = field(default_factory=dict, compare=False)  # stem -> the word as asked
 
     @property
     def total(self) -> float:
@@ -136,11 +140,13 @@ def focus_of(question: str, context: str = "") -> Focus:
     earlier = _focus_of(context)
     weights = {t: w * CONTEXT_WEIGHT for t, w in earlier.weights.items()}
     weights.update(focus.weights)
-    return Focus(weights, focus.specific | earlier.specific, focus.answer_type, focus.wants_list)
+    surface = {**earlier.surface, **focus.surface}
+    return Focus(weights, focus.specific | earlier.specific, focus.answer_type, focus.wants_list, surface)
 
 
 def _focus_of(question: str) -> Focus:
     weights: dict[str, float] = {}
+    surface: dict[str, str] = {}
     specific: set[str] = set()
     for position, match in enumerate(WORD_RE.finditer(question)):
         token = match.group(0)
@@ -148,14 +154,21 @@ def _focus_of(question: str) -> Focus:
         if word in STOPWORDS or (len(word) < 2 or (len(word) == 2 and not token.isupper())):
             continue  # two letters only as written in capitals: "AI", "EU", "G7"
         term = stem(word)
+        surface.setdefault(term, token)
         weights[term] = max(weights.get(term, 0.0), informativeness(word.removesuffix("'s")))
         if _is_specific(token, position == 0):
             specific.add(term)
     answer_type = (
-        "year" if _YEAR_Q_RE.search(question) else "number" if _NUMBER_Q_RE.search(question) else None
+        "year"
+        if _YEAR_Q_RE.search(question)
+        else "number"
+        if _NUMBER_Q_RE.search(question)
+        else "person"
+        if _WHO_RE.match(question) and not people_in(question)
+        else None
     )
     wants_list = bool(_WHICH_PLURAL_RE.match(question) or _WHAT_PLURAL_RE.match(question))
-    return Focus(weights, frozenset(specific), answer_type, wants_list)
+    return Focus(weights, frozenset(specific), answer_type, wants_list, surface)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +197,8 @@ class Evidence:
 
 
 def _has_type(sentence: str, answer_type: str | None) -> bool:
+    if answer_type == "person":
+        return bool(names_in(sentence))
     if answer_type == "year":
         return bool(_YEAR_RE.search(sentence))
     if answer_type == "number":
@@ -337,9 +352,37 @@ def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], cont
     coverage = max((passage_cover[s.passage.id] for s in pool), default=0.0)
     closest = tuple(dict.fromkeys(s.passage.heading or s.passage.title for s in ranked))[:CLOSEST_TOPICS]
     kind, reason = _decide(focus, coverage, missing, picks, subject_terms(index), vocabulary)
+    if kind != "off_topic" and (names := unknown_names(question, index.corpus_text)):
+        kind, reason = "not_covered", f"the sources never mention {'; '.join(names)}"
     return Evidence(
         focus, ranked, picks, kind == "answer", kind, round(coverage, 3), missing, reason, closest
     )
+
+
+def unknown_names(question: str, corpus_text: str) -> list[str]:
+    """Multi-word names in the question ("EU AI Act", "Bletchley Park") that no source contains as a
+    phrase: each word may be known ("AI", "Park"), the thing named is not."""
+    found = []
+    for name in (part for run in names_in(question) for part in _split_possessives(run)):
+        words_ = [w.lower() for w in name]
+        if len(words_) >= 2 and not re.search(
+            r"\b" + r"\W+".join(map(re.escape, words_)) + r"\b", corpus_text
+        ):
+            found.append(" ".join(name))
+    return found
+
+
+def _split_possessives(name: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """ "Singh's FAQ" names two things, Singh and his FAQ: a possessive ends a name."""
+    parts: list[tuple[str, ...]] = []
+    current: list[str] = []
+    for token in name:
+        stripped = token.removesuffix("'s").removesuffix("’s")
+        current.append(stripped)
+        if stripped != token:
+            parts.append(tuple(current))
+            current = []
+    return [*parts, tuple(current)] if current else parts
 
 
 def subject_terms(index: SourceIndex) -> frozenset[str]:
@@ -377,7 +420,10 @@ def _decide(
     if not picks:
         return "off_topic", "no passage matches the question"
     if specific_share >= MISSING_SPECIFIC_MAX:
-        return unknown, f"the sources never mention {', '.join(missing_specific)}"
+        return (
+            unknown,
+            f"the sources never mention {', '.join(focus.surface.get(t, t) for t in missing_specific)}",
+        )
     if not _anchored(focus, subject, vocabulary) and coverage < STRONG_MATCH:
         return (
             "off_topic",
@@ -388,6 +434,11 @@ def _decide(
             unknown,
             f"the closest passage covers {coverage:.0%} of the question (needs {COVERAGE_MIN:.0%})",
         )
-    if focus.answer_type and not any(_has_type(p.sentence, focus.answer_type) for p in picks):
+    typed = [
+        p
+        for p in picks
+        if _has_type(p.sentence, focus.answer_type) and focus.coverage(p.terms) >= TYPED_COVERAGE
+    ]
+    if focus.answer_type and not typed:
         return "not_covered", f"the question asks for a {focus.answer_type} and no close sentence gives one"
     return "answer", f"the closest passage covers {coverage:.0%} of the question"

@@ -326,9 +326,12 @@ def _check_misreading(r: _Reading, passage: Passage) -> None:
     if set(words(r.claim)) & cues:
         return  # the claim itself says it is a misreading
     at = r.sentences.index(r.sentence) if r.sentence in r.sentences else -1
-    near = [passage.heading, r.sentence, *(r.sentences[at + 1 : at + 2] if at >= 0 else [])]
+    after = r.sentences[at + 1] if 0 <= at < len(r.sentences) - 1 else ""
+    near = [passage.heading, r.sentence, after]
     if r.coverage_of(r.sentence) >= MISMATCH_COVERAGE and any(set(words(text)) & cues for text in near):
         r.mismatch("misreading: the source presents this view as a misconception or misreading")
+        if set(words(after)) & cues and not set(words(r.sentence)) & cues:
+            r.sentence = f"{r.sentence} {after}"  # the evidence is the view and the sentence calling it wrong
 
 
 def compare(claim: str, scored: ScoredPassage, corpus_text: str) -> Comparison:

@@ -1,0 +1,221 @@
+"""Answerability, the extractive core, false premises and the sentence gate, without the model.
+
+Most cases run on a short source of our own that has nothing to do with the seeds (a city's bike-share
+pilot), so the rules are shown to hold for whatever a moderator drops into `prompts/sources/`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.briefing.checked import SentenceGate, ShownText, quote_block
+from bot.briefing.evidence import Evidence, focus_of, question_parts, weigh
+from bot.briefing.factcheck import compare, decide
+from bot.briefing.lexicon import LexiconError, lexicon, parse
+from bot.briefing.premise import contradicted_premise, proposition
+from bot.index import SourceIndex
+from bot.promptset import load_prompt_set
+
+REPO = Path(__file__).resolve().parent.parent
+BIKE_SOURCE = """+++
+title = "Harbor City's Bike-Share Pilot: What the First Year Showed"
+author = "Marta Okafor"
+outlet = "Civic Transit Review"
+date = "2025-03-02"
++++
+
+## Pilot overview: 400 bicycles at 35 docking stations {#overview}
+Harbor City launched a bike-share pilot in April 2024 with 400 bicycles at 35 docking stations. The
+city council funded the pilot with 2.5 million dollars from its transport budget. Transport director
+Marta Okafor led the program.
+
+## Who rode the bikes {#riders}
+Most trips were short commutes of under three kilometres. Students and shift workers made up more
+than half of all riders, according to the city's survey.
+
+## Problem one: empty docks in the hills {#problem-docks}
+The first problem the pilot ran into was empty docks in the hills each morning, because riders
+coasted downhill to work and took the bus home.
+
+## Problem two: theft and vandalism {#problem-theft}
+The second problem the pilot ran into was theft: 38 bicycles were stolen or vandalised during the
+first year.
+
+## Problem three: winter ridership {#problem-winter}
+The third problem the pilot ran into was a sharp drop in ridership during the winter months, when
+trips fell by 60 percent.
+
+## A common myth about bike lanes and shop sales {#myth}
+Shop owners feared that bike lanes would cut their sales. Okafor calls this fear a myth: shops on
+streets with new bike lanes reported steady sales.
+
+## What comes next: electric bikes and a winter pass {#next}
+Okafor recommends adding electric bikes for the hills and a winter discount pass. The council will
+vote on a permanent bike-share program in 2026.
+"""
+
+
+async def _index(prompts: Path) -> SourceIndex:
+    prompt_set, problems = load_prompt_set(prompts)
+    assert prompt_set is not None, problems
+    return await SourceIndex.build(prompt_set.sources)
+
+
+@pytest.fixture(scope="module")
+async def bikes(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SourceIndex]:
+    """An index over the bike-share source alone (the shipped personas and templates, our source)."""
+    root = tmp_path_factory.mktemp("prompts") / "prompts"
+    shutil.copytree(REPO / "prompts", root)
+    for path in (root / "sources").iterdir():
+        path.unlink()
+    (root / "sources" / "bike-share.md").write_text(BIKE_SOURCE, encoding="utf-8")
+    index = await _index(root)
+    yield index
+    await index.aclose()
+
+
+@pytest.fixture(scope="module")
+async def shipped() -> AsyncIterator[SourceIndex]:
+    index = await _index(REPO / "prompts")
+    yield index
+    await index.aclose()
+
+
+async def weighed(index: SourceIndex, question: str, context: str = "") -> Evidence:
+    return weigh(index, question, await index.search(f"{question} {context}", k=8), context)
+
+
+def picked(evidence: Evidence) -> str:
+    return " ".join(p.sentence for p in evidence.picks).lower()
+
+
+async def test_an_answerable_question_gets_the_sentence_that_answers_it(bikes: SourceIndex) -> None:
+    evidence = await weighed(bikes, "How many bicycles did the pilot start with?")
+    assert evidence.answerable, evidence.reason
+    assert "400 bicycles" in picked(evidence)
+
+
+async def test_a_paraphrase_still_finds_its_passage(bikes: SourceIndex) -> None:
+    evidence = await weighed(bikes, "Who directed the pilot?")  # "director" in the source
+    assert evidence.answerable, evidence.reason
+    assert "okafor led the program" in picked(evidence)
+    # A paraphrase with no word in common is declined, not answered with the wrong sentence:
+    # "ran" matches "ran into" (a problem), but no sentence with a name answers "who".
+    assert not (await weighed(bikes, "Who ran the scheme?")).answerable
+
+
+async def test_off_topic_and_uncovered_questions_are_declined_with_the_closest_topics(
+    bikes: SourceIndex,
+) -> None:
+    off = await weighed(bikes, "What is the best recipe for banana bread?")
+    assert (off.answerable, off.kind) == (False, "off_topic")
+    uncovered = await weighed(bikes, "What did the Harbor City Chamber of Commerce say about the pilot?")
+    assert (uncovered.answerable, uncovered.kind) == (False, "not_covered")
+    assert "Harbor City Chamber" in uncovered.reason, "the decline says which name the sources lack"
+    assert uncovered.closest, "a decline names the closest topics the sources do cover"
+
+
+async def test_a_question_for_a_figure_the_sources_never_give_is_declined(bikes: SourceIndex) -> None:
+    evidence = await weighed(bikes, "How much does a winter discount pass cost?")
+    assert not evidence.answerable and evidence.kind == "not_covered"
+    answered = await weighed(bikes, "How much money did the council put into the pilot?")
+    assert answered.answerable and "2.5 million dollars" in picked(answered)
+
+
+async def test_a_list_question_gathers_items_from_sibling_passages(bikes: SourceIndex) -> None:
+    evidence = await weighed(bikes, "Which problems did the pilot run into?")
+    assert evidence.focus.wants_list
+    text = picked(evidence)
+    assert "empty docks" in text and "theft" in text and "winter" in text
+
+
+async def test_a_compound_question_is_answered_from_both_places(bikes: SourceIndex) -> None:
+    question = "Who made up most of the riders, and what does Okafor recommend next?"
+    assert len(question_parts(question)) == 2
+    text = picked(await weighed(bikes, question))
+    assert "students" in text and "electric bikes" in text
+
+
+async def test_a_follow_up_weighs_its_own_words_above_the_previous_question(bikes: SourceIndex) -> None:
+    evidence = await weighed(bikes, "What about theft?", context="Which problems did the pilot run into?")
+    assert "38 bicycles" in picked(evidence)
+
+
+def test_focus_reads_what_a_question_wants() -> None:
+    assert focus_of("Which cities are mentioned?").wants_list
+    assert focus_of("What warning signs do researchers watch for?").wants_list
+    assert not focus_of("What does Liu say about the race?").wants_list
+    assert not focus_of("What remains unclear?").wants_list
+    assert focus_of("In what year did it happen?").answer_type == "year"
+    assert focus_of("How many bicycles were stolen?").answer_type == "number"
+    focus = focus_of("What role could auditors play?")
+    assert focus.weights["auditor"] > focus.weights["play"], "a question's subject outweighs its frame"
+
+
+async def test_a_false_premise_is_corrected_from_the_source(bikes: SourceIndex) -> None:
+    evidence = await weighed(bikes, "Why did bike lanes cut shop sales?")
+    found = contradicted_premise("Why did bike lanes cut shop sales?", evidence.ranked, bikes.corpus_text)
+    assert found is not None and found.kind == "premise"
+    assert "myth" in found.comparison.sentence.lower() or "steady" in found.comparison.sentence.lower()
+    yes_no = "Were the docking stations in the hills full every morning?"
+    no = contradicted_premise(yes_no, (await weighed(bikes, yes_no)).ranked, bikes.corpus_text)
+    assert no is not None and no.kind == "yes_no"
+
+
+async def test_questions_without_a_premise_are_never_corrected(bikes: SourceIndex) -> None:
+    assert proposition("What does Okafor recommend?") is None
+    assert proposition("How could the city fix the hills?") is None
+    question = "Why did the pilot have empty docks in the hills?"
+    assert contradicted_premise(question, (await weighed(bikes, question)).ranked, bikes.corpus_text) is None
+
+
+async def test_fact_check_reads_a_myth_as_a_contradiction_and_an_unknown_employer_as_absent(
+    bikes: SourceIndex,
+) -> None:
+    async def verdict(claim: str) -> str:
+        found = await bikes.search(claim, k=4)
+        return decide([compare(claim, s, bikes.corpus_text) for s in found])[0]
+
+    assert await verdict("Bike lanes cut the sales of shops on those streets.") == "contradicted"
+    assert await verdict("Marta Okafor works for the Harbor City Gazette.") == "not_in_sources"
+    assert await verdict("The pilot started with 500 bicycles.") == "contradicted"
+    assert await verdict("The pilot started with 400 bicycles.") == "supported"
+
+
+async def test_the_gate_releases_only_complete_checked_sentences(shipped: SourceIndex) -> None:
+    passages = await shipped.search("Yi-Ling Liu track-two dialogue recommends", k=3)
+    gate = SentenceGate(passages, shipped.corpus_text)
+    shown = ShownText()
+    streamed = []
+    text = (
+        "Yi-Ling Liu recommends expanding track-two dialogues between scientists and civil society [1]. "
+        "The moon is made of green cheese according to NASA engineers in Houston. "
+        "Yi-Ling Liu recommends expanding track-two dialogues between scientists and civil society [1]."
+    )
+    for start in range(0, len(text), 7):  # pieces cut anywhere, markers included
+        for check in gate.feed(text[start : start + 7]):
+            streamed.append(shown.add(check.rendered))
+        assert "[1" not in "".join(streamed) or "[1]" in "".join(streamed), (
+            "a marker is never shown half-written"
+        )
+    for check in gate.finish():
+        streamed.append(shown.add(check.rendered))
+    assert "".join(streamed) == shown.text
+    assert shown.text.count("track-two") == 1, "a repeat is not shown twice"
+    assert "cheese" not in shown.text, "an unsupported sentence is never shown"
+    assert gate.unsupported and gate.grounded < 1
+
+
+def test_quote_block_is_inline_for_one_quote_and_a_list_for_several() -> None:
+    assert quote_block([("A fact.", 1)]).endswith('"A fact." [1]')
+    assert quote_block([("A.", 1), ("B.", 2)]).splitlines()[1:] == ['- "A." [1]', '- "B." [2]']
+
+
+def test_the_lexicon_is_validated_data() -> None:
+    assert any("trapped" in right for _, right in lexicon().antonyms)
+    with pytest.raises(LexiconError, match="synonyms"):
+        parse({"generic": "say"})
