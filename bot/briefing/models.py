@@ -59,7 +59,8 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     grounded: float = 1.0
     unsupported: list[str] = field(default_factory=list)
-    kind: str = "answer"  # "answer", "off_topic", "no_sources"
+    kind: str = "answer"  # "answer", "off_topic", "not_covered", "no_sources"
+    corrected_premise: bool = False  # the answer says the question's premise is contradicted
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +72,7 @@ class Answer:
             "timings": self.timings,
             "grounded": round(self.grounded, 3),
             "unsupported": self.unsupported,
+            "corrected_premise": self.corrected_premise,
         }
 
 
