@@ -154,14 +154,11 @@ class EvalReport:
     items: list[EvalItem]
     claims: ClaimReport | None = None
 
-    def _in_scope(self) -> list[EvalItem]:
-        return [i for i in self.items if i.in_scope]
-
     def declines(self) -> dict[str, float | None]:
         """Decline precision and recall against the out-of-scope classes, and wrong declines."""
         declined = [i for i in self.items if i.declined]
         out = [i for i in self.items if not i.in_scope]
-        in_scope = self._in_scope()
+        in_scope = [i for i in self.items if i.in_scope]
         right = sum(1 for i in declined if not i.in_scope)
         return {
             "decline_precision": share(right, len(declined)),
@@ -176,28 +173,22 @@ class EvalReport:
         return {cls: group_figures(items) for cls, items in groups.items()}
 
     def summary(self) -> dict[str, Any]:
-        latencies = [i.latency_ms for i in self.items]
-        in_scope = self._in_scope()
+        """The figures over all questions (coverage and recall only count in-scope questions, the
+        only ones that expect facts and name gold passages), then the older measures."""
         citations = sum(i.citations for i in self.items)
-        premises = [i for i in self.items if i.cls == "false_premise"]
         return {
             "model": self.model,
             "prompt_version": self.prompt_version,
-            "questions": len(self.items),
-            "coverage": _round(mean(i.coverage for i in in_scope)),
-            "recall_at_3": _round(mean(i.recall_at_3 for i in in_scope)),
+            **group_figures(self.items),
             **self.declines(),
-            "premise_corrected": share(sum(i.premise_corrected for i in premises), len(premises)),
             "retrieval_hit_rate": _round(mean(i.hit for i in self.items if i.expected)),
-            "keyword_coverage": _round(mean(i.cited_coverage for i in in_scope)),
+            "keyword_coverage": _round(mean(i.cited_coverage for i in self.items)),
             "citation_validity": round(sum(i.valid_citations for i in self.items) / citations, 3)
             if citations
             else 1.0,
             "citations": citations,
             "answers_with_citations": sum(1 for i in self.items if i.citations),
             "grounded": round(mean(i.grounded for i in self.items) or 0.0, 3),
-            "latency_mean_ms": round(sum(latencies) / len(latencies), 1) if latencies else 0.0,
-            "latency_p95_ms": round(percentile(latencies, 95), 1),
         }
 
     def to_json(self) -> dict[str, Any]:
