@@ -15,7 +15,16 @@ from bot.briefing.answer import answer
 from bot.briefing.brief import BriefEvent, brief
 from bot.briefing.context import BriefingContext
 from bot.briefing.debate import DEFAULT_ROUNDS, DebateEvent, DebateSession, debate
-from bot.briefing.evaluate import EvalItem, EvalQuestion, EvalReport, evaluate
+from bot.briefing.evaluate import (
+    ClaimItem,
+    ClaimReport,
+    EvalClaim,
+    EvalItem,
+    EvalQuestion,
+    EvalReport,
+    evaluate,
+    evaluate_claims,
+)
 from bot.briefing.factcheck import FactCheck, check_claim
 from bot.briefing.models import AnswerEvent
 from bot.briefing.prompting import clean_user_text
@@ -138,6 +147,12 @@ class BriefingService:
     ) -> EvalReport:
         """Answer and score a list of evaluation questions (see bot/briefing/evaluate.py)."""
         return await evaluate(self.context(), questions, on_item=on_item)
+
+    async def evaluate_claims(
+        self, claims: Sequence[EvalClaim], *, on_item: Callable[[int, ClaimItem], None] | None = None
+    ) -> ClaimReport:
+        """Fact-check a list of claims and score the verdicts (see bot/briefing/evaluate.py)."""
+        return await evaluate_claims(self.context(), claims, on_item=on_item)
 
     async def search(self, query: str, k: int = 5) -> list[ScoredPassage]:
         query = clean_user_text(query, max_chars=self.settings.max_input_chars, what="search")

@@ -1,49 +1,59 @@
-"""`eval`: measure answer quality on a file of questions, so any GGUF model can be compared.
+"""`eval`: measure answer quality on a file of tagged questions, so changes and models can be compared.
 
-Each line of the file is `{"question": ..., "expect": [[alternatives], ...]}`: every group must be
-matched by one of its alternatives (case-insensitive substring) for the question to count as fully
-covered. A plain string in `expect` is a group with one alternative. Blank lines and lines starting
-with `#` are skipped.
+The file format is described in `bot/briefing/eval_files.py`. Reported per question, per class and
+overall:
+- coverage: share of `expect` groups found in the answer text itself (what the user reads); the
+  older `keyword_coverage` also counts the passages the answer cites;
+- recall@3: whether one of the question's gold `passages` is among the first three passages the
+  answer was built from (a declined question was built from none, so it misses);
+- declines: an answer is declined when its kind is one of `DECLINED_KINDS`; precision and recall
+  are measured against the out-of-scope classes (`off_topic`, `not_in_sources`), and the share of
+  in-scope questions wrongly declined is reported beside them;
+- premise corrections: a false-premise question counts when the answer says it corrected the
+  premise (`Answer.corrected_premise`) and its text holds every `expect` group (the correction);
+- citation validity, grounded share, and latency (mean and 95th percentile of the whole answer).
 
-Reported, per question and overall:
-- retrieval hit: every group is matched in the passages the model was given (retrieval found it);
-- keyword coverage: share of groups matched in the answer or the passages it cites;
-- citation validity: a citation is valid when its passage was given to the model and its quote is
-  verbatim in that passage;
-- grounded: the answer's supported sentences / checked sentences;
-- latency: mean and 95th percentile of the whole answer (retrieval, prompt, generation, checks);
-- the model, so runs on different GGUF files can be put side by side.
-
-Every question runs in a fresh conversation that is deleted afterwards, so the database is left as
-it was and no answer sees another's history.
+A follow-up is asked after its `previous` question in the same conversation; only the follow-up is
+scored. Every question runs in a fresh conversation that is deleted afterwards, so the database is
+left as it was and no answer sees another question's history. With `--claims`, every claim also runs
+through the fact-check and the verdicts are scored per class.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import uuid
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from bot.briefing.answer import answer
 from bot.briefing.citations import normalise_for_quote
 from bot.briefing.context import BriefingContext
+from bot.briefing.eval_files import (
+    EvalClaim,
+    EvalQuestion,
+    load_claims,
+    load_questions,
+    parse_claims,
+    parse_questions,
+)
+from bot.briefing.factcheck import check_claim
 from bot.briefing.models import Answer, Answered
-from bot.errors import InputError
 
-MAX_QUESTIONS = 1000
-MAX_FILE_BYTES = 2 * 1024 * 1024
+__all__ = [
+    "EvalClaim",
+    "EvalQuestion",
+    "load_claims",
+    "load_questions",
+    "parse_claims",
+    "parse_questions",
+]
+
 EVAL_USER = "eval"
-
-
-@dataclass(frozen=True, slots=True)
-class EvalQuestion:
-    question: str
-    expect: tuple[tuple[str, ...], ...]
-    line: int
+RECALL_K = 3
+DECLINED_KINDS = frozenset({"off_topic", "not_covered", "no_sources"})
 
 
 @dataclass(slots=True)
@@ -53,22 +63,44 @@ class EvalItem:
     question: str
     answer: str
     kind: str
-    hit: bool
-    coverage: float
-    missing: list[list[str]]  # groups not found in the answer or its cited passages
+    hit: bool  # every expect group is in the passages the model was given
+    coverage: float | None  # share of expect groups in the answer text; None when nothing is expected
+    cited_coverage: float | None  # the same, counting the cited passages too (the older measure)
+    missing: list[list[str]]  # groups not found in the answer text
     citations: int
     valid_citations: int
     grounded: float
     latency_ms: float
     passages: list[str] = field(default_factory=list)
+    cls: str = "untagged"
+    in_scope: bool = True
+    recall_at_3: bool | None = None  # None when the question names no gold passages
+    corrected_premise: bool = False
+    previous: str = ""
+    expected: int = 0  # how many expect groups the question has
+
+    @property
+    def declined(self) -> bool:
+        return self.kind in DECLINED_KINDS
+
+    @property
+    def premise_corrected(self) -> bool:
+        """The answer flags the false premise and states the correction."""
+        return self.corrected_premise and not self.missing
 
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,
+            "class": self.cls,
+            **({"previous": self.previous} if self.previous else {}),
             "answer": self.answer,
             "kind": self.kind,
+            "declined": self.declined,
+            "corrected_premise": self.corrected_premise,
             "retrieval_hit": self.hit,
-            "keyword_coverage": round(self.coverage, 3),
+            "recall_at_3": self.recall_at_3,
+            "coverage": _round(self.coverage),
+            "keyword_coverage": _round(self.cited_coverage),
             "missing": self.missing,
             "citations": self.citations,
             "valid_citations": self.valid_citations,
@@ -76,6 +108,10 @@ class EvalItem:
             "latency_ms": self.latency_ms,
             "passages": self.passages,
         }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
 
 
 def percentile(values: Sequence[float], pct: float) -> float:
@@ -86,114 +122,81 @@ def percentile(values: Sequence[float], pct: float) -> float:
     return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
 
 
+def mean(values: Iterable[float | bool | None]) -> float | None:
+    """Mean of the values that apply (None is skipped); None when none applies."""
+    present = [float(v) for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def share(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 3) if denominator else None
+
+
+def group_figures(items: Sequence[EvalItem]) -> dict[str, Any]:
+    """The figures of one class (or of all questions): each is None where it does not apply."""
+    latencies = [i.latency_ms for i in items]
+    premises = [i for i in items if i.cls == "false_premise"]
+    return {
+        "questions": len(items),
+        "coverage": _round(mean(i.coverage for i in items)),
+        "fully_covered": _round(mean(None if i.coverage is None else i.coverage == 1.0 for i in items)),
+        "recall_at_3": _round(mean(i.recall_at_3 for i in items)),
+        "declined": share(sum(i.declined for i in items), len(items)),
+        "premise_corrected": share(sum(i.premise_corrected for i in premises), len(premises)),
+        "latency_mean_ms": round(sum(latencies) / len(latencies), 1) if latencies else 0.0,
+        "latency_p95_ms": round(percentile(latencies, 95), 1),
+    }
+
+
 @dataclass(slots=True)
 class EvalReport:
     model: str
     prompt_version: str
     items: list[EvalItem]
+    claims: ClaimReport | None = None
 
-    @property
-    def retrieval_hit_rate(self) -> float:
-        return sum(i.hit for i in self.items) / len(self.items) if self.items else 0.0
+    def declines(self) -> dict[str, float | None]:
+        """Decline precision and recall against the out-of-scope classes, and wrong declines."""
+        declined = [i for i in self.items if i.declined]
+        out = [i for i in self.items if not i.in_scope]
+        in_scope = [i for i in self.items if i.in_scope]
+        right = sum(1 for i in declined if not i.in_scope)
+        return {
+            "decline_precision": share(right, len(declined)),
+            "decline_recall": share(right, len(out)),
+            "in_scope_declined": share(sum(i.declined for i in in_scope), len(in_scope)),
+        }
 
-    @property
-    def keyword_coverage(self) -> float:
-        return sum(i.coverage for i in self.items) / len(self.items) if self.items else 0.0
-
-    @property
-    def citation_validity(self) -> float:
-        total = sum(i.citations for i in self.items)
-        return sum(i.valid_citations for i in self.items) / total if total else 1.0
-
-    @property
-    def grounded(self) -> float:
-        return sum(i.grounded for i in self.items) / len(self.items) if self.items else 0.0
-
-    @property
-    def latencies(self) -> list[float]:
-        return [i.latency_ms for i in self.items]
+    def by_class(self) -> dict[str, dict[str, Any]]:
+        groups: dict[str, list[EvalItem]] = defaultdict(list)
+        for item in self.items:
+            groups[item.cls].append(item)
+        return {cls: group_figures(items) for cls, items in groups.items()}
 
     def summary(self) -> dict[str, Any]:
-        latencies = self.latencies
+        """The figures over all questions (coverage and recall only count in-scope questions, the
+        only ones that expect facts and name gold passages), then the older measures."""
+        citations = sum(i.citations for i in self.items)
         return {
             "model": self.model,
             "prompt_version": self.prompt_version,
-            "questions": len(self.items),
-            "retrieval_hit_rate": round(self.retrieval_hit_rate, 3),
-            "keyword_coverage": round(self.keyword_coverage, 3),
-            "citation_validity": round(self.citation_validity, 3),
-            "citations": sum(i.citations for i in self.items),
+            **group_figures(self.items),
+            **self.declines(),
+            "retrieval_hit_rate": _round(mean(i.hit for i in self.items if i.expected)),
+            "keyword_coverage": _round(mean(i.cited_coverage for i in self.items)),
+            "citation_validity": round(sum(i.valid_citations for i in self.items) / citations, 3)
+            if citations
+            else 1.0,
+            "citations": citations,
             "answers_with_citations": sum(1 for i in self.items if i.citations),
-            "grounded": round(self.grounded, 3),
-            "latency_mean_ms": round(sum(latencies) / len(latencies), 1) if latencies else 0.0,
-            "latency_p95_ms": round(percentile(latencies, 95), 1),
+            "grounded": round(mean(i.grounded for i in self.items) or 0.0, 3),
         }
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.summary(), "items": [i.to_json() for i in self.items]}
-
-
-# --- the question file ------------------------------------------------------------------------
-
-
-def _groups(value: object, where: str) -> tuple[tuple[str, ...], ...]:
-    if not isinstance(value, list) or not value:
-        raise InputError(f'{where}: "expect" must be a non-empty list of keyword groups')
-    groups = []
-    for group in value:
-        alternatives = [group] if isinstance(group, str) else group
-        if (
-            not isinstance(alternatives, list)
-            or not alternatives
-            or not all(isinstance(a, str) and a.strip() for a in alternatives)
-        ):
-            raise InputError(f'{where}: each "expect" group must be a keyword or a list of keywords')
-        groups.append(tuple(a.strip().lower() for a in alternatives))
-    return tuple(groups)
-
-
-def parse_questions(text: str, name: str) -> list[EvalQuestion]:
-    """Parse JSON lines; every problem is reported as `name:line: message`."""
-    questions = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        where = f"{name}:{number}"
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{where}: not valid JSON ({exc.msg})") from None
-        if (
-            not isinstance(data, dict)
-            or not isinstance(data.get("question"), str)
-            or not data["question"].strip()
-        ):
-            raise InputError(f'{where}: each line needs a "question" string')
-        questions.append(EvalQuestion(data["question"].strip(), _groups(data.get("expect"), where), number))
-        if len(questions) > MAX_QUESTIONS:
-            raise InputError(f"{name}: more than {MAX_QUESTIONS} questions; split the file")
-    if not questions:
-        raise InputError(f"{name}: no questions found (one JSON object per line)")
-    return questions
-
-
-def load_questions(path: Path) -> list[EvalQuestion]:
-    """Read an evaluation file, with clear messages for a missing, binary or malformed file."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(f"{path}: the file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder, not a .jsonl file") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the file ({exc.strerror})") from None
-    return parse_questions(text, str(path))
+        data = {**self.summary(), "classes": self.by_class(), "items": [i.to_json() for i in self.items]}
+        if self.claims is not None:
+            data["claims"] = self.claims.to_json()
+        return data
 
 
 # --- scoring --------------------------------------------------------------------------------
@@ -203,27 +206,57 @@ def _matched(group: Sequence[str], haystack: str) -> bool:
     return any(normalise_for_quote(alternative) in haystack for alternative in group)
 
 
+def _coverage(groups: Sequence[Sequence[str]], haystack: str) -> float | None:
+    if not groups:
+        return None
+    return sum(_matched(g, haystack) for g in groups) / len(groups)
+
+
+def recall_at(gold: Sequence[str], ranked: Sequence[str], k: int = RECALL_K) -> bool | None:
+    """Whether one of the gold passage ids is among the first `k` ranked ids; None without gold."""
+    if not gold:
+        return None
+    return any(pid in gold for pid in ranked[:k])
+
+
 def score(question: EvalQuestion, result: Answer) -> EvalItem:
-    """Score one answer against its question's expected keywords."""
+    """Score one answer against its question's expected keywords and gold passages."""
     given = {p.passage.id: p.passage.text for p in result.passages}
-    passages_text = normalise_for_quote(" ".join(given.values()))
-    cited_text = " ".join(given.get(c.id, "") for c in result.citations)
-    answer_text = normalise_for_quote(f"{result.text} {cited_text}")
-    missing = [list(g) for g in question.expect if not _matched(g, answer_text)]
+    text = normalise_for_quote(result.text)
+    cited = normalise_for_quote(" ".join(given.get(c.id, "") for c in result.citations))
     valid = sum(1 for c in result.citations if c.id in given and c.quote and c.quote in given[c.id])
     return EvalItem(
         question=question.question,
         answer=result.text,
         kind=result.kind,
-        hit=all(_matched(g, passages_text) for g in question.expect),
-        coverage=1 - len(missing) / len(question.expect),
-        missing=missing,
+        hit=all(_matched(g, normalise_for_quote(" ".join(given.values()))) for g in question.expect),
+        coverage=_coverage(question.expect, text),
+        cited_coverage=_coverage(question.expect, f"{text} {cited}"),
+        missing=[list(g) for g in question.expect if not _matched(g, text)],
         citations=len(result.citations),
         valid_citations=valid,
         grounded=result.grounded,
         latency_ms=float(result.timings.get("total_ms", 0.0)),
         passages=list(given),
+        cls=question.cls,
+        in_scope=question.in_scope,
+        recall_at_3=recall_at(question.passages, list(given)),
+        corrected_premise=result.corrected_premise,
+        previous=question.previous,
+        expected=len(question.expect),
     )
+
+
+# --- running --------------------------------------------------------------------------------
+
+
+async def _ask(ctx: BriefingContext, question: str, conversation: str) -> Answer:
+    result: Answer | None = None
+    async for event in answer(ctx, question, conversation_id=conversation, user_id=EVAL_USER):
+        if isinstance(event, Answered):
+            result = event.answer
+    assert result is not None, "answer stream ended without a result"
+    return result
 
 
 async def evaluate(
@@ -232,23 +265,84 @@ async def evaluate(
     *,
     on_item: Callable[[int, EvalItem], None] | None = None,
 ) -> EvalReport:
-    """Answer every question in its own fresh conversation and score it."""
+    """Answer every question in its own fresh conversation (after its `previous` question, for a
+    follow-up) and score it."""
     run = uuid.uuid4().hex[:8]
     items: list[EvalItem] = []
     for number, question in enumerate(questions, start=1):
         conversation = f"eval:{run}:{number}"
-        result: Answer | None = None
         try:
-            async for event in answer(
-                ctx, question.question, conversation_id=conversation, user_id=EVAL_USER
-            ):
-                if isinstance(event, Answered):
-                    result = event.answer
+            if question.previous:
+                await _ask(ctx, question.previous, conversation)
+            item = score(question, await _ask(ctx, question.question, conversation))
         finally:
             await ctx.store.reset(conversation)
-        assert result is not None, "answer stream ended without a result"
-        item = score(question, result)
         items.append(item)
         if on_item is not None:
             on_item(number, item)
     return EvalReport(model=ctx.engine.model_name, prompt_version=ctx.prompts.version, items=items)
+
+
+# --- fact-check claims ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimItem:
+    claim: str
+    cls: str
+    expected: str
+    verdict: str
+    latency_ms: float
+
+    @property
+    def correct(self) -> bool:
+        return self.verdict == self.expected
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "claim": self.claim,
+            "class": self.cls,
+            "expected": self.expected,
+            "verdict": self.verdict,
+            "correct": self.correct,
+            "latency_ms": self.latency_ms,
+        }
+
+
+@dataclass(slots=True)
+class ClaimReport:
+    items: list[ClaimItem]
+
+    def by_class(self) -> dict[str, dict[str, Any]]:
+        groups: dict[str, list[ClaimItem]] = defaultdict(list)
+        for item in self.items:
+            groups[item.cls].append(item)
+        return {
+            cls: {"claims": len(group), "accuracy": share(sum(i.correct for i in group), len(group))}
+            for cls, group in groups.items()
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "claims": len(self.items),
+            "accuracy": share(sum(i.correct for i in self.items), len(self.items)),
+            "classes": self.by_class(),
+            "items": [i.to_json() for i in self.items],
+        }
+
+
+async def evaluate_claims(
+    ctx: BriefingContext,
+    claims: Sequence[EvalClaim],
+    *,
+    on_item: Callable[[int, ClaimItem], None] | None = None,
+) -> ClaimReport:
+    """Fact-check every claim and compare the verdict with the expected one."""
+    items: list[ClaimItem] = []
+    for number, claim in enumerate(claims, start=1):
+        result = await check_claim(ctx, claim.claim, user_id=EVAL_USER)
+        item = ClaimItem(claim.claim, claim.cls, claim.verdict, result.verdict, result.total_ms)
+        items.append(item)
+        if on_item is not None:
+            on_item(number, item)
+    return ClaimReport(items)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from bot.briefing.evaluate import EvalReport
 from bot.briefing.models import Answer, Answered, passage_json
 from bot.config import Settings
 from bot.console.cli import print_json
@@ -319,28 +320,64 @@ async def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+DEFAULT_EVAL_FILE = Path("tests/data/eval_questions.jsonl")
+
+
 def _configure_eval(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", type=Path, help='JSON lines: {"question": ..., "expect": [[...], ...]}')
+    parser.add_argument(
+        "file",
+        type=Path,
+        nargs="?",
+        default=DEFAULT_EVAL_FILE,
+        help=f"question file, JSON lines (default {DEFAULT_EVAL_FILE})",
+    )
+    parser.add_argument(
+        "--claims", type=Path, default=None, help='also fact-check JSON lines {"claim", "verdict", "class"}'
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-async def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.briefing.evaluate import EvalItem, load_questions
+def _print_eval_table(report: EvalReport) -> None:
+    """The summary, then one row per question class (a dash where a figure does not apply)."""
+    for key, value in report.summary().items():
+        print(f"{key:<24} {value}")
+    columns = ("questions", "coverage", "recall_at_3", "declined", "premise_corrected", "latency_mean_ms")
+    print("\n" + f"{'class':<16}" + "".join(f"{c:>18}" for c in columns))
+    for cls, figures in report.by_class().items():
+        cells = ("-" if figures[c] is None else str(figures[c]) for c in columns)
+        print(f"{cls:<16}" + "".join(f"{cell:>18}" for cell in cells))
+    if report.claims is not None:
+        data = report.claims.to_json()
+        print(f"\nfact-check accuracy {data['accuracy']} on {data['claims']} claims")
+        for cls, figures in data["classes"].items():
+            print(f"  {cls:<28} {figures['accuracy']} ({figures['claims']} claims)")
 
-    questions = load_questions(args.file)  # a bad file fails before the model loads
+
+async def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.briefing.evaluate import ClaimItem, EvalItem, load_claims, load_questions
+
+    questions = load_questions(args.file)  # bad files fail before the model loads
+    claims = load_claims(args.claims) if args.claims is not None else None
 
     def progress(number: int, item: EvalItem) -> None:
-        mark = "hit " if item.hit else "MISS"
-        figures = f"{item.coverage:4.0%} {item.latency_ms:6.0f} ms"
-        _status(f"{number:>3}/{len(questions)} {mark} {figures}  {item.question}")
+        found = item.hit if item.recall_at_3 is None else item.recall_at_3
+        mark = "DECL" if item.declined else ("hit " if found else "MISS")
+        coverage = "  - " if item.coverage is None else f"{item.coverage:4.0%}"
+        figures = f"{item.cls:<14} {mark} {coverage} {item.latency_ms:6.0f} ms"
+        _status(f"{number:>3}/{len(questions)} {figures}  {item.question}")
+
+    def claim_progress(number: int, item: ClaimItem) -> None:
+        mark = "ok  " if item.correct else "FAIL"
+        _status(f"{number:>3}/{len(claims or [])} {item.cls:<26} {mark} {item.verdict:<15} {item.claim}")
 
     async with open_service(settings) as service:
         report = await service.evaluate(questions, on_item=progress)
+        if claims is not None:
+            report.claims = await service.evaluate_claims(claims, on_item=claim_progress)
     if args.json:
         print_json(report.to_json())
-        return 0
-    for key, value in report.summary().items():
-        print(f"{key:<24} {value}")
+    else:
+        _print_eval_table(report)
     return 0
 
 
