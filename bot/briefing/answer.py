@@ -20,12 +20,12 @@ from collections.abc import AsyncIterator, Sequence
 
 from bot.briefing.checked import SentenceGate, ShownText, quote_block, quoted
 from bot.briefing.context import BriefingContext, elapsed_ms, stream_generation
-from bot.briefing.evidence import Evidence, Pick, weigh
+from bot.briefing.evidence import Evidence, weigh
 from bot.briefing.models import Answer, Answered, AnswerEvent, Citation
-from bot.briefing.premise import contradicted_premise
+from bot.briefing.premise import Contradiction, contradicted_premise
 from bot.briefing.prompting import SOURCES_META, QuestionPrompt, clean_user_text, fit_question
 from bot.briefing.retrieval import is_follow_up, previous_question, retrieve
-from bot.engine.base import GenerationRequest, Usage
+from bot.engine.base import Engine, GenerationRequest, Usage
 from bot.index import ScoredPassage
 from bot.store import Turn
 from bot.terms import match_terms
@@ -85,29 +85,96 @@ def _number_of(prompt: QuestionPrompt, passage_id: str) -> int | None:
     return next((n for n, s in enumerate(prompt.numbered, start=1) if s.passage.id == passage_id), None)
 
 
-def _citation(number: int, scored: ScoredPassage, sentence: str) -> Citation:
-    p = scored.passage
-    return Citation(number=number, id=p.id, source=p.source, title=p.title, quote=sentence, framing=p.framing)
+class Reply:
+    """One answer being composed: what is shown (only ever extended), its citations, and the model's
+    part of it. Each method returns exactly the text to stream, or yields the events to relay."""
 
+    def __init__(self, evidence: Evidence, prompt: QuestionPrompt, corpus_text: str) -> None:
+        self.evidence = evidence
+        self.prompt = prompt
+        self.gate = SentenceGate(prompt.numbered, corpus_text)
+        self.shown = ShownText()
+        self.citations: dict[int, Citation] = {}
+        self.pieces: list[str] = []  # the model's raw text, for the conversation history
+        self.usage = Usage(prompt_tokens=0, completion_tokens=0)
+        self.first_token_ms = 0.0
 
-def fill_quotes(
-    evidence: Evidence, prompt: QuestionPrompt, gate: SentenceGate, shown: str
-) -> list[tuple[Pick, int]]:
-    """The extractive picks the answer still needs: all of them while fewer than
-    MIN_CHECKED_SENTENCES checked sentences stand (every item for a list), else only those that add
-    something the question asks about that the shown text lacks."""
-    covered = set(match_terms(shown))
-    asked = set(evidence.focus.weights)
-    needed: list[tuple[Pick, int]] = []
-    for pick in evidence.picks:
-        number = _number_of(prompt, pick.scored.passage.id)
-        if number is None or pick.sentence in shown:
-            continue
-        thin = len(gate.kept) + len(needed) < MIN_CHECKED_SENTENCES
-        if thin or evidence.focus.wants_list or (asked & pick.terms) - covered:
-            needed.append((pick, number))
-            covered |= pick.terms
-    return needed
+    def correct(self, premise: Contradiction) -> str:
+        """Open with what contradicts the question, quoted and cited."""
+        deciding = premise.comparison
+        number = _number_of(self.prompt, deciding.scored.passage.id)
+        if number is None:
+            return ""
+        self._cite(number, deciding.scored, deciding.sentence.strip())
+        self.gate.note_shown(deciding.sentence)
+        return self.shown.add(f"{LEADS[premise.kind]} {quoted(deciding.sentence)} [{number}]")
+
+    async def from_model(
+        self, engine: Engine, request: GenerationRequest, started: float
+    ) -> AsyncIterator[AnswerEvent]:
+        """Relay the queue position, and each of the model's sentences once it is checked."""
+        async for event in stream_generation(engine, request, self.pieces):
+            if isinstance(event, Usage):
+                self.usage = event
+            elif isinstance(event, str):
+                self.first_token_ms = self.first_token_ms or elapsed_ms(started)
+                for check in self.gate.feed(event):
+                    yield self.shown.add(check.rendered)
+            else:
+                yield event
+        for check in self.gate.finish():
+            yield self.shown.add(check.rendered)
+        for number, citation in self.gate.citations.items():
+            self.citations.setdefault(number, citation)
+
+    def fill(self) -> str:
+        """The extractive core the answer still needs: every pick while fewer than
+        MIN_CHECKED_SENTENCES checked sentences stand (every item for a list), else only those that
+        add something the question asks about that the shown text lacks."""
+        covered = set(match_terms(self.shown.text))
+        asked = set(self.evidence.focus.weights)
+        quotes: list[tuple[str, int]] = []
+        for pick in self.evidence.picks:
+            number = _number_of(self.prompt, pick.scored.passage.id)
+            if number is None or pick.sentence in self.shown.text:
+                continue
+            thin = len(self.gate.kept) + len(quotes) < MIN_CHECKED_SENTENCES
+            if thin or self.evidence.focus.wants_list or (asked & pick.terms) - covered:
+                quotes.append((pick.sentence, number))
+                covered |= pick.terms
+                self._cite(number, pick.scored, pick.sentence)
+        return self.shown.add(quote_block(quotes), separator="\n\n") if quotes else ""
+
+    def _cite(self, number: int, scored: ScoredPassage, sentence: str) -> None:
+        p = scored.passage
+        self.citations.setdefault(
+            number,
+            Citation(
+                number=number, id=p.id, source=p.source, title=p.title, quote=sentence, framing=p.framing
+            ),
+        )
+
+    def result(
+        self, ctx: BriefingContext, question: str, premise: Contradiction | None, timings: dict[str, float]
+    ) -> Answer:
+        return Answer(
+            question=question,
+            text=self.shown.text,
+            citations=[self.citations[n] for n in sorted(self.citations)],
+            passages=_shown_order(self.evidence.ranked, self.prompt.given),
+            model=ctx.engine.model_name,
+            timings={
+                **timings,
+                "prompt_tokens": self.usage.prompt_tokens,
+                "completion_tokens": self.usage.completion_tokens,
+                "cached_tokens": self.usage.cached_tokens,
+                "first_token_ms": self.first_token_ms,
+            },
+            grounded=self.gate.grounded,
+            unsupported=self.gate.unsupported,
+            corrected_premise=premise is not None and premise.kind == "premise",
+            reason=self.evidence.reason,
+        )
 
 
 async def answer(
@@ -126,88 +193,50 @@ async def answer(
         result.timings.update(retrieve_ms=retrieve_ms, total_ms=elapsed_ms(started))
         yield Answered(result)
         return
-
     sampling = ctx.sampling()
-    prompt = fit_question(
-        ctx.engine, ctx.prompts, ctx.index, prompt_passages(evidence), history, question, sampling.max_tokens
-    )
-    gate = SentenceGate(prompt.numbered, ctx.index.corpus_text)
-    shown = ShownText()
-    citations: dict[int, Citation] = {}
+    given = prompt_passages(evidence)
+    prompt = fit_question(ctx.engine, ctx.prompts, ctx.index, given, history, question, sampling.max_tokens)
+    reply = Reply(evidence, prompt, ctx.index.corpus_text)
     premise = contradicted_premise(question, evidence.ranked, ctx.index.corpus_text)
-    usage = Usage(prompt_tokens=0, completion_tokens=0)
-    first_token_ms = 0.0
-    pieces: list[str] = []
-    if premise is not None:
-        deciding = premise.comparison
-        number = _number_of(prompt, deciding.scored.passage.id)
-        if number is not None:
-            yield shown.add(f"{LEADS[premise.kind]} {quoted(deciding.sentence)} [{number}]")
-            citations[number] = _citation(number, deciding.scored, deciding.sentence.strip())
-            gate.note_shown(deciding.sentence)
-    if premise is None:  # a false premise gets no model text: a small model would argue from it
+    if premise is not None:  # no model text then: a small model would argue from the false premise
+        if piece := reply.correct(premise):
+            yield piece
+    else:
         request = GenerationRequest(
             messages=prompt.messages, sampling=sampling, user_id=user_id, conversation_id=conversation_id
         )
-        async for event in stream_generation(ctx.engine, request, pieces):
-            if isinstance(event, Usage):
-                usage = event
-            elif isinstance(event, str):
-                first_token_ms = first_token_ms or elapsed_ms(started)
-                for check in gate.feed(event):
-                    yield shown.add(check.rendered)
-            else:
-                yield event
-        for check in gate.finish():
-            yield shown.add(check.rendered)
-    citations = {**gate.citations, **citations}
-    if fills := fill_quotes(evidence, prompt, gate, shown.text):
-        yield shown.add(quote_block([(p.sentence, n) for p, n in fills]), separator="\n\n")
-        for pick, number in fills:
-            citations.setdefault(number, _citation(number, pick.scored, pick.sentence))
-    result = Answer(
-        question=question,
-        text=shown.text,
-        citations=[citations[n] for n in sorted(citations)],
-        passages=_shown_order(evidence.ranked, prompt.given),
-        model=ctx.engine.model_name,
-        timings={
-            "retrieve_ms": retrieve_ms,
-            "prompt_tokens": usage.prompt_tokens,
-            "completion_tokens": usage.completion_tokens,
-            "cached_tokens": usage.cached_tokens,
-            "first_token_ms": first_token_ms,
-            "total_ms": elapsed_ms(started),
-        },
-        grounded=gate.grounded,
-        unsupported=gate.unsupported,
-        corrected_premise=premise is not None and premise.kind == "premise",
-        reason=evidence.reason,
+        async for event in reply.from_model(ctx.engine, request, started):
+            yield event
+    if piece := reply.fill():
+        yield piece
+    result = reply.result(
+        ctx, question, premise, {"retrieve_ms": retrieve_ms, "total_ms": elapsed_ms(started)}
     )
-    raw = "".join(pieces).strip() or shown.text
-    await ctx.store.add_turns(
-        conversation_id,
-        [
-            Turn(
-                role="user",
-                content=prompt.messages[-1].content,
-                display=question,
-                meta={SOURCES_META: prompt.listed},
-            ),
-            Turn(
-                role="assistant",
-                content=raw,
-                display=result.text,
-                meta={"citations": [c.id for c in result.citations]},
-            ),
-        ],
-    )
+    await _remember(ctx, conversation_id, prompt, result, "".join(reply.pieces).strip() or result.text)
     yield Answered(result)
+
+
+async def _remember(
+    ctx: BriefingContext, conversation_id: str, prompt: QuestionPrompt, result: Answer, raw: str
+) -> None:
+    """Store the exchange as the model saw it (for the KV cache) and as the user saw it."""
+    question = Turn(
+        role="user",
+        content=prompt.messages[-1].content,
+        display=result.question,
+        meta={SOURCES_META: prompt.listed},
+    )
+    reply = Turn(
+        role="assistant",
+        content=raw,
+        display=result.text,
+        meta={"citations": [c.id for c in result.citations]},
+    )
+    await ctx.store.add_turns(conversation_id, [question, reply])
 
 
 def _shown_order(ranked: Sequence[ScoredPassage], given: Sequence[ScoredPassage]) -> list[ScoredPassage]:
     """The passages the answer was built from, best first (the ranking recall@3 is measured on)."""
     ids = {s.passage.id for s in given}
-    return [s for s in ranked if s.passage.id in ids] + [
-        s for s in given if s.passage.id not in {r.passage.id for r in ranked}
-    ]
+    ranked_ids = {r.passage.id for r in ranked}
+    return [s for s in ranked if s.passage.id in ids] + [s for s in given if s.passage.id not in ranked_ids]

@@ -24,8 +24,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from wordfreq import zipf_frequency
-
 from bot.briefing.names import names_in, people_in
 from bot.index import ScoredPassage, SourceIndex
 from bot.sources import Passage
@@ -83,7 +81,10 @@ def informativeness(word: str) -> float:
     """How much a word says about what is asked: its surprisal in general English.
 
     wordfreq's Zipf scale puts "the" at 7.7, "play" at 5.6, "auditors" at 3.3 and an unknown name
-    at 0, so a question's frame weighs little and its subject a lot."""
+    at 0, so a question's frame weighs little and its subject a lot. Imported on first use: loading
+    the word list costs a quarter of a second that commands without questions need not pay."""
+    from wordfreq import zipf_frequency
+
     return max(MIN_WEIGHT, ZIPF_CEILING - zipf_frequency(word, "en"))
 
 
