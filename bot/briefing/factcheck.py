@@ -213,6 +213,12 @@ class _Reading:
     text: str  # heading and text
     mismatches: list[str] = field(default_factory=list)
     mismatched_terms: set[str] = field(default_factory=set)
+    quotable: frozenset[str] = frozenset()  # sentences of the passage text (not its heading)
+
+    def show(self, sentence: str) -> None:
+        """Make `sentence` the evidence shown, if it is quotable verbatim from the passage text."""
+        if sentence in self.quotable:
+            self.sentence = sentence
 
     def coverage_of(self, text: str) -> float:
         return len(terms_of(text) & self.claim_terms) / len(self.claim_terms) if self.claim_terms else 0.0
@@ -233,7 +239,7 @@ def _check_negation(r: _Reading) -> bool:
             claim_negated ^ negated_terms(sentence, r.claim_terms)
         ):
             r.mismatch("negation: one says 'not'/'no'/'little', the other does not")
-            r.sentence = sentence if r.sentence not in r.sentences else r.sentence
+            r.show(sentence)
             break
     if _ONLY_RE.search(r.claim) and _NOT_ONLY_RE.search(r.text):
         r.mismatch("only: the claim says 'only', the source 'not only'")
@@ -292,7 +298,7 @@ def _check_numbers(r: _Reading) -> bool:
             about = len(terms_of(sentence) & others) / len(others) if others else 0.0
             if differing and about >= MISMATCH_COVERAGE:
                 r.mismatch(f"number: the claim says {number}, the source {', '.join(differing)}", {number})
-                r.sentence = sentence
+                r.show(sentence)
                 break
     return claim_numbers <= text_numbers
 
@@ -342,6 +348,7 @@ def compare(claim: str, scored: ScoredPassage, corpus_text: str) -> Comparison:
     r = _Reading(
         claim, claim_terms, best_sentence(p.text, claim_terms), sentences_of(passage_text), passage_text
     )
+    r.quotable = frozenset(sentences_of(p.text))
     negation_ok = _check_negation(r)
     polarity_ok = _check_polarity(r)
     _check_antonyms(r)
