@@ -31,14 +31,14 @@ MOTION = "The US should race China to build more powerful AI as fast as possible
 
 
 def quote_everything(prompt: str) -> str:
-    """Every sentence of every passage in the prompt, cited, three times over: a long answer that
-    survives citation checking."""
+    """Every sentence of every passage in the prompt, cited once: a long answer that survives
+    citation checking (a sentence repeated would be shown once, so repeats make nothing longer)."""
     cited = [
         f"{sentence.rstrip('.')} [{number}]."
         for number, text in re.findall(r"^\[(\d+)\] [^:\n]*: (.*)$", prompt, re.M)
         for sentence in re.split(r"(?<=[.!?])\s+", text)
     ]
-    return " ".join(cited * 3)
+    return " ".join(cited)
 
 
 def script(request: GenerationRequest) -> str:
@@ -272,7 +272,7 @@ async def test_model_output_with_everyone_pings_nobody(im: DiscordImitation) -> 
 async def test_a_long_answer_is_split_over_messages_without_losing_words(
     im: DiscordImitation, bot: BriefingBot
 ) -> None:
-    question = await im.send(f"{QUESTION} longtest", mention_bot=True)
+    question = await im.send("Which warning signs do researchers watch for? longtest", mention_bot=True)
     first = await final_reply(im, question)
     last = await im.wait_message(
         lambda m: m.channel_id == question.channel_id and finished(m) and m.id > first.id
