@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     llm_base_url: str = ""
     llm_model: str = ""
     llm_api_key: str = ""
+    llm_timeout_s: float = Field(default=300.0, ge=1, le=3600)
 
     # --- Files ---------------------------------------------------------------------------------
     prompts_dir: Path = Path("prompts")
