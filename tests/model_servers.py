@@ -34,7 +34,9 @@ NO_PEER = (
     f"{PEER_ENV} to the folder it prints (./dev test does both), or put llama-server on PATH"
 )
 # One context of 8192 tokens split over 4 parallel slots: 2048 per conversation, like the bot's tests.
-PEER_ARGS = ("-np", "4", "-c", "8192")
+# One thread: llama.cpp's threads spin-wait on each other, and on a shared 2-core machine beside
+# other busy processes two of them made an 8-token answer take 44 s instead of 0.7 s.
+PEER_ARGS = ("-np", "4", "-c", "8192", "-t", "1")
 
 
 def free_port() -> int:
