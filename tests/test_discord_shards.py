@@ -10,9 +10,10 @@ from pathlib import Path
 
 from bot_processes import BotProcess, shard_env, wait_until
 from discord_imitation import DiscordImitation
-from discord_imitation.harness import final_reply, final_response, finished
+from discord_imitation.harness import bot_settings, final_reply, final_response, finished, running_bot
 from model_servers import ModelServer
 
+from bot.engine.scripted import ScriptedEngine
 from bot.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -64,3 +65,20 @@ async def test_two_processes_split_the_shards(llama_server: ModelServer, tmp_pat
         codes = [await bot.stop() for bot in bots]
         await imitation.stop()
     assert codes == [0, 0], [bot.log.read_text(errors="replace")[-2000:] for bot in bots]
+
+
+async def test_one_process_runs_the_shard_count_discord_recommends(tmp_path: Path) -> None:
+    """SHARD_COUNT unset: the bot asks GET /gateway/bot and runs every shard it recommends."""
+    imitation = await DiscordImitation().start()
+    imitation.world.shards = 2
+    try:
+        settings = bot_settings(imitation, tmp_path)
+        async with running_bot(settings, ScriptedEngine(["The race framing puts speed first [1]."])) as bot:
+            assert bot.shard_count == 2 and imitation.gateway.shards() == [(0, 2), (1, 2)]
+            mention = await imitation.send("What does the race framing say?", mention_bot=True)
+            dm = await imitation.dm("What does the race framing say?", author="bob")
+            assert finished(await final_reply(imitation, mention, within=30))
+            assert finished(await final_reply(imitation, dm, within=30))
+    finally:
+        await imitation.stop()
+    assert imitation.world.requests_to("GET", "/gateway/bot")
