@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -65,15 +65,35 @@ class Settings(BaseSettings):
     llm_base_url: str = ""
     llm_model: str = ""
     llm_api_key: str = ""
+    llm_timeout_s: float = Field(default=300.0, ge=1, le=3600)
+
+    # --- Several bot processes (sharding) ------------------------------------------------------
+    shard_count: int | None = Field(default=None, ge=1, le=65_536)
+    shard_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    prompts_poll_s: float = Field(default=30.0, ge=0)
 
     # --- Files ---------------------------------------------------------------------------------
     prompts_dir: Path = Path("prompts")
     database_path: Path = Path("data/briefing-bot.sqlite3")
 
-    @field_validator("allowed_channel_ids", "moderator_role_ids", mode="before")
+    @field_validator("allowed_channel_ids", "moderator_role_ids", "shard_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         return _int_list(value)
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Settings:
+        """SHARD_IDS names shards of a known total, each once (Discord refuses anything else)."""
+        if not self.shard_ids:
+            return self
+        if self.shard_count is None:
+            raise ValueError("SHARD_IDS needs SHARD_COUNT (the total number of shards over all processes)")
+        outside = [i for i in self.shard_ids if not 0 <= i < self.shard_count]
+        if outside:
+            raise ValueError(f"SHARD_IDS {outside} are outside 0..{self.shard_count - 1} (SHARD_COUNT)")
+        if len(set(self.shard_ids)) != len(self.shard_ids):
+            raise ValueError("SHARD_IDS names a shard twice")
+        return self
 
     @field_validator("model_path", mode="before")
     @classmethod
@@ -88,6 +108,9 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            name = ".".join(str(part) for part in error["loc"]).upper() or "settings"
-            problems.append(f"{name}: {error['msg']} (got {error.get('input')!r})")
+            name = ".".join(str(part) for part in error["loc"]).upper()
+            if name:
+                problems.append(f"{name}: {error['msg']} (got {error.get('input')!r})")
+            else:  # a check across settings: its message names them; the input is every setting
+                problems.append(str(error["msg"]).removeprefix("Value error, "))
         raise ConfigError("Invalid setting " + "; ".join(problems)) from None

@@ -35,6 +35,7 @@ from bot.engine.base import Engine, EngineStatus
 from bot.index import ScoredPassage
 from bot.library import Library, ReloadReport
 from bot.promptset import tree_hash
+from bot.reload_signal import publish
 from bot.store import Store
 
 MAX_SEARCH_K = 20
@@ -162,9 +163,12 @@ class BriefingService:
         await self.store.reset(conversation_id)
 
     async def reload(self, *, actor: str) -> ReloadReport:
-        """Re-read prompts/; swap only if everything is valid. Every attempt is recorded."""
+        """Re-read prompts/; swap only if everything is valid. Every attempt is recorded, and a
+        successful one is announced to other bot processes sharing the folder."""
         content_hash = await asyncio.to_thread(tree_hash, self.library.root)
         report = await self.library.reload()
+        if report.ok:  # other bot processes sharing PROMPTS_DIR follow (bot/reload_signal.py)
+            await asyncio.to_thread(publish, self.library.root, report.version)
         await self.store.record_reload(
             actor=actor,
             ok=report.ok,

@@ -20,6 +20,9 @@ from bot.sources import load_sources
 if TYPE_CHECKING:
     from bot.engine.llama_engine import LlamaEngine
 
+# The model servers the remote backend is tested against (fixtures `llama_server`, ...).
+pytest_plugins = ["model_servers"]
+
 REPO = Path(__file__).resolve().parent.parent
 # Small enough to allocate quickly, big enough for the grounded prompts of the briefing tests.
 TEST_ENGINE_SETTINGS: dict[str, object] = {"n_ctx": 2048, "n_slots": 4, "kv_cache_mib": 64, "max_queue": 8}

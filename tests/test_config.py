@@ -56,3 +56,29 @@ def test_model_file_errors_name_the_path(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError, match="not a file"):
         check_gguf(tmp_path)
     assert resolve_model_path(None).suffix == ".gguf"
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"SHARD_IDS": "0,1"}, "SHARD_IDS needs SHARD_COUNT"),
+        ({"SHARD_IDS": "0,2", "SHARD_COUNT": "2"}, "outside 0..1"),
+        ({"SHARD_IDS": "1,1", "SHARD_COUNT": "2"}, "names a shard twice"),
+        ({"SHARD_COUNT": "0"}, "SHARD_COUNT"),
+        ({"LLM_TIMEOUT_S": "0"}, "LLM_TIMEOUT_S"),
+    ],
+)
+def test_shard_settings_are_checked_together(
+    monkeypatch: pytest.MonkeyPatch, values: dict[str, str], expected: str
+) -> None:
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=expected):
+        load_settings(_env_file=None)
+
+
+def test_shards_split_over_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHARD_COUNT", "4")
+    monkeypatch.setenv("SHARD_IDS", "2, 3")
+    settings = load_settings(_env_file=None)
+    assert (settings.shard_count, settings.shard_ids) == (4, [2, 3])

@@ -10,36 +10,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from aiohttp import web
+from fake_model_server import PARTIAL, FakeServer
+from model_servers import ModelServer, free_port
 
 from bot.config import Settings, load_settings
 from bot.engine import remote
 from bot.engine.base import ChatMessage, GenerationRequest, Queued, Sampling, Usage, collect
-from bot.engine.model_file import resolve_model_path
-from bot.engine.remote import RemoteEngine, SSEParser, chat_payload, error_message_from_body, root_url
+from bot.engine.remote import (
+    RemoteEngine,
+    SSEParser,
+    chat_payload,
+    display_model_name,
+    error_message_from_body,
+    root_url,
+)
+from bot.engine.remote_http import CUT_OFF, USER_MESSAGES, backoff_s, redact_url, retry_after_s
 from bot.errors import BackendError, ConfigError, QueueFullError
 
-SERVER_START_TIMEOUT_S = 90.0
 QUESTION = (
     ChatMessage(role="system", content="You are a concise policy analyst."),
     ChatMessage(role="user", content="Why do export controls on AI chips matter for US-China relations?"),
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def settings_for(base_url: str, **overrides: object) -> Settings:
@@ -68,46 +64,8 @@ async def started(settings: Settings) -> AsyncIterator[RemoteEngine]:
 
 
 @pytest.fixture(scope="session")
-def llama_server_url() -> Iterator[str]:
-    """llama-cpp-python's OpenAI-compatible server on a free loopback port, for the whole session.
-
-    `--interrupt_requests False`: by default that server cuts a running stream off whenever another
-    request arrives, which would defeat the client-side queue under test.
-    """
-    model = resolve_model_path(None)
-    port = free_port()
-    command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-        "--port", str(port), "--n_ctx", "2048", "--interrupt_requests", "False", "--verbose", "False",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(
-                    f"llama_cpp.server exited with {process.returncode}: {process.stderr.read()[-2000:]}"
-                )
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("llama_cpp.server did not answer within 90 s")
-            time.sleep(0.25)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
+def llama_server_url(python_llama_server: ModelServer) -> str:
+    return python_llama_server.url
 
 
 async def test_streams_text_then_one_usage(llama_server_url: str) -> None:
@@ -132,7 +90,7 @@ async def test_greedy_is_deterministic_and_model_is_discovered(llama_server_url:
         second, _ = await collect(engine, request(max_tokens=12))
         assert first == second
         # LLM_MODEL unset: the engine asks /models and uses what the server serves.
-        assert engine.model_name.endswith(".gguf")
+        assert engine.model_name == "SmolLM2-135M-Instruct.Q4_1.gguf"  # the file name, not its path
         assert engine.status().model == engine.model_name
 
 
@@ -175,13 +133,19 @@ async def test_token_estimate_covers_the_real_prompt(llama_server_url: str) -> N
         assert real <= estimate <= real * 1.3 + 8
 
 
-async def test_refused_connection_names_the_url() -> None:
-    url = f"http://127.0.0.1:{free_port()}/v1"
-    engine = RemoteEngine(settings_for(url))
+async def test_refused_connection_at_start_names_the_setting_not_the_url(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Start-up failures are read by the operator: the setting to check, never the URL (it may
+    carry credentials); the log has the URL without them."""
+    port = free_port()
+    engine = RemoteEngine(settings_for(f"http://bot:s3cret@127.0.0.1:{port}/v1?key=k3y"))
     with pytest.raises(BackendError) as caught:
         await engine.start()
-    assert url in caught.value.user_message
-    assert "LLM_BASE_URL" in caught.value.user_message
+    message = caught.value.user_message
+    assert "LLM_BASE_URL" in message and "127.0.0.1" not in message
+    assert f"http://127.0.0.1:{port}/v1" in caplog.text
+    assert "s3cret" not in caplog.text + message and "k3y" not in caplog.text + message
     await engine.aclose()
 
 
@@ -193,85 +157,6 @@ def test_base_url_must_be_http() -> None:
 # --- a scripted aiohttp server for failure modes ----------------------------------------------------
 
 
-def sse(data: object) -> bytes:
-    return f"data: {data if isinstance(data, str) else json.dumps(data)}\n\n".encode()
-
-
-def piece(text: str, finish: str | None = None) -> dict[str, object]:
-    delta = {"content": text} if text else {}
-    return {"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
-
-
-class FakeServer:
-    """`/{scenario}/v1/...`: each scenario is one behaviour of a misbehaving or slow server."""
-
-    def __init__(self) -> None:
-        self.disconnected = asyncio.Event()
-        self.bodies: list[dict[str, object]] = []
-        self.url = ""
-        self._runner: web.AppRunner | None = None
-
-    def base(self, scenario: str) -> str:
-        return f"{self.url}/{scenario}/v1"
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_get("/{scenario}/v1/models", self.models)
-        app.router.add_post("/{scenario}/v1/chat/completions", self.chat)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        port = free_port()
-        await web.TCPSite(self._runner, "127.0.0.1", port).start()
-        self.url = f"http://127.0.0.1:{port}"
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def models(self, req: web.Request) -> web.Response:
-        return web.json_response({"object": "list", "data": [{"id": "fake-model"}]})
-
-    async def chat(self, req: web.Request) -> web.StreamResponse:
-        scenario = req.match_info["scenario"]
-        self.bodies.append(await req.json())
-        if scenario == "error500":
-            return web.json_response(
-                {"error": {"message": "model exploded", "type": "server_error"}}, status=500
-            )
-        if scenario == "error401":
-            return web.json_response({"detail": "bad key"}, status=401)
-        reply = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await reply.prepare(req)
-        if scenario == "usage":
-            await reply.write(
-                b": ping\n\n" + sse(piece("Hello")) + sse(piece(" there")) + sse(piece("", "stop"))
-            )
-            usage = {
-                "prompt_tokens": 77,
-                "completion_tokens": 2,
-                "prompt_tokens_details": {"cached_tokens": 70},
-            }
-            await reply.write(sse({"choices": [], "usage": usage}) + sse("[DONE]"))
-        elif scenario == "malformed":
-            await reply.write(sse(piece("ok")) + b"data: {not json\n\n")
-        elif scenario == "midstream-error":
-            await reply.write(sse(piece("ok")) + sse({"error": {"message": "context overflow"}}))
-        elif scenario == "stall":
-            await asyncio.sleep(3)
-        elif scenario == "slow":
-            try:
-                for _ in range(200):
-                    await reply.write(sse(piece(" word")))
-                    await asyncio.sleep(0.05)
-            except (ConnectionResetError, ConnectionError):
-                self.disconnected.set()
-                raise
-            finally:
-                if req.transport is None or req.transport.is_closing():
-                    self.disconnected.set()
-        return reply
-
-
 @pytest.fixture(scope="session")
 async def fake_server() -> AsyncIterator[FakeServer]:
     server = FakeServer()
@@ -280,28 +165,58 @@ async def fake_server() -> AsyncIterator[FakeServer]:
     await server.stop()
 
 
-async def test_http_500_becomes_backend_error_with_server_message(fake_server: FakeServer) -> None:
+def assert_nothing_leaks(message: str, server: FakeServer) -> None:
+    """A user's error sentence carries no URL, setting name or server text."""
+    assert "127.0.0.1" not in message and "http" not in message
+    assert "LLM_" not in message and "exploded" not in message and "overflow" not in message
+
+
+async def test_http_500_tells_the_user_plainly_and_logs_the_details(
+    fake_server: FakeServer, caplog: pytest.LogCaptureFixture
+) -> None:
     async with started(settings_for(fake_server.base("error500"))) as engine:
         with pytest.raises(BackendError) as caught:
             await collect(engine, request())
-    message = caught.value.user_message
-    assert "HTTP 500" in message and "model exploded" in message and fake_server.base("error500") in message
+    assert caught.value.user_message == USER_MESSAGES["failed"]
+    assert_nothing_leaks(caught.value.user_message, fake_server)
+    assert "HTTP 500" in caplog.text and "model exploded" in caplog.text
+    assert fake_server.base("error500") in caplog.text
     assert engine.status().active == 0
 
 
-async def test_http_401_points_at_the_api_key(fake_server: FakeServer) -> None:
+async def test_http_401_points_the_log_at_the_api_key(
+    fake_server: FakeServer, caplog: pytest.LogCaptureFixture
+) -> None:
     async with started(settings_for(fake_server.base("error401"), llm_api_key="nope")) as engine:
-        with pytest.raises(BackendError, match="LLM_API_KEY"):
+        with pytest.raises(BackendError) as caught:
             await collect(engine, request())
+    assert_nothing_leaks(caught.value.user_message, fake_server)
+    assert "LLM_API_KEY" in caplog.text and "bad key" in caplog.text
 
 
 async def test_malformed_stream_and_midstream_error(fake_server: FakeServer) -> None:
     async with started(settings_for(fake_server.base("malformed"))) as engine:
-        with pytest.raises(BackendError, match="malformed stream"):
+        with pytest.raises(BackendError) as caught:
             await collect(engine, request())
+    assert caught.value.user_message == USER_MESSAGES["failed"]
     async with started(settings_for(fake_server.base("midstream-error"))) as engine:
-        with pytest.raises(BackendError, match="context overflow"):
-            await collect(engine, request())
+        shown = []
+        with pytest.raises(BackendError) as caught:
+            async for event in engine.stream(request()):
+                shown.append(event)
+    # The text shown so far was yielded; the sentence says the answer above it is incomplete.
+    assert shown == [PARTIAL] and caught.value.user_message == CUT_OFF
+    assert_nothing_leaks(caught.value.user_message, fake_server)
+
+
+async def test_response_size_is_capped(fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(remote, "MAX_STREAM_BYTES", 20_000)
+    async with started(settings_for(fake_server.base("flood"))) as engine:
+        text = ""
+        with pytest.raises(BackendError, match="incomplete"):
+            async for event in engine.stream(request()):
+                text += event if isinstance(event, str) else ""
+    assert 10_000 <= len(text) <= 20_000
 
 
 async def test_server_usage_and_sampling_fields_are_used(fake_server: FakeServer) -> None:
@@ -309,6 +224,7 @@ async def test_server_usage_and_sampling_fields_are_used(fake_server: FakeServer
         text, usage = await collect(
             engine, request(max_tokens=33, top_k=7, repeat_penalty=1.3, seed=5, stop=("\nQ:",))
         )
+        assert engine.model_name == "my-model"
     assert text == "Hello there"
     assert (usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens) == (77, 2, 70)
     assert usage.finish_reason == "stop"
@@ -319,11 +235,60 @@ async def test_server_usage_and_sampling_fields_are_used(fake_server: FakeServer
     assert body["stream_options"] == {"include_usage": True}
 
 
+async def test_a_path_model_id_is_shown_as_its_file_name(fake_server: FakeServer) -> None:
+    async with started(settings_for(fake_server.base("usage"))) as engine:
+        assert engine.model_name == "fake-model.gguf" == engine.status().model
+        await collect(engine, request())
+    assert fake_server.bodies[-1]["model"] == "/srv/models/fake-model.gguf"  # the server's own id
+    assert display_model_name("C:\\\\models\\\\x.gguf") == "x.gguf"
+
+
 async def test_stalled_server_times_out(fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(remote, "READ_TIMEOUT_S", 0.3)
     async with started(settings_for(fake_server.base("stall"))) as engine:
-        with pytest.raises(BackendError, match="sent nothing"):
+        with pytest.raises(BackendError) as caught:
             await collect(engine, request())
+    assert caught.value.user_message == USER_MESSAGES["slow"]
+
+
+async def test_total_deadline_cuts_a_stream_that_keeps_trickling(fake_server: FakeServer) -> None:
+    """Pieces every 50 ms never trip the silence timeout; the request's own deadline does."""
+    async with started(settings_for(fake_server.base("slow"), llm_timeout_s=1)) as engine:
+        began = time.monotonic()
+        with pytest.raises(BackendError, match="incomplete"):
+            await collect(engine, request())
+        assert time.monotonic() - began < 3.0
+        assert engine.status().active == 0
+
+
+async def test_busy_server_is_retried_after_its_retry_after(fake_server: FakeServer) -> None:
+    async with started(settings_for(fake_server.base("busy-twice"))) as engine:
+        began = time.monotonic()
+        text, _ = await collect(engine, request())
+    assert text == "Hello there" and fake_server.hits["busy-twice"] == 3
+    assert time.monotonic() - began >= 0.4  # two waits of Retry-After: 0.2
+
+
+async def test_a_server_asking_for_a_long_wait_is_reported_busy_at_once(fake_server: FakeServer) -> None:
+    async with started(settings_for(fake_server.base("busy-long"))) as engine:
+        began = time.monotonic()
+        with pytest.raises(BackendError) as caught:
+            await collect(engine, request())
+    assert caught.value.user_message == USER_MESSAGES["busy"]
+    assert time.monotonic() - began < 2.0 and fake_server.hits["busy-long"] == 1
+
+
+async def test_a_request_dropped_before_any_byte_is_retried_once_on_a_fresh_connection(
+    fake_server: FakeServer,
+) -> None:
+    async with started(settings_for(fake_server.base("drop-first"))) as engine:
+        text, _ = await collect(engine, request())
+        assert text == "Hello there" and fake_server.hits["drop-first"] == 2
+        with pytest.raises(BackendError) as caught:
+            engine._chat_url = f"{fake_server.base('drop-always')}/chat/completions"
+            await collect(engine, request())
+    assert caught.value.user_message == USER_MESSAGES["unreachable"]
+    assert fake_server.hits["drop-always"] == 2  # one retry, not a loop
 
 
 async def test_aclose_drops_the_connection(fake_server: FakeServer) -> None:
@@ -366,12 +331,11 @@ async def test_queue_is_bounded_fair_and_reports_positions(fake_server: FakeServ
 async def test_stream_fails_clearly_when_the_server_goes_away() -> None:
     server = FakeServer()
     await server.start()
-    base = server.base("usage")
-    async with started(settings_for(base)) as engine:
+    async with started(settings_for(server.base("usage"))) as engine:
         await server.stop()
         with pytest.raises(BackendError) as caught:
             await collect(engine, request())
-    assert base in caught.value.user_message
+    assert caught.value.user_message == USER_MESSAGES["unreachable"]
 
 
 # --- pure helpers -----------------------------------------------------------------------------------
@@ -400,3 +364,16 @@ def test_root_url_and_payload() -> None:
     body = chat_payload(request(), model="")
     assert "model" not in body and "stop" not in body
     assert body["messages"][0] == {"role": "system", "content": QUESTION[0].content}
+
+
+def test_retry_after_and_backoff() -> None:
+    assert retry_after_s("2") == 2.0 and retry_after_s(None) is None and retry_after_s("soon") is None
+    assert retry_after_s("Wed, 25 Nov 2026 10:00:30 GMT", now=1795600800.0) == 30.0
+    assert backoff_s(0, None, remaining_s=60) == 1.0 and backoff_s(2, None, remaining_s=60) == 4.0
+    assert backoff_s(0, 3.0, remaining_s=60) == 3.0
+    assert backoff_s(0, 600.0, remaining_s=60) is None  # longer than we would hold a user
+    assert backoff_s(0, 3.0, remaining_s=2) is None  # past the request's deadline
+
+
+def test_redact_url_drops_credentials_and_query() -> None:
+    assert redact_url("https://bot:pw@gpu:8080/v1?key=abc#x") == "https://gpu:8080/v1"

@@ -9,6 +9,8 @@ before it appears online, and everything runs on the client's own event loop.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -24,6 +26,7 @@ from bot.discord_app.failures import user_message
 from bot.discord_app.limits import RateLimiter
 from bot.discord_app.streaming import NO_MENTIONS
 from bot.engine.base import Engine
+from bot.reload_signal import follow_reloads
 from bot.service import BriefingService
 
 log = logging.getLogger(__name__)
@@ -73,11 +76,17 @@ class BriefingTree(app_commands.CommandTree["BriefingBot"]):
             log.warning("could not report a command failure", exc_info=True)
 
 
-class BriefingBot(commands.Bot):
-    """The Discord front end. Pass `engine` to share a started engine (tests); else settings decide."""
+class BriefingBot(commands.AutoShardedBot):
+    """The Discord front end. Pass `engine` to share a started engine (tests); else settings decide.
+
+    Sharded from the start (Discord requires shards from 2,500 servers): SHARD_COUNT and SHARD_IDS
+    let several processes split the shards; unset, Discord's recommended count all runs here.
+    """
 
     def __init__(self, settings: Settings, *, engine: Engine | None = None, **options: Any) -> None:
         super().__init__(
+            shard_count=settings.shard_count,
+            shard_ids=settings.shard_ids or None,
             command_prefix=commands.when_mentioned,  # unused: the bot has no prefix commands
             intents=bot_intents(),
             allowed_mentions=NO_MENTIONS,
@@ -89,6 +98,7 @@ class BriefingBot(commands.Bot):
         self.settings = settings
         self._engine = engine
         self._service: BriefingService | None = None
+        self._reload_watch: asyncio.Task[None] | None = None
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         point_at(settings.discord_api_base, settings.discord_gateway_url)
 
@@ -109,6 +119,11 @@ class BriefingBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         self._service = await BriefingService.open(self.settings, engine=self._engine)
+        if self.settings.prompts_poll_s > 0:  # /reload run by another process of this bot
+            self._reload_watch = asyncio.create_task(
+                follow_reloads(self._service, self.settings.prompts_dir, self.settings.prompts_poll_s),
+                name="follow-reloads",
+            )
         for cog in COGS:
             await self.load_extension(cog)
         if self.settings.sync_commands:
@@ -135,11 +150,19 @@ class BriefingBot(commands.Bot):
         parsing mentions as commands)."""
 
     async def on_ready(self) -> None:
-        log.info("logged in as %s (%s) in %d guilds", self.user, self.bot_id, len(self.guilds))
+        log.info(
+            "logged in as %s (%s) in %d guilds, shards %s of %s",
+            self.user, self.bot_id, len(self.guilds), sorted(self.shards), self.shard_count,
+        )  # fmt: skip
 
     async def close(self) -> None:
         """Disconnect first (no new events), then close the service (database, model)."""
         await super().close()
+        watch, self._reload_watch = self._reload_watch, None
+        if watch is not None:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
         service, self._service = self._service, None
         if service is not None:
             await service.aclose()

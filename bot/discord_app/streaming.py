@@ -179,12 +179,16 @@ class StreamingReply:
 
     # --- the edit loop ---------------------------------------------------------------------------
 
+    def _shown_text(self) -> str:
+        """The streamed text as the preview shows it (cut at PREVIEW_CHARS); empty before any."""
+        text = self._text.strip()
+        if len(text) > PREVIEW_CHARS:
+            text = text[:PREVIEW_CHARS].rsplit(" ", 1)[0] + " …"
+        return text
+
     def _preview(self) -> str | None:
         """What the message shows while the answer is pending; None = nothing to show yet."""
-        if self._text.strip():
-            text = self._text.strip()
-            if len(text) > PREVIEW_CHARS:
-                text = text[:PREVIEW_CHARS].rsplit(" ", 1)[0] + " …"
+        if text := self._shown_text():
             body = f"{text}\n{WRITING}"
         elif self._position is not None:
             body = queue_line(self._position)
@@ -250,11 +254,14 @@ class StreamingReply:
                 await self.target.add(chunk, embeds)
 
     async def fail(self, message: str) -> None:
-        """Turn the reply into an error message (the answer could not be finished)."""
+        """End the reply with an error message (the answer could not be finished). Text already
+        streamed stays above it, so a failure mid-answer does not take back what the user read."""
         await self.close()
         await self._wait_interval()
+        shown = self._shown_text()
+        body = f"{shown}\n{message}" if shown else message
         try:
-            await self._show(f"{self.header}\n{message}" if self.header else message, [])
+            await self._show(f"{self.header}\n{body}" if self.header else body, [])
         except discord.HTTPException:
             log.warning("could not report a failure to the user", exc_info=True)
 

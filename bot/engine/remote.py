@@ -1,19 +1,27 @@
 """`RemoteEngine`: the Engine protocol over an OpenAI-compatible chat-completions server.
 
 Why it exists: one in-process model on a small machine serves a handful of users. For a large
-community, many bot replicas (or one bot) can share a GPU server - llama.cpp's `llama-server`,
-vLLM, Ollama, llama-cpp-python's server - by setting LLM_BASE_URL. The briefing layer does not
-notice: it still gets text pieces, `Queued` while waiting and one final `Usage`.
+community, many bot processes can share a GPU server - llama.cpp's `llama-server`, vLLM, Ollama,
+llama-cpp-python's server - by setting LLM_BASE_URL. The briefing layer does not notice: it still
+gets text pieces, `Queued` while waiting and one final `Usage`.
 
 Design notes:
 - The client keeps its own fair, bounded queue (`bot.engine.scheduler`): at most `n_slots` requests
   are in flight to the server from this process, users take turns, and beyond `max_queue` waiting
   requests users are told the bot is busy, exactly as with the local engine. Without it one chatty
   user could fill the server's queue for everyone behind this bot.
-- Stopping the iteration closes the HTTP connection, which is how these servers learn that nobody
-  is listening and stop generating.
-- Every failure becomes one `BackendError` sentence naming the URL, because the person who reads
-  it is a moderator who needs to know which setting or server to look at.
+- Connections. Servers close idle keep-alive connections after a few seconds (llama-server's HTTP
+  library and uvicorn after 5 s); a client that reuses one a moment later writes its request into a
+  closed socket ("Can not write request body"). So idle connections are dropped sooner than that,
+  a request that fails before any response byte is retried once on a fresh connection, and a
+  response goes back to the pool only when it was read to its end: a stream the bot stops early is
+  closed, which is also how the server learns that nobody is listening and stops generating.
+- Every request has a total deadline (LLM_TIMEOUT_S) besides the longest silence between pieces;
+  429 and 503 (busy, or llama-server still loading its model) are retried after the back-off the
+  server asks for in `Retry-After`; a response larger than MAX_STREAM_BYTES is cut off.
+- Failures reach users as one sentence without the URL, the server's text or setting names; the
+  details go to the log (`bot.engine.remote_http`). Start-up failures, read by the operator, name
+  the setting to check.
 - Sampling fields that only some servers understand (`top_k`, `repeat_penalty`,
   `repetition_penalty`) are sent anyway: the servers this targets ignore fields they do not know.
 """
@@ -27,12 +35,22 @@ import math
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Literal
 
 import aiohttp
 
 from bot.config import Settings
 from bot.engine.base import ChatMessage, EngineStatus, GenerationRequest, Queued, StreamEvent, Usage
+from bot.engine.remote_http import (
+    ServerProblem,
+    backoff_s,
+    log,
+    redact_url,
+    retry_after_s,
+    scrub,
+    user_error,
+)
 from bot.engine.scheduler import FairQueue
 from bot.errors import BackendError, ConfigError
 
@@ -42,6 +60,15 @@ CONNECT_TIMEOUT_S = 10.0
 # request, and a cold prompt on a CPU server takes seconds before the first token.
 READ_TIMEOUT_S = 120.0
 PROBE_TIMEOUT_S = 10.0
+# Idle keep-alive connections are dropped after this long: below the 5 s after which llama-server
+# and uvicorn close them on their side.
+KEEPALIVE_S = 2.0
+# Caps on what a server may send: a stream (about 200 bytes a token in these servers' chunks, so
+# 8 MiB is some 40,000 tokens) and a JSON answer or error body.
+MAX_STREAM_BYTES = 8 * 1024 * 1024
+MAX_JSON_BYTES = 1024 * 1024
+MAX_ERROR_BODY_BYTES = 64 * 1024
+MAX_BUSY_RETRIES = 3
 # Token estimate when the server cannot tokenize: English prose runs about 4 characters a token
 # with the tokenizers in use; 3.5 over-counts a little, which only trims context a bit early.
 DEFAULT_CHARS_PER_TOKEN = 3.5
@@ -63,8 +90,35 @@ CALIBRATION_TEXT = (
 )
 MAX_ERROR_CHARS = 300
 RECENT_WINDOW_S = 30.0
+# What the operator reads when `start()` fails: names the settings to check, never the URL (it may
+# hold credentials) nor the server's text (both are in the log).
+STARTUP_HINTS = {
+    "unreachable": "cannot be reached: check LLM_BASE_URL and that the server is running",
+    "busy": "is busy or still loading its model: try again in a minute",
+    "slow": "did not answer in time: check LLM_BASE_URL and that the server is running",
+    "failed": (
+        "did not answer as an OpenAI-compatible server: check LLM_BASE_URL (it usually ends in /v1), "
+        "LLM_API_KEY and LLM_MODEL"
+    ),
+}
 
 FinishReason = Literal["stop", "length", "cancelled"]
+
+
+def display_model_name(model_id: str) -> str:
+    """A model id fit to show users: the file name when the server names its model by a path
+    (llama-server and llama-cpp-python report the GGUF path they loaded)."""
+    return PureWindowsPath(PurePosixPath(model_id.strip()).name).name
+
+
+async def read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes:
+    """The whole body, or ServerProblem once it passes `cap` bytes."""
+    data = bytearray()
+    async for block in response.content.iter_chunked(64 * 1024):
+        data += block
+        if len(data) > cap:
+            raise ServerProblem("failed", f"the response passed {cap} bytes")
+    return bytes(data)
 
 
 def _short(text: str, limit: int = MAX_ERROR_CHARS) -> str:
@@ -188,18 +242,19 @@ class RemoteEngine:
     def __init__(self, settings: Settings) -> None:
         base = settings.llm_base_url.strip().rstrip("/")
         if not base.startswith(("http://", "https://")):
-            raise ConfigError(
-                f"LLM_BASE_URL must be an http(s) URL such as http://127.0.0.1:8080/v1 (got {base!r})."
-            )
+            raise ConfigError("LLM_BASE_URL must be an http(s) URL such as http://127.0.0.1:8080/v1.")
         self.base_url = base
         self._chat_url = f"{base}/chat/completions"
         self._root = root_url(base)
         self._model = settings.llm_model.strip()
+        self._shown_model = self._model
         self._api_key = settings.llm_api_key.strip()
+        self._timeout_s = settings.llm_timeout_s
         self._n_ctx = settings.n_ctx
         self._n_slots = settings.n_slots
         self._queue: FairQueue[_Ticket] = FairQueue(settings.max_queue)
         self._session: aiohttp.ClientSession | None = None
+        self._fresh: aiohttp.ClientSession | None = None  # one connection per request, for retries
         self._chars_per_token = DEFAULT_CHARS_PER_TOKEN
         self._tokenize_url: str | None = None
         self._active = 0
@@ -209,7 +264,8 @@ class RemoteEngine:
 
     @property
     def model_name(self) -> str:
-        return self._model or self.base_url
+        """LLM_MODEL when set, else the file name of the model the server reports."""
+        return self._shown_model or "remote model"
 
     @property
     def context_size(self) -> int:
@@ -218,18 +274,29 @@ class RemoteEngine:
     # --- lifecycle ------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Open the HTTP session and check the server answers; learn the model and the tokenizer.
+        """Open the HTTP sessions and check the server answers; learn the model and the tokenizer.
 
         Failing here, at start-up, with one sentence beats failing on the first user's question.
         """
         if self._session is None:
             headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
-            timeout = aiohttp.ClientTimeout(
-                total=None, sock_connect=CONNECT_TIMEOUT_S, sock_read=READ_TIMEOUT_S
+            timeout = aiohttp.ClientTimeout(sock_connect=CONNECT_TIMEOUT_S, sock_read=READ_TIMEOUT_S)
+            self._session = aiohttp.ClientSession(
+                headers=headers,
+                timeout=timeout,
+                connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_S),
             )
-            self._session = aiohttp.ClientSession(headers=headers, timeout=timeout)
+            self._fresh = aiohttp.ClientSession(
+                headers=headers, timeout=timeout, connector=aiohttp.TCPConnector(force_close=True)
+            )
         try:
             models = await self._get_json(f"{self.base_url}/models")
+        except ServerProblem as problem:
+            await self.aclose()
+            log.warning("model server %s at start-up: %s", redact_url(self.base_url), scrub(problem.detail))
+            raise BackendError(
+                f"The model server {STARTUP_HINTS[problem.kind]} (details in the log)."
+            ) from None
         except BaseException:
             await self.aclose()
             raise
@@ -237,13 +304,15 @@ class RemoteEngine:
             data = models.get("data") if isinstance(models, dict) else None
             if isinstance(data, list) and data and isinstance(data[0], dict) and data[0].get("id"):
                 self._model = str(data[0]["id"])
+                self._shown_model = display_model_name(self._model)
         await self._calibrate_tokenizer()
 
     async def aclose(self) -> None:
-        """Close the HTTP session (open streams are closed with it). Idempotent."""
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
+        """Close the HTTP sessions (open streams are closed with them). Idempotent."""
+        for session in (self._session, self._fresh):
+            if session is not None:
+                await session.close()
+        self._session = self._fresh = None
 
     # --- token counting ---------------------------------------------------------------------------
 
@@ -260,7 +329,10 @@ class RemoteEngine:
         """Tokens of `text` by the server's tokenizer, or None when it offers no tokenize endpoint."""
         if self._tokenize_url is None:
             return None
-        return await self._tokenize(self._tokenize_url, text)
+        try:
+            return await self._tokenize(self._tokenize_url, text)
+        except ServerProblem as problem:
+            raise user_error(problem, url=self._tokenize_url, mid_answer=False) from None
 
     async def _calibrate_tokenizer(self) -> None:
         """Find a tokenize endpoint (llama-cpp-python: /extras/tokenize, llama.cpp and vLLM:
@@ -268,7 +340,7 @@ class RemoteEngine:
         for url in (f"{self._root}/extras/tokenize", f"{self._root}/tokenize"):
             try:
                 count = await self._tokenize(url, CALIBRATION_TEXT)
-            except BackendError:
+            except ServerProblem:
                 continue
             if count:
                 self._tokenize_url = url
@@ -364,50 +436,88 @@ class RemoteEngine:
     async def _generate(
         self, request: GenerationRequest, started: float, queue_ms: float
     ) -> AsyncIterator[StreamEvent]:
-        session = self._require_session()
+        deadline = time.monotonic() + self._timeout_s
         pieces = 0
         first_token_ms = 0.0
         finish: FinishReason | None = None
         server_usage: dict[str, Any] | None = None
         try:
-            async with session.post(self._chat_url, json=chat_payload(request, self._model)) as response:
-                await self._raise_for_status(response)
-                completed = False
-                try:
-                    async with contextlib.aclosing(self._chunks(response)) as chunks:
-                        async for chunk in chunks:
-                            server_usage = _usage_of(chunk) or server_usage
-                            for text, reason in _choice_zero(chunk):
-                                if text:
-                                    if not first_token_ms:
-                                        first_token_ms = (time.perf_counter() - started) * 1000
-                                    pieces += 1
-                                    yield text
-                                if reason:
-                                    finish = "length" if reason == "length" else "stop"
-                    completed = True
-                finally:
-                    if not completed:
-                        # Drop the connection, not just the response: closing the socket is what
-                        # tells the server nobody is listening, so it stops generating.
-                        response.close()
+            response = await self._open_stream(chat_payload(request, self._model), deadline)
+            completed = False
+            try:
+                async with contextlib.aclosing(self._chunks(response)) as chunks:
+                    async for chunk in chunks:
+                        server_usage = _usage_of(chunk) or server_usage
+                        for text, reason in _choice_zero(chunk):
+                            if text:
+                                if not first_token_ms:
+                                    first_token_ms = (time.perf_counter() - started) * 1000
+                                pieces += 1
+                                yield text
+                            if reason:
+                                finish = "length" if reason == "length" else "stop"
+                completed = True
+            finally:
+                _let_go(response, completed)
         except TimeoutError:
-            raise BackendError(
-                f"The model server at {self.base_url} sent nothing for {READ_TIMEOUT_S:.0f} s: "
-                "it may be overloaded or stuck - check it, then try again."
-            ) from None
-        except aiohttp.ClientConnectorError as exc:
-            raise self._unreachable(exc) from None
-        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError) as exc:
-            raise BackendError(
-                f"The model server at {self.base_url} closed the connection mid-answer "
-                f"({_short(str(exc), 120)})."
-            ) from None
+            problem = self._timeout_problem(deadline, started_answer=pieces > 0)
+            raise user_error(problem, url=self._chat_url, mid_answer=pieces > 0) from None
         except aiohttp.ClientError as exc:
-            raise BackendError(
-                f"Talking to the model server at {self.base_url} failed: {_short(str(exc), 160)}."
-            ) from None
+            problem = ServerProblem("failed", f"{type(exc).__name__}: {exc}")
+            raise user_error(problem, url=self._chat_url, mid_answer=pieces > 0) from None
+        except ServerProblem as problem:
+            raise user_error(problem, url=self._chat_url, mid_answer=pieces > 0) from None
         yield self._usage(request, server_usage, pieces, finish, started, queue_ms, first_token_ms)
+
+    def _timeout_problem(self, deadline: float, *, started_answer: bool) -> ServerProblem:
+        if time.monotonic() >= deadline - 0.05:
+            return ServerProblem(
+                "slow", f"the request passed its {self._timeout_s:.0f} s deadline (LLM_TIMEOUT_S)"
+            )
+        where = "between two pieces of the answer" if started_answer else "before the answer began"
+        return ServerProblem("slow", f"nothing arrived for {READ_TIMEOUT_S:.0f} s {where}")
+
+    async def _open_stream(self, payload: dict[str, Any], deadline: float) -> aiohttp.ClientResponse:
+        """POST the chat request; returns the response once its status is a success.
+
+        Retried once on a fresh connection when it fails before any response byte (a keep-alive
+        connection the server had closed, a reset, a server restarting), and up to
+        MAX_BUSY_RETRIES times on 429/503 after the wait the server asks for.
+        """
+        fresh = False
+        busy = 0
+        while True:
+            session = self._require_session(fresh=fresh)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            timeout = aiohttp.ClientTimeout(
+                total=remaining, sock_connect=CONNECT_TIMEOUT_S, sock_read=READ_TIMEOUT_S
+            )
+            try:
+                response = await session.post(self._chat_url, json=payload, timeout=timeout)
+            except TimeoutError:
+                raise
+            except aiohttp.ClientConnectionError as exc:
+                if fresh:
+                    raise ServerProblem("unreachable", f"{type(exc).__name__}: {exc}") from None
+                log.info("model server request failed before any response (%s); retrying", scrub(str(exc)))
+                fresh = True
+                continue
+            if response.status < 400:
+                return response
+            detail = await _error_detail(response)
+            if response.status in (429, 503):
+                wait = backoff_s(
+                    busy, retry_after_s(response.headers.get("Retry-After")), deadline - time.monotonic()
+                )
+                if busy < MAX_BUSY_RETRIES and wait is not None:
+                    log.info("model server busy (HTTP %d); retrying in %.1f s", response.status, wait)
+                    await asyncio.sleep(wait)
+                    busy += 1
+                    continue
+                raise ServerProblem("busy", f"HTTP {response.status}: {detail}")
+            raise ServerProblem("failed", f"HTTP {response.status}: {detail}{_status_hint(response.status)}")
 
     def _usage(
         self,
@@ -454,76 +564,37 @@ class RemoteEngine:
         return self._sse_chunks(response)
 
     async def _sse_chunks(self, response: aiohttp.ClientResponse) -> AsyncIterator[dict[str, Any]]:
-        """The JSON chunks of an SSE stream, up to `[DONE]`."""
+        """The JSON chunks of an SSE stream, up to `[DONE]`, within MAX_STREAM_BYTES."""
         parser = SSEParser()
+        received = 0
         try:
             async for raw in response.content:
+                received += len(raw)
+                if received > MAX_STREAM_BYTES:
+                    raise ServerProblem("failed", f"the stream passed {MAX_STREAM_BYTES} bytes")
                 data = parser.feed(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
                 if data is None:
                     continue
                 if data.strip() == "[DONE]":
                     return
-                yield self._chunk(data)
+                yield _chunk(data)
         except ValueError as exc:  # aiohttp: a line longer than its buffer
-            raise self._malformed(str(exc)) from None
+            raise ServerProblem("failed", f"malformed stream: {_short(str(exc), 120)}") from None
         data = parser.flush()
         if data is not None and data.strip() != "[DONE]":
-            yield self._chunk(data)
+            yield _chunk(data)
 
     async def _whole_completion(self, response: aiohttp.ClientResponse) -> AsyncIterator[dict[str, Any]]:
-        yield self._chunk(await response.text())
-
-    def _chunk(self, data: str) -> dict[str, Any]:
-        try:
-            chunk = json.loads(data)
-        except ValueError:
-            raise self._malformed(f"not JSON: {data[:80]!r}") from None
-        if not isinstance(chunk, dict):
-            raise self._malformed(f"unexpected {type(chunk).__name__}")
-        if "error" in chunk:
-            raise BackendError(
-                f"The model server at {self.base_url} failed mid-answer: "
-                f"{error_message_from_body(json.dumps(chunk))}"
-            )
-        return chunk
+        body = await read_capped(response, MAX_STREAM_BYTES)
+        yield _chunk(body.decode("utf-8", errors="replace"))
 
     # --- HTTP helpers ---------------------------------------------------------------------------------
 
-    def _require_session(self) -> aiohttp.ClientSession:
-        if self._session is None:
+    def _require_session(self, *, fresh: bool = False) -> aiohttp.ClientSession:
+        session = self._fresh if fresh else self._session
+        if session is None:
             raise BackendError("The remote model backend is not started (call start() first).")
-        return self._session
-
-    def _unreachable(self, exc: BaseException) -> BackendError:
-        reason = getattr(exc, "os_error", None) or exc
-        reason_text = getattr(reason, "strerror", None) or str(reason)
-        return BackendError(
-            f"Cannot reach the model server at {self.base_url} ({_short(reason_text, 100)}): "
-            "check LLM_BASE_URL and that the server is running."
-        )
-
-    def _malformed(self, detail: str) -> BackendError:
-        return BackendError(
-            f"The model server at {self.base_url} sent a malformed stream ({_short(detail, 120)}): "
-            "is LLM_BASE_URL an OpenAI-compatible /v1 endpoint?"
-        )
-
-    async def _raise_for_status(self, response: aiohttp.ClientResponse) -> None:
-        if response.status < 400:
-            return
-        try:
-            body = (await response.content.read(64 * 1024)).decode("utf-8", errors="replace")
-        except aiohttp.ClientError:
-            body = ""
-        message = error_message_from_body(body) if body else response.reason or "no details"
-        hint = ""
-        if response.status in (401, 403):
-            hint = " - check LLM_API_KEY"
-        elif response.status == 404:
-            hint = " - check LLM_BASE_URL (usually it ends in /v1) and LLM_MODEL"
-        raise BackendError(
-            f"The model server at {self.base_url} answered HTTP {response.status}: {message}{hint}."
-        )
+        return session
 
     async def _get_json(self, url: str) -> Any:
         return await self._request_json("GET", url, None)
@@ -532,31 +603,78 @@ class RemoteEngine:
         return await self._request_json("POST", url, body)
 
     async def _request_json(self, method: str, url: str, body: dict[str, Any] | None) -> Any:
+        """A small JSON request (model list, tokenize); ServerProblem on any failure."""
         session = self._require_session()
         try:
             async with session.request(
                 method, url, json=body, timeout=aiohttp.ClientTimeout(total=PROBE_TIMEOUT_S)
             ) as response:
-                await self._raise_for_status(response)
-                text = await response.text()
+                if response.status >= 400:
+                    detail = await _error_detail(response)
+                    kind = "busy" if response.status in (429, 503) else "failed"
+                    raise ServerProblem(
+                        kind,
+                        f"{method} {url}: HTTP {response.status}: {detail}{_status_hint(response.status)}",
+                    )
+                text = (await read_capped(response, MAX_JSON_BYTES)).decode("utf-8", errors="replace")
         except TimeoutError:
-            raise BackendError(
-                f"The model server at {self.base_url} did not answer within {PROBE_TIMEOUT_S:.0f} s: "
-                "check LLM_BASE_URL and that the server is running."
-            ) from None
+            raise ServerProblem("slow", f"{method} {url}: no answer within {PROBE_TIMEOUT_S:.0f} s") from None
         except aiohttp.ClientConnectorError as exc:
-            raise self._unreachable(exc) from None
+            raise ServerProblem("unreachable", f"{method} {url}: {exc}") from None
         except aiohttp.ClientError as exc:
-            raise BackendError(
-                f"Talking to the model server at {self.base_url} failed: {_short(str(exc), 160)}."
-            ) from None
+            raise ServerProblem("failed", f"{method} {url}: {type(exc).__name__}: {exc}") from None
         try:
             return json.loads(text)
         except ValueError:
-            raise BackendError(
-                f"The model server at {self.base_url} answered {url} with something that is not JSON: "
-                "is LLM_BASE_URL an OpenAI-compatible /v1 endpoint?"
-            ) from None
+            raise ServerProblem("failed", f"{method} {url} answered something that is not JSON") from None
 
 
-__all__ = ["RemoteEngine", "SSEParser", "chat_payload", "error_message_from_body", "root_url"]
+def _chunk(data: str) -> dict[str, Any]:
+    """One event's JSON; an `error` event (a server failing mid-stream) becomes a ServerProblem."""
+    try:
+        chunk = json.loads(data)
+    except ValueError:
+        raise ServerProblem("failed", f"malformed stream, not JSON: {data[:80]!r}") from None
+    if not isinstance(chunk, dict):
+        raise ServerProblem("failed", f"malformed stream: an event holds a {type(chunk).__name__}")
+    if "error" in chunk:
+        raise ServerProblem("failed", f"error event: {error_message_from_body(json.dumps(chunk))}")
+    return chunk
+
+
+def _let_go(response: aiohttp.ClientResponse, completed: bool) -> None:
+    """Back to the pool only a response read to its end; any other is closed with its connection,
+    so the next request never inherits half a stream and the server stops generating."""
+    if completed and response.content.at_eof():
+        response.release()
+    else:
+        response.close()
+
+
+async def _error_detail(response: aiohttp.ClientResponse) -> str:
+    """The server's error text (for the log), read within a cap; the connection is closed after."""
+    try:
+        body = (await response.content.read(MAX_ERROR_BODY_BYTES)).decode("utf-8", errors="replace")
+    except aiohttp.ClientError:
+        body = ""
+    finally:
+        response.close()
+    return error_message_from_body(body) if body else response.reason or "no details"
+
+
+def _status_hint(status: int) -> str:
+    if status in (401, 403):
+        return " - check LLM_API_KEY"
+    if status == 404:
+        return " - check LLM_BASE_URL (usually it ends in /v1) and LLM_MODEL"
+    return ""
+
+
+__all__ = [
+    "RemoteEngine",
+    "SSEParser",
+    "chat_payload",
+    "display_model_name",
+    "error_message_from_body",
+    "root_url",
+]

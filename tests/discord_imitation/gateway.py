@@ -2,6 +2,11 @@
 
 Frames go out as plain text JSON (discord.py inflates only binary frames). Resuming is not
 imitated: a RESUME is answered with INVALID_SESSION, which makes discord.py identify afresh.
+
+Shards, as Discord does them: IDENTIFY carries `shard: [id, count]`; a connection gets READY and
+GUILD_CREATE for the guilds of its shard only, each event of a guild goes to the connection whose
+shard holds the guild (`(guild_id >> 22) % count`), and DMs go to shard 0. A shard id outside the
+count is closed with 4010, as Discord does.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_INTERVAL_MS = 41_250
 OP_DISPATCH, OP_HEARTBEAT, OP_IDENTIFY, OP_PRESENCE, OP_RESUME = 0, 1, 2, 3, 6
 OP_INVALID_SESSION, OP_HELLO, OP_HEARTBEAT_ACK = 9, 10, 11
-CLOSE_AUTHENTICATION_FAILED = 4004
+CLOSE_AUTHENTICATION_FAILED, CLOSE_INVALID_SHARD = 4004, 4010
 
 
 class Gateway:
@@ -33,6 +38,7 @@ class Gateway:
         self._on_change = on_change
         self._sockets: set[web.WebSocketResponse] = set()  # identified connections
         self._all: set[web.WebSocketResponse] = set()
+        self._shard: dict[web.WebSocketResponse, tuple[int, int]] = {}  # connection -> (id, count)
         self._seq = 0
         self.ready = asyncio.Event()
 
@@ -49,6 +55,7 @@ class Gateway:
         finally:
             self._sockets.discard(ws)
             self._all.discard(ws)
+            self._shard.pop(ws, None)
             if not self._sockets:
                 self.ready.clear()
         return ws
@@ -70,12 +77,19 @@ class Gateway:
         if data.get("token") != self.world.token:
             await ws.close(code=CLOSE_AUTHENTICATION_FAILED, message=b"Authentication failed.")
             return
+        shard_id, shard_count = data.get("shard") or (0, 1)
+        if not 0 <= shard_id < shard_count:
+            await ws.close(code=CLOSE_INVALID_SHARD, message=b"Invalid shard.")
+            return
         self._sockets.add(ws)
+        self._shard[ws] = (shard_id, shard_count)
         world = self.world
+        on_shard = world.shard_of(world.guild_id, shard_count) == shard_id
         ready = {
             "v": 10,
             "user": world.bot.payload,
-            "guilds": [{"id": str(world.guild_id), "unavailable": True}],
+            "shard": [shard_id, shard_count],
+            "guilds": [{"id": str(world.guild_id), "unavailable": True}] if on_shard else [],
             "session_id": "imitation-session",
             "resume_gateway_url": self._url(),
             "application": {"id": str(world.application_id), "flags": 0},
@@ -83,13 +97,22 @@ class Gateway:
             "relationships": [],
         }
         await self._dispatch_to(ws, "READY", ready)
-        await self._dispatch_to(ws, "GUILD_CREATE", world.guild_payload())
+        if on_shard:
+            await self._dispatch_to(ws, "GUILD_CREATE", world.guild_payload())
         self.ready.set()
         self._on_change()
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send an event to the connection whose shard holds its guild (shard 0 for DMs)."""
+        guild = data.get("guild_id")
         for ws in list(self._sockets):
-            await self._dispatch_to(ws, event, data)
+            shard_id, shard_count = self._shard[ws]
+            if self.world.shard_of(int(guild) if guild else None, shard_count) == shard_id:
+                await self._dispatch_to(ws, event, data)
+
+    def shards(self) -> list[tuple[int, int]]:
+        """(id, count) of every identified connection."""
+        return sorted(self._shard.values())
 
     async def _dispatch_to(self, ws: web.WebSocketResponse, event: str, data: dict[str, Any]) -> None:
         self._seq += 1

@@ -65,7 +65,7 @@ class RestApi:
             r.get(f"{API}/users/@me", self.me),
             r.get(f"{API}/oauth2/applications/@me", self.application),
             r.get(f"{API}/gateway", self.gateway),
-            r.get(f"{API}/gateway/bot", self.gateway),
+            r.get(f"{API}/gateway/bot", self.gateway_bot),
             r.put(f"{API}/applications/{{app}}/commands", self.sync_commands),
             r.put(f"{API}/applications/{{app}}/guilds/{{guild}}/commands", self.sync_commands),
             r.post(f"{API}/users/@me/channels", self.open_dm),
@@ -106,7 +106,14 @@ class RestApi:
         return json_reply(payloads.application(self.world.application_id, self.world.owner.payload))
 
     async def gateway(self, request: web.Request) -> web.Response:
-        return json_reply({"url": self._gateway_url(), "shards": 1})
+        return json_reply({"url": self._gateway_url()})
+
+    async def gateway_bot(self, request: web.Request) -> web.Response:
+        """Where a sharded bot connects, how many shards Discord recommends, how many sessions it
+        may still start (discord.py's AutoShardedClient asks this before connecting)."""
+        limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
+        shards = self.world.shards
+        return json_reply({"url": self._gateway_url(), "shards": shards, "session_start_limit": limit})
 
     async def sync_commands(self, request: web.Request) -> web.Response:
         guild = request.match_info.get("guild")

@@ -134,6 +134,7 @@ class World:
     def __init__(self) -> None:
         self._ids = itertools.count(1_000_000_000_000_000_000)
         self.token = "test-token"
+        self.shards = 1  # the shard count GET /gateway/bot recommends
         self.bot = Person(self.new_id(), "briefing-bot", bot=True)
         self.application_id = self.bot.id
         self.guild_id = self.new_id()
@@ -185,6 +186,10 @@ class World:
 
     def is_dm(self, channel_id: int) -> bool:
         return channel_id in self.dms.values()
+
+    def shard_of(self, guild_id: int | None, shard_count: int) -> int:
+        """The shard a guild's events go to (Discord's formula); DMs go to shard 0."""
+        return 0 if guild_id is None else (guild_id >> 22) % shard_count
 
     def guild_of(self, channel_id: int) -> int | None:
         return None if self.is_dm(channel_id) else self.guild_id

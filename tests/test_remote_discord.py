@@ -1,0 +1,35 @@
+"""The remote backend behind the real bot on Discord: what a user sees when the model server fails.
+
+The model server is the scripted one (`fake_model_server`): it fails on demand, mid-answer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from discord_imitation import DiscordImitation
+from discord_imitation.harness import bot_settings, final_reply, running_bot
+from fake_model_server import PARTIAL, FakeServer
+
+from bot.config import load_settings
+from bot.engine.remote import RemoteEngine
+from bot.engine.remote_http import CUT_OFF
+
+QUESTION = "What does the race framing say about speed and safety?"
+
+
+async def test_an_answer_cut_off_mid_stream_keeps_its_text_and_says_so(tmp_path: Path) -> None:
+    server, imitation = FakeServer(), await DiscordImitation().start()
+    await server.start()
+    engine = RemoteEngine(load_settings(_env_file=None, llm_base_url=server.base("midstream-error")))
+    try:
+        await engine.start()
+        async with running_bot(bot_settings(imitation, tmp_path), engine):
+            question = await imitation.send(QUESTION, mention_bot=True)
+            reply = await final_reply(imitation, question, within=30)
+    finally:
+        await engine.aclose()
+        await imitation.stop()
+        await server.stop()
+    assert reply.content.startswith(PARTIAL) and reply.content.endswith(CUT_OFF)
+    assert "127.0.0.1" not in reply.content and "overflow" not in reply.content
