@@ -16,18 +16,25 @@ import pytest
 
 from bot.__main__ import main
 from bot.briefing.citations import QUOTE_LEAD
+from bot.briefing.debate.core import motion_terms
+from bot.briefing.debate.quality import speech_quality
 from bot.briefing.debate import (
     DebateFinished,
     DebateResult,
     Judged,
     JudgeStarted,
+    Judgement,
+    MotionNote,
+    TurnFinished,
     TurnStarted,
 )
+from bot.briefing.evidence import focus_of
 from bot.config import Settings, load_settings
 from bot.engine import ScriptedEngine
 from bot.engine.base import Engine, GenerationRequest
 from bot.errors import InputError
 from bot.service import BriefingService
+from bot.terms import sentences_of
 
 REPO = Path(__file__).resolve().parent.parent
 JUDGE_LABELS = (
@@ -54,8 +61,36 @@ def settings_for(tmp_path: Path, **overrides: object) -> Settings:
 
 def first_source_sentence(request: GenerationRequest) -> str:
     """The first sentence of source [1] in the prompt, cited: what a perfectly obedient model says."""
-    match = re.search(r"^\[1\] (.+?[.!?])(?:\s|$)", request.messages[-1].content, re.MULTILINE)
-    return f"{match.group(1)[:-1]} [1]." if match else "Nothing to say."
+    match = re.search(r"^\[1\] (.+)$", request.messages[-1].content, re.MULTILINE)
+    if not match:
+        return "Nothing to say."
+    first = sentences_of(match.group(1))[0]
+    return f"{first[:-1]} [1]." if first.endswith(".") else f"{first} [1]"
+
+
+def streamed_parts(events: list[object]) -> list[tuple[str, object]]:
+    """(text streamed, final result) for each speech and the judge, in order."""
+    parts: list[tuple[str, object]] = []
+    pieces: list[str] = []
+    for event in events:
+        if isinstance(event, TurnStarted | JudgeStarted):
+            pieces = []
+        elif isinstance(event, str):
+            pieces.append(event)
+        elif isinstance(event, TurnFinished):
+            parts.append(("".join(pieces), event.turn))
+        elif isinstance(event, Judged):
+            parts.append(("".join(pieces), event.judge))
+    return parts
+
+
+def assert_nothing_withdrawn(events: list[object]) -> None:
+    """Every speech's text is exactly what was streamed; the judgement extends what it streamed."""
+    for streamed, final in streamed_parts(events):
+        if isinstance(final, Judgement):
+            assert final.text.startswith(streamed), "the judgement takes back what it streamed"
+        else:
+            assert streamed == final.text, "a speech takes back what it streamed"  # type: ignore[attr-defined]
 
 
 def side_of(request: GenerationRequest) -> str:
@@ -120,11 +155,13 @@ async def test_turn_order_budgets_and_balance_over_three_rounds(scripted: Callab
         assert balance[side]["turns"] == 3 and balance[side]["own_framing_cited"] == 3
         assert balance["race"]["max_tokens"] == balance["cooperation"]["max_tokens"]
         for turn in turns:
-            assert not turn.regenerated and not turn.quoted
+            assert not turn.regenerated and turn.supported == 1, "the model's one checked sentence is shown"
+            assert turn.quoted and QUOTE_LEAD in turn.text, "its own sources complete a one-sentence speech"
             assert all(side in c.framing for c in turn.citations), "each side argues from its own framing"
+    assert_nothing_withdrawn(events)
 
 
-async def test_a_side_citing_nothing_of_its_own_is_regenerated_once_then_marked(
+async def test_a_side_showing_nothing_is_regenerated_once_then_built_from_its_own_sources(
     scripted: Callable[..., object],
 ) -> None:
     def script(request: GenerationRequest) -> str:
@@ -136,7 +173,7 @@ async def test_a_side_citing_nothing_of_its_own_is_regenerated_once_then_marked(
     result, events = await run_debate(service, "AI safety needs cooperation between rivals", rounds=1)
 
     race, cooperation = result.turns
-    assert race.own_framing_cited and not race.regenerated and not race.quoted
+    assert race.own_framing_cited and not race.regenerated and race.supported == 1
     assert cooperation.regenerated and not cooperation.own_framing_cited and cooperation.quoted
     attempts = [(e.side, e.attempt) for e in events if isinstance(e, TurnStarted)]
     assert attempts == [("race", 1), ("cooperation", 1), ("cooperation", 2)], "regenerated exactly once"
@@ -144,8 +181,12 @@ async def test_a_side_citing_nothing_of_its_own_is_regenerated_once_then_marked(
     assert "Cite [1]." in retry.messages[-1].content, "the retry carries the harder nudge"
     assert len({r.sampling.max_tokens for r in engine.requests if side_of(r) != "judge"}) == 1
 
-    # Marked, and still argued from its own sources: a verbatim quote of an own-framing passage.
-    assert "Martians" not in cooperation.text and QUOTE_LEAD in cooperation.text
+    # Marked, and still argued from its own sources: verbatim sentences of its own framing that bear
+    # on the motion, at least one from a passage of that framing alone.
+    assert "Martians" not in cooperation.text and cooperation.text.startswith(QUOTE_LEAD)
+    about = motion_terms(focus_of(result.motion), service.library.current.index)
+    assert speech_quality(cooperation, about).meets_target, cooperation.text
+    assert_nothing_withdrawn(events)
     assert cooperation.citations and all("cooperation" in c.framing for c in cooperation.citations)
     assert len(cooperation.unsupported) == 2, "the invented sentences are counted"
     data = cooperation.to_json()
