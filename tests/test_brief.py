@@ -176,7 +176,8 @@ async def test_bottom_line_streams_only_checked_sentences(tmp_path: Path) -> Non
         return f"{INVENTED} {parrot(request)}"
 
     engine = ScriptedEngine(script)
-    service = await BriefingService.open(settings_for(REPO / "prompts", tmp_path / "b.sqlite3"), engine=engine)
+    settings = settings_for(REPO / "prompts", tmp_path / "b.sqlite3")
+    service = await BriefingService.open(settings, engine=engine)
     try:
         streamed = [e async for e in service.brief("track-two dialogue", conversation_id="s", user_id="u")]
         pieces = [e for e in streamed if isinstance(e, str)]

@@ -10,31 +10,32 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from bot.__main__ import main
 from bot.briefing.citations import QUOTE_LEAD
-from bot.briefing.debate.core import motion_terms
-from bot.briefing.debate.quality import speech_quality
 from bot.briefing.debate import (
     DebateFinished,
     DebateResult,
     Judged,
-    JudgeStarted,
     Judgement,
+    JudgeStarted,
     MotionNote,
     TurnFinished,
     TurnStarted,
 )
+from bot.briefing.debate.core import motion_terms
+from bot.briefing.debate.quality import speech_quality
 from bot.briefing.evidence import focus_of
 from bot.config import Settings, load_settings
 from bot.engine import ScriptedEngine
 from bot.engine.base import Engine, GenerationRequest
 from bot.errors import InputError
 from bot.service import BriefingService
-from bot.terms import sentences_of
+from bot.terms import is_question, sentences_of
 
 REPO = Path(__file__).resolve().parent.parent
 JUDGE_LABELS = (
@@ -60,11 +61,11 @@ def settings_for(tmp_path: Path, **overrides: object) -> Settings:
 
 
 def first_source_sentence(request: GenerationRequest) -> str:
-    """The first sentence of source [1] in the prompt, cited: what a perfectly obedient model says."""
+    """The first statement of source [1] in the prompt, cited: what a perfectly obedient model says."""
     match = re.search(r"^\[1\] (.+)$", request.messages[-1].content, re.MULTILINE)
     if not match:
         return "Nothing to say."
-    first = sentences_of(match.group(1))[0]
+    first = next((s for s in sentences_of(match.group(1)) if not is_question(s)), "Nothing to say.")
     return f"{first[:-1]} [1]." if first.endswith(".") else f"{first} [1]"
 
 
@@ -216,6 +217,67 @@ async def test_judge_has_every_section_even_when_the_model_says_nothing_useful(
     assert judge.citations
 
 
+async def test_speeches_stream_only_checked_sentences_and_the_core_follows(
+    scripted: Callable[..., object],
+) -> None:
+    """The model says something invented, then a source sentence with a changed figure, then a true
+    one: only the true one is streamed, the side's own sentences follow, nothing is taken back."""
+
+    def script(request: GenerationRequest) -> str:
+        if side_of(request) == "judge":
+            return "Nothing."
+        true = first_source_sentence(request)
+        changed = re.sub(r"\b(\d+)\b", lambda m: str(int(m.group(1)) + 7), true)
+        changed = changed if changed != true else ""
+        return f"{INVENTED} {changed} {true}".replace("  ", " ")
+
+    service, _ = await scripted(script)  # type: ignore[misc]
+    motion = "Washington should slow frontier AI development to make room for safety testing"
+    result, events = await run_debate(service, motion, rounds=1)
+    assert_nothing_withdrawn(events)
+    streamed = "".join(e for e in events if isinstance(e, str))
+    assert "Martians" not in streamed and "Penguins" not in streamed
+    about = motion_terms(focus_of(motion), service.library.current.index)
+    for turn in result.turns:
+        assert turn.supported >= 1 and len(turn.unsupported) >= 2, turn.text
+        assert speech_quality(turn, about).meets_target, turn.text
+    spoken = [s for t in result.turns for s, _ in t.points]
+    assert len(spoken) == len(set(spoken)), "no sentence is said twice in a debate"
+
+
+async def test_a_motion_the_sources_barely_touch_is_said_to_be_so(scripted: Callable[..., object]) -> None:
+    service, _ = await scripted(first_source_sentence)  # type: ignore[misc]
+    result, events = await run_debate(service, "Export controls on AI chips make the world safer", rounds=1)
+    notes = [e for e in events if isinstance(e, MotionNote)]
+    assert len(notes) == 1 and events[0] is notes[0], "said first"
+    assert "barely touch" in notes[0].text and "never mention chips" in notes[0].text
+    assert result.note == notes[0].text and result.to_json()["note"] == notes[0].text
+    assert len(result.turns) == 2, "the debate still argues from what the sources cover"
+    covered, events = await run_debate(service, "China and the US should agree on shared AI safety norms", 1)
+    assert covered.note == "" and not any(isinstance(e, MotionNote) for e in events)
+
+
+async def test_judge_streams_checked_summary_sentences_only(scripted: Callable[..., object]) -> None:
+    """The issue's garbled judge line is left out; a checked sentence is streamed and opens the text."""
+    garbled = "In 2017, a Chinese AI defeated the top US AI model DeepMind at the 2023 AI World Championship."
+
+    def script(request: GenerationRequest) -> str:
+        if side_of(request) != "judge":
+            return first_source_sentence(request)
+        said = re.search(r"^Race side \(round 1\): (.+)$", request.messages[-1].content, re.MULTILINE)
+        return f"{garbled} {sentences_of(said.group(1))[0] if said else ''}"
+
+    service, _ = await scripted(script)  # type: ignore[misc]
+    result, events = await run_debate(service, "Track-two dialogue beats an AI arms race", rounds=1)
+    judge = result.judge
+    assert judge is not None and "DeepMind" not in judge.text and judge.unsupported
+    ((streamed, _),) = [
+        (text, final) for text, final in streamed_parts(events) if isinstance(final, Judgement)
+    ]
+    assert streamed and judge.summary == streamed and judge.text.startswith(streamed + "\n**Strongest")
+    assert re.search(r"\[1\]", streamed), "numbered as the finished judgement numbers it"
+
+
 async def test_off_subject_motion_and_bad_rounds_are_declined(scripted: Callable[..., object]) -> None:
     service, engine = await scripted(first_source_sentence)  # type: ignore[misc]
     with pytest.raises(InputError) as declined:
@@ -233,23 +295,48 @@ async def test_off_subject_motion_and_bad_rounds_are_declined(scripted: Callable
 # --- the real bundled model ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RealDebate:
+    result: DebateResult
+    events: list[object]
+    about: frozenset[str]  # the motion's own terms
+
+
 @pytest.fixture(scope="module")
 async def real_debates(
     tmp_path_factory: pytest.TempPathFactory, llama_engine: Engine
-) -> AsyncIterator[list[DebateResult]]:
+) -> AsyncIterator[list[RealDebate]]:
     """One-round debates on two unseen motions, short speeches: shared by the real-model tests."""
     settings = settings_for(tmp_path_factory.mktemp("debate"), max_answer_tokens=48)
     service = await BriefingService.open(settings, engine=llama_engine)
+    index = service.library.current.index
     try:
-        yield [(await run_debate(service, motion, rounds=1))[0] for motion in REAL_MOTIONS]
+        debates = []
+        for motion in REAL_MOTIONS:
+            result, events = await run_debate(service, motion, rounds=1)
+            debates.append(RealDebate(result, events, motion_terms(focus_of(motion), index)))
+        yield debates
     finally:
         await service.aclose()
 
 
-async def test_real_model_both_sides_cite_their_own_framing(
-    real_debates: list[DebateResult], shipped_passages: dict[str, str]
+async def test_real_model_speeches_stream_only_checked_text_and_rest_on_their_own_sources(
+    real_debates: list[RealDebate],
 ) -> None:
-    for result in real_debates:
+    """Issue 15's target on the bundled model: speeches with two or more checked sentences on the
+    motion, one of them from a passage of the side's own framing alone. One speech in four may miss
+    it: a side whose framing alone says nothing on the motion cannot meet it from the sources."""
+    qualities = []
+    for debate in real_debates:
+        assert_nothing_withdrawn(debate.events)
+        qualities += [speech_quality(turn, debate.about) for turn in debate.result.turns]
+    assert sum(q.meets_target for q in qualities) >= len(qualities) - 1, qualities
+
+
+async def test_real_model_both_sides_cite_their_own_framing(
+    real_debates: list[RealDebate], shipped_passages: dict[str, str]
+) -> None:
+    for result in (debate.result for debate in real_debates):
         assert [t.side for t in result.turns] == ["race", "cooperation"]
         for turn in result.turns:
             assert turn.citations, f"{turn.side} cites nothing on {result.motion!r}"
@@ -260,8 +347,8 @@ async def test_real_model_both_sides_cite_their_own_framing(
             assert turn.words > 0
 
 
-async def test_real_model_judge_and_json_shape(real_debates: list[DebateResult]) -> None:
-    for result in real_debates:
+async def test_real_model_judge_and_json_shape(real_debates: list[RealDebate]) -> None:
+    for result in (debate.result for debate in real_debates):
         data = json.loads(json.dumps(result.to_json()))
         assert {"motion", "turns", "judge", "balance"} <= set(data)
         for turn in data["turns"]:

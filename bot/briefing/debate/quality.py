@@ -54,9 +54,17 @@ class SpeechQuality:
 
 
 def speech_sentences(text: str) -> list[str]:
-    """The speech's sentences, quote lead-ins and list bullets removed."""
+    """The speech's sentences, quote lead-ins and list bullets removed; a marker standing after a
+    quoted sentence ('"..." [2]', 'fact. [1]') stays with it."""
     lines = [_BULLET_RE.sub("", line) for line in text.replace(QUOTE_LEAD, "\n").splitlines()]
-    return [s for line in lines for s in split_sentences(line)]
+    sentences: list[str] = []
+    for line in lines:
+        for sentence in split_sentences(line):
+            if sentences and not MARKER_RE.sub("", sentence).strip():
+                sentences[-1] += " " + sentence
+            else:
+                sentences.append(sentence)
+    return sentences
 
 
 def speech_quality(speech: Speech, about: frozenset[str]) -> SpeechQuality:

@@ -45,7 +45,7 @@ DEFAULT_ROUNDS = 2
 MAX_ROUNDS = 5
 TURN_MAX_TOKENS = 100  # the same for both sides: balance starts with equal budgets
 SIDE_K = 3  # own-framing passages per speech
-POOL_K = 12  # own-framing passages searched per speech, before the sentences are scored
+POOL_K = 40  # own-framing passages searched per speech: sentences are scored in all of them
 # Each framing's own vocabulary, added to a side's search (see `_side_pool`).
 SIDE_QUERY = {
     "race": "race competition speed leadership win deterrence rival surging ahead security dominance",
@@ -188,17 +188,20 @@ class DebateSession:
     # --- speeches -------------------------------------------------------------------------------
 
     async def _side_pool(self, side: str, opponent: str) -> list[ScoredPassage]:
-        """Own-framing passages for this speech; new ones each round where the sources allow.
-
-        The motion alone tends to find the same passages for both sides (many are tagged with both
-        framings), so the query adds the side's own vocabulary."""
-        query = f"{self.motion} {SIDE_QUERY[side]} {opponent}".strip()
+        """Own-framing passages to choose this speech's sentences from, new ones each round where the
+        sources allow: those the motion finds, and those the motion with the side's own vocabulary
+        and the opponent's speech finds (many passages are tagged with both framings, so the motion
+        alone finds the same ones for both sides)."""
         used = {pid for t in self.turns if t.side == side for pid in t.passage_ids}
-        pool = await self.ctx.index.search(query, k=POOL_K, framing=side, exclude=used)
-        if len(pool) < SIDE_K:
-            more = await self.ctx.index.search(query, k=POOL_K, framing=side)
-            pool += [p for p in more if p.passage.id not in {f.passage.id for f in pool}]
-        return pool
+        query = f"{self.motion} {SIDE_QUERY[side]} {opponent}".strip()
+        found: dict[str, ScoredPassage] = {}
+        for exclude in (used, set()):
+            for text in (self.motion, query):
+                for scored in await self.ctx.index.search(text, k=POOL_K, framing=side, exclude=exclude):
+                    found.setdefault(scored.passage.id, scored)
+            if len(found) >= SIDE_K:
+                break
+        return list(found.values())
 
     async def _plan(self, side: str, number: int) -> SpeechPlan:
         last = next((t for t in reversed(self.turns) if t.side == other_side(side)), None)

@@ -180,18 +180,20 @@ class Speaker:
         return any(self.plan.side in self.given[n - 1].passage.framing for c in kept for n in c.numbers)
 
     def _fills(self, kept: Sequence[SentenceCheck]) -> list[tuple[Pick, int]]:
-        """The core sentences the speech still needs: while fewer than MIN_CHECKED_SENTENCES stand,
+        """The core sentences the speech still needs: while fewer than MIN_CHECKED_SENTENCES on the
+        motion stand,
         while nothing rests on a passage of this framing alone, and any that adds a motion word the
         speech lacks."""
         side = self.plan.side
         covered = set(match_terms(self.shown.text)) & self.plan.about
         alone = any(self.given[n - 1].passage.framing == (side,) for c in kept for n in c.numbers)
+        bearing = sum(1 for c in kept if match_terms(c.text) & self.plan.about)
         needed: list[tuple[Pick, int]] = []
         for pick in self.plan.core:
             number = self._number(pick.scored.passage.id)
             if not number or self._said(pick, kept):
                 continue
-            thin = len(kept) + len(needed) < MIN_CHECKED_SENTENCES
+            thin = bearing + len(needed) < MIN_CHECKED_SENTENCES
             if thin or (own_alone(pick, side) and not alone) or (pick.terms & self.plan.about) - covered:
                 needed.append((pick, number))
                 covered |= pick.terms & self.plan.about
