@@ -44,11 +44,11 @@ async def measure(motions: list[str], rounds: int) -> dict[str, object]:
                     "motion": motion,
                     "note": result.note,
                     "speeches": [q.to_json() for q in speeches],
-                    "texts": [turn.text for turn in result.turns],
-                    "seconds": round(result.total_ms / 1000, 1),
+                    "result": result.to_json(),
                 }
             )
-            print(f"{share_meeting_target(speeches):.2f}  {motion}", file=sys.stderr, flush=True)
+            figures = [(q.checked_on_motion, q.own_alone_on_motion) for q in speeches]
+            print(f"{share_meeting_target(speeches):.2f} {figures} {motion}", file=sys.stderr, flush=True)
     finally:
         await service.aclose()
     share = round(share_meeting_target(qualities), 3)

@@ -188,3 +188,28 @@ async def test_bottom_line_streams_only_checked_sentences(tmp_path: Path) -> Non
     assert "Martians" not in briefing.text and INVENTED.split(".")[0] in briefing.unsupported[0]
     assert briefing.text.startswith("".join(pieces))
     assert briefing.sections["bottom_line"] == "".join(pieces).removeprefix(BOTTOM_LINE_LEAD).strip()
+
+
+def test_cli_brief_prints_the_streamed_bottom_line_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contextlib import asynccontextmanager
+
+    from bot.console import commands
+
+    @asynccontextmanager
+    async def scripted_service(settings: Settings) -> AsyncIterator[BriefingService]:
+        own = settings_for(REPO / "prompts", tmp_path / "cli.sqlite3")
+        service = await BriefingService.open(own, engine=ScriptedEngine(parrot))
+        try:
+            yield service
+        finally:
+            await service.aclose()
+
+    monkeypatch.setattr(commands, "open_service", scripted_service)
+    monkeypatch.setenv("PROMPTS_DIR", str(REPO / "prompts"))
+    assert main(["brief", "track-two dialogue"]) == 0
+    out = capsys.readouterr().out
+    assert out.count(BOTTOM_LINE_LEAD) == 1 and out.count("**Key facts:**") == 1
+    bottom = out.split(BOTTOM_LINE_LEAD, 1)[1].split("\n", 1)[0]
+    assert MARKER.search(bottom) and out.count(bottom.strip()) == 1

@@ -383,3 +383,35 @@ def test_cli_debate_json(
     assert main(["debate", "What is the best pizza topping?", "--json"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_cli_debate_prints_each_checked_speech_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console prints the streamed (checked) text as it comes and only what the final text adds:
+    no invented sentence, no speech printed twice."""
+    from contextlib import asynccontextmanager
+
+    from bot.console import commands
+
+    def script(request: GenerationRequest) -> str:
+        return f"{INVENTED} {first_source_sentence(request)}"
+
+    @asynccontextmanager
+    async def scripted_service(settings: Settings) -> AsyncIterator[BriefingService]:
+        service = await BriefingService.open(settings_for(tmp_path), engine=ScriptedEngine(script))
+        try:
+            yield service
+        finally:
+            await service.aclose()
+
+    monkeypatch.setattr(commands, "open_service", scripted_service)
+    monkeypatch.setenv("PROMPTS_DIR", str(REPO / "prompts"))
+    assert main(["debate", "Washington should slow frontier AI development", "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Martians" not in out and "Penguins" not in out
+    for header in ("== Race side, round 1 ==", "== Cooperation side, round 1 ==", "== Judge =="):
+        assert out.count(header) == 1
+    speeches = re.findall(r"==\n(.+?)\n  \[cites", out, re.DOTALL)
+    assert len(speeches) == 2 and all(out.count(speech) == 1 for speech in speeches)
+    assert all(QUOTE_LEAD in speech or re.search(r"\[\d\]", speech) for speech in speeches)

@@ -86,7 +86,7 @@ class SpeechPlan:
 
 
 class Speaker:
-    """Streams one speech for a `SpeechPlan`; `turn` holds the result once the stream ends."""
+    """Streams one speech for a `SpeechPlan` (`speak()`); its last event carries the turn."""
 
     def __init__(
         self, ctx: BriefingContext, plan: SpeechPlan, *, max_tokens: int, conversation_id: str, user_id: str
@@ -97,6 +97,8 @@ class Speaker:
         self.conversation_id = conversation_id
         self.user_id = user_id
         self.shown = ShownText()
+        self.given = list(plan.given)  # narrowed to what fits the context when the model is asked
+        self.gate = self._gate(self.given)
 
     def _messages(self, nudge: str) -> tuple[tuple[ChatMessage, ...], list[ScoredPassage]]:
         plan = self.plan
@@ -130,8 +132,8 @@ class Speaker:
     async def _attempt(self, attempt: int, kept: list[SentenceCheck]) -> AsyncIterator[Queued | str]:
         """One generation; checked sentences worth hearing are streamed and added to `kept`."""
         messages, given = self._messages(REGENERATE_NUDGE if attempt > 1 else "")
-        self.gate = self._gate(given)
         self.given = given
+        self.gate = self._gate(given)
         sampling = self.ctx.sampling(max_tokens=self.max_tokens)
         if attempt > 1:
             sampling = replace(sampling, temperature=RETRY_TEMPERATURE, seed=sampling.seed + self.plan.round)
