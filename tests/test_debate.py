@@ -415,3 +415,28 @@ def test_cli_debate_prints_each_checked_speech_once(
     speeches = re.findall(r"==\n(.+?)\n  \[cites", out, re.DOTALL)
     assert len(speeches) == 2 and all(out.count(speech) == 1 for speech in speeches)
     assert all(QUOTE_LEAD in speech or re.search(r"\[\d\]", speech) for speech in speeches)
+
+
+def test_a_speech_sentence_with_a_figure_its_source_does_not_give_is_not_heard() -> None:
+    from bot.briefing.citations import SentenceCheck
+    from bot.briefing.debate.speech import worth_hearing
+    from bot.index import ScoredPassage
+    from bot.sources import load_sources
+
+    sources, _ = load_sources(REPO / "prompts" / "sources")
+    passage = next(p for s in sources for p in s.passages if p.id == "chernobyl-moment#chernobyl-1986")
+    given = [ScoredPassage(passage, 1.0)]
+    motion = "An AI disaster in one country would harm the whole world"
+
+    def check(text: str) -> SentenceCheck:
+        return SentenceCheck(text, [1], True, text)
+
+    assert worth_hearing(
+        check("The Chernobyl meltdown of 1986 came from disabled safety overrides."), motion, given
+    )
+    assert not worth_hearing(
+        check("The Chernobyl meltdown of 1988 came from disabled safety overrides."), motion, given
+    )
+    assert not worth_hearing(
+        check("An AI disaster in one country would harm the whole world."), motion, given
+    )

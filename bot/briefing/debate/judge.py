@@ -37,7 +37,7 @@ from bot.briefing.grounding import (
 )
 from bot.engine.base import ChatMessage, GenerationRequest, Queued, Usage
 from bot.index import ScoredPassage
-from bot.terms import content_terms, overlap
+from bot.terms import content_terms, match_terms, overlap
 
 JUDGE_MAX_TOKENS = 80
 SUMMARY_SENTENCES = 2
@@ -61,6 +61,7 @@ class Judge:
         turns: Sequence[DebateTurn],
         passages: Mapping[str, ScoredPassage],
         *,
+        about: frozenset[str],
         user_id: str,
         conversation_id: str,
     ) -> None:
@@ -68,6 +69,7 @@ class Judge:
         self.motion = motion
         self.turns = list(turns)
         self.passages = dict(passages)  # every passage a speech was given, by id
+        self.about = about  # the motion's own terms (core.motion_terms)
         self.user_id = user_id
         self.conversation_id = conversation_id
 
@@ -194,14 +196,16 @@ class Judge:
         )
 
     def _strongest(self, side: str, picks: Picks) -> str:
-        """The side's best-supported sentence with its citation; failing that, its sources' best fact."""
-        best: tuple[float, str, ScoredPassage] | None = None
+        """The side's best-supported sentence on the motion, with its citation; failing that, its
+        best-supported sentence; failing that, its sources' best fact."""
+        best: tuple[tuple[bool, float], str, ScoredPassage] | None = None
         for turn in (t for t in self.turns if t.side == side):
             for sentence, pid in turn.points:
                 scored = self.passages.get(pid)
                 if scored is None or side not in scored.passage.framing:
                     continue
-                score = overlap(content_terms(sentence), content_terms(scored.passage.text))
+                support = overlap(content_terms(sentence), content_terms(scored.passage.text))
+                score = (bool(match_terms(sentence) & self.about), support)  # on the motion first
                 if best is None or score > best[0]:
                     best = (score, sentence, scored)
         if best is not None:

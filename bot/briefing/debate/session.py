@@ -177,6 +177,7 @@ class DebateSession:
                 self.motion,
                 self.turns,
                 self._passages,
+                about=self.about,
                 user_id=self.user_id,
                 conversation_id=self.conversation_id,
             )

@@ -3,17 +3,18 @@ own source sentences (the extractive core, core.py) where the model left a gap.
 
 The model's text goes through `SentenceGate` (checked.py): a sentence is shown only once it is
 complete, supported by a passage the side was given, consistent with it (the fact-check comparison),
-not a question and not a repeat of anything said in the debate so far. Debate rules add three more
+not a question and not a repeat of anything said in the debate so far. Debate rules add four more
 (`worth_hearing`): no restating the motion, no putting the motion's words in a source's mouth, no
-sentence cut off mid-quote. What was shown is never withdrawn: the turn's text is exactly the pieces
-streamed, and the core sentences are appended after them.
+figure the cited passages do not give, no sentence cut off mid-quote. What was shown is never
+withdrawn: the turn's text is exactly the pieces streamed, and the core sentences come after them.
 
-A speech that showed nothing and cites nothing of its own framing is tried once more with a harder
+A speech that showed nothing is tried once more with a harder
 nudge ("Cite [1].", another seed); nothing was shown, so nothing is taken back.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 
@@ -30,6 +31,7 @@ from bot.engine.base import ChatMessage, GenerationRequest, Queued, Usage
 from bot.index import ScoredPassage
 from bot.terms import content_terms, match_terms, overlap, split_sentences, stem
 
+_FIGURE_RE = re.compile(r"\d+(?:[.,]\d+)?")
 MIN_CHECKED_SENTENCES = 2  # fewer than this shown, and the core fills the speech
 FIRST_SPEAKER_NOTE = "(nobody yet - you open the debate)"
 REGENERATE_NUDGE = (
@@ -60,15 +62,18 @@ def worth_hearing(check: SentenceCheck, motion: str, given: Sequence[ScoredPassa
 
     A small model restates the motion, and grafts it onto a source ("the key-facts box warns that
     ... America must accelerate"): a sentence whose words missing from the passages it cites include
-    the motion's own words puts the motion in a source's mouth."""
+    the motion's own words puts the motion in a source's mouth. It also dates what its source does
+    not ("In 2018, a series of meetings..."): a figure the cited passages do not give is invented."""
     if check.text.count('"') % 2:
         return False  # an odd quote mark: a sentence cut off mid-quote
     motion_words = content_terms(motion) - GENERIC_TERMS
     terms = content_terms(check.text)
     if not terms - motion_words - GENERIC_TERMS:
         return False
-    cited = set().union(*(content_terms(passage_text(given[n - 1])) for n in check.numbers))
-    return not (terms - cited) & motion_words
+    cited_text = " ".join(passage_text(given[n - 1]) for n in check.numbers)
+    if set(_FIGURE_RE.findall(check.text)) - set(_FIGURE_RE.findall(cited_text)):
+        return False
+    return not (terms - content_terms(cited_text)) & motion_words
 
 
 @dataclass(frozen=True, slots=True)
