@@ -440,3 +440,27 @@ def test_a_speech_sentence_with_a_figure_its_source_does_not_give_is_not_heard()
     assert not worth_hearing(
         check("An AI disaster in one country would harm the whole world."), motion, given
     )
+
+
+def test_speech_quality_counts_checked_sentences_on_the_motion() -> None:
+    from bot.briefing.debate.results import DebateTurn
+    from bot.briefing.models import Citation
+
+    def cite(number: int, framing: tuple[str, ...]) -> Citation:
+        return Citation(number=number, id=f"p{number}", source="s", title="t", quote="q", framing=framing)
+
+    about = frozenset({"chip", "export"})
+    text = (
+        "Export rules shape the chip trade [1]. Nothing here bears on it [2]. Chips matter, unchecked.\n"
+        f'{QUOTE_LEAD}\n- "Chip exports fell." [2]\n- Is the chip export ban working? [1]'
+    )
+    turn = DebateTurn(
+        "race", 1, text, [cite(1, ("race",)), cite(2, ("race", "cooperation"))], [], True, False, []
+    )
+    quality = speech_quality(turn, about)
+    assert (quality.checked_on_motion, quality.own_alone_on_motion) == (2, 1) and quality.meets_target
+    turn.citations = [cite(1, ("race", "cooperation")), cite(2, ("race", "cooperation"))]
+    assert not speech_quality(turn, about).meets_target, "nothing from its framing alone"
+    turn.text = "Export rules shape the chip trade [1]."
+    turn.citations = [cite(1, ("race",))]
+    assert not speech_quality(turn, about).meets_target, "one sentence is not a speech"
