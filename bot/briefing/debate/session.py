@@ -61,8 +61,8 @@ BARELY = (
 
 
 async def motion_note(ctx: BriefingContext, motion: str) -> str:
-    """ "" when the sources cover the motion; else a plain sentence saying they barely touch it, with
-    the closest topics they do cover (the same weighing answers use: evidence.weigh)."""
+    """Empty when the sources cover the motion; else a plain sentence saying they barely touch it,
+    with the closest topics they do cover (the same weighing answers use: evidence.weigh)."""
     evidence = weigh(ctx.index, motion, await ctx.index.search(motion, k=WEIGH_K))
     if evidence.answerable:
         return ""
