@@ -464,3 +464,18 @@ def test_speech_quality_counts_checked_sentences_on_the_motion() -> None:
     turn.text = "Export rules shape the chip trade [1]."
     turn.citations = [cite(1, ("race",))]
     assert not speech_quality(turn, about).meets_target, "one sentence is not a speech"
+
+
+def test_a_copied_sentence_hidden_behind_a_closing_quote_is_a_repeat() -> None:
+    from bot.briefing.debate.speech import repeats
+    from bot.terms import match_terms
+
+    heard = [match_terms("The scientists at China's AI frontier are alarmed rather than triumphant.")]
+    merged = (
+        'Governments must encourage transparency; in their words, "They\'re freaking out." '
+        "The scientists at China's AI frontier are alarmed rather than triumphant [3]."
+    )
+    assert repeats(merged, heard)
+    assert not repeats(
+        'Governments must encourage transparency; in their words, "They\'re freaking out."', heard
+    )

@@ -24,12 +24,12 @@ from bot.briefing.context import BriefingContext, stream_generation
 from bot.briefing.debate.core import own_alone
 from bot.briefing.debate.results import DebateTurn, TurnFinished, TurnStarted
 from bot.briefing.evidence import Pick
-from bot.briefing.grounding import model_messages, passage_labels
+from bot.briefing.grounding import model_messages, passage_labels, strip_markers
 from bot.briefing.models import Citation
 from bot.briefing.prompting import fit_to_context
 from bot.engine.base import ChatMessage, GenerationRequest, Queued, Usage
 from bot.index import ScoredPassage
-from bot.terms import content_terms, match_terms, overlap, split_sentences, stem
+from bot.terms import content_terms, match_terms, overlap, sentences_of, stem
 
 _FIGURE_RE = re.compile(r"\d+(?:[.,]\d+)?")
 MIN_CHECKED_SENTENCES = 2  # fewer than this shown, and the core fills the speech
@@ -76,6 +76,16 @@ def worth_hearing(check: SentenceCheck, motion: str, given: Sequence[ScoredPassa
     return not (terms - content_terms(cited_text)) & motion_words
 
 
+def repeats(text: str, heard: Sequence[frozenset[str]]) -> bool:
+    """Whether any part of `text` says what a sentence already heard said (REPEAT_OVERLAP of its
+    words inside that sentence)."""
+    for part in sentences_of(text):
+        terms = match_terms(part)
+        if terms and any(len(terms & seen) >= REPEAT_OVERLAP * len(terms) for seen in heard):
+            return True
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class SpeechPlan:
     """Everything one speech is built from, decided before the model speaks."""
@@ -102,6 +112,9 @@ class Speaker:
         self.conversation_id = conversation_id
         self.user_id = user_id
         self.shown = ShownText()
+        # The terms of every sentence said so far, split after closing quotes too: the gate checks a
+        # '..."quote." Next sentence' as one, and a copied next sentence would hide in it.
+        self._heard = [match_terms(s) for text in plan.heard for s in sentences_of(strip_markers(text))]
         self.given = list(plan.given)  # narrowed to what fits the context when the model is asked
         self.gate = self._gate(self.given)
 
@@ -130,7 +143,7 @@ class Speaker:
             given, self.ctx.index.corpus_text, labels=[*passage_labels(given), *SPEECH_LABELS]
         )
         for text in self.plan.heard:
-            for sentence in split_sentences(text):
+            for sentence in sentences_of(strip_markers(text)):
                 gate.note_shown(sentence)
         return gate
 
@@ -161,9 +174,10 @@ class Speaker:
                 yield piece
 
     def _hear(self, check: SentenceCheck, kept: list[SentenceCheck]) -> str:
-        if not worth_hearing(check, self.plan.motion, self.given):
+        if not worth_hearing(check, self.plan.motion, self.given) or repeats(check.text, self._heard):
             return ""
         kept.append(check)
+        self._heard += [match_terms(part) for part in sentences_of(check.text)]
         return self.shown.add(check.rendered)
 
     async def speak(self) -> AsyncIterator[object]:
