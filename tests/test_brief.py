@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
-from bot.briefing.brief import SECTION_TITLES, Briefed, Briefing
+from bot.briefing.brief import BOTTOM_LINE_LEAD, SECTION_TITLES, Briefed, Briefing
 from bot.config import Settings, load_settings
 from bot.engine import ScriptedEngine
 from bot.engine.base import Engine, GenerationRequest
@@ -26,6 +26,7 @@ from bot.service import BriefingService
 REPO = Path(__file__).resolve().parent.parent
 SECTIONS = {"bottom_line", "key_facts", "race", "cooperation", "uncertain"}
 MARKER = re.compile(r"\[\d+\]")
+INVENTED = "Martians invented quantum bananas in Paris yesterday."
 
 
 def settings_for(prompts: Path, database: Path, **overrides: object) -> Settings:
@@ -39,11 +40,18 @@ def parrot(request: GenerationRequest) -> str:
 
 
 async def briefing_of(service: BriefingService, topic: str, conversation: str = "c") -> Briefing:
+    """The briefing, after checking that it extends what was streamed (nothing shown is withdrawn)."""
     result = None
+    streamed = ""
     async for event in service.brief(topic, conversation_id=conversation, user_id="u"):
-        if isinstance(event, Briefed):
+        if isinstance(event, str):
+            streamed += event
+        elif isinstance(event, Briefed):
             result = event.briefing
     assert result is not None
+    assert result.text.startswith(streamed), f"streamed {streamed!r}, then {result.text!r}"
+    if streamed:
+        assert streamed.startswith(BOTTOM_LINE_LEAD) and MARKER.search(streamed), "a cited bottom line"
     return result
 
 
@@ -158,3 +166,50 @@ def test_cli_brief_list(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.
     assert main(["brief", "--list", "--json"]) == 0
     menu = json.loads(capsys.readouterr().out)
     assert menu and all(isinstance(t, str) and len(t) <= 100 for t in menu)
+
+
+async def test_bottom_line_streams_only_checked_sentences(tmp_path: Path) -> None:
+    """An invented sentence before a true one: only the true one is streamed, and the briefing goes
+    on from it (briefing_of checks the prefix)."""
+
+    def script(request: GenerationRequest) -> str:
+        return f"{INVENTED} {parrot(request)}"
+
+    engine = ScriptedEngine(script)
+    settings = settings_for(REPO / "prompts", tmp_path / "b.sqlite3")
+    service = await BriefingService.open(settings, engine=engine)
+    try:
+        streamed = [e async for e in service.brief("track-two dialogue", conversation_id="s", user_id="u")]
+        pieces = [e for e in streamed if isinstance(e, str)]
+        briefing = next(e.briefing for e in streamed if isinstance(e, Briefed))
+    finally:
+        await service.aclose()
+    assert pieces and all("Martians" not in piece for piece in pieces)
+    assert "Martians" not in briefing.text and INVENTED.split(".")[0] in briefing.unsupported[0]
+    assert briefing.text.startswith("".join(pieces))
+    assert briefing.sections["bottom_line"] == "".join(pieces).removeprefix(BOTTOM_LINE_LEAD).strip()
+
+
+def test_cli_brief_prints_the_streamed_bottom_line_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contextlib import asynccontextmanager
+
+    from bot.console import commands
+
+    @asynccontextmanager
+    async def scripted_service(settings: Settings) -> AsyncIterator[BriefingService]:
+        own = settings_for(REPO / "prompts", tmp_path / "cli.sqlite3")
+        service = await BriefingService.open(own, engine=ScriptedEngine(parrot))
+        try:
+            yield service
+        finally:
+            await service.aclose()
+
+    monkeypatch.setattr(commands, "open_service", scripted_service)
+    monkeypatch.setenv("PROMPTS_DIR", str(REPO / "prompts"))
+    assert main(["brief", "track-two dialogue"]) == 0
+    out = capsys.readouterr().out
+    assert out.count(BOTTOM_LINE_LEAD) == 1 and out.count("**Key facts:**") == 1
+    bottom = out.split(BOTTOM_LINE_LEAD, 1)[1].split("\n", 1)[0]
+    assert MARKER.search(bottom) and out.count(bottom.strip()) == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,14 +21,21 @@ from bot.briefing.debate import (
     DebateFinished,
     DebateResult,
     Judged,
+    Judgement,
     JudgeStarted,
+    MotionNote,
+    TurnFinished,
     TurnStarted,
 )
+from bot.briefing.debate.core import motion_terms
+from bot.briefing.debate.quality import speech_quality
+from bot.briefing.evidence import focus_of
 from bot.config import Settings, load_settings
 from bot.engine import ScriptedEngine
 from bot.engine.base import Engine, GenerationRequest
 from bot.errors import InputError
 from bot.service import BriefingService
+from bot.terms import is_question, sentences_of
 
 REPO = Path(__file__).resolve().parent.parent
 JUDGE_LABELS = (
@@ -53,9 +61,37 @@ def settings_for(tmp_path: Path, **overrides: object) -> Settings:
 
 
 def first_source_sentence(request: GenerationRequest) -> str:
-    """The first sentence of source [1] in the prompt, cited: what a perfectly obedient model says."""
-    match = re.search(r"^\[1\] (.+?[.!?])(?:\s|$)", request.messages[-1].content, re.MULTILINE)
-    return f"{match.group(1)[:-1]} [1]." if match else "Nothing to say."
+    """The first statement of source [1] in the prompt, cited: what a perfectly obedient model says."""
+    match = re.search(r"^\[1\] (.+)$", request.messages[-1].content, re.MULTILINE)
+    if not match:
+        return "Nothing to say."
+    first = next((s for s in sentences_of(match.group(1)) if not is_question(s)), "Nothing to say.")
+    return f"{first[:-1]} [1]." if first.endswith(".") else f"{first} [1]"
+
+
+def streamed_parts(events: list[object]) -> list[tuple[str, object]]:
+    """(text streamed, final result) for each speech and the judge, in order."""
+    parts: list[tuple[str, object]] = []
+    pieces: list[str] = []
+    for event in events:
+        if isinstance(event, TurnStarted | JudgeStarted):
+            pieces = []
+        elif isinstance(event, str):
+            pieces.append(event)
+        elif isinstance(event, TurnFinished):
+            parts.append(("".join(pieces), event.turn))
+        elif isinstance(event, Judged):
+            parts.append(("".join(pieces), event.judge))
+    return parts
+
+
+def assert_nothing_withdrawn(events: list[object]) -> None:
+    """Every speech's text is exactly what was streamed; the judgement extends what it streamed."""
+    for streamed, final in streamed_parts(events):
+        if isinstance(final, Judgement):
+            assert final.text.startswith(streamed), "the judgement takes back what it streamed"
+        else:
+            assert streamed == final.text, "a speech takes back what it streamed"  # type: ignore[attr-defined]
 
 
 def side_of(request: GenerationRequest) -> str:
@@ -120,11 +156,13 @@ async def test_turn_order_budgets_and_balance_over_three_rounds(scripted: Callab
         assert balance[side]["turns"] == 3 and balance[side]["own_framing_cited"] == 3
         assert balance["race"]["max_tokens"] == balance["cooperation"]["max_tokens"]
         for turn in turns:
-            assert not turn.regenerated and not turn.quoted
+            assert not turn.regenerated and turn.supported == 1, "the model's one checked sentence is shown"
+            assert turn.quoted and QUOTE_LEAD in turn.text, "its own sources complete a one-sentence speech"
             assert all(side in c.framing for c in turn.citations), "each side argues from its own framing"
+    assert_nothing_withdrawn(events)
 
 
-async def test_a_side_citing_nothing_of_its_own_is_regenerated_once_then_marked(
+async def test_a_side_showing_nothing_is_regenerated_once_then_built_from_its_own_sources(
     scripted: Callable[..., object],
 ) -> None:
     def script(request: GenerationRequest) -> str:
@@ -136,7 +174,7 @@ async def test_a_side_citing_nothing_of_its_own_is_regenerated_once_then_marked(
     result, events = await run_debate(service, "AI safety needs cooperation between rivals", rounds=1)
 
     race, cooperation = result.turns
-    assert race.own_framing_cited and not race.regenerated and not race.quoted
+    assert race.own_framing_cited and not race.regenerated and race.supported == 1
     assert cooperation.regenerated and not cooperation.own_framing_cited and cooperation.quoted
     attempts = [(e.side, e.attempt) for e in events if isinstance(e, TurnStarted)]
     assert attempts == [("race", 1), ("cooperation", 1), ("cooperation", 2)], "regenerated exactly once"
@@ -144,8 +182,12 @@ async def test_a_side_citing_nothing_of_its_own_is_regenerated_once_then_marked(
     assert "Cite [1]." in retry.messages[-1].content, "the retry carries the harder nudge"
     assert len({r.sampling.max_tokens for r in engine.requests if side_of(r) != "judge"}) == 1
 
-    # Marked, and still argued from its own sources: a verbatim quote of an own-framing passage.
-    assert "Martians" not in cooperation.text and QUOTE_LEAD in cooperation.text
+    # Marked, and still argued from its own sources: verbatim sentences of its own framing that bear
+    # on the motion, at least one from a passage of that framing alone.
+    assert "Martians" not in cooperation.text and cooperation.text.startswith(QUOTE_LEAD)
+    about = motion_terms(focus_of(result.motion), service.library.current.index)
+    assert speech_quality(cooperation, about).meets_target, cooperation.text
+    assert_nothing_withdrawn(events)
     assert cooperation.citations and all("cooperation" in c.framing for c in cooperation.citations)
     assert len(cooperation.unsupported) == 2, "the invented sentences are counted"
     data = cooperation.to_json()
@@ -175,6 +217,69 @@ async def test_judge_has_every_section_even_when_the_model_says_nothing_useful(
     assert judge.citations
 
 
+async def test_speeches_stream_only_checked_sentences_and_the_core_follows(
+    scripted: Callable[..., object],
+) -> None:
+    """The model says something invented, then a source sentence with a changed figure, then a true
+    one: only the true one is streamed, the side's own sentences follow, nothing is taken back."""
+
+    def script(request: GenerationRequest) -> str:
+        if side_of(request) == "judge":
+            return "Nothing."
+        true = first_source_sentence(request)
+        changed = re.sub(r"\b(\d+)\b", lambda m: str(int(m.group(1)) + 7), true)
+        changed = changed if changed != true else ""
+        return f"{INVENTED} {changed} {true}".replace("  ", " ")
+
+    service, _ = await scripted(script)  # type: ignore[misc]
+    motion = "Washington should slow frontier AI development to make room for safety testing"
+    result, events = await run_debate(service, motion, rounds=1)
+    assert_nothing_withdrawn(events)
+    streamed = "".join(e for e in events if isinstance(e, str))
+    assert "Martians" not in streamed and "Penguins" not in streamed
+    about = motion_terms(focus_of(motion), service.library.current.index)
+    for turn in result.turns:
+        assert turn.supported >= 1 and len(turn.unsupported) >= 2, turn.text
+        assert speech_quality(turn, about).meets_target, turn.text
+    spoken = [s for t in result.turns for s, _ in t.points]
+    assert len(spoken) == len(set(spoken)), "no sentence is said twice in a debate"
+
+
+async def test_a_motion_the_sources_barely_touch_is_said_to_be_so(scripted: Callable[..., object]) -> None:
+    service, _ = await scripted(first_source_sentence)  # type: ignore[misc]
+    result, events = await run_debate(
+        service, "The G7 Hiroshima process should set the rules for the AI race", 1
+    )
+    notes = [e for e in events if isinstance(e, MotionNote)]
+    assert len(notes) == 1 and events[0] is notes[0], "said first"
+    assert "barely touch" in notes[0].text and "never mention G7, Hiroshima" in notes[0].text
+    assert result.note == notes[0].text and result.to_json()["note"] == notes[0].text
+    assert len(result.turns) == 2, "the debate still argues from what the sources cover"
+    covered, events = await run_debate(service, "China and the US should agree on shared AI safety norms", 1)
+    assert covered.note == "" and not any(isinstance(e, MotionNote) for e in events)
+
+
+async def test_judge_streams_checked_summary_sentences_only(scripted: Callable[..., object]) -> None:
+    """The issue's garbled judge line is left out; a checked sentence is streamed and opens the text."""
+    garbled = "In 2017, a Chinese AI defeated the top US AI model DeepMind at the 2023 AI World Championship."
+
+    def script(request: GenerationRequest) -> str:
+        if side_of(request) != "judge":
+            return first_source_sentence(request)
+        said = re.search(r"^Race side \(round 1\): (.+)$", request.messages[-1].content, re.MULTILINE)
+        return f"{garbled} {sentences_of(said.group(1))[0] if said else ''}"
+
+    service, _ = await scripted(script)  # type: ignore[misc]
+    result, events = await run_debate(service, "Track-two dialogue beats an AI arms race", rounds=1)
+    judge = result.judge
+    assert judge is not None and "DeepMind" not in judge.text and judge.unsupported
+    ((streamed, _),) = [
+        (text, final) for text, final in streamed_parts(events) if isinstance(final, Judgement)
+    ]
+    assert streamed and judge.summary == streamed and judge.text.startswith(streamed + "\n**Strongest")
+    assert re.search(r"\[1\]", streamed), "numbered as the finished judgement numbers it"
+
+
 async def test_off_subject_motion_and_bad_rounds_are_declined(scripted: Callable[..., object]) -> None:
     service, engine = await scripted(first_source_sentence)  # type: ignore[misc]
     with pytest.raises(InputError) as declined:
@@ -192,23 +297,48 @@ async def test_off_subject_motion_and_bad_rounds_are_declined(scripted: Callable
 # --- the real bundled model ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RealDebate:
+    result: DebateResult
+    events: list[object]
+    about: frozenset[str]  # the motion's own terms
+
+
 @pytest.fixture(scope="module")
 async def real_debates(
     tmp_path_factory: pytest.TempPathFactory, llama_engine: Engine
-) -> AsyncIterator[list[DebateResult]]:
+) -> AsyncIterator[list[RealDebate]]:
     """One-round debates on two unseen motions, short speeches: shared by the real-model tests."""
     settings = settings_for(tmp_path_factory.mktemp("debate"), max_answer_tokens=48)
     service = await BriefingService.open(settings, engine=llama_engine)
+    index = service.library.current.index
     try:
-        yield [(await run_debate(service, motion, rounds=1))[0] for motion in REAL_MOTIONS]
+        debates = []
+        for motion in REAL_MOTIONS:
+            result, events = await run_debate(service, motion, rounds=1)
+            debates.append(RealDebate(result, events, motion_terms(focus_of(motion), index)))
+        yield debates
     finally:
         await service.aclose()
 
 
-async def test_real_model_both_sides_cite_their_own_framing(
-    real_debates: list[DebateResult], shipped_passages: dict[str, str]
+async def test_real_model_speeches_stream_only_checked_text_and_rest_on_their_own_sources(
+    real_debates: list[RealDebate],
 ) -> None:
-    for result in real_debates:
+    """Issue 15's target on the bundled model: speeches with two or more checked sentences on the
+    motion, one of them from a passage of the side's own framing alone. One speech in four may miss
+    it: a side whose framing alone says nothing on the motion cannot meet it from the sources."""
+    qualities = []
+    for debate in real_debates:
+        assert_nothing_withdrawn(debate.events)
+        qualities += [speech_quality(turn, debate.about) for turn in debate.result.turns]
+    assert sum(q.meets_target for q in qualities) >= len(qualities) - 1, qualities
+
+
+async def test_real_model_both_sides_cite_their_own_framing(
+    real_debates: list[RealDebate], shipped_passages: dict[str, str]
+) -> None:
+    for result in (debate.result for debate in real_debates):
         assert [t.side for t in result.turns] == ["race", "cooperation"]
         for turn in result.turns:
             assert turn.citations, f"{turn.side} cites nothing on {result.motion!r}"
@@ -219,8 +349,8 @@ async def test_real_model_both_sides_cite_their_own_framing(
             assert turn.words > 0
 
 
-async def test_real_model_judge_and_json_shape(real_debates: list[DebateResult]) -> None:
-    for result in real_debates:
+async def test_real_model_judge_and_json_shape(real_debates: list[RealDebate]) -> None:
+    for result in (debate.result for debate in real_debates):
         data = json.loads(json.dumps(result.to_json()))
         assert {"motion", "turns", "judge", "balance"} <= set(data)
         for turn in data["turns"]:
@@ -255,3 +385,99 @@ def test_cli_debate_json(
     assert main(["debate", "What is the best pizza topping?", "--json"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_cli_debate_prints_each_checked_speech_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console prints the streamed (checked) text as it comes and only what the final text adds:
+    no invented sentence, no speech printed twice."""
+    from contextlib import asynccontextmanager
+
+    from bot.console import commands
+
+    def script(request: GenerationRequest) -> str:
+        return f"{INVENTED} {first_source_sentence(request)}"
+
+    @asynccontextmanager
+    async def scripted_service(settings: Settings) -> AsyncIterator[BriefingService]:
+        service = await BriefingService.open(settings_for(tmp_path), engine=ScriptedEngine(script))
+        try:
+            yield service
+        finally:
+            await service.aclose()
+
+    monkeypatch.setattr(commands, "open_service", scripted_service)
+    monkeypatch.setenv("PROMPTS_DIR", str(REPO / "prompts"))
+    assert main(["debate", "Washington should slow frontier AI development", "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Martians" not in out and "Penguins" not in out
+    for header in ("== Race side, round 1 ==", "== Cooperation side, round 1 ==", "== Judge =="):
+        assert out.count(header) == 1
+    speeches = re.findall(r"==\n(.+?)\n  \[cites", out, re.DOTALL)
+    assert len(speeches) == 2 and all(out.count(speech) == 1 for speech in speeches)
+    assert all(QUOTE_LEAD in speech or re.search(r"\[\d\]", speech) for speech in speeches)
+
+
+def test_a_speech_sentence_with_a_figure_its_source_does_not_give_is_not_heard() -> None:
+    from bot.briefing.citations import SentenceCheck
+    from bot.briefing.debate.speech import worth_hearing
+    from bot.index import ScoredPassage
+    from bot.sources import load_sources
+
+    sources, _ = load_sources(REPO / "prompts" / "sources")
+    passage = next(p for s in sources for p in s.passages if p.id == "chernobyl-moment#chernobyl-1986")
+    given = [ScoredPassage(passage, 1.0)]
+    motion = "An AI disaster in one country would harm the whole world"
+
+    def check(text: str) -> SentenceCheck:
+        return SentenceCheck(text, [1], True, text)
+
+    assert worth_hearing(
+        check("The Chernobyl meltdown of 1986 came from disabled safety overrides."), motion, given
+    )
+    assert not worth_hearing(
+        check("The Chernobyl meltdown of 1988 came from disabled safety overrides."), motion, given
+    )
+    assert not worth_hearing(
+        check("An AI disaster in one country would harm the whole world."), motion, given
+    )
+
+
+def test_speech_quality_counts_checked_sentences_on_the_motion() -> None:
+    from bot.briefing.debate.results import DebateTurn
+    from bot.briefing.models import Citation
+
+    def cite(number: int, framing: tuple[str, ...]) -> Citation:
+        return Citation(number=number, id=f"p{number}", source="s", title="t", quote="q", framing=framing)
+
+    about = frozenset({"chip", "export"})
+    text = (
+        "Export rules shape the chip trade [1]. Nothing here bears on it [2]. Chips matter, unchecked.\n"
+        f'{QUOTE_LEAD}\n- "Chip exports fell." [2]\n- Is the chip export ban working? [1]'
+    )
+    turn = DebateTurn(
+        "race", 1, text, [cite(1, ("race",)), cite(2, ("race", "cooperation"))], [], True, False, []
+    )
+    quality = speech_quality(turn, about)
+    assert (quality.checked_on_motion, quality.own_alone_on_motion) == (2, 1) and quality.meets_target
+    turn.citations = [cite(1, ("race", "cooperation")), cite(2, ("race", "cooperation"))]
+    assert not speech_quality(turn, about).meets_target, "nothing from its framing alone"
+    turn.text = "Export rules shape the chip trade [1]."
+    turn.citations = [cite(1, ("race",))]
+    assert not speech_quality(turn, about).meets_target, "one sentence is not a speech"
+
+
+def test_a_copied_sentence_hidden_behind_a_closing_quote_is_a_repeat() -> None:
+    from bot.briefing.debate.speech import repeats
+    from bot.terms import match_terms
+
+    heard = [match_terms("The scientists at China's AI frontier are alarmed rather than triumphant.")]
+    merged = (
+        'Governments must encourage transparency; in their words, "They\'re freaking out." '
+        "The scientists at China's AI frontier are alarmed rather than triumphant [3]."
+    )
+    assert repeats(merged, heard)
+    assert not repeats(
+        'Governments must encourage transparency; in their words, "They\'re freaking out."', heard
+    )

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.briefing.answer import canned_answer
-from bot.briefing.citations import MARKER_RE, verify
+from bot.briefing.checked import SentenceGate, ShownText
+from bot.briefing.citations import MARKER_RE, SentenceCheck
 from bot.briefing.context import BriefingContext, stream_generation
 from bot.briefing.grounding import (
     FRAMING_CUES,
@@ -33,15 +34,14 @@ from bot.briefing.grounding import (
     Picks,
     model_messages,
     passage_labels,
-    strip_labels,
+    renumber_markers,
     strip_markers,
-    trim_unfinished,
 )
 from bot.briefing.models import Answer, Answered, Citation
 from bot.briefing.prompting import clean_user_text, fit_to_context
 from bot.briefing.retrieval import is_on_topic, retrieve
 from bot.briefing.topics import normalise_topic
-from bot.engine.base import GenerationRequest, Queued
+from bot.engine.base import GenerationRequest, Queued, Usage
 from bot.index import ScoredPassage
 from bot.store import Turn
 from bot.terms import content_terms
@@ -57,7 +57,7 @@ BOTTOM_LINE_SUPPORT = 0.6
 MAX_TOPIC_CHARS = 300
 # Part of the cache key with the prompt-set version and the model: bump it when the way a briefing is
 # put together changes, so an upgraded bot does not serve briefings assembled by the old code.
-BRIEF_FORMAT = 12
+BRIEF_FORMAT = 13
 SECTION_TITLES = {
     "bottom_line": "Bottom line",
     "key_facts": "Key facts",
@@ -65,6 +65,7 @@ SECTION_TITLES = {
     "cooperation": "The cooperation framing",
     "uncertain": "What is uncertain",
 }
+BOTTOM_LINE_LEAD = f"**{SECTION_TITLES['bottom_line']}:**"
 NO_FRAMING = "The sources do not set out the {framing} framing on this topic."
 
 
@@ -160,13 +161,70 @@ class Briefed:
 BriefEvent = Queued | str | Briefed | Answered
 
 
+class BottomLine:
+    """The briefing's one generated part, streamed sentence by sentence once each is checked
+    (`SentenceGate`: supported by a passage it was given, at BOTTOM_LINE_SUPPORT, and not
+    contradicting it) and on the topic: a supported sentence about something else ("track-two
+    diplomacy" answered with the Sputnik moment) is no bottom line.
+
+    The streamed text opens the briefing ("**Bottom line:** ...") and its citation numbers are given
+    in order of first appearance, as `Picks.renumbered` numbers the finished briefing, so the
+    briefing's text starts with exactly what was streamed."""
+
+    def __init__(
+        self, ctx: BriefingContext, passages: list[ScoredPassage], picks: Picks, about: set[str]
+    ) -> None:
+        self.gate = SentenceGate(
+            passages,
+            ctx.index.corpus_text,
+            cited_threshold=BOTTOM_LINE_SUPPORT,
+            labels=passage_labels(passages),
+        )
+        self.engine = ctx.engine
+        self.picks = picks
+        self.about = about
+        self.kept: list[SentenceCheck] = []
+        self.shown = ShownText()
+        self.usage: Usage | None = None
+        self._order: dict[int, int] = {}
+
+    @property
+    def text(self) -> str:
+        """The bottom line as kept, in the prompt's numbering (renumbered with the whole briefing)."""
+        return " ".join(c.rendered for c in self.kept)
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[Queued | str]:
+        async for event in stream_generation(self.engine, request, []):
+            if isinstance(event, Usage):
+                self.usage = event
+            elif isinstance(event, Queued):
+                yield event
+            else:
+                for check in self.gate.feed(event):
+                    if piece := self._take(check):
+                        yield piece
+        for check in self.gate.finish():
+            if piece := self._take(check):
+                yield piece
+
+    def _take(self, check: SentenceCheck) -> str:
+        if self.about and not content_terms(check.text) & self.about:
+            return ""
+        self.kept.append(check)
+        for number in check.numbers:
+            self.picks.citations.setdefault(number, self.gate.citations[number])
+        self.picks.used.add(normalise_topic(check.text))  # not repeated as a fact or a framing
+        piece = renumber_markers(check.rendered, self._order, self.gate.citations)
+        return self.shown.add(piece if self.shown.text else f"{BOTTOM_LINE_LEAD} {piece}")
+
+
 # --- the briefing -------------------------------------------------------------------------------
 
 
 def render(sections: dict[str, str]) -> str:
     facts = sections["key_facts"]
     lines = [
-        f"**{SECTION_TITLES['bottom_line']}:** {sections['bottom_line']}",
+        f"{BOTTOM_LINE_LEAD} {sections['bottom_line']}",
         f"**{SECTION_TITLES['key_facts']}:**",
     ]
     lines += [f"- {fact}" for fact in facts.split("\n") if fact]
@@ -260,7 +318,7 @@ async def brief(
     uncertain = await ctx.index.search(f"{topic} {UNCERTAINTY_QUERY}", k=UNCERTAIN_K)
     retrieve_ms = _ms(started)
 
-    # 1. The bottom line: the only generated part, verified against the passages it was given.
+    # 1. The bottom line: the only generated part; each sentence is streamed once it is checked.
     sampling = ctx.sampling(max_tokens=BRIEF_MAX_TOKENS)
     messages, prompt_passages, _ = fit_to_context(
         ctx.engine,
@@ -269,31 +327,13 @@ async def brief(
         [],
         sampling.max_tokens,
     )
-    pieces: list[str] = []
-    usage = None
-    async for event in stream_generation(
-        ctx.engine,
-        GenerationRequest(messages=messages, sampling=sampling, user_id=user_id, conversation_id=None),
-        pieces,
-    ):
-        if isinstance(event, str | Queued):
-            yield event
-        else:
-            usage = event
-    raw = strip_labels(trim_unfinished("".join(pieces)), passage_labels(prompt_passages))
-    verification = verify(raw, prompt_passages, cited_threshold=BOTTOM_LINE_SUPPORT)
-    numbering = Numbering(prompt_passages)  # the bottom line's [n] keep their meaning
-    picks = Picks(numbering)
+    picks = Picks(Numbering(prompt_passages))  # the bottom line's [n] keep their meaning
     about = content_terms(topic)
-    # Only checked sentences on the topic: a supported sentence about something else ("track-two
-    # diplomacy" answered with the Sputnik moment) or an unchecked fragment is no bottom line.
-    kept = [s for s in verification.sentences if s.supported and (content_terms(s.text) & about or not about)]
-    verification.keep_only(kept)
-    bottom_line = verification.text
-    for citation in verification.citations:
-        picks.citations.setdefault(citation.number, citation)
-    for check in kept:  # a verbatim bottom line is not repeated as a fact or framing
-        picks.used.add(normalise_topic(check.text))
+    line = BottomLine(ctx, prompt_passages, picks, about)
+    request = GenerationRequest(messages=messages, sampling=sampling, user_id=user_id, conversation_id=None)
+    async for event in line.stream(request):
+        yield event
+    bottom_line = line.text
     if not bottom_line:
         bottom_line = picks.best(general[:1], about) or picks.best(general, about) or ""
 
@@ -338,8 +378,8 @@ async def brief(
     texts, citations, passages = picks.renumbered(list(parts.values()))
     sections = dict(zip(parts, texts, strict=True))
     selected = len(facts) + sum(1 for s in (*framings.values(), uncertain_line) if MARKER_RE.search(s))
-    checked = len(verification.checked)
-    supported = checked - len(verification.unsupported)
+    checked = len(line.gate.checked)
+    supported = len(line.kept)
     briefing = Briefing(
         topic=topic,
         text=render(sections),
@@ -348,15 +388,15 @@ async def brief(
         passage_ids=[p.passage.id for p in passages],
         model=ctx.engine.model_name,
         grounded=(supported + selected) / (checked + selected) if checked + selected else 1.0,
-        unsupported=verification.unsupported,
+        unsupported=[c.text for c in line.gate.checked if c not in line.kept],
     )
     await ctx.store.cache_briefing(cache_version, key, briefing.payload())
     await _remember(ctx, conversation_id, briefing)
     briefing.total_ms = _ms(started)
     timings = {
         "retrieve_ms": retrieve_ms,
-        "prompt_tokens": float(usage.prompt_tokens if usage else 0),
-        "completion_tokens": float(usage.completion_tokens if usage else 0),
+        "prompt_tokens": float(line.usage.prompt_tokens if line.usage else 0),
+        "completion_tokens": float(line.usage.completion_tokens if line.usage else 0),
         "total_ms": briefing.total_ms,
     }
     yield Briefed(briefing)

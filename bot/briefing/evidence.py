@@ -260,6 +260,13 @@ def _context(passage: Passage, meta: str) -> frozenset[str]:
     return match_terms(f"{passage.heading} {meta}")
 
 
+def scored_sentences(index: SourceIndex, focus: Focus, scored: ScoredPassage) -> list[Pick]:
+    """Every sentence of one passage that can stand alone, scored against `focus` as `weigh` scores
+    them: for modes that choose their own extractive core (a debate speech scores its side's
+    passages against the motion)."""
+    return _candidates(focus, scored, _context(scored.passage, index.meta(scored.passage)))
+
+
 def _choose(focus: Focus, candidates: list[Pick]) -> list[Pick]:
     """The best sentence, then others that add something the question asks about that the chosen
     ones lack."""

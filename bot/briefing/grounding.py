@@ -14,7 +14,7 @@ verbatim from the passages, scored by the topic's words plus weighted cue phrase
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.briefing.citations import MARKER_RE
@@ -143,6 +143,25 @@ def strip_markers(text: str) -> str:
     return MARKER_RE.sub("", text)
 
 
+def renumber_markers(text: str, order: dict[int, int], known: Collection[int]) -> str:
+    """Rewrite `text`'s [n] (for n in `known`) to their number in order of first appearance,
+    extending `order` (old -> new) as new numbers appear; unknown numbers are dropped.
+
+    `order` may be carried from one text to the next: a part streamed sentence by sentence (a bottom
+    line, the judge's summary) gets the very numbers `Picks.renumbered` later gives the whole text,
+    so what was shown is never renumbered."""
+
+    def rewrite(match: re.Match[str]) -> str:
+        numbers = [int(x) for x in match.group(1).split(",")]
+        for n in numbers:
+            if n in known:
+                order.setdefault(n, len(order) + 1)
+        kept = [order[n] for n in numbers if n in order]
+        return "".join(f" [{n}]" for n in dict.fromkeys(kept))
+
+    return MARKER_RE.sub(rewrite, text)
+
+
 # --- selection ------------------------------------------------------------------------------------
 
 
@@ -209,17 +228,7 @@ class Picks:
         could read [1], [2], [4]; a reader takes a gap for a missing source.
         """
         order: dict[int, int] = {}
-        for text in texts:
-            for match in MARKER_RE.finditer(text):
-                for n in (int(x) for x in match.group(1).split(",")):
-                    if n in self.citations:
-                        order.setdefault(n, len(order) + 1)
-
-        def rewrite(match: re.Match[str]) -> str:
-            kept = [order[n] for n in (int(x) for x in match.group(1).split(",")) if n in order]
-            return "".join(f" [{n}]" for n in dict.fromkeys(kept))
-
-        new_texts = [MARKER_RE.sub(rewrite, text) for text in texts]
+        new_texts = [renumber_markers(text, order, self.citations) for text in texts]
         citations = [replace(self.citations[old], number=new) for old, new in order.items()]
         cited = [self.numbering.passages[old - 1] for old in order]
         rest = [p for n, p in enumerate(self.numbering.passages, start=1) if n not in order]

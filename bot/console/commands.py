@@ -7,9 +7,13 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.briefing.evaluate import EvalReport
 from bot.briefing.models import Answer, Answered, passage_json
+
+if TYPE_CHECKING:
+    from bot.briefing.debate import DebateTurn
 from bot.config import Settings
 from bot.console.cli import print_json
 from bot.engine.base import Queued
@@ -43,6 +47,12 @@ def format_answer_sources(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+def unstreamed(final: str, streamed: str) -> str:
+    """What of `final` the reader has not seen yet. Only checked text is streamed and the final text
+    extends it; should it ever not, the whole final text is printed on a new line."""
+    return final[len(streamed) :] if final.startswith(streamed) else "\n" + final
+
+
 async def stream_answer(events: AsyncIterator[object], *, echo: bool) -> Answer:
     """Consume an answer stream, printing text as it arrives when `echo`; return the final answer."""
     final: Answer | None = None
@@ -59,9 +69,7 @@ async def stream_answer(events: AsyncIterator[object], *, echo: bool) -> Answer:
             final = event.answer
     assert final is not None, "answer stream ended without a result"
     if echo:
-        # Only checked text is streamed, and the final text extends it: print what is still missing.
-        rest = final.text[len(streamed) :] if final.text.startswith(streamed) else "\n" + final.text
-        print(rest)
+        print(unstreamed(final.text, streamed))
         print(format_answer_sources(final))
     return final
 
@@ -213,17 +221,23 @@ async def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
         if args.conversation == "console:brief":
             await service.reset(args.conversation)
         briefing: Briefing | None = None
+        streamed = ""  # the bottom line's checked sentences, shown as they pass
         events = service.brief(args.topic, conversation_id=args.conversation, user_id="console")
         async for event in events:
-            if isinstance(event, Queued) and not args.json:
+            if args.json:
+                briefing = event.briefing if isinstance(event, Briefed) else briefing
+            elif isinstance(event, Queued):
                 _status(f"(waiting: position {event.position} in the queue)")
+            elif isinstance(event, str):
+                print(event, end="", flush=True)
+                streamed += event
             elif isinstance(event, Briefed):
                 briefing = event.briefing
         assert briefing is not None, "briefing stream ended without a result"
     if args.json:
         print_json(briefing.to_json())
         return 0
-    print(briefing.text)
+    print(unstreamed(briefing.text, streamed))
     if briefing.citations:
         print("\nSources:")
         for c in briefing.citations:
@@ -247,13 +261,14 @@ async def cmd_debate(settings: Settings, args: argparse.Namespace) -> int:
         DebateResult,
         Judged,
         JudgeStarted,
+        MotionNote,
         TurnFinished,
         TurnStarted,
     )
 
     echo = not args.json
     result: DebateResult | None = None
-    streamed: list[str] = []  # the speech as the model wrote it, shown live
+    streamed = ""  # the current speech's (or the judge's) checked text, shown as it passes
     async with open_service(settings) as service:
         events = service.debate(
             args.motion, rounds=args.rounds, conversation_id="console:debate", user_id="console"
@@ -263,27 +278,26 @@ async def cmd_debate(settings: Settings, args: argparse.Namespace) -> int:
                 result = event.result
             elif not echo:
                 continue
-            elif isinstance(event, TurnStarted):
-                if event.attempt > 1:
-                    print("\n(no citation from its own sources - regenerating)", flush=True)
-                print(f"\n== {event.side.capitalize()} side, round {event.round} ==", flush=True)
+            elif isinstance(event, MotionNote):
+                print(event.text, flush=True)
+            elif isinstance(event, TurnStarted | JudgeStarted):
+                streamed = ""
+                if isinstance(event, JudgeStarted):
+                    print("\n== Judge ==", flush=True)
+                elif event.attempt > 1:
+                    print("(nothing checkable yet - trying again)", flush=True)
+                else:
+                    print(f"\n== {event.side.capitalize()} side, round {event.round} ==", flush=True)
             elif isinstance(event, str):
-                streamed.append(event)
+                streamed += event
                 print(event, end="", flush=True)
             elif isinstance(event, Queued):
                 _status(f"(waiting: position {event.position} in the queue)")
             elif isinstance(event, TurnFinished):
-                turn = event.turn
-                if turn.text.split() != "".join(streamed).split():  # as Discord edits the message
-                    print(f"\n  -- after checking --\n{turn.text}")
-                streamed.clear()
-                cited = ", ".join(c.id for c in turn.citations) or "nothing"
-                own = "" if turn.own_framing_cited else "; NO citation from its own framing"
-                print(f"\n  [cites {cited}; {len(turn.unsupported)} unsupported sentence(s){own}]")
-            elif isinstance(event, JudgeStarted):
-                print("\n== Judge ==", flush=True)
+                print(unstreamed(event.turn.text, streamed))
+                print(_turn_footer(event.turn))
             elif isinstance(event, Judged):
-                print("\n\n" + event.judge.text)
+                print(unstreamed(event.judge.text, streamed))
     assert result is not None, "debate stream ended without a result"
     if args.json:
         print_json(result.to_json())
@@ -297,6 +311,13 @@ async def cmd_debate(settings: Settings, args: argparse.Namespace) -> int:
         )
     print(f"  grounded {result.grounded:.0%}; {result.total_ms / 1000:.1f} s")
     return 0
+
+
+def _turn_footer(turn: DebateTurn) -> str:
+    cited = ", ".join(c.id for c in turn.citations) or "nothing"
+    own = "" if turn.own_framing_cited else "; the model cited none of its own framing"
+    core = "; own sources quoted" if turn.quoted else ""
+    return f"  [cites {cited}; {len(turn.unsupported)} unsupported sentence(s) left out{own}{core}]"
 
 
 def _configure_check(parser: argparse.ArgumentParser) -> None:

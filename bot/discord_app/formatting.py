@@ -128,7 +128,8 @@ def turn_header(side: str, number: int) -> str:
 
 
 def turn_text(turn: DebateTurn) -> str:
-    note = "" if turn.own_framing_cited else "\n-# (this speech cites none of its own side's sources)"
+    own = any(turn.side in c.framing for c in turn.citations)  # by the model or its quoted sources
+    note = "" if own else "\n-# (this speech cites none of its own side's sources)"
     return f"{turn_header(turn.side, turn.round)}\n{turn.text}{note}"
 
 

@@ -116,8 +116,9 @@ class Debates(commands.Cog):
         channel = await self._open_thread(interaction, session.motion)
         debate = self.debates[key] = Debate(session, channel, rounds)
         where = channel.mention if isinstance(channel, discord.Thread) else "below"
+        note = f"\n{session.note}" if session.note else ""  # the sources barely touch the motion
         await interaction.edit_original_response(
-            content=f"Debate on **{session.motion}** ({rounds} rounds): {where}.",
+            content=f"Debate on **{session.motion}** ({rounds} rounds): {where}.{note}",
             allowed_mentions=NO_MENTIONS,
         )
         await self._play(key, debate, debate.session.next_round())

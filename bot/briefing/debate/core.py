@@ -1,0 +1,80 @@
+"""A speech's extractive core: its own framing's source sentences that bear on the motion.
+
+Why: a 135M model's speech often fails the checks, and what survives may argue the other side's case
+or nothing at all. So every speech rests on sentences cut verbatim from its own side's passages,
+chosen by the same sentence-level scoring that answers use (`evidence.focus_of` on the motion,
+`evidence.scored_sentences`), with two debate rules on top:
+
+- a passage tagged with this framing alone states the side's case; one tagged with both framings
+  often weighs it against the other, so the former is preferred;
+- a sentence that argues against the side (the race framing called "misleading", "dangerous") does
+  not open the side's case: the side's cue phrases (grounding.FRAMING_CUES) nudge the score.
+
+A sentence *bears on the motion* when it shares a word with the motion beyond the words most
+passages use (every passage here says "AI" and "China"; that says nothing about a motion).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import replace
+
+from bot.briefing.evidence import Focus, Pick, scored_sentences, subject_terms
+from bot.briefing.grounding import FRAMING_CUES, cue_score
+from bot.briefing.topics import normalise_topic
+from bot.index import ScoredPassage, SourceIndex
+
+OWN_ALONE_BONUS = 0.15  # passage tagged with this side's framing alone
+CUE_WEIGHT = 0.02  # per unit of the side's cue score...
+CUE_CAP = 6  # ...capped both ways, so cues nudge and the motion decides
+MAX_CORE = 2
+
+
+def motion_terms(focus: Focus, index: SourceIndex) -> frozenset[str]:
+    """The motion's words that say what it is about: not the words most passages share."""
+    return frozenset(focus.weights) - subject_terms(index)
+
+
+def own_alone(pick: Pick, side: str) -> bool:
+    return pick.scored.passage.framing == (side,)
+
+
+def side_sentences(
+    index: SourceIndex, focus: Focus, pool: Sequence[ScoredPassage], side: str, spoken: Collection[str]
+) -> list[Pick]:
+    """Every usable sentence of the side's passages, best for the motion first; sentences already
+    said in this debate (`spoken`, normalised) are left out."""
+    picks = []
+    for scored in pool:
+        for pick in scored_sentences(index, focus, scored):
+            if normalise_topic(pick.sentence) in spoken:
+                continue
+            cue = max(-CUE_CAP, min(cue_score(pick.sentence, FRAMING_CUES[side]), CUE_CAP))
+            bonus = OWN_ALONE_BONUS * own_alone(pick, side) + CUE_WEIGHT * cue
+            picks.append(replace(pick, score=round(pick.score + bonus, 4)))
+    return sorted(picks, key=lambda p: p.score, reverse=True)
+
+
+def choose_core(picks: Sequence[Pick], side: str, about: frozenset[str]) -> list[Pick]:
+    """Up to MAX_CORE sentences that bear on the motion, from different passages; the best one from
+    a passage of this framing alone always among them when there is one."""
+    bearing = [p for p in picks if p.terms & about] or [p for p in picks if p.score > 0]
+    core = [p for p in bearing if own_alone(p, side)][:1]
+    for pick in bearing:
+        if len(core) >= MAX_CORE:
+            break
+        if all(c.scored.passage.id != pick.scored.passage.id for c in core):
+            core.append(pick)
+    return sorted(core, key=lambda p: p.score, reverse=True)
+
+
+def speech_passages(core: Sequence[Pick], picks: Sequence[Pick], k: int) -> list[ScoredPassage]:
+    """The passages the model reads: the core's first ([1] is the best), then the passages whose
+    best sentence scores highest."""
+    given: list[ScoredPassage] = []
+    for pick in [*core, *picks]:
+        if len(given) >= k:
+            break
+        if all(s.passage.id != pick.scored.passage.id for s in given):
+            given.append(pick.scored)
+    return given

@@ -1,0 +1,175 @@
+"""What a debate produces: the events front ends stream, and the speech, judgement and result types
+with their `--json` shapes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.briefing.grounding import strip_markers
+from bot.briefing.models import Citation
+from bot.engine.base import Queued
+from bot.terms import words
+
+SIDES = ("race", "cooperation")
+
+
+def other_side(side: str) -> str:
+    return SIDES[1 - SIDES.index(side)]
+
+
+@dataclass(frozen=True, slots=True)
+class MotionNote:
+    """Sent first when the sources barely touch the motion: says so, and what they do cover."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TurnStarted:
+    """A speech begins. `attempt` 2: the first attempt showed nothing and the model tries again (only
+    checked text is streamed, so there is nothing to take back)."""
+
+    side: str
+    round: int
+    attempt: int = 1
+
+
+@dataclass(slots=True)
+class DebateTurn:
+    """One speech: the model's checked sentences, then its side's source sentences where needed."""
+
+    side: str
+    round: int
+    text: str  # exactly what was streamed, with verified citation markers
+    citations: list[Citation]
+    unsupported: list[str]
+    own_framing_cited: bool  # the model's own checked sentences cite its framing
+    regenerated: bool
+    passage_ids: list[str]
+    quoted: bool = False  # source sentences of its own framing (the extractive core) were added
+    checked: int = 0  # model sentences long enough to check
+    supported: int = 0  # ...that passed every check and were shown
+    # (sentence, passage id) for each shown model sentence: the judge's candidates for the strongest point
+    points: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def words(self) -> int:
+        return len(words(strip_markers(self.text)))
+
+    @property
+    def grounded(self) -> float:
+        return self.supported / self.checked if self.checked else 1.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "side": self.side,
+            "round": self.round,
+            "text": self.text,
+            "citations": [c.to_json(with_framing=True) for c in self.citations],
+            "unsupported": list(self.unsupported),
+            "own_framing_cited": self.own_framing_cited,
+            "regenerated": self.regenerated,
+            "quoted": self.quoted,
+            "words": self.words,
+            "grounded": round(self.grounded, 3),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TurnFinished:
+    turn: DebateTurn
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeStarted:
+    """The judge begins; the checked sentences of its model-written summary follow as text pieces."""
+
+
+@dataclass(slots=True)
+class Judgement:
+    """The judge's verdict-free summary: checked model sentences, then the deterministic structure."""
+
+    text: str  # starts with exactly what was streamed
+    citations: list[Citation]
+    summary: str  # the model-written, checked part ("" when none of it passed)
+    strongest: dict[str, str]  # side -> its strongest point, cited
+    agreement: str
+    open_question: str
+    unsupported: list[str] = field(default_factory=list)
+    checked: int = 0
+    supported: int = 0
+
+    @property
+    def grounded(self) -> float:
+        return self.supported / self.checked if self.checked else 1.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "citations": [c.to_json(with_framing=True) for c in self.citations],
+            "summary": self.summary,
+            "strongest": dict(self.strongest),
+            "agreement": self.agreement,
+            "open": self.open_question,
+            "unsupported": list(self.unsupported),
+            "grounded": round(self.grounded, 3),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    judge: Judgement
+
+
+@dataclass(slots=True)
+class DebateResult:
+    motion: str
+    turns: list[DebateTurn]
+    judge: Judgement | None
+    model: str
+    max_tokens_per_turn: int
+    total_ms: float = 0.0
+    note: str = ""  # how little the sources say about the motion ("" when they cover it)
+
+    def balance(self) -> dict[str, dict[str, int]]:
+        """Per side: words spoken, citations, unsupported sentences, turns, turns citing own framing."""
+        figures = {}
+        for side in SIDES:
+            turns = [t for t in self.turns if t.side == side]
+            figures[side] = {
+                "words": sum(t.words for t in turns),
+                "citations": sum(len(t.citations) for t in turns),
+                "unsupported": sum(len(t.unsupported) for t in turns),
+                "turns": len(turns),
+                "own_framing_cited": sum(1 for t in turns if t.own_framing_cited),
+                "max_tokens": self.max_tokens_per_turn,
+            }
+        return figures
+
+    @property
+    def grounded(self) -> float:
+        """Supported sentences / checked sentences over every speech and the judge's summary."""
+        parts: list[DebateTurn | Judgement] = [*self.turns, *([self.judge] if self.judge else [])]
+        checked = sum(p.checked for p in parts)
+        return sum(p.supported for p in parts) / checked if checked else 1.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "motion": self.motion,
+            "note": self.note,
+            "turns": [t.to_json() for t in self.turns],
+            "judge": self.judge.to_json() if self.judge else None,
+            "balance": self.balance(),
+            "grounded": round(self.grounded, 3),
+            "model": self.model,
+            "total_ms": self.total_ms,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DebateFinished:
+    result: DebateResult
+
+
+DebateEvent = MotionNote | TurnStarted | Queued | str | TurnFinished | JudgeStarted | Judged | DebateFinished
