@@ -7,7 +7,10 @@ settings (one slot, a tiny RAM budget, a short queue) build their own with `llam
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import os
+import shutil
+import subprocess
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,3 +62,24 @@ def shipped_passages() -> dict[str, str]:
     sources, problems = load_sources(REPO / "prompts" / "sources")
     assert not problems
     return {p.id: p.text for source in sources for p in source.passages}
+
+
+@pytest.fixture
+def read_only() -> Iterator[Callable[[Path], None]]:
+    """Make files (and their folder) read-only the way the operating system enforces it, also for
+    root (who ignores permission bits): `chattr +i` where available. Undone after the test."""
+    undo: list[Callable[[], None]] = []
+
+    def freeze(path: Path) -> None:
+        for target in (path, *path.parent.glob(path.name + "-*"), path.parent):
+            mode = target.stat().st_mode
+            target.chmod(0o555 if target.is_dir() else 0o444)
+            undo.append(lambda target=target, mode=mode: target.chmod(mode))
+            if os.geteuid() == 0:
+                if not shutil.which("chattr") or subprocess.run(["chattr", "+i", str(target)]).returncode:
+                    pytest.skip("running as root without chattr: cannot make a file read-only")
+                undo.append(lambda target=target: subprocess.run(["chattr", "-i", str(target)], check=True))
+
+    yield freeze
+    for step in reversed(undo):
+        step()

@@ -7,6 +7,7 @@ every front end streams the same way.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,12 +18,14 @@ from bot.briefing.models import Answer, Answered, AnswerEvent, Citation
 from bot.briefing.prompting import SOURCES_META, QuestionPrompt, clean_user_text, fit_question
 from bot.briefing.retrieval import is_on_topic, retrieve
 from bot.engine.base import Engine, GenerationRequest, Sampling, Usage
+from bot.errors import BackendError
 from bot.index import ScoredPassage, SourceIndex
 from bot.promptset import PromptSet
 from bot.store import Store, Turn
 from bot.terms import is_question
 
 STOP_STRINGS = ("\nQuestion:", "Question:", "\nSources:")
+INTERRUPTED = "The answer was interrupted because I was shutting down - please ask again."
 MIN_CHECKED_SENTENCES = 2  # fewer checked sentences than this, and a source sentence is quoted
 
 
@@ -114,10 +117,13 @@ def ensure_citation(verification: Verification, prompt: QuestionPrompt, question
 async def stream_generation(
     engine: Engine, request: GenerationRequest, pieces: list[str]
 ) -> AsyncIterator[AnswerEvent | Usage]:
-    """Relay engine events, collecting the text in `pieces`."""
+    """Relay engine events, collecting the text in `pieces`. An answer the engine stopped (it was
+    shut down) is an error, never a short "finished" answer."""
     async for event in engine.stream(request):
         if isinstance(event, str):
             pieces.append(event)
+        elif isinstance(event, Usage) and event.finish_reason == "cancelled":
+            raise BackendError(INTERRUPTED)
         yield event
 
 
@@ -138,8 +144,9 @@ async def answer(
         return
 
     sampling = ctx.sampling()
-    prompt = fit_question(
-        ctx.engine, ctx.prompts, ctx.index, passages, history, question, sampling.max_tokens
+    # Rendering and tokenizing every candidate prompt is CPU work: off the event loop.
+    prompt = await asyncio.to_thread(
+        fit_question, ctx.engine, ctx.prompts, ctx.index, passages, history, question, sampling.max_tokens
     )
     messages, passages = prompt.messages, prompt.given
     request = GenerationRequest(
@@ -148,47 +155,42 @@ async def answer(
     pieces: list[str] = []
     usage = Usage(prompt_tokens=0, completion_tokens=0)
     first_token_ms = 0.0
-    async for event in stream_generation(ctx.engine, request, pieces):
-        if isinstance(event, Usage):
-            usage = event
-            continue
-        if isinstance(event, str) and not first_token_ms:
-            first_token_ms = _ms(started)
-        yield event
-    raw = "".join(pieces).strip()
-    verification = ensure_citation(verify(trim_unfinished(raw), prompt.numbered), prompt, question)
-    result = Answer(
-        question=question,
-        text=verification.text,
-        citations=verification.citations,
-        passages=passages,
-        model=ctx.engine.model_name,
-        timings={
-            "retrieve_ms": retrieve_ms,
-            "prompt_tokens": usage.prompt_tokens,
-            "completion_tokens": usage.completion_tokens,
-            "cached_tokens": usage.cached_tokens,
-            "first_token_ms": first_token_ms,
-            "total_ms": _ms(started),
-        },
-        grounded=verification.grounded,
-        unsupported=verification.unsupported,
+    asked = Turn(
+        role="user", content=messages[-1].content, display=question, meta={SOURCES_META: prompt.listed}
     )
-    await ctx.store.add_turns(
-        conversation_id,
-        [
-            Turn(
-                role="user",
-                content=messages[-1].content,
-                display=question,
-                meta={SOURCES_META: prompt.listed},
-            ),
+    async with ctx.store.exchange(conversation_id, asked, pieces) as exchange:  # the question is saved now
+        async for event in stream_generation(ctx.engine, request, pieces):
+            if isinstance(event, Usage):
+                usage = event
+                continue
+            if isinstance(event, str) and not first_token_ms:
+                first_token_ms = _ms(started)
+            yield event
+        raw = "".join(pieces).strip()
+        verification = ensure_citation(verify(trim_unfinished(raw), prompt.numbered), prompt, question)
+        result = Answer(
+            question=question,
+            text=verification.text,
+            citations=verification.citations,
+            passages=passages,
+            model=ctx.engine.model_name,
+            timings={
+                "retrieve_ms": retrieve_ms,
+                "prompt_tokens": usage.prompt_tokens,
+                "completion_tokens": usage.completion_tokens,
+                "cached_tokens": usage.cached_tokens,
+                "first_token_ms": first_token_ms,
+                "total_ms": _ms(started),
+            },
+            grounded=verification.grounded,
+            unsupported=verification.unsupported,
+        )
+        exchange.answered(
             Turn(
                 role="assistant",
                 content=raw,
                 display=result.text,
                 meta={"citations": [c.id for c in result.citations]},
-            ),
-        ],
-    )
+            )
+        )
     yield Answered(result)
