@@ -1,7 +1,10 @@
-"""The gateway: HELLO, heartbeats, IDENTIFY -> READY + GUILD_CREATE, then dispatches.
+"""The gateway: HELLO, heartbeats, IDENTIFY -> READY + GUILD_CREATE, then dispatches; RESUME.
 
-Frames go out as plain text JSON (discord.py inflates only binary frames). Resuming is not
-imitated: a RESUME is answered with INVALID_SESSION, which makes discord.py identify afresh.
+Frames go out as plain text JSON (discord.py inflates only binary frames). Like Discord, the
+gateway keeps the session's events while its connection is down: `drop()` closes the connection
+with a resumable close code, events dispatched meanwhile are kept, and a RESUME with the session id
+and the last sequence number the client saw replays every later event, then sends RESUMED. A
+RESUME of an unknown session is answered with INVALID_SESSION (identify afresh).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ HEARTBEAT_INTERVAL_MS = 41_250
 OP_DISPATCH, OP_HEARTBEAT, OP_IDENTIFY, OP_PRESENCE, OP_RESUME = 0, 1, 2, 3, 6
 OP_INVALID_SESSION, OP_HELLO, OP_HEARTBEAT_ACK = 9, 10, 11
 CLOSE_AUTHENTICATION_FAILED = 4004
+CLOSE_UNKNOWN_ERROR = 4000  # "something went wrong: reconnect" - clients resume after it
+SESSION_ID = "imitation-session"
 
 
 class Gateway:
@@ -34,6 +39,9 @@ class Gateway:
         self._sockets: set[web.WebSocketResponse] = set()  # identified connections
         self._all: set[web.WebSocketResponse] = set()
         self._seq = 0
+        self._log: list[dict[str, Any]] = []  # every dispatch of the session, for RESUME
+        self.session_id = ""
+        self.resumes: list[dict[str, Any]] = []
         self.ready = asyncio.Event()
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
@@ -63,7 +71,32 @@ class Gateway:
             self.world.presences.append(frame["d"])
             self._on_change()
         elif op == OP_RESUME:
+            await self._resume(ws, frame["d"])
+
+    async def _resume(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
+        """Replay what the client missed, in order, then RESUMED; later events flow as usual."""
+        self.resumes.append(data)
+        if (
+            data.get("token") != self.world.token
+            or not self.session_id
+            or data.get("session_id") != self.session_id
+        ):
             await self._send(ws, {"op": OP_INVALID_SESSION, "d": False})
+            return
+        seen = int(data.get("seq") or 0)
+        for frame in [f for f in self._log if f["s"] > seen]:
+            await self._send(ws, frame)
+        self._sockets.add(ws)
+        await self._dispatch_to(ws, "RESUMED", {})
+        self.ready.set()
+        self._on_change()
+
+    async def drop(self) -> None:
+        """Close every connection as a network failure would look to the client: it resumes."""
+        for ws in list(self._all):
+            await ws.close(code=CLOSE_UNKNOWN_ERROR, message=b"imitated connection loss")
+        self._sockets.clear()
+        self.ready.clear()
 
     async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> None:
         self.world.identifies.append(data)
@@ -71,12 +104,14 @@ class Gateway:
             await ws.close(code=CLOSE_AUTHENTICATION_FAILED, message=b"Authentication failed.")
             return
         self._sockets.add(ws)
+        self._log.clear()
+        self.session_id = f"{SESSION_ID}-{len(self.world.identifies)}"
         world = self.world
         ready = {
             "v": 10,
             "user": world.bot.payload,
             "guilds": [{"id": str(world.guild_id), "unavailable": True}],
-            "session_id": "imitation-session",
+            "session_id": self.session_id,
             "resume_gateway_url": self._url(),
             "application": {"id": str(world.application_id), "flags": 0},
             "private_channels": [],
@@ -88,12 +123,20 @@ class Gateway:
         self._on_change()
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send an event to the session; while its connection is down it waits for the RESUME."""
+        frame = self._frame(event, data)
+        self._log.append(frame)
         for ws in list(self._sockets):
-            await self._dispatch_to(ws, event, data)
+            await self._send(ws, frame)
+
+    def _frame(self, event: str, data: dict[str, Any]) -> dict[str, Any]:
+        self._seq += 1
+        return {"op": OP_DISPATCH, "t": event, "s": self._seq, "d": data}
 
     async def _dispatch_to(self, ws: web.WebSocketResponse, event: str, data: dict[str, Any]) -> None:
-        self._seq += 1
-        await self._send(ws, {"op": OP_DISPATCH, "t": event, "s": self._seq, "d": data})
+        frame = self._frame(event, data)
+        self._log.append(frame)
+        await self._send(ws, frame)
 
     async def _send(self, ws: web.WebSocketResponse, frame: dict[str, Any]) -> None:
         if not ws.closed:

@@ -168,10 +168,16 @@ class Debates(commands.Cog):
             if event.attempt > 1 and reply is not None:
                 reply.reset_text()
                 return reply
-            reply = StreamingReply(ChannelReply(debate.channel), header=turn_header(event.side, event.round))
+            reply = StreamingReply(
+                ChannelReply(debate.channel),
+                courier=self.bot.courier,
+                header=turn_header(event.side, event.round),
+            )
             await reply.start()
         elif isinstance(event, JudgeStarted):
-            reply = StreamingReply(ChannelReply(debate.channel), header=JUDGE_HEADER)
+            reply = StreamingReply(
+                ChannelReply(debate.channel), courier=self.bot.courier, header=JUDGE_HEADER
+            )
             await reply.start()
         elif reply is None:
             return None
