@@ -99,6 +99,7 @@ class BriefingBot(commands.Bot):
         self._service: BriefingService | None = None
         self._courier: Courier | None = None
         self._background: set[asyncio.Task[Any]] = set()
+        self._closing: asyncio.Future[None] | None = None
         self.loop_lag = LoopLag(settings.loop_stats_path)
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         point_at(settings.discord_api_base, settings.discord_gateway_url)
@@ -178,8 +179,18 @@ class BriefingBot(commands.Bot):
 
     async def close(self) -> None:
         """Let answers in progress finish (SHUTDOWN_GRACE_S), then disconnect (no new events), then
-        close the service (database, model)."""
-        if self._courier is not None and not self._courier.draining:
+        close the service (database, model). Every caller (a signal, `async with`) waits for the
+        same one shutdown: a second caller returning early would end the process mid-close."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._shut_down())
+        await asyncio.shield(self._closing)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """discord.py's own exit waits only for its disconnect, not for this class's `close`."""
+        await self.close()
+
+    async def _shut_down(self) -> None:
+        if self._courier is not None:
             await self._courier.drain(self.settings.shutdown_grace_s)
         for task in list(self._background):
             task.cancel()

@@ -25,6 +25,10 @@ HEARTBEAT_INTERVAL_MS = 41_250
 OP_DISPATCH, OP_HEARTBEAT, OP_IDENTIFY, OP_PRESENCE, OP_RESUME = 0, 1, 2, 3, 6
 OP_INVALID_SESSION, OP_HELLO, OP_HEARTBEAT_ACK = 9, 10, 11
 CLOSE_AUTHENTICATION_FAILED = 4004
+# Heartbeats are acknowledged after a network's delay, not at once: discord.py notes the time of a
+# heartbeat only after its sending thread wakes up, so an instant loopback ACK can arrive "before"
+# the heartbeat and be logged as "Can't keep up, websocket is 41 s behind" (a false alarm).
+ACK_DELAY_S = 0.05
 CLOSE_UNKNOWN_ERROR = 4000  # "something went wrong: reconnect" - clients resume after it
 SESSION_ID = "imitation-session"
 
@@ -64,6 +68,7 @@ class Gateway:
     async def _on_frame(self, ws: web.WebSocketResponse, frame: dict[str, Any]) -> None:
         op = frame.get("op")
         if op == OP_HEARTBEAT:
+            await asyncio.sleep(ACK_DELAY_S)
             await self._send(ws, {"op": OP_HEARTBEAT_ACK})
         elif op == OP_IDENTIFY:
             await self._identify(ws, frame["d"])
