@@ -5,7 +5,6 @@ request the bot made. The REST and gateway modules read and change it; tests rea
 
 from __future__ import annotations
 
-import itertools
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,10 +132,11 @@ class Request:
 
 
 class World:
-    """The imitated Discord's state. Snowflakes are small increasing integers (readable in failures)."""
+    """The imitated Discord's state. Snowflakes carry their creation time, as Discord's do (the bot
+    tells a debate started before its restart by its id), and always increase."""
 
     def __init__(self) -> None:
-        self._ids = itertools.count(1_000_000_000_000_000_000)
+        self._last_id = 0
         self.token = "test-token"
         self.bot = Person(self.new_id(), "briefing-bot", bot=True)
         self.application_id = self.bot.id
@@ -181,7 +181,9 @@ class World:
         self.disconnect_edits = 0  # the next N message edits drop the connection without an answer
 
     def new_id(self) -> int:
-        return next(self._ids)
+        now = (int(time.time() * 1000) - payloads.DISCORD_EPOCH_MS) << 22
+        self._last_id = max(now, self._last_id + 1)
+        return self._last_id
 
     # --- lookups ---------------------------------------------------------------------------------
 
