@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     moderator_role_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     rate_limit_per_minute: int = Field(default=6, ge=1)
     max_input_chars: int = Field(default=2000, ge=50, le=100_000)
+    shutdown_grace_s: float = Field(default=20.0, ge=0, le=600)
 
     # --- Model (in-process llama.cpp) ------------------------------------------------------------
     model_path: Path | None = None
@@ -75,6 +76,7 @@ class Settings(BaseSettings):
     # --- Files ---------------------------------------------------------------------------------
     prompts_dir: Path = Path("prompts")
     database_path: Path = Path("data/briefing-bot.sqlite3")
+    loop_stats_path: Path | None = None
 
     @field_validator("allowed_channel_ids", "moderator_role_ids", "shard_ids", mode="before")
     @classmethod
@@ -95,7 +97,7 @@ class Settings(BaseSettings):
             raise ValueError("SHARD_IDS names a shard twice")
         return self
 
-    @field_validator("model_path", mode="before")
+    @field_validator("model_path", "loop_stats_path", mode="before")
     @classmethod
     def _empty_path_is_default(cls, value: object) -> object:
         return None if value in ("", None) else value

@@ -46,3 +46,12 @@ class PromptSetError(BriefingError):
 
 class BackendError(BriefingError):
     """The language-model backend failed (remote server down, context overflow, ...)."""
+
+
+class StoreError(BriefingError):
+    """The database failed (corrupt, read-only, disk full, locked). `user_message` is the sentence
+    for whoever reads it: the operator at start-up, the user at run time; `operator` is the cause."""
+
+    def __init__(self, user_message: str, operator: str = "") -> None:
+        super().__init__(user_message)
+        self.operator = operator or user_message

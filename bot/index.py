@@ -12,7 +12,7 @@ so searching never blocks the event loop; each reload builds a fresh index and t
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import aiosqlite
@@ -150,6 +150,10 @@ class SourceIndex:
             rows = await cursor.fetchall()
         found = [ScoredPassage(self.passages[rowid], -rank) for rowid, rank in rows]
         return [s for s in found if s.passage.id not in excluded][: min(k, MAX_K)]
+
+    def closer(self) -> Callable[[], Awaitable[None]]:
+        """Closes this index's connection without holding the index itself (for a finalizer)."""
+        return self._db.close
 
     async def aclose(self) -> None:
         await self._db.close()

@@ -9,6 +9,8 @@ versions inside one answer.
 from __future__ import annotations
 
 import asyncio
+import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,9 +66,11 @@ class Library:
         self.root = root
         self._snapshot = snapshot
         self._lock = asyncio.Lock()
-        # The index replaced by the last reload: a request that took its snapshot just before the
-        # swap may still be searching it, so it is closed one reload later (or at shutdown).
-        self._retired: SourceIndex | None = None
+        # Indexes replaced by a reload stay open while anything still holds them: a request that
+        # took its snapshot before the swap, or a debate started hours ago. Each is closed when the
+        # last holder lets go (a weakref finalizer), and whatever is left at shutdown.
+        self._retired: weakref.WeakSet[SourceIndex] = weakref.WeakSet()
+        self._closing: set[asyncio.Task[None]] = set()
 
     @classmethod
     async def open(cls, root: Path) -> Library:
@@ -89,9 +93,7 @@ class Library:
                     problems=exc.problems,
                 )
             self._snapshot = new  # the atomic swap
-            if self._retired is not None:
-                await self._retired.aclose()
-            self._retired = old.index
+            self._retire(old.index)
         before, after = old.prompts.file_hashes, new.prompts.file_hashes
         return ReloadReport(
             ok=True,
@@ -103,8 +105,28 @@ class Library:
             passages=len(new.index.passages),
         )
 
+    def _retire(self, index: SourceIndex) -> None:
+        self._retired.add(index)
+        weakref.finalize(index, self._close_soon, index.closer(), asyncio.get_running_loop())
+
+    def _close_soon(self, close: Callable[[], Awaitable[None]], loop: asyncio.AbstractEventLoop) -> None:
+        """Runs when a retired index is no longer referenced (in whatever thread drops it)."""
+
+        def start() -> None:
+            task = loop.create_task(close())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(start)
+
+    @property
+    def retired(self) -> int:
+        """Replaced indexes still in use (by old requests or running debates)."""
+        return len(self._retired)
+
     async def aclose(self) -> None:
-        if self._retired is not None:
-            await self._retired.aclose()
-            self._retired = None
+        for index in list(self._retired):
+            await index.aclose()
+        await asyncio.gather(*self._closing)
         await self._snapshot.index.aclose()

@@ -1,5 +1,11 @@
 """SQLite persistence (aiosqlite, WAL): conversations and their turns, message links, the briefing
-cache and the reload log.
+cache, the reload log and the replies still being written.
+
+Durability: a question is stored as a *pending* turn before the model starts on it, and its answer
+is marked complete, cut off or failed when generation ends (`Store.exchange`), so a crash loses no
+question; only complete exchanges are fed back to the model. Replies being streamed are recorded
+(`track_reply`) until they are final, so the next start can mark the ones a dead process left
+behind. Every SQLite failure becomes a `StoreError` carrying one sentence for the user or operator.
 
 Schema changes are named migrations applied in order and recorded in `_migrations`, so an old
 database file is upgraded in place and a new one is built the same way (the simonw/llm pattern).
@@ -8,14 +14,22 @@ Never edit a migration that has shipped: add a new one.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
+import logging
+import sqlite3
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import aiosqlite
+
+from bot.errors import StoreError
+
+log = logging.getLogger(__name__)
 
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
 MIGRATIONS: list[tuple[str, Migration]] = []
@@ -95,12 +109,103 @@ async def m004_reloads(db: aiosqlite.Connection) -> None:
     )
 
 
+@migration
+async def m005_turn_status(db: aiosqlite.Connection) -> None:
+    """A question is stored before its answer exists: 'pending' until the answer is 'complete',
+    'cut_off' (stopped mid-way) or 'failed'. Turns stored before this migration were complete."""
+    await db.executescript(
+        """
+        ALTER TABLE turns ADD COLUMN status TEXT NOT NULL DEFAULT 'complete'
+            CHECK (status IN ('pending', 'complete', 'cut_off', 'failed'));
+        """
+    )
+
+
+@migration
+async def m006_open_replies(db: aiosqlite.Connection) -> None:
+    """Bot messages still being written (placeholders, previews), so a restart can finish them."""
+    await db.executescript(
+        """
+        CREATE TABLE open_replies (
+            channel_id TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (channel_id, message_id)
+        );
+        """
+    )
+
+
+# --- failures ----------------------------------------------------------------------------------
+
+# SQLite primary result codes (https://sqlite.org/rescode.html) and what the operator should do.
+PROBLEMS = {
+    sqlite3.SQLITE_CORRUPT: "is corrupt: restore it from a backup, or move it away to start afresh",
+    sqlite3.SQLITE_NOTADB: "is not a SQLite database: point DATABASE_PATH at the bot's database file",
+    sqlite3.SQLITE_READONLY: "is read-only: give the bot write access to the file and its folder",
+    sqlite3.SQLITE_CANTOPEN: "cannot be opened: give the bot write access to the file and its folder",
+    sqlite3.SQLITE_FULL: "cannot grow because the disk is full: free some space",
+    sqlite3.SQLITE_IOERR: "cannot be read or written (an I/O error): check the disk",
+    sqlite3.SQLITE_BUSY: "is locked by another program: stop the other process using it",
+}
+STORE_DOWN = (
+    "⚠️ I can't save conversations right now (a problem with my database), so I can't answer - "
+    "please try again later."
+)
+
+
+def describe(exc: sqlite3.Error, path: Path) -> str:
+    """One sentence for the operator: which file, what is wrong and what to do."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    problem = PROBLEMS.get(code & 0xFF) if isinstance(code, int) else None
+    if problem is None:
+        problem = f"cannot be used ({exc})"
+    return f"The database {path} {problem}."
+
+
+R = TypeVar("R")
+
+
+def guarded(method: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
+    """Turn SQLite failures at run time into a `StoreError` the user can read; the cause is logged
+    once per call with the operator's sentence."""
+
+    @functools.wraps(method)
+    async def wrapper(self: Store, *args: Any, **kwargs: Any) -> R:
+        try:
+            return await method(self, *args, **kwargs)
+        except (sqlite3.Error, ValueError) as exc:  # aiosqlite raises ValueError once closed
+            with contextlib.suppress(sqlite3.Error, ValueError):
+                await self._db.rollback()  # a half-done write must not be committed by the next one
+            cause = describe(exc, self.path) if isinstance(exc, sqlite3.Error) else f"closed ({exc})"
+            log.error("database failure in %s: %s", method.__name__, cause)
+            raise StoreError(STORE_DOWN, cause) from exc
+
+    return wrapper
+
+
 @dataclass(frozen=True, slots=True)
 class Turn:
     role: Literal["user", "assistant"]
     content: str
     display: str
     meta: dict[str, Any]
+
+
+TurnStatus = Literal["pending", "complete", "cut_off", "failed"]
+
+
+@dataclass(slots=True)
+class Exchange:
+    """A question stored as pending (see `Store.exchange`); `answered` records its answer."""
+
+    turn_id: int
+    answer: Turn | None = None
+    status: TurnStatus = "complete"
+
+    def answered(self, answer: Turn, *, cut_off: bool = False) -> None:
+        self.answer = answer
+        self.status = "cut_off" if cut_off else "complete"
 
 
 class Store:
@@ -112,20 +217,41 @@ class Store:
 
     @classmethod
     async def open(cls, path: Path) -> Store:
-        """Open (creating folders and file as needed), enable WAL, apply pending migrations."""
-        if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(path)
+        """Open (creating folders and file as needed), enable WAL, apply pending migrations, and
+        prove the file is sound and writable: a broken database is one sentence at start-up (a
+        `StoreError` naming the file and the fix), not a traceback on the first question."""
+        db: aiosqlite.Connection | None = None
         try:
+            if str(path) != ":memory:":
+                path.parent.mkdir(parents=True, exist_ok=True)
+            db = await aiosqlite.connect(path)
             await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA foreign_keys=ON")
             await db.execute("PRAGMA busy_timeout=5000")
             store = cls(db, path)
+            await store._check()
             await store._migrate()
-        except Exception:
-            await db.close()
+        except (sqlite3.Error, OSError) as exc:
+            if db is not None:
+                await db.close()
+            cause = describe(exc, path) if isinstance(exc, sqlite3.Error) else f"The database {path} {exc}."
+            raise StoreError(cause) from exc
+        except BaseException:
+            if db is not None:
+                await db.close()
             raise
         return store
+
+    async def _check(self) -> None:
+        """Corruption shows in `quick_check`; a read-only file or a full disk only when written."""
+        async with self._db.execute("PRAGMA quick_check") as cursor:
+            row = await cursor.fetchone()
+        if row is None or row[0] != "ok":
+            raise sqlite3.DatabaseError(f"quick_check: {row[0] if row else 'no result'}")
+        await self._db.execute("CREATE TABLE IF NOT EXISTS _writable (at REAL)")
+        await self._db.execute("INSERT INTO _writable VALUES (?)", (time.time(),))
+        await self._db.execute("DELETE FROM _writable")
+        await self._db.commit()
 
     async def aclose(self) -> None:
         await self._db.close()
@@ -149,6 +275,7 @@ class Store:
 
     # --- conversations ---------------------------------------------------------------------------
 
+    @guarded
     async def add_turns(self, conversation_id: str, turns: list[Turn]) -> None:
         """Append turns atomically (a question and its answer land together or not at all)."""
         now = time.time()
@@ -164,16 +291,91 @@ class Store:
         )
         await self._db.commit()
 
+    @contextlib.asynccontextmanager
+    async def exchange(
+        self, conversation_id: str, question: Turn, partial: list[str] | None = None
+    ) -> AsyncIterator[Exchange]:
+        """Store `question` as a pending turn now; settle it when the block ends.
+
+        Inside the block the caller generates and calls `exchange.answered(turn)`. A normal exit
+        stores the answer and marks the exchange complete (or cut off, if `answered` said so); an
+        exception marks it failed, and a cancellation or a closed stream (GeneratorExit) cut off,
+        keeping what `partial` holds so far. The question survives a crash as 'pending'.
+        """
+        exchange = Exchange(await self._begin(conversation_id, question))
+        try:
+            yield exchange
+        except BaseException as exc:
+            status: TurnStatus = "failed" if isinstance(exc, Exception) else "cut_off"
+            text = "".join(partial or [])
+            with contextlib.suppress(StoreError):  # already logged; the original error matters more
+                await self._settle(
+                    exchange.turn_id, status, Turn("assistant", text, text, {}) if text else None
+                )
+            raise
+        if exchange.answer is None:
+            raise RuntimeError("an exchange ended without an answer")
+        await self._settle(exchange.turn_id, exchange.status, exchange.answer)
+
+    @guarded
+    async def _begin(self, conversation_id: str, question: Turn) -> int:
+        now = time.time()
+        await self._db.execute(
+            "INSERT INTO conversations VALUES (?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at",
+            (conversation_id, now, now),
+        )
+        cursor = await self._db.execute(
+            "INSERT INTO turns (conversation_id, role, content, display, meta, created_at, status) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'pending')",
+            (
+                conversation_id,
+                question.role,
+                question.content,
+                question.display,
+                json.dumps(question.meta),
+                now,
+            ),
+        )
+        await self._db.commit()
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    @guarded
+    async def _settle(self, turn_id: int, status: TurnStatus, answer: Turn | None) -> None:
+        """Mark the question `status` and store its answer (if any) with the same status, at once."""
+        now = time.time()
+        await self._db.execute("UPDATE turns SET status = ? WHERE id = ?", (status, turn_id))
+        if answer is not None:
+            await self._db.execute(
+                "INSERT INTO turns (conversation_id, role, content, display, meta, created_at, status) "
+                "SELECT conversation_id, ?, ?, ?, ?, ?, ? FROM turns WHERE id = ?",
+                (answer.role, answer.content, answer.display, json.dumps(answer.meta), now, status, turn_id),
+            )
+        await self._db.commit()
+
+    @guarded
+    async def turns(self, conversation_id: str) -> list[tuple[str, str, TurnStatus]]:
+        """Every stored turn as (role, display, status), oldest first: the record, not the history."""
+        async with self._db.execute(
+            "SELECT role, display, status FROM turns WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
+        ) as cursor:
+            return [(r[0], r[1], r[2]) for r in await cursor.fetchall()]
+
+    @guarded
     async def history(self, conversation_id: str, limit: int = 40) -> list[Turn]:
-        """The last `limit` turns, oldest first."""
+        """The last `limit` turns of complete exchanges, oldest first: a question still pending, or
+        whose answer was cut off or failed, is never fed back to the model."""
         async with self._db.execute(
             "SELECT role, content, display, meta FROM turns "
-            "WHERE conversation_id = ? ORDER BY id DESC LIMIT ?",
+            "WHERE conversation_id = ? AND status = 'complete' ORDER BY id DESC LIMIT ?",
             (conversation_id, limit),
         ) as cursor:
             rows = await cursor.fetchall()
         return [Turn(role=r[0], content=r[1], display=r[2], meta=json.loads(r[3])) for r in reversed(rows)]
 
+    @guarded
     async def reset(self, conversation_id: str) -> None:
         await self._db.execute("DELETE FROM turns WHERE conversation_id = ?", (conversation_id,))
         await self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
@@ -181,6 +383,7 @@ class Store:
 
     # --- message links (Discord reply chains) ----------------------------------------------------
 
+    @guarded
     async def link_message(self, message_id: str, conversation_id: str) -> None:
         await self._db.execute(
             "INSERT OR REPLACE INTO message_links VALUES (?, ?, ?)",
@@ -188,6 +391,7 @@ class Store:
         )
         await self._db.commit()
 
+    @guarded
     async def conversation_for_message(self, message_id: str) -> str | None:
         async with self._db.execute(
             "SELECT conversation_id FROM message_links WHERE message_id = ?", (message_id,)
@@ -195,8 +399,36 @@ class Store:
             row = await cursor.fetchone()
         return row[0] if row else None
 
+    # --- replies being written (placeholders and previews on Discord) ------------------------------
+
+    @guarded
+    async def track_reply(self, channel_id: int, message_id: int) -> None:
+        """Remember a reply that is not final yet, so a restart can tell its reader it was cut off."""
+        await self._db.execute(
+            "INSERT OR REPLACE INTO open_replies VALUES (?, ?, ?)",
+            (str(channel_id), str(message_id), time.time()),
+        )
+        await self._db.commit()
+
+    @guarded
+    async def untrack_reply(self, channel_id: int, message_id: int) -> None:
+        await self._db.execute(
+            "DELETE FROM open_replies WHERE channel_id = ? AND message_id = ?",
+            (str(channel_id), str(message_id)),
+        )
+        await self._db.commit()
+
+    @guarded
+    async def open_replies(self) -> list[tuple[int, int]]:
+        """(channel id, message id) of every reply left unfinished, oldest first."""
+        async with self._db.execute(
+            "SELECT channel_id, message_id FROM open_replies ORDER BY created_at"
+        ) as cursor:
+            return [(int(r[0]), int(r[1])) for r in await cursor.fetchall()]
+
     # --- briefing cache ---------------------------------------------------------------------------
 
+    @guarded
     async def cached_briefing(self, prompt_version: str, key: str) -> dict[str, Any] | None:
         async with self._db.execute(
             "SELECT payload FROM briefing_cache WHERE prompt_version = ? AND key = ?", (prompt_version, key)
@@ -204,6 +436,7 @@ class Store:
             row = await cursor.fetchone()
         return json.loads(row[0]) if row else None
 
+    @guarded
     async def cache_briefing(self, prompt_version: str, key: str, payload: dict[str, Any]) -> None:
         await self._db.execute(
             "INSERT OR REPLACE INTO briefing_cache VALUES (?, ?, ?, ?)",
@@ -215,6 +448,7 @@ class Store:
 
     # --- reload log ----------------------------------------------------------------------------
 
+    @guarded
     async def record_reload(
         self, *, actor: str, ok: bool, version: str, content_hash: str, summary: dict[str, Any]
     ) -> None:
@@ -224,6 +458,7 @@ class Store:
         )
         await self._db.commit()
 
+    @guarded
     async def reloads(self, limit: int = 20) -> list[dict[str, Any]]:
         async with self._db.execute(
             "SELECT actor, at, ok, version, content_hash, summary FROM reloads ORDER BY id DESC LIMIT ?",

@@ -7,7 +7,10 @@ settings (one slot, a tiny RAM budget, a short queue) build their own with `llam
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import os
+import shutil
+import subprocess
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,3 +65,35 @@ def shipped_passages() -> dict[str, str]:
     sources, problems = load_sources(REPO / "prompts" / "sources")
     assert not problems
     return {p.id: p.text for source in sources for p in source.passages}
+
+
+@pytest.fixture
+def read_only() -> Iterator[Callable[[Path], None]]:
+    """Make a SQLite file, its WAL and its folder read-only the way the operating system enforces
+    it, also for root (who ignores permission bits): `chattr +i` where available. Undone after the
+    test. The `-shm` index is left alone: SQLite maps it into memory, and writing to an immutable
+    mapping kills the process with SIGBUS instead of failing a write."""
+    undo: list[Callable[[], None]] = []
+
+    def freeze(path: Path) -> None:
+        for target in (path, *path.parent.glob(path.name + "-wal"), path.parent):
+            mode = target.stat().st_mode
+            target.chmod(0o555 if target.is_dir() else 0o444)
+            undo.append(lambda target=target, mode=mode: target.chmod(mode))
+            if os.geteuid() == 0:
+                if not shutil.which("chattr") or subprocess.run(["chattr", "+i", str(target)]).returncode:
+                    pytest.skip("running as root without chattr: cannot make a file read-only")
+                undo.append(lambda target=target: subprocess.run(["chattr", "-i", str(target)], check=True))
+
+    yield freeze
+    for step in reversed(undo):
+        step()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """Keep each phase's report on the test item (`item.rep_call`), so fixtures can tell a failed
+    test from a passed one at teardown (the chaos tests then print the bot's log)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

@@ -8,6 +8,7 @@ from pathlib import Path
 from discord_imitation import DiscordImitation
 from discord_imitation.harness import bot_settings, final_reply, final_response, finished, running_bot
 
+from bot.discord_app.cogs.debate import RESTARTED
 from bot.engine.base import GenerationRequest
 from bot.engine.scripted import ScriptedEngine
 
@@ -48,6 +49,13 @@ async def test_restart_continues_a_reply_chain_and_a_thread(tmp_path: Path) -> N
                 FIRST,
                 FOLLOW_UP,
             ]
+
+            controls = next(m for m in imitation.world.bot_messages(thread_id) if "What next?" in m.content)
+            click = await imitation.click(controls, controls.custom_ids()[0])
+            ended = await imitation.wait_for(
+                lambda: click.callbacks and imitation.response(click), what="the old button's answer"
+            )
+            assert ended.content == RESTARTED and ended.ephemeral
 
             in_thread = await imitation.send("What is the cooperation framing?", channel_id=thread_id)
             assert finished(await final_reply(imitation, in_thread))

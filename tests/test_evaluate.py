@@ -13,7 +13,8 @@ import pytest
 
 from bot.__main__ import main
 from bot.briefing import evaluate as evaluate_module
-from bot.briefing.answer import BriefingContext, answer
+from bot.briefing.answer import answer
+from bot.briefing.context import BriefingContext
 from bot.briefing.eval_files import QUESTION_CLASSES, load_claims
 from bot.briefing.evaluate import (
     EvalQuestion,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import aiosqlite
+import pytest
 
-from bot.store import MIGRATIONS, Store, Turn
+from bot.errors import BackendError, StoreError
+from bot.store import MIGRATIONS, STORE_DOWN, Store, Turn
 
 
 async def test_round_trip_survives_reopen(tmp_path: Path) -> None:
@@ -64,5 +68,92 @@ async def test_new_cache_version_evicts_old(tmp_path: Path) -> None:
         await store.cache_briefing("v2", "t", {"a": 2})
         assert await store.cached_briefing("v1", "t") is None
         assert await store.cached_briefing("v2", "t") == {"a": 2}
+    finally:
+        await store.aclose()
+
+
+QUESTION = Turn(role="user", content="Sources: ...\nQuestion: q", display="q", meta={})
+ANSWER = Turn(role="assistant", content="a [1]", display="a [1]", meta={})
+
+
+async def test_question_is_saved_before_the_answer_and_settled_after(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    try:
+        async with store.exchange("c", QUESTION) as exchange:
+            assert await store.turns("c") == [("user", "q", "pending")]
+            assert await store.history("c") == [], "a pending question is not fed to the model"
+            exchange.answered(ANSWER)
+        assert await store.turns("c") == [("user", "q", "complete"), ("assistant", "a [1]", "complete")]
+
+        with pytest.raises(BackendError):
+            async with store.exchange("c", QUESTION):
+                raise BackendError("the model failed")
+        pieces = ["Half an ", "answer"]
+        with pytest.raises(asyncio.CancelledError):
+            async with store.exchange("c", QUESTION, pieces):
+                raise asyncio.CancelledError
+        async with store.exchange("c", QUESTION) as exchange:
+            exchange.answered(ANSWER, cut_off=True)
+        assert [status for *_, status in await store.turns("c")] == [
+            "complete",
+            "complete",
+            "failed",
+            "cut_off",
+            "cut_off",
+            "cut_off",
+            "cut_off",
+        ]
+        assert ("assistant", "Half an answer", "cut_off") in await store.turns("c")
+        assert [t.display for t in await store.history("c")] == ["q", "a [1]"], "only complete exchanges"
+    finally:
+        await store.aclose()
+
+
+async def test_open_replies_survive_a_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    store = await Store.open(path)
+    await store.track_reply(10, 1)
+    await store.track_reply(10, 2)
+    await store.untrack_reply(10, 1)
+    await store.aclose()
+    store = await Store.open(path)
+    try:
+        assert await store.open_replies() == [(10, 2)]
+    finally:
+        await store.aclose()
+
+
+async def test_a_corrupt_or_read_only_database_is_one_sentence(
+    tmp_path: Path, read_only: Callable[[Path], None]
+) -> None:
+    corrupt = tmp_path / "corrupt.sqlite3"
+    corrupt.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError) as caught:
+        await Store.open(corrupt)
+    assert caught.value.user_message == f"The database {corrupt} is not a SQLite database: " + (
+        "point DATABASE_PATH at the bot's database file."
+    )
+
+    path = tmp_path / "ro" / "bot.sqlite3"
+    store = await Store.open(path)
+    await store.aclose()
+    read_only(path)
+    with pytest.raises(StoreError) as caught:
+        await Store.open(path)
+    sentence = caught.value.user_message
+    assert (
+        sentence.startswith(f"The database {path}") and "write access to the file and its folder" in sentence
+    )
+
+
+async def test_a_full_database_at_run_time_is_a_clear_message(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "bot.sqlite3")
+    try:
+        await store._db.execute("PRAGMA max_page_count = 1")  # what a full disk looks like to SQLite
+        with pytest.raises(StoreError) as caught:
+            await store.add_turns("c", [Turn(role="user", content="x" * 100_000, display="q", meta={})])
+        assert caught.value.user_message == STORE_DOWN
+        assert "disk is full" in caught.value.operator
+        assert await store.history("c") == [], "nothing half-written"
     finally:
         await store.aclose()

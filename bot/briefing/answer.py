@@ -15,6 +15,7 @@ shown, then `Answered` with the whole answer (its text is exactly the streamed p
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 
@@ -194,45 +195,42 @@ async def answer(
         yield Answered(result)
         return
     sampling = ctx.sampling()
-    given = prompt_passages(evidence)
-    prompt = fit_question(ctx.engine, ctx.prompts, ctx.index, given, history, question, sampling.max_tokens)
+    # Rendering and tokenizing the candidate prompts is CPU work: off the event loop.
+    prompt = await asyncio.to_thread(
+        fit_question,
+        ctx.engine,
+        ctx.prompts,
+        ctx.index,
+        prompt_passages(evidence),
+        history,
+        question,
+        sampling.max_tokens,
+    )
     reply = Reply(evidence, prompt, ctx.index.corpus_text)
     premise = contradicted_premise(question, evidence.ranked, ctx.index.corpus_text)
-    if premise is not None:  # no model text then: a small model would argue from the false premise
-        if piece := reply.correct(premise):
+    asked = Turn(
+        role="user", content=prompt.messages[-1].content, display=question, meta={SOURCES_META: prompt.listed}
+    )
+    async with ctx.store.exchange(
+        conversation_id, asked, reply.pieces
+    ) as exchange:  # the question is saved now
+        if premise is not None:  # no model text then: a small model would argue from the false premise
+            if piece := reply.correct(premise):
+                yield piece
+        else:
+            request = GenerationRequest(
+                messages=prompt.messages, sampling=sampling, user_id=user_id, conversation_id=conversation_id
+            )
+            async for event in reply.from_model(ctx.engine, request, started):
+                yield event
+        if piece := reply.fill():
             yield piece
-    else:
-        request = GenerationRequest(
-            messages=prompt.messages, sampling=sampling, user_id=user_id, conversation_id=conversation_id
-        )
-        async for event in reply.from_model(ctx.engine, request, started):
-            yield event
-    if piece := reply.fill():
-        yield piece
-    result = reply.result(
-        ctx, question, premise, {"retrieve_ms": retrieve_ms, "total_ms": elapsed_ms(started)}
-    )
-    await _remember(ctx, conversation_id, prompt, result, "".join(reply.pieces).strip() or result.text)
+        timings = {"retrieve_ms": retrieve_ms, "total_ms": elapsed_ms(started)}
+        result = reply.result(ctx, question, premise, timings)
+        raw = "".join(reply.pieces).strip() or result.text
+        cited = {"citations": [c.id for c in result.citations]}
+        exchange.answered(Turn(role="assistant", content=raw, display=result.text, meta=cited))
     yield Answered(result)
-
-
-async def _remember(
-    ctx: BriefingContext, conversation_id: str, prompt: QuestionPrompt, result: Answer, raw: str
-) -> None:
-    """Store the exchange as the model saw it (for the KV cache) and as the user saw it."""
-    question = Turn(
-        role="user",
-        content=prompt.messages[-1].content,
-        display=result.question,
-        meta={SOURCES_META: prompt.listed},
-    )
-    reply = Turn(
-        role="assistant",
-        content=raw,
-        display=result.text,
-        meta={"citations": [c.id for c in result.citations]},
-    )
-    await ctx.store.add_turns(conversation_id, [question, reply])
 
 
 def _shown_order(ranked: Sequence[ScoredPassage], given: Sequence[ScoredPassage]) -> list[ScoredPassage]:

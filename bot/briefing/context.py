@@ -11,11 +11,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from bot.engine.base import Engine, GenerationRequest, Queued, Sampling, Usage
+from bot.errors import BackendError
 from bot.index import SourceIndex
 from bot.promptset import PromptSet
 from bot.store import Store
 
 STOP_STRINGS = ("\nQuestion:", "Question:", "\nSources:")
+INTERRUPTED = "The answer was interrupted because I was shutting down - please ask again."
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +55,11 @@ def elapsed_ms(since: float) -> float:
 async def stream_generation(
     engine: Engine, request: GenerationRequest, pieces: list[str]
 ) -> AsyncIterator[Queued | str | Usage]:
-    """Relay engine events, collecting the text in `pieces`."""
+    """Relay engine events, collecting the text in `pieces`. An answer the engine stopped (it was
+    shut down) is an error, never a short "finished" answer."""
     async for event in engine.stream(request):
         if isinstance(event, str):
             pieces.append(event)
+        elif isinstance(event, Usage) and event.finish_reason == "cancelled":
+            raise BackendError(INTERRUPTED)
         yield event

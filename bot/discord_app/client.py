@@ -22,10 +22,12 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.discord_app.conversations import Conversations
+from bot.discord_app.courier import Courier
 from bot.discord_app.failures import user_message
 from bot.discord_app.limits import RateLimiter
-from bot.discord_app.streaming import NO_MENTIONS
+from bot.discord_app.streaming import NO_MENTIONS, QUESTION_DELETED
 from bot.engine.base import Engine
+from bot.looplag import LoopLag
 from bot.reload_signal import follow_reloads
 from bot.service import BriefingService
 
@@ -57,6 +59,11 @@ def bot_intents() -> discord.Intents:
     intents = discord.Intents.default()
     intents.message_content = True
     return intents
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("background task %s failed", task.get_name(), exc_info=exc)
 
 
 class BriefingTree(app_commands.CommandTree["BriefingBot"]):
@@ -99,6 +106,10 @@ class BriefingBot(commands.AutoShardedBot):
         self._engine = engine
         self._service: BriefingService | None = None
         self._reload_watch: asyncio.Task[None] | None = None
+        self._courier: Courier | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        self._closing: asyncio.Future[None] | None = None
+        self.loop_lag = LoopLag(settings.loop_stats_path)
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         point_at(settings.discord_api_base, settings.discord_gateway_url)
 
@@ -107,6 +118,13 @@ class BriefingBot(commands.AutoShardedBot):
         if self._service is None:
             raise RuntimeError("the briefing service is not open yet (setup_hook has not run)")
         return self._service
+
+    @property
+    def courier(self) -> Courier:
+        """Pacing, typing, open replies and replies in progress (see `courier`)."""
+        if self._courier is None:
+            raise RuntimeError("the courier is not ready yet (setup_hook has not run)")
+        return self._courier
 
     @property
     def conversations(self) -> Conversations:
@@ -118,16 +136,37 @@ class BriefingBot(commands.AutoShardedBot):
         return self.user.id
 
     async def setup_hook(self) -> None:
+        self.loop_lag.start()
         self._service = await BriefingService.open(self.settings, engine=self._engine)
         if self.settings.prompts_poll_s > 0:  # /reload run by another process of this bot
             self._reload_watch = asyncio.create_task(
                 follow_reloads(self._service, self.settings.prompts_dir, self.settings.prompts_poll_s),
                 name="follow-reloads",
             )
+        self._courier = Courier(self._service.store)
         for cog in COGS:
             await self.load_extension(cog)
         if self.settings.sync_commands:
             await self.sync_commands()
+        # Replies a dead process left "still writing": say they were interrupted (in the background:
+        # at Discord's pace this can take a while, and new questions need not wait for it).
+        self._in_background(self._courier.recover(self), "recover-replies")
+
+    def _in_background(self, work: Any, name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        task.add_done_callback(_log_failure)
+
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        """A deleted question stops its answer; a deleted reply stops quietly."""
+        if self._courier is None:
+            return
+        for reply in self._courier.replying_to(payload.message_id):
+            if any(m.id == payload.message_id for m in reply.target.messages):
+                reply.gone("its message was deleted")
+            else:
+                reply.stop(QUESTION_DELETED)
 
     async def sync_commands(self) -> None:
         """Global sync takes up to an hour to show on Discord; DEV_GUILD_ID syncs one guild at once."""
@@ -156,7 +195,22 @@ class BriefingBot(commands.AutoShardedBot):
         )  # fmt: skip
 
     async def close(self) -> None:
-        """Disconnect first (no new events), then close the service (database, model)."""
+        """Let answers in progress finish (SHUTDOWN_GRACE_S), then disconnect (no new events), then
+        close the service (database, model). Every caller (a signal, `async with`) waits for the
+        same one shutdown: a second caller returning early would end the process mid-close."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._shut_down())
+        await asyncio.shield(self._closing)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """discord.py's own exit waits only for its disconnect, not for this class's `close`."""
+        await self.close()
+
+    async def _shut_down(self) -> None:
+        if self._courier is not None:
+            await self._courier.drain(self.settings.shutdown_grace_s)
+        for task in list(self._background):
+            task.cancel()
         await super().close()
         watch, self._reload_watch = self._reload_watch, None
         if watch is not None:
@@ -166,3 +220,4 @@ class BriefingBot(commands.AutoShardedBot):
         service, self._service = self._service, None
         if service is not None:
             await service.aclose()
+        await self.loop_lag.stop()

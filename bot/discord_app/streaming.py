@@ -1,11 +1,18 @@
 """Streaming a reply into a Discord message.
 
-The loop, in words: while the prompt is processed the channel shows "typing"; if others are ahead
-in the model's queue the reply says its position and updates it; once text arrives the message is
-edited with the text so far and a "still writing" line, at most once per `EDIT_INTERVAL_S` (Discord
-rate-limits faster edits); at the end it is edited into the checked answer with a "finished" line
-and the sources embed, split over several messages when longer than Discord allows. A failure edits
-the reply into a short error instead.
+The loop, in words: while the prompt is processed the channel shows "typing" (once per channel,
+and only for replies not waiting in the queue); if others are ahead in the model's queue the reply
+says its position and updates it; once text arrives the message is edited with the text so far and
+a "still writing" line, at most once per `EDIT_INTERVAL_S` per message and within the channel's
+budget (`courier.Pace`: final answers first, previews next, queue positions last, each showing its
+latest state when its turn comes). At the end it is edited into the checked answer with a "finished"
+line and the sources embed, split over several messages when longer than Discord allows. A failure
+edits the reply into a short error instead.
+
+Nothing stops the edit loop but the end of the reply: an HTTP error, a dropped connection or a
+database failure is logged and the next update tries again. A reply whose message was deleted, or
+whose channel the bot can no longer write in, is *lost*: its generation is cancelled and nothing
+more is sent. A reply not final yet is recorded in the database until it is (see `courier`).
 
 Where the reply goes is a `ReplyTarget`: a reply to a user's message, a plain channel message (debate
 turns) or an interaction's deferred response. Every send and edit disallows mentions.
@@ -24,6 +31,7 @@ import discord
 
 from bot.briefing.models import Answer, Answered
 from bot.discord_app.chunks import split_message
+from bot.discord_app.courier import FINAL, NO_MENTIONS, PREVIEW, QUEUE, Courier
 from bot.discord_app.failures import user_message
 from bot.discord_app.formatting import WRITING, answer_text, finished_line, queue_line, sources_embed
 from bot.engine.base import Queued
@@ -32,7 +40,10 @@ log = logging.getLogger(__name__)
 
 EDIT_INTERVAL_S = 1.0
 PREVIEW_CHARS = 1800  # the streamed text shown while writing; the rest appears when finished
-NO_MENTIONS = discord.AllowedMentions.none()
+TYPING_GRACE_S = 0.3  # a request that is queued says so within this; only others show "typing"
+FINAL_ATTEMPTS = 3  # the final edit is retried on transient errors (a dropped connection)
+QUESTION_DELETED = "-# Stopped: the question was deleted."
+GONE = (discord.NotFound, discord.Forbidden)  # the message was deleted, or the channel closed to us
 
 
 async def tell(interaction: discord.Interaction, text: str) -> None:
@@ -44,12 +55,22 @@ class ReplyTarget:
     """Where a reply goes. `show` creates the first message or edits it; `add` sends one more.
 
     `on_message` is awaited with each new message's id as soon as it exists, so the message is
-    linked to its conversation before the user can reply to it.
+    linked to its conversation before the user can reply to it; its failure (a database error) is
+    logged and never stops the reply.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, channel_id: int) -> None:
+        self.channel_id = channel_id
         self.messages: list[Any] = []  # Message / InteractionMessage / WebhookMessage, all have .id
         self.on_message: Callable[[int], Awaitable[None]] | None = None
+
+    def bucket(self, kind: str) -> tuple[str, int]:
+        """The rate-limit bucket a create ("create") or an edit ("edit") of this target uses."""
+        return kind, self.channel_id
+
+    def related_ids(self) -> set[int]:
+        """Message ids whose deletion ends this reply: its own (and its question's)."""
+        return {m.id for m in self.messages}
 
     async def show(self, content: str, embeds: list[discord.Embed]) -> None:
         if self.messages:
@@ -63,7 +84,10 @@ class ReplyTarget:
     async def _created(self, message: Any) -> None:
         self.messages.append(message)
         if self.on_message is not None:
-            await self.on_message(message.id)
+            try:
+                await self.on_message(message.id)
+            except Exception:
+                log.warning("could not link message %s to its conversation", message.id, exc_info=True)
 
     async def _create(self, content: str, embeds: list[discord.Embed]) -> Any:
         raise NotImplementedError
@@ -79,8 +103,11 @@ class MessageReply(ReplyTarget):
     """A reply to a user's message (mentions, reply chains, threads, DMs)."""
 
     def __init__(self, source: discord.Message) -> None:
-        super().__init__()
+        super().__init__(source.channel.id)
         self.source = source
+
+    def related_ids(self) -> set[int]:
+        return super().related_ids() | {self.source.id}
 
     async def _create(self, content: str, embeds: list[discord.Embed]) -> Any:
         return await self.source.reply(
@@ -95,7 +122,7 @@ class ChannelReply(ReplyTarget):
     """New messages in a channel (one per debate speech)."""
 
     def __init__(self, channel: discord.abc.Messageable) -> None:
-        super().__init__()
+        super().__init__(channel.id)  # type: ignore[attr-defined]
         self.channel = channel
 
     async def _create(self, content: str, embeds: list[discord.Embed]) -> Any:
@@ -105,12 +132,16 @@ class ChannelReply(ReplyTarget):
 
 
 class InteractionReply(ReplyTarget):
-    """A slash command's response; the interaction must already be deferred."""
+    """A slash command's response; the interaction must already be deferred. Its edits and
+    follow-ups go through the interaction's own webhook bucket, not the channel's."""
 
     def __init__(self, interaction: discord.Interaction, *, ephemeral: bool = False) -> None:
-        super().__init__()
+        super().__init__(interaction.channel_id or 0)
         self.interaction = interaction
         self.ephemeral = ephemeral
+
+    def bucket(self, kind: str) -> tuple[str, int]:
+        return "webhook", self.interaction.id
 
     async def _create(self, content: str, embeds: list[discord.Embed]) -> Any:
         return await self.interaction.edit_original_response(
@@ -127,45 +158,53 @@ class InteractionReply(ReplyTarget):
 
 
 class StreamingReply:
-    """One reply being written: feed it text pieces and queue positions, then `finish` or `fail`."""
+    """One reply being written: feed it text pieces and queue positions, then `finish` or `fail`.
+
+    `stop(reason)` (shutdown, a deleted question) asks whoever drives the reply to cancel the
+    generation; `stopped` is set then, and also when the reply is *lost* (its message deleted or
+    the channel closed to the bot), after which nothing more is sent.
+    """
 
     def __init__(
         self,
         target: ReplyTarget,
         *,
+        courier: Courier | None = None,
         header: str = "",
         typing: discord.abc.Messageable | None = None,
         interval: float = EDIT_INTERVAL_S,
     ) -> None:
         self.target = target
+        self.courier = courier or Courier()
         self.header = header
         self.interval = interval
         self._typing_channel = typing
-        self._typing: Any = None
         self._text = ""
         self._position: int | None = None
         self._dirty = asyncio.Event()
-        self._closing = False
+        self._waiting_over = asyncio.Event()  # text or a queue position arrived: no typing needed
         self._last_show = -interval
         self._started = time.perf_counter()
-        self._pump: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._in_flight: asyncio.Future[None] | None = None
+        self._open: tuple[int, int] | None = None  # (channel, message) recorded as not final
+        self.stopped = asyncio.Event()
+        self.stop_reason = ""
+        self.lost = False
 
     # --- feeding ---------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Show "typing" and start the edit loop."""
+        """Start the edit loop, and "typing" unless the request turns out to wait in the queue."""
+        self.courier.enlist(self)
+        self._tasks.append(asyncio.create_task(self._run_pump(), name="streaming-reply"))
         if self._typing_channel is not None:
-            self._typing = self._typing_channel.typing()
-            try:
-                await self._typing.__aenter__()
-            except discord.HTTPException:
-                log.warning("could not show the typing indicator", exc_info=True)
-                self._typing = None
-        self._pump = asyncio.create_task(self._run_pump(), name="streaming-reply")
+            self._tasks.append(asyncio.create_task(self._type_while_thinking(self._typing_channel)))
 
     def add_text(self, piece: str) -> None:
         self._text += piece
         self._position = None
+        self._waiting_over.set()
         self._dirty.set()
 
     def reset_text(self) -> None:
@@ -175,7 +214,26 @@ class StreamingReply:
 
     def set_queue(self, position: int) -> None:
         self._position = position
+        self._waiting_over.set()
         self._dirty.set()
+
+    def stop(self, reason: str) -> None:
+        """Ask for the generation to be cancelled; `reason` is what the reply will say."""
+        self.stop_reason = self.stop_reason or reason
+        self.stopped.set()
+
+    def gone(self, why: object) -> None:
+        """The reply's message was deleted or the channel closed to the bot: stop, send nothing."""
+        log.info("reply in channel %s is gone (%s): stopping its generation", self.target.channel_id, why)
+        self.lost = True
+        self.stop("")
+
+    async def _type_while_thinking(self, channel: discord.abc.Messageable) -> None:
+        await asyncio.sleep(TYPING_GRACE_S)
+        if self._waiting_over.is_set():
+            return
+        async with self.courier.typing(channel):
+            await self._waiting_over.wait()
 
     # --- the edit loop ---------------------------------------------------------------------------
 
@@ -201,88 +259,145 @@ class StreamingReply:
         if delay > 0:
             await asyncio.sleep(delay)
 
+    async def _turn(self, priority: int) -> None:
+        """Wait for this reply's turn in its channel's budget (creating or editing)."""
+        kind = "edit" if self.target.messages else "create"
+        await self.courier.pace(*self.target.bucket(kind)).turn(priority)
+
     async def _run_pump(self) -> None:
-        while not self._closing:
+        while not self.lost:
             await self._dirty.wait()
             await self._wait_interval()
-            if self._closing:
-                return
+            await self._turn(PREVIEW if self._text.strip() else QUEUE)
             self._dirty.clear()
-            preview = self._preview()
+            preview = self._preview()  # the latest state: updates made while waiting coalesce
             if preview is None:
                 continue
-            if self._text.strip():
-                await self._stop_typing()
-            try:
-                await self._show(preview, [])
-            except discord.HTTPException:
-                log.warning("could not update a streamed reply", exc_info=True)
+            # Shielded: stopping the loop mid-request must not lose a message Discord created.
+            self._in_flight = asyncio.ensure_future(self._update(preview))
+            await asyncio.shield(self._in_flight)
 
-    async def _show(self, content: str, embeds: list[discord.Embed]) -> None:
+    async def _update(self, preview: str) -> None:
+        try:
+            await self._show(preview, [])
+        except GONE as exc:
+            self.gone(exc)
+        except Exception:  # HTTP errors, dropped connections: the next update tries again
+            log.warning("could not update a streamed reply", exc_info=True)
+
+    async def _show(self, content: str, embeds: list[discord.Embed], *, final: bool = False) -> None:
+        new = not self.target.messages
         await self.target.show(content, embeds)
         self._last_show = time.monotonic()
+        if new and not final:
+            self._open = (self.target.channel_id, self.target.messages[0].id)
+            await self.courier.opened(*self._open)
 
-    async def _stop_typing(self) -> None:
-        typing, self._typing = self._typing, None
-        if typing is not None:
-            await typing.__aexit__(None, None, None)
+    async def _show_final(self, content: str, embeds: list[discord.Embed]) -> bool:
+        """The last state of the first message, retried on transient errors; True once shown."""
+        for attempt in range(FINAL_ATTEMPTS):
+            try:
+                await self._wait_interval()
+                await self._turn(FINAL)
+                await self._show(content, embeds, final=True)
+                return True
+            except GONE as exc:
+                self.gone(exc)
+                return False
+            except Exception:
+                log.warning("could not show a final reply (attempt %d)", attempt + 1, exc_info=True)
+                await asyncio.sleep(1.0 + attempt)
+        return False
 
     async def close(self) -> None:
-        """Stop the edit loop and the typing indicator (idempotent)."""
-        self._closing = True
-        self._dirty.set()
-        if self._pump is not None:
+        """Stop the edit loop and the typing indicator; the reply is no longer in progress
+        (idempotent). Call it last, after `finish` or `fail`."""
+        await self._stop_tasks()
+        self.courier.discharge(self)
+
+    async def _stop_tasks(self) -> None:
+        self._waiting_over.set()
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._pump
-            self._pump = None
-        await self._stop_typing()
+                await task
+        if self._in_flight is not None:
+            await self._in_flight  # an update already sent: let it land before the final edit
+            self._in_flight = None
+
+    async def _settled(self) -> None:
+        """The reply is final (or gone): it no longer needs fixing after a restart."""
+        if self._open is not None:
+            await self.courier.closed(*self._open)
+            self._open = None
 
     # --- ending ----------------------------------------------------------------------------------
 
     async def finish(self, text: str, embed: discord.Embed | None = None, *, citations: int = 0) -> None:
         """Replace the preview with the final text, a "finished" line and the embed."""
-        await self.close()
-        await self._wait_interval()
+        await self._stop_tasks()
+        if self.lost:
+            return
         seconds = time.perf_counter() - self._started
         body = f"{self.header}\n{text}" if self.header else text
         chunks = split_message(f"{body}\n{finished_line(seconds, citations)}")
         for i, chunk in enumerate(chunks):
             embeds = [embed] if embed is not None and i == len(chunks) - 1 else []
             if i == 0:
-                await self._show(chunk, embeds)
+                if not await self._show_final(chunk, embeds):
+                    return
+                await self._settled()
             else:
+                await self.courier.pace(*self.target.bucket("create")).turn(FINAL)
                 await self.target.add(chunk, embeds)
 
     async def fail(self, message: str) -> None:
         """End the reply with an error message (the answer could not be finished). Text already
         streamed stays above it, so a failure mid-answer does not take back what the user read."""
-        await self.close()
-        await self._wait_interval()
-        shown = self._shown_text()
-        body = f"{shown}\n{message}" if shown else message
-        try:
-            await self._show(f"{self.header}\n{body}" if self.header else body, [])
-        except discord.HTTPException:
-            log.warning("could not report a failure to the user", exc_info=True)
+        await self._stop_tasks()
+        if self.lost:
+            await self._settled()
+            return
+        streamed = self._shown_text()
+        body = f"{streamed}\n{message}" if streamed else message
+        shown = await self._show_final(f"{self.header}\n{body}" if self.header else body, [])
+        if shown or self.lost:
+            await self._settled()
+
+
+async def _relay(reply: StreamingReply, make_events: Callable[[], AsyncIterator[object]]) -> Answer:
+    final: Answer | None = None
+    async for event in make_events():
+        if isinstance(event, Queued):
+            reply.set_queue(event.position)
+        elif isinstance(event, str):
+            reply.add_text(event)
+        elif isinstance(event, Answered):
+            final = event.answer
+    if final is None:
+        raise RuntimeError("the answer stream ended without a result")
+    return final
 
 
 async def stream_answer(
     reply: StreamingReply, make_events: Callable[[], AsyncIterator[object]], *, doing: str
 ) -> Answer | None:
-    """Run an answer or briefing stream into `reply`; return the answer, or None if it failed
-    (the user has then been told why)."""
+    """Run an answer or briefing stream into `reply`; return the answer, or None if it failed or
+    was stopped (the user has then been told why, unless the reply itself is gone)."""
     await reply.start()
+    relay = asyncio.ensure_future(_relay(reply, make_events))
+    stopped = asyncio.ensure_future(reply.stopped.wait())
     try:
-        final: Answer | None = None
-        async for event in make_events():
-            if isinstance(event, Queued):
-                reply.set_queue(event.position)
-            elif isinstance(event, str):
-                reply.add_text(event)
-            elif isinstance(event, Answered):
-                final = event.answer
-        if final is None:
-            raise RuntimeError("the answer stream ended without a result")
+        await asyncio.wait({relay, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if not relay.done():  # stopped: cancelling the stream cancels the generation
+            relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await relay
+            await reply.fail(reply.stop_reason)
+            return None
+        final = relay.result()
         embed = sources_embed(final.citations)
         await reply.finish(answer_text(final), embed, citations=len(final.citations))
         return final
@@ -290,4 +405,7 @@ async def stream_answer(
         await reply.fail(user_message(exc, doing=doing))
         return None
     finally:
+        stopped.cancel()
+        if not relay.done():
+            relay.cancel()
         await reply.close()

@@ -357,7 +357,7 @@ class LlamaEngine:
         if self._thread is None or self._closing:
             raise BackendError("The language model is not running: it was not started or has been shut down.")
         started = time.perf_counter()
-        prompt = self._render_and_tokenize(request.messages)
+        prompt = await asyncio.to_thread(self._render_and_tokenize, request.messages)  # CPU: off the loop
         if len(prompt) >= self._n_ctx:
             raise BackendError(
                 f"This conversation is too long for the model: its prompt takes {len(prompt)} tokens and "

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,39 @@ from discord_imitation.world import Interaction, StoredMessage
 
 READY_TIMEOUT = 30.0
 QUEUED = "waiting in the queue"
+REPO = Path(__file__).resolve().parent.parent.parent
+
+
+def bot_env(folder: Path, **extra: str) -> dict[str, str]:
+    """The environment of `python -m bot run` on the bundled model: no operator settings leak in;
+    the run's files go to `folder`."""
+    keep = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "TMPDIR", "SYSTEMROOT"}}
+    return {
+        **keep,
+        "PYTHONPATH": str(REPO),
+        "PROMPTS_DIR": str(REPO / "prompts"),
+        "DATABASE_PATH": str(folder / "run.sqlite3"),
+        "N_CTX": "2048",
+        "N_THREADS": "1",  # no thread barrier to spin on if the test machine is busy
+        "N_SLOTS": "2",
+        "KV_CACHE_MIB": "32",
+        "MAX_ANSWER_TOKENS": "60",
+        **extra,
+    }
+
+
+async def start_process(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+    """`python -m bot run`, exactly as an operator starts it."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
 
 
 def bot_settings(imitation: DiscordImitation, folder: Path, **overrides: Any) -> Settings:
@@ -87,3 +123,43 @@ async def final_response(
         return None if message is None or pending(message) else message
 
     return await imitation.wait_for(done, within, f"the response to /{interaction.name}")
+
+
+class BotProcess:
+    """`python -m bot run` in a subprocess, its output read as it comes (a full pipe would block
+    the bot's logging, and with it the event loop the test is measuring)."""
+
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.env, self.cwd = env, cwd
+        self.lines: list[str] = []
+        self.process: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self) -> BotProcess:
+        self.process = await start_process(self.env, self.cwd)
+        self._reader = asyncio.create_task(self._read())
+        return self
+
+    async def _read(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        async for line in self.process.stdout:
+            self.lines.append(line.decode(errors="replace"))
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    async def stop(self, sig: int = signal.SIGTERM, within: float = 90.0) -> int:
+        """Send `sig` (if still running) and wait for the exit status."""
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(sig)
+        try:
+            code = await asyncio.wait_for(self.process.wait(), within)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+            raise AssertionError(f"the bot did not stop within {within} s:\n{self.output[-4000:]}") from None
+        if self._reader is not None:
+            await asyncio.wait_for(self._reader, 10)
+        return code

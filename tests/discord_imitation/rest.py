@@ -85,17 +85,50 @@ class RestApi:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Record the request; refuse a wrong bot token (webhook and callback routes use their own)."""
+        """Record the request; refuse a wrong bot token (webhook and callback routes use their own);
+        apply the rate limits (a 429 instead of the handler, headers on the answer)."""
         body = await read_body(request)  # aiohttp keeps the bytes: handlers read it again
         self.world.requests.append(Request(request.method, request.path, body, time.monotonic()))
         open_route = "/webhooks/" in request.path or "/interactions/" in request.path
         authorized = request.headers.get("Authorization") == f"Bot {self.world.token}"
         if request.path.startswith(API) and not open_route and not authorized:
             return error(401, "401: Unauthorized")
+        template = request.match_info.route.resource.canonical if request.match_info.route.resource else ""
+        verdict = self.world.limits.check(
+            request.method, template.removeprefix(API), request.path, dict(request.match_info)
+        )
         try:
-            return await handler(request)
+            if verdict.retry_after is not None:
+                return web.Response(
+                    body=json.dumps(verdict.body()).encode(),
+                    status=429,
+                    headers={"Content-Type": "application/json", **verdict.refusal_headers()},
+                )
+            if request.method == "PATCH" and self.world.disconnect_edits > 0:
+                self.world.disconnect_edits -= 1  # the client sees ServerDisconnectedError
+                if request.transport is not None:
+                    request.transport.close()
+                return web.Response(status=500)
+            if (refused := self._forbidden(request)) is not None:
+                refused.headers.update(verdict.headers)
+                return refused
+            response = await handler(request)
+            response.headers.update(verdict.headers)
+            return response
         finally:
             self._on_change()
+
+    def _forbidden(self, request: web.Request) -> web.Response | None:
+        """403 in a channel the bot lost access to; 401 for an expired interaction token."""
+        channel = request.match_info.get("channel")
+        if channel is not None and int(channel) in self.world.no_access:
+            return error(403, "Missing Access", 50001)
+        token = request.match_info.get("token")
+        interaction = self._interaction(token) if token else None
+        expired = interaction is not None and time.monotonic() - interaction.created > self.world.token_ttl_s
+        if expired and "/webhooks/" in request.path:
+            return error(401, "Invalid Webhook Token", 50027)
+        return None
 
     # --- login and sync ----------------------------------------------------------------------------
 
@@ -164,6 +197,9 @@ class RestApi:
         body = (await read_body(request)) or {}
         if len(body.get("content") or "") > 2000:
             return error(400, "Invalid Form Body: content: Must be 2000 or fewer in length.", 50035)
+        reference = (body.get("message_reference") or {}).get("message_id")
+        if reference and int(reference) not in self.world.messages:  # replying to a deleted message
+            return error(400, "Invalid Form Body: message_reference: Unknown message", 50035)
         stored = self.store_bot_message(channel_id, body)
         return json_reply(self.world.message_payload(stored))
 
@@ -236,6 +272,9 @@ class RestApi:
             return error(404, "Unknown interaction", 10062)
         if interaction.callbacks:
             return error(400, "Interaction has already been acknowledged.", 40060)
+        if time.monotonic() - interaction.created > self.world.interaction_deadline_s:
+            self.world.late_interactions.append(interaction)  # Discord has shown "did not respond"
+            return error(404, "Unknown interaction", 10062)
         body = (await read_body(request)) or {}
         interaction.callbacks.append(body)
         kind, data = body.get("type"), body.get("data") or {}

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from discord_imitation import payloads
 from discord_imitation.gateway import Gateway
+from discord_imitation.limits import Refusal
 from discord_imitation.rest import RestApi
 from discord_imitation.world import Interaction, Person, StoredMessage, World
 
@@ -108,6 +109,11 @@ class DiscordImitation:
             lambda: next((m for m in self.world.bot_messages() if condition(m)), None), within, what
         )
 
+    @property
+    def refused(self) -> list[Refusal]:
+        """Every 429 the bot caused (per-route and global)."""
+        return self.world.limits.refused
+
     def replies_to(self, message_id: int) -> list[StoredMessage]:
         return [m for m in self.world.bot_messages() if m.reference_id == message_id]
 
@@ -146,6 +152,19 @@ class DiscordImitation:
             }
         await self.gateway.dispatch("MESSAGE_CREATE", data)
         return stored
+
+    async def delete(self, message: StoredMessage) -> None:
+        """A user or moderator deletes a message (MESSAGE_DELETE); edits of it then get 404."""
+        self.world.messages.pop(message.id, None)
+        data = {"id": str(message.id), "channel_id": str(message.channel_id)}
+        if message.guild_id is not None:
+            data["guild_id"] = str(message.guild_id)
+        await self.gateway.dispatch("MESSAGE_DELETE", data)
+        self._notify()
+
+    def revoke_access(self, channel_id: int) -> None:
+        """A moderator takes the bot's access to a channel away: its requests there get 403."""
+        self.world.no_access.add(channel_id)
 
     async def dm(
         self, content: str, *, author: str | Person = "alice", reply_to: int | None = None

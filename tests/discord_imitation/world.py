@@ -5,14 +5,16 @@ request the bot made. The REST and gateway modules read and change it; tests rea
 
 from __future__ import annotations
 
-import itertools
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from discord_imitation import payloads
+from discord_imitation.limits import RateLimits
 
 GUILD_NAME = "Policy Lab"
+INTERACTION_DEADLINE_S = 3.0  # the first response to an interaction must come within this
+INTERACTION_TOKEN_TTL_S = 15 * 60.0  # follow-ups and edits through its token work this long
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 
@@ -118,6 +120,7 @@ class Interaction:
     original_id: int | None = None
     choices: list[dict[str, Any]] | None = None  # an autocomplete answer
     payload: dict[str, Any] = field(default_factory=dict)  # the INTERACTION_CREATE data
+    created: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -129,10 +132,11 @@ class Request:
 
 
 class World:
-    """The imitated Discord's state. Snowflakes are small increasing integers (readable in failures)."""
+    """The imitated Discord's state. Snowflakes carry their creation time, as Discord's do (the bot
+    tells a debate started before its restart by its id), and always increase."""
 
     def __init__(self) -> None:
-        self._ids = itertools.count(1_000_000_000_000_000_000)
+        self._last_id = 0
         self.token = "test-token"
         self.shards = 1  # the shard count GET /gateway/bot recommends
         self.bot = Person(self.new_id(), "briefing-bot", bot=True)
@@ -170,14 +174,28 @@ class World:
         self.typing: list[tuple[int, float]] = []  # (channel id, time)
         self.identifies: list[dict[str, Any]] = []
         self.presences: list[dict[str, Any]] = []
+        self.limits = RateLimits()
+        self.interaction_deadline_s = INTERACTION_DEADLINE_S
+        self.token_ttl_s = INTERACTION_TOKEN_TTL_S
+        self.late_interactions: list[Interaction] = []  # answered after the deadline (refused)
+        self.no_access: set[int] = set()  # channels the bot may no longer see or write in
+        self.disconnect_edits = 0  # the next N message edits drop the connection without an answer
 
     def new_id(self) -> int:
-        return next(self._ids)
+        now = (int(time.time() * 1000) - payloads.DISCORD_EPOCH_MS) << 22
+        self._last_id = max(now, self._last_id + 1)
+        return self._last_id
 
     # --- lookups ---------------------------------------------------------------------------------
 
     def person(self, who: str | Person) -> Person:
         return who if isinstance(who, Person) else self.people[who]
+
+    def add_person(self, name: str) -> Person:
+        """A member who joined after start-up (discord.py learns them from their messages)."""
+        if name not in self.people:
+            self.people[name] = Person(self.new_id(), name)
+        return self.people[name]
 
     def person_by_id(self, user_id: int) -> Person:
         if user_id == self.bot.id:

@@ -17,6 +17,7 @@ import discord
 from discord.ext import commands
 
 from bot.discord_app.conversations import dm_conversation, message_conversation, thread_conversation
+from bot.discord_app.courier import RESTARTING
 from bot.discord_app.limits import check_length, rate_limit_message
 from bot.discord_app.streaming import NO_MENTIONS, MessageReply, StreamingReply, stream_answer
 
@@ -54,6 +55,9 @@ class Chat(commands.Cog):
             return
         if not route.text:
             await message.reply(HINT, allowed_mentions=NO_MENTIONS, mention_author=False)
+            return
+        if self.bot.courier.draining:
+            await message.reply(RESTARTING, allowed_mentions=NO_MENTIONS, mention_author=False)
             return
         wait = self.bot.limiter.hit(str(message.author.id))
         if wait:
@@ -111,7 +115,7 @@ class Chat(commands.Cog):
 
         target = MessageReply(message)
         target.on_message = self.bot.conversations.linker(route.conversation_id)
-        reply = StreamingReply(target, typing=message.channel)
+        reply = StreamingReply(target, courier=self.bot.courier, typing=message.channel)
         await stream_answer(reply, events, doing=f"answering message {message.id}")
 
 

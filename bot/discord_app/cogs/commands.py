@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from bot.discord_app.formatting import factcheck_message, search_embed, source_list_embed, status_embed
 from bot.discord_app.limits import check_length, refuse_if_limited
-from bot.discord_app.streaming import NO_MENTIONS, InteractionReply, StreamingReply, stream_answer, tell
+from bot.discord_app.streaming import NO_MENTIONS, InteractionReply, StreamingReply, stream_answer
 
 if TYPE_CHECKING:
     from bot.discord_app.client import BriefingBot
@@ -45,7 +45,7 @@ class SlashCommands(commands.Cog):
         conversation = await self.bot.conversations.of_interaction(interaction, self.bot.bot_id)
         target = InteractionReply(interaction)
         target.on_message = self.bot.conversations.linker(conversation)
-        reply = StreamingReply(target)
+        reply = StreamingReply(target, courier=self.bot.courier)
         await stream_answer(
             reply, lambda: make(conversation, str(interaction.user.id)), doing=f"/{interaction.command}"
         )
@@ -93,27 +93,36 @@ class SlashCommands(commands.Cog):
     @app_commands.command(name="sources", description="Search the briefing sources (or list them).")
     @app_commands.describe(query="Words to search for; leave empty to list the sources")
     async def sources(self, interaction: discord.Interaction, query: str | None = None) -> None:
+        # Deferred first: Discord drops an interaction not answered within 3 seconds, and a search
+        # waits behind whatever else the machine is doing.
+        await interaction.response.defer(thinking=True)
         service = self.bot.service
         if not query:
             snapshot = service.library.current
             embed = source_list_embed(snapshot.prompts.sources, snapshot.prompts.version)
-            await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)
+            await interaction.edit_original_response(embed=embed, allowed_mentions=NO_MENTIONS)
             return
         results = await service.search(query, k=SEARCH_K)
         if not results:
-            await tell(interaction, f"No passage matches {query!r}.")
+            await interaction.edit_original_response(
+                content=f"No passage matches {query!r}.", allowed_mentions=NO_MENTIONS
+            )
             return
         embed = search_embed(results, title=f"Passages matching: {query}"[:256])
-        await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)
+        await interaction.edit_original_response(embed=embed, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="reset", description="Forget the conversation of this DM or of my thread.")
     async def reset(self, interaction: discord.Interaction) -> None:
+        # Deferred first: finding and forgetting the conversation waits for the database, which
+        # may be busy for longer than Discord's 3 seconds.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         conversation = await self.bot.conversations.of_interaction(interaction, self.bot.bot_id)
-        if conversation.endswith(f":{interaction.id}"):  # a fresh conversation: nothing to forget
-            await tell(interaction, RESET_CHANNEL)
-            return
-        await self.bot.service.reset(conversation)
-        await tell(interaction, RESET_DONE)
+        fresh = conversation.endswith(f":{interaction.id}")  # a new conversation: nothing to forget
+        if not fresh:
+            await self.bot.service.reset(conversation)
+        await interaction.edit_original_response(
+            content=RESET_CHANNEL if fresh else RESET_DONE, allowed_mentions=NO_MENTIONS
+        )
 
     @app_commands.command(name="status", description="Model, backend, queue, speed and prompt-set version.")
     async def status(self, interaction: discord.Interaction) -> None:

@@ -42,6 +42,7 @@ STYLES = {
     "stop": discord.ButtonStyle.secondary,
 }
 GONE = "This debate is no longer running (it ended, or I restarted). Start a new one with /debate."
+RESTARTED = "I was restarted after this debate began, which ended it. Start a new one with /debate."
 ALL_PLAYED = "All {rounds} planned rounds have been played - call the judge or stop."
 
 
@@ -95,6 +96,7 @@ class Debates(commands.Cog):
     def __init__(self, bot: BriefingBot) -> None:
         self.bot = bot
         self.debates: dict[int, Debate] = {}
+        self.started_at = discord.utils.utcnow()  # debates are held in memory: older ones are gone
 
     @app_commands.command(
         name="debate", description="Race side vs cooperation side argue a motion; a judge sums up."
@@ -169,10 +171,16 @@ class Debates(commands.Cog):
             if event.attempt > 1 and reply is not None:
                 reply.reset_text()
                 return reply
-            reply = StreamingReply(ChannelReply(debate.channel), header=turn_header(event.side, event.round))
+            reply = StreamingReply(
+                ChannelReply(debate.channel),
+                courier=self.bot.courier,
+                header=turn_header(event.side, event.round),
+            )
             await reply.start()
         elif isinstance(event, JudgeStarted):
-            reply = StreamingReply(ChannelReply(debate.channel), header=JUDGE_HEADER)
+            reply = StreamingReply(
+                ChannelReply(debate.channel), courier=self.bot.courier, header=JUDGE_HEADER
+            )
             await reply.start()
         elif reply is None:
             return None
@@ -196,7 +204,8 @@ class Debates(commands.Cog):
     async def on_button(self, interaction: discord.Interaction, action: str, key: int) -> None:
         debate = self.debates.get(key)
         if debate is None or debate.finished:
-            await tell(interaction, GONE)
+            restarted = debate is None and discord.utils.snowflake_time(key) < self.started_at
+            await tell(interaction, RESTARTED if restarted else GONE)
             return
         if debate.busy:
             await tell(interaction, "The debate is still speaking - wait for this turn.")
