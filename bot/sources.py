@@ -36,6 +36,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.untrusted import safe_prompt_text
+
 FRAMINGS = ("race", "cooperation")
 MAX_SOURCE_BYTES = 256 * 1024
 MAX_PASSAGE_WORDS = 160
@@ -136,7 +138,8 @@ def _read_text(path: Path, rel: str) -> tuple[str | None, list[str]]:
         return None, [f"{rel}:{line}: not valid UTF-8 text"]
     if not text.strip():
         return None, [f"{rel}:1: file is empty"]
-    return text.replace("\r\n", "\n").replace("\r", "\n"), []
+    # Normalised and free of chat-template token text, like user text (bot/untrusted.py).
+    return safe_prompt_text(text.replace("\r\n", "\n").replace("\r", "\n")), []
 
 
 def _parse_markdown(path: Path, rel: str, text: str) -> tuple[Source | None, list[str]]:

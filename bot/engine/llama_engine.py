@@ -41,6 +41,7 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from bot.config import Settings
 from bot.engine.base import ChatMessage, EngineStatus, GenerationRequest, Queued, Sampling, StreamEvent, Usage
+from bot.engine.chat_tokens import llama_tokenizer, tokenize_chat
 from bot.engine.model_file import DEFAULT_MODEL_FILENAME, resolve_model_path
 from bot.engine.scheduler import FairQueue
 from bot.errors import BackendError, ModelFileError
@@ -389,19 +390,14 @@ class LlamaEngine:
         formatter, vocab = self._formatter, self._vocab
         if formatter is None or vocab is None:
             raise BackendError("The language model is not loaded yet: start the engine first.")
-        text = formatter(messages=[{"role": m.role, "content": m.content} for m in messages]).prompt
-        add_bos = self._add_bos and not (self._bos_text and text.startswith(self._bos_text))
-        return self._tokenize(vocab, text.encode("utf-8"), add_bos)
-
-    @staticmethod
-    def _tokenize(vocab: Any, data: bytes, add_special: bool) -> list[int]:
-        capacity = len(data) + 8
-        while True:
-            buffer = (llama.llama_token * capacity)()
-            count = llama.llama_tokenize(vocab, data, len(data), buffer, capacity, add_special, True)
-            if count >= 0:
-                return buffer[:count]
-            capacity = -count
+        # Message text is tokenized with parse_special=False: it can never become a control token.
+        return tokenize_chat(
+            lambda rendered: formatter(messages=rendered).prompt,
+            llama_tokenizer(vocab),
+            messages,
+            add_bos=self._add_bos,
+            bos_text=self._bos_text,
+        )
 
     def _token_text(self, token: int, special: bool) -> bytes:
         buffer = ctypes.create_string_buffer(PIECE_BUFFER_BYTES)
