@@ -29,6 +29,8 @@ at; both must survive a moderator's edit. Problems are reported as `file:line: m
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass
@@ -36,6 +38,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.safe_files import UnsafeFileError, list_folder, read_regular_file
 from bot.untrusted import safe_prompt_text
 
 FRAMINGS = ("race", "cooperation")
@@ -73,6 +76,7 @@ class Source:
     url: str
     framing: tuple[str, ...]
     passages: tuple[Passage, ...]
+    digest: str = ""  # sha256 of the text as read: reload reports changes from it, never re-reading the file
 
 
 class _SourceMeta(BaseModel):
@@ -124,11 +128,11 @@ def _paragraphs(lines: list[str]) -> list[str]:
 
 def _read_text(path: Path, rel: str) -> tuple[str | None, list[str]]:
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path, MAX_SOURCE_BYTES)
+    except UnsafeFileError as exc:
+        return None, [f"{rel}:1: {exc}"]
     except OSError as exc:
         return None, [f"{rel}:1: cannot read file ({exc.strerror})"]
-    if len(raw) > MAX_SOURCE_BYTES:
-        return None, [f"{rel}:1: file is {len(raw)} bytes; the limit is {MAX_SOURCE_BYTES}"]
     if b"\x00" in raw:
         return None, [f"{rel}:1: looks like a binary file, not text"]
     try:
@@ -244,20 +248,24 @@ def load_source(path: Path, root: Path) -> tuple[Source | None, list[str]]:
     text, problems = _read_text(path, rel)
     if text is None:
         return None, problems
-    if path.suffix == ".txt":
-        return _parse_text(path, text), []
-    return _parse_markdown(path, rel, text)
+    source, problems = (
+        (_parse_text(path, text), []) if path.suffix == ".txt" else _parse_markdown(path, rel, text)
+    )
+    if source is None:
+        return None, problems
+    return dataclasses.replace(source, digest=hashlib.sha256(text.encode("utf-8")).hexdigest()), problems
 
 
 def load_sources(directory: Path) -> tuple[list[Source], list[str]]:
-    """Every `.md`/`.txt` source in `directory` (not recursive), sorted by name, and all problems."""
-    if not directory.is_dir():
-        return [], []
-    paths = sorted(p for p in directory.iterdir() if p.suffix in (".md", ".txt") and p.is_file())
+    """Every `.md`/`.txt` source in `directory` (not recursive), sorted by name, and all problems.
+
+    Only regular files directly inside `directory` are read: a symlink or a FIFO is a problem, never
+    followed (bot/safe_files.py)."""
+    paths, refused = list_folder(directory, (".md", ".txt"))
     if len(paths) > MAX_SOURCES:
         return [], [f"sources/:1: {len(paths)} source files; the limit is {MAX_SOURCES}"]
     sources: list[Source] = []
-    problems: list[str] = []
+    problems = [f"sources/{p.name if p != directory else ''}:1: {why}" for p, why in refused]
     stems: dict[str, str] = {}
     for path in paths:
         if path.stem in stems:
