@@ -46,7 +46,6 @@ MAX_SOURCE_BYTES = 256 * 1024
 MAX_PASSAGE_WORDS = 160
 MAX_SOURCES = 200
 FENCE = "+++"
-HEADING = re.compile(r"^##\s+(?P<heading>.*?)\s*(?:\{(?P<attrs>[^}]*)\})?\s*$")
 SLUG_OK = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 STEM_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
@@ -104,6 +103,19 @@ def slugify(text: str) -> str:
     """A readable id from a heading: lower case, ascii letters and digits joined by hyphens."""
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return slug[:64].rstrip("-") or "section"
+
+
+def split_heading(line: str) -> tuple[str, str]:
+    """'## Title {#slug .race}' -> ('Title', '#slug .race'); ('Title', '') without attributes.
+
+    String methods, not a regex: a regex with a lazy heading, optional attributes and trailing
+    whitespace backtracks cubically on a heading padded with spaces (minutes for a few thousand).
+    """
+    rest = line.removeprefix("##").strip()
+    start = rest.rfind("{")
+    if rest.endswith("}") and start >= 0 and "}" not in rest[start + 1 : -1]:
+        return rest[:start].strip(), rest[start + 1 : -1]
+    return rest, ""
 
 
 def _ordered(framings: set[str]) -> tuple[str, ...]:
@@ -169,16 +181,15 @@ def _parse_markdown(path: Path, rel: str, text: str) -> tuple[Source | None, lis
     sections: list[tuple[int, str, str, tuple[str, ...], list[str]]] = []
     seen_slugs: dict[str, int] = {}
     for number, line in enumerate(lines[end + 1 :], start=end + 2):
-        match = HEADING.match(line) if line.startswith("## ") else None
-        if match is None:
+        if not line.startswith("## "):
             if sections:
                 sections[-1][4].append(line)
             elif line.strip():
                 problems.append(f"{rel}:{number}: text before the first '## ' heading belongs to no passage")
             continue
-        heading = match["heading"].strip()
+        heading, attrs = split_heading(line)
         slug, classes = "", set()
-        for attr in (match["attrs"] or "").split():
+        for attr in attrs.split():
             if attr.startswith("#"):
                 slug = attr[1:]
             elif attr.startswith("."):
