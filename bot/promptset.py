@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.safe_files import UnsafeFileError, list_folder, read_regular_file
 from bot.sources import Source, load_sources
-from bot.untrusted import safe_prompt_text
+from bot.untrusted import load_toml, safe_prompt_text
 
 MAX_PROMPT_FILE_BYTES = 64 * 1024
 MAX_HASHED_BYTES = 1024 * 1024  # tree_hash reads no more of any file (bigger ones are refused anyway)
@@ -154,17 +154,31 @@ def read_text_file(path: Path, max_bytes: int) -> str:
         raise ValueError(f"{line}: not valid UTF-8 text") from None
 
 
-def _placeholders(text: str) -> list[tuple[str, int]]:
-    """Placeholders used in `text` with their 0-based line offsets. Raises ValueError on bad braces."""
-    found: list[tuple[str, int]] = []
+def _placeholder_problems(text: str, allowed: frozenset[str]) -> list[tuple[int, str]]:
+    """(0-based line offset, message) for each bad placeholder or brace in `text`.
+
+    Only a bare allowed name is accepted: a format spec or conversion (`{question:x}`, `{question!r}`)
+    or attribute/index access (`{question.__class__}`, `{sources[0]}`) would fail, or reach into Python
+    objects, when the template is filled for a request; here it is a moderator's `file:line` error.
+    """
+    hint = ", ".join("{" + f + "}" for f in sorted(allowed)) or "none (write {{ and }} for braces)"
+    found: list[tuple[int, str]] = []
     for line_no, line in enumerate(text.splitlines()):
         try:
             parsed = list(string.Formatter().parse(line))
         except ValueError as exc:
-            raise ValueError(f"{line_no}: {exc} (write {{{{ and }}}} for literal braces)") from None
-        for _literal, field_name, _spec, _conv in parsed:
-            if field_name is not None:
-                found.append((field_name, line_no))
+            found.append((line_no, f"{exc} (write {{{{ and }}}} for literal braces)"))
+            continue
+        for _literal, used, spec, conversion in parsed:
+            if used is None:
+                continue
+            shown = "{" + used + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            name = used.partition(".")[0].partition("[")[0]
+            if name not in allowed:
+                found.append((line_no, f"unknown placeholder {shown}; allowed here: {hint}"))
+            elif name != used or spec or conversion:
+                bare = f"write {{{name}}} (no '.', '[', ':' or '!')"
+                found.append((line_no, f"placeholder {shown} may only be a name: {bare}"))
     return found
 
 
@@ -180,7 +194,7 @@ def _load_prompt_file(path: Path, kind: str, root: Path) -> tuple[PromptFile | N
         return None, [f"{where}:1: cannot read file ({exc.strerror})"]
     problems: list[str] = []
     try:
-        _FrontMatter.model_validate(tomllib.loads(front))
+        _FrontMatter.model_validate(load_toml(front))
     except tomllib.TOMLDecodeError as exc:
         problems.append(f"{where}:2: front matter is not valid TOML ({exc})")
     except ValidationError as exc:
@@ -193,19 +207,9 @@ def _load_prompt_file(path: Path, kind: str, root: Path) -> tuple[PromptFile | N
         problems.append(f"{where}:{body_line}: the text is empty")
     name = path.stem
     allowed: frozenset[str] = TEMPLATE_FIELDS.get(name, frozenset()) if kind == "template" else frozenset()
-    try:
-        for placeholder, offset in _placeholders(body):
-            if placeholder not in allowed:
-                hint = (
-                    ", ".join("{" + f + "}" for f in sorted(allowed)) or "none (write {{ and }} for braces)"
-                )
-                problems.append(
-                    f"{where}:{body_line + offset}: unknown placeholder {{{placeholder}}}; "
-                    f"allowed here: {hint}"
-                )
-    except ValueError as exc:
-        line, _, message = str(exc).partition(": ")
-        problems.append(f"{where}:{body_line + int(line)}: {message}")
+    problems += [
+        f"{where}:{body_line + offset}: {message}" for offset, message in _placeholder_problems(body, allowed)
+    ]
     if problems:
         return None, problems
     return PromptFile(name=name, kind=kind, text=body, path=path, body_line=body_line), []

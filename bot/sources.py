@@ -39,7 +39,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.safe_files import UnsafeFileError, list_folder, read_regular_file
-from bot.untrusted import safe_prompt_text
+from bot.untrusted import load_toml, safe_prompt_text
 
 FRAMINGS = ("race", "cooperation")
 MAX_SOURCE_BYTES = 256 * 1024
@@ -167,7 +167,7 @@ def _parse_markdown(path: Path, rel: str, text: str) -> tuple[Source | None, lis
     except StopIteration:
         return None, [f"{rel}:1: front matter is not closed with a '+++' line"]
     try:
-        meta = _SourceMeta.model_validate(tomllib.loads("\n".join(lines[1:end])))
+        meta = _SourceMeta.model_validate(load_toml("\n".join(lines[1:end])))
     except tomllib.TOMLDecodeError as exc:
         line = 1 + (getattr(exc, "lineno", None) or 1)
         return None, [f"{rel}:{line}: front matter is not valid TOML ({exc})"]

@@ -17,7 +17,9 @@ reappear after it. Every pattern here is linear: bounded repetition, no nested q
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
+from typing import Any
 
 # Control-token text of common chat templates. Generic `<|...|>` covers ChatML, Llama 3 headers,
 # Phi, Granite, Command-R; the full-width bar covers DeepSeek's `<｜User｜>`; the named ones cover
@@ -60,9 +62,29 @@ def neutralize_template_tokens(text: str) -> str:
             return text
 
 
+MAX_TOML_DEPTH = 8  # front matter is flat (strings and one list); deeper is a mistake or an attack
+
+
+def load_toml(text: str) -> dict[str, Any]:
+    """`tomllib.loads` with bounded nesting. tomllib recurses once per level without a limit, so
+    `a = [[[[...` thousands deep raised RecursionError, which no caller expected (a crash in
+    check-prompts and reload); here it is a TOMLDecodeError like any other syntax problem."""
+    try:
+        data = tomllib.loads(text)
+    except RecursionError:
+        raise tomllib.TOMLDecodeError(f"nested deeper than {MAX_TOML_DEPTH} levels") from None
+    level: list[Any] = [data]
+    for _ in range(MAX_TOML_DEPTH):
+        level = [v for item in level for v in (item.values() if isinstance(item, dict) else item)]
+        level = [v for v in level if isinstance(v, dict | list)]
+    if level:
+        raise tomllib.TOMLDecodeError(f"nested deeper than {MAX_TOML_DEPTH} levels")
+    return data
+
+
 def safe_prompt_text(text: str) -> str:
     """Normalised, with no template-token text: the one filter for user text and prompt-file text."""
     return neutralize_template_tokens(normalize_text(text))
 
 
-__all__ = ["neutralize_template_tokens", "normalize_text", "safe_prompt_text"]
+__all__ = ["load_toml", "neutralize_template_tokens", "normalize_text", "safe_prompt_text"]

@@ -1,5 +1,7 @@
 """`prompts/` is read as regular files inside PROMPTS_DIR only: no symlinks out of it, no FIFO that
-hangs a reload, no file read before its size is checked."""
+hangs a reload, no file read before its size is checked; and what would only fail later, on every
+request (deeply nested front matter, a placeholder with a format spec), fails validation with
+`file:line: message`."""
 
 from __future__ import annotations
 
@@ -102,3 +104,36 @@ async def test_library_open_names_the_problem(prompts: Path) -> None:
     with pytest.raises(PromptSetError) as caught:
         await Library.open(prompts)
     assert any("symbolic link" in p for p in caught.value.problems)
+
+
+# --- validation that used to fail later, on every request -----------------------------------------
+
+
+@pytest.mark.parametrize("depth", [20, 30_000])  # 30,000: past the recursion limit, within the size limits
+def test_deeply_nested_front_matter_is_a_file_line_problem(prompts: Path, depth: int) -> None:
+    nested = "[" * depth + "]" * depth
+    (prompts / "templates" / "judge.md").write_text(
+        f"+++\ndescription = {nested}\n+++\n{{motion}} {{transcript}}\n"
+    )
+    (prompts / "sources" / "deep.md").write_text(
+        f'+++\ntitle = "Deep"\nframing = {nested}\n+++\n## A\nText.\n'
+    )
+    prompt_set, problems = load(prompts)
+    assert prompt_set is None
+    assert "templates/judge.md:2: front matter is not valid TOML (nested deeper than 8 levels)" in problems
+    assert "sources/deep.md:2: front matter is not valid TOML (nested deeper than 8 levels)" in problems
+
+
+@pytest.mark.parametrize(
+    "placeholder",
+    ["{question:x}", "{question!r}", "{question.__class__}", "{sources[0]}", "{question!s:>10}"],
+)
+def test_placeholder_with_spec_conversion_or_access_is_refused(prompts: Path, placeholder: str) -> None:
+    (prompts / "templates" / "answer.md").write_text(f"+++\n+++\nSources: {{sources}}\n\nQ: {placeholder}\n")
+    prompt_set, problems = load(prompts)
+    assert prompt_set is None
+    name = "sources" if "sources" in placeholder else "question"
+    assert problems == [
+        f"templates/answer.md:5: placeholder {placeholder} may only be a name: write {{{name}}} "
+        "(no '.', '[', ':' or '!')"
+    ]
