@@ -30,7 +30,7 @@ import logging
 import sys
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +44,7 @@ from bot.engine.base import ChatMessage, EngineStatus, GenerationRequest, Queued
 from bot.engine.chat_tokens import llama_tokenizer, tokenize_chat
 from bot.engine.model_file import DEFAULT_MODEL_FILENAME, resolve_model_path
 from bot.engine.scheduler import FairQueue
+from bot.engine.throughput import Throughput
 from bot.errors import BackendError, ModelFileError
 
 BACKEND_NAME = "llama.cpp"
@@ -268,8 +269,7 @@ class LlamaEngine:
         self._cv = threading.Condition()
         self._closing = False
         self._thread: threading.Thread | None = None
-        self._recent: deque[tuple[float, int]] = deque()
-        self._recent_lock = threading.Lock()
+        self._recent = Throughput(RECENT_WINDOW_S)  # bounded, thread-safe
         # Set in the worker thread by _load; the vocab and formatter are also read by count_tokens.
         self._model: Any = None
         self._ctx: Any = None
@@ -778,8 +778,7 @@ class LlamaEngine:
             self._on_token(run, token)
         self._flush_output()
         if generated:
-            with self._recent_lock:
-                self._recent.append((time.monotonic(), generated))
+            self._recent.add(generated)
 
     def _on_token(self, run: _Run, token: int) -> None:
         if not run.first_token_at:
@@ -865,12 +864,7 @@ class LlamaEngine:
                 self._release(run)
 
     def _recent_rate(self) -> float:
-        horizon = time.monotonic() - RECENT_WINDOW_S
-        with self._recent_lock:
-            while self._recent and self._recent[0][0] < horizon:
-                self._recent.popleft()
-            total = sum(count for _, count in self._recent)
-        return total / RECENT_WINDOW_S
+        return self._recent.per_second()
 
 
 __all__ = ["LlamaEngine", "SavedStates", "StopFilter", "common_prefix_length", "load_model"]
