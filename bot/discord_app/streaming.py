@@ -60,6 +60,14 @@ class ReplyTarget:
     async def add(self, content: str, embeds: list[discord.Embed]) -> None:
         await self._created(await self._more(content, embeds))
 
+    async def show_split(self, text: str, embed: discord.Embed | None = None) -> None:
+        """`show` the text, over as many messages as Discord's 2000-character limit needs (more than
+        2000 is a 400 error, and the reply would stay frozen); the embed goes under the last one."""
+        chunks = split_message(text)
+        for i, chunk in enumerate(chunks):
+            embeds = [embed] if embed is not None and i == len(chunks) - 1 else []
+            await (self.show(chunk, embeds) if i == 0 else self.add(chunk, embeds))
+
     async def _created(self, message: Any) -> None:
         self.messages.append(message)
         if self.on_message is not None:
@@ -241,20 +249,16 @@ class StreamingReply:
         await self._wait_interval()
         seconds = time.perf_counter() - self._started
         body = f"{self.header}\n{text}" if self.header else text
-        chunks = split_message(f"{body}\n{finished_line(seconds, citations)}")
-        for i, chunk in enumerate(chunks):
-            embeds = [embed] if embed is not None and i == len(chunks) - 1 else []
-            if i == 0:
-                await self._show(chunk, embeds)
-            else:
-                await self.target.add(chunk, embeds)
+        await self.target.show_split(f"{body}\n{finished_line(seconds, citations)}", embed)
+        self._last_show = time.monotonic()
 
     async def fail(self, message: str) -> None:
         """Turn the reply into an error message (the answer could not be finished)."""
         await self.close()
         await self._wait_interval()
         try:
-            await self._show(f"{self.header}\n{message}" if self.header else message, [])
+            await self.target.show_split(f"{self.header}\n{message}" if self.header else message)
+            self._last_show = time.monotonic()
         except discord.HTTPException:
             log.warning("could not report a failure to the user", exc_info=True)
 
