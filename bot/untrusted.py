@@ -32,9 +32,13 @@ _TEMPLATE_TOKEN_RE = re.compile(
     r"|\[/?(?:INST|SYSTEM_PROMPT|AVAILABLE_TOOLS|TOOL_CALLS|TOOL_RESULTS|gMASK)\]",
     re.IGNORECASE,
 )
-# Kept: tab, newline. Line/paragraph separators become a space (line numbers stay as editors show them).
-_KEEP = frozenset("\t\n")
-_AS_SPACE = frozenset("\u2028\u2029\r")
+# Dropped: control (Cc), format (Cf: zero-width, bidi, soft hyphen), surrogate and private-use
+# characters, except tab and newline; carriage return and line/paragraph separators become a space
+# (line numbers stay as editors show them).
+_DROPPED = frozenset({"Cc", "Cf", "Cs", "Co"})
+_AS_SPACE = frozenset("\r\u2028\u2029")
+_ASCII_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
 
 
 def normalize_text(text: str) -> str:
@@ -44,12 +48,16 @@ def normalize_text(text: str) -> str:
 
 
 def _drop_invisible(text: str) -> str:
-    if text.isascii() and text.isprintable():
-        return text
+    # Regexes find the few characters to look at, so a 256 KiB source is not walked in Python.
+    text = _ASCII_CONTROL_RE.sub(lambda m: " " if m[0] == "\r" else "", text)
+    return text if text.isascii() else _NON_ASCII_RE.sub(lambda m: _visible(m[0]), text)
+
+
+def _visible(run: str) -> str:
     return "".join(
         " " if char in _AS_SPACE else char
-        for char in text
-        if char in _KEEP or char in _AS_SPACE or unicodedata.category(char) not in ("Cc", "Cf", "Cs", "Co")
+        for char in run
+        if char in _AS_SPACE or unicodedata.category(char) not in _DROPPED
     )
 
 
