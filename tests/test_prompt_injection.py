@@ -21,9 +21,9 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from bot.briefing.prompting import clean_user_text, grounded_messages
 from bot.config import load_settings
 from bot.engine.base import ChatMessage, GenerationRequest, Sampling, collect
-from bot.engine.chat_tokens import split_rendered
+from bot.engine.chat_tokens import llama_tokenizer, split_rendered, tokenize_chat
 from bot.engine.remote import RemoteEngine
-from bot.errors import InputError
+from bot.errors import BackendError, InputError
 from bot.index import ScoredPassage
 from bot.promptset import load_prompt_set
 from bot.untrusted import neutralize_template_tokens, normalize_text, safe_prompt_text
@@ -208,3 +208,20 @@ async def test_remote_server_never_receives_template_tokens(
     for message in sent:
         for text in TOKEN_TEXTS:
             assert text.lower() not in message["content"].lower(), (text, message["content"])
+
+
+async def test_a_rewriting_template_still_keeps_control_tokens_out(llama_engine: LlamaEngine) -> None:
+    """When markers do not survive the template, the one-call tokenization is used only for text
+    that holds no control token; hostile text is refused with a clear sentence."""
+    tokenize = llama_tokenizer(llama_engine._vocab)
+
+    def render(messages: list[dict[str, str]]) -> str:  # repeats each content: markers appear twice
+        return "".join(f"<|im_start|>{m['role']}\n{m['content'] * 2}<|im_end|>\n" for m in messages)
+
+    ordinary = [ChatMessage("user", "What is track-two dialogue?")]
+    tokens = tokenize_chat(render, tokenize, ordinary, add_bos=False, bos_text="")
+    whole = render([{"role": "user", "content": ordinary[0].content}])
+    assert tokens == tokenize(whole.encode(), False, True)
+    assert len(control_tokens(llama_engine, tokens)) == 2
+    with pytest.raises(BackendError, match="control token"):
+        tokenize_chat(render, tokenize, [ChatMessage("user", HOSTILE[0])], add_bos=False, bos_text="")
