@@ -61,8 +61,9 @@ async def test_llama_engine_log_does_not_grow_per_decode_step(
     _, usage = await collect(llama_engine, request)
     assert usage.completion_tokens >= 5  # several decode steps (the answer varies with the cache state)
     assert len(recent) == 1
-    # Every token counted (more if another test's cancelled request was still finishing alongside).
-    assert llama_engine.status().recent_tokens_per_s * 30.0 >= usage.completion_tokens
+    # Every token counted (the last step is recorded just after the Usage goes out, and another
+    # test's cancelled request may still add a few).
+    assert llama_engine.status().recent_tokens_per_s * 30.0 >= usage.completion_tokens - 1
 
 
 async def test_scripted_engine_log_is_bounded() -> None:
