@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     prompts_dir: Path = Path("prompts")
     database_path: Path = Path("data/briefing-bot.sqlite3")
     loop_stats_path: Path | None = None
+    # Conversations untouched for this many days are deleted (at start-up, then hourly); 0 keeps all.
+    conversation_retention_days: float = Field(default=0, ge=0)
 
     @field_validator("allowed_channel_ids", "moderator_role_ids", "shard_ids", mode="before")
     @classmethod

@@ -16,6 +16,7 @@ problems; the service swaps sets only when the new one is complete (see bot/libr
 from __future__ import annotations
 
 import hashlib
+import os
 import string
 import tomllib
 from collections.abc import Mapping
@@ -25,9 +26,12 @@ from types import MappingProxyType
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bot.safe_files import UnsafeFileError, list_folder, read_regular_file
 from bot.sources import Source, load_sources
+from bot.untrusted import load_toml, safe_prompt_text
 
 MAX_PROMPT_FILE_BYTES = 64 * 1024
+MAX_HASHED_BYTES = 1024 * 1024  # tree_hash reads no more of any file (bigger ones are refused anyway)
 FRONT_MATTER_FENCE = "+++"
 
 PERSONA_NAMES = frozenset({"briefer", "race_advocate", "cooperation_advocate", "judge"})
@@ -97,11 +101,25 @@ class PromptSet:
 
 
 def tree_hash(root: Path) -> str:
-    """Hash of every file under `root` (paths and bytes): what a moderator's reload attempt saw."""
+    """Hash of every entry under `root` (paths and bytes): what a moderator's reload attempt saw.
+
+    Links are not followed (a link is hashed by its target's name) and only regular files are read,
+    so a FIFO or a link to a huge file cannot hang or bloat a reload."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(root)).encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(folder, name)
+            digest.update(str(path.relative_to(root)).encode() + b"\0")
+            try:
+                content = (
+                    os.readlink(path).encode()
+                    if path.is_symlink()
+                    else read_regular_file(path, MAX_HASHED_BYTES)
+                )
+            except (OSError, UnsafeFileError) as exc:
+                content = str(exc).encode()
+            digest.update(hashlib.sha256(content).digest())
     return digest.hexdigest()[:16]
 
 
@@ -121,31 +139,46 @@ def split_front_matter(text: str) -> tuple[str, str, int]:
 
 
 def read_text_file(path: Path, max_bytes: int) -> str:
-    """Read a moderator-edited file defensively: size limit, UTF-8 only, no binary content."""
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise ValueError(f"1: file is {size} bytes; the limit is {max_bytes}")
-    raw = path.read_bytes()
+    """Read a moderator-edited file defensively: a regular file (no symlink, no FIFO) within the size
+    limit, UTF-8 only, no binary content; normalised and free of template-token text."""
+    try:
+        raw = read_regular_file(path, max_bytes)
+    except UnsafeFileError as exc:
+        raise ValueError(f"1: {exc}") from None
     if b"\x00" in raw:
         raise ValueError("1: binary file (contains NUL bytes); expected UTF-8 text")
     try:
-        return raw.decode("utf-8-sig")
+        return safe_prompt_text(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ValueError(f"{line}: not valid UTF-8 text") from None
 
 
-def _placeholders(text: str) -> list[tuple[str, int]]:
-    """Placeholders used in `text` with their 0-based line offsets. Raises ValueError on bad braces."""
-    found: list[tuple[str, int]] = []
+def _placeholder_problems(text: str, allowed: frozenset[str]) -> list[tuple[int, str]]:
+    """(0-based line offset, message) for each bad placeholder or brace in `text`.
+
+    Only a bare allowed name is accepted: a format spec or conversion (`{question:x}`, `{question!r}`)
+    or attribute/index access (`{question.__class__}`, `{sources[0]}`) would fail, or reach into Python
+    objects, when the template is filled for a request; here it is a moderator's `file:line` error.
+    """
+    hint = ", ".join("{" + f + "}" for f in sorted(allowed)) or "none (write {{ and }} for braces)"
+    found: list[tuple[int, str]] = []
     for line_no, line in enumerate(text.splitlines()):
         try:
             parsed = list(string.Formatter().parse(line))
         except ValueError as exc:
-            raise ValueError(f"{line_no}: {exc} (write {{{{ and }}}} for literal braces)") from None
-        for _literal, field_name, _spec, _conv in parsed:
-            if field_name is not None:
-                found.append((field_name, line_no))
+            found.append((line_no, f"{exc} (write {{{{ and }}}} for literal braces)"))
+            continue
+        for _literal, used, spec, conversion in parsed:
+            if used is None:
+                continue
+            shown = "{" + used + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            name = used.partition(".")[0].partition("[")[0]
+            if name not in allowed:
+                found.append((line_no, f"unknown placeholder {shown}; allowed here: {hint}"))
+            elif name != used or spec or conversion:
+                bare = f"write {{{name}}} (no '.', '[', ':' or '!')"
+                found.append((line_no, f"placeholder {shown} may only be a name: {bare}"))
     return found
 
 
@@ -161,7 +194,7 @@ def _load_prompt_file(path: Path, kind: str, root: Path) -> tuple[PromptFile | N
         return None, [f"{where}:1: cannot read file ({exc.strerror})"]
     problems: list[str] = []
     try:
-        _FrontMatter.model_validate(tomllib.loads(front))
+        _FrontMatter.model_validate(load_toml(front))
     except tomllib.TOMLDecodeError as exc:
         problems.append(f"{where}:2: front matter is not valid TOML ({exc})")
     except ValidationError as exc:
@@ -174,19 +207,9 @@ def _load_prompt_file(path: Path, kind: str, root: Path) -> tuple[PromptFile | N
         problems.append(f"{where}:{body_line}: the text is empty")
     name = path.stem
     allowed: frozenset[str] = TEMPLATE_FIELDS.get(name, frozenset()) if kind == "template" else frozenset()
-    try:
-        for placeholder, offset in _placeholders(body):
-            if placeholder not in allowed:
-                hint = (
-                    ", ".join("{" + f + "}" for f in sorted(allowed)) or "none (write {{ and }} for braces)"
-                )
-                problems.append(
-                    f"{where}:{body_line + offset}: unknown placeholder {{{placeholder}}}; "
-                    f"allowed here: {hint}"
-                )
-    except ValueError as exc:
-        line, _, message = str(exc).partition(": ")
-        problems.append(f"{where}:{body_line + int(line)}: {message}")
+    problems += [
+        f"{where}:{body_line + offset}: {message}" for offset, message in _placeholder_problems(body, allowed)
+    ]
     if problems:
         return None, problems
     return PromptFile(name=name, kind=kind, text=body, path=path, body_line=body_line), []
@@ -206,7 +229,9 @@ def load_prompt_set(root: Path) -> tuple[PromptSet | None, list[str]]:
     for folder, kind in KINDS.items():
         directory = root / folder
         expected = _expected_names(kind)
-        for path in sorted(directory.glob("*.md")) if directory.is_dir() else []:
+        paths, refused = list_folder(directory, (".md",))
+        problems += [f"{folder}/{p.name if p != directory else ''}:1: {why}" for p, why in refused]
+        for path in paths:
             if path.stem not in expected:
                 problems.append(
                     f"{folder}/{path.name}:1: unknown {kind} '{path.stem}'; "
@@ -217,7 +242,7 @@ def load_prompt_set(root: Path) -> tuple[PromptSet | None, list[str]]:
             problems.extend(file_problems)
             if prompt is not None:
                 loaded[kind][prompt.name] = prompt
-                hashes[f"{folder}/{path.name}"] = hashlib.sha256(path.read_bytes()).hexdigest()
+                hashes[f"{folder}/{path.name}"] = hashlib.sha256(prompt.text.encode("utf-8")).hexdigest()
         for missing in sorted(expected - loaded[kind].keys()):
             if not any(p.startswith(f"{folder}/{missing}.md:") for p in problems):
                 problems.append(f"{folder}/{missing}.md:1: required {kind} file is missing")
@@ -227,7 +252,7 @@ def load_prompt_set(root: Path) -> tuple[PromptSet | None, list[str]]:
         problems.append("sources/:1: no briefing sources found (add .md or .txt files)")
     for source in sources:
         rel = source.path.relative_to(root) if root in source.path.parents else source.path
-        hashes[str(rel)] = hashlib.sha256(source.path.read_bytes()).hexdigest()
+        hashes[str(rel)] = source.digest
     if problems:
         return None, problems
     return (

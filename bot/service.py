@@ -36,6 +36,7 @@ from bot.index import ScoredPassage
 from bot.library import Library, ReloadReport
 from bot.promptset import tree_hash
 from bot.reload_signal import publish
+from bot.retention import forget_old_conversations, keep_forgetting
 from bot.store import Store
 
 MAX_SEARCH_K = 20
@@ -61,6 +62,7 @@ class BriefingService:
         self.library = library
         self._owns_engine = owns_engine  # an engine passed in (tests, shared) is closed by its owner
         self._topics: tuple[str, list[str]] = ("", [])  # (prompt version, menu)
+        self._retention: asyncio.Task[None] | None = None  # CONVERSATION_RETENTION_DAYS, hourly
 
     @classmethod
     async def open(cls, settings: Settings, *, engine: Engine | None = None) -> BriefingService:
@@ -70,6 +72,7 @@ class BriefingService:
         owns_engine = engine is None
         try:
             store = await Store.open(settings.database_path)
+            await forget_old_conversations(store, settings.conversation_retention_days)
             if engine is None:
                 engine = build_engine(settings)
                 await engine.start()
@@ -78,9 +81,18 @@ class BriefingService:
                 await store.aclose()
             await library.aclose()
             raise
-        return cls(settings, engine, store, library, owns_engine=owns_engine)
+        service = cls(settings, engine, store, library, owns_engine=owns_engine)
+        if settings.conversation_retention_days > 0:
+            service._retention = asyncio.create_task(
+                keep_forgetting(store, settings.conversation_retention_days)
+            )
+        return service
 
     async def aclose(self) -> None:
+        if self._retention is not None:
+            self._retention.cancel()
+            await asyncio.gather(self._retention, return_exceptions=True)
+            self._retention = None
         if self._owns_engine:
             await self.engine.aclose()
         await self.store.aclose()

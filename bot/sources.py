@@ -29,6 +29,8 @@ at; both must survive a moderator's edit. Problems are reported as `file:line: m
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass
@@ -36,12 +38,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.safe_files import UnsafeFileError, list_folder, read_regular_file
+from bot.untrusted import load_toml, safe_prompt_text
+
 FRAMINGS = ("race", "cooperation")
 MAX_SOURCE_BYTES = 256 * 1024
 MAX_PASSAGE_WORDS = 160
 MAX_SOURCES = 200
 FENCE = "+++"
-HEADING = re.compile(r"^##\s+(?P<heading>.*?)\s*(?:\{(?P<attrs>[^}]*)\})?\s*$")
 SLUG_OK = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 STEM_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
@@ -71,6 +75,7 @@ class Source:
     url: str
     framing: tuple[str, ...]
     passages: tuple[Passage, ...]
+    digest: str = ""  # sha256 of the text as read: reload reports changes from it, never re-reading the file
 
 
 class _SourceMeta(BaseModel):
@@ -100,6 +105,19 @@ def slugify(text: str) -> str:
     return slug[:64].rstrip("-") or "section"
 
 
+def split_heading(line: str) -> tuple[str, str]:
+    """'## Title {#slug .race}' -> ('Title', '#slug .race'); ('Title', '') without attributes.
+
+    String methods, not a regex: a regex with a lazy heading, optional attributes and trailing
+    whitespace backtracks cubically on a heading padded with spaces (minutes for a few thousand).
+    """
+    rest = line.removeprefix("##").strip()
+    start = rest.rfind("{")
+    if rest.endswith("}") and start >= 0 and "}" not in rest[start + 1 : -1]:
+        return rest[:start].strip(), rest[start + 1 : -1]
+    return rest, ""
+
+
 def _ordered(framings: set[str]) -> tuple[str, ...]:
     return tuple(f for f in FRAMINGS if f in framings)
 
@@ -122,11 +140,11 @@ def _paragraphs(lines: list[str]) -> list[str]:
 
 def _read_text(path: Path, rel: str) -> tuple[str | None, list[str]]:
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path, MAX_SOURCE_BYTES)
+    except UnsafeFileError as exc:
+        return None, [f"{rel}:1: {exc}"]
     except OSError as exc:
         return None, [f"{rel}:1: cannot read file ({exc.strerror})"]
-    if len(raw) > MAX_SOURCE_BYTES:
-        return None, [f"{rel}:1: file is {len(raw)} bytes; the limit is {MAX_SOURCE_BYTES}"]
     if b"\x00" in raw:
         return None, [f"{rel}:1: looks like a binary file, not text"]
     try:
@@ -136,7 +154,8 @@ def _read_text(path: Path, rel: str) -> tuple[str | None, list[str]]:
         return None, [f"{rel}:{line}: not valid UTF-8 text"]
     if not text.strip():
         return None, [f"{rel}:1: file is empty"]
-    return text.replace("\r\n", "\n").replace("\r", "\n"), []
+    # Normalised and free of chat-template token text, like user text (bot/untrusted.py).
+    return safe_prompt_text(text.replace("\r\n", "\n").replace("\r", "\n")), []
 
 
 def _parse_markdown(path: Path, rel: str, text: str) -> tuple[Source | None, list[str]]:
@@ -148,7 +167,7 @@ def _parse_markdown(path: Path, rel: str, text: str) -> tuple[Source | None, lis
     except StopIteration:
         return None, [f"{rel}:1: front matter is not closed with a '+++' line"]
     try:
-        meta = _SourceMeta.model_validate(tomllib.loads("\n".join(lines[1:end])))
+        meta = _SourceMeta.model_validate(load_toml("\n".join(lines[1:end])))
     except tomllib.TOMLDecodeError as exc:
         line = 1 + (getattr(exc, "lineno", None) or 1)
         return None, [f"{rel}:{line}: front matter is not valid TOML ({exc})"]
@@ -162,16 +181,15 @@ def _parse_markdown(path: Path, rel: str, text: str) -> tuple[Source | None, lis
     sections: list[tuple[int, str, str, tuple[str, ...], list[str]]] = []
     seen_slugs: dict[str, int] = {}
     for number, line in enumerate(lines[end + 1 :], start=end + 2):
-        match = HEADING.match(line) if line.startswith("## ") else None
-        if match is None:
+        if not line.startswith("## "):
             if sections:
                 sections[-1][4].append(line)
             elif line.strip():
                 problems.append(f"{rel}:{number}: text before the first '## ' heading belongs to no passage")
             continue
-        heading = match["heading"].strip()
+        heading, attrs = split_heading(line)
         slug, classes = "", set()
-        for attr in (match["attrs"] or "").split():
+        for attr in attrs.split():
             if attr.startswith("#"):
                 slug = attr[1:]
             elif attr.startswith("."):
@@ -241,20 +259,24 @@ def load_source(path: Path, root: Path) -> tuple[Source | None, list[str]]:
     text, problems = _read_text(path, rel)
     if text is None:
         return None, problems
-    if path.suffix == ".txt":
-        return _parse_text(path, text), []
-    return _parse_markdown(path, rel, text)
+    source, problems = (
+        (_parse_text(path, text), []) if path.suffix == ".txt" else _parse_markdown(path, rel, text)
+    )
+    if source is None:
+        return None, problems
+    return dataclasses.replace(source, digest=hashlib.sha256(text.encode("utf-8")).hexdigest()), problems
 
 
 def load_sources(directory: Path) -> tuple[list[Source], list[str]]:
-    """Every `.md`/`.txt` source in `directory` (not recursive), sorted by name, and all problems."""
-    if not directory.is_dir():
-        return [], []
-    paths = sorted(p for p in directory.iterdir() if p.suffix in (".md", ".txt") and p.is_file())
+    """Every `.md`/`.txt` source in `directory` (not recursive), sorted by name, and all problems.
+
+    Only regular files directly inside `directory` are read: a symlink or a FIFO is a problem, never
+    followed (bot/safe_files.py)."""
+    paths, refused = list_folder(directory, (".md", ".txt"))
     if len(paths) > MAX_SOURCES:
         return [], [f"sources/:1: {len(paths)} source files; the limit is {MAX_SOURCES}"]
     sources: list[Source] = []
-    problems: list[str] = []
+    problems = [f"sources/{p.name if p != directory else ''}:1: {why}" for p, why in refused]
     stems: dict[str, str] = {}
     for path in paths:
         if path.stem in stems:

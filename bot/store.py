@@ -381,6 +381,22 @@ class Store:
         await self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
         await self._db.commit()
 
+    async def forget_conversations_before(self, cutoff: float) -> int:
+        """Delete conversations last updated before `cutoff` (a `time.time()`), with their turns and
+        message links, in one transaction; return how many. For CONVERSATION_RETENTION_DAYS."""
+        old = "SELECT id FROM conversations WHERE updated_at < ?"
+        await self._db.execute(f"DELETE FROM message_links WHERE conversation_id IN ({old})", (cutoff,))
+        # Links as old whose conversation never stored a turn (a reply that failed) are as stale.
+        await self._db.execute(
+            "DELETE FROM message_links WHERE created_at < ? "
+            "AND conversation_id NOT IN (SELECT id FROM conversations)",
+            (cutoff,),
+        )
+        await self._db.execute(f"DELETE FROM turns WHERE conversation_id IN ({old})", (cutoff,))
+        cursor = await self._db.execute("DELETE FROM conversations WHERE updated_at < ?", (cutoff,))
+        await self._db.commit()
+        return cursor.rowcount
+
     # --- message links (Discord reply chains) ----------------------------------------------------
 
     @guarded

@@ -24,7 +24,9 @@ from bot.briefing.names import names_missing, people_in
 from bot.index import ScoredPassage
 from bot.terms import content_terms, overlap, split_sentences
 
-MARKER_RE = re.compile(r"\s*\[(?:source\s*)?(\d{1,2}(?:\s*,\s*\d{1,2})*)\]", re.IGNORECASE)
+# `(?<!\s)`: a match starts where a whitespace run starts (as the leftmost match would anyway), so a
+# long run without a marker is scanned once, not once per position (quadratic).
+MARKER_RE = re.compile(r"(?<!\s)\s*\[(?:source\s*)?(\d{1,2}(?:\s*,\s*\d{1,2})*)\]", re.IGNORECASE)
 QUOTE_RE = re.compile(r"[\"“]([^\"“”]{12,400})[\"”]")
 MIN_TERMS_TO_CHECK = 3  # shorter sentences ("Yes.", "In short:") carry no checkable claim
 SUPPORT_THRESHOLD = 0.5  # share of a sentence's content words that must appear in the passage

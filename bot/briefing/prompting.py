@@ -18,6 +18,7 @@ from bot.index import ScoredPassage, SourceIndex
 from bot.promptset import PromptSet
 from bot.sources import Passage
 from bot.store import Turn
+from bot.untrusted import safe_prompt_text
 
 SOURCES_META = "sources"  # user-turn meta key: [[number, passage id], ...] first listed in that turn
 ANSWER_MARGIN_TOKENS = 8
@@ -184,25 +185,23 @@ def fit_to_context(
             )
 
 
-_TEMPLATE_TOKEN_RE = re.compile(r"<\|[^|<>]{0,40}\|>|</?s>|\[/?INST\]", re.IGNORECASE)
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
-
-
 def clean_user_text(text: str, *, max_chars: int, what: str = "question") -> str:
     """Make user text safe to put in a prompt, or raise InputError with a clear sentence.
 
-    Chat-template tokens (`<|im_start|>system` ...) are removed so a user cannot forge a system
-    turn; control characters are dropped; whitespace is collapsed. Braces need no escaping: user
-    text is inserted as a value and never parsed as a template.
+    Normalised first (NFKC, invisible characters dropped), then chat-template token text removed
+    (`safe_prompt_text`), so a zero-width or look-alike character cannot hide a token from the filter;
+    the local engine also tokenizes it as plain text. Whitespace is collapsed. Braces need no
+    escaping: user text is inserted as a value and never parsed as a template.
     """
     if not isinstance(text, str):
         raise InputError(f"Please send your {what} as text.")
     if len(text) > max_chars:
         raise InputError(f"That {what} is {len(text):,} characters; please keep it under {max_chars:,}.")
-    text = _TEMPLATE_TOKEN_RE.sub(" ", text)
-    text = _CONTROL_RE.sub("", text)
+    text = safe_prompt_text(text)
     text = re.sub(r"[ \t]+", " ", text)
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    if len(text) > max_chars:  # compatibility characters can expand under NFKC ("\ufdfa" is 18)
+        raise InputError(f"That {what} is {len(text):,} characters; please keep it under {max_chars:,}.")
     if not text:
         raise InputError(f"Your {what} is empty - what would you like to know about the US-China AI debate?")
     return text

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 MESSAGE_LIMIT = 2000
+MAX_FENCE_SHARE = 4  # a fence line repeated in every piece may take at most a quarter of a message
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _WORDS = re.compile(r"\S+\s*|\s+")
 
@@ -38,6 +39,8 @@ def _units(text: str) -> list[tuple[list[str], str | None]]:
 
 def _split_line(line: str, limit: int) -> list[str]:
     """A line longer than `limit`, cut after whole words (a word longer than `limit` is sliced)."""
+    if limit < 1:  # a slice of nothing would never shorten the word: refuse rather than loop forever
+        raise ValueError(f"cannot split text into pieces of {limit} characters")
     pieces: list[str] = []
     current = ""
     for word in _WORDS.findall(line):
@@ -56,6 +59,11 @@ def _split_line(line: str, limit: int) -> list[str]:
     return [p.rstrip() for p in pieces if p.strip()] or [""]
 
 
+def _fit_lines(lines: list[str], limit: int) -> list[str]:
+    """The lines, each longer than `limit` cut after whole words."""
+    return [part for line in lines for part in (_split_line(line, limit) if len(line) > limit else [line])]
+
+
 def _split_block(lines: list[str], fence: str, limit: int) -> list[str]:
     """A code block too long for one message: pieces that each open and close the fence."""
     marker = _FENCE.match(fence)
@@ -65,7 +73,7 @@ def _split_block(lines: list[str], fence: str, limit: int) -> list[str]:
     pieces: list[str] = []
     current: list[str] = []
     size = 0
-    for line in (part for raw in body for part in (_split_line(raw, budget) if len(raw) > budget else [raw])):
+    for line in _fit_lines(body, budget):
         if current and size + len(line) + 1 > budget:
             pieces.append("\n".join([fence, *current, closer]))
             current, size = [], 0
@@ -84,10 +92,13 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
         joined = "\n".join(lines)
         if len(joined) <= limit:
             pieces.append(joined)
-        elif fence is not None:
+        elif fence is not None and len(fence) <= limit // MAX_FENCE_SHARE:
             pieces += _split_block(lines, fence, limit)
         else:
-            pieces += _split_line(joined, limit)
+            # A plain line, or a block whose opening line is too long to repeat in every piece (a
+            # ~2,000-character fence line left no room for code, and the splitter looped forever):
+            # its lines are split like prose, losing the fence's formatting but no text.
+            pieces += _fit_lines(lines, limit)
     chunks: list[str] = []
     current = ""
     for piece in pieces:

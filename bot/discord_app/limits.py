@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Callable
 
 import discord
@@ -26,18 +26,33 @@ class RateLimiter:
     def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_minute = per_minute
         self._clock = clock
-        self._hits: defaultdict[str, deque[float]] = defaultdict(deque)
+        self._hits: dict[str, deque[float]] = {}
+        self._swept = clock()
+
+    def __len__(self) -> int:
+        """Users with an entry: only those seen in the last window (plus at most one more window)."""
+        return len(self._hits)
 
     def hit(self, user_id: str) -> float:
         """Record a request and return 0, or return the seconds to wait (nothing recorded)."""
         now = self._clock()
-        hits = self._hits[user_id]
+        self._sweep(now)
+        hits = self._hits.setdefault(user_id, deque())
         while hits and hits[0] <= now - WINDOW_S:
             hits.popleft()
         if len(hits) >= self.per_minute:
             return hits[0] + WINDOW_S - now
         hits.append(now)
         return 0.0
+
+    def _sweep(self, now: float) -> None:
+        """Forget users whose last request left the window, once per window: every user who ever
+        wrote kept an entry before, so memory grew with the server's whole history."""
+        if now - self._swept < WINDOW_S:
+            return
+        self._swept = now
+        for user_id in [u for u, hits in self._hits.items() if not hits or hits[-1] <= now - WINDOW_S]:
+            del self._hits[user_id]
 
 
 def rate_limit_message(wait_s: float) -> str:

@@ -81,6 +81,14 @@ class ReplyTarget:
     async def add(self, content: str, embeds: list[discord.Embed]) -> None:
         await self._created(await self._more(content, embeds))
 
+    async def show_split(self, text: str, embed: discord.Embed | None = None) -> None:
+        """`show` the text, over as many messages as Discord's 2000-character limit needs (more than
+        2000 is a 400 error, and the reply would stay frozen); the embed goes under the last one."""
+        chunks = split_message(text)
+        for i, chunk in enumerate(chunks):
+            embeds = [embed] if embed is not None and i == len(chunks) - 1 else []
+            await (self.show(chunk, embeds) if i == 0 else self.add(chunk, embeds))
+
     async def _created(self, message: Any) -> None:
         self.messages.append(message)
         if self.on_message is not None:
@@ -362,9 +370,13 @@ class StreamingReply:
             return
         streamed = self._shown_text()
         body = f"{streamed}\n{message}" if streamed else message
-        shown = await self._show_final(f"{self.header}\n{body}" if self.header else body, [])
+        chunks = split_message(f"{self.header}\n{body}" if self.header else body)  # Discord's 2000
+        shown = await self._show_final(chunks[0], [])
         if shown or self.lost:
             await self._settled()
+        for chunk in chunks[1:] if shown else []:
+            await self.courier.pace(*self.target.bucket("create")).turn(FINAL)
+            await self.target.add(chunk, [])
 
 
 async def _relay(reply: StreamingReply, make_events: Callable[[], AsyncIterator[object]]) -> Answer:

@@ -30,7 +30,7 @@ import logging
 import sys
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,8 +41,10 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from bot.config import Settings
 from bot.engine.base import ChatMessage, EngineStatus, GenerationRequest, Queued, Sampling, StreamEvent, Usage
+from bot.engine.chat_tokens import llama_tokenizer, tokenize_chat
 from bot.engine.model_file import DEFAULT_MODEL_FILENAME, resolve_model_path
 from bot.engine.scheduler import FairQueue
+from bot.engine.throughput import Throughput
 from bot.errors import BackendError, ModelFileError
 
 BACKEND_NAME = "llama.cpp"
@@ -267,8 +269,7 @@ class LlamaEngine:
         self._cv = threading.Condition()
         self._closing = False
         self._thread: threading.Thread | None = None
-        self._recent: deque[tuple[float, int]] = deque()
-        self._recent_lock = threading.Lock()
+        self._recent = Throughput(RECENT_WINDOW_S)  # bounded, thread-safe
         # Set in the worker thread by _load; the vocab and formatter are also read by count_tokens.
         self._model: Any = None
         self._ctx: Any = None
@@ -389,19 +390,14 @@ class LlamaEngine:
         formatter, vocab = self._formatter, self._vocab
         if formatter is None or vocab is None:
             raise BackendError("The language model is not loaded yet: start the engine first.")
-        text = formatter(messages=[{"role": m.role, "content": m.content} for m in messages]).prompt
-        add_bos = self._add_bos and not (self._bos_text and text.startswith(self._bos_text))
-        return self._tokenize(vocab, text.encode("utf-8"), add_bos)
-
-    @staticmethod
-    def _tokenize(vocab: Any, data: bytes, add_special: bool) -> list[int]:
-        capacity = len(data) + 8
-        while True:
-            buffer = (llama.llama_token * capacity)()
-            count = llama.llama_tokenize(vocab, data, len(data), buffer, capacity, add_special, True)
-            if count >= 0:
-                return buffer[:count]
-            capacity = -count
+        # Message text is tokenized with parse_special=False: it can never become a control token.
+        return tokenize_chat(
+            lambda rendered: formatter(messages=rendered).prompt,
+            llama_tokenizer(vocab),
+            messages,
+            add_bos=self._add_bos,
+            bos_text=self._bos_text,
+        )
 
     def _token_text(self, token: int, special: bool) -> bytes:
         buffer = ctypes.create_string_buffer(PIECE_BUFFER_BYTES)
@@ -782,8 +778,7 @@ class LlamaEngine:
             self._on_token(run, token)
         self._flush_output()
         if generated:
-            with self._recent_lock:
-                self._recent.append((time.monotonic(), generated))
+            self._recent.add(generated)
 
     def _on_token(self, run: _Run, token: int) -> None:
         if not run.first_token_at:
@@ -869,12 +864,7 @@ class LlamaEngine:
                 self._release(run)
 
     def _recent_rate(self) -> float:
-        horizon = time.monotonic() - RECENT_WINDOW_S
-        with self._recent_lock:
-            while self._recent and self._recent[0][0] < horizon:
-                self._recent.popleft()
-            total = sum(count for _, count in self._recent)
-        return total / RECENT_WINDOW_S
+        return self._recent.per_second()
 
 
 __all__ = ["LlamaEngine", "SavedStates", "StopFilter", "common_prefix_length", "load_model"]

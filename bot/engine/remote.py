@@ -33,7 +33,6 @@ import contextlib
 import json
 import math
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Literal
@@ -52,6 +51,7 @@ from bot.engine.remote_http import (
     user_error,
 )
 from bot.engine.scheduler import FairQueue
+from bot.engine.throughput import Throughput
 from bot.errors import BackendError, ConfigError
 
 BACKEND_NAME = "openai-compatible"
@@ -258,7 +258,7 @@ class RemoteEngine:
         self._chars_per_token = DEFAULT_CHARS_PER_TOKEN
         self._tokenize_url: str | None = None
         self._active = 0
-        self._recent: deque[tuple[float, int]] = deque()  # (finished at, completion tokens)
+        self._recent = Throughput(RECENT_WINDOW_S)  # completion tokens, bounded
 
     # --- Engine protocol: properties ----------------------------------------------------------
 
@@ -379,10 +379,7 @@ class RemoteEngine:
         )
 
     def _recent_tokens_per_s(self) -> float:
-        now = time.monotonic()
-        while self._recent and now - self._recent[0][0] > RECENT_WINDOW_S:
-            self._recent.popleft()
-        return round(sum(tokens for _, tokens in self._recent) / RECENT_WINDOW_S, 1)
+        return round(self._recent.per_second(), 1)
 
     # --- generation ---------------------------------------------------------------------------------
 
@@ -543,7 +540,7 @@ class RemoteEngine:
             completion_tokens = timings.get("predicted_n") or pieces
         details = usage.get("prompt_tokens_details")
         cached = details.get("cached_tokens") if isinstance(details, dict) else timings.get("cache_n")
-        self._recent.append((time.monotonic(), int(completion_tokens)))
+        self._recent.add(int(completion_tokens))
         return Usage(
             prompt_tokens=int(prompt_tokens),
             completion_tokens=int(completion_tokens),

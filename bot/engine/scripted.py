@@ -13,12 +13,12 @@ import asyncio
 import itertools
 import re
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot.engine.base import ChatMessage, EngineStatus, GenerationRequest, Queued, StreamEvent, Usage
 from bot.engine.scheduler import FairQueue
+from bot.engine.throughput import Throughput
 from bot.errors import BackendError
 
 DEFAULT_CONTEXT_SIZE = 4096
@@ -71,7 +71,7 @@ class ScriptedEngine:
         self._model_name = model_name
         self._active = 0
         self._closed = False
-        self._recent: deque[tuple[float, int]] = deque()
+        self._recent = Throughput(RECENT_WINDOW_S)
 
     @property
     def model_name(self) -> str:
@@ -143,7 +143,7 @@ class ScriptedEngine:
                 await asyncio.sleep(self.delay)
             if not first_token:
                 first_token = time.perf_counter()
-            self._recent.append((time.perf_counter(), 1))
+            self._recent.add(1)
             yield piece
         finished = time.perf_counter()
         yield Usage(
@@ -168,7 +168,4 @@ class ScriptedEngine:
             ticket.events.put_nowait(Queued(position))
 
     def _recent_rate(self) -> float:
-        horizon = time.perf_counter() - RECENT_WINDOW_S
-        while self._recent and self._recent[0][0] < horizon:
-            self._recent.popleft()
-        return sum(n for _, n in self._recent) / RECENT_WINDOW_S
+        return self._recent.per_second()

@@ -86,9 +86,7 @@ class SlashCommands(commands.Cog):
         await interaction.response.defer(thinking=True)
         result = await self.bot.service.check(claim, user_id=str(interaction.user.id))
         content, embed = factcheck_message(result)
-        await interaction.edit_original_response(
-            content=content, embeds=[embed] if embed else [], allowed_mentions=NO_MENTIONS
-        )
+        await InteractionReply(interaction).show_split(content, embed)  # split at 2000 characters
 
     @app_commands.command(name="sources", description="Search the briefing sources (or list them).")
     @app_commands.describe(query="Words to search for; leave empty to list the sources")

@@ -8,8 +8,9 @@ holds gets a clear "start a new one" instead of an error.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -25,6 +26,7 @@ from bot.briefing.debate import (
     TurnFinished,
     TurnStarted,
 )
+from bot.discord_app.cogs.moderation import is_moderator
 from bot.discord_app.failures import user_message
 from bot.discord_app.formatting import JUDGE_HEADER, judgement_text, sources_embed, turn_header, turn_text
 from bot.discord_app.limits import refuse_if_limited
@@ -43,6 +45,11 @@ STYLES = {
 }
 GONE = "This debate is no longer running (it ended, or I restarted). Start a new one with /debate."
 RESTARTED = "I was restarted after this debate began, which ended it. Start a new one with /debate."
+NOT_YOURS = "Not yours: only the member who started this debate, or a moderator, can use its buttons."
+# Debates nobody finishes (never judged or stopped) are dropped after this long without a click, and
+# at most MAX_DEBATES are held: their buttons then say GONE. Memory stays bounded whatever users do.
+DEBATE_IDLE_S = 3600.0
+MAX_DEBATES = 100
 ALL_PLAYED = "All {rounds} planned rounds have been played - call the judge or stop."
 
 
@@ -51,6 +58,8 @@ class Debate:
     session: DebateSession
     channel: discord.abc.Messageable
     planned: int
+    owner_id: int = 0  # the member who started it: with moderators, the only one its buttons answer
+    last_active: float = field(default_factory=time.monotonic)
     controls: Any = None  # the message carrying the buttons
     finished: bool = False
     busy: bool = False  # a step is running: buttons wait
@@ -116,7 +125,8 @@ class Debates(commands.Cog):
             motion, rounds=rounds, conversation_id=f"discord:debate:{key}", user_id=str(interaction.user.id)
         )
         channel = await self._open_thread(interaction, session.motion)
-        debate = self.debates[key] = Debate(session, channel, rounds)
+        self._forget_abandoned()
+        debate = self.debates[key] = Debate(session, channel, rounds, owner_id=interaction.user.id)
         where = channel.mention if isinstance(channel, discord.Thread) else "below"
         note = f"\n{session.note}" if session.note else ""  # the sources barely touch the motion
         await interaction.edit_original_response(
@@ -201,12 +211,28 @@ class Debates(commands.Cog):
             await reply.finish(judgement_text(event.judge), embed, citations=len(event.judge.citations))
         return reply
 
+    def _forget_abandoned(self) -> None:
+        """Drop debates idle for DEBATE_IDLE_S, then the least recently used beyond MAX_DEBATES - 1
+        (a running step is never dropped), so a new debate always fits."""
+        now = time.monotonic()
+        idle = [(d.last_active, key) for key, d in self.debates.items() if not d.busy]
+        over = len(self.debates) - (MAX_DEBATES - 1)
+        for rank, (last_active, key) in enumerate(sorted(idle)):
+            if rank < over or now - last_active > DEBATE_IDLE_S:
+                del self.debates[key]
+
     async def on_button(self, interaction: discord.Interaction, action: str, key: int) -> None:
         debate = self.debates.get(key)
         if debate is None or debate.finished:
             restarted = debate is None and discord.utils.snowflake_time(key) < self.started_at
             await tell(interaction, RESTARTED if restarted else GONE)
             return
+        if interaction.user.id != debate.owner_id and not is_moderator(
+            interaction, self.bot.settings.moderator_role_ids
+        ):
+            await tell(interaction, NOT_YOURS)
+            return
+        debate.last_active = time.monotonic()
         if debate.busy:
             await tell(interaction, "The debate is still speaking - wait for this turn.")
             return
