@@ -212,9 +212,6 @@ class Grounding:
     prompts: PromptSet
     index: SourceIndex
     passages: int = 3
-    # Counts prompt tokens while fitting; the peer is given the prompts the engine's tokenizer fitted,
-    # so both answer exactly the same prompts.
-    counter: Engine | None = None
     histories: dict[str, list[Turn]] = field(default_factory=dict)
     listed: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # the last prompt's new sources
 
@@ -223,9 +220,7 @@ class Grounding:
         passages = await retrieve(self.index, question, history, k=self.passages)
         if not passages:
             passages = await self.index.search(question, k=self.passages)
-        prompt = fit_question(
-            self.counter or self.engine, self.prompts, self.index, passages, history, question, max_tokens
-        )
+        prompt = fit_question(self.engine, self.prompts, self.index, passages, history, question, max_tokens)
         self.listed[conversation] = prompt.listed
         sampling = Sampling(max_tokens=max_tokens, temperature=0.0, repeat_penalty=1.1, stop=STOP_STRINGS)
         return GenerationRequest(
@@ -497,17 +492,16 @@ PEER_COMPARED = (
 async def measure_peer(
     peer_dir: Path, settings: Settings, engine: Engine, snapshot: Any, sizes: BenchSizes
 ) -> dict[str, Any]:
-    """The same phases through `llama-server` (started from `peer_dir`, stopped at the end) and the
-    bot's OpenAI client, on the prompts the engine's tokenizer fitted."""
-    from bot.bench_peer import peer_server
-    from bot.engine.remote import RemoteEngine
+    """The same phases through `llama-server` (started from `peer_dir`, stopped at the end) and its
+    OpenAI API, on the prompts the engine's tokenizer fitted."""
+    from bot.bench_peer import PeerClient, peer_server
 
     _progress(f"peer: starting llama-server from {peer_dir}")
     async with peer_server(peer_dir, settings) as url:
-        client = RemoteEngine(settings.model_copy(update={"llm_base_url": url, "llm_model": ""}))
+        client = PeerClient(url, counter=engine)
         await client.start()
         try:
-            grounding = Grounding(client, snapshot.prompts, snapshot.index, sizes.passages, counter=engine)
+            grounding = Grounding(client, snapshot.prompts, snapshot.index, sizes.passages)
             figures = await measure_engine(client, grounding, sizes, label="peer")
         finally:
             await client.aclose()
