@@ -26,6 +26,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.briefing.context import STOP_STRINGS
@@ -250,32 +251,34 @@ class Grounding:
         return result
 
 
-async def measure_engine(engine: Engine, grounding: Grounding, sizes: BenchSizes) -> dict[str, Any]:
+async def measure_engine(
+    engine: Engine, grounding: Grounding, sizes: BenchSizes, *, label: str = "engine"
+) -> dict[str, Any]:
     """Every engine phase, in an order that makes each measurement mean what its name says."""
     out: dict[str, Any] = {}
     first_q, first_follow = COLD_QUESTION
 
-    _progress("engine: cold grounded question")
+    _progress(f"{label}: cold grounded question")
     cold = await grounding.ask("bench:cold", first_q, sizes.answer_tokens)
     out["ttft_cold_s"] = cold.ttft_s
     out["cold_prompt_tokens"] = cold.usage.prompt_tokens
 
-    _progress("engine: follow-up in the same conversation")
+    _progress(f"{label}: follow-up in the same conversation")
     follow = await grounding.ask("bench:cold", first_follow, sizes.answer_tokens)
     out["ttft_followup_s"] = follow.ttft_s
     out["followup_prompt_tokens"] = follow.usage.prompt_tokens
     out["followup_cached_tokens"] = follow.usage.cached_tokens
 
-    _progress("engine: new question, instructions cached")
+    _progress(f"{label}: new question, instructions cached")
     fresh = await grounding.ask("bench:new", NEW_QUESTION, sizes.answer_tokens)
     out["ttft_new_question_s"] = fresh.ttft_s
     out["new_question_prompt_tokens"] = fresh.usage.prompt_tokens
     out["new_question_cached_tokens"] = fresh.usage.cached_tokens
 
-    _progress(f"engine: single-stream decode, {sizes.decode_tokens} tokens")
+    _progress(f"{label}: single-stream decode, {sizes.decode_tokens} tokens")
     first_decode = await decode_rate(engine, sizes)
 
-    _progress(f"engine: {sizes.conversations} interleaved conversations, then a follow-up in each")
+    _progress(f"{label}: {sizes.conversations} interleaved conversations, then a follow-up in each")
     names = [f"bench:conv{i}" for i in range(sizes.conversations)]
     for name, (question, _) in zip(names, CONVERSATIONS, strict=False):
         await grounding.ask(name, question, sizes.answer_tokens)
@@ -289,7 +292,7 @@ async def measure_engine(engine: Engine, grounding: Grounding, sizes: BenchSizes
     out["ttft_interleaved_max_s"] = max(follow_ttfts)
     out["ttft_interleaved_mean_s"] = statistics.fmean(follow_ttfts)
 
-    _progress(f"engine: {sizes.concurrent_users} users at once, {sizes.concurrent_tokens} tokens each")
+    _progress(f"{label}: {sizes.concurrent_users} users at once, {sizes.concurrent_tokens} tokens each")
     requests = [
         await grounding.request(f"bench:together{i}", question, sizes.concurrent_tokens)
         for i, question in enumerate(CONCURRENT_QUESTIONS[: sizes.concurrent_users])
@@ -297,7 +300,7 @@ async def measure_engine(engine: Engine, grounding: Grounding, sizes: BenchSizes
     out["concurrent_users"] = sizes.concurrent_users
     out.update(await together(engine, requests, "concurrent4_grounded"))
 
-    _progress(f"engine: {sizes.concurrent_users} users at once, short chat prompts (as a server test sends)")
+    _progress(f"{label}: {sizes.concurrent_users} users at once, short chat prompts (as a server test sends)")
     chats = [
         GenerationRequest(
             messages=(CHAT_SYSTEM, ChatMessage(role="user", content=question)),
@@ -309,7 +312,7 @@ async def measure_engine(engine: Engine, grounding: Grounding, sizes: BenchSizes
     ]
     out.update(await together(engine, chats, "concurrent4"))
 
-    _progress("engine: single-stream decode again (best of two, like the reference)")
+    _progress(f"{label}: single-stream decode again (best of two, like the reference)")
     second_decode = await decode_rate(engine, sizes)
     rate, tokens = max(first_decode, second_decode)
     out["decode_tok_s"], out["decode_tokens"] = rate or None, tokens
@@ -362,6 +365,12 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quick", action="store_true", help="smaller sizes for a fast smoke run (figures are noisier)"
     )
+    parser.add_argument(
+        "--peer",
+        type=Path,
+        metavar="DIR",
+        help="also measure llama.cpp's llama-server from DIR side by side (same model, threads, slots)",
+    )
 
 
 QUICK_SIZES = BenchSizes(
@@ -380,9 +389,14 @@ def sizes_from_args(args: argparse.Namespace) -> BenchSizes:
 
 
 async def run_bench(
-    settings: Settings, *, json_output: bool, sizes: BenchSizes | None = None
+    settings: Settings,
+    *,
+    json_output: bool,
+    sizes: BenchSizes | None = None,
+    peer_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Run the reference, then the engine; print the figures (JSON or a table) and return them."""
+    """Run the reference, then the engine (then the peer, with `peer_dir`); print the figures (JSON
+    or a table) and return them."""
     sizes = sizes or BenchSizes()
     began = time.perf_counter()
     _progress("reference: raw llama.cpp prompt processing and decode loop")
@@ -391,6 +405,7 @@ async def run_bench(
     snapshot = await build_snapshot(settings.prompts_dir)
     engine = build_engine(settings)
     lag = LoopLag(sizes.tick_ms)
+    peer: dict[str, Any] = {}
     try:
         _progress("engine: starting")
         await engine.start()
@@ -399,21 +414,14 @@ async def run_bench(
         figures = await measure_engine(
             engine, Grounding(engine, snapshot.prompts, snapshot.index, sizes.passages), sizes
         )
+        await lag.stop()
+        if peer_dir is not None:
+            peer = await measure_peer(peer_dir, settings, engine, snapshot, sizes)
     finally:
         await lag.stop()
         await engine.aclose()
         await snapshot.index.aclose()
-    if reference is not None:
-        # Shared machines only ever slow a run down: the reference is measured before and after
-        # the engine and the better run kept, as the engine's decode is (best of two).
-        _progress("reference: second run")
-        again = await asyncio.to_thread(reference_figures, settings, sizes)
-        if again is not None:
-            reference = replace(
-                reference,
-                prompt_tokens_per_s=max(reference.prompt_tokens_per_s, again.prompt_tokens_per_s),
-                decode_tokens_per_s=max(reference.decode_tokens_per_s, again.decode_tokens_per_s),
-            )
+    reference = await _second_reference(reference, settings, sizes)
 
     decode = figures.pop("decode_tok_s")
     result: dict[str, Any] = {
@@ -432,14 +440,82 @@ async def run_bench(
         "loop_lag_max_ms": max(lag.samples_ms, default=0.0),
         "loop_lag_samples": len(lag.samples_ms),
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / MIB,
-        "bench_s": time.perf_counter() - began,
     }
+    if peer:
+        result.update(peer_ratios({**figures, "decode_tok_s": decode}, peer))
+    result["bench_s"] = time.perf_counter() - began
     result = {key: _rounded(key, value) for key, value in result.items()}
     if json_output:
         print(json.dumps(result, ensure_ascii=False))
     else:
         print(format_table(result))
     return result
+
+
+async def _second_reference(
+    reference: ReferenceSpeed | None, settings: Settings, sizes: BenchSizes
+) -> ReferenceSpeed | None:
+    """Shared machines only ever slow a run down: the reference is measured before and after the
+    engine and the better run kept, as the engine's decode is (best of two)."""
+    if reference is None:
+        return None
+    _progress("reference: second run")
+    again = await asyncio.to_thread(reference_figures, settings, sizes)
+    if again is None:
+        return reference
+    return replace(
+        reference,
+        prompt_tokens_per_s=max(reference.prompt_tokens_per_s, again.prompt_tokens_per_s),
+        decode_tokens_per_s=max(reference.decode_tokens_per_s, again.decode_tokens_per_s),
+    )
+
+
+# --- the peer: llama.cpp's own server ----------------------------------------------------------------
+
+# Figures compared with the peer: one stream, users at once (chat and grounded), follow-ups among
+# interleaved conversations, and the single-question TTFTs. Each `<key>_vs_peer` is engine ÷ peer:
+# above 1 is better for tokens/s, below 1 is better for times.
+PEER_COMPARED = (
+    "decode_tok_s",
+    "concurrent4_total_tok_s",
+    "concurrent4_ttft_max_s",
+    "concurrent4_grounded_total_tok_s",
+    "concurrent4_grounded_ttft_max_s",
+    "ttft_interleaved_max_s",
+    "ttft_interleaved_mean_s",
+    "ttft_cold_s",
+    "ttft_new_question_s",
+    "ttft_followup_s",
+)
+
+
+async def measure_peer(
+    peer_dir: Path, settings: Settings, engine: Engine, snapshot: Any, sizes: BenchSizes
+) -> dict[str, Any]:
+    """The same phases through `llama-server` (started from `peer_dir`, stopped at the end) and its
+    OpenAI API, on the prompts the engine's tokenizer fitted."""
+    from bot.bench_peer import PeerClient, peer_server
+
+    _progress(f"peer: starting llama-server from {peer_dir}")
+    async with peer_server(peer_dir, settings) as url:
+        client = PeerClient(url, counter=engine)
+        await client.start()
+        try:
+            grounding = Grounding(client, snapshot.prompts, snapshot.index, sizes.passages)
+            figures = await measure_engine(client, grounding, sizes, label="peer")
+        finally:
+            await client.aclose()
+    return figures
+
+
+def peer_ratios(engine: dict[str, Any], peer: dict[str, Any]) -> dict[str, Any]:
+    """`peer_<key>` for each of the peer's figures, then `<key>_vs_peer` = engine ÷ peer."""
+    out: dict[str, Any] = {f"peer_{key}": value for key, value in peer.items()}
+    for key in PEER_COMPARED:
+        mine, theirs = engine.get(key), peer.get(key)
+        if isinstance(mine, int | float) and isinstance(theirs, int | float) and theirs > 0:
+            out[f"{key.removesuffix('_s').removesuffix('_tok')}_vs_peer"] = mine / theirs
+    return out
 
 
 def _rounded(key: str, value: Any) -> Any:
@@ -450,7 +526,7 @@ def _rounded(key: str, value: Any) -> Any:
         return value
     if key.endswith("_tok_s"):
         return round(value, 2)
-    return round(value, 4 if key.endswith(("_ratio", "_s")) else 2)
+    return round(value, 4 if key.endswith(("_ratio", "_s", "_vs_peer")) else 2)
 
 
 UNITS = (("_tok_s", "tokens/s"), ("_ms", "ms"), ("_mib", "MiB"), ("_s", "s"))

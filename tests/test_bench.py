@@ -13,7 +13,9 @@ import contextlib
 import io
 import json
 import math
+import os
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ import pytest
 from aiohttp import web
 
 from bot.bench import (
+    PEER_COMPARED,
     QUICK_SIZES,
     BenchSizes,
     add_bench_arguments,
@@ -29,7 +32,9 @@ from bot.bench import (
     run_bench,
     sizes_from_args,
 )
+from bot.bench_peer import peer_server, server_binary
 from bot.config import load_settings
+from bot.errors import BackendError
 
 TINY = BenchSizes(
     reference_decode_tokens=16,
@@ -57,20 +62,42 @@ REQUIRED_POSITIVE = (
 REQUIRED_NON_NEGATIVE = ("loop_lag_p50_ms", "loop_lag_p99_ms")
 
 
+FAKE_SERVER = Path(__file__).with_name("fake_llama_server.py")
+
+
+def fake_peer_dir(folder: Path, log: Path, *, fail: bool = False) -> Path:
+    """A folder whose `llama-server` is `fake_llama_server.py`, logging its pid and arguments to `log`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    server = folder / "llama-server"
+    fail_env = "FAKE_PEER_FAIL=1 " if fail else ""
+    server.write_text(
+        f'#!/bin/sh\n{fail_env}FAKE_PEER_LOG="{log}" exec "{sys.executable}" "{FAKE_SERVER}" "$@"\n'
+    )
+    server.chmod(0o755)
+    return folder
+
+
+def peer_starts(log: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def assert_stopped(pid: int) -> None:
+    """The process is gone (reaped), not merely idle."""
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
 @pytest.fixture(scope="module")
 async def bench_result(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
-    """One tiny run on the local engine, with its stdout."""
+    """One tiny run on the local engine side by side with a stand-in `llama-server`, with its stdout."""
     # One thread: with two, llama.cpp's threads spin-wait on each other and a busy shared machine
     # can slow them tenfold; this test checks shape, not speed.
-    settings = load_settings(
-        llm_base_url="",
-        n_ctx=2048,
-        n_threads=1,
-        database_path=tmp_path_factory.mktemp("bench") / "db.sqlite3",
-    )
+    folder = tmp_path_factory.mktemp("bench")
+    settings = load_settings(llm_base_url="", n_ctx=2048, n_threads=1, database_path=folder / "db.sqlite3")
+    peer = fake_peer_dir(folder / "peer", folder / "peer.log")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        result = await run_bench(settings, json_output=True, sizes=TINY)
+        result = await run_bench(settings, json_output=True, sizes=TINY, peer_dir=peer)
     return result, out.getvalue()
 
 
@@ -108,6 +135,59 @@ async def test_figures_are_positive_and_consistent(bench_result: tuple[dict[str,
     assert 1 < result["decode_tokens"] <= TINY.decode_tokens
     # A follow-up's prompt starts with the previous exchange verbatim: the engine reuses it.
     assert result["followup_cached_tokens"] > 0
+
+
+async def test_peer_figures_and_ratios(bench_result: tuple[dict[str, Any], str]) -> None:
+    """`--peer`: the stand-in ran the same phases; every compared figure has an engine ÷ peer ratio."""
+    result, _ = bench_result
+    assert result["peer_concurrent4_tokens"] == TINY.concurrent_users * TINY.concurrent_tokens
+    assert len(result["peer_ttft_interleaved_s"]) == TINY.conversations
+    for key in PEER_COMPARED:
+        ratio = result[f"{key.removesuffix('_s').removesuffix('_tok')}_vs_peer"]
+        assert math.isclose(ratio, result[key] / result[f"peer_{key}"], rel_tol=0.02), key
+
+
+async def test_peer_started_like_the_engine_and_stopped(
+    bench_result: tuple[dict[str, Any], str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    result, _ = bench_result
+    log = next(tmp_path_factory.getbasetemp().glob("bench*/peer.log"))
+    (start,) = peer_starts(log)
+    argv = start["argv"]
+
+    def option(name: str) -> str:
+        return argv[argv.index(name) + 1]
+
+    assert option("--host") == "127.0.0.1"
+    assert option("--threads") == "1" and option("--parallel") == str(result["n_slots"])
+    assert int(option("--ctx-size")) == 2048 * result["n_slots"]  # n_ctx per slot, as in the engine
+    assert option("--model").endswith(result["model"])
+    assert "--spec-type" not in argv
+    assert_stopped(start["pid"])
+
+
+async def test_peer_that_fails_to_start_is_reported_and_reaped(tmp_path: Path) -> None:
+    log = tmp_path / "peer.log"
+    settings = load_settings(llm_base_url="", n_threads=1, database_path=tmp_path / "db.sqlite3")
+    with pytest.raises(BackendError, match="failed to load model"):
+        async with peer_server(fake_peer_dir(tmp_path / "peer", log, fail=True), settings):
+            pass
+    assert_stopped(peer_starts(log)[0]["pid"])
+
+
+async def test_peer_is_stopped_when_the_bench_fails_midway(tmp_path: Path) -> None:
+    log = tmp_path / "peer.log"
+    settings = load_settings(llm_base_url="", n_threads=1, database_path=tmp_path / "db.sqlite3")
+    with pytest.raises(RuntimeError, match="midway"):
+        async with peer_server(fake_peer_dir(tmp_path / "peer", log), settings) as url:
+            assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
+            raise RuntimeError("midway")
+    assert_stopped(peer_starts(log)[0]["pid"])
+
+
+def test_missing_peer_binary_says_where_to_get_one(tmp_path: Path) -> None:
+    with pytest.raises(BackendError, match="build-llama-server"):
+        server_binary(tmp_path)
 
 
 async def test_table_lists_every_figure(bench_result: tuple[dict[str, Any], str]) -> None:
@@ -162,13 +242,14 @@ async def test_remote_backend_runs_engine_parts_remotely(tmp_path: Path) -> None
     assert result["decode_tokens"] == TINY.decode_tokens
     assert result["concurrent4_tokens"] == TINY.concurrent_users * TINY.concurrent_tokens
     assert "openai-compatible" in out.getvalue() and not out.getvalue().lstrip().startswith("{")
+    assert not [key for key in result if "peer" in key]  # without --peer the output is as before
 
 
 def test_arguments_and_sizes() -> None:
     parser = argparse.ArgumentParser()
     add_bench_arguments(parser)
-    args = parser.parse_args(["--json", "--quick"])
-    assert args.json and sizes_from_args(args) == QUICK_SIZES
+    args = parser.parse_args(["--json", "--quick", "--peer", "/opt/llama"])
+    assert args.json and sizes_from_args(args) == QUICK_SIZES and args.peer == Path("/opt/llama")
     assert sizes_from_args(parser.parse_args([])) == BenchSizes()
     with pytest.raises(ValueError, match="conversations"):
         BenchSizes(conversations=0)

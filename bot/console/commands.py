@@ -178,9 +178,9 @@ def _configure_bench(parser: argparse.ArgumentParser) -> None:
 
 
 async def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.bench import run_bench
+    from bot.bench import run_bench, sizes_from_args
 
-    await run_bench(settings, json_output=args.json)
+    await run_bench(settings, json_output=args.json, sizes=sizes_from_args(args), peer_dir=args.peer)
     return 0
 
 

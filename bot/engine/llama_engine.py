@@ -16,7 +16,8 @@ Design (llama.cpp's own server is the model for it):
 * Separate streams (not llama.cpp's unified cache) keep every sequence's cells in position order, so
   an answer does not depend on what else was cached or decoded alongside it: a conversation gives
   bit-identical greedy (and seeded) answers whether it runs alone or interleaved with others.
-* Sampling uses llama.cpp's native sampler chain per sequence; per-token Python work is constant
+* Greedy answers (the bot's) are chosen from the logits in place with the same repeat penalty
+  (`bot.engine.sampling`); sampled ones use llama.cpp's native chain. Per-token Python work is constant
   (cached token pieces, incremental UTF-8 decoding, stop strings checked on a short tail only).
 """
 
@@ -40,9 +41,10 @@ import llama_cpp as llama
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from bot.config import Settings
-from bot.engine.base import ChatMessage, EngineStatus, GenerationRequest, Queued, Sampling, StreamEvent, Usage
+from bot.engine.base import ChatMessage, EngineStatus, GenerationRequest, Queued, StreamEvent, Usage
 from bot.engine.chat_tokens import llama_tokenizer, tokenize_chat
 from bot.engine.model_file import DEFAULT_MODEL_FILENAME, resolve_model_path
+from bot.engine.sampling import TokenSampler, make_sampler
 from bot.engine.scheduler import FairQueue
 from bot.engine.throughput import Throughput
 from bot.errors import BackendError, ModelFileError
@@ -51,7 +53,6 @@ BACKEND_NAME = "llama.cpp"
 # Prompt tokens evaluated per step across all newly admitted requests: big enough for good prompt
 # throughput, small enough that the running streams get a token every step.
 PROMPT_CHUNK_TOKENS = 256
-PENALTY_LAST_N = 64  # repeat penalty window (tokens), as in llama.cpp's defaults
 # Wait for another slot to finish evaluating a shared prefix (then copy it) only when it saves this many.
 MIN_SHARED_PREFIX_GAIN = 32
 RECENT_WINDOW_S = 30.0
@@ -232,7 +233,7 @@ class _Run:
 
     job: _Job
     slot: _Slot
-    sampler: Any
+    sampler: TokenSampler
     max_new: int
     stops: StopFilter
     prompt_pos: int = 0
@@ -275,6 +276,7 @@ class LlamaEngine:
         self._ctx: Any = None
         self._mem: Any = None
         self._vocab: Any = None
+        self._n_vocab = 0
         self._batch: Any = None
         self._seq_ptrs: list[Any] = []
         self._formatter: Jinja2ChatFormatter | None = None
@@ -463,6 +465,7 @@ class LlamaEngine:
         self._seq_ptrs = [self._batch.seq_id[i] for i in range(params.n_batch)]
         vocab = llama.llama_model_get_vocab(self._model)
         self._vocab = vocab
+        self._n_vocab = llama.llama_vocab_n_tokens(vocab)
         bos = llama.llama_vocab_bos(vocab)
         eos = llama.llama_vocab_eos(vocab)
         self._bos_text = self._token_text(bos, True).decode("utf-8", "replace") if bos >= 0 else ""
@@ -576,7 +579,7 @@ class LlamaEngine:
         run = _Run(
             job=job,
             slot=slot,
-            sampler=self._make_sampler(request.sampling, job.prompt),
+            sampler=make_sampler(self._n_vocab, request.sampling, job.prompt),
             max_new=max(1, min(request.sampling.max_tokens, self._n_ctx - len(job.prompt))),
             stops=StopFilter(request.sampling.stop),
             admitted_at=time.perf_counter(),
@@ -687,28 +690,6 @@ class LlamaEngine:
         slot.tokens = []
         return False
 
-    def _make_sampler(self, sampling: Sampling, prompt: list[int]) -> Any:
-        chain = llama.llama_sampler_chain_init(llama.llama_sampler_chain_default_params())
-        if sampling.repeat_penalty != 1.0:
-            n_vocab = llama.llama_vocab_n_tokens(self._vocab)
-            penalties = llama.llama_sampler_init_penalties(
-                n_vocab, PENALTY_LAST_N, sampling.repeat_penalty, 0.0, 0.0
-            )
-            llama.llama_sampler_chain_add(chain, penalties)
-        if sampling.greedy:
-            llama.llama_sampler_chain_add(chain, llama.llama_sampler_init_greedy())
-        else:
-            if sampling.top_k > 0:
-                llama.llama_sampler_chain_add(chain, llama.llama_sampler_init_top_k(sampling.top_k))
-            if 0.0 < sampling.top_p < 1.0:
-                llama.llama_sampler_chain_add(chain, llama.llama_sampler_init_top_p(sampling.top_p, 1))
-            llama.llama_sampler_chain_add(chain, llama.llama_sampler_init_temp(sampling.temperature))
-            llama.llama_sampler_chain_add(chain, llama.llama_sampler_init_dist(sampling.seed & 0xFFFFFFFF))
-        # The penalty window starts over the end of the prompt, as llama.cpp's own tools do.
-        for token in prompt[-PENALTY_LAST_N:]:
-            llama.llama_sampler_accept(chain, token)
-        return chain
-
     # --- worker thread: one decode step ---------------------------------------------------------------
 
     def _step(self) -> None:
@@ -773,7 +754,7 @@ class LlamaEngine:
                 run.prompt_pos += take
                 if run.prompt_pos < len(run.prompt):
                     continue
-            token = llama.llama_sampler_sample(run.sampler, self._ctx, run.batch_index)
+            token = run.sampler.sample(self._ctx, run.batch_index)
             generated += 1
             self._on_token(run, token)
         self._flush_output()
@@ -831,8 +812,7 @@ class LlamaEngine:
 
     def _release(self, run: _Run) -> None:
         """Free the run's slot; its KV content stays cached for the next request that shares it."""
-        llama.llama_sampler_free(run.sampler)
-        run.sampler = None
+        run.sampler.free()
         run.slot.run = None
         run.slot.last_used = time.monotonic()
         self._runs.remove(run)
