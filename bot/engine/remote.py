@@ -53,6 +53,7 @@ from bot.engine.remote_http import (
 from bot.engine.scheduler import FairQueue
 from bot.engine.throughput import Throughput
 from bot.errors import BackendError, ConfigError
+from bot.untrusted import safe_prompt_text
 
 BACKEND_NAME = "openai-compatible"
 CONNECT_TIMEOUT_S = 10.0
@@ -151,10 +152,12 @@ def root_url(base_url: str) -> str:
 
 
 def chat_payload(request: GenerationRequest, model: str) -> dict[str, Any]:
-    """The chat-completions body for `request`."""
+    """The chat-completions body for `request`. The server tokenizes with its own template and can
+    parse control tokens in any message, so every message is filtered here, the history's assistant
+    turns included (a model's own text may hold template-token text that a later request replays)."""
     sampling = request.sampling
     payload: dict[str, Any] = {
-        "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        "messages": [{"role": m.role, "content": safe_prompt_text(m.content)} for m in request.messages],
         "stream": True,
         "stream_options": {"include_usage": True},
         "max_tokens": sampling.max_tokens,
