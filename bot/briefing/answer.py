@@ -187,7 +187,8 @@ async def answer(
     history = await ctx.store.history(conversation_id)
     pool = await retrieve(ctx.index, question, history, k=POOL_K)
     earlier = previous_question(history) if is_follow_up(question, history) else ""
-    evidence = weigh(ctx.index, question, pool, earlier)
+    # Weighing scores every sentence of the pool: CPU work, kept off the event loop.
+    evidence = await asyncio.to_thread(weigh, ctx.index, question, pool, earlier)
     retrieve_ms = elapsed_ms(started)
     if not evidence.answerable:
         result = declined(ctx, question, evidence, evidence.kind)
@@ -207,7 +208,7 @@ async def answer(
         sampling.max_tokens,
     )
     reply = Reply(evidence, prompt, ctx.index.corpus_text)
-    premise = contradicted_premise(question, evidence.ranked, ctx.index.corpus_text)
+    premise = await asyncio.to_thread(contradicted_premise, question, evidence.ranked, ctx.index.corpus_text)
     asked = Turn(
         role="user", content=prompt.messages[-1].content, display=question, meta={SOURCES_META: prompt.listed}
     )
