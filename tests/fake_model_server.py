@@ -12,7 +12,10 @@ import json
 from aiohttp import web
 from model_servers import free_port
 
-PARTIAL = "The race framing puts speed"  # what the midstream-error scenario sends before failing
+# What the midstream-error scenario sends before failing: one whole sentence a source supports (the
+# bot shows a sentence only once it is complete and checked), then the start of another.
+SHOWN = "The race narrative can speed up AI development at the cost of safety and regulatory safeguards."
+PARTIAL = f"{SHOWN} Liu calls"
 
 
 def sse(data: object) -> bytes:

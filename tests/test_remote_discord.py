@@ -9,7 +9,7 @@ from pathlib import Path
 
 from discord_imitation import DiscordImitation
 from discord_imitation.harness import bot_settings, final_reply, running_bot
-from fake_model_server import PARTIAL, FakeServer
+from fake_model_server import SHOWN, FakeServer
 
 from bot.config import load_settings
 from bot.engine.remote import RemoteEngine
@@ -31,5 +31,7 @@ async def test_an_answer_cut_off_mid_stream_keeps_its_text_and_says_so(tmp_path:
         await engine.aclose()
         await imitation.stop()
         await server.stop()
-    assert reply.content.startswith(PARTIAL) and reply.content.endswith(CUT_OFF)
+    # The checked sentence shown before the failure stays; the unfinished one was never shown.
+    assert reply.content.startswith(SHOWN.rstrip(".")) and reply.content.endswith(CUT_OFF)
+    assert "Liu calls" not in reply.content
     assert "127.0.0.1" not in reply.content and "overflow" not in reply.content
