@@ -12,6 +12,7 @@ Loaded by `conftest.py` as a pytest plugin: `llama_server` (the peer, shared by 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -20,12 +21,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
 from bot.engine.model_file import resolve_model_path
+from bot.engine.remote import RemoteEngine
 
 START_TIMEOUT_S = 90.0
 PEER_ENV = "LLAMA_SERVER_DIR"
@@ -156,3 +159,14 @@ def python_llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mo
         yield server
     finally:
         server.stop()
+
+
+@contextlib.asynccontextmanager
+async def started(settings: Settings) -> AsyncIterator[RemoteEngine]:
+    """A started RemoteEngine for the block, closed after it."""
+    engine = RemoteEngine(settings)
+    await engine.start()
+    try:
+        yield engine
+    finally:
+        await engine.aclose()

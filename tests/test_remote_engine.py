@@ -9,14 +9,13 @@ server with one route per scenario.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 from fake_model_server import PARTIAL, FakeServer
-from model_servers import ModelServer, free_port
+from model_servers import ModelServer, free_port, started
 
 from bot.config import Settings, load_settings
 from bot.engine import remote
@@ -48,16 +47,6 @@ def request(max_tokens: int = 16, user: str = "u1", **sampling: object) -> Gener
         sampling=Sampling(max_tokens=max_tokens, temperature=0.0, **sampling),  # type: ignore[arg-type]
         user_id=user,
     )
-
-
-@contextlib.asynccontextmanager
-async def started(settings: Settings) -> AsyncIterator[RemoteEngine]:
-    engine = RemoteEngine(settings)
-    await engine.start()
-    try:
-        yield engine
-    finally:
-        await engine.aclose()
 
 
 # --- llama-cpp-python's server on the bundled model ----------------------------------------------

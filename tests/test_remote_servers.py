@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from model_servers import ModelServer, peer_server, require_peer
+from model_servers import ModelServer, peer_server, require_peer, started
+from test_bench import TINY
 
-from bot.bench import BenchSizes, run_bench
+from bot.bench import run_bench
 from bot.briefing.debate import DebateFinished
 from bot.config import Settings, load_settings
 from bot.engine.base import ChatMessage, GenerationRequest, Sampling, collect
@@ -32,16 +32,6 @@ QUESTIONS = (
     "Why is the Space Race a misleading analogy for AI?",
 )
 MOTION = "The US and China should cooperate on AI safety"
-TINY_BENCH = BenchSizes(
-    reference_decode_tokens=16,
-    reference_prompt_tokens=64,
-    decode_tokens=16,
-    answer_tokens=4,
-    passages=1,
-    conversations=2,
-    concurrent_users=2,
-    concurrent_tokens=8,
-)
 
 
 @pytest.fixture(params=["llama_server", "python_llama_server"])
@@ -61,16 +51,6 @@ def ask(i: int, max_tokens: int = 12) -> GenerationRequest:
         sampling=Sampling(max_tokens=max_tokens, temperature=0.0),
         user_id=f"user{i}",
     )
-
-
-@contextlib.asynccontextmanager
-async def started(settings: Settings) -> AsyncIterator[RemoteEngine]:
-    engine = RemoteEngine(settings)
-    await engine.start()
-    try:
-        yield engine
-    finally:
-        await engine.aclose()
 
 
 async def stop_after(engine: RemoteEngine, request: GenerationRequest, pieces: int) -> str:
@@ -130,12 +110,12 @@ async def test_bench_against_llama_server_reports_the_in_process_figures(
 ) -> None:
     settings = settings_for(llama_server.url, n_threads=1, database_path=tmp_path / "db.sqlite3")
     with contextlib.redirect_stdout(None):
-        result = await run_bench(settings, json_output=True, sizes=TINY_BENCH)
+        result = await run_bench(settings, json_output=True, sizes=TINY)
     assert result["backend"] == "openai-compatible"
     assert result["model"] == "SmolLM2-135M-Instruct.Q4_1.gguf"
     for key in ("decode_tok_s", "ttft_cold_s", "ttft_followup_s", "concurrent4_total_tok_s"):
         assert result[key] > 0, key
-    assert result["decode_tokens"] == TINY_BENCH.decode_tokens
+    assert result["decode_tokens"] == TINY.decode_tokens
     # llama-server reports its prompt cache: the follow-up reuses the first question's prompt.
     assert 0 < result["followup_cached_tokens"] < result["followup_prompt_tokens"]
 

@@ -66,7 +66,7 @@ def declined(ctx: BriefingContext, question: str, evidence: Evidence | None, kin
     )
 
 
-def canned_answer(ctx: BriefingContext, question: str, kind: str, passages: list[ScoredPassage]) -> Answer:
+def canned_answer(ctx: BriefingContext, question: str, kind: str) -> Answer:
     """A reply given without the model (briefs that decline use it too)."""
     return declined(ctx, question, None, kind)
 

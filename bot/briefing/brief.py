@@ -271,7 +271,7 @@ async def _remember(ctx: BriefingContext, conversation_id: str, briefing: Briefi
 
 
 def _declined(ctx: BriefingContext, topic: str, kind: str, started: float) -> tuple[Briefing, Answer]:
-    answer = canned_answer(ctx, topic, kind, [])
+    answer = canned_answer(ctx, topic, kind)
     briefing = Briefing(
         topic=topic,
         text=answer.text,

@@ -189,12 +189,15 @@ class Evidence:
     focus: Focus
     ranked: list[ScoredPassage]  # passages, best answer first
     picks: list[Pick]
-    answerable: bool
     kind: str  # "answer", "off_topic" or "not_covered"
     coverage: float  # the best passage's weighted coverage of the question
     missing: tuple[str, ...]  # question terms no source uses
     reason: str
     closest: tuple[str, ...] = field(default=())  # headings of the closest passages
+
+    @property
+    def answerable(self) -> bool:
+        return self.kind == "answer"
 
 
 def _has_type(sentence: str, answer_type: str | None) -> bool:
@@ -362,9 +365,7 @@ def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], cont
     kind, reason = _decide(focus, coverage, missing, picks, subject_terms(index), vocabulary)
     if kind != "off_topic" and (names := unknown_names(question, index.corpus_text)):
         kind, reason = "not_covered", f"the sources never mention {'; '.join(names)}"
-    return Evidence(
-        focus, ranked, picks, kind == "answer", kind, round(coverage, 3), missing, reason, closest
-    )
+    return Evidence(focus, ranked, picks, kind, round(coverage, 3), missing, reason, closest)
 
 
 def unknown_names(question: str, corpus_text: str) -> list[str]:
