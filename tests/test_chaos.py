@@ -120,7 +120,10 @@ async def test_kill_9_mid_answer_then_restart(im: DiscordImitation, tmp_path: Pa
         replies = [im.replies_to(q.id)[0] for q in asked]
         await im.wait_for(lambda: not any(pending(r) for r in replies), within=60, what="the clean-up")
         cleaned_s = time.monotonic() - started
-        assert [r.content == INTERRUPTED for r in replies] == cut, "every reply cut by the kill says so"
+        shown = [r.content == INTERRUPTED for r in replies]
+        assert all(said for said, was_cut in zip(shown, cut, strict=True) if was_cut), "a cut reply says so"
+        # An answer stored just before the kill may not have reached its final edit: its reply then
+        # also says "interrupted" (the answer itself is kept in the conversation).
         assert open_replies(tmp_path / "run.sqlite3") == 0
         again = await im.send(QUESTIONS[1], reply_to=done.id)
         assert finished(await final_reply(im, again, within=120)), "the old conversation continues"

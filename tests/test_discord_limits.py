@@ -111,7 +111,8 @@ async def test_reset_answers_in_time_while_the_database_is_locked(
     im, _, _ = setup
     dm = im.world.dm_channel("carol")
     assert finished(await final_reply(im, await im.dm("What is the race framing?", author="carol")))
-    locker = sqlite3.connect(tmp_path / "bot.sqlite3", isolation_level=None)
+    # Wait out the bot's own last write of that answer (reply tracking) before taking the lock.
+    locker = sqlite3.connect(tmp_path / "bot.sqlite3", isolation_level=None, timeout=10)
     locker.execute("BEGIN EXCLUSIVE")
     try:
         interaction = await im.command("reset", user="carol", channel_id=dm)
