@@ -124,7 +124,8 @@ async def test_kill_9_mid_answer_then_restart(im: DiscordImitation, tmp_path: Pa
         assert all(said for said, was_cut in zip(shown, cut, strict=True) if was_cut), "a cut reply says so"
         # An answer stored just before the kill may not have reached its final edit: its reply then
         # also says "interrupted" (the answer itself is kept in the conversation).
-        assert open_replies(tmp_path / "run.sqlite3") == 0
+        # The edit comes first, then its record is dropped: wait for the record too.
+        await im.wait_for(lambda: open_replies(tmp_path / "run.sqlite3") == 0, what="the records cleared")
         again = await im.send(QUESTIONS[1], reply_to=done.id)
         assert finished(await final_reply(im, again, within=120)), "the old conversation continues"
     finally:
