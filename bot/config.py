@@ -75,6 +75,8 @@ class Settings(BaseSettings):
 
     # --- Files ---------------------------------------------------------------------------------
     prompts_dir: Path = Path("prompts")
+    # A file a moderator uploads with /prompts put must be fetched within this many seconds.
+    prompt_upload_timeout_s: float = Field(default=10.0, gt=0, le=120)
     database_path: Path = Path("data/briefing-bot.sqlite3")
     loop_stats_path: Path | None = None
     # Conversations untouched for this many days are deleted (at start-up, then hourly); 0 keeps all.

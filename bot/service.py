@@ -34,10 +34,11 @@ from bot.engine import build_engine
 from bot.engine.base import Engine, EngineStatus
 from bot.index import ScoredPassage
 from bot.library import Library, ReloadReport
+from bot.prompt_admin import Actor, FileInfo, PromptAdmin, Proposal
 from bot.promptset import tree_hash
 from bot.reload_signal import publish
 from bot.retention import forget_old_conversations, keep_forgetting
-from bot.store import Store
+from bot.store import PromptChange, Store
 
 MAX_SEARCH_K = 20
 
@@ -63,6 +64,13 @@ class BriefingService:
         self._owns_engine = owns_engine  # an engine passed in (tests, shared) is closed by its owner
         self._topics: tuple[str, list[str]] = ("", [])  # (prompt version, menu)
         self._retention: asyncio.Task[None] | None = None  # CONVERSATION_RETENTION_DAYS, hourly
+        self._prompt_admin = PromptAdmin(
+            library.root,
+            store,
+            self._swap,
+            lambda: self.library.current.prompts.sources,
+            fetch_timeout_s=settings.prompt_upload_timeout_s,
+        )
 
     @classmethod
     async def open(cls, settings: Settings, *, engine: Engine | None = None) -> BriefingService:
@@ -176,7 +184,14 @@ class BriefingService:
 
     async def reload(self, *, actor: str) -> ReloadReport:
         """Re-read prompts/; swap only if everything is valid. Every attempt is recorded, and a
-        successful one is announced to other bot processes sharing the folder."""
+        successful one is announced to other bot processes sharing the folder; a set that host
+        edits changed becomes a version in the prompt history (rollback can return to it)."""
+        report = await self._swap(actor)
+        if report.ok:
+            await self._prompt_admin.record_reload(actor, report.version)
+        return report
+
+    async def _swap(self, actor: str) -> ReloadReport:
         content_hash = await asyncio.to_thread(tree_hash, self.library.root)
         report = await self.library.reload()
         if report.ok:  # other bot processes sharing PROMPTS_DIR follow (bot/reload_signal.py)
@@ -195,6 +210,43 @@ class BriefingService:
             },
         )
         return report
+
+    # --- prompt files managed from a front end (bot/prompt_admin) --------------------------------
+
+    def prompt_file_names(self) -> list[str]:
+        """Every prompt file as `folder/name` (for autocomplete; reveals names only)."""
+        return self._prompt_admin.names()
+
+    async def prompt_files(self, actor: Actor) -> list[FileInfo]:
+        return await self._prompt_admin.files(actor)
+
+    async def prompt_file(self, actor: Actor, name: str) -> tuple[str, bytes]:
+        return await self._prompt_admin.file(actor, name)
+
+    async def prompt_history(self, actor: Actor, name: str | None) -> list[PromptChange]:
+        return await self._prompt_admin.history(actor, name)
+
+    async def propose_prompt_upload(
+        self, actor: Actor, name: str | None, filename: str, *, url: str, size: int
+    ) -> Proposal:
+        """Fetch, check and validate an upload; the returned preview waits for `confirm_prompt_change`."""
+        return await self._prompt_admin.propose_upload(actor, name, filename, url=url, size=size)
+
+    async def propose_prompt_delete(self, actor: Actor, name: str) -> Proposal:
+        return await self._prompt_admin.propose_delete(actor, name)
+
+    async def propose_prompt_rollback(self, actor: Actor, version: str) -> Proposal:
+        return await self._prompt_admin.propose_rollback(actor, version)
+
+    def prompt_change_owner(self, key: int) -> str | None:
+        """The actor id that may confirm or cancel preview `key`; None if it is not pending."""
+        return self._prompt_admin.owner_of(key)
+
+    async def confirm_prompt_change(self, actor: Actor, key: int) -> ReloadReport:
+        return await self._prompt_admin.confirm(actor, key)
+
+    async def cancel_prompt_change(self, actor: Actor, key: int) -> Proposal:
+        return await self._prompt_admin.cancel(actor, key)
 
     def status(self) -> ServiceStatus:
         snapshot = self.library.current

@@ -136,6 +136,49 @@ async def m006_open_replies(db: aiosqlite.Connection) -> None:
     )
 
 
+@migration
+async def m007_prompt_history(db: aiosqlite.Connection) -> None:
+    """Prompt files changed from Discord: every accepted version of the whole set (its manifest of
+    file -> content hash), the files each change touched with their previous and new hash, the
+    contents themselves stored once per hash, and an audit log of every attempt, refused ones too."""
+    await db.executescript(
+        """
+        CREATE TABLE prompt_blobs (
+            hash TEXT PRIMARY KEY,     -- sha256 of the bytes
+            content BLOB NOT NULL
+        );
+        CREATE TABLE prompt_changes (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,      -- baseline, reload, put, delete, rollback
+            detail TEXT NOT NULL,
+            prompt_version TEXT NOT NULL,
+            set_hash TEXT NOT NULL,    -- content address of the whole set
+            manifest TEXT NOT NULL     -- JSON {"folder/name": hash}
+        );
+        CREATE INDEX prompt_changes_by_set ON prompt_changes(set_hash);
+        CREATE TABLE prompt_change_files (
+            change_id INTEGER NOT NULL REFERENCES prompt_changes(id),
+            path TEXT NOT NULL,
+            old_hash TEXT,             -- NULL: the file was added
+            new_hash TEXT,             -- NULL: the file was removed
+            PRIMARY KEY (change_id, path)
+        );
+        CREATE INDEX prompt_change_files_by_path ON prompt_change_files(path, change_id);
+        CREATE TABLE prompt_audit (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            outcome TEXT NOT NULL,     -- shown, previewed, accepted, refused, cancelled, failed
+            detail TEXT NOT NULL
+        );
+        """
+    )
+
+
 # --- failures ----------------------------------------------------------------------------------
 
 # SQLite primary result codes (https://sqlite.org/rescode.html) and what the operator should do.
@@ -206,6 +249,21 @@ class Exchange:
     def answered(self, answer: Turn, *, cut_off: bool = False) -> None:
         self.answer = answer
         self.status = "cut_off" if cut_off else "complete"
+
+
+@dataclass(frozen=True, slots=True)
+class PromptChange:
+    """One accepted version of the prompt set (see m007_prompt_history)."""
+
+    actor: str
+    action: str
+    detail: str
+    prompt_version: str
+    set_hash: str
+    manifest: dict[str, str]  # "folder/name" -> sha256 of its bytes
+    files: list[tuple[str, str | None, str | None]]  # (path, previous hash, new hash)
+    id: int = 0
+    at: float = 0.0
 
 
 class Store:
@@ -461,6 +519,95 @@ class Store:
         # Entries of older prompt versions can never be served again: drop them.
         await self._db.execute("DELETE FROM briefing_cache WHERE prompt_version != ?", (prompt_version,))
         await self._db.commit()
+
+    # --- prompt files changed from Discord (bot/prompt_admin) -----------------------------------
+
+    @guarded
+    async def add_prompt_change(self, change: PromptChange, blobs: dict[str, bytes]) -> int:
+        """Record an accepted version with the contents it needs (each stored once per hash)."""
+        await self._db.executemany("INSERT OR IGNORE INTO prompt_blobs VALUES (?, ?)", list(blobs.items()))
+        cursor = await self._db.execute(
+            "INSERT INTO prompt_changes (at, actor, action, detail, prompt_version, set_hash, manifest) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                time.time(),
+                change.actor,
+                change.action,
+                change.detail,
+                change.prompt_version,
+                change.set_hash,
+                json.dumps(change.manifest, sort_keys=True),
+            ),
+        )
+        change_id = cursor.lastrowid
+        await self._db.executemany(
+            "INSERT INTO prompt_change_files VALUES (?, ?, ?, ?)",
+            [(change_id, path, old, new) for path, old, new in change.files],
+        )
+        await self._db.commit()
+        assert change_id is not None
+        return change_id
+
+    @guarded
+    async def prompt_changes(
+        self, *, path: str | None = None, ref: str | None = None, limit: int = 20
+    ) -> list[PromptChange]:
+        """Accepted versions, newest first: all, those that touched `path`, or the one `ref` names
+        (`#12` / `12`, or a prefix of its set hash)."""
+        where, args = "", []
+        if path is not None:
+            where = "WHERE id IN (SELECT change_id FROM prompt_change_files WHERE path = ?)"
+            args.append(path)
+        elif ref is not None:
+            number = ref.removeprefix("#")
+            where = "WHERE id = ?" if number.isdigit() else "WHERE set_hash LIKE ? || '%'"
+            args.append(int(number) if number.isdigit() else ref.lower())
+        async with self._db.execute(
+            "SELECT id, at, actor, action, detail, prompt_version, set_hash, manifest FROM prompt_changes "
+            f"{where} ORDER BY id DESC LIMIT ?",
+            (*args, limit),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        changes = []
+        for r in rows:
+            async with self._db.execute(
+                "SELECT path, old_hash, new_hash FROM prompt_change_files WHERE change_id = ? ORDER BY path",
+                (r[0],),
+            ) as cursor:
+                files = [(f[0], f[1], f[2]) for f in await cursor.fetchall()]
+            changes.append(
+                PromptChange(r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), files, id=r[0], at=r[1])
+            )
+        return changes
+
+    @guarded
+    async def prompt_blob(self, content_hash: str) -> bytes | None:
+        async with self._db.execute(
+            "SELECT content FROM prompt_blobs WHERE hash = ?", (content_hash,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return bytes(row[0]) if row else None
+
+    @guarded
+    async def record_prompt_attempt(
+        self, *, actor: str, action: str, target: str, outcome: str, detail: str = ""
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO prompt_audit (at, actor, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            (time.time(), actor, action, target, outcome, detail),
+        )
+        await self._db.commit()
+
+    @guarded
+    async def prompt_attempts(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The audit log of `/prompts`, newest first."""
+        async with self._db.execute(
+            "SELECT at, actor, action, target, outcome, detail FROM prompt_audit ORDER BY id DESC LIMIT ?",
+            (limit,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        keys = ("at", "actor", "action", "target", "outcome", "detail")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
 
     # --- reload log ----------------------------------------------------------------------------
 
