@@ -38,6 +38,7 @@ COGS = (
     "bot.discord_app.cogs.commands",
     "bot.discord_app.cogs.debate",
     "bot.discord_app.cogs.moderation",
+    "bot.discord_app.cogs.prompts",
 )
 ACTIVITY = discord.Activity(type=discord.ActivityType.listening, name="/ask and mentions")
 

@@ -49,6 +49,7 @@ STALE = (
 PROPOSAL_TTL_S = 15 * 60.0
 MAX_PROPOSALS = 50
 DIFF_LINES = 30
+MAX_DIFF_LINE_CHARS = 160
 HOST = "host (files edited outside Discord)"
 
 
@@ -92,16 +93,25 @@ class Proposal:
     passages: files.PassageChanges
     created: float
 
-    def preview(self) -> str:
-        """What the moderator reviews before pressing Confirm (diff first: it is what they check)."""
+    def preview(self, limit: int = 2000) -> str:
+        """What the moderator reviews before pressing Confirm, in at most `limit` characters: the
+        index summary and the instructions always, as much of the diff as fits."""
         verb = {"put": "Upload", "delete": "Delete", "rollback": "Roll back to"}[self.action]
-        more = f"\n... {self.omitted} more diff lines" if self.omitted else ""
-        body = "\n".join(self.diff).replace("```", "`\u200b``")  # a file cannot close the code block
-        return (
-            f"**{verb} {self.target}**: the whole prompt set validates with this change.\n"
-            f"```diff\n{body}{more}\n```\n{self.passages.summary()}\n"
-            "Confirm writes it and reloads; nothing changes until then."
-        )
+        head = f"**{verb} {self.target}**: the whole prompt set validates with this change.\n```diff\n"
+        index = self.passages.summary()[:600]
+        tail = f"\n```\n{index}\nConfirm writes it and reloads; nothing changes until then."
+        budget = limit - len(head) - len(tail) - 40  # room for the "more lines" note
+        shown: list[str] = []
+        used = 0
+        for line in self.diff:
+            line = line[:MAX_DIFF_LINE_CHARS].replace("```", "`\u200b``")  # a file cannot close the block
+            used += len(line) + 1
+            if used > budget:
+                break
+            shown.append(line)
+        left = len(self.diff) - len(shown) + self.omitted
+        more = f"\n... {left} more diff lines" if left else ""
+        return head + "\n".join(shown) + more + tail
 
 
 class PromptAdmin:

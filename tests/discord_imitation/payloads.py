@@ -180,6 +180,7 @@ def message(
     referenced: dict[str, Any] | None = None,
     edited: bool = False,
     webhook_id: int | None = None,
+    attachments: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": str(message_id),
@@ -192,7 +193,7 @@ def message(
         "mention_everyone": False,
         "mentions": mentions or [],
         "mention_roles": [],
-        "attachments": [],
+        "attachments": attachments or [],
         "embeds": embeds or [],
         "components": components or [],
         "pinned": False,

@@ -33,6 +33,21 @@ def error(status: int, message: str, code: int = 0) -> web.Response:
     return json_reply({"message": message, "code": code}, status)
 
 
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024  # Discord's attachment size limit without boosts
+
+
+async def read_files(request: web.Request) -> dict[str, bytes]:
+    """The files of a multipart body (`files[n]` parts), by file name."""
+    if not request.content_type.startswith("multipart/"):
+        return {}
+    found: dict[str, bytes] = {}
+    for part in (await request.post()).values():
+        if isinstance(part, web.FileField):
+            part.file.seek(0)
+            found[part.filename] = part.file.read()
+    return found
+
+
 async def read_body(request: web.Request) -> Any:
     """JSON bodies, or the `payload_json` part of a multipart body (messages with files)."""
     if not request.body_exists:
@@ -89,6 +104,10 @@ class RestApi:
         apply the rate limits (a 429 instead of the handler, headers on the answer)."""
         body = await read_body(request)  # aiohttp keeps the bytes: handlers read it again
         self.world.requests.append(Request(request.method, request.path, body, time.monotonic()))
+        if not request.path.startswith(API):  # the CDN: no token, no API rate limits
+            return await handler(request)
+        if sum(map(len, (await read_files(request)).values())) > MAX_UPLOAD_BYTES:
+            return error(413, "Request entity too large", 40005)
         open_route = "/webhooks/" in request.path or "/interactions/" in request.path
         authorized = request.headers.get("Authorization") == f"Bot {self.world.token}"
         if request.path.startswith(API) and not open_route and not authorized:
@@ -171,7 +190,12 @@ class RestApi:
     # --- messages --------------------------------------------------------------------------------
 
     def store_bot_message(
-        self, channel_id: int, body: dict[str, Any], *, token: str | None = None
+        self,
+        channel_id: int,
+        body: dict[str, Any],
+        *,
+        token: str | None = None,
+        files: dict[str, bytes] | None = None,
     ) -> StoredMessage:
         reference = (body.get("message_reference") or {}).get("message_id")
         stored = StoredMessage(
@@ -182,6 +206,8 @@ class RestApi:
             reference_id=int(reference) if reference else None,
             interaction_token=token,
         )
+        for filename, data in (files or {}).items():
+            stored.uploads.append(self.world.cdn.new(self.world.new_id(), channel_id, filename, data))
         stored.record(body)
         self.world.messages[stored.id] = stored
         return stored
@@ -200,7 +226,7 @@ class RestApi:
         reference = (body.get("message_reference") or {}).get("message_id")
         if reference and int(reference) not in self.world.messages:  # replying to a deleted message
             return error(400, "Invalid Form Body: message_reference: Unknown message", 50035)
-        stored = self.store_bot_message(channel_id, body)
+        stored = self.store_bot_message(channel_id, body, files=await read_files(request))
         return json_reply(self.world.message_payload(stored))
 
     def _message(self, request: web.Request) -> StoredMessage | None:
@@ -284,7 +310,10 @@ class RestApi:
         elif kind in (CHANNEL_MESSAGE, DEFERRED_MESSAGE):
             flags = int(data.get("flags") or 0) | (LOADING if kind == DEFERRED_MESSAGE else 0)
             stored = self.store_bot_message(
-                interaction.channel_id, {**data, "flags": flags}, token=interaction.token
+                interaction.channel_id,
+                {**data, "flags": flags},
+                token=interaction.token,
+                files=await read_files(request),
             )
             interaction.original_id = stored.id
             resource["message"] = self.world.message_payload(stored)
@@ -319,7 +348,10 @@ class RestApi:
         if interaction is None:
             return error(404, "Unknown Webhook", 10015)
         stored = self.store_bot_message(
-            interaction.channel_id, (await read_body(request)) or {}, token=interaction.token
+            interaction.channel_id,
+            (await read_body(request)) or {},
+            token=interaction.token,
+            files=await read_files(request),
         )
         return json_reply(self.world.message_payload(stored))
 
@@ -337,8 +369,18 @@ class RestApi:
         if len(body.get("content") or "") > 2000:
             return error(400, "Invalid Form Body: content: Must be 2000 or fewer in length.", 50035)
         body["flags"] = stored.flags & ~LOADING  # the first edit of a deferred reply ends "thinking"
+        self._edit_files(stored, body, await read_files(request))
         stored.record(body)
         return json_reply(self.world.message_payload(stored))
+
+    def _edit_files(self, stored: StoredMessage, body: dict[str, Any], files: dict[str, bytes]) -> None:
+        """An edit's `attachments` lists what stays (by id); new files come as multipart parts."""
+        if "attachments" not in body and not files:
+            return
+        keep = {str(a.get("id")) for a in body.get("attachments") or []}
+        stored.uploads = [u for u in stored.uploads if str(u.id) in keep]
+        for filename, data in files.items():
+            stored.uploads.append(self.world.cdn.new(self.world.new_id(), stored.channel_id, filename, data))
 
     async def webhook_delete(self, request: web.Request) -> web.Response:
         stored = self._webhook_message(request)

@@ -13,7 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
-from discord_imitation import payloads
+from discord_imitation import cdn, payloads
+from discord_imitation.cdn import Upload
 from discord_imitation.gateway import Gateway
 from discord_imitation.limits import Refusal
 from discord_imitation.rest import RestApi
@@ -21,7 +22,8 @@ from discord_imitation.world import Interaction, Person, StoredMessage, World
 
 DEFAULT_TIMEOUT = 30.0
 APPLICATION_COMMAND, COMPONENT, AUTOCOMPLETE = 2, 3, 4
-OPTION_TYPES = {str: 3, int: 4, bool: 5}
+OPTION_TYPES = {str: 3, int: 4, bool: 5, Upload: 11}
+SUB_COMMAND = 1
 
 
 class DiscordImitation:
@@ -39,12 +41,19 @@ class DiscordImitation:
 
     async def start(self) -> DiscordImitation:
         app = web.Application(middlewares=[self.rest.middleware])
-        app.add_routes([web.get("/gateway", self.gateway.handle), *self.rest.routes()])
+        app.add_routes(
+            [
+                web.get("/gateway", self.gateway.handle),
+                web.get(cdn.ROUTE, self.world.cdn.serve),
+                *self.rest.routes(),
+            ]
+        )
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self.port = self._runner.addresses[0][1]
+        self.world.cdn.base = f"http://127.0.0.1:{self.port}"
         return self
 
     async def stop(self) -> None:
@@ -219,32 +228,54 @@ class DiscordImitation:
             }
         return interaction
 
-    def _command_data(self, name: str, options: dict[str, Any], focused: str | None = None) -> dict[str, Any]:
+    def upload(
+        self, filename: str, data: bytes, *, channel_id: int | None = None, content_type: str = ""
+    ) -> Upload:
+        """A file a user attaches to a command: stored on the CDN, passed as an option's value."""
+        channel_id = channel_id or self.world.general
+        return self.world.cdn.new(self.world.new_id(), channel_id, filename, data, content_type)
+
+    def _command_data(
+        self, name: str, options: dict[str, Any], focused: str | None = None, subcommand: str | None = None
+    ) -> dict[str, Any]:
+        """INTERACTION_CREATE data of `/name [subcommand] options`; attachments go into `resolved`."""
         command = self.world.commands.get(name, {})
         data: dict[str, Any] = {"id": command.get("id", str(self.world.new_id())), "name": name, "type": 1}
-        if options:
-            data["options"] = [
-                {
-                    "name": k,
-                    "type": OPTION_TYPES.get(type(v), 3),
-                    "value": v,
-                    **({"focused": True} if k == focused else {}),
-                }
-                for k, v in options.items()
-            ]
+        given = [
+            {
+                "name": k,
+                "type": OPTION_TYPES.get(type(v), 3),
+                "value": str(v.id) if isinstance(v, Upload) else v,
+                **({"focused": True} if k == focused else {}),
+            }
+            for k, v in options.items()
+        ]
+        uploads = {str(v.id): self.world.cdn.payload(v) for v in options.values() if isinstance(v, Upload)}
+        if uploads:
+            data["resolved"] = {"attachments": uploads}
+        if subcommand is not None:
+            data["options"] = [{"name": subcommand, "type": SUB_COMMAND, "options": given}]
+        elif given:
+            data["options"] = given
         if "guild_id" in command:
             data["guild_id"] = command["guild_id"]
         return data
 
     async def command(
-        self, name: str, *, user: str | Person = "alice", channel_id: int | None = None, **options: Any
+        self,
+        name: str,
+        *,
+        user: str | Person = "alice",
+        channel_id: int | None = None,
+        subcommand: str | None = None,
+        **options: Any,
     ) -> Interaction:
-        """Run `/name option=value ...` (INTERACTION_CREATE, application command)."""
+        """Run `/name [subcommand] option=value ...` (INTERACTION_CREATE, application command); an
+        `Upload` (from `upload`) as a value is an attachment option."""
         person = self.world.person(user)
         channel_id = channel_id or self.world.general
-        interaction = self._interaction_payload(
-            APPLICATION_COMMAND, self._command_data(name, options), person, channel_id
-        )
+        data = self._command_data(name, options, subcommand=subcommand)
+        interaction = self._interaction_payload(APPLICATION_COMMAND, data, person, channel_id)
         await self.gateway.dispatch("INTERACTION_CREATE", interaction.payload)
         return interaction
 
@@ -256,13 +287,15 @@ class DiscordImitation:
         *,
         user: str | Person = "alice",
         channel_id: int | None = None,
+        subcommand: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Type `value` into `option` of `/name`; return the choices the bot offered."""
+        """Type `value` into `option` of `/name [subcommand]`; return the choices the bot offered."""
         person = self.world.person(user)
-        data = self._command_data(name, {option: value}, focused=option)
+        data = self._command_data(name, {option: value}, focused=option, subcommand=subcommand)
         interaction = self._interaction_payload(AUTOCOMPLETE, data, person, channel_id or self.world.general)
         await self.gateway.dispatch("INTERACTION_CREATE", interaction.payload)
-        return await self.wait_for(lambda: interaction.choices, what=f"autocomplete choices of /{name}")
+        await self.wait_for(lambda: interaction.choices is not None, what=f"autocomplete choices of /{name}")
+        return interaction.choices or []  # no choices at all is an answer too
 
     async def click(
         self, message: StoredMessage, custom_id: str, *, user: str | Person = "alice"

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from discord_imitation import payloads
+from discord_imitation.cdn import Cdn, Upload
 from discord_imitation.limits import RateLimits
 
 GUILD_NAME = "Policy Lab"
@@ -58,6 +59,11 @@ class StoredMessage:
     reference_id: int | None = None
     interaction_token: str | None = None  # set on an interaction's original response and follow-ups
     versions: list[Version] = field(default_factory=list)
+    uploads: list[Upload] = field(default_factory=list)  # files the bot attached (on the CDN)
+
+    @property
+    def files(self) -> dict[str, bytes]:
+        return {u.filename: u.data for u in self.uploads}
 
     @property
     def ephemeral(self) -> bool:
@@ -180,6 +186,7 @@ class World:
         self.late_interactions: list[Interaction] = []  # answered after the deadline (refused)
         self.no_access: set[int] = set()  # channels the bot may no longer see or write in
         self.disconnect_edits = 0  # the next N message edits drop the connection without an answer
+        self.cdn = Cdn()  # attachments (users' uploads and the bot's files), served on loopback
 
     def new_id(self) -> int:
         now = (int(time.time() * 1000) - payloads.DISCORD_EPOCH_MS) << 22
@@ -248,6 +255,7 @@ class World:
             referenced=self.message_payload(referenced) if referenced else None,
             edited=len(stored.versions) > 1,
             webhook_id=self.application_id if stored.interaction_token else None,
+            attachments=[self.cdn.payload(u) for u in stored.uploads],
         )
 
     def guild_payload(self) -> dict[str, Any]:
