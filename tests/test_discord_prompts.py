@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from discord_imitation import DiscordImitation, StoredMessage
 from discord_imitation.harness import bot_settings, final_reply, final_response, running_bot
@@ -286,10 +288,31 @@ async def test_rollback_restores_a_whole_earlier_version(im: DiscordImitation, b
     preview = await prompts(im, "rollback", version=f"#{first[0]}")
     assert "Roll back to" in preview.content and "-Keep every answer under 80 words." in preview.content
     assert "Prompt set" in await press(im, preview, "confirm")
-    installed = {
-        str(p.relative_to(REPO_PROMPTS)): p.read_bytes() for p in REPO_PROMPTS.rglob("*") if p.is_file()
-    }
-    restored = {path: data for path, data in snapshot(root).items() if not path.startswith(".")}
-    assert restored == installed  # byte for byte (.reloaded is the note to other bot processes)
+
+    def prompt_files(root: Path) -> dict[str, bytes]:  # .reloaded is the note to other bot processes
+        return {path: data for path, data in snapshot(root).items() if not path.startswith(".")}
+
+    assert prompt_files(root) == prompt_files(REPO_PROMPTS)  # byte for byte, as installed
     assert "rollback" in (await prompts(im, "history", file="personas/briefer.md")).content
     assert "not a recorded version" in (await prompts(im, "rollback", version="#999")).content
+
+
+async def test_prompts_is_one_command_with_its_subcommands(im: DiscordImitation) -> None:
+    subcommands = {o["name"]: o for o in im.world.commands["prompts"]["options"]}
+    assert set(subcommands) == {"list", "get", "put", "delete", "history", "rollback"}
+    put_options = [(o["name"], o["type"], o.get("required", False)) for o in subcommands["put"]["options"]]
+    assert put_options == [("file", 11, True), ("target", 3, False)]  # 11: an attachment
+    assert subcommands["get"]["options"][0]["autocomplete"] is True
+
+
+async def test_the_imitated_cdn_serves_only_signed_unexpired_urls(im: DiscordImitation) -> None:
+    upload = im.upload("a.md", b"hello")
+    url = im.world.cdn.url(upload)
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url) as response:  # no bot token: the CDN does not ask for one
+            assert response.status == 200 and await response.read() == b"hello"
+        async with session.get(url.replace("hm=", "hm=0")) as response:
+            assert response.status == 404
+        upload.expires = int(time.time()) - 1
+        async with session.get(im.world.cdn.url(upload)) as response:
+            assert response.status == 404
