@@ -215,7 +215,7 @@ class BriefingService:
 
     def prompt_file_names(self) -> list[str]:
         """Every prompt file as `folder/name` (for autocomplete; reveals names only)."""
-        return self._prompt_admin.names()
+        return self._prompt_admin.file_names()
 
     async def prompt_files(self, actor: Actor) -> list[FileInfo]:
         return await self._prompt_admin.files(actor)

@@ -31,6 +31,8 @@ from bot.errors import StoreError
 
 log = logging.getLogger(__name__)
 
+MAX_AUDIT_ROWS = 10_000  # attempts kept in the /prompts audit log (accepted changes are all kept)
+
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
 MIGRATIONS: list[tuple[str, Migration]] = []
 
@@ -589,12 +591,25 @@ class Store:
         return bytes(row[0]) if row else None
 
     @guarded
+    async def prompt_file_changes(self) -> list[tuple[str, str, float, str, str]]:
+        """(path, new hash, when, who, action) of every recorded file change, oldest first."""
+        async with self._db.execute(
+            "SELECT f.path, f.new_hash, c.at, c.actor, c.action FROM prompt_change_files f "
+            "JOIN prompt_changes c ON c.id = f.change_id WHERE f.new_hash IS NOT NULL ORDER BY c.id"
+        ) as cursor:
+            return [(r[0], r[1], r[2], r[3], r[4]) for r in await cursor.fetchall()]
+
+    @guarded
     async def record_prompt_attempt(
         self, *, actor: str, action: str, target: str, outcome: str, detail: str = ""
     ) -> None:
         await self._db.execute(
             "INSERT INTO prompt_audit (at, actor, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)",
             (time.time(), actor, action, target, outcome, detail),
+        )
+        # Bounded: anyone can try /prompts, so only the newest MAX_AUDIT_ROWS attempts are kept.
+        await self._db.execute(
+            "DELETE FROM prompt_audit WHERE id <= (SELECT MAX(id) FROM prompt_audit) - ?", (MAX_AUDIT_ROWS,)
         )
         await self._db.commit()
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from discord_imitation import DiscordImitation
 
+from bot import store as store_module
 from bot.config import load_settings
 from bot.engine.scripted import ScriptedEngine
 from bot.errors import InputError
@@ -149,3 +150,16 @@ async def test_history_is_content_addressed(setup: tuple[BriefingService, Discor
     [(path, previous, new)] = third.files
     assert path == "sources/pilot.txt" and previous == second.manifest[path] and new == first.manifest[path]
     assert await service.store.prompt_blob(previous) == SOURCE + b"\nMore.\n"  # the previous content
+
+
+async def test_the_audit_log_keeps_the_newest_attempts_only(
+    setup: tuple[BriefingService, DiscordImitation], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service, _ = setup
+    monkeypatch.setattr(store_module, "MAX_AUDIT_ROWS", 3)
+    alice = Actor(id="test:2", name="alice", moderator=False, in_server=True)
+    for _ in range(5):  # anyone may try, so attempts must not pile up without end
+        with pytest.raises(InputError, match="Only moderators"):
+            await service.prompt_files(alice)
+    attempts = await service.store.prompt_attempts()
+    assert len(attempts) == 3 and {a["outcome"] for a in attempts} == {"refused"}

@@ -160,7 +160,7 @@ class PromptAdmin:
 
     # --- reading --------------------------------------------------------------------------------
 
-    def names(self) -> list[str]:
+    def file_names(self) -> list[str]:
         """Every prompt file as `folder/name` (a folder listing only: cheap enough to autocomplete)."""
         found = []
         for folder, (_kind, suffixes, _limit) in names.FOLDERS.items():
@@ -184,12 +184,11 @@ class PromptAdmin:
     async def _last_changes(self) -> dict[tuple[str, str], tuple[float, str]]:
         """(path, hash) -> (when, who) of the newest recorded change that gave the file that content."""
         last: dict[tuple[str, str], tuple[float, str]] = {}
-        for change in reversed(await self.store.prompt_changes(limit=1000)):
-            for path, _old, new in change.files:
-                if new is not None:
-                    by = HOST if change.action == "baseline" else f"{change.actor}, {change.action}"
-                    at = self._mtime(path) if change.action == "baseline" else change.at
-                    last[(path, new)] = (at, by)
+        for path, new, at, actor, action in await self.store.prompt_file_changes():
+            if action == "baseline":  # found on the host: its own time is the best "when" there is
+                last[(path, new)] = (self._mtime(path), HOST)
+            else:
+                last[(path, new)] = (at, f"{actor}, {action}")
         return last
 
     def _mtime(self, rel: str) -> float:
@@ -213,7 +212,7 @@ class PromptAdmin:
         await self._gate(actor, "history", spec or "")
         rel = None
         if spec:
-            rel = await self._resolve(actor, "history", spec, dict.fromkeys(self.names(), b""))
+            rel = await self._resolve(actor, "history", spec, dict.fromkeys(self.file_names(), b""))
         await self._audit(actor, "history", rel or "", "shown")
         return await self.store.prompt_changes(path=rel, limit=limit)
 

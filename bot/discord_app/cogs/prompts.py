@@ -13,6 +13,7 @@ moderator who asked may press them (anyone else is refused, and the refusal is a
 from __future__ import annotations
 
 import io
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -151,18 +152,17 @@ class Prompts(
     async def put(
         self, interaction: discord.Interaction, file: discord.Attachment, target: str | None = None
     ) -> None:
+        service = self.bot.service
         await self._propose(
             interaction,
-            self.bot.service.propose_prompt_upload(
-                self._actor(interaction), target, file.filename, url=file.url, size=file.size
+            lambda actor: service.propose_prompt_upload(
+                actor, target, file.filename, url=file.url, size=file.size
             ),
         )
 
     @app_commands.command(name="delete", description="Delete a source file (after a preview).")
     async def delete(self, interaction: discord.Interaction, file: str) -> None:
-        await self._propose(
-            interaction, self.bot.service.propose_prompt_delete(self._actor(interaction), file)
-        )
+        await self._propose(interaction, lambda actor: self.bot.service.propose_prompt_delete(actor, file))
 
     @app_commands.command(name="history", description="Accepted versions of the prompt set (or of one file).")
     async def history(self, interaction: discord.Interaction, file: str | None = None) -> None:
@@ -184,18 +184,20 @@ class Prompts(
     @app_commands.describe(version="#N from /prompts history, or its hash")
     async def rollback(self, interaction: discord.Interaction, version: str) -> None:
         await self._propose(
-            interaction, self.bot.service.propose_prompt_rollback(self._actor(interaction), version)
+            interaction, lambda actor: self.bot.service.propose_prompt_rollback(actor, version)
         )
 
     get.autocomplete("file")(_file_choices)
     delete.autocomplete("file")(_file_choices)
     history.autocomplete("file")(_file_choices)
 
-    async def _propose(self, interaction: discord.Interaction, proposing: Any) -> None:
+    async def _propose(
+        self, interaction: discord.Interaction, propose: Callable[[Actor], Awaitable[Proposal]]
+    ) -> None:
         """Defer, then show the preview with its buttons, or why nothing will change."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            proposal: Proposal = await proposing
+            proposal = await propose(self._actor(interaction))
         except BriefingError as exc:
             await self._answer(interaction, exc.user_message)
             return
