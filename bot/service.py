@@ -218,7 +218,7 @@ class BriefingService:
         return self._prompt_admin.file_names()
 
     async def prompt_files(self, actor: Actor) -> list[FileInfo]:
-        return await self._prompt_admin.files(actor)
+        return await self._prompt_admin.list_files(actor)
 
     async def prompt_file(self, actor: Actor, name: str) -> tuple[str, bytes]:
         return await self._prompt_admin.file(actor, name)

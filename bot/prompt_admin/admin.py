@@ -168,7 +168,7 @@ class PromptAdmin:
             found += [f"{folder}/{p.name}" for p in paths]
         return found
 
-    async def files(self, actor: Actor) -> list[FileInfo]:
+    async def list_files(self, actor: Actor) -> list[FileInfo]:
         """Every prompt file with its kind, size, content hash and last recorded change."""
         await self._gate(actor, "list", "")
         live = await asyncio.to_thread(files.read_live, self.root)
