@@ -76,6 +76,11 @@ class PromptButton(
     ) -> PromptButton:
         return cls(match["action"], int(match["key"]))
 
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Only the moderator who asked may press; anyone else is refused (and audited) here."""
+        cog = interaction.client.get_cog("Prompts")  # type: ignore[attr-defined]
+        return bool(await cog.may_press(interaction, self.action, self.key))
+
     async def callback(self, interaction: discord.Interaction) -> None:
         cog = interaction.client.get_cog("Prompts")  # type: ignore[attr-defined]
         await cog.on_button(interaction, self.action, self.key)
@@ -205,15 +210,21 @@ class Prompts(
             content=proposal.preview(), view=preview_view(proposal), allowed_mentions=NO_MENTIONS
         )
 
+    async def may_press(self, interaction: discord.Interaction, action: str, key: int) -> bool:
+        """True for the preview's owner. Otherwise (someone else's, or no longer pending) the service
+        is asked anyway, so the refusal is audited, and its sentence is the private answer."""
+        service, actor = self.bot.service, self._actor(interaction)
+        if service.prompt_change_owner(key) == actor.id:
+            return True
+        decide = service.confirm_prompt_change if action == "confirm" else service.cancel_prompt_change
+        try:
+            await decide(actor, key)
+        except BriefingError as exc:
+            await tell(interaction, exc.user_message)
+        return False
+
     async def on_button(self, interaction: discord.Interaction, action: str, key: int) -> None:
         service, actor = self.bot.service, self._actor(interaction)
-        decide = service.confirm_prompt_change if action == "confirm" else service.cancel_prompt_change
-        if service.prompt_change_owner(key) != actor.id:  # gone, or someone else's: refused and audited
-            try:
-                await decide(actor, key)
-            except BriefingError as exc:
-                await tell(interaction, exc.user_message)
-            return
         if action == "cancel":
             proposal = await service.cancel_prompt_change(actor, key)
             await interaction.response.edit_message(
