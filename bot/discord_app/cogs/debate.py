@@ -21,17 +21,21 @@ from bot.briefing.debate import (
     DEFAULT_ROUNDS,
     MAX_ROUNDS,
     DebateSession,
+    DebateTurn,
     Judged,
+    Judgement,
     JudgeStarted,
     TurnFinished,
     TurnStarted,
 )
 from bot.discord_app.cogs.moderation import is_moderator
 from bot.discord_app.failures import user_message
+from bot.discord_app.feedback_ui import feedback_for
 from bot.discord_app.formatting import JUDGE_HEADER, judgement_text, sources_embed, turn_header, turn_text
 from bot.discord_app.limits import refuse_if_limited
 from bot.discord_app.streaming import NO_MENTIONS, ChannelReply, StreamingReply, tell
 from bot.engine.base import Queued
+from bot.feedback import shown_speech
 
 if TYPE_CHECKING:
     from bot.discord_app.client import BriefingBot
@@ -59,6 +63,7 @@ class Debate:
     channel: discord.abc.Messageable
     planned: int
     owner_id: int = 0  # the member who started it: with moderators, the only one its buttons answer
+    guild: discord.abc.Snowflake | None = None  # where its feedback is kept (None: a DM)
     last_active: float = field(default_factory=time.monotonic)
     controls: Any = None  # the message carrying the buttons
     finished: bool = False
@@ -126,7 +131,9 @@ class Debates(commands.Cog):
         )
         channel = await self._open_thread(interaction, session.motion)
         self._forget_abandoned()
-        debate = self.debates[key] = Debate(session, channel, rounds, owner_id=interaction.user.id)
+        debate = self.debates[key] = Debate(
+            session, channel, rounds, owner_id=interaction.user.id, guild=interaction.guild
+        )
         where = channel.mention if isinstance(channel, discord.Thread) else "below"
         note = f"\n{session.note}" if session.note else ""  # the sources barely touch the motion
         await interaction.edit_original_response(
@@ -204,12 +211,25 @@ class Debates(commands.Cog):
                 turn_text(event.turn),
                 sources_embed(event.turn.citations),
                 citations=len(event.turn.citations),
+                view=await self._feedback(debate, event.turn),
             )
         elif isinstance(event, Judged):
             reply.header = ""
             embed = sources_embed(event.judge.citations)
-            await reply.finish(judgement_text(event.judge), embed, citations=len(event.judge.citations))
+            await reply.finish(
+                judgement_text(event.judge),
+                embed,
+                citations=len(event.judge.citations),
+                view=await self._feedback(debate, event.judge),
+            )
         return reply
+
+    async def _feedback(self, debate: Debate, speech: DebateTurn | Judgement) -> discord.ui.View | None:
+        """👍/👎 under a speech: recorded with the motion, like an answer with its question."""
+        service = self.bot.service
+        model, version = service.engine.model_name, service.prompt_version
+        shown = shown_speech(debate.session.motion, speech, model=model, prompt_version=version)
+        return await feedback_for(self.bot, shown, guild=debate.guild, asker_id=debate.owner_id)
 
     def _forget_abandoned(self) -> None:
         """Drop debates idle for DEBATE_IDLE_S, then the least recently used beyond MAX_DEBATES - 1
