@@ -131,6 +131,7 @@ class NoteModal(discord.ui.Modal, title="What was wrong with the answer?"):
         style=discord.TextStyle.paragraph,
         max_length=MAX_NOTE_CHARS,
         required=False,
+        custom_id="note",
     )
 
     def __init__(self, answer_id: int) -> None:

@@ -17,7 +17,7 @@ from discord_imitation.world import EPHEMERAL, LOADING, Interaction, Request, St
 
 API = "/api/v10"
 # Interaction callback types (https://discord.com/developers/docs/interactions/receiving-and-responding).
-CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, AUTOCOMPLETE = 4, 5, 6, 7, 8
+CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, AUTOCOMPLETE, MODAL = 4, 5, 6, 7, 8, 9
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -34,12 +34,19 @@ def error(status: int, message: str, code: int = 0) -> web.Response:
 
 
 async def read_body(request: web.Request) -> Any:
-    """JSON bodies, or the `payload_json` part of a multipart body (messages with files)."""
+    """JSON bodies, or the `payload_json` part of a multipart body (messages with files); the files'
+    bytes come under `"_files"` as {filename: bytes}, for `StoredMessage.files`."""
     if not request.body_exists:
         return None
     if request.content_type.startswith("multipart/"):
-        form = await request.post()
-        return json.loads(str(form.get("payload_json", "{}")))
+        form = await request.post()  # parsed once: aiohttp keeps the result
+        body = json.loads(str(form.get("payload_json", "{}")))
+        files = {}
+        for name, part in form.items():
+            if name.startswith("files[") and isinstance(part, web.FileField):
+                part.file.seek(0)
+                files[part.filename] = part.file.read()
+        return {**body, "_files": files} if files else body
     raw = await request.read()  # cached by aiohttp: safe to call again
     return json.loads(raw) if raw else None
 
@@ -281,6 +288,8 @@ class RestApi:
         resource: dict[str, Any] = {"type": kind}
         if kind == AUTOCOMPLETE:
             interaction.choices = data.get("choices", [])
+        elif kind == MODAL:
+            interaction.modal = data
         elif kind in (CHANNEL_MESSAGE, DEFERRED_MESSAGE):
             flags = int(data.get("flags") or 0) | (LOADING if kind == DEFERRED_MESSAGE else 0)
             stored = self.store_bot_message(

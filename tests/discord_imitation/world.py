@@ -58,6 +58,7 @@ class StoredMessage:
     reference_id: int | None = None
     interaction_token: str | None = None  # set on an interaction's original response and follow-ups
     versions: list[Version] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)  # attachments: file name -> content
 
     @property
     def ephemeral(self) -> bool:
@@ -96,6 +97,8 @@ class StoredMessage:
             self.components = body["components"] or []
         if "flags" in body and body["flags"] is not None:
             self.flags = int(body["flags"])
+        if "_files" in body:
+            self.files = dict(body["_files"])
         self.versions.append(
             Version(
                 at=time.monotonic(),
@@ -119,6 +122,7 @@ class Interaction:
     callbacks: list[dict[str, Any]] = field(default_factory=list)
     original_id: int | None = None
     choices: list[dict[str, Any]] | None = None  # an autocomplete answer
+    modal: dict[str, Any] | None = None  # a form the bot opened in answer (callback type 9)
     payload: dict[str, Any] = field(default_factory=dict)  # the INTERACTION_CREATE data
     created: float = field(default_factory=time.monotonic)
 

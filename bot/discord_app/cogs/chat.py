@@ -120,7 +120,9 @@ class Chat(commands.Cog):
         reply = StreamingReply(
             target, courier=self.bot.courier, typing=message.channel, controls=stop_view(asker)
         )
-        feedback = answer_feedback(self.bot, mode=route.mode, guild=message.guild, asker_id=asker)
+        feedback = answer_feedback(
+            self.bot, mode="answer" if route.mode == "ask" else "brief", guild=message.guild, asker_id=asker
+        )
         await stream_answer(reply, events, doing=f"answering message {message.id}", on_answer=feedback)
 
 
