@@ -140,18 +140,20 @@ def expected_terms(question: str) -> list[list[str]]:
     return [[term] for term in best]
 
 
-def eval_line(item: dict[str, Any]) -> dict[str, Any]:
-    """One 👎 as an `eval` question line; `feedback` carries what the moderator needs to edit it."""
+def eval_line(votes: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The 👎 on one question (newest first) as an `eval` question line; the newest vote that gives
+    a reason decides the class, and `feedback` carries what a moderator needs to edit the line."""
+    item = next((v for v in votes if v["reason"]), votes[0])
     record = item["record"]
-    question = record["question"]
-    line: dict[str, Any] = {"question": question}
+    line: dict[str, Any] = {"question": record["question"]}
     if item["reason"] == "should_decline":
         line |= {"class": "not_in_sources", "expect": []}
     else:
-        line["expect"] = expected_terms(question)
+        line["expect"] = expected_terms(record["question"])
     line["feedback"] = {
         "reason": item["reason"],
-        "note": item["note"],
+        "votes": len(votes),
+        "notes": [v["note"] for v in votes if v["note"]],
         "mode": record["mode"],
         "answer": record["answer"],
         "decision": record["decision"],
@@ -163,14 +165,14 @@ def eval_line(item: dict[str, Any]) -> dict[str, Any]:
 
 
 async def export_jsonl(store: Store, guild_id: str | None, *, reason: str = "") -> tuple[int, str]:
-    """(how many, the JSONL text) of every 👎 on questions a mode of `eval` can replay (answers and
-    briefs; a question voted down by several people appears once)."""
+    """(how many, the JSONL text) of the questions voted down that `eval` can replay (answers and
+    briefs), one line per question however many people voted it down."""
     if reason:
         check_reason(reason)
     _, items = await store.feedback_rows(guild_id, reason=reason, limit=-1)
-    lines: dict[str, dict[str, Any]] = {}
+    by_question: dict[str, list[dict[str, Any]]] = {}
     for item in items:
         if item["record"]["mode"] in ("answer", "brief") and item["record"]["question"].strip():
-            lines.setdefault(item["record"]["question"], eval_line(item))
-    text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines.values())
-    return len(lines), text
+            by_question.setdefault(item["record"]["question"], []).append(item)
+    lines = [eval_line(votes) for votes in by_question.values()]
+    return len(lines), "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
