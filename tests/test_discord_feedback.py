@@ -213,6 +213,36 @@ async def test_why_shows_passages_decision_and_checked_draft(
     assert await bot.service.store.feedback_rows(None, limit=-1) == before
 
 
+async def test_fact_checks_and_debate_speeches_take_votes_too(
+    discord_bot: tuple[DiscordImitation, Any],
+) -> None:
+    im, bot = discord_bot
+    check = await final_response(im, await im.command("factcheck", user="carol", claim=QUESTION.rstrip("?")))
+    up, _ = vote_ids(check)
+    await click(im, check, up, "carol")
+
+    before = set(im.world.threads)
+    await im.command("debate", user="carol", motion="The US should race China to build AI", rounds=1)
+    thread = await im.wait_for(lambda: next(iter(set(im.world.threads) - before), None), what="a thread")
+    speech = await im.wait_message(lambda m: m.channel_id == thread and finished(m), what="a finished speech")
+    _, down = vote_ids(speech)
+    await click(im, speech, down, "carol")
+
+    modes = {}
+    for vote in ("up", "down"):
+        _, items = await bot.service.store.feedback_rows(str(im.world.guild_id), vote=vote, limit=-1)
+        modes |= {
+            i["record"]["mode"]: i["record"]
+            for i in items
+            if i["user_id"] == str(im.world.people["carol"].id)
+        }
+    assert modes["factcheck"]["question"] == QUESTION.rstrip("?")
+    assert modes["debate"]["question"].startswith("The US should race China")
+    assert modes["debate"]["answer"] in speech.content
+
+
+# Last: a bot of its own points discord.py (a process-wide setting) at its own imitation, so the
+# shared bot above must have finished first.
 async def test_stop_cancels_the_generation_within_a_few_tokens(tmp_path: Path) -> None:
     im = await DiscordImitation().start()
     settings = bot_settings(im, tmp_path, max_answer_tokens=400)
