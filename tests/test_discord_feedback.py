@@ -22,11 +22,21 @@ from bot.discord_app import feedback_ui
 from bot.discord_app.cogs import feedback as feedback_cog
 from bot.engine.base import GenerationRequest, StreamEvent
 from bot.engine.scripted import ScriptedEngine
+from bot.feedback import PAGE_SIZE
 
 QUESTION = "What do researchers fear about a Chernobyl moment for AI?"
 OFF_SUBJECT = "What is the best recipe for banana bread?"
 ANSWER = "The race framing puts speed ahead of safety [1]. Researchers fear a Chernobyl moment [2]."
 NOTE = "It should have said the sources do not cover this."
+RECORD = {
+    "mode": "answer",
+    "question": QUESTION,
+    "answer": ANSWER,
+    "passages": [],
+    "decision": {"kind": "answer", "reason": ""},
+    "model": "scripted",
+    "prompt_version": "v",
+}
 
 
 class CountingEngine(ScriptedEngine):
@@ -239,6 +249,26 @@ async def test_fact_checks_and_debate_speeches_take_votes_too(
     assert modes["factcheck"]["question"] == QUESTION.rstrip("?")
     assert modes["debate"]["question"].startswith("The US should race China")
     assert modes["debate"]["answer"] in speech.content
+
+
+async def test_feedback_pages_turn_for_moderators_only(discord_bot: tuple[DiscordImitation, Any]) -> None:
+    im, bot = discord_bot
+    guild = str(im.world.guild_id)
+    for n in range(PAGE_SIZE + 1):  # more than one page, whatever earlier tests left
+        record = {**RECORD, "question": f"Paged question {n}?"}
+        answer_id = await bot.service.record_shown(record, guild_id=guild, asker_id="1")
+        await bot.service.vote(answer_id, user_id="2", vote="down")
+    total = (await bot.service.feedback_page(guild)).total
+    pages = -(-total // PAGE_SIZE)
+
+    first = await final_response(im, await im.command("feedback recent", user="mod"))
+    assert f"page 1 of {pages}" in first.text and "Paged question 5?" in first.text
+    older = next(c for c in first.custom_ids() if c == "fb:page:2:")
+    refused = await click(im, first, older, "alice")
+    assert private_answer(im, refused).content == feedback_cog.MODERATORS_ONLY
+    assert f"page 1 of {pages}" in first.text
+    await click(im, first, older, "mod")
+    assert f"page 2 of {pages}" in first.text and "Paged question 5?" not in first.text
 
 
 # Last: a bot of its own points discord.py (a process-wide setting) at its own imitation, so the

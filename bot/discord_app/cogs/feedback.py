@@ -10,7 +10,7 @@ who asks and formats what comes back. The buttons under replies are in `feedback
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -71,6 +71,44 @@ def page_embed(page: FeedbackPage) -> discord.Embed:
             inline=False,
         )
     return embed
+
+
+class PageButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"fb:page:(?P<page>\d+):(?P<reason>[a-z_]*)"
+):
+    """Newer / older under a page of /feedback recent; the page and the filter ride in the id."""
+
+    def __init__(self, page: int, reason: str, label: str, *, disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"fb:page:{page}:{reason}",
+                disabled=disabled,
+            )
+        )
+        self.page, self.reason = page, reason
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any
+    ) -> PageButton:
+        return cls(int(match["page"]), match["reason"], item.label or "")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        cog = interaction.client.get_cog("Feedback")  # type: ignore[attr-defined]
+        await cog.turn_page(interaction, self.page, self.reason)
+
+
+def pages_view(page: FeedbackPage) -> discord.ui.View | None:
+    if page.pages <= 1:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(PageButton(max(1, page.page - 1), page.reason, "◀ Newer", disabled=page.page <= 1))
+    view.add_item(
+        PageButton(min(page.pages, page.page + 1), page.reason, "Older ▶", disabled=page.page >= page.pages)
+    )
+    return view
 
 
 def why_embed(why: Explanation) -> discord.Embed:
@@ -149,7 +187,21 @@ class Feedback(commands.Cog):
                 content=NO_FEEDBACK.format(what=_filter(wanted)), allowed_mentions=NO_MENTIONS
             )
             return
-        await interaction.edit_original_response(embed=page_embed(result), allowed_mentions=NO_MENTIONS)
+        await interaction.edit_original_response(
+            embed=page_embed(result), view=pages_view(result), allowed_mentions=NO_MENTIONS
+        )
+
+    async def turn_page(self, interaction: discord.Interaction, page: int, reason: str) -> None:
+        """A Newer/Older click: the same check as the command (the message is private, but the
+        check costs nothing and a moderator may have lost the role since)."""
+        if await refuse_non_moderators(interaction, self.bot):
+            return
+        if reason and reason not in REASONS:
+            reason = ""
+        result = await self.bot.service.feedback_page(guild_key(interaction.guild), reason=reason, page=page)
+        await interaction.response.edit_message(
+            embed=page_embed(result), view=pages_view(result), allowed_mentions=NO_MENTIONS
+        )
 
     @feedback.command(name="export", description="Moderators: 👎 as an eval question file (JSONL, private).")
     @app_commands.describe(reason="Only this reason")
@@ -187,5 +239,5 @@ class Feedback(commands.Cog):
 
 
 async def setup(bot: BriefingBot) -> None:
-    bot.add_dynamic_items(*DYNAMIC_ITEMS)
+    bot.add_dynamic_items(*DYNAMIC_ITEMS, PageButton)
     await bot.add_cog(Feedback(bot))
