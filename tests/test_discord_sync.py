@@ -16,10 +16,11 @@ async def test_dev_guild_sync_and_no_sync(tmp_path: Path) -> None:
     world = imitation.world
     try:
         settings = bot_settings(imitation, tmp_path, dev_guild_id=world.guild_id)
-        async with running_bot(settings, ScriptedEngine(["An answer [1]."])):
+        async with running_bot(settings, ScriptedEngine(["An answer [1]."])) as bot:
             assert [guild for guild, _ in world.synced] == [world.guild_id]
             assert world.requests_to("PUT", f"/guilds/{world.guild_id}/commands")
-            assert len(world.synced[0][1]) == 8
+            # every top-level command (/feedback's subcommands travel inside it)
+            assert len(world.synced[0][1]) == len(bot.tree.get_commands()) == 10
         settings = bot_settings(imitation, tmp_path, sync_commands=False)
         async with running_bot(settings, ScriptedEngine(["An answer [1]."])):
             assert len(world.synced) == 1  # nothing new
