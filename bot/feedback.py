@@ -11,9 +11,9 @@ appear only in moderator commands and exports. Retention follows CONVERSATION_RE
 (bot/retention.py).
 
 A 👎 becomes an eval line (`bot/briefing/eval_files.py` format) in one step: "should have declined"
-becomes a `not_in_sources` question; every other reason an in-scope question whose `expect` starts
-as the question's own key terms (the answer must at least address them), for a moderator to replace
-with the expected facts.
+becomes a `not_in_sources` question; every other reason an in-scope question whose `expect` is the
+facts a moderator gave for it (`/feedback expect`), or else the question's own key terms (the answer
+must at least address them) until a moderator replaces them.
 """
 
 from __future__ import annotations
@@ -100,6 +100,19 @@ def check_reason(reason: str) -> str:
     return reason
 
 
+def parse_facts(text: str) -> list[list[str]]:
+    """ "chernobyl; catastroph | disaster" -> [["chernobyl"], ["catastroph", "disaster"]]: groups the
+    answer must all hold, each met by any of its alternatives (the `expect` of eval files)."""
+    groups = [[a.strip().lower() for a in group.split("|") if a.strip()] for group in text.split(";")]
+    groups = [g for g in groups if g]
+    if not groups:
+        raise InputError(
+            'Give the facts as keywords: groups separated by ";", alternatives by "|" '
+            '(e.g. "chernobyl; catastrophe | disaster").'
+        )
+    return groups
+
+
 def check_note(note: str) -> str:
     note = " ".join(note.split())
     if len(note) > MAX_NOTE_CHARS:
@@ -149,7 +162,7 @@ def eval_line(votes: Sequence[dict[str, Any]]) -> dict[str, Any]:
     if item["reason"] == "should_decline":
         line |= {"class": "not_in_sources", "expect": []}
     else:
-        line["expect"] = expected_terms(record["question"])
+        line["expect"] = record.get("expect") or expected_terms(record["question"])
     line["feedback"] = {
         "reason": item["reason"],
         "votes": len(votes),

@@ -34,7 +34,15 @@ from bot.briefing.why import Explanation, explain
 from bot.config import Settings
 from bot.engine import build_engine
 from bot.engine.base import Engine, EngineStatus
-from bot.feedback import FeedbackPage, Vote, check_note, check_reason, export_jsonl, feedback_page
+from bot.feedback import (
+    FeedbackPage,
+    Vote,
+    check_note,
+    check_reason,
+    export_jsonl,
+    feedback_page,
+    parse_facts,
+)
 from bot.index import ScoredPassage
 from bot.library import Library, ReloadReport
 from bot.promptset import tree_hash
@@ -224,6 +232,12 @@ class BriefingService:
 
     async def feedback_page(self, guild_id: str | None, *, reason: str = "", page: int = 1) -> FeedbackPage:
         return await feedback_page(self.store, guild_id, reason=reason, page=page)
+
+    async def set_expected(self, answer_id: int, *, guild_id: str, facts: str) -> list[list[str]] | None:
+        """Record the facts a right answer to a kept answer's question holds ("a; b | c": groups and
+        alternatives); InputError for no keywords, None when the server keeps no such answer."""
+        groups = parse_facts(facts)
+        return groups if await self.store.set_expected(answer_id, guild_id, groups) else None
 
     async def export_feedback(self, guild_id: str | None, *, reason: str = "") -> tuple[int, str]:
         """(how many questions, JSONL text `python -m bot eval` reads) of a server's 👎."""

@@ -595,3 +595,15 @@ class Store:
         cursor = await self._db.execute("DELETE FROM shown_answers WHERE created_at < ?", (cutoff,))
         await self._db.commit()
         return cursor.rowcount
+
+    @guarded
+    async def set_expected(self, answer_id: int, guild_id: str, expect: list[list[str]]) -> bool:
+        """A moderator's expected facts for a kept answer's question (used by the eval export).
+        False when no such answer is kept for that server."""
+        cursor = await self._db.execute(
+            "UPDATE shown_answers SET record = json_set(record, '$.expect', json(?)) "
+            "WHERE id = ? AND guild_id = ?",
+            (json.dumps(expect), answer_id, guild_id),
+        )
+        await self._db.commit()
+        return cursor.rowcount > 0

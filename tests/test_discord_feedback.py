@@ -159,7 +159,12 @@ async def discord_bot(
 
 @pytest.mark.parametrize(
     ("command", "options"),
-    [("feedback recent", {}), ("feedback export", {}), ("why", {"question": QUESTION})],
+    [
+        ("feedback recent", {}),
+        ("feedback export", {}),
+        ("feedback expect", {"answer": 1, "facts": "chernobyl"}),
+        ("why", {"question": QUESTION}),
+    ],
 )
 async def test_non_moderators_are_refused(
     discord_bot: tuple[DiscordImitation, Any], command: str, options: dict[str, Any]
@@ -191,13 +196,27 @@ async def test_feedback_export_round_trip_to_eval(
     only = await final_response(im, await im.command("feedback recent", user="mod", reason="should_answer"))
     assert OFF_SUBJECT in only.text and QUESTION not in only.text
 
+    declined_id = int(vote_ids(declined)[0].rsplit(":", 1)[1])
+    facts = "banana ; bread | loaf"
+    saved = await final_response(
+        im, await im.command("feedback expect", user="mod", answer=declined_id, facts=facts)
+    )
+    assert saved.ephemeral and "[['banana'], ['bread', 'loaf']]" in saved.content
+    bad = await final_response(
+        im, await im.command("feedback expect", user="mod", answer=declined_id, facts=" ; |")
+    )
+    assert "keywords" in bad.content  # a clear sentence, nothing saved
+
     export = await final_response(im, await im.command("feedback export", user="mod"))
     assert export.ephemeral and set(export.files) == {feedback_cog.EXPORT_FILE}
     path = tmp_path / "from-discord.jsonl"
     path.write_bytes(export.files[feedback_cog.EXPORT_FILE])
     questions = {q.question: q for q in load_questions(path)}  # the format eval reads
     assert questions[QUESTION].cls == "not_in_sources" and not questions[QUESTION].in_scope
-    assert questions[OFF_SUBJECT].in_scope and questions[OFF_SUBJECT].expect
+    assert questions[OFF_SUBJECT].in_scope and questions[OFF_SUBJECT].expect == (
+        ("banana",),
+        ("bread", "loaf"),
+    )
     report = await bot.service.evaluate(list(questions.values()))
     by_question = {item.question: item for item in report.items}
     assert by_question[OFF_SUBJECT].declined  # still failing: the eval now shows it

@@ -103,6 +103,19 @@ async def test_console_export_is_an_eval_file(
     assert questions[OFF_SUBJECT].in_scope and questions[OFF_SUBJECT].expect  # the question's key terms
     assert {"banana", "bread"} & {alt for group in questions[OFF_SUBJECT].expect for alt in group}
 
+    assert await service.set_expected(off, guild_id="g2", facts="banana") is None  # another server's
+    assert await service.set_expected(off, guild_id="g1", facts="banana; loaf|bread") == [
+        ["banana"],
+        ["loaf", "bread"],
+    ]
+    with pytest.raises(InputError, match="keywords"):
+        await service.set_expected(off, guild_id="g1", facts=";;|")
+    assert await asyncio.to_thread(main, ["feedback", "export", "-o", str(out)]) == 0
+    assert {q.question: q for q in load_questions(out)}[OFF_SUBJECT].expect == (
+        ("banana",),
+        ("loaf", "bread"),
+    )
+
     with pytest.raises(SystemExit):  # argparse refuses an unknown reason, naming the choices
         await asyncio.to_thread(main, ["feedback", "export", "--reason", "bogus"])
 

@@ -32,11 +32,14 @@ MODERATORS_ONLY = (
 )
 NO_FEEDBACK = "No 👎 {what}yet in this server."
 EXPORTED = (
-    "{count} question{s} voted down, as lines `python -m bot eval` reads. Replace each line's "
-    "`expect` with the facts the answer should hold."
+    "{count} question{s} voted down, as lines `python -m bot eval` reads. Where a line still expects "
+    "only the question's key terms, put in the facts a right answer holds (or set them with "
+    "/feedback expect and export again)."
 )
 NOTHING_TO_EXPORT = "Nothing to export: no 👎 on answers or briefs {what}in this server."
 EXPORT_FILE = "feedback.jsonl"
+EXPECT_SAVED = "Saved: an export of #{answer}'s question will expect {groups}."
+NO_SUCH_ANSWER = "No answer #{answer} is kept for this server (see /feedback recent for the numbers)."
 QUESTION_CHARS = 200
 ANSWER_CHARS = 300
 WHY_PASSAGES = 8
@@ -225,6 +228,27 @@ class Feedback(commands.Cog):
             attachments=[file],
             allowed_mentions=NO_MENTIONS,
         )
+
+    @feedback.command(name="expect", description="Moderators: the facts a right answer holds (for export).")
+    @app_commands.describe(
+        answer="The answer's number (#N in /feedback recent)",
+        facts='Keywords: groups separated by ";", alternatives by "|"',
+    )
+    async def expect(
+        self, interaction: discord.Interaction, answer: app_commands.Range[int, 1], facts: str
+    ) -> None:
+        if await refuse_non_moderators(interaction, self.bot):
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        groups = await self.bot.service.set_expected(
+            answer, guild_id=guild_key(interaction.guild), facts=facts
+        )
+        text = (
+            EXPECT_SAVED.format(answer=answer, groups=groups)
+            if groups
+            else NO_SUCH_ANSWER.format(answer=answer)
+        )
+        await interaction.edit_original_response(content=text, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(
         name="why", description="Moderators: why the bot would answer or decline (private)."
