@@ -331,3 +331,33 @@ async def test_stop_cancels_the_generation_within_a_few_tokens(tmp_path: Path) -
             assert [status for _, _, status in turns] == ["cut_off", "cut_off"]
     finally:
         await im.stop()
+
+
+async def test_stop_ends_a_debate_mid_speech(tmp_path: Path) -> None:
+    im = await DiscordImitation().start()
+    settings = bot_settings(im, tmp_path, max_answer_tokens=400)
+    long_speech = " ".join(f"Point {n}: the race framing puts speed ahead of safety [1]." for n in range(60))
+    engine = CountingEngine(lambda _r: long_speech, delay=0.05)
+    try:
+        async with running_bot(settings, engine) as bot:
+            before = set(im.world.threads)
+            await im.command("debate", user="alice", motion="The US should race China to build AI", rounds=2)
+            thread = await im.wait_for(
+                lambda: next(iter(set(im.world.threads) - before), None), what="a thread"
+            )
+            speech = await im.wait_message(
+                lambda m: m.channel_id == thread and any(c.startswith("reply:stop:") for c in m.custom_ids()),
+                what="a speech being written, with a Stop button",
+            )
+            stop = next(c for c in speech.custom_ids() if c.startswith("reply:stop:"))
+            await im.click(speech, stop, user="mod")  # a moderator may stop anyone's debate
+            at_click = engine.generated
+            await im.wait_for(lambda: "Stopped by" in speech.content, what="the speech marked as stopped")
+            await asyncio.sleep(0.5)
+            assert engine.generated - at_click <= 3
+            assert not speech.components
+            assert not any("What next?" in m.content for m in im.world.bot_messages(thread))  # ended
+            assert not bot.get_cog("Debates").debates
+            assert not bot.courier.active  # nothing left counted as in progress
+    finally:
+        await im.stop()

@@ -30,7 +30,7 @@ from bot.briefing.debate import (
 )
 from bot.discord_app.cogs.moderation import is_moderator
 from bot.discord_app.failures import user_message
-from bot.discord_app.feedback_ui import feedback_for
+from bot.discord_app.feedback_ui import feedback_for, stop_view
 from bot.discord_app.formatting import JUDGE_HEADER, judgement_text, sources_embed, turn_header, turn_text
 from bot.discord_app.limits import refuse_if_limited
 from bot.discord_app.streaming import NO_MENTIONS, ChannelReply, StreamingReply, tell
@@ -161,6 +161,9 @@ class Debates(commands.Cog):
         try:
             async for event in events:
                 reply = await self._on_event(debate, reply, event)
+                if reply is not None and reply.stopped.is_set():  # Stop, or shutting down
+                    await self._stopped(key, debate, reply, events)
+                    return
         except Exception as exc:
             text = user_message(exc, doing="running a debate step")
             if reply is not None:
@@ -181,6 +184,31 @@ class Debates(commands.Cog):
             allowed_mentions=NO_MENTIONS,
         )
 
+    async def _stopped(
+        self, key: int, debate: Debate, reply: StreamingReply, events: AsyncIterator[object]
+    ) -> None:
+        """A speech stopped while it streamed: cancel its generation (closing the stream does), keep
+        what was shown marked as stopped, and end the debate as the Stop button between rounds does."""
+        close = getattr(events, "aclose", None)
+        if close is not None:
+            await close()
+        await reply.fail(reply.stop_reason)
+        debate.finished = True
+        self.debates.pop(key, None)
+
+    async def _speech(self, debate: Debate, previous: StreamingReply | None, header: str) -> StreamingReply:
+        """A new streamed message for the next speech, with a Stop button while it is written."""
+        if previous is not None:
+            await previous.close()  # finished: no longer a reply in progress
+        reply = StreamingReply(
+            ChannelReply(debate.channel),
+            courier=self.bot.courier,
+            header=header,
+            controls=stop_view(debate.owner_id),
+        )
+        await reply.start()
+        return reply
+
     async def _on_event(
         self, debate: Debate, reply: StreamingReply | None, event: object
     ) -> StreamingReply | None:
@@ -188,17 +216,9 @@ class Debates(commands.Cog):
             if event.attempt > 1 and reply is not None:
                 reply.reset_text()
                 return reply
-            reply = StreamingReply(
-                ChannelReply(debate.channel),
-                courier=self.bot.courier,
-                header=turn_header(event.side, event.round),
-            )
-            await reply.start()
+            reply = await self._speech(debate, reply, turn_header(event.side, event.round))
         elif isinstance(event, JudgeStarted):
-            reply = StreamingReply(
-                ChannelReply(debate.channel), courier=self.bot.courier, header=JUDGE_HEADER
-            )
-            await reply.start()
+            reply = await self._speech(debate, reply, JUDGE_HEADER)
         elif reply is None:
             return None
         elif isinstance(event, str):
