@@ -23,6 +23,7 @@ from bot.discord_app.cogs import feedback as feedback_cog
 from bot.engine.base import GenerationRequest, StreamEvent
 from bot.engine.scripted import ScriptedEngine
 from bot.feedback import PAGE_SIZE
+from bot.store import STORE_DOWN
 
 QUESTION = "What do researchers fear about a Chernobyl moment for AI?"
 OFF_SUBJECT = "What is the best recipe for banana bread?"
@@ -140,6 +141,10 @@ async def test_votes_reasons_and_notes_survive_a_restart(tmp_path: Path) -> None
             assert await votes(bot, answer_id) == {bob: ("down", "", ""), alice: ("up", "", "")}
             stale = await click(im, form, reason_id, "alice", values=["wrong"])  # her 👎 is gone
             assert feedback_ui.NOT_DOWN in stale.callbacks[0]["data"]["content"]
+
+            await bot.service.store.aclose()  # the database fails: the click gets a sentence, not silence
+            failed = await click(im, reply, down, "carol")
+            assert private_answer(im, failed).content == STORE_DOWN
     finally:
         await im.stop()
 

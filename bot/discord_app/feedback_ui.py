@@ -18,6 +18,7 @@ import discord
 from bot.briefing.models import Answer
 from bot.discord_app.cogs.moderation import is_moderator
 from bot.discord_app.courier import NO_MENTIONS
+from bot.discord_app.failures import user_message
 from bot.feedback import MAX_NOTE_CHARS, REASONS, shown_answer
 
 if TYPE_CHECKING:
@@ -47,6 +48,22 @@ async def _tell(interaction: discord.Interaction, text: str) -> None:
     await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
+async def reporting(interaction: discord.Interaction, doing: str, work: Awaitable[None]) -> None:
+    """Run a click's work; a failure (the database down) becomes a private sentence. discord.py only
+    logs a component's exceptions, and the member would see "This interaction failed"."""
+    try:
+        await work
+    except Exception as exc:
+        text = user_message(exc, doing=doing)
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            else:
+                await _tell(interaction, text)
+        except discord.HTTPException:
+            log.warning("could not report a failed click", exc_info=True)
+
+
 class VoteButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"fb:(?P<vote>up|down):(?P<answer>\d+)"
 ):
@@ -67,6 +84,9 @@ class VoteButton(
         return cls(match["vote"], int(match["answer"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        await reporting(interaction, "recording a vote", self._vote(interaction))
+
+    async def _vote(self, interaction: discord.Interaction) -> None:
         service = _bot(interaction).service
         user = str(interaction.user.id)
         if not await service.vote(self.answer_id, user_id=user, vote=self.vote):  # type: ignore[arg-type]
@@ -96,6 +116,9 @@ class ReasonSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"fb
         return cls(int(match["answer"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        await reporting(interaction, "recording a reason", self._choose(interaction))
+
+    async def _choose(self, interaction: discord.Interaction) -> None:
         reason = self.item.values[0] if self.item.values else ""
         service = _bot(interaction).service
         if not await service.explain_vote(self.answer_id, user_id=str(interaction.user.id), reason=reason):
@@ -139,6 +162,9 @@ class NoteModal(discord.ui.Modal, title="What was wrong with the answer?"):
         self.answer_id = answer_id
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
+        await reporting(interaction, "saving a note", self._save(interaction))
+
+    async def _save(self, interaction: discord.Interaction) -> None:
         service = _bot(interaction).service
         saved = await service.explain_vote(
             self.answer_id, user_id=str(interaction.user.id), note=self.note.value or ""

@@ -18,7 +18,7 @@ from discord.ext import commands
 
 from bot.briefing.why import Explanation
 from bot.discord_app.cogs.moderation import is_moderator
-from bot.discord_app.feedback_ui import DYNAMIC_ITEMS, guild_key
+from bot.discord_app.feedback_ui import DYNAMIC_ITEMS, guild_key, reporting
 from bot.discord_app.formatting import shorten
 from bot.discord_app.streaming import NO_MENTIONS, tell
 from bot.feedback import REASONS, FeedbackPage
@@ -100,7 +100,9 @@ class PageButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         cog = interaction.client.get_cog("Feedback")  # type: ignore[attr-defined]
-        await cog.turn_page(interaction, self.page, self.reason)
+        await reporting(
+            interaction, "turning a feedback page", cog.turn_page(interaction, self.page, self.reason)
+        )
 
 
 def pages_view(page: FeedbackPage) -> discord.ui.View | None:
