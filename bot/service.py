@@ -243,10 +243,10 @@ class BriefingService:
         """(how many questions, JSONL text `python -m bot eval` reads) of a server's 👎."""
         return await export_jsonl(self.store, guild_id, reason=reason)
 
-    async def why(self, question: str) -> Explanation:
+    async def why(self, question: str, *, user_id: str) -> Explanation:
         """The passages, the answerability decision and a checked draft for `question`; nothing is
         stored or posted (see bot/briefing/why.py)."""
-        return await explain(self.context(), question)
+        return await explain(self.context(), question, user_id=user_id)
 
     def status(self) -> ServiceStatus:
         snapshot = self.library.current

@@ -121,7 +121,7 @@ async def test_console_export_is_an_eval_file(
 
 
 async def test_why_explains_the_decision_with_a_checked_draft(service: BriefingService) -> None:
-    why = await service.why(COVERED)
+    why = await service.why(COVERED, user_id="mod")
     assert why.answerable and why.reason
     assert why.passages and why.passages[0].score > 0
     assert why.draft, "the model writes a draft from the answer's prompt"
@@ -129,6 +129,6 @@ async def test_why_explains_the_decision_with_a_checked_draft(service: BriefingS
     answer = await asked(service, COVERED)  # the same question answered for real (greedy decoding)
     assert {d.text for d in checked if not d.passed} == set(answer.unsupported)
 
-    declined = await service.why(OFF_SUBJECT)
+    declined = await service.why(OFF_SUBJECT, user_id="mod")
     assert not declined.answerable and declined.kind == "off_topic" and declined.reason
     assert await service.store.history("c:why") == []  # nothing is stored as a conversation

@@ -23,8 +23,6 @@ from bot.briefing.retrieval import retrieve
 from bot.engine.base import GenerationRequest
 from bot.index import ScoredPassage
 
-WHY_USER = "why"  # the scheduler's fairness key for drafts: moderators' checks share one line
-
 
 @dataclass(frozen=True, slots=True)
 class DraftSentence:
@@ -49,12 +47,13 @@ class Explanation:
         return self.kind == "answer"
 
 
-async def explain(ctx: BriefingContext, question: str) -> Explanation:
-    """Retrieve, weigh and draft for `question` (see the module docstring)."""
+async def explain(ctx: BriefingContext, question: str, *, user_id: str) -> Explanation:
+    """Retrieve, weigh and draft for `question` (see the module docstring); the draft waits in the
+    model's queue as `user_id`, like any of their requests."""
     question = clean_user_text(question, max_chars=ctx.max_input_chars)
     pool = await retrieve(ctx.index, question, (), k=POOL_K)
     evidence = await asyncio.to_thread(weigh, ctx.index, question, pool, "")
-    draft = await _draft(ctx, question, evidence) if evidence.ranked else []
+    draft = await _draft(ctx, question, evidence, user_id) if evidence.ranked else []
     return Explanation(
         question=question,
         passages=list(evidence.ranked),
@@ -67,7 +66,9 @@ async def explain(ctx: BriefingContext, question: str) -> Explanation:
     )
 
 
-async def _draft(ctx: BriefingContext, question: str, evidence: Evidence) -> list[DraftSentence]:
+async def _draft(
+    ctx: BriefingContext, question: str, evidence: Evidence, user_id: str
+) -> list[DraftSentence]:
     """The model's draft from the answer's prompt, each sentence checked as an answer's would be."""
     sampling = ctx.sampling()
     prompt = await asyncio.to_thread(
@@ -81,7 +82,7 @@ async def _draft(ctx: BriefingContext, question: str, evidence: Evidence) -> lis
         sampling.max_tokens,
     )
     gate = SentenceGate(prompt.numbered, ctx.index.corpus_text)
-    request = GenerationRequest(messages=prompt.messages, sampling=sampling, user_id=WHY_USER)
+    request = GenerationRequest(messages=prompt.messages, sampling=sampling, user_id=user_id)
     async for event in stream_generation(ctx.engine, request, []):
         if isinstance(event, str):
             gate.feed(event)

@@ -20,6 +20,7 @@ from bot.briefing.why import Explanation
 from bot.discord_app.cogs.moderation import is_moderator
 from bot.discord_app.feedback_ui import DYNAMIC_ITEMS, guild_key, reporting
 from bot.discord_app.formatting import shorten
+from bot.discord_app.limits import check_length, refuse_if_limited
 from bot.discord_app.streaming import NO_MENTIONS, tell
 from bot.feedback import REASONS, FeedbackPage
 
@@ -259,8 +260,11 @@ class Feedback(commands.Cog):
     async def why(self, interaction: discord.Interaction, question: str) -> None:
         if await refuse_non_moderators(interaction, self.bot):
             return
+        if await refuse_if_limited(interaction, self.bot.limiter):  # it runs the model
+            return
+        check_length(question, self.bot.settings.max_input_chars)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        explanation = await self.bot.service.why(question)
+        explanation = await self.bot.service.why(question, user_id=str(interaction.user.id))
         await interaction.edit_original_response(embed=why_embed(explanation), allowed_mentions=NO_MENTIONS)
 
 
