@@ -1,5 +1,5 @@
 """SQLite persistence (aiosqlite, WAL): conversations and their turns, message links, the briefing
-cache, the reload log and the replies still being written.
+cache, the reload log, the replies still being written, and the answers shown with their 👍/👎.
 
 Durability: a question is stored as a *pending* turn before the model starts on it, and its answer
 is marked complete, cut off or failed when generation ends (`Store.exchange`), so a crash loses no

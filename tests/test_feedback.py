@@ -132,3 +132,25 @@ async def test_why_explains_the_decision_with_a_checked_draft(service: BriefingS
     declined = await service.why(OFF_SUBJECT, user_id="mod")
     assert not declined.answerable and declined.kind == "off_topic" and declined.reason
     assert await service.store.history("c:why") == []  # nothing is stored as a conversation
+
+
+def test_a_full_page_of_the_longest_feedback_fits_one_embed() -> None:
+    from bot.discord_app.cogs.feedback import page_embed
+    from bot.feedback import PAGE_SIZE, FeedbackPage
+
+    record = {
+        "mode": "answer",
+        "question": "why " * 500,
+        "answer": "because " * 500,
+        "passages": [],
+        "decision": {"kind": "not_covered", "reason": "reason " * 300},
+        "model": "m" * 200,
+        "prompt_version": "v" * 64,
+    }
+    item = {"answer_id": 10**9, "reason": "should_answer", "note": "n" * MAX_NOTE_CHARS, "at": 1e9}
+    items = [{**item, "record": record} for _ in range(PAGE_SIZE)]
+    embed = page_embed(
+        FeedbackPage(items=items, total=10**6, page=10**5, pages=10**5, reason="should_answer")
+    )
+    assert len(embed.fields) == PAGE_SIZE and len(embed) <= 6000  # Discord's limit for one embed
+    assert all(len(f.value or "") <= 1024 and len(f.name or "") <= 256 for f in embed.fields)

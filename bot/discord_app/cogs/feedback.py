@@ -41,8 +41,12 @@ NOTHING_TO_EXPORT = "Nothing to export: no 👎 on answers or briefs {what}in th
 EXPORT_FILE = "feedback.jsonl"
 EXPECT_SAVED = "Saved: an export of #{answer}'s question will expect {groups}."
 NO_SUCH_ANSWER = "No answer #{answer} is kept for this server (see /feedback recent for the numbers)."
-QUESTION_CHARS = 200
+# One page must fit Discord's 6000 characters per embed: PAGE_SIZE fields of at most
+# QUESTION_CHARS + FIELD_CHARS, plus the title and description.
+QUESTION_CHARS = 150
+FIELD_CHARS = 1000
 ANSWER_CHARS = 300
+REASON_CHARS = 200
 WHY_PASSAGES = 8
 REASON_CHOICES = [app_commands.Choice(name=label, value=value) for value, label in REASONS.items()]
 
@@ -65,13 +69,14 @@ def page_embed(page: FeedbackPage) -> discord.Embed:
         lines = [
             f"**Answer:** {shorten(record['answer'], ANSWER_CHARS)}",
             f"**Reason:** {reason}" + (f" · **Note:** {item['note']}" if item["note"] else ""),
-            f"**Decision:** {decision['kind']}" + (f" ({decision['reason']})" if decision["reason"] else ""),
+            f"**Decision:** {decision['kind']}"
+            + (f" ({shorten(decision['reason'], REASON_CHARS)})" if decision["reason"] else ""),
             f"-# {record['mode']} · {record['model']} · prompts {record['prompt_version'][:12]} · "
             f"<t:{int(item['at'])}:R>",
         ]
         embed.add_field(
-            name=shorten(f"#{item['answer_id']} {record['question']}", 256),
-            value=shorten_lines("\n".join(lines)),
+            name=shorten(f"#{item['answer_id']} {record['question']}", QUESTION_CHARS),
+            value=shorten_lines("\n".join(lines), FIELD_CHARS),
             inline=False,
         )
     return embed
