@@ -122,6 +122,7 @@ async def test_votes_reasons_and_notes_survive_a_restart(tmp_path: Path) -> None
             sent = await im.submit(opened, {"note": NOTE})
             await im.wait_for(lambda: sent.callbacks, what="the answer to the note")
             assert feedback_ui.NOTE_SAVED in private_answer(im, sent).content
+            assert not any(NOTE in m.text for m in im.world.bot_messages())  # kept for moderators only
             assert await votes(bot, answer_id) == {
                 bob: ("up", "", ""),
                 alice: ("down", "should_decline", NOTE),
