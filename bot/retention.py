@@ -1,5 +1,5 @@
 """Deleting conversations nobody has touched for CONVERSATION_RETENTION_DAYS (0, the default, keeps
-everything).
+everything), and the answers kept for feedback (with their votes and notes) older than that.
 
 Why: every thread, DM and mention is a stored conversation, so without a limit the database grows
 with the server's whole history. Applied once when the service opens, then every
@@ -24,9 +24,13 @@ async def forget_old_conversations(store: Store, days: float, *, now: float | No
     """Delete conversations idle for more than `days` (none when `days` is 0); return how many."""
     if days <= 0:
         return 0
-    removed = await store.forget_conversations_before((time.time() if now is None else now) - days * DAY_S)
+    cutoff = (time.time() if now is None else now) - days * DAY_S
+    removed = await store.forget_conversations_before(cutoff)
     if removed:
         log.info("retention: deleted %d conversations idle for over %g days", removed, days)
+    # Answers kept for feedback (with their votes and notes) follow the same setting.
+    if shown := await store.forget_feedback_before(cutoff):
+        log.info("retention: deleted %d answers (and their feedback) older than %g days", shown, days)
     return removed
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.briefing.answer import answer
 from bot.briefing.brief import BriefEvent, brief
@@ -29,9 +30,19 @@ from bot.briefing.factcheck import FactCheck, check_claim
 from bot.briefing.models import AnswerEvent
 from bot.briefing.prompting import clean_user_text
 from bot.briefing.topics import MAX_CHOICES, topic_menu, topics_matching
+from bot.briefing.why import Explanation, explain
 from bot.config import Settings
 from bot.engine import build_engine
 from bot.engine.base import Engine, EngineStatus
+from bot.feedback import (
+    FeedbackPage,
+    Vote,
+    check_note,
+    check_reason,
+    export_jsonl,
+    feedback_page,
+    parse_facts,
+)
 from bot.index import ScoredPassage
 from bot.library import Library, ReloadReport
 from bot.prompt_admin import Actor, FileInfo, PromptAdmin, Proposal
@@ -247,6 +258,47 @@ class BriefingService:
 
     async def cancel_prompt_change(self, actor: Actor, key: int) -> Proposal:
         return await self._prompt_admin.cancel(actor, key)
+
+    # --- feedback and /why (moderators; see bot/feedback.py and bot/briefing/why.py) -----------------
+
+    async def record_shown(self, record: dict[str, Any], *, guild_id: str, asker_id: str) -> int:
+        """Keep what was shown (a `bot.feedback.shown_*` record) so votes on it keep their context;
+        returns the id the feedback buttons carry."""
+        return await self.store.record_shown(guild_id, asker_id, record)
+
+    async def vote(self, answer_id: int, *, user_id: str, vote: Vote) -> bool:
+        """One vote per user per answer, changeable; False if the answer is no longer on record."""
+        return await self.store.set_vote(answer_id, user_id, vote)
+
+    async def explain_vote(
+        self, answer_id: int, *, user_id: str, reason: str | None = None, note: str | None = None
+    ) -> bool:
+        """What was wrong with an answer the user voted down; InputError for an unknown reason or a
+        note over the limit. False if the user has no 👎 on it (any more)."""
+        return await self.store.explain_vote(
+            answer_id,
+            user_id,
+            reason=None if reason is None else check_reason(reason),
+            note=None if note is None else check_note(note),
+        )
+
+    async def feedback_page(self, guild_id: str | None, *, reason: str = "", page: int = 1) -> FeedbackPage:
+        return await feedback_page(self.store, guild_id, reason=reason, page=page)
+
+    async def set_expected(self, answer_id: int, *, guild_id: str, facts: str) -> list[list[str]] | None:
+        """Record the facts a right answer to a kept answer's question holds ("a; b | c": groups and
+        alternatives); InputError for no keywords, None when the server keeps no such answer."""
+        groups = parse_facts(facts)
+        return groups if await self.store.set_expected(answer_id, guild_id, groups) else None
+
+    async def export_feedback(self, guild_id: str | None, *, reason: str = "") -> tuple[int, str]:
+        """(how many questions, JSONL text `python -m bot eval` reads) of a server's 👎."""
+        return await export_jsonl(self.store, guild_id, reason=reason)
+
+    async def why(self, question: str, *, user_id: str) -> Explanation:
+        """The passages, the answerability decision and a checked draft for `question`; nothing is
+        stored or posted (see bot/briefing/why.py)."""
+        return await explain(self.context(), question, user_id=user_id)
 
     def status(self) -> ServiceStatus:
         snapshot = self.library.current

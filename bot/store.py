@@ -1,5 +1,5 @@
 """SQLite persistence (aiosqlite, WAL): conversations and their turns, message links, the briefing
-cache, the reload log and the replies still being written.
+cache, the reload log, the replies still being written, and the answers shown with their 👍/👎.
 
 Durability: a question is stored as a *pending* turn before the model starts on it, and its answer
 is marked complete, cut off or failed when generation ends (`Store.exchange`), so a crash loses no
@@ -177,6 +177,35 @@ async def m007_prompt_history(db: aiosqlite.Connection) -> None:
             outcome TEXT NOT NULL,     -- shown, previewed, accepted, refused, cancelled, failed
             detail TEXT NOT NULL
         );
+        """
+    )
+
+
+@migration
+async def m008_answer_feedback(db: aiosqlite.Connection) -> None:
+    """Every final answer, brief, fact-check and debate speech shown on Discord, exactly as shown
+    and with what it rested on, so a 👍/👎 on it (one per user, changeable) keeps that context even
+    after the conversation moved on. Rows are per server (`guild_id`, '' in DMs)."""
+    await db.executescript(
+        """
+        CREATE TABLE shown_answers (
+            id INTEGER PRIMARY KEY,
+            guild_id TEXT NOT NULL,
+            asker_id TEXT NOT NULL,
+            record TEXT NOT NULL,      -- JSON: mode, question, answer, passages, decision, model, ...
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE feedback (
+            answer_id INTEGER NOT NULL REFERENCES shown_answers(id) ON DELETE CASCADE,
+            user_id TEXT NOT NULL,
+            vote TEXT NOT NULL CHECK (vote IN ('up', 'down')),
+            reason TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT '',
+            at REAL NOT NULL,
+            PRIMARY KEY (answer_id, user_id)
+        );
+        CREATE INDEX shown_answers_by_guild ON shown_answers(guild_id, id);
+        CREATE INDEX shown_answers_by_time ON shown_answers(created_at);
         """
     )
 
@@ -654,3 +683,90 @@ class Store:
             }
             for r in rows
         ]
+
+    # --- answers shown and their feedback (👍/👎) -------------------------------------------------
+
+    @guarded
+    async def record_shown(self, guild_id: str, asker_id: str, record: dict[str, Any]) -> int:
+        """Keep an answer as shown (see m008_answer_feedback); its id goes into the feedback buttons'
+        custom ids."""
+        cursor = await self._db.execute(
+            "INSERT INTO shown_answers (guild_id, asker_id, record, created_at) VALUES (?, ?, ?, ?)",
+            (guild_id, asker_id, json.dumps(record), time.time()),
+        )
+        await self._db.commit()
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    @guarded
+    async def set_vote(self, answer_id: int, user_id: str, vote: Literal["up", "down"]) -> bool:
+        """One vote per user per answer: a second click replaces the first (a 👍 clears the reason
+        and note a 👎 had). False when the answer is no longer on record (retention removed it)."""
+        async with self._db.execute("SELECT 1 FROM shown_answers WHERE id = ?", (answer_id,)) as cursor:
+            if await cursor.fetchone() is None:
+                return False
+        await self._db.execute(
+            "INSERT INTO feedback (answer_id, user_id, vote, at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(answer_id, user_id) DO UPDATE SET vote = excluded.vote, at = excluded.at, "
+            "reason = CASE WHEN excluded.vote = feedback.vote THEN feedback.reason ELSE '' END, "
+            "note = CASE WHEN excluded.vote = feedback.vote THEN feedback.note ELSE '' END",
+            (answer_id, user_id, vote, time.time()),
+        )
+        await self._db.commit()
+        return True
+
+    @guarded
+    async def explain_vote(
+        self, answer_id: int, user_id: str, *, reason: str | None = None, note: str | None = None
+    ) -> bool:
+        """Add what was wrong to a user's 👎 (a reason, a note, or both). False without that 👎."""
+        cursor = await self._db.execute(
+            "UPDATE feedback SET reason = COALESCE(?, reason), note = COALESCE(?, note) "
+            "WHERE answer_id = ? AND user_id = ? AND vote = 'down'",
+            (reason, note, answer_id, user_id),
+        )
+        await self._db.commit()
+        return cursor.rowcount > 0
+
+    @guarded
+    async def feedback_rows(
+        self, guild_id: str | None, *, vote: str = "down", reason: str = "", limit: int = 10, offset: int = 0
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """(how many match, the page of them newest first): votes with their answer's record.
+        `guild_id` None means every server (the console); `reason` '' means any reason."""
+        where = "f.vote = ? AND (? = '' OR f.reason = ?) AND (? IS NULL OR a.guild_id = ?)"
+        args = (vote, reason, reason, guild_id, guild_id)
+        joined = "FROM feedback f JOIN shown_answers a ON a.id = f.answer_id WHERE " + where
+        async with self._db.execute(f"SELECT COUNT(*) {joined}", args) as cursor:
+            row = await cursor.fetchone()
+        total = row[0] if row else 0
+        async with self._db.execute(
+            "SELECT f.answer_id, f.user_id, f.vote, f.reason, f.note, f.at, a.guild_id, a.asker_id, "
+            f"a.record {joined} ORDER BY f.at DESC, f.answer_id DESC LIMIT ? OFFSET ?",
+            (*args, limit, offset),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        keys = ("answer_id", "user_id", "vote", "reason", "note", "at", "guild_id", "asker_id")
+        return total, [{**dict(zip(keys, r[:8], strict=True)), "record": json.loads(r[8])} for r in rows]
+
+    async def forget_feedback_before(self, cutoff: float) -> int:
+        """Delete answers shown before `cutoff`, and their votes (CONVERSATION_RETENTION_DAYS)."""
+        await self._db.execute(
+            "DELETE FROM feedback WHERE answer_id IN (SELECT id FROM shown_answers WHERE created_at < ?)",
+            (cutoff,),
+        )
+        cursor = await self._db.execute("DELETE FROM shown_answers WHERE created_at < ?", (cutoff,))
+        await self._db.commit()
+        return cursor.rowcount
+
+    @guarded
+    async def set_expected(self, answer_id: int, guild_id: str, expect: list[list[str]]) -> bool:
+        """A moderator's expected facts for a kept answer's question (used by the eval export).
+        False when no such answer is kept for that server."""
+        cursor = await self._db.execute(
+            "UPDATE shown_answers SET record = json_set(record, '$.expect', json(?)) "
+            "WHERE id = ? AND guild_id = ?",
+            (json.dumps(expect), answer_id, guild_id),
+        )
+        await self._db.commit()
+        return cursor.rowcount > 0

@@ -90,7 +90,7 @@ async def test_login_identifies_with_message_content_and_syncs_every_command(im:
     assert world.identifies and world.identifies[0]["intents"] & (1 << 15)  # message content
     assert world.synced and world.synced[0][0] is None  # global sync (no DEV_GUILD_ID)
     names = {c["name"] for c in world.synced[0][1]}
-    assert names == {"ask", "brief", "debate", "factcheck", "sources", "reset", "status", "reload", "prompts"}
+    assert names == set("ask brief debate factcheck sources reset status reload prompts feedback why".split())
     brief = world.commands["brief"]
     assert brief["options"][0]["autocomplete"] is True
 

@@ -402,6 +402,36 @@ async def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_feedback(parser: argparse.ArgumentParser) -> None:
+    from bot.feedback import REASONS
+
+    parser.add_argument("action", choices=["export"], help="export: 👎 as eval question lines (JSONL)")
+    parser.add_argument("--guild", default=None, help="only this server's feedback (a server id)")
+    parser.add_argument("--reason", default="", choices=["", *REASONS], help="only this reason")
+    parser.add_argument("-o", "--output", type=Path, default=None, help="write here (default: stdout)")
+
+
+async def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
+    """Reads the database only: exporting needs no model (and must not wait for one to load)."""
+    from bot.feedback import export_jsonl
+    from bot.store import Store
+
+    store = await Store.open(settings.database_path)
+    try:
+        count, text = await export_jsonl(store, args.guild, reason=args.reason)
+    finally:
+        await store.aclose()
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{args.output}: cannot write the file ({exc.strerror})") from None
+    _status(f"exported {count} question{'s' if count != 1 else ''} voted down")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {
     "ask": ("answer one question, with sources", _configure_ask, cmd_ask),
     "search": ("show the passages that match a query", _configure_search, cmd_search),
@@ -421,4 +451,5 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handle
     ),
     "check": ("fact-check a claim against the sources", _configure_check, cmd_check),
     "eval": ("score answers on a JSON-lines question file", _configure_eval, cmd_eval),
+    "feedback": ("export answers voted down as eval questions", _configure_feedback, cmd_feedback),
 }

@@ -37,6 +37,7 @@ COGS = (
     "bot.discord_app.cogs.chat",
     "bot.discord_app.cogs.commands",
     "bot.discord_app.cogs.debate",
+    "bot.discord_app.cogs.feedback",
     "bot.discord_app.cogs.moderation",
     "bot.discord_app.cogs.prompts",
 )

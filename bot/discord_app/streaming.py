@@ -44,6 +44,7 @@ TYPING_GRACE_S = 0.3  # a request that is queued says so within this; only other
 FINAL_ATTEMPTS = 3  # the final edit is retried on transient errors (a dropped connection)
 QUESTION_DELETED = "-# Stopped: the question was deleted."
 GONE = (discord.NotFound, discord.Forbidden)  # the message was deleted, or the channel closed to us
+MISSING: Any = discord.utils.MISSING  # as a `view`: leave the message's buttons as they are
 
 
 async def tell(interaction: discord.Interaction, text: str) -> None:
@@ -72,22 +73,28 @@ class ReplyTarget:
         """Message ids whose deletion ends this reply: its own (and its question's)."""
         return {m.id for m in self.messages}
 
-    async def show(self, content: str, embeds: list[discord.Embed]) -> None:
+    async def show(self, content: str, embeds: list[discord.Embed], view: Any = MISSING) -> None:
+        """Create the first message or edit it; `view` None removes its buttons, MISSING keeps them."""
         if self.messages:
-            await self._edit(self.messages[0], content, embeds)
+            await self._edit(self.messages[0], content, embeds, view)
         else:
-            await self._created(await self._create(content, embeds))
+            await self._created(await self._create(content, embeds, view))
 
-    async def add(self, content: str, embeds: list[discord.Embed]) -> None:
-        await self._created(await self._more(content, embeds))
+    async def add(self, content: str, embeds: list[discord.Embed], view: Any = MISSING) -> None:
+        await self._created(await self._more(content, embeds, view))
 
-    async def show_split(self, text: str, embed: discord.Embed | None = None) -> None:
+    async def show_split(
+        self, text: str, embed: discord.Embed | None = None, view: discord.ui.View | None = None
+    ) -> None:
         """`show` the text, over as many messages as Discord's 2000-character limit needs (more than
-        2000 is a 400 error, and the reply would stay frozen); the embed goes under the last one."""
+        2000 is a 400 error, and the reply would stay frozen); the embed and `view` go under the
+        last one."""
         chunks = split_message(text)
         for i, chunk in enumerate(chunks):
-            embeds = [embed] if embed is not None and i == len(chunks) - 1 else []
-            await (self.show(chunk, embeds) if i == 0 else self.add(chunk, embeds))
+            last = i == len(chunks) - 1
+            embeds = [embed] if embed is not None and last else []
+            buttons = view if last and view is not None else MISSING
+            await (self.show(chunk, embeds, buttons) if i == 0 else self.add(chunk, embeds, buttons))
 
     async def _created(self, message: Any) -> None:
         self.messages.append(message)
@@ -97,14 +104,19 @@ class ReplyTarget:
             except Exception:
                 log.warning("could not link message %s to its conversation", message.id, exc_info=True)
 
-    async def _create(self, content: str, embeds: list[discord.Embed]) -> Any:
+    async def _create(self, content: str, embeds: list[discord.Embed], view: Any) -> Any:
         raise NotImplementedError
 
-    async def _edit(self, message: Any, content: str, embeds: list[discord.Embed]) -> None:
-        await message.edit(content=content, embeds=embeds, allowed_mentions=NO_MENTIONS)
+    async def _edit(self, message: Any, content: str, embeds: list[discord.Embed], view: Any) -> None:
+        await message.edit(content=content, embeds=embeds, allowed_mentions=NO_MENTIONS, **buttons(view))
 
-    async def _more(self, content: str, embeds: list[discord.Embed]) -> Any:
+    async def _more(self, content: str, embeds: list[discord.Embed], view: Any) -> Any:
         raise NotImplementedError
+
+
+def buttons(view: Any) -> dict[str, Any]:
+    """The `view` keyword for a send or an edit: none at all for MISSING (keep what is there)."""
+    return {} if view is MISSING else {"view": view}
 
 
 class MessageReply(ReplyTarget):
@@ -117,13 +129,15 @@ class MessageReply(ReplyTarget):
     def related_ids(self) -> set[int]:
         return super().related_ids() | {self.source.id}
 
-    async def _create(self, content: str, embeds: list[discord.Embed]) -> Any:
+    async def _create(self, content: str, embeds: list[discord.Embed], view: Any) -> Any:
         return await self.source.reply(
-            content, embeds=embeds, allowed_mentions=NO_MENTIONS, mention_author=False
+            content, embeds=embeds, allowed_mentions=NO_MENTIONS, mention_author=False, **buttons(view)
         )
 
-    async def _more(self, content: str, embeds: list[discord.Embed]) -> Any:
-        return await self.source.channel.send(content, embeds=embeds, allowed_mentions=NO_MENTIONS)
+    async def _more(self, content: str, embeds: list[discord.Embed], view: Any) -> Any:
+        return await self.source.channel.send(
+            content, embeds=embeds, allowed_mentions=NO_MENTIONS, **buttons(view)
+        )
 
 
 class ChannelReply(ReplyTarget):
@@ -133,8 +147,8 @@ class ChannelReply(ReplyTarget):
         super().__init__(channel.id)  # type: ignore[attr-defined]
         self.channel = channel
 
-    async def _create(self, content: str, embeds: list[discord.Embed]) -> Any:
-        return await self.channel.send(content, embeds=embeds, allowed_mentions=NO_MENTIONS)
+    async def _create(self, content: str, embeds: list[discord.Embed], view: Any) -> Any:
+        return await self.channel.send(content, embeds=embeds, allowed_mentions=NO_MENTIONS, **buttons(view))
 
     _more = _create
 
@@ -151,26 +165,33 @@ class InteractionReply(ReplyTarget):
     def bucket(self, kind: str) -> tuple[str, int]:
         return "webhook", self.interaction.id
 
-    async def _create(self, content: str, embeds: list[discord.Embed]) -> Any:
+    async def _create(self, content: str, embeds: list[discord.Embed], view: Any) -> Any:
         return await self.interaction.edit_original_response(
-            content=content, embeds=embeds, allowed_mentions=NO_MENTIONS
+            content=content, embeds=embeds, allowed_mentions=NO_MENTIONS, **buttons(view)
         )
 
-    async def _edit(self, message: Any, content: str, embeds: list[discord.Embed]) -> None:
-        await self._create(content, embeds)
+    async def _edit(self, message: Any, content: str, embeds: list[discord.Embed], view: Any) -> None:
+        await self._create(content, embeds, view)
 
-    async def _more(self, content: str, embeds: list[discord.Embed]) -> Any:
+    async def _more(self, content: str, embeds: list[discord.Embed], view: Any) -> Any:
         return await self.interaction.followup.send(
-            content, embeds=embeds, allowed_mentions=NO_MENTIONS, ephemeral=self.ephemeral, wait=True
+            content,
+            embeds=embeds,
+            allowed_mentions=NO_MENTIONS,
+            ephemeral=self.ephemeral,
+            wait=True,
+            **buttons(view),
         )
 
 
 class StreamingReply:
     """One reply being written: feed it text pieces and queue positions, then `finish` or `fail`.
 
-    `stop(reason)` (shutdown, a deleted question) asks whoever drives the reply to cancel the
-    generation; `stopped` is set then, and also when the reply is *lost* (its message deleted or
-    the channel closed to the bot), after which nothing more is sent.
+    `stop(reason)` (shutdown, a deleted question, the Stop button) asks whoever drives the reply to
+    cancel the generation; `stopped` is set then, and also when the reply is *lost* (its message
+    deleted or the channel closed to the bot), after which nothing more is sent.
+
+    `controls` (the Stop button) sit under the reply while it is written and go when it ends.
     """
 
     def __init__(
@@ -181,8 +202,10 @@ class StreamingReply:
         header: str = "",
         typing: discord.abc.Messageable | None = None,
         interval: float = EDIT_INTERVAL_S,
+        controls: discord.ui.View | None = None,
     ) -> None:
         self.target = target
+        self.controls = controls
         self.courier = courier or Courier()
         self.header = header
         self.interval = interval
@@ -293,21 +316,28 @@ class StreamingReply:
         except Exception:  # HTTP errors, dropped connections: the next update tries again
             log.warning("could not update a streamed reply", exc_info=True)
 
-    async def _show(self, content: str, embeds: list[discord.Embed], *, final: bool = False) -> None:
+    async def _show(
+        self, content: str, embeds: list[discord.Embed], *, final: bool = False, view: Any = MISSING
+    ) -> None:
         new = not self.target.messages
-        await self.target.show(content, embeds)
+        if new and not final and self.controls is not None:
+            view = self.controls
+        await self.target.show(content, embeds, view)
         self._last_show = time.monotonic()
         if new and not final:
             self._open = (self.target.channel_id, self.target.messages[0].id)
             await self.courier.opened(*self._open)
 
-    async def _show_final(self, content: str, embeds: list[discord.Embed]) -> bool:
-        """The last state of the first message, retried on transient errors; True once shown."""
+    async def _show_final(self, content: str, embeds: list[discord.Embed], view: Any = None) -> bool:
+        """The last state of the first message, retried on transient errors; True once shown. Its
+        Stop button goes (replaced by `view`, if any)."""
+        if view is None and self.controls is None:
+            view = MISSING  # no buttons were added: none to take away
         for attempt in range(FINAL_ATTEMPTS):
             try:
                 await self._wait_interval()
                 await self._turn(FINAL)
-                await self._show(content, embeds, final=True)
+                await self._show(content, embeds, final=True, view=view)
                 return True
             except GONE as exc:
                 self.gone(exc)
@@ -343,8 +373,16 @@ class StreamingReply:
 
     # --- ending ----------------------------------------------------------------------------------
 
-    async def finish(self, text: str, embed: discord.Embed | None = None, *, citations: int = 0) -> None:
-        """Replace the preview with the final text, a "finished" line and the embed."""
+    async def finish(
+        self,
+        text: str,
+        embed: discord.Embed | None = None,
+        *,
+        citations: int = 0,
+        view: discord.ui.View | None = None,
+    ) -> None:
+        """Replace the preview with the final text, a "finished" line, the embed and `view` (the
+        feedback buttons, under the last message)."""
         await self._stop_tasks()
         if self.lost:
             return
@@ -352,14 +390,15 @@ class StreamingReply:
         body = f"{self.header}\n{text}" if self.header else text
         chunks = split_message(f"{body}\n{finished_line(seconds, citations)}")
         for i, chunk in enumerate(chunks):
-            embeds = [embed] if embed is not None and i == len(chunks) - 1 else []
+            last = i == len(chunks) - 1
+            embeds = [embed] if embed is not None and last else []
             if i == 0:
-                if not await self._show_final(chunk, embeds):
+                if not await self._show_final(chunk, embeds, view if last else None):
                     return
                 await self._settled()
             else:
                 await self.courier.pace(*self.target.bucket("create")).turn(FINAL)
-                await self.target.add(chunk, embeds)
+                await self.target.add(chunk, embeds, view if last and view is not None else MISSING)
 
     async def fail(self, message: str) -> None:
         """End the reply with an error message (the answer could not be finished). Text already
@@ -394,10 +433,15 @@ async def _relay(reply: StreamingReply, make_events: Callable[[], AsyncIterator[
 
 
 async def stream_answer(
-    reply: StreamingReply, make_events: Callable[[], AsyncIterator[object]], *, doing: str
+    reply: StreamingReply,
+    make_events: Callable[[], AsyncIterator[object]],
+    *,
+    doing: str,
+    on_answer: Callable[[Answer], Awaitable[discord.ui.View | None]] | None = None,
 ) -> Answer | None:
     """Run an answer or briefing stream into `reply`; return the answer, or None if it failed or
-    was stopped (the user has then been told why, unless the reply itself is gone)."""
+    was stopped (the user has then been told why, unless the reply itself is gone). `on_answer`
+    gives the buttons to put under the final answer (feedback)."""
     await reply.start()
     relay = asyncio.ensure_future(_relay(reply, make_events))
     stopped = asyncio.ensure_future(reply.stopped.wait())
@@ -411,7 +455,8 @@ async def stream_answer(
             return None
         final = relay.result()
         embed = sources_embed(final.citations)
-        await reply.finish(answer_text(final), embed, citations=len(final.citations))
+        view = await on_answer(final) if on_answer is not None else None
+        await reply.finish(answer_text(final), embed, citations=len(final.citations), view=view)
         return final
     except Exception as exc:
         await reply.fail(user_message(exc, doing=doing))

@@ -17,7 +17,7 @@ from discord_imitation.world import EPHEMERAL, LOADING, Interaction, Request, St
 
 API = "/api/v10"
 # Interaction callback types (https://discord.com/developers/docs/interactions/receiving-and-responding).
-CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, AUTOCOMPLETE = 4, 5, 6, 7, 8
+CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, AUTOCOMPLETE, MODAL = 4, 5, 6, 7, 8, 9
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -49,7 +49,8 @@ async def read_files(request: web.Request) -> dict[str, bytes]:
 
 
 async def read_body(request: web.Request) -> Any:
-    """JSON bodies, or the `payload_json` part of a multipart body (messages with files)."""
+    """JSON bodies, or the `payload_json` part of a multipart body (messages with files; their bytes
+    are read by `read_files`)."""
     if not request.body_exists:
         return None
     if request.content_type.startswith("multipart/"):
@@ -307,6 +308,8 @@ class RestApi:
         resource: dict[str, Any] = {"type": kind}
         if kind == AUTOCOMPLETE:
             interaction.choices = data.get("choices", [])
+        elif kind == MODAL:
+            interaction.modal = data
         elif kind in (CHANNEL_MESSAGE, DEFERRED_MESSAGE):
             flags = int(data.get("flags") or 0) | (LOADING if kind == DEFERRED_MESSAGE else 0)
             stored = self.store_bot_message(

@@ -21,7 +21,7 @@ from discord_imitation.rest import RestApi
 from discord_imitation.world import Interaction, Person, StoredMessage, World
 
 DEFAULT_TIMEOUT = 30.0
-APPLICATION_COMMAND, COMPONENT, AUTOCOMPLETE = 2, 3, 4
+APPLICATION_COMMAND, COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
 OPTION_TYPES = {str: 3, int: 4, bool: 5, Upload: 11}
 SUB_COMMAND = 1
 
@@ -239,6 +239,8 @@ class DiscordImitation:
         self, name: str, options: dict[str, Any], focused: str | None = None, subcommand: str | None = None
     ) -> dict[str, Any]:
         """INTERACTION_CREATE data of `/name [subcommand] options`; attachments go into `resolved`."""
+        name, _, sub = name.partition(" ")  # "group subcommand" names the subcommand too
+        subcommand = subcommand or sub or None
         command = self.world.commands.get(name, {})
         data: dict[str, Any] = {"id": command.get("id", str(self.world.new_id())), "name": name, "type": 1}
         given = [
@@ -270,8 +272,8 @@ class DiscordImitation:
         subcommand: str | None = None,
         **options: Any,
     ) -> Interaction:
-        """Run `/name [subcommand] option=value ...` (INTERACTION_CREATE, application command); an
-        `Upload` (from `upload`) as a value is an attachment option."""
+        """Run `/name [subcommand] option=value ...` (INTERACTION_CREATE, application command); `name`
+        may also be "group subcommand". An `Upload` (from `upload`) as a value is an attachment option."""
         person = self.world.person(user)
         channel_id = channel_id or self.world.general
         data = self._command_data(name, options, subcommand=subcommand)
@@ -298,14 +300,45 @@ class DiscordImitation:
         return interaction.choices or []  # no choices at all is an answer too
 
     async def click(
-        self, message: StoredMessage, custom_id: str, *, user: str | Person = "alice"
+        self,
+        message: StoredMessage,
+        custom_id: str,
+        *,
+        user: str | Person = "alice",
+        values: list[str] | None = None,
     ) -> Interaction:
-        """Press the button `custom_id` on a bot message (INTERACTION_CREATE, component)."""
+        """Press the button `custom_id` on a bot message, or choose `values` in its select menu
+        (INTERACTION_CREATE, component)."""
         person = self.world.person(user)
-        data = {"custom_id": custom_id, "component_type": 2}
+        data: dict[str, Any] = {"custom_id": custom_id, "component_type": 2}
+        if values is not None:
+            data |= {"component_type": 3, "values": values}
         interaction = self._interaction_payload(COMPONENT, data, person, message.channel_id)
         interaction.original_id = message.id
         interaction.payload["message"] = self.world.message_payload(message)
+        await self.gateway.dispatch("INTERACTION_CREATE", interaction.payload)
+        return interaction
+
+    async def submit(
+        self, opened_by: Interaction, values: dict[str, str], *, user: str | Person = "alice"
+    ) -> Interaction:
+        """Fill in and send the form (modal) the bot opened in answer to `opened_by` (INTERACTION_CREATE,
+        modal submit): `values` maps each text input's custom id to what was typed."""
+        form = opened_by.modal
+        if form is None:
+            raise AssertionError("the bot opened no form in answer to that interaction")
+        inputs = {c["custom_id"]: c for row in form.get("components", []) for c in row.get("components", [])}
+        if unknown := set(values) - set(inputs):
+            raise AssertionError(f"the form has no inputs {sorted(unknown)}")
+        for key, value in values.items():  # Discord's form does not let anyone type past the limit
+            if len(value) > inputs[key].get("max_length", 4000):
+                raise AssertionError(f"{key}: {len(value)} characters do not fit the form's input")
+        rows = [
+            {"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in values.items()
+        ]
+        data = {"custom_id": form["custom_id"], "components": rows}
+        person = self.world.person(user)
+        interaction = self._interaction_payload(MODAL_SUBMIT, data, person, opened_by.channel_id)
         await self.gateway.dispatch("INTERACTION_CREATE", interaction.payload)
         return interaction
 

@@ -125,6 +125,7 @@ class Interaction:
     callbacks: list[dict[str, Any]] = field(default_factory=list)
     original_id: int | None = None
     choices: list[dict[str, Any]] | None = None  # an autocomplete answer
+    modal: dict[str, Any] | None = None  # a form the bot opened in answer (callback type 9)
     payload: dict[str, Any] = field(default_factory=dict)  # the INTERACTION_CREATE data
     created: float = field(default_factory=time.monotonic)
 

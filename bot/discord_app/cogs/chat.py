@@ -18,6 +18,7 @@ from discord.ext import commands
 
 from bot.discord_app.conversations import dm_conversation, message_conversation, thread_conversation
 from bot.discord_app.courier import RESTARTING
+from bot.discord_app.feedback_ui import answer_feedback, stop_view
 from bot.discord_app.limits import check_length, rate_limit_message
 from bot.discord_app.streaming import NO_MENTIONS, MessageReply, StreamingReply, stream_answer
 
@@ -115,8 +116,14 @@ class Chat(commands.Cog):
 
         target = MessageReply(message)
         target.on_message = self.bot.conversations.linker(route.conversation_id)
-        reply = StreamingReply(target, courier=self.bot.courier, typing=message.channel)
-        await stream_answer(reply, events, doing=f"answering message {message.id}")
+        asker = message.author.id
+        reply = StreamingReply(
+            target, courier=self.bot.courier, typing=message.channel, controls=stop_view(asker)
+        )
+        feedback = answer_feedback(
+            self.bot, mode="answer" if route.mode == "ask" else "brief", guild=message.guild, asker_id=asker
+        )
+        await stream_answer(reply, events, doing=f"answering message {message.id}", on_answer=feedback)
 
 
 async def setup(bot: BriefingBot) -> None:

@@ -15,9 +15,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_app.feedback_ui import answer_feedback, feedback_for, stop_view
 from bot.discord_app.formatting import factcheck_message, search_embed, source_list_embed, status_embed
 from bot.discord_app.limits import check_length, refuse_if_limited
 from bot.discord_app.streaming import NO_MENTIONS, InteractionReply, StreamingReply, stream_answer
+from bot.feedback import shown_factcheck
 
 if TYPE_CHECKING:
     from bot.discord_app.client import BriefingBot
@@ -35,7 +37,11 @@ class SlashCommands(commands.Cog):
         self.bot = bot
 
     async def _stream(
-        self, interaction: discord.Interaction, text: str, make: Callable[[str, str], AsyncIterator[object]]
+        self,
+        interaction: discord.Interaction,
+        text: str,
+        make: Callable[[str, str], AsyncIterator[object]],
+        mode: str,
     ) -> None:
         """Shared by /ask and /brief: limit, defer, stream, link the response to its conversation."""
         if await refuse_if_limited(interaction, self.bot.limiter):
@@ -45,9 +51,13 @@ class SlashCommands(commands.Cog):
         conversation = await self.bot.conversations.of_interaction(interaction, self.bot.bot_id)
         target = InteractionReply(interaction)
         target.on_message = self.bot.conversations.linker(conversation)
-        reply = StreamingReply(target, courier=self.bot.courier)
+        asker = interaction.user.id
+        reply = StreamingReply(target, courier=self.bot.courier, controls=stop_view(asker))
         await stream_answer(
-            reply, lambda: make(conversation, str(interaction.user.id)), doing=f"/{interaction.command}"
+            reply,
+            lambda: make(conversation, str(asker)),
+            doing=f"/{interaction.command}",
+            on_answer=answer_feedback(self.bot, mode=mode, guild=interaction.guild, asker_id=asker),
         )
 
     @app_commands.command(name="ask", description="Ask a question; the answer cites the briefing sources.")
@@ -58,6 +68,7 @@ class SlashCommands(commands.Cog):
             interaction,
             question,
             lambda conversation, user: service.ask(question, conversation_id=conversation, user_id=user),
+            "answer",
         )
 
     @app_commands.command(name="brief", description="A quick structured briefing on a topic.")
@@ -68,6 +79,7 @@ class SlashCommands(commands.Cog):
             interaction,
             topic,
             lambda conversation, user: service.brief(topic, conversation_id=conversation, user_id=user),
+            "brief",
         )
 
     @brief.autocomplete("topic")
@@ -86,7 +98,9 @@ class SlashCommands(commands.Cog):
         await interaction.response.defer(thinking=True)
         result = await self.bot.service.check(claim, user_id=str(interaction.user.id))
         content, embed = factcheck_message(result)
-        await InteractionReply(interaction).show_split(content, embed)  # split at 2000 characters
+        shown = shown_factcheck(result, prompt_version=self.bot.service.prompt_version)
+        view = await feedback_for(self.bot, shown, guild=interaction.guild, asker_id=interaction.user.id)
+        await InteractionReply(interaction).show_split(content, embed, view)  # split at 2000 characters
 
     @app_commands.command(name="sources", description="Search the briefing sources (or list them).")
     @app_commands.describe(query="Words to search for; leave empty to list the sources")

@@ -21,17 +21,21 @@ from bot.briefing.debate import (
     DEFAULT_ROUNDS,
     MAX_ROUNDS,
     DebateSession,
+    DebateTurn,
     Judged,
+    Judgement,
     JudgeStarted,
     TurnFinished,
     TurnStarted,
 )
 from bot.discord_app.cogs.moderation import is_moderator
 from bot.discord_app.failures import user_message
+from bot.discord_app.feedback_ui import feedback_for, stop_view
 from bot.discord_app.formatting import JUDGE_HEADER, judgement_text, sources_embed, turn_header, turn_text
 from bot.discord_app.limits import refuse_if_limited
 from bot.discord_app.streaming import NO_MENTIONS, ChannelReply, StreamingReply, tell
 from bot.engine.base import Queued
+from bot.feedback import shown_speech
 
 if TYPE_CHECKING:
     from bot.discord_app.client import BriefingBot
@@ -59,6 +63,7 @@ class Debate:
     channel: discord.abc.Messageable
     planned: int
     owner_id: int = 0  # the member who started it: with moderators, the only one its buttons answer
+    guild: discord.abc.Snowflake | None = None  # where its feedback is kept (None: a DM)
     last_active: float = field(default_factory=time.monotonic)
     controls: Any = None  # the message carrying the buttons
     finished: bool = False
@@ -126,7 +131,9 @@ class Debates(commands.Cog):
         )
         channel = await self._open_thread(interaction, session.motion)
         self._forget_abandoned()
-        debate = self.debates[key] = Debate(session, channel, rounds, owner_id=interaction.user.id)
+        debate = self.debates[key] = Debate(
+            session, channel, rounds, owner_id=interaction.user.id, guild=interaction.guild
+        )
         where = channel.mention if isinstance(channel, discord.Thread) else "below"
         note = f"\n{session.note}" if session.note else ""  # the sources barely touch the motion
         await interaction.edit_original_response(
@@ -154,6 +161,9 @@ class Debates(commands.Cog):
         try:
             async for event in events:
                 reply = await self._on_event(debate, reply, event)
+                if reply is not None and reply.stopped.is_set():  # Stop, or shutting down
+                    await self._stopped(key, debate, reply, events)
+                    return
         except Exception as exc:
             text = user_message(exc, doing="running a debate step")
             if reply is not None:
@@ -174,6 +184,31 @@ class Debates(commands.Cog):
             allowed_mentions=NO_MENTIONS,
         )
 
+    async def _stopped(
+        self, key: int, debate: Debate, reply: StreamingReply, events: AsyncIterator[object]
+    ) -> None:
+        """A speech stopped while it streamed: cancel its generation (closing the stream does), keep
+        what was shown marked as stopped, and end the debate as the Stop button between rounds does."""
+        close = getattr(events, "aclose", None)
+        if close is not None:
+            await close()
+        await reply.fail(reply.stop_reason)
+        debate.finished = True
+        self.debates.pop(key, None)
+
+    async def _speech(self, debate: Debate, previous: StreamingReply | None, header: str) -> StreamingReply:
+        """A new streamed message for the next speech, with a Stop button while it is written."""
+        if previous is not None:
+            await previous.close()  # finished: no longer a reply in progress
+        reply = StreamingReply(
+            ChannelReply(debate.channel),
+            courier=self.bot.courier,
+            header=header,
+            controls=stop_view(debate.owner_id),
+        )
+        await reply.start()
+        return reply
+
     async def _on_event(
         self, debate: Debate, reply: StreamingReply | None, event: object
     ) -> StreamingReply | None:
@@ -181,17 +216,9 @@ class Debates(commands.Cog):
             if event.attempt > 1 and reply is not None:
                 reply.reset_text()
                 return reply
-            reply = StreamingReply(
-                ChannelReply(debate.channel),
-                courier=self.bot.courier,
-                header=turn_header(event.side, event.round),
-            )
-            await reply.start()
+            reply = await self._speech(debate, reply, turn_header(event.side, event.round))
         elif isinstance(event, JudgeStarted):
-            reply = StreamingReply(
-                ChannelReply(debate.channel), courier=self.bot.courier, header=JUDGE_HEADER
-            )
-            await reply.start()
+            reply = await self._speech(debate, reply, JUDGE_HEADER)
         elif reply is None:
             return None
         elif isinstance(event, str):
@@ -204,12 +231,25 @@ class Debates(commands.Cog):
                 turn_text(event.turn),
                 sources_embed(event.turn.citations),
                 citations=len(event.turn.citations),
+                view=await self._feedback(debate, event.turn),
             )
         elif isinstance(event, Judged):
             reply.header = ""
             embed = sources_embed(event.judge.citations)
-            await reply.finish(judgement_text(event.judge), embed, citations=len(event.judge.citations))
+            await reply.finish(
+                judgement_text(event.judge),
+                embed,
+                citations=len(event.judge.citations),
+                view=await self._feedback(debate, event.judge),
+            )
         return reply
+
+    async def _feedback(self, debate: Debate, speech: DebateTurn | Judgement) -> discord.ui.View | None:
+        """👍/👎 under a speech: recorded with the motion, like an answer with its question."""
+        service = self.bot.service
+        model, version = service.engine.model_name, service.prompt_version
+        shown = shown_speech(debate.session.motion, speech, model=model, prompt_version=version)
+        return await feedback_for(self.bot, shown, guild=debate.guild, asker_id=debate.owner_id)
 
     def _forget_abandoned(self) -> None:
         """Drop debates idle for DEBATE_IDLE_S, then the least recently used beyond MAX_DEBATES - 1
