@@ -20,7 +20,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import aiohttp
 
@@ -176,7 +176,8 @@ class PeerClient:
         if self._session is None:
             raise BackendError("The peer client is not started.")
         started = time.perf_counter()
-        first_ms, usage, finish = 0.0, {}, "cancelled"
+        first_ms, finish = 0.0, "cancelled"
+        usage: dict[str, Any] = {}
         parser = SSEParser()
         url = f"{self.base_url}/chat/completions"
         async with self._session.post(url, json=chat_payload(request, "")) as response:

@@ -169,8 +169,8 @@ def _parse_markdown(path: Path, rel: str, text: str) -> tuple[Source | None, lis
     try:
         meta = _SourceMeta.model_validate(load_toml("\n".join(lines[1:end])))
     except tomllib.TOMLDecodeError as exc:
-        line = 1 + (getattr(exc, "lineno", None) or 1)
-        return None, [f"{rel}:{line}: front matter is not valid TOML ({exc})"]
+        at = 1 + (getattr(exc, "lineno", None) or 1)
+        return None, [f"{rel}:{at}: front matter is not valid TOML ({exc})"]
     except ValidationError as exc:
         return None, [
             f"{rel}:2: front matter field '{'.'.join(map(str, e['loc'])) or '?'}': {e['msg']}"

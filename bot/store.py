@@ -372,7 +372,7 @@ class Store:
             "WHERE conversation_id = ? AND status = 'complete' ORDER BY id DESC LIMIT ?",
             (conversation_id, limit),
         ) as cursor:
-            rows = await cursor.fetchall()
+            rows = list(await cursor.fetchall())
         return [Turn(role=r[0], content=r[1], display=r[2], meta=json.loads(r[3])) for r in reversed(rows)]
 
     @guarded

@@ -351,7 +351,7 @@ async def brief(
         )
         or NO_UNCERTAINTY
     )
-    facts = []
+    facts: list[str] = []
     for scored in general:
         if len(facts) < KEY_FACTS and (fact := picks.best([scored], about)):
             facts.append(fact)

@@ -11,14 +11,14 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from bot.config import Settings, load_settings
 from bot.errors import BriefingError
 
 EXIT_USER_ERROR = 2
-Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
+Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 def print_json(data: Any) -> None:
@@ -44,7 +44,8 @@ def run_cli(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        return asyncio.run(args.handler(settings, args))
+        handler: Command = args.handler
+        return asyncio.run(handler(settings, args))
     except BriefingError as exc:
         print(f"error: {exc.user_message}", file=sys.stderr)
         return EXIT_USER_ERROR

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.briefing.evaluate import EvalReport
 from bot.briefing.models import Answer, Answered, passage_json
@@ -21,7 +21,7 @@ from bot.errors import InputError
 from bot.promptset import load_prompt_set
 from bot.service import BriefingService
 
-Handler = Callable[[Settings, argparse.Namespace], Awaitable[int]]
+Handler = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 @asynccontextmanager

@@ -22,10 +22,10 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.discord_app.conversations import Conversations
-from bot.discord_app.courier import Courier
+from bot.discord_app.courier import NO_MENTIONS, Courier
 from bot.discord_app.failures import user_message
 from bot.discord_app.limits import RateLimiter
-from bot.discord_app.streaming import NO_MENTIONS, QUESTION_DELETED
+from bot.discord_app.streaming import QUESTION_DELETED
 from bot.engine.base import Engine
 from bot.looplag import LoopLag
 from bot.reload_signal import follow_reloads
@@ -91,9 +91,9 @@ class BriefingBot(commands.AutoShardedBot):
     """
 
     def __init__(self, settings: Settings, *, engine: Engine | None = None, **options: Any) -> None:
+        options.setdefault("shard_ids", settings.shard_ids or None)  # None: every shard runs here
         super().__init__(
             shard_count=settings.shard_count,
-            shard_ids=settings.shard_ids or None,
             command_prefix=commands.when_mentioned,  # unused: the bot has no prefix commands
             intents=bot_intents(),
             allowed_mentions=NO_MENTIONS,

@@ -33,7 +33,7 @@ import contextlib
 import json
 import math
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Literal
 
@@ -42,6 +42,7 @@ import aiohttp
 from bot.config import Settings
 from bot.engine.base import ChatMessage, EngineStatus, GenerationRequest, Queued, StreamEvent, Usage
 from bot.engine.remote_http import (
+    ProblemKind,
     ServerProblem,
     backoff_s,
     log,
@@ -435,7 +436,7 @@ class RemoteEngine:
 
     async def _generate(
         self, request: GenerationRequest, started: float, queue_ms: float
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent]:
         deadline = time.monotonic() + self._timeout_s
         pieces = 0
         first_token_ms = 0.0
@@ -532,7 +533,7 @@ class RemoteEngine:
         """Usage from the server's numbers when it sent them; else the estimate of the prompt and one
         token per streamed piece (these servers stream one token per chunk)."""
         usage = server_usage or {}
-        timings = usage.get("timings") if isinstance(usage.get("timings"), dict) else {}
+        timings: dict[str, Any] = usage["timings"] if isinstance(usage.get("timings"), dict) else {}
         prompt_tokens = usage.get("prompt_tokens")
         completion_tokens = usage.get("completion_tokens")
         if not isinstance(prompt_tokens, int):
@@ -556,14 +557,14 @@ class RemoteEngine:
             finish_reason=finish or "cancelled",
         )
 
-    def _chunks(self, response: aiohttp.ClientResponse) -> AsyncIterator[dict[str, Any]]:
+    def _chunks(self, response: aiohttp.ClientResponse) -> AsyncGenerator[dict[str, Any]]:
         """The response's JSON chunks: SSE events normally; one whole completion from a server that
         ignores `stream`."""
         if response.headers.get("Content-Type", "").startswith("application/json"):
             return self._whole_completion(response)
         return self._sse_chunks(response)
 
-    async def _sse_chunks(self, response: aiohttp.ClientResponse) -> AsyncIterator[dict[str, Any]]:
+    async def _sse_chunks(self, response: aiohttp.ClientResponse) -> AsyncGenerator[dict[str, Any]]:
         """The JSON chunks of an SSE stream, up to `[DONE]`, within MAX_STREAM_BYTES."""
         parser = SSEParser()
         received = 0
@@ -584,7 +585,7 @@ class RemoteEngine:
         if data is not None and data.strip() != "[DONE]":
             yield _chunk(data)
 
-    async def _whole_completion(self, response: aiohttp.ClientResponse) -> AsyncIterator[dict[str, Any]]:
+    async def _whole_completion(self, response: aiohttp.ClientResponse) -> AsyncGenerator[dict[str, Any]]:
         body = await read_capped(response, MAX_STREAM_BYTES)
         yield _chunk(body.decode("utf-8", errors="replace"))
 
@@ -611,7 +612,7 @@ class RemoteEngine:
             ) as response:
                 if response.status >= 400:
                     detail = await _error_detail(response)
-                    kind = "busy" if response.status in (429, 503) else "failed"
+                    kind: ProblemKind = "busy" if response.status in (429, 503) else "failed"
                     raise ServerProblem(
                         kind,
                         f"{method} {url}: HTTP {response.status}: {detail}{_status_hint(response.status)}",

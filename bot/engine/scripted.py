@@ -112,9 +112,9 @@ class ScriptedEngine:
         try:
             self._dispatch()
             while not ticket.admitted or not ticket.events.empty():
-                event = await ticket.events.get()
-                if event is not None:
-                    yield event
+                waiting = await ticket.events.get()
+                if waiting is not None:
+                    yield waiting
             admitted = time.perf_counter()
             async for event in self._answer(request, started, admitted):
                 yield event

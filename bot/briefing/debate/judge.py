@@ -35,7 +35,7 @@ from bot.briefing.grounding import (
     strip_markers,
     with_marker,
 )
-from bot.engine.base import ChatMessage, GenerationRequest, Queued, Usage
+from bot.engine.base import ChatMessage, GenerationRequest, Queued
 from bot.index import ScoredPassage
 from bot.terms import content_terms, match_terms, overlap
 
@@ -126,8 +126,6 @@ class Judge:
                 for check in gate.feed(event):
                     if piece := self._summarise(check, kept, passages, gate, shown, order):
                         yield piece
-            elif not isinstance(event, Usage):
-                yield event
         for check in gate.finish():
             if piece := self._summarise(check, kept, passages, gate, shown, order):
                 yield piece

@@ -29,6 +29,7 @@ from bot.briefing.models import Citation
 from bot.briefing.prompting import fit_to_context
 from bot.engine.base import ChatMessage, GenerationRequest, Queued, Usage
 from bot.index import ScoredPassage
+from bot.store import Turn
 from bot.terms import content_terms, match_terms, overlap, sentences_of, stem
 
 _FIGURE_RE = re.compile(r"\d+(?:[.,]\d+)?")
@@ -121,7 +122,7 @@ class Speaker:
     def _messages(self, nudge: str) -> tuple[tuple[ChatMessage, ...], list[ScoredPassage]]:
         plan = self.plan
 
-        def build(ps: list[ScoredPassage], _history: list[object]) -> tuple[ChatMessage, ...]:
+        def build(ps: list[ScoredPassage], _history: list[Turn]) -> tuple[ChatMessage, ...]:
             messages = model_messages(
                 self.ctx.prompts,
                 f"{plan.side}_advocate",

@@ -15,9 +15,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_app.courier import NO_MENTIONS
 from bot.discord_app.formatting import factcheck_message, search_embed, source_list_embed, status_embed
 from bot.discord_app.limits import check_length, refuse_if_limited
-from bot.discord_app.streaming import NO_MENTIONS, InteractionReply, StreamingReply, stream_answer
+from bot.discord_app.streaming import InteractionReply, StreamingReply, stream_answer
 
 if TYPE_CHECKING:
     from bot.discord_app.client import BriefingBot

@@ -8,6 +8,7 @@ holds gets a clear "start a new one" instead of an error.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -27,10 +28,11 @@ from bot.briefing.debate import (
     TurnStarted,
 )
 from bot.discord_app.cogs.moderation import is_moderator
+from bot.discord_app.courier import NO_MENTIONS
 from bot.discord_app.failures import user_message
 from bot.discord_app.formatting import JUDGE_HEADER, judgement_text, sources_embed, turn_header, turn_text
 from bot.discord_app.limits import refuse_if_limited
-from bot.discord_app.streaming import NO_MENTIONS, ChannelReply, StreamingReply, tell
+from bot.discord_app.streaming import ChannelReply, StreamingReply, tell
 from bot.engine.base import Queued
 
 if TYPE_CHECKING:
@@ -83,7 +85,7 @@ class DebateButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> DebateButton:
         return cls(match["action"], int(match["key"]))
 
