@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.briefing.evaluate import EvalReport
-from bot.briefing.models import Answer, Answered, passage_json
+from bot.briefing.models import passage_json
 
 if TYPE_CHECKING:
     from bot.briefing.debate import DebateTurn
 from bot.config import Settings
-from bot.console.cli import print_json
+from bot.console.output import (
+    CHAT_HELP,
+    print_json,
+    status,
+    stream_answer,
+    unstreamed,
+)
 from bot.engine.base import Queued
 from bot.errors import InputError
 from bot.promptset import load_prompt_set
@@ -31,47 +36,6 @@ async def open_service(settings: Settings) -> AsyncIterator[BriefingService]:
         yield service
     finally:
         await service.aclose()
-
-
-def _status(message: str) -> None:
-    """Progress for people goes to stderr so stdout stays clean for --json."""
-    print(message, file=sys.stderr, flush=True)
-
-
-def format_answer_sources(answer: Answer) -> str:
-    if not answer.citations:
-        return ""
-    lines = ["", "Sources:"]
-    for c in answer.citations:
-        lines.append(f'  [{c.number}] {c.id} - {c.title}\n      "{c.quote}"')
-    return "\n".join(lines)
-
-
-def unstreamed(final: str, streamed: str) -> str:
-    """What of `final` the reader has not seen yet. Only checked text is streamed and the final text
-    extends it; should it ever not, the whole final text is printed on a new line."""
-    return final[len(streamed) :] if final.startswith(streamed) else "\n" + final
-
-
-async def stream_answer(events: AsyncIterator[object], *, echo: bool) -> Answer:
-    """Consume an answer stream, printing text as it arrives when `echo`; return the final answer."""
-    final: Answer | None = None
-    streamed = ""
-    async for event in events:
-        if isinstance(event, Queued):
-            if echo:
-                _status(f"(waiting: position {event.position} in the queue)")
-        elif isinstance(event, str):
-            if echo:
-                print(event, end="", flush=True)
-            streamed += event
-        elif isinstance(event, Answered):
-            final = event.answer
-    assert final is not None, "answer stream ended without a result"
-    if echo:
-        print(unstreamed(final.text, streamed))
-        print(format_answer_sources(final))
-    return final
 
 
 # --- ask / search / chat ---------------------------------------------------------------------
@@ -130,14 +94,11 @@ def _configure_chat(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--conversation", default="console:chat", help="conversation id to continue")
 
 
-CHAT_HELP = "Ask about the US-China AI race/cooperation debate. Commands: /sources, /reset, /quit"
-
-
 async def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console.chat import chat_loop
 
     async with open_service(settings) as service:
-        _status(f"briefing-bot on {service.engine.model_name}. {CHAT_HELP}")
+        status(f"briefing-bot on {service.engine.model_name}. {CHAT_HELP}")
         await chat_loop(service, args.conversation)
     return 0
 
@@ -227,7 +188,7 @@ async def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
             if args.json:
                 briefing = event.briefing if isinstance(event, Briefed) else briefing
             elif isinstance(event, Queued):
-                _status(f"(waiting: position {event.position} in the queue)")
+                status(f"(waiting: position {event.position} in the queue)")
             elif isinstance(event, str):
                 print(event, end="", flush=True)
                 streamed += event
@@ -243,7 +204,7 @@ async def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
         for c in briefing.citations:
             print(f'  [{c.number}] {c.id} - {c.title}\n      "{c.quote}"')
     cached = "cached" if briefing.cached else "fresh"
-    _status(f"({cached}, {briefing.total_ms:.0f} ms, grounded {briefing.grounded:.0%})")
+    status(f"({cached}, {briefing.total_ms:.0f} ms, grounded {briefing.grounded:.0%})")
     return 0
 
 
@@ -292,7 +253,7 @@ async def cmd_debate(settings: Settings, args: argparse.Namespace) -> int:
                 streamed += event
                 print(event, end="", flush=True)
             elif isinstance(event, Queued):
-                _status(f"(waiting: position {event.position} in the queue)")
+                status(f"(waiting: position {event.position} in the queue)")
             elif isinstance(event, TurnFinished):
                 print(unstreamed(event.turn.text, streamed))
                 print(_turn_footer(event.turn))
@@ -385,11 +346,11 @@ async def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
         mark = "DECL" if item.declined else ("hit " if found else "MISS")
         coverage = "  - " if item.coverage is None else f"{item.coverage:4.0%}"
         figures = f"{item.cls:<14} {mark} {coverage} {item.latency_ms:6.0f} ms"
-        _status(f"{number:>3}/{len(questions)} {figures}  {item.question}")
+        status(f"{number:>3}/{len(questions)} {figures}  {item.question}")
 
     def claim_progress(number: int, item: ClaimItem) -> None:
         mark = "ok  " if item.correct else "FAIL"
-        _status(f"{number:>3}/{len(claims or [])} {item.cls:<26} {mark} {item.verdict:<15} {item.claim}")
+        status(f"{number:>3}/{len(claims or [])} {item.cls:<26} {mark} {item.verdict:<15} {item.claim}")
 
     async with open_service(settings) as service:
         report = await service.evaluate(questions, on_item=progress)
