@@ -23,7 +23,6 @@ from bot.console.output import (
 )
 from bot.engine.base import Queued
 from bot.errors import InputError
-from bot.promptset import load_prompt_set
 from bot.service import BriefingService
 
 Handler = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
@@ -69,17 +68,7 @@ def _configure_search(parser: argparse.ArgumentParser) -> None:
 
 
 async def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.library import build_snapshot
-
-    # Searching needs no model: load only the prompt set and its index.
-    snapshot = await build_snapshot(settings.prompts_dir)
-    try:
-        from bot.briefing.prompting import clean_user_text
-
-        query = clean_user_text(args.query, max_chars=settings.max_input_chars, what="search")
-        results = await snapshot.index.search(query, k=max(1, min(args.k, 20)))
-    finally:
-        await snapshot.index.aclose()
+    results = await BriefingService.search_prompts(settings, args.query, args.k)  # needs no model
     if args.json:
         print_json([passage_json(r) for r in results])
     else:
@@ -98,7 +87,7 @@ async def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console.chat import chat_loop
 
     async with open_service(settings) as service:
-        status(f"briefing-bot on {service.engine.model_name}. {CHAT_HELP}")
+        status(f"briefing-bot on {service.model_name}. {CHAT_HELP}")
         await chat_loop(service, args.conversation)
     return 0
 
@@ -112,13 +101,12 @@ def _configure_check_prompts(parser: argparse.ArgumentParser) -> None:
 
 async def cmd_check_prompts(settings: Settings, args: argparse.Namespace) -> int:
     root = settings.prompts_dir if args.dir is None else Path(args.dir)
-    prompts, problems = load_prompt_set(root)
-    if prompts is None:
+    summary, problems = BriefingService.check_prompts(root)
+    if summary is None:
         for problem in problems:
             print(problem)
         return 1
-    passages = sum(len(s.passages) for s in prompts.sources)
-    print(f"OK: prompt set {prompts.version}: {len(prompts.sources)} sources, {passages} passages.")
+    print(f"OK: {summary}.")
     return 0
 
 
@@ -155,22 +143,11 @@ def _configure_brief(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--conversation", default="console:brief", help="conversation id for follow-ups")
 
 
-async def _topic_menu(settings: Settings) -> list[str]:
-    from bot.briefing.topics import topic_menu
-    from bot.library import build_snapshot
-
-    snapshot = await build_snapshot(settings.prompts_dir)  # the menu needs no model
-    try:
-        return topic_menu(snapshot.prompts.sources)
-    finally:
-        await snapshot.index.aclose()
-
-
 async def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
     from bot.briefing.brief import Briefed, Briefing
 
     if args.list:
-        menu = await _topic_menu(settings)
+        menu = await BriefingService.topics_of_prompts(settings)  # needs no model
         if args.json:
             print_json(menu)
         else:

@@ -107,6 +107,7 @@ class BriefingBot(commands.AutoShardedBot):
         self._service: BriefingService | None = None
         self._reload_watch: asyncio.Task[None] | None = None
         self._courier: Courier | None = None
+        self._conversations: Conversations | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._closing: asyncio.Future[None] | None = None
         self.loop_lag = LoopLag(settings.loop_stats_path)
@@ -128,7 +129,9 @@ class BriefingBot(commands.AutoShardedBot):
 
     @property
     def conversations(self) -> Conversations:
-        return Conversations(self.service.store)
+        if self._conversations is None:
+            raise RuntimeError("conversations are not ready yet (setup_hook has not run)")
+        return self._conversations
 
     @property
     def bot_id(self) -> int:
@@ -143,7 +146,8 @@ class BriefingBot(commands.AutoShardedBot):
                 follow_reloads(self._service, self.settings.prompts_dir, self.settings.prompts_poll_s),
                 name="follow-reloads",
             )
-        self._courier = Courier(self._service.store)
+        self._courier = Courier(self._service)
+        self._conversations = Conversations(self._service)
         for cog in COGS:
             await self.load_extension(cog)
         if self.settings.sync_commands:
