@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import math
 import resource
 import statistics
 import sys
@@ -37,6 +36,7 @@ from bot.engine import build_engine
 from bot.engine.base import ChatMessage, Engine, GenerationRequest, Sampling, Usage
 from bot.index import SourceIndex
 from bot.library import build_snapshot
+from bot.measures import percentile
 from bot.promptset import PromptSet
 from bot.store import Turn
 
@@ -176,14 +176,6 @@ class LoopLag:
             due = loop.time() + self.interval
             await asyncio.sleep(self.interval)
             self.samples_ms.append(max(0.0, loop.time() - due) * 1000)
-
-
-def percentile(values: Sequence[float], fraction: float) -> float:
-    """Nearest-rank percentile (no interpolation: every reported value was observed)."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
 
 
 async def timed(engine: Engine, request: GenerationRequest) -> Timed:

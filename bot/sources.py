@@ -61,6 +61,12 @@ class Passage:
     text: str
     framing: tuple[str, ...]  # subset of FRAMINGS, in FRAMINGS order; () = neutral
 
+    @property
+    def full_text(self) -> str:
+        """What a sentence or a claim is checked against: the heading (often the very words a
+        sentence repeats) as a sentence of its own, then the text."""
+        return f"{self.heading}. {self.text}" if self.heading else self.text
+
 
 @dataclass(frozen=True, slots=True)
 class Source:

@@ -43,6 +43,7 @@ from bot.briefing.retrieval import is_on_topic, retrieve
 from bot.briefing.topics import normalise_topic
 from bot.engine.base import GenerationRequest, Queued, Usage
 from bot.index import ScoredPassage
+from bot.measures import elapsed_ms
 from bot.store import Turn
 from bot.terms import content_terms
 
@@ -233,10 +234,6 @@ def render(sections: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def _ms(since: float) -> float:
-    return round((time.perf_counter() - since) * 1000, 1)
-
-
 def _to_answer(briefing: Briefing, passages: list[ScoredPassage], timings: dict[str, float]) -> Answer:
     return Answer(
         question=briefing.topic,
@@ -279,7 +276,7 @@ def _declined(ctx: BriefingContext, topic: str, kind: str, started: float) -> tu
         citations=[],
         passage_ids=[],
         model=ctx.engine.model_name,
-        total_ms=_ms(started),
+        total_ms=elapsed_ms(started),
         kind=kind,
     )
     answer.timings = {"total_ms": briefing.total_ms}
@@ -298,10 +295,10 @@ async def brief(
     cache_version = f"{ctx.prompts.version}:{BRIEF_FORMAT}:{ctx.engine.model_name}"
     payload = await ctx.store.cached_briefing(cache_version, key)
     if payload is not None:
-        briefing = Briefing.from_payload(payload, total_ms=_ms(started))
+        briefing = Briefing.from_payload(payload, total_ms=elapsed_ms(started))
         passages = [ScoredPassage(p, 0.0) for pid in briefing.passage_ids if (p := ctx.index.get(pid))]
         await _remember(ctx, conversation_id, briefing)
-        briefing.total_ms = _ms(started)
+        briefing.total_ms = elapsed_ms(started)
         yield Briefed(briefing)
         yield Answered(_to_answer(briefing, passages, {"total_ms": briefing.total_ms, "cached": 1.0}))
         return
@@ -316,7 +313,7 @@ async def brief(
     race = await ctx.index.search(topic, k=FRAMING_K, framing="race")
     cooperation = await ctx.index.search(topic, k=FRAMING_K, framing="cooperation")
     uncertain = await ctx.index.search(f"{topic} {UNCERTAINTY_QUERY}", k=UNCERTAIN_K)
-    retrieve_ms = _ms(started)
+    retrieve_ms = elapsed_ms(started)
 
     # 1. The bottom line: the only generated part; each sentence is streamed once it is checked.
     sampling = ctx.sampling(max_tokens=BRIEF_MAX_TOKENS)
@@ -392,7 +389,7 @@ async def brief(
     )
     await ctx.store.cache_briefing(cache_version, key, briefing.payload())
     await _remember(ctx, conversation_id, briefing)
-    briefing.total_ms = _ms(started)
+    briefing.total_ms = elapsed_ms(started)
     timings = {
         "retrieve_ms": retrieve_ms,
         "prompt_tokens": float(line.usage.prompt_tokens if line.usage else 0),

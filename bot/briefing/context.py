@@ -6,7 +6,6 @@ another's machinery without importing in a circle.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -45,11 +44,6 @@ class BriefingContext:
         }
         settings.update(overrides)
         return Sampling(**settings)  # type: ignore[arg-type]
-
-
-def elapsed_ms(since: float) -> float:
-    """Milliseconds since a `time.perf_counter()` reading, rounded for reports."""
-    return round((time.perf_counter() - since) * 1000, 1)
 
 
 async def stream_generation(
