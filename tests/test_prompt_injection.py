@@ -197,7 +197,7 @@ async def test_remote_server_never_receives_template_tokens(
         messages = question_prompt(snapshot.prompts, snapshot.index, passages, [], question).messages
     finally:
         await snapshot.index.aclose()
-    engine = RemoteEngine(load_settings(_env_file=None, llm_base_url=capturing_server.url))
+    engine = RemoteEngine(load_settings(llm_base_url=capturing_server.url))
     await engine.start()
     try:
         await collect(engine, GenerationRequest(messages=messages, sampling=Sampling(max_tokens=4)))
