@@ -27,7 +27,7 @@ import aiohttp
 from bot.config import Settings
 from bot.engine.base import ChatMessage, Engine, EngineStatus, GenerationRequest, StreamEvent, Usage
 from bot.engine.model_file import resolve_model_path
-from bot.engine.remote import SSEParser, chat_payload
+from bot.engine.openai_wire import SSEParser, chat_payload
 from bot.errors import BackendError
 
 SERVER_BINARY = "llama-server"
