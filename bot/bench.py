@@ -28,7 +28,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.briefing.context import STOP_STRINGS
 from bot.briefing.prompting import SOURCES_META, fit_question
 from bot.briefing.retrieval import retrieve
 from bot.config import Settings
@@ -214,7 +213,9 @@ class Grounding:
             passages = await self.index.search(question, k=self.passages)
         prompt = fit_question(self.engine, self.prompts, self.index, passages, history, question, max_tokens)
         self.listed[conversation] = prompt.listed
-        sampling = Sampling(max_tokens=max_tokens, temperature=0.0, repeat_penalty=1.1, stop=STOP_STRINGS)
+        sampling = Sampling(
+            max_tokens=max_tokens, temperature=0.0, repeat_penalty=1.1, stop=self.prompts.stop_strings
+        )
         return GenerationRequest(
             messages=prompt.messages,
             sampling=sampling,

@@ -15,7 +15,6 @@ from bot.index import SourceIndex
 from bot.promptset import PromptSet
 from bot.store import Store
 
-STOP_STRINGS = ("\nQuestion:", "Question:", "\nSources:")
 INTERRUPTED = "The answer was interrupted because I was shutting down - please ask again."
 
 
@@ -35,12 +34,13 @@ class BriefingContext:
 
     def sampling(self, **overrides: object) -> Sampling:
         """Greedy decoding with a mild repeat penalty: the most faithful setting for a small model
-        reading sources; stop strings end the answer when the model starts a new "Question:"."""
+        reading sources; the prompt set's stop strings end the answer when the model starts a new
+        turn ("Question:", declared in the answer template's front matter)."""
         settings: dict[str, object] = {
             "max_tokens": self.max_answer_tokens,
             "temperature": 0.0,
             "repeat_penalty": 1.1,
-            "stop": STOP_STRINGS,
+            "stop": self.prompts.stop_strings,
         }
         settings.update(overrides)
         return Sampling(**settings)  # type: ignore[arg-type]
