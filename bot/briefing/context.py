@@ -32,18 +32,17 @@ class BriefingContext:
     max_answer_tokens: int = 120
     max_input_chars: int = 2000
 
-    def sampling(self, **overrides: object) -> Sampling:
+    def sampling(self, *, max_tokens: int | None = None) -> Sampling:
         """Greedy decoding with a mild repeat penalty: the most faithful setting for a small model
         reading sources; the prompt set's stop strings end the answer when the model starts a new
-        turn ("Question:", declared in the answer template's front matter)."""
-        settings: dict[str, object] = {
-            "max_tokens": self.max_answer_tokens,
-            "temperature": 0.0,
-            "repeat_penalty": 1.1,
-            "stop": self.prompts.stop_strings,
-        }
-        settings.update(overrides)
-        return Sampling(**settings)  # type: ignore[arg-type]
+        turn ("Question:", declared in the answer template's front matter). A mode that needs other
+        settings `dataclasses.replace`s them."""
+        return Sampling(
+            max_tokens=self.max_answer_tokens if max_tokens is None else max_tokens,
+            temperature=0.0,
+            repeat_penalty=1.1,
+            stop=self.prompts.stop_strings,
+        )
 
 
 async def stream_generation(

@@ -138,7 +138,7 @@ class Courier:
     @contextlib.asynccontextmanager
     async def typing(self, channel: discord.abc.Messageable) -> AsyncIterator[None]:
         """Show "typing" in `channel` while at least one reply there is being worked on."""
-        key: int = channel.id  # type: ignore[attr-defined]
+        key: int = channel.id  # type: ignore[attr-defined]  # Messageable omits `id`; every channel has one
         users, task = self._typing.get(key, (0, None))
         if task is None:
             task = asyncio.create_task(self._type(channel), name="typing")

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import json
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any, Literal
+from typing import Any
 
-from bot.engine.base import GenerationRequest, Usage
+from bot.engine.base import FinishReason, GenerationRequest, Usage
 from bot.engine.remote_http import ServerProblem, error_message_from_body
 from bot.untrusted import safe_prompt_text
-
-FinishReason = Literal["stop", "length", "cancelled"]
 
 
 def display_model_name(model_id: str) -> str:

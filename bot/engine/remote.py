@@ -42,9 +42,8 @@ from typing import Any
 import aiohttp
 
 from bot.config import Settings
-from bot.engine.base import ChatMessage, EngineStatus, GenerationRequest, Queued, StreamEvent
+from bot.engine.base import ChatMessage, EngineStatus, FinishReason, GenerationRequest, Queued, StreamEvent
 from bot.engine.openai_wire import (
-    FinishReason,
     SSEParser,
     chat_payload,
     choice_zero,

@@ -238,7 +238,7 @@ class DebateSession:
         async for event in speaker.speak():
             if isinstance(event, TurnFinished):
                 self.turns.append(event.turn)
-            yield event  # type: ignore[misc]
+            yield event
 
 
 async def debate(

@@ -182,7 +182,7 @@ class Speaker:
         self._heard += [match_terms(part) for part in sentences_of(check.text)]
         return self.shown.add(check.rendered)
 
-    async def speak(self) -> AsyncIterator[object]:
+    async def speak(self) -> AsyncIterator[TurnStarted | Queued | str | TurnFinished]:
         """TurnStarted, the streamed pieces (Queued while waiting), then TurnFinished."""
         kept: list[SentenceCheck] = []
         attempt = 1

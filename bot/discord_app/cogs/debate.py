@@ -90,7 +90,10 @@ class DebateButton(
         return cls(match["action"], int(match["key"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        cog = interaction.client.get_cog("Debates")  # type: ignore[attr-defined]
+        client = interaction.client
+        cog = client.get_cog("Debates") if isinstance(client, commands.Bot) else None
+        if not isinstance(cog, Debates):  # reported by BriefingTree.on_error, never a silent button
+            raise RuntimeError("the debate cog is not loaded")
         await cog.on_button(interaction, self.action, self.key)
 
 
