@@ -90,11 +90,15 @@ class DebateButton(
         return cls(match["action"], int(match["key"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        # By name and shape, not class: discord.py loads a cog's module afresh as an extension, so
+        # the `Debates` this button sees may be another copy of the class. The bot is sharded, and
+        # AutoShardedBot is no commands.Bot: both share BotBase.
         client = interaction.client
-        cog = client.get_cog("Debates") if isinstance(client, commands.Bot) else None
-        if not isinstance(cog, Debates):  # reported by BriefingTree.on_error, never a silent button
+        cog = client.get_cog("Debates") if isinstance(client, commands.bot.BotBase) else None
+        on_button = getattr(cog, "on_button", None)
+        if on_button is None:  # reported by BriefingTree.on_error, never a silent button
             raise RuntimeError("the debate cog is not loaded")
-        await cog.on_button(interaction, self.action, self.key)
+        await on_button(interaction, self.action, self.key)
 
 
 def controls_view(key: int, debate: Debate) -> discord.ui.View:
