@@ -74,6 +74,7 @@ from bot.engine.throughput import Throughput
 from bot.errors import BackendError, ConfigError
 from bot.measures import elapsed_ms
 
+Chunks = AsyncGenerator[dict[str, Any], None]  # a response's JSON chunks, closed when left early
 BACKEND_NAME = "openai-compatible"
 CONNECT_TIMEOUT_S = 10.0
 # Longest silence tolerated between two pieces of a stream. Generous: a busy server may queue the
@@ -276,7 +277,7 @@ class RemoteEngine:
 
     async def _generate(
         self, request: GenerationRequest, started: float, queue_ms: float
-    ) -> AsyncGenerator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         deadline = time.monotonic() + self._timeout_s
         pieces = 0
         first_token_ms = 0.0
@@ -370,14 +371,14 @@ class RemoteEngine:
                 raise ServerProblem("busy", f"HTTP {response.status}: {detail}")
             raise ServerProblem("failed", f"HTTP {response.status}: {detail}{status_hint(response.status)}")
 
-    def _chunks(self, response: aiohttp.ClientResponse) -> AsyncGenerator[dict[str, Any]]:
+    def _chunks(self, response: aiohttp.ClientResponse) -> Chunks:
         """The response's JSON chunks: SSE events normally; one whole completion from a server that
         ignores `stream`."""
         if response.headers.get("Content-Type", "").startswith("application/json"):
             return self._whole_completion(response)
         return self._sse_chunks(response)
 
-    async def _sse_chunks(self, response: aiohttp.ClientResponse) -> AsyncGenerator[dict[str, Any]]:
+    async def _sse_chunks(self, response: aiohttp.ClientResponse) -> Chunks:
         """The JSON chunks of an SSE stream, up to `[DONE]`, within MAX_STREAM_BYTES."""
         parser = SSEParser()
         received = 0
@@ -398,7 +399,7 @@ class RemoteEngine:
         if data is not None and data.strip() != "[DONE]":
             yield parse_chunk(data)
 
-    async def _whole_completion(self, response: aiohttp.ClientResponse) -> AsyncGenerator[dict[str, Any]]:
+    async def _whole_completion(self, response: aiohttp.ClientResponse) -> Chunks:
         body = await read_capped(response, MAX_STREAM_BYTES)
         yield parse_chunk(body.decode("utf-8", errors="replace"))
 
