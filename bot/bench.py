@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import math
 import resource
 import statistics
 import sys
@@ -29,7 +28,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.briefing.context import STOP_STRINGS
 from bot.briefing.prompting import SOURCES_META, fit_question
 from bot.briefing.retrieval import retrieve
 from bot.config import Settings
@@ -37,6 +35,7 @@ from bot.engine import build_engine
 from bot.engine.base import ChatMessage, Engine, GenerationRequest, Sampling, Usage
 from bot.index import SourceIndex
 from bot.library import build_snapshot
+from bot.measures import percentile
 from bot.promptset import PromptSet
 from bot.store import Turn
 
@@ -178,14 +177,6 @@ class LoopLag:
             self.samples_ms.append(max(0.0, loop.time() - due) * 1000)
 
 
-def percentile(values: Sequence[float], fraction: float) -> float:
-    """Nearest-rank percentile (no interpolation: every reported value was observed)."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
-
-
 async def timed(engine: Engine, request: GenerationRequest) -> Timed:
     """Stream `request` to the end, noting when the first and last text pieces arrived."""
     began = time.perf_counter()
@@ -222,7 +213,9 @@ class Grounding:
             passages = await self.index.search(question, k=self.passages)
         prompt = fit_question(self.engine, self.prompts, self.index, passages, history, question, max_tokens)
         self.listed[conversation] = prompt.listed
-        sampling = Sampling(max_tokens=max_tokens, temperature=0.0, repeat_penalty=1.1, stop=STOP_STRINGS)
+        sampling = Sampling(
+            max_tokens=max_tokens, temperature=0.0, repeat_penalty=1.1, stop=self.prompts.stop_strings
+        )
         return GenerationRequest(
             messages=prompt.messages,
             sampling=sampling,

@@ -20,14 +20,14 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import aiohttp
 
 from bot.config import Settings
 from bot.engine.base import ChatMessage, Engine, EngineStatus, GenerationRequest, StreamEvent, Usage
 from bot.engine.model_file import resolve_model_path
-from bot.engine.remote import SSEParser, chat_payload
+from bot.engine.openai_wire import SSEParser, chat_payload
 from bot.errors import BackendError
 
 SERVER_BINARY = "llama-server"
@@ -176,7 +176,8 @@ class PeerClient:
         if self._session is None:
             raise BackendError("The peer client is not started.")
         started = time.perf_counter()
-        first_ms, usage, finish = 0.0, {}, "cancelled"
+        first_ms, finish = 0.0, "cancelled"
+        usage: dict[str, Any] = {}
         parser = SSEParser()
         url = f"{self.base_url}/chat/completions"
         async with self._session.post(url, json=chat_payload(request, "")) as response:

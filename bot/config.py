@@ -110,7 +110,7 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Build settings, turning validation errors into one ConfigError naming the setting."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)  # type: ignore[arg-type]  # fields (and _env_file) by keyword, checked below
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

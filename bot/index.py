@@ -12,8 +12,9 @@ so searching never blocks the event loop; each reload builds a fresh index and t
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aiosqlite
 
@@ -151,7 +152,7 @@ class SourceIndex:
         found = [ScoredPassage(self.passages[rowid], -rank) for rowid, rank in rows]
         return [s for s in found if s.passage.id not in excluded][: min(k, MAX_K)]
 
-    def closer(self) -> Callable[[], Awaitable[None]]:
+    def closer(self) -> Callable[[], Coroutine[Any, Any, None]]:
         """Closes this index's connection without holding the index itself (for a finalizer)."""
         return self._db.close
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.errors import PromptSetError
 from bot.index import SourceIndex
@@ -109,7 +110,9 @@ class Library:
         self._retired.add(index)
         weakref.finalize(index, self._close_soon, index.closer(), asyncio.get_running_loop())
 
-    def _close_soon(self, close: Callable[[], Awaitable[None]], loop: asyncio.AbstractEventLoop) -> None:
+    def _close_soon(
+        self, close: Callable[[], Coroutine[Any, Any, None]], loop: asyncio.AbstractEventLoop
+    ) -> None:
         """Runs when a retired index is no longer referenced (in whatever thread drops it)."""
 
         def start() -> None:

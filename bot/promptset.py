@@ -2,10 +2,17 @@
 
 Layout, each file Markdown with TOML front matter between `+++` lines:
 
-    prompts/personas/<name>.md    system prompts: briefer, race_advocate, cooperation_advocate, judge
+    prompts/personas/<name>.md    system prompts: briefer, judge and the debate's two speakers
     prompts/templates/<name>.md   user-turn templates with {placeholders} (see TEMPLATE_FIELDS)
     prompts/messages/<name>.md    fixed sentences the bot says without the model (see MESSAGE_NAMES)
     prompts/sources/*.md|*.txt    briefing sources (format in bot/sources.py)
+
+Some template text is read back by code, so a template declares it in its front matter and the
+declaration is checked against the text (`_reads_problems`): `stop` (strings that end generation,
+each a label the template itself writes, such as "Question:"), `labels` (template labels a small
+model copies into its reply, stripped from it) and, for `debate_turn`, `personas` (the persona file
+of each side's speaker). A moderator who renames "Question:" in the text without the front matter
+gets a `file:line` problem instead of answers that run on.
 
 Why validate everything up front: a moderator edits these files on a live bot, and a half-loaded
 set (a template with a typo'd placeholder, a persona emptied by mistake) would break answers for
@@ -34,7 +41,13 @@ MAX_PROMPT_FILE_BYTES = 64 * 1024
 MAX_HASHED_BYTES = 1024 * 1024  # tree_hash reads no more of any file (bigger ones are refused anyway)
 FRONT_MATTER_FENCE = "+++"
 
-PERSONA_NAMES = frozenset({"briefer", "race_advocate", "cooperation_advocate", "judge"})
+# Personas every set has; each debate side's speaker is named in debate_turn's front matter.
+BASE_PERSONAS = frozenset({"briefer", "judge"})
+DEBATE_SIDES = ("race", "cooperation")
+# What code reads from a template's front matter, and which templates must declare it.
+REQUIRED_READS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {"answer": frozenset({"stop"}), "debate_turn": frozenset({"labels", "personas"})}
+)
 # Each template may use exactly these placeholders; anything else is a typo a moderator must see.
 TEMPLATE_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
@@ -46,7 +59,8 @@ TEMPLATE_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
     }
 )
 MESSAGE_NAMES = frozenset({"off_topic", "no_sources"})
-KINDS = {"personas": "persona", "templates": "template", "messages": "message"}
+# Templates first: they name the debate's personas.
+KINDS = {"templates": "template", "personas": "persona", "messages": "message"}
 
 
 class _FrontMatter(BaseModel):
@@ -55,6 +69,9 @@ class _FrontMatter(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: str = ""
+    stop: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    personas: dict[str, str] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +83,13 @@ class PromptFile:
     text: str
     path: Path
     body_line: int  # 1-based line where the text starts, so errors point at the right line
+    stop: tuple[str, ...] = ()  # see the module docstring: text that code reads back
+    labels: tuple[str, ...] = ()
+    personas: Mapping[str, str] = field(default_factory=dict)
+
+    def reads(self) -> str:
+        """The read-back declarations as text, hashed into the set's version with the body."""
+        return repr((self.stop, self.labels, sorted(self.personas.items())))
 
     def render(self, **values: str) -> str:
         """Fill the template. Values are inserted verbatim: no user text is ever re-parsed."""
@@ -98,6 +122,15 @@ class PromptSet:
 
     def message(self, name: str) -> str:
         return self.messages[name].text
+
+    @property
+    def stop_strings(self) -> tuple[str, ...]:
+        """Every template's stop strings, in template order, once each."""
+        return tuple(dict.fromkeys(stop for t in self.templates.values() for stop in t.stop))
+
+    def speaker(self, side: str) -> str:
+        """The persona of `side`'s debate speaker (debate_turn's `personas`)."""
+        return self.templates["debate_turn"].personas[side]
 
 
 def tree_hash(root: Path) -> str:
@@ -193,8 +226,9 @@ def _load_prompt_file(path: Path, kind: str, root: Path) -> tuple[PromptFile | N
     except OSError as exc:
         return None, [f"{where}:1: cannot read file ({exc.strerror})"]
     problems: list[str] = []
+    meta = _FrontMatter()
     try:
-        _FrontMatter.model_validate(load_toml(front))
+        meta = _FrontMatter.model_validate(load_toml(front))
     except tomllib.TOMLDecodeError as exc:
         problems.append(f"{where}:2: front matter is not valid TOML ({exc})")
     except ValidationError as exc:
@@ -210,13 +244,51 @@ def _load_prompt_file(path: Path, kind: str, root: Path) -> tuple[PromptFile | N
     problems += [
         f"{where}:{body_line + offset}: {message}" for offset, message in _placeholder_problems(body, allowed)
     ]
+    problems += [f"{where}:2: {message}" for message in _reads_problems(meta, name, kind, body)]
     if problems:
         return None, problems
-    return PromptFile(name=name, kind=kind, text=body, path=path, body_line=body_line), []
+    prompt = PromptFile(
+        name=name,
+        kind=kind,
+        text=body,
+        path=path,
+        body_line=body_line,
+        stop=meta.stop,
+        labels=meta.labels,
+        personas=MappingProxyType(dict(meta.personas)),
+    )
+    return prompt, []
 
 
-def _expected_names(kind: str) -> frozenset[str]:
-    return {"persona": PERSONA_NAMES, "template": frozenset(TEMPLATE_FIELDS), "message": MESSAGE_NAMES}[kind]
+def _reads_problems(meta: _FrontMatter, name: str, kind: str, body: str) -> list[str]:
+    """What is wrong with a file's read-back declarations: each stop string and label must be text
+    the template writes (else parsing silently stops working), and what code needs must be there."""
+    declared = {key for key in ("stop", "labels", "personas") if getattr(meta, key)}
+    if kind != "template":
+        return [f"only templates declare {', '.join(sorted(declared))}"] if declared else []
+    problems = [
+        f"front matter must declare {key} (the bot reads it)"
+        for key in sorted(REQUIRED_READS.get(name, frozenset()) - declared)
+    ]
+    for key, texts in (("stop", meta.stop), ("labels", meta.labels)):
+        problems += [
+            f"{key} {text!r} is not in the template's text" for text in texts if text.strip() not in body
+        ]
+        problems += [f"{key} may not hold an empty string" for text in texts if not text.strip()]
+    if meta.personas and name != "debate_turn":
+        problems.append("only debate_turn names the personas of the debate's sides")
+    elif meta.personas and set(meta.personas) != set(DEBATE_SIDES):
+        problems.append(f"personas must name exactly the sides {', '.join(DEBATE_SIDES)}")
+    return problems
+
+
+def _expected_names(kind: str, templates: Mapping[str, PromptFile], present: list[Path]) -> frozenset[str]:
+    if kind == "persona":
+        debate = templates.get("debate_turn")
+        if debate is None:  # its own problem is listed; no persona file is called unknown for it
+            return BASE_PERSONAS | {p.stem for p in present}
+        return BASE_PERSONAS | frozenset(debate.personas.values())
+    return {"template": frozenset(TEMPLATE_FIELDS), "message": MESSAGE_NAMES}[kind]
 
 
 def load_prompt_set(root: Path) -> tuple[PromptSet | None, list[str]]:
@@ -228,8 +300,8 @@ def load_prompt_set(root: Path) -> tuple[PromptSet | None, list[str]]:
     hashes: dict[str, str] = {}
     for folder, kind in KINDS.items():
         directory = root / folder
-        expected = _expected_names(kind)
         paths, refused = list_folder(directory, (".md",))
+        expected = _expected_names(kind, loaded["template"], paths)
         problems += [f"{folder}/{p.name if p != directory else ''}:1: {why}" for p, why in refused]
         for path in paths:
             if path.stem not in expected:
@@ -242,7 +314,8 @@ def load_prompt_set(root: Path) -> tuple[PromptSet | None, list[str]]:
             problems.extend(file_problems)
             if prompt is not None:
                 loaded[kind][prompt.name] = prompt
-                hashes[f"{folder}/{path.name}"] = hashlib.sha256(prompt.text.encode("utf-8")).hexdigest()
+                hashed = f"{prompt.text}\0{prompt.reads()}".encode()
+                hashes[f"{folder}/{path.name}"] = hashlib.sha256(hashed).hexdigest()
         for missing in sorted(expected - loaded[kind].keys()):
             if not any(p.startswith(f"{folder}/{missing}.md:") for p in problems):
                 problems.append(f"{folder}/{missing}.md:1: required {kind} file is missing")

@@ -1,8 +1,13 @@
 """`BriefingService`: the one object front ends talk to.
 
 It owns the engine, the database and the live prompt library, opens them in order and closes them
-in reverse. The console and the Discord cogs call its methods and format what comes back; all
-briefing logic lives in `bot/briefing/`.
+in reverse. The console and the Discord cogs call its methods and format what comes back; they never
+reach into the store, the library or the engine. All briefing logic lives in `bot/briefing/`; the
+conversation memory (which message continues which conversation, what a conversation remembers,
+which replies are unfinished) is kept here, so a front end only names conversations.
+
+Commands that need no model (search, the topic list, checking a prompt folder) have class-level
+versions that read the prompt folder alone: `BriefingService.search_prompts` and friends.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bot.briefing.answer import answer
@@ -43,15 +49,24 @@ from bot.feedback import (
     feedback_page,
     parse_facts,
 )
-from bot.index import ScoredPassage
-from bot.library import Library, ReloadReport
+from bot.index import ScoredPassage, SourceIndex
+from bot.library import Library, ReloadReport, build_snapshot
 from bot.prompt_admin import Actor, FileInfo, PromptAdmin, Proposal
-from bot.promptset import tree_hash
+from bot.promptset import load_prompt_set, tree_hash
 from bot.reload_signal import publish
 from bot.retention import forget_old_conversations, keep_forgetting
+from bot.sources import Source
 from bot.store import PromptChange, Store
 
 MAX_SEARCH_K = 20
+
+
+@dataclass(frozen=True, slots=True)
+class SourceList:
+    """The live prompt set's sources and its version (for a source listing)."""
+
+    sources: tuple[Source, ...]
+    version: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +148,14 @@ class BriefingService:
     def prompt_version(self) -> str:
         return self.library.current.prompts.version
 
+    @property
+    def model_name(self) -> str:
+        return self.engine.model_name
+
+    def sources(self) -> SourceList:
+        prompts = self.library.current.prompts
+        return SourceList(tuple(prompts.sources), prompts.version)
+
     # --- modes ---------------------------------------------------------------------------------
 
     def ask(self, question: str, *, conversation_id: str, user_id: str) -> AsyncIterator[AnswerEvent]:
@@ -187,11 +210,39 @@ class BriefingService:
         return await evaluate_claims(self.context(), claims, on_item=on_item)
 
     async def search(self, query: str, k: int = 5) -> list[ScoredPassage]:
-        query = clean_user_text(query, max_chars=self.settings.max_input_chars, what="search")
-        return await self.library.current.index.search(query, k=max(1, min(k, MAX_SEARCH_K)))
+        """The passages that best match `query` (at most MAX_SEARCH_K)."""
+        return await _search(self.library.current.index, self.settings, query, k)
+
+    # --- conversations -----------------------------------------------------------------------
 
     async def reset(self, conversation_id: str) -> None:
+        """Forget a conversation: its turns and its record (message links stay, harmlessly)."""
         await self.store.reset(conversation_id)
+
+    async def has_history(self, conversation_id: str) -> bool:
+        """Whether the conversation remembers at least one complete exchange."""
+        return bool(await self.store.history(conversation_id, limit=1))
+
+    async def link(self, key: str, conversation_id: str) -> None:
+        """Remember that `key` (a front end's message, thread...) belongs to `conversation_id`, so
+        a reply to it continues that conversation, after a restart too."""
+        await self.store.link_message(key, conversation_id)
+
+    async def conversation_of(self, key: str) -> str | None:
+        """The conversation `key` was linked to, or None."""
+        return await self.store.conversation_for_message(key)
+
+    # --- replies in progress (a restart tells their readers they were cut off) ------------------
+
+    async def reply_opened(self, channel_id: int, message_id: int) -> None:
+        await self.store.track_reply(channel_id, message_id)
+
+    async def reply_closed(self, channel_id: int, message_id: int) -> None:
+        await self.store.untrack_reply(channel_id, message_id)
+
+    async def open_replies(self) -> list[tuple[int, int]]:
+        """(channel id, message id) of every reply left unfinished, oldest first."""
+        return await self.store.open_replies()
 
     async def reload(self, *, actor: str) -> ReloadReport:
         """Re-read prompts/; swap only if everything is valid. Every attempt is recorded, and a
@@ -300,6 +351,46 @@ class BriefingService:
         stored or posted (see bot/briefing/why.py)."""
         return await explain(self.context(), question, user_id=user_id)
 
+    # --- without a model: the prompt folder alone ---------------------------------------------
+
+    @staticmethod
+    async def search_prompts(settings: Settings, query: str, k: int = 5) -> list[ScoredPassage]:
+        """`search` without opening the model or the database."""
+        snapshot = await build_snapshot(settings.prompts_dir)
+        try:
+            return await _search(snapshot.index, settings, query, k)
+        finally:
+            await snapshot.index.aclose()
+
+    @staticmethod
+    async def topics_of_prompts(settings: Settings) -> list[str]:
+        """`topics` without opening the model or the database."""
+        snapshot = await build_snapshot(settings.prompts_dir)
+        try:
+            return topic_menu(snapshot.prompts.sources)
+        finally:
+            await snapshot.index.aclose()
+
+    @staticmethod
+    async def export_feedback_offline(
+        settings: Settings, guild_id: str | None, *, reason: str = ""
+    ) -> tuple[int, str]:
+        """`export_feedback` reading the database alone: an export must not wait for a model to load."""
+        store = await Store.open(settings.database_path)
+        try:
+            return await export_jsonl(store, guild_id, reason=reason)
+        finally:
+            await store.aclose()
+
+    @staticmethod
+    def check_prompts(root: Path) -> tuple[str | None, list[str]]:
+        """Validate a prompt folder: (a one-line summary, []) or (None, problems as file:line)."""
+        prompts, problems = load_prompt_set(root)
+        if prompts is None:
+            return None, problems
+        passages = sum(len(s.passages) for s in prompts.sources)
+        return f"prompt set {prompts.version}: {len(prompts.sources)} sources, {passages} passages", []
+
     def status(self) -> ServiceStatus:
         snapshot = self.library.current
         return ServiceStatus(
@@ -308,3 +399,8 @@ class BriefingService:
             passages=len(snapshot.index.passages),
             sources=len(snapshot.prompts.sources),
         )
+
+
+async def _search(index: SourceIndex, settings: Settings, query: str, k: int) -> list[ScoredPassage]:
+    query = clean_user_text(query, max_chars=settings.max_input_chars, what="search")
+    return await index.search(query, k=max(1, min(k, MAX_SEARCH_K)))

@@ -33,7 +33,7 @@ import dataclasses
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -60,6 +60,12 @@ class Passage:
     heading: str  # the section heading ("" for .txt paragraphs)
     text: str
     framing: tuple[str, ...]  # subset of FRAMINGS, in FRAMINGS order; () = neutral
+
+    @property
+    def full_text(self) -> str:
+        """What a sentence or a claim is checked against: the heading (often the very words a
+        sentence repeats) as a sentence of its own, then the text."""
+        return f"{self.heading}. {self.text}" if self.heading else self.text
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,86 +164,107 @@ def _read_text(path: Path, rel: str) -> tuple[str | None, list[str]]:
     return safe_prompt_text(text.replace("\r\n", "\n").replace("\r", "\n")), []
 
 
+@dataclass(slots=True)
+class _Section:
+    """A '## ' heading of a Markdown source and the lines under it."""
+
+    number: int  # the heading's line number
+    heading: str
+    slug: str
+    framing: tuple[str, ...]
+    body: list[str] = field(default_factory=list)
+
+
 def _parse_markdown(path: Path, rel: str, text: str) -> tuple[Source | None, list[str]]:
     lines = text.split("\n")
-    if not lines or lines[0].strip() != FENCE:
-        return None, [f"{rel}:1: a Markdown source starts with TOML front matter between '+++' lines"]
-    try:
-        end = next(i for i in range(1, len(lines)) if lines[i].strip() == FENCE)
-    except StopIteration:
-        return None, [f"{rel}:1: front matter is not closed with a '+++' line"]
-    try:
-        meta = _SourceMeta.model_validate(load_toml("\n".join(lines[1:end])))
-    except tomllib.TOMLDecodeError as exc:
-        line = 1 + (getattr(exc, "lineno", None) or 1)
-        return None, [f"{rel}:{line}: front matter is not valid TOML ({exc})"]
-    except ValidationError as exc:
-        return None, [
-            f"{rel}:2: front matter field '{'.'.join(map(str, e['loc'])) or '?'}': {e['msg']}"
-            for e in exc.errors()
-        ]
+    meta, end, problems = _front_matter(lines, rel)
+    if meta is None:
+        return None, problems
     default_framing = _ordered(set(meta.framing))
-    problems: list[str] = []
-    sections: list[tuple[int, str, str, tuple[str, ...], list[str]]] = []
+    sections: list[_Section] = []
     seen_slugs: dict[str, int] = {}
     for number, line in enumerate(lines[end + 1 :], start=end + 2):
-        if not line.startswith("## "):
-            if sections:
-                sections[-1][4].append(line)
-            elif line.strip():
-                problems.append(f"{rel}:{number}: text before the first '## ' heading belongs to no passage")
-            continue
-        heading, attrs = split_heading(line)
-        slug, classes = "", set()
-        for attr in attrs.split():
-            if attr.startswith("#"):
-                slug = attr[1:]
-            elif attr.startswith("."):
-                classes.add(attr[1:])
-            else:
-                problems.append(f"{rel}:{number}: unknown heading attribute '{attr}'; use {{#slug .race}}")
-        unknown = classes - set(FRAMINGS)
-        if unknown:
-            problems.append(
-                f"{rel}:{number}: unknown framing class {sorted(unknown)}; use .race or .cooperation"
-            )
-        slug = slug or slugify(heading)
-        if not SLUG_OK.match(slug):
-            problems.append(
-                f"{rel}:{number}: passage id '{slug}' must be lower-case letters, digits, hyphens"
-            )
-        if slug in seen_slugs:
-            problems.append(f"{rel}:{number}: passage id '{slug}' already used on line {seen_slugs[slug]}")
-        seen_slugs[slug] = number
-        framing = _ordered(classes & set(FRAMINGS)) or default_framing
-        sections.append((number, heading, slug, framing, []))
+        if line.startswith("## "):
+            section = _heading(line, number, rel, default_framing, problems)
+            if (earlier := seen_slugs.setdefault(section.slug, number)) != number:
+                problems.append(f"{rel}:{number}: passage id '{section.slug}' already used on line {earlier}")
+            sections.append(section)
+        elif sections:
+            sections[-1].body.append(line)
+        elif line.strip():
+            problems.append(f"{rel}:{number}: text before the first '## ' heading belongs to no passage")
     passages: list[Passage] = []
-    for number, heading, slug, framing, body in sections:
-        paragraphs = _paragraphs(body)
+    for section in sections:
+        paragraphs = _paragraphs(section.body)
         if not paragraphs:
-            problems.append(f"{rel}:{number}: section '{heading}' has no text")
+            problems.append(f"{rel}:{section.number}: section '{section.heading}' has no text")
             continue
         for i, chunk in enumerate(_chunks(paragraphs), start=1):
-            pid = f"{path.stem}#{slug}" if i == 1 else f"{path.stem}#{slug}-{i}"
-            passages.append(Passage(pid, path.stem, meta.title, heading, chunk, framing))
+            pid = f"{path.stem}#{section.slug}" if i == 1 else f"{path.stem}#{section.slug}-{i}"
+            passages.append(Passage(pid, path.stem, meta.title, section.heading, chunk, section.framing))
     if not sections and not problems:
         problems.append(f"{rel}:{end + 2}: no '## ' sections, so nothing to index")
     if problems:
         return None, problems
-    return (
-        Source(
-            path,
-            path.stem,
-            meta.title,
-            meta.author,
-            meta.outlet,
-            meta.date,
-            meta.url,
-            default_framing,
-            tuple(passages),
-        ),
-        [],
+    source = Source(
+        path,
+        path.stem,
+        meta.title,
+        meta.author,
+        meta.outlet,
+        meta.date,
+        meta.url,
+        default_framing,
+        tuple(passages),
     )
+    return source, []
+
+
+def _front_matter(lines: list[str], rel: str) -> tuple[_SourceMeta | None, int, list[str]]:
+    """The TOML front matter between the first two '+++' lines: (metadata, index of the closing
+    line, []), or (None, 0, problems)."""
+    if not lines or lines[0].strip() != FENCE:
+        return None, 0, [f"{rel}:1: a Markdown source starts with TOML front matter between '+++' lines"]
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == FENCE)
+    except StopIteration:
+        return None, 0, [f"{rel}:1: front matter is not closed with a '+++' line"]
+    try:
+        return _SourceMeta.model_validate(load_toml("\n".join(lines[1:end]))), end, []
+    except tomllib.TOMLDecodeError as exc:
+        at = 1 + (getattr(exc, "lineno", None) or 1)
+        return None, 0, [f"{rel}:{at}: front matter is not valid TOML ({exc})"]
+    except ValidationError as exc:
+        return (
+            None,
+            0,
+            [
+                f"{rel}:2: front matter field '{'.'.join(map(str, e['loc'])) or '?'}': {e['msg']}"
+                for e in exc.errors()
+            ],
+        )
+
+
+def _heading(
+    line: str, number: int, rel: str, default_framing: tuple[str, ...], problems: list[str]
+) -> _Section:
+    """A '## Heading {#slug .race}' line as a section; what is wrong with it goes to `problems`."""
+    heading, attrs = split_heading(line)
+    slug, classes = "", set()
+    for attr in attrs.split():
+        if attr.startswith("#"):
+            slug = attr[1:]
+        elif attr.startswith("."):
+            classes.add(attr[1:])
+        else:
+            problems.append(f"{rel}:{number}: unknown heading attribute '{attr}'; use {{#slug .race}}")
+    unknown = classes - set(FRAMINGS)
+    if unknown:
+        problems.append(f"{rel}:{number}: unknown framing class {sorted(unknown)}; use .race or .cooperation")
+    slug = slug or slugify(heading)
+    if not SLUG_OK.match(slug):
+        problems.append(f"{rel}:{number}: passage id '{slug}' must be lower-case letters, digits, hyphens")
+    return _Section(number, heading, slug, _ordered(classes & set(FRAMINGS)) or default_framing)
 
 
 def _parse_text(path: Path, text: str) -> Source:

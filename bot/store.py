@@ -461,7 +461,7 @@ class Store:
             "WHERE conversation_id = ? AND status = 'complete' ORDER BY id DESC LIMIT ?",
             (conversation_id, limit),
         ) as cursor:
-            rows = await cursor.fetchall()
+            rows = list(await cursor.fetchall())
         return [Turn(role=r[0], content=r[1], display=r[2], meta=json.loads(r[3])) for r in reversed(rows)]
 
     @guarded
@@ -592,7 +592,7 @@ class Store:
         elif ref is not None:
             number = ref.removeprefix("#")
             where = "WHERE id = ?" if number.isdigit() else "WHERE set_hash LIKE ? || '%'"
-            args.append(int(number) if number.isdigit() else ref.lower())
+            args.append(number if number.isdigit() else ref.lower())
         async with self._db.execute(
             "SELECT id, at, actor, action, detail, prompt_version, set_hash, manifest FROM prompt_changes "
             f"{where} ORDER BY id DESC LIMIT ?",

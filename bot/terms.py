@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 
 import Stemmer
@@ -51,7 +52,8 @@ def stem(word: str) -> str:
     """The Snowball (Porter 2) stem of a lowercased word, possessive dropped: 'racing'/'races' ->
     'race', 'proposal'/'proposes' -> 'propos'. The same algorithm as the index's Porter tokenizer,
     from a maintained library rather than a hand-written suffix list."""
-    return _stemmer().stemWord(word.removesuffix("'s"))
+    stemmed: str = _stemmer().stemWord(word.removesuffix("'s"))
+    return stemmed
 
 
 def content_terms(text: str) -> set[str]:
@@ -71,7 +73,7 @@ def match_terms(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def overlap(sentence_terms: set[str], passage_terms: set[str]) -> float:
+def overlap(sentence_terms: AbstractSet[str], passage_terms: AbstractSet[str]) -> float:
     """Share of the sentence's content terms found in the passage (0..1)."""
     if not sentence_terms:
         return 0.0

@@ -27,6 +27,23 @@ if TYPE_CHECKING:
 pytest_plugins = ["model_servers"]
 
 REPO = Path(__file__).resolve().parent.parent
+# Settings a test run may take from its environment: N_THREADS keeps llama.cpp off the other cores.
+RUN_SETTINGS = {"N_THREADS"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_settings() -> Iterator[None]:
+    """Every test's settings come from the test: a developer's `.env` is never read (the settings
+    class reads it from the working directory by default) and no setting exported in the shell
+    leaks in, except RUN_SETTINGS. The one place this is done, so no test needs `_env_file=None`."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(Settings.model_config, "env_file", None)
+        for name in Settings.model_fields:
+            if name.upper() not in RUN_SETTINGS:
+                patch.delenv(name.upper(), raising=False)
+        yield
+
+
 # Small enough to allocate quickly, big enough for the grounded prompts of the briefing tests.
 TEST_ENGINE_SETTINGS: dict[str, object] = {"n_ctx": 2048, "n_slots": 4, "kv_cache_mib": 64, "max_queue": 8}
 
@@ -43,7 +60,7 @@ def llama_settings(model_path: Path) -> Callable[..., Settings]:
 
     def build(**overrides: object) -> Settings:
         values = {**TEST_ENGINE_SETTINGS, "model_path": model_path, **overrides}
-        return load_settings(_env_file=None, **values)
+        return load_settings(**values)
 
     return build
 

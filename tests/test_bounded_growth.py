@@ -137,9 +137,7 @@ async def test_retention_applies_at_start_up_and_periodically(tmp_path: Path) ->
     await store.aclose()
     await age(path, "stale", 40)
 
-    settings = load_settings(
-        _env_file=None, prompts_dir=REPO / "prompts", database_path=path, conversation_retention_days=30
-    )
+    settings = load_settings(prompts_dir=REPO / "prompts", database_path=path, conversation_retention_days=30)
     service = await BriefingService.open(settings, engine=ScriptedEngine(["ok"]))
     try:
         assert await service.store.history("stale") == []  # at start-up

@@ -74,11 +74,22 @@ def test_shard_settings_are_checked_together(
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=expected):
-        load_settings(_env_file=None)
+        load_settings()
 
 
 def test_shards_split_over_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SHARD_COUNT", "4")
     monkeypatch.setenv("SHARD_IDS", "2, 3")
-    settings = load_settings(_env_file=None)
+    settings = load_settings()
     assert (settings.shard_count, settings.shard_ids) == (4, [2, 3])
+
+
+def test_tests_never_read_a_developers_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The session fixture `isolated_settings` (conftest.py) keeps a `.env` in the working directory
+    out of every test; asked for explicitly, the same file is read, so the fixture is what stops it."""
+    env = tmp_path / ".env"
+    env.write_text("DISCORD_TOKEN=from-a-developers-env\nN_CTX=1234\n")
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert (settings.discord_token, settings.n_ctx) != ("from-a-developers-env", 1234)
+    assert load_settings(_env_file=env).n_ctx == 1234

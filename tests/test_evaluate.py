@@ -157,6 +157,19 @@ def test_coverage_counts_the_answer_text_not_the_cited_passages() -> None:
     assert item.hit
 
 
+def test_citation_validity_counts_quotes_not_found_in_their_passage() -> None:
+    """The bot builds citations from its passages, so on real answers the figure is 1.0 by
+    construction: this is the check that it would notice a citation whose quote is not there."""
+    question = _question("direct", [["sputnik"]], ["a#x"])
+    good = _answer("Sputnik [1].", ["a#x"])
+    forged = replace(good, citations=[replace(good.citations[0], quote="a sentence no passage holds")])
+    elsewhere = replace(good, citations=[replace(good.citations[0], id="b#y")])  # not a given passage
+    items = [score(question, a) for a in (good, forged, elsewhere)]
+    assert [item.valid_citations for item in items] == [1, 0, 0]
+    summary = EvalReport(model="m", prompt_version="v", items=items).summary()
+    assert summary["citation_validity"] == round(1 / 3, 3)
+
+
 def test_recall_at_3_needs_a_gold_passage_among_the_first_three() -> None:
     assert recall_at(["a#gold"], ["a#1", "a#2", "a#gold"]) is True
     assert recall_at(["a#gold"], ["a#1", "a#2", "a#3", "a#gold"]) is False
@@ -201,9 +214,7 @@ def test_report_figures_per_class_and_declines() -> None:
 
 
 def _settings(tmp_path: Path, **overrides: object) -> Settings:
-    return load_settings(
-        _env_file=None, prompts_dir=REPO / "prompts", database_path=tmp_path / "eval.sqlite3", **overrides
-    )
+    return load_settings(prompts_dir=REPO / "prompts", database_path=tmp_path / "eval.sqlite3", **overrides)
 
 
 async def test_follow_up_is_asked_after_its_previous_question_in_one_conversation(
@@ -255,7 +266,6 @@ async def test_eval_reports_the_documented_metrics(tmp_path: Path, llama_engine:
     assert summary["model"] == llama_engine.model_name
     assert summary["retrieval_hit_rate"] == 1.0, "these three questions are answered by the sources"
     assert summary["recall_at_3"] == 1.0, "each finds one of its gold passages in the first three"
-    assert summary["citation_validity"] == 1.0, "every citation shown is verbatim in a given passage"
     assert summary["decline_recall"] is None, "no out-of-scope question was asked"
     assert 0 < summary["latency_mean_ms"] <= summary["latency_p95_ms"]
     assert [item["question"] for item in summary["items"]] == [q.question for q in questions]

@@ -8,6 +8,7 @@ check the explanation and the evidence.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -77,7 +78,7 @@ def assert_evidence(result: FactCheck, texts: dict[str, str]) -> None:
 @pytest.fixture(scope="module")
 async def scripted_service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[BriefingService]:
     database = tmp_path_factory.mktemp("check") / "check.sqlite3"
-    settings = load_settings(_env_file=None, prompts_dir=REPO / "prompts", database_path=database)
+    settings = load_settings(prompts_dir=REPO / "prompts", database_path=database)
     # A model that agrees with everything: the verdict must not follow it.
     service = await BriefingService.open(settings, engine=ScriptedEngine(["Yes, the claim is true."]))
     yield service
@@ -103,9 +104,7 @@ async def test_contradiction_names_the_mismatch(scripted_service: BriefingServic
 async def test_real_model_three_verdicts(
     tmp_path: Path, llama_engine: Engine, shipped_passages: dict[str, str]
 ) -> None:
-    settings = load_settings(
-        _env_file=None, prompts_dir=REPO / "prompts", database_path=tmp_path / "real.sqlite3"
-    )
+    settings = load_settings(prompts_dir=REPO / "prompts", database_path=tmp_path / "real.sqlite3")
     service = await BriefingService.open(settings, engine=llama_engine)
     try:
         for claim, verdict in (
@@ -116,6 +115,7 @@ async def test_real_model_three_verdicts(
             result = await service.check(claim, user_id="u")
             assert result.verdict == verdict, (claim, result.reasons)
             assert_evidence(result, shipped_passages)
-            assert 0.0 <= result.grounded <= 1.0
+            markers = {int(n) for n in re.findall(r"\[(\d+)\]", result.explanation)}
+            assert markers <= {c.number for c in result.citations}, (claim, result.explanation)
     finally:
         await service.aclose()

@@ -129,11 +129,12 @@ def test_deeply_nested_front_matter_is_a_file_line_problem(prompts: Path, depth:
     ["{question:x}", "{question!r}", "{question.__class__}", "{sources[0]}", "{question!s:>10}"],
 )
 def test_placeholder_with_spec_conversion_or_access_is_refused(prompts: Path, placeholder: str) -> None:
-    (prompts / "templates" / "answer.md").write_text(f"+++\n+++\nSources: {{sources}}\n\nQ: {placeholder}\n")
+    answer = f'+++\nstop = ["Q:"]\n+++\nSources: {{sources}}\n\nQ: {placeholder}\n'
+    (prompts / "templates" / "answer.md").write_text(answer)
     prompt_set, problems = load(prompts)
     assert prompt_set is None
     name = "sources" if "sources" in placeholder else "question"
     assert problems == [
-        f"templates/answer.md:5: placeholder {placeholder} may only be a name: write {{{name}}} "
+        f"templates/answer.md:6: placeholder {placeholder} may only be a name: write {{{name}}} "
         "(no '.', '[', ':' or '!')"
     ]

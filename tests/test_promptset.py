@@ -79,6 +79,49 @@ def test_unknown_front_matter_field(prompts_copy: Path) -> None:
     assert "personas/judge.md:2: front matter field descripton" in joined
 
 
+def test_text_the_bot_reads_back_is_declared_and_checked(prompts_copy: Path) -> None:
+    """Stop strings and labels are declared in the template's front matter and must be in its text:
+    a moderator who renames "Question:" in the text alone is told, instead of answers running on."""
+    prompts, _ = load_prompt_set(REPO_PROMPTS)
+    assert prompts is not None
+    assert "Question:" in prompts.stop_strings
+    assert (
+        prompts.speaker("race") == "race_advocate"
+        and prompts.speaker("cooperation") == "cooperation_advocate"
+    )
+    assert "Your opponent said:" in prompts.template("debate_turn").labels
+    answer = prompts_copy / "templates" / "answer.md"
+    answer.write_text(answer.read_text().replace("Question: {question}", "Q: {question}"))
+    debate = prompts_copy / "templates" / "debate_turn.md"
+    debate.write_text(debate.read_text().replace("Your opponent said: {opponent}", "They said: {opponent}"))
+    joined = "\n".join(problems_for(prompts_copy))
+    assert "templates/answer.md:2: stop 'Question:' is not in the template's text" in joined
+    assert "templates/debate_turn.md:2: labels 'Your opponent said:' is not in the template's text" in joined
+
+
+def test_debate_speakers_are_named_by_the_template(prompts_copy: Path) -> None:
+    """The persona of each side comes from debate_turn's front matter: renaming a speaker's file
+    works when the front matter follows, and a side without a speaker, or a missing file, is named."""
+    personas, debate = prompts_copy / "personas", prompts_copy / "templates" / "debate_turn.md"
+    (personas / "race_advocate.md").rename(personas / "hawk.md")
+    debate.write_text(debate.read_text().replace('race = "race_advocate"', 'race = "hawk"'))
+    prompts, problems = load_prompt_set(prompts_copy)
+    assert problems == [] and prompts is not None and prompts.speaker("race") == "hawk"
+    debate.write_text(debate.read_text().replace('race = "hawk", ', ""))
+    assert "templates/debate_turn.md:2: personas must name exactly the sides" in "\n".join(
+        problems_for(prompts_copy)
+    )
+    debate.write_text(debate.read_text().replace("personas = {", 'personas = { race = "dove", '))
+    assert "personas/dove.md:1: required persona file is missing" in problems_for(prompts_copy)
+    answer = prompts_copy / "templates" / "answer.md"
+    answer.write_text(
+        "\n".join(line for line in answer.read_text().splitlines() if not line.startswith("stop"))
+    )
+    assert "templates/answer.md:2: front matter must declare stop (the bot reads it)" in problems_for(
+        prompts_copy
+    )
+
+
 async def test_reload_swaps_only_valid_sets(prompts_copy: Path) -> None:
     library = await Library.open(prompts_copy)
     try:
@@ -92,7 +135,7 @@ async def test_reload_swaps_only_valid_sets(prompts_copy: Path) -> None:
         assert "{question}" in library.current.prompts.template("answer").text
         # A good edit swaps in a new version and reports what changed.
         (prompts_copy / "templates" / "answer.md").write_text(
-            "+++\n+++\nSources:\n{sources}\n\nQuestion: {question}\nAnswer briefly.\n"
+            '+++\nstop = ["Question:"]\n+++\nSources:\n{sources}\n\nQuestion: {question}\nAnswer briefly.\n'
         )
         (prompts_copy / "sources" / "extra-note.txt").write_text(
             "Moderator note on export controls\n\n"

@@ -30,7 +30,7 @@ POLL_S = 0.05
 @contextlib.asynccontextmanager
 async def process(prompts: Path, folder: Path) -> AsyncIterator[BriefingService]:
     """What one bot process holds: its own database, the shared prompt folder, a watcher."""
-    settings = load_settings(_env_file=None, prompts_dir=prompts, database_path=folder / "db.sqlite3")
+    settings = load_settings(prompts_dir=prompts, database_path=folder / "db.sqlite3")
     service = await BriefingService.open(settings, engine=ScriptedEngine(["An answer [1]."]))
     watcher = asyncio.create_task(follow_reloads(service, prompts, POLL_S))
     try:

@@ -21,7 +21,7 @@ QUESTION = "What does the race framing say about speed and safety?"
 async def test_an_answer_cut_off_mid_stream_keeps_its_text_and_says_so(tmp_path: Path) -> None:
     server, imitation = FakeServer(), await DiscordImitation().start()
     await server.start()
-    engine = RemoteEngine(load_settings(_env_file=None, llm_base_url=server.base("midstream-error")))
+    engine = RemoteEngine(load_settings(llm_base_url=server.base("midstream-error")))
     try:
         await engine.start()
         async with running_bot(bot_settings(imitation, tmp_path), engine):

@@ -20,15 +20,17 @@ from model_servers import ModelServer, free_port, started
 from bot.config import Settings, load_settings
 from bot.engine import remote
 from bot.engine.base import ChatMessage, GenerationRequest, Queued, Sampling, Usage, collect
-from bot.engine.remote import (
-    RemoteEngine,
-    SSEParser,
-    chat_payload,
-    display_model_name,
+from bot.engine.openai_wire import SSEParser, chat_payload, display_model_name, root_url
+from bot.engine.remote import RemoteEngine
+from bot.engine.remote_http import (
+    CUT_OFF,
+    MAX_ERROR_CHARS,
+    USER_MESSAGES,
+    backoff_s,
     error_message_from_body,
-    root_url,
+    redact_url,
+    retry_after_s,
 )
-from bot.engine.remote_http import CUT_OFF, USER_MESSAGES, backoff_s, redact_url, retry_after_s
 from bot.errors import BackendError, ConfigError, QueueFullError
 
 QUESTION = (
@@ -344,7 +346,7 @@ def test_error_message_from_body_variants() -> None:
     assert error_message_from_body('{"detail": "Not Found"}') == "Not Found"
     assert error_message_from_body('{"error": "overloaded"}') == "overloaded"
     assert error_message_from_body("<html>bad gateway</html>") == "<html>bad gateway</html>"
-    assert len(error_message_from_body("x" * 5000)) <= remote.MAX_ERROR_CHARS
+    assert len(error_message_from_body("x" * 5000)) <= MAX_ERROR_CHARS
 
 
 def test_root_url_and_payload() -> None:

@@ -41,7 +41,7 @@ def server(request: pytest.FixtureRequest) -> ModelServer:
 
 
 def settings_for(url: str, **overrides: object) -> Settings:
-    return load_settings(_env_file=None, llm_base_url=url, n_ctx=2048, **overrides)
+    return load_settings(llm_base_url=url, n_ctx=2048, **overrides)
 
 
 def ask(i: int, max_tokens: int = 12) -> GenerationRequest:

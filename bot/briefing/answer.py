@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 
 from bot.briefing.checked import SentenceGate, ShownText, quote_block, quoted
-from bot.briefing.context import BriefingContext, elapsed_ms, stream_generation
+from bot.briefing.context import BriefingContext, stream_generation
 from bot.briefing.evidence import Evidence, weigh
 from bot.briefing.models import Answer, Answered, AnswerEvent, Citation
 from bot.briefing.premise import Contradiction, contradicted_premise
@@ -28,6 +28,7 @@ from bot.briefing.prompting import SOURCES_META, QuestionPrompt, clean_user_text
 from bot.briefing.retrieval import is_follow_up, previous_question, retrieve
 from bot.engine.base import Engine, GenerationRequest, Usage
 from bot.index import ScoredPassage
+from bot.measures import elapsed_ms
 from bot.store import Turn
 from bot.terms import match_terms
 

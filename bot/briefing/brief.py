@@ -43,6 +43,7 @@ from bot.briefing.retrieval import is_on_topic, retrieve
 from bot.briefing.topics import normalise_topic
 from bot.engine.base import GenerationRequest, Queued, Usage
 from bot.index import ScoredPassage
+from bot.measures import elapsed_ms
 from bot.store import Turn
 from bot.terms import content_terms
 
@@ -233,10 +234,6 @@ def render(sections: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def _ms(since: float) -> float:
-    return round((time.perf_counter() - since) * 1000, 1)
-
-
 def _to_answer(briefing: Briefing, passages: list[ScoredPassage], timings: dict[str, float]) -> Answer:
     return Answer(
         question=briefing.topic,
@@ -279,11 +276,21 @@ def _declined(ctx: BriefingContext, topic: str, kind: str, started: float) -> tu
         citations=[],
         passage_ids=[],
         model=ctx.engine.model_name,
-        total_ms=_ms(started),
+        total_ms=elapsed_ms(started),
         kind=kind,
     )
     answer.timings = {"total_ms": briefing.total_ms}
     return briefing, answer
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """The passages a briefing is selected from: on the topic, per framing, and on uncertainty."""
+
+    general: list[ScoredPassage]
+    race: list[ScoredPassage]
+    cooperation: list[ScoredPassage]
+    uncertain: list[ScoredPassage]
 
 
 async def brief(
@@ -294,16 +301,11 @@ async def brief(
     started = time.perf_counter()
     topic = clean_user_text(topic, max_chars=min(ctx.max_input_chars, MAX_TOPIC_CHARS), what="topic")
     key = normalise_topic(topic)
-
     cache_version = f"{ctx.prompts.version}:{BRIEF_FORMAT}:{ctx.engine.model_name}"
     payload = await ctx.store.cached_briefing(cache_version, key)
     if payload is not None:
-        briefing = Briefing.from_payload(payload, total_ms=_ms(started))
-        passages = [ScoredPassage(p, 0.0) for pid in briefing.passage_ids if (p := ctx.index.get(pid))]
-        await _remember(ctx, conversation_id, briefing)
-        briefing.total_ms = _ms(started)
-        yield Briefed(briefing)
-        yield Answered(_to_answer(briefing, passages, {"total_ms": briefing.total_ms, "cached": 1.0}))
+        for cached in await _from_cache(ctx, payload, conversation_id, started):
+            yield cached
         return
 
     general = await retrieve(ctx.index, topic, k=GENERAL_K)
@@ -313,12 +315,48 @@ async def brief(
             yield Briefed(briefing)
             yield Answered(answer)
             return
-    race = await ctx.index.search(topic, k=FRAMING_K, framing="race")
-    cooperation = await ctx.index.search(topic, k=FRAMING_K, framing="cooperation")
-    uncertain = await ctx.index.search(f"{topic} {UNCERTAINTY_QUERY}", k=UNCERTAIN_K)
-    retrieve_ms = _ms(started)
+    found = _Found(
+        general,
+        race=await ctx.index.search(topic, k=FRAMING_K, framing="race"),
+        cooperation=await ctx.index.search(topic, k=FRAMING_K, framing="cooperation"),
+        uncertain=await ctx.index.search(f"{topic} {UNCERTAINTY_QUERY}", k=UNCERTAIN_K),
+    )
+    retrieve_ms = elapsed_ms(started)
 
     # 1. The bottom line: the only generated part; each sentence is streamed once it is checked.
+    line, request = _bottom_line(ctx, topic, general, user_id)
+    async for event in line.stream(request):
+        yield event
+    # 2. The selected, verbatim parts around it.
+    briefing, passages = _assemble(ctx, topic, line, found)
+    await ctx.store.cache_briefing(cache_version, key, briefing.payload())
+    await _remember(ctx, conversation_id, briefing)
+    briefing.total_ms = elapsed_ms(started)
+    timings = {
+        "retrieve_ms": retrieve_ms,
+        "prompt_tokens": float(line.usage.prompt_tokens if line.usage else 0),
+        "completion_tokens": float(line.usage.completion_tokens if line.usage else 0),
+        "total_ms": briefing.total_ms,
+    }
+    yield Briefed(briefing)
+    yield Answered(_to_answer(briefing, passages, timings))
+
+
+async def _from_cache(
+    ctx: BriefingContext, payload: dict[str, Any], conversation_id: str, started: float
+) -> tuple[Briefed, Answered]:
+    briefing = Briefing.from_payload(payload, total_ms=elapsed_ms(started))
+    passages = [ScoredPassage(p, 0.0) for pid in briefing.passage_ids if (p := ctx.index.get(pid))]
+    await _remember(ctx, conversation_id, briefing)
+    briefing.total_ms = elapsed_ms(started)
+    timings = {"total_ms": briefing.total_ms, "cached": 1.0}
+    return Briefed(briefing), Answered(_to_answer(briefing, passages, timings))
+
+
+def _bottom_line(
+    ctx: BriefingContext, topic: str, general: list[ScoredPassage], user_id: str
+) -> tuple[BottomLine, GenerationRequest]:
+    """The bottom line's writer and the request that feeds it (the prompt fitted to the context)."""
     sampling = ctx.sampling(max_tokens=BRIEF_MAX_TOKENS)
     messages, prompt_passages, _ = fit_to_context(
         ctx.engine,
@@ -328,22 +366,23 @@ async def brief(
         sampling.max_tokens,
     )
     picks = Picks(Numbering(prompt_passages))  # the bottom line's [n] keep their meaning
-    about = content_terms(topic)
-    line = BottomLine(ctx, prompt_passages, picks, about)
+    line = BottomLine(ctx, prompt_passages, picks, content_terms(topic))
     request = GenerationRequest(messages=messages, sampling=sampling, user_id=user_id, conversation_id=None)
-    async for event in line.stream(request):
-        yield event
-    bottom_line = line.text
-    if not bottom_line:
-        bottom_line = picks.best(general[:1], about) or picks.best(general, about) or ""
+    return line, request
 
-    # 2. Selected, verbatim parts.
+
+def _assemble(
+    ctx: BriefingContext, topic: str, line: BottomLine, found: _Found
+) -> tuple[Briefing, list[ScoredPassage]]:
+    """The five sections around the bottom line as written, numbered as one text."""
+    picks, about = line.picks, line.about
+    bottom_line = line.text or picks.best(found.general[:1], about) or picks.best(found.general, about) or ""
     # What is uncertain first: it is the most constrained part (it needs an uncertainty cue), and a
     # sentence such as "whether a global pause is feasible is still unclear" would otherwise be taken
     # as a key fact and leave this section empty.
     uncertain_line = (
         picks.best(
-            [*uncertain, *general],
+            [*found.uncertain, *found.general],
             about,
             cues=UNCERTAINTY_CUES,
             min_cue=MIN_UNCERTAINTY,
@@ -351,23 +390,17 @@ async def brief(
         )
         or NO_UNCERTAINTY
     )
-    facts = []
-    for scored in general:
-        if len(facts) < KEY_FACTS and (fact := picks.best([scored], about)):
-            facts.append(fact)
-    while len(facts) < KEY_FACTS and (fact := picks.best(general, about)):
-        facts.append(fact)
+    facts = _key_facts(picks, about, found.general)
     framings = {
         # One strong cue qualifies; beyond that the topic and the passage's own framing decide, so a
         # sentence that merely says "AI arms race" twice does not win every topic.
         name: picks.best(
-            found, about, cues=FRAMING_CUES[name], min_cue=1, cue_cap=MIN_UNCERTAINTY, prefer_framing=name
+            framed, about, cues=FRAMING_CUES[name], min_cue=1, cue_cap=MIN_UNCERTAINTY, prefer_framing=name
         )
-        or picks.best(found, about, cues=FRAMING_CUES[name], prefer_framing=name)
+        or picks.best(framed, about, cues=FRAMING_CUES[name], prefer_framing=name)
         or NO_FRAMING.format(framing=name)
-        for name, found in (("race", race), ("cooperation", cooperation))
+        for name, framed in (("race", found.race), ("cooperation", found.cooperation))
     }
-
     parts = {
         "bottom_line": bottom_line,
         "key_facts": "\n".join(facts),
@@ -390,14 +423,15 @@ async def brief(
         grounded=(supported + selected) / (checked + selected) if checked + selected else 1.0,
         unsupported=[c.text for c in line.gate.checked if c not in line.kept],
     )
-    await ctx.store.cache_briefing(cache_version, key, briefing.payload())
-    await _remember(ctx, conversation_id, briefing)
-    briefing.total_ms = _ms(started)
-    timings = {
-        "retrieve_ms": retrieve_ms,
-        "prompt_tokens": float(line.usage.prompt_tokens if line.usage else 0),
-        "completion_tokens": float(line.usage.completion_tokens if line.usage else 0),
-        "total_ms": briefing.total_ms,
-    }
-    yield Briefed(briefing)
-    yield Answered(_to_answer(briefing, passages, timings))
+    return briefing, passages
+
+
+def _key_facts(picks: Picks, about: set[str], general: list[ScoredPassage]) -> list[str]:
+    """KEY_FACTS sentences, one from each passage on the topic first, then any."""
+    facts: list[str] = []
+    for scored in general:
+        if len(facts) < KEY_FACTS and (fact := picks.best([scored], about)):
+            facts.append(fact)
+    while len(facts) < KEY_FACTS and (fact := picks.best(general, about)):
+        facts.append(fact)
+    return facts

@@ -133,7 +133,7 @@ def best_quote(passage_text: str, about: str) -> str:
 
 def passage_text(scored: ScoredPassage) -> str:
     """What a sentence is checked against: the passage's heading and text."""
-    return f"{scored.passage.heading} {scored.passage.text}"
+    return scored.passage.full_text
 
 
 def verify(

@@ -6,7 +6,6 @@ another's machinery without importing in a circle.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -16,7 +15,6 @@ from bot.index import SourceIndex
 from bot.promptset import PromptSet
 from bot.store import Store
 
-STOP_STRINGS = ("\nQuestion:", "Question:", "\nSources:")
 INTERRUPTED = "The answer was interrupted because I was shutting down - please ask again."
 
 
@@ -34,22 +32,17 @@ class BriefingContext:
     max_answer_tokens: int = 120
     max_input_chars: int = 2000
 
-    def sampling(self, **overrides: object) -> Sampling:
+    def sampling(self, *, max_tokens: int | None = None) -> Sampling:
         """Greedy decoding with a mild repeat penalty: the most faithful setting for a small model
-        reading sources; stop strings end the answer when the model starts a new "Question:"."""
-        settings: dict[str, object] = {
-            "max_tokens": self.max_answer_tokens,
-            "temperature": 0.0,
-            "repeat_penalty": 1.1,
-            "stop": STOP_STRINGS,
-        }
-        settings.update(overrides)
-        return Sampling(**settings)  # type: ignore[arg-type]
-
-
-def elapsed_ms(since: float) -> float:
-    """Milliseconds since a `time.perf_counter()` reading, rounded for reports."""
-    return round((time.perf_counter() - since) * 1000, 1)
+        reading sources; the prompt set's stop strings end the answer when the model starts a new
+        turn ("Question:", declared in the answer template's front matter). A mode that needs other
+        settings `dataclasses.replace`s them."""
+        return Sampling(
+            max_tokens=self.max_answer_tokens if max_tokens is None else max_tokens,
+            temperature=0.0,
+            repeat_penalty=1.1,
+            stop=self.prompts.stop_strings,
+        )
 
 
 async def stream_generation(

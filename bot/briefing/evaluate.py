@@ -21,7 +21,6 @@ through the fact-check and the verdicts are scored per class.
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -41,6 +40,7 @@ from bot.briefing.eval_files import (
 )
 from bot.briefing.factcheck import check_claim
 from bot.briefing.models import Answer, Answered
+from bot.measures import percentile
 
 __all__ = [
     "EvalClaim",
@@ -114,14 +114,6 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-def percentile(values: Sequence[float], pct: float) -> float:
-    """Nearest-rank percentile (p95 of 25 values is the 24th smallest)."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
-
-
 def mean(values: Iterable[float | bool | None]) -> float | None:
     """Mean of the values that apply (None is skipped); None when none applies."""
     present = [float(v) for v in values if v is not None]
@@ -144,7 +136,7 @@ def group_figures(items: Sequence[EvalItem]) -> dict[str, Any]:
         "declined": share(sum(i.declined for i in items), len(items)),
         "premise_corrected": share(sum(i.premise_corrected for i in premises), len(premises)),
         "latency_mean_ms": round(sum(latencies) / len(latencies), 1) if latencies else 0.0,
-        "latency_p95_ms": round(percentile(latencies, 95), 1),
+        "latency_p95_ms": round(percentile(latencies, 0.95), 1),
     }
 
 

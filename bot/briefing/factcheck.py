@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from bot.briefing.citations import normalise_for_quote, verify
-from bot.briefing.context import BriefingContext, elapsed_ms
+from bot.briefing.context import BriefingContext
 from bot.briefing.grounding import model_messages, passage_labels, strip_labels, trim_unfinished
 from bot.briefing.lexicon import lexicon
 from bot.briefing.models import Citation
@@ -37,6 +37,7 @@ from bot.briefing.prompting import clean_user_text, fit_to_context
 from bot.briefing.retrieval import is_on_topic
 from bot.engine.base import GenerationRequest, collect
 from bot.index import ScoredPassage
+from bot.measures import elapsed_ms
 from bot.sources import Passage
 from bot.terms import content_terms, sentences_of, stem, words
 
@@ -343,7 +344,7 @@ def _check_misreading(r: _Reading, passage: Passage) -> None:
 def compare(claim: str, scored: ScoredPassage, corpus_text: str) -> Comparison:
     """Compare `claim` with one passage (`corpus_text`: every passage, lowercased, for names)."""
     p = scored.passage
-    passage_text = f"{p.heading}. {p.text}"
+    passage_text = p.full_text
     claim_terms = terms_of(claim)
     r = _Reading(
         claim, claim_terms, best_sentence(p.text, claim_terms), sentences_of(passage_text), passage_text

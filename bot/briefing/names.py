@@ -6,11 +6,7 @@ a person named in a sentence must be named, in full, by the passage behind it.
 
 from __future__ import annotations
 
-import re
-
-from bot.terms import STOPWORDS, sentences_of
-
-_TOKEN_RE = re.compile(r"[A-Za-z0-9]+(?:[-'’][A-Za-z0-9]+)*")
+from bot.terms import STOPWORDS, WORD_RE, sentences_of
 
 
 def names_in(text: str) -> list[tuple[str, ...]]:
@@ -24,7 +20,7 @@ def names_in(text: str) -> list[tuple[str, ...]]:
         current: list[str] = []
         starts_sentence = False
         previous_end: int | None = None
-        for match in _TOKEN_RE.finditer(sentence):
+        for match in WORD_RE.finditer(sentence):
             token = match.group(0)
             capital = token[0].isupper() and token.lower() not in STOPWORDS
             joined = previous_end is not None and not sentence[previous_end : match.start()].strip()

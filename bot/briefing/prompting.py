@@ -42,23 +42,6 @@ def history_messages(turns: Sequence[Turn]) -> list[ChatMessage]:
     return [ChatMessage(role=t.role, content=t.content) for t in turns]
 
 
-def grounded_messages(
-    prompts: PromptSet,
-    persona: str,
-    template: str,
-    passages: Sequence[ScoredPassage],
-    history: Sequence[Turn] = (),
-    **fields: str,
-) -> tuple[ChatMessage, ...]:
-    """System persona, then history, then the filled template as the new user turn."""
-    user = prompts.template(template).render(sources=format_sources(passages), **fields)
-    return (
-        ChatMessage(role="system", content=prompts.persona(persona)),
-        *history_messages(history),
-        ChatMessage(role="user", content=user),
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class QuestionPrompt:
     """A grounded question ready for the engine, with the numbering its citations refer to."""

@@ -86,5 +86,5 @@ def is_on_topic(question: str, passages: Sequence[ScoredPassage], history: Seque
     if not passages:
         return False
     terms = content_terms(question)
-    best = max(overlap(terms, content_terms(p.passage.heading + " " + p.passage.text)) for p in passages)
+    best = max(overlap(terms, content_terms(p.passage.full_text)) for p in passages)
     return best >= GATE_OVERLAP

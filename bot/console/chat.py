@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bot.console.commands import CHAT_HELP, format_answer_sources, stream_answer
+from bot.console.output import CHAT_HELP, format_answer_sources, stream_answer
 from bot.errors import BriefingError
 from bot.service import BriefingService
 

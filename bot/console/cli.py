@@ -9,31 +9,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Any
 
-from bot.config import Settings, load_settings
+from bot.config import load_settings
+from bot.console.commands import COMMANDS, Handler
 from bot.errors import BriefingError
 
 EXIT_USER_ERROR = 2
-Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
-
-
-def print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def _parser() -> argparse.ArgumentParser:
-    from bot.console import commands
-
     parser = argparse.ArgumentParser(
         prog="python -m bot",
         description="Grounded briefings on the US-China AI race-versus-cooperation debate.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (helptext, configure, handler) in commands.COMMANDS.items():
+    for name, (helptext, configure, handler) in COMMANDS.items():
         command_parser = sub.add_parser(name, help=helptext, description=helptext)
         configure(command_parser)
         command_parser.set_defaults(handler=handler)
@@ -44,7 +35,8 @@ def run_cli(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        return asyncio.run(args.handler(settings, args))
+        handler: Handler = args.handler
+        return asyncio.run(handler(settings, args))
     except BriefingError as exc:
         print(f"error: {exc.user_message}", file=sys.stderr)
         return EXIT_USER_ERROR

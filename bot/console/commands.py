@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.briefing.evaluate import EvalReport
-from bot.briefing.models import Answer, Answered, passage_json
+from bot.briefing.models import passage_json
 
 if TYPE_CHECKING:
     from bot.briefing.debate import DebateTurn
 from bot.config import Settings
-from bot.console.cli import print_json
+from bot.console.output import (
+    CHAT_HELP,
+    print_json,
+    status,
+    stream_answer,
+    unstreamed,
+)
 from bot.engine.base import Queued
 from bot.errors import InputError
-from bot.promptset import load_prompt_set
 from bot.service import BriefingService
 
-Handler = Callable[[Settings, argparse.Namespace], Awaitable[int]]
+Handler = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 @asynccontextmanager
@@ -31,47 +35,6 @@ async def open_service(settings: Settings) -> AsyncIterator[BriefingService]:
         yield service
     finally:
         await service.aclose()
-
-
-def _status(message: str) -> None:
-    """Progress for people goes to stderr so stdout stays clean for --json."""
-    print(message, file=sys.stderr, flush=True)
-
-
-def format_answer_sources(answer: Answer) -> str:
-    if not answer.citations:
-        return ""
-    lines = ["", "Sources:"]
-    for c in answer.citations:
-        lines.append(f'  [{c.number}] {c.id} - {c.title}\n      "{c.quote}"')
-    return "\n".join(lines)
-
-
-def unstreamed(final: str, streamed: str) -> str:
-    """What of `final` the reader has not seen yet. Only checked text is streamed and the final text
-    extends it; should it ever not, the whole final text is printed on a new line."""
-    return final[len(streamed) :] if final.startswith(streamed) else "\n" + final
-
-
-async def stream_answer(events: AsyncIterator[object], *, echo: bool) -> Answer:
-    """Consume an answer stream, printing text as it arrives when `echo`; return the final answer."""
-    final: Answer | None = None
-    streamed = ""
-    async for event in events:
-        if isinstance(event, Queued):
-            if echo:
-                _status(f"(waiting: position {event.position} in the queue)")
-        elif isinstance(event, str):
-            if echo:
-                print(event, end="", flush=True)
-            streamed += event
-        elif isinstance(event, Answered):
-            final = event.answer
-    assert final is not None, "answer stream ended without a result"
-    if echo:
-        print(unstreamed(final.text, streamed))
-        print(format_answer_sources(final))
-    return final
 
 
 # --- ask / search / chat ---------------------------------------------------------------------
@@ -105,17 +68,7 @@ def _configure_search(parser: argparse.ArgumentParser) -> None:
 
 
 async def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.library import build_snapshot
-
-    # Searching needs no model: load only the prompt set and its index.
-    snapshot = await build_snapshot(settings.prompts_dir)
-    try:
-        from bot.briefing.prompting import clean_user_text
-
-        query = clean_user_text(args.query, max_chars=settings.max_input_chars, what="search")
-        results = await snapshot.index.search(query, k=max(1, min(args.k, 20)))
-    finally:
-        await snapshot.index.aclose()
+    results = await BriefingService.search_prompts(settings, args.query, args.k)  # needs no model
     if args.json:
         print_json([passage_json(r) for r in results])
     else:
@@ -130,14 +83,11 @@ def _configure_chat(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--conversation", default="console:chat", help="conversation id to continue")
 
 
-CHAT_HELP = "Ask about the US-China AI race/cooperation debate. Commands: /sources, /reset, /quit"
-
-
 async def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console.chat import chat_loop
 
     async with open_service(settings) as service:
-        _status(f"briefing-bot on {service.engine.model_name}. {CHAT_HELP}")
+        status(f"briefing-bot on {service.model_name}. {CHAT_HELP}")
         await chat_loop(service, args.conversation)
     return 0
 
@@ -151,13 +101,12 @@ def _configure_check_prompts(parser: argparse.ArgumentParser) -> None:
 
 async def cmd_check_prompts(settings: Settings, args: argparse.Namespace) -> int:
     root = settings.prompts_dir if args.dir is None else Path(args.dir)
-    prompts, problems = load_prompt_set(root)
-    if prompts is None:
+    summary, problems = BriefingService.check_prompts(root)
+    if summary is None:
         for problem in problems:
             print(problem)
         return 1
-    passages = sum(len(s.passages) for s in prompts.sources)
-    print(f"OK: prompt set {prompts.version}: {len(prompts.sources)} sources, {passages} passages.")
+    print(f"OK: {summary}.")
     return 0
 
 
@@ -194,22 +143,11 @@ def _configure_brief(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--conversation", default="console:brief", help="conversation id for follow-ups")
 
 
-async def _topic_menu(settings: Settings) -> list[str]:
-    from bot.briefing.topics import topic_menu
-    from bot.library import build_snapshot
-
-    snapshot = await build_snapshot(settings.prompts_dir)  # the menu needs no model
-    try:
-        return topic_menu(snapshot.prompts.sources)
-    finally:
-        await snapshot.index.aclose()
-
-
 async def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
     from bot.briefing.brief import Briefed, Briefing
 
     if args.list:
-        menu = await _topic_menu(settings)
+        menu = await BriefingService.topics_of_prompts(settings)  # needs no model
         if args.json:
             print_json(menu)
         else:
@@ -227,7 +165,7 @@ async def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
             if args.json:
                 briefing = event.briefing if isinstance(event, Briefed) else briefing
             elif isinstance(event, Queued):
-                _status(f"(waiting: position {event.position} in the queue)")
+                status(f"(waiting: position {event.position} in the queue)")
             elif isinstance(event, str):
                 print(event, end="", flush=True)
                 streamed += event
@@ -243,7 +181,7 @@ async def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
         for c in briefing.citations:
             print(f'  [{c.number}] {c.id} - {c.title}\n      "{c.quote}"')
     cached = "cached" if briefing.cached else "fresh"
-    _status(f"({cached}, {briefing.total_ms:.0f} ms, grounded {briefing.grounded:.0%})")
+    status(f"({cached}, {briefing.total_ms:.0f} ms, grounded {briefing.grounded:.0%})")
     return 0
 
 
@@ -292,7 +230,7 @@ async def cmd_debate(settings: Settings, args: argparse.Namespace) -> int:
                 streamed += event
                 print(event, end="", flush=True)
             elif isinstance(event, Queued):
-                _status(f"(waiting: position {event.position} in the queue)")
+                status(f"(waiting: position {event.position} in the queue)")
             elif isinstance(event, TurnFinished):
                 print(unstreamed(event.turn.text, streamed))
                 print(_turn_footer(event.turn))
@@ -385,11 +323,11 @@ async def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
         mark = "DECL" if item.declined else ("hit " if found else "MISS")
         coverage = "  - " if item.coverage is None else f"{item.coverage:4.0%}"
         figures = f"{item.cls:<14} {mark} {coverage} {item.latency_ms:6.0f} ms"
-        _status(f"{number:>3}/{len(questions)} {figures}  {item.question}")
+        status(f"{number:>3}/{len(questions)} {figures}  {item.question}")
 
     def claim_progress(number: int, item: ClaimItem) -> None:
         mark = "ok  " if item.correct else "FAIL"
-        _status(f"{number:>3}/{len(claims or [])} {item.cls:<26} {mark} {item.verdict:<15} {item.claim}")
+        status(f"{number:>3}/{len(claims or [])} {item.cls:<26} {mark} {item.verdict:<15} {item.claim}")
 
     async with open_service(settings) as service:
         report = await service.evaluate(questions, on_item=progress)
@@ -413,22 +351,15 @@ def _configure_feedback(parser: argparse.ArgumentParser) -> None:
 
 async def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
     """Reads the database only: exporting needs no model (and must not wait for one to load)."""
-    from bot.feedback import export_jsonl
-    from bot.store import Store
-
-    store = await Store.open(settings.database_path)
-    try:
-        count, text = await export_jsonl(store, args.guild, reason=args.reason)
-    finally:
-        await store.aclose()
+    count, text = await BriefingService.export_feedback_offline(settings, args.guild, reason=args.reason)
     if args.output is None:
-        sys.stdout.write(text)
+        print(text, end="")
     else:
         try:
             args.output.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise InputError(f"{args.output}: cannot write the file ({exc.strerror})") from None
-    _status(f"exported {count} question{'s' if count != 1 else ''} voted down")
+    status(f"exported {count} question{'s' if count != 1 else ''} voted down")
     return 0
 
 

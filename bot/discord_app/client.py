@@ -22,10 +22,10 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.discord_app.conversations import Conversations
-from bot.discord_app.courier import Courier
+from bot.discord_app.courier import NO_MENTIONS, Courier
 from bot.discord_app.failures import user_message
 from bot.discord_app.limits import RateLimiter
-from bot.discord_app.streaming import NO_MENTIONS, QUESTION_DELETED
+from bot.discord_app.streaming import QUESTION_DELETED
 from bot.engine.base import Engine
 from bot.looplag import LoopLag
 from bot.reload_signal import follow_reloads
@@ -93,9 +93,9 @@ class BriefingBot(commands.AutoShardedBot):
     """
 
     def __init__(self, settings: Settings, *, engine: Engine | None = None, **options: Any) -> None:
+        options.setdefault("shard_ids", settings.shard_ids or None)  # None: every shard runs here
         super().__init__(
             shard_count=settings.shard_count,
-            shard_ids=settings.shard_ids or None,
             command_prefix=commands.when_mentioned,  # unused: the bot has no prefix commands
             intents=bot_intents(),
             allowed_mentions=NO_MENTIONS,
@@ -109,6 +109,7 @@ class BriefingBot(commands.AutoShardedBot):
         self._service: BriefingService | None = None
         self._reload_watch: asyncio.Task[None] | None = None
         self._courier: Courier | None = None
+        self._conversations: Conversations | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._closing: asyncio.Future[None] | None = None
         self.loop_lag = LoopLag(settings.loop_stats_path)
@@ -130,7 +131,9 @@ class BriefingBot(commands.AutoShardedBot):
 
     @property
     def conversations(self) -> Conversations:
-        return Conversations(self.service.store)
+        if self._conversations is None:
+            raise RuntimeError("conversations are not ready yet (setup_hook has not run)")
+        return self._conversations
 
     @property
     def bot_id(self) -> int:
@@ -145,7 +148,8 @@ class BriefingBot(commands.AutoShardedBot):
                 follow_reloads(self._service, self.settings.prompts_dir, self.settings.prompts_poll_s),
                 name="follow-reloads",
             )
-        self._courier = Courier(self._service.store)
+        self._courier = Courier(self._service)
+        self._conversations = Conversations(self._service)
         for cog in COGS:
             await self.load_extension(cog)
         if self.settings.sync_commands:

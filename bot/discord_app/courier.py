@@ -21,13 +21,12 @@ import heapq
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 
 from bot.errors import BriefingError
-from bot.store import Store
 
 if TYPE_CHECKING:
     from bot.discord_app.streaming import StreamingReply
@@ -92,11 +91,22 @@ class Messenger(Protocol):
     def get_partial_messageable(self, id: int, /) -> Any: ...
 
 
+class ReplyLedger(Protocol):
+    """Where unfinished replies are written down (`BriefingService`), so that a restart can tell
+    their readers they were cut off."""
+
+    async def reply_opened(self, channel_id: int, message_id: int) -> None: ...
+
+    async def reply_closed(self, channel_id: int, message_id: int) -> None: ...
+
+    async def open_replies(self) -> list[tuple[int, int]]: ...
+
+
 class Courier:
     """Owned by the bot: paces, typing, open replies and the replies in progress."""
 
-    def __init__(self, store: Store | None = None) -> None:
-        self.store = store
+    def __init__(self, ledger: ReplyLedger | None = None) -> None:
+        self.ledger = ledger
         self._paces: dict[tuple[str, int], Pace] = {}
         self._typing: dict[int, tuple[int, asyncio.Task[None]]] = {}  # channel -> (users, task)
         self.active: set[StreamingReply] = set()
@@ -128,7 +138,7 @@ class Courier:
     @contextlib.asynccontextmanager
     async def typing(self, channel: discord.abc.Messageable) -> AsyncIterator[None]:
         """Show "typing" in `channel` while at least one reply there is being worked on."""
-        key: int = channel.id  # type: ignore[attr-defined]
+        key: int = channel.id  # type: ignore[attr-defined]  # Messageable omits `id`; every channel has one
         users, task = self._typing.get(key, (0, None))
         if task is None:
             task = asyncio.create_task(self._type(channel), name="typing")
@@ -156,13 +166,15 @@ class Courier:
     # --- open replies ----------------------------------------------------------------------------
 
     async def opened(self, channel_id: int, message_id: int) -> None:
-        await self._record(self.store.track_reply if self.store else None, channel_id, message_id)
+        await self._record(self.ledger.reply_opened if self.ledger else None, channel_id, message_id)
 
     async def closed(self, channel_id: int, message_id: int) -> None:
-        await self._record(self.store.untrack_reply if self.store else None, channel_id, message_id)
+        await self._record(self.ledger.reply_closed if self.ledger else None, channel_id, message_id)
 
     @staticmethod
-    async def _record(write: Any, channel_id: int, message_id: int) -> None:
+    async def _record(
+        write: Callable[[int, int], Awaitable[None]] | None, channel_id: int, message_id: int
+    ) -> None:
         """Bookkeeping must never stop a reply: a database failure is logged (by the store)."""
         if write is not None:
             with contextlib.suppress(BriefingError):
@@ -170,10 +182,10 @@ class Courier:
 
     async def recover(self, bot: Messenger) -> int:
         """Edit every reply a dead process left unfinished into INTERRUPTED; returns how many."""
-        if self.store is None:
+        if self.ledger is None:
             return 0
         fixed = 0
-        for channel_id, message_id in await self.store.open_replies():
+        for channel_id, message_id in await self.ledger.open_replies():
             message = bot.get_partial_messageable(channel_id).get_partial_message(message_id)
             try:
                 await self.pace("edit", channel_id).turn(FINAL)

@@ -10,6 +10,7 @@ clicks into calls and results into short private messages.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -79,7 +80,7 @@ class VoteButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> VoteButton:
         return cls(match["vote"], int(match["answer"]))
 
@@ -111,7 +112,7 @@ class ReasonSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"fb
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Select[Any], match: Any
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> ReasonSelect:
         return cls(int(match["answer"]))
 
@@ -140,7 +141,7 @@ class NoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"fb:n
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> NoteButton:
         return cls(int(match["answer"]))
 
@@ -188,7 +189,7 @@ class StopButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"repl
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> StopButton:
         return cls(int(match["asker"]))
 

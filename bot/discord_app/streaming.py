@@ -144,7 +144,7 @@ class ChannelReply(ReplyTarget):
     """New messages in a channel (one per debate speech)."""
 
     def __init__(self, channel: discord.abc.Messageable) -> None:
-        super().__init__(channel.id)  # type: ignore[attr-defined]
+        super().__init__(channel.id)  # type: ignore[attr-defined]  # Messageable omits `id`; channels have it
         self.channel = channel
 
     async def _create(self, content: str, embeds: list[discord.Embed], view: Any) -> Any:

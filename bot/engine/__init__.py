@@ -4,9 +4,7 @@
 when asked for, so importing this package does not load libllama or an HTTP client.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
 from bot.engine.base import (
     ChatMessage,
@@ -21,7 +19,7 @@ from bot.engine.base import (
 )
 from bot.engine.scripted import ScriptedEngine
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from bot.config import Settings
     from bot.engine.llama_engine import LlamaEngine
 
@@ -41,7 +39,7 @@ __all__ = [
 ]
 
 
-def build_engine(settings: Settings) -> Engine:
+def build_engine(settings: "Settings") -> Engine:
     """The backend the settings ask for: a remote server when LLM_BASE_URL is set, else llama.cpp here."""
     if settings.llm_base_url:
         from bot.engine.remote import RemoteEngine
@@ -52,7 +50,7 @@ def build_engine(settings: Settings) -> Engine:
     return LlamaEngine(settings)
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     # `from bot.engine import LlamaEngine` works without loading libllama on every `import bot.engine`.
     if name == "LlamaEngine":
         from bot.engine.llama_engine import LlamaEngine

@@ -64,6 +64,10 @@ class Queued:
     position: int
 
 
+# How a generation ended: "cancelled" when the engine stopped it (shutdown, a stream cut off).
+FinishReason = Literal["stop", "length", "cancelled"]
+
+
 @dataclass(frozen=True, slots=True)
 class Usage:
     """Yielded once, last. Times are measured from the call to `stream`."""
@@ -74,7 +78,7 @@ class Usage:
     queue_ms: float = 0.0
     first_token_ms: float = 0.0
     total_ms: float = 0.0
-    finish_reason: Literal["stop", "length", "cancelled"] = "stop"
+    finish_reason: FinishReason = "stop"
 
 
 StreamEvent = str | Queued | Usage

@@ -35,7 +35,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import llama_cpp as llama
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -394,7 +394,7 @@ class LlamaEngine:
             raise BackendError("The language model is not loaded yet: start the engine first.")
         # Message text is tokenized with parse_special=False: it can never become a control token.
         return tokenize_chat(
-            lambda rendered: formatter(messages=rendered).prompt,
+            lambda rendered: formatter(messages=cast(Any, rendered)).prompt,  # OpenAI-style TypedDicts
             llama_tokenizer(vocab),
             messages,
             add_bos=self._add_bos,
@@ -696,6 +696,7 @@ class LlamaEngine:
         """Decode one batch: a token for every generating run plus a capped share of pending prompts."""
         budget = self._prompt_chunk
         takes: dict[_Run, int] = {}
+        run: _Run | None
         for run in self._runs:  # admission order: the earliest admitted prompt is evaluated first
             if budget == 0:
                 break

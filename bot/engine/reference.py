@@ -7,9 +7,11 @@ time with the native greedy sampler, with no Python work besides filling the bat
 
 from __future__ import annotations
 
+import ctypes
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import llama_cpp as llama
 
@@ -110,9 +112,11 @@ def _filler_tokens(model: object, count: int) -> list[int]:
 
 def _decode(ctx: object, batch: llama.llama_batch, tokens: list[int], start: int) -> None:
     """Evaluate `tokens` at positions start.. in sequence 0, logits for the last one only."""
+    # llama_cpp types `pos` as an array of arrays; the C struct holds one llama_pos per token.
+    positions = cast("ctypes.Array[ctypes.c_int32]", batch.pos)
     for i, token in enumerate(tokens):
         batch.token[i] = token
-        batch.pos[i] = start + i
+        positions[i] = start + i
         batch.n_seq_id[i] = 1
         batch.seq_id[i][0] = 0
         batch.logits[i] = 0

@@ -5,6 +5,10 @@ community, many bot processes can share a GPU server - llama.cpp's `llama-server
 llama-cpp-python's server - by setting LLM_BASE_URL. The briefing layer does not notice: it still
 gets text pieces, `Queued` while waiting and one final `Usage`.
 
+This module is the engine: its queue, its connections and one request's life. The format on the
+wire is in `openai_wire.py`, counting tokens in `remote_tokens.py`, what goes wrong (and the small
+HTTP helpers that detect it) in `remote_http.py`.
+
 Design notes:
 - The client keeps its own fair, bounded queue (`bot.engine.scheduler`): at most `n_slots` requests
   are in flight to the server from this process, users take turns, and beyond `max_queue` waiting
@@ -31,30 +35,46 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import math
 import time
-from collections.abc import AsyncIterator, Sequence
-from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any, Literal
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from typing import Any
 
 import aiohttp
 
 from bot.config import Settings
-from bot.engine.base import ChatMessage, EngineStatus, GenerationRequest, Queued, StreamEvent, Usage
+from bot.engine.base import ChatMessage, EngineStatus, FinishReason, GenerationRequest, Queued, StreamEvent
+from bot.engine.openai_wire import (
+    SSEParser,
+    chat_payload,
+    choice_zero,
+    display_model_name,
+    parse_chunk,
+    root_url,
+    usage_from,
+    usage_of,
+)
 from bot.engine.remote_http import (
+    ProblemKind,
     ServerProblem,
     backoff_s,
+    error_detail,
+    let_go,
     log,
+    read_capped,
     redact_url,
     retry_after_s,
     scrub,
+    short,
+    status_hint,
     user_error,
 )
+from bot.engine.remote_tokens import TokenCounter
 from bot.engine.scheduler import FairQueue
 from bot.engine.throughput import Throughput
 from bot.errors import BackendError, ConfigError
-from bot.untrusted import safe_prompt_text
+from bot.measures import elapsed_ms
 
+Chunks = AsyncGenerator[dict[str, Any], None]  # a response's JSON chunks, closed when left early
 BACKEND_NAME = "openai-compatible"
 CONNECT_TIMEOUT_S = 10.0
 # Longest silence tolerated between two pieces of a stream. Generous: a busy server may queue the
@@ -65,31 +85,10 @@ PROBE_TIMEOUT_S = 10.0
 # and uvicorn close them on their side.
 KEEPALIVE_S = 2.0
 # Caps on what a server may send: a stream (about 200 bytes a token in these servers' chunks, so
-# 8 MiB is some 40,000 tokens) and a JSON answer or error body.
+# 8 MiB is some 40,000 tokens) and a JSON answer (error bodies: remote_http.MAX_ERROR_BODY_BYTES).
 MAX_STREAM_BYTES = 8 * 1024 * 1024
 MAX_JSON_BYTES = 1024 * 1024
-MAX_ERROR_BODY_BYTES = 64 * 1024
 MAX_BUSY_RETRIES = 3
-# Token estimate when the server cannot tokenize: English prose runs about 4 characters a token
-# with the tokenizers in use; 3.5 over-counts a little, which only trims context a bit early.
-DEFAULT_CHARS_PER_TOKEN = 3.5
-# Chat-template tokens around each message (ChatML: <|im_start|>role\n ... <|im_end|>\n) and
-# before the reply (<|im_start|>assistant\n), rounded up to cover other templates and a BOS token.
-MESSAGE_OVERHEAD_TOKENS = 6
-REPLY_OVERHEAD_TOKENS = 4
-# Calibrating the estimate against the server's tokenizer: a sample written like the bot's prompts
-# (names, a quote, numbers, hyphens, a short question) and a margin, because the estimate must not
-# under-count - prompts are trimmed to fit the context by it. Briefing prose runs 3.3-7 characters
-# a token paragraph by paragraph with SmolLM2's tokenizer (median 5).
-CALIBRATION_MARGIN = 1.15
-MIN_CHARS_PER_TOKEN, MAX_CHARS_PER_TOKEN = 2.0, 6.0  # an odd tokenize answer cannot skew the estimate
-CALIBRATION_TEXT = (
-    'Yi-Ling Liu, author of "The Wall Dancers", warns that calling DeepSeek-R1 a "Sputnik moment" '
-    "feeds a zero-sum race. In 2026, researchers in Beijing, Shenzhen and Washington proposed "
-    "track-two dialogues on AI safety norms. [1] Export controls (chips, compute) - what changed? "
-    "Who warned about a Chernobyl moment?"
-)
-MAX_ERROR_CHARS = 300
 RECENT_WINDOW_S = 30.0
 # What the operator reads when `start()` fails: names the settings to check, never the URL (it may
 # hold credentials) nor the server's text (both are in the log).
@@ -102,130 +101,6 @@ STARTUP_HINTS = {
         "LLM_API_KEY and LLM_MODEL"
     ),
 }
-
-FinishReason = Literal["stop", "length", "cancelled"]
-
-
-def display_model_name(model_id: str) -> str:
-    """A model id fit to show users: the file name when the server names its model by a path
-    (llama-server and llama-cpp-python report the GGUF path they loaded)."""
-    return PureWindowsPath(PurePosixPath(model_id.strip()).name).name
-
-
-async def read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes:
-    """The whole body, or ServerProblem once it passes `cap` bytes."""
-    data = bytearray()
-    async for block in response.content.iter_chunked(64 * 1024):
-        data += block
-        if len(data) > cap:
-            raise ServerProblem("failed", f"the response passed {cap} bytes")
-    return bytes(data)
-
-
-def _short(text: str, limit: int = MAX_ERROR_CHARS) -> str:
-    """First line of a server message, cut to `limit`: enough to act on, never a wall of text."""
-    text = " ".join(text.strip().split("\n", 1)[0].split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def error_message_from_body(body: str) -> str:
-    """The human part of an error body: OpenAI style {"error": {"message"}}, FastAPI {"detail"},
-    a bare {"message"} or {"error": "..."}; otherwise the text itself."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return _short(body) or "(empty response)"
-    if isinstance(data, dict):
-        error = data.get("error")
-        if isinstance(error, dict) and error.get("message"):
-            return _short(str(error["message"]))
-        for value in (error, data.get("detail"), data.get("message")):
-            if value:
-                return _short(value if isinstance(value, str) else json.dumps(value))
-    return _short(body)
-
-
-def root_url(base_url: str) -> str:
-    """Server root for the non-OpenAI extras (tokenize): the base URL without its /v1 suffix."""
-    base = base_url.rstrip("/")
-    return base[: -len("/v1")] if base.endswith("/v1") else base
-
-
-def chat_payload(request: GenerationRequest, model: str) -> dict[str, Any]:
-    """The chat-completions body for `request`. The server tokenizes with its own template and can
-    parse control tokens in any message, so every message is filtered here, the history's assistant
-    turns included (a model's own text may hold template-token text that a later request replays)."""
-    sampling = request.sampling
-    payload: dict[str, Any] = {
-        "messages": [{"role": m.role, "content": safe_prompt_text(m.content)} for m in request.messages],
-        "stream": True,
-        "stream_options": {"include_usage": True},
-        "max_tokens": sampling.max_tokens,
-        "temperature": max(0.0, sampling.temperature),
-        "top_p": sampling.top_p,
-        "seed": sampling.seed,
-        # Not in the OpenAI API; llama.cpp / llama-cpp-python / vLLM read them, others ignore them.
-        "top_k": sampling.top_k,
-        "repeat_penalty": sampling.repeat_penalty,
-        "repetition_penalty": sampling.repeat_penalty,
-    }
-    if model:
-        payload["model"] = model
-    if sampling.stop:
-        payload["stop"] = list(sampling.stop)
-    return payload
-
-
-def _usage_of(chunk: dict[str, Any]) -> dict[str, Any] | None:
-    """A chunk's usage: OpenAI's `usage` (with include_usage), or llama.cpp server's `timings`."""
-    usage = chunk.get("usage")
-    if isinstance(usage, dict):
-        timings = chunk.get("timings")
-        return {**usage, "timings": timings} if isinstance(timings, dict) else usage
-    timings = chunk.get("timings")
-    return {"timings": timings} if isinstance(timings, dict) else None
-
-
-def _choice_zero(chunk: dict[str, Any]) -> list[tuple[str, str | None]]:
-    """(text, finish_reason) of the first choice: `delta` when streamed, `message` when whole."""
-    found = []
-    for choice in chunk.get("choices") or ():
-        if not isinstance(choice, dict) or choice.get("index", 0) != 0:
-            continue
-        delta = choice.get("delta") or choice.get("message") or {}
-        text = delta.get("content") if isinstance(delta, dict) else None
-        reason = choice.get("finish_reason")
-        found.append((text if isinstance(text, str) else "", reason if isinstance(reason, str) else None))
-    return found
-
-
-class SSEParser:
-    """Incremental server-sent-events parser: feed lines, get the `data` payload of each event.
-
-    Per the SSE format, an event's `data:` lines are joined with newlines and the event ends at a
-    blank line; comments (`: ping`) and other fields (`event:`, `id:`) are ignored.
-    """
-
-    def __init__(self) -> None:
-        self._data: list[str] = []
-
-    def feed(self, line: str) -> str | None:
-        """Feed one line (without its newline); returns an event's data when one completes."""
-        if not line:
-            return self.flush()
-        if line.startswith(":"):
-            return None
-        field, _, value = line.partition(":")
-        if field == "data":
-            self._data.append(value[1:] if value.startswith(" ") else value)
-        return None
-
-    def flush(self) -> str | None:
-        """The pending event's data, if any (a stream may end without a final blank line)."""
-        if not self._data:
-            return None
-        data, self._data = "\n".join(self._data), []
-        return data
 
 
 class _Ticket:
@@ -258,8 +133,7 @@ class RemoteEngine:
         self._queue: FairQueue[_Ticket] = FairQueue(settings.max_queue)
         self._session: aiohttp.ClientSession | None = None
         self._fresh: aiohttp.ClientSession | None = None  # one connection per request, for retries
-        self._chars_per_token = DEFAULT_CHARS_PER_TOKEN
-        self._tokenize_url: str | None = None
+        self._tokens = TokenCounter(self._post_json)
         self._active = 0
         self._recent = Throughput(RECENT_WINDOW_S)  # completion tokens, bounded
 
@@ -308,7 +182,7 @@ class RemoteEngine:
             if isinstance(data, list) and data and isinstance(data[0], dict) and data[0].get("id"):
                 self._model = str(data[0]["id"])
                 self._shown_model = display_model_name(self._model)
-        await self._calibrate_tokenizer()
+        await self._tokens.calibrate(self._root, self._model)
 
     async def aclose(self) -> None:
         """Close the HTTP sessions (open streams are closed with them). Idempotent."""
@@ -322,50 +196,18 @@ class RemoteEngine:
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         """Estimated prompt tokens, rounded up: chat templates live on the server, so the client can
         only estimate; `start()` calibrates the characters-per-token ratio against the server's own
-        tokenizer when it offers one."""
-        total = REPLY_OVERHEAD_TOKENS
-        for message in messages:
-            total += MESSAGE_OVERHEAD_TOKENS + math.ceil(len(message.content) / self._chars_per_token)
-        return total
+        tokenizer when it offers one (remote_tokens.py)."""
+        return self._tokens.estimate(messages)
 
     async def count_tokens_exact(self, text: str) -> int | None:
         """Tokens of `text` by the server's tokenizer, or None when it offers no tokenize endpoint."""
-        if self._tokenize_url is None:
+        url = self._tokens.tokenize_url
+        if url is None:
             return None
         try:
-            return await self._tokenize(self._tokenize_url, text)
+            return await self._tokens.count(url, text, self._model)
         except ServerProblem as problem:
-            raise user_error(problem, url=self._tokenize_url, mid_answer=False) from None
-
-    async def _calibrate_tokenizer(self) -> None:
-        """Find a tokenize endpoint (llama-cpp-python: /extras/tokenize, llama.cpp and vLLM:
-        /tokenize) and fit the estimate to the real tokenizer; keep the default if there is none."""
-        for url in (f"{self._root}/extras/tokenize", f"{self._root}/tokenize"):
-            try:
-                count = await self._tokenize(url, CALIBRATION_TEXT)
-            except ServerProblem:
-                continue
-            if count:
-                self._tokenize_url = url
-                ratio = len(CALIBRATION_TEXT) / count
-                self._chars_per_token = (
-                    min(max(ratio, MIN_CHARS_PER_TOKEN), MAX_CHARS_PER_TOKEN) / CALIBRATION_MARGIN
-                )
-                return
-
-    async def _tokenize(self, url: str, text: str) -> int | None:
-        # One body that each server reads its own field from: llama-cpp-python "input",
-        # llama.cpp "content", vLLM "prompt" (+ "model").
-        body: dict[str, Any] = {"input": text, "content": text, "prompt": text}
-        if self._model:
-            body["model"] = self._model
-        data = await self._post_json(url, body)
-        if isinstance(data, dict):
-            if isinstance(data.get("tokens"), list):
-                return len(data["tokens"])
-            if isinstance(data.get("count"), int):
-                return int(data["count"])
-        return None
+            raise user_error(problem, url=url, mid_answer=False) from None
 
     # --- status -------------------------------------------------------------------------------------
 
@@ -406,7 +248,7 @@ class RemoteEngine:
                 ticket.wake.clear()
                 if not ticket.admitted:
                     yield Queued(ticket.position)
-            queue_ms = (time.perf_counter() - started) * 1000
+            queue_ms = elapsed_ms(started)
             async with contextlib.aclosing(self._generate(request, started, queue_ms)) as events:
                 async for event in events:
                     yield event
@@ -435,7 +277,7 @@ class RemoteEngine:
 
     async def _generate(
         self, request: GenerationRequest, started: float, queue_ms: float
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         deadline = time.monotonic() + self._timeout_s
         pieces = 0
         first_token_ms = 0.0
@@ -447,18 +289,18 @@ class RemoteEngine:
             try:
                 async with contextlib.aclosing(self._chunks(response)) as chunks:
                     async for chunk in chunks:
-                        server_usage = _usage_of(chunk) or server_usage
-                        for text, reason in _choice_zero(chunk):
+                        server_usage = usage_of(chunk) or server_usage
+                        for text, reason in choice_zero(chunk):
                             if text:
                                 if not first_token_ms:
-                                    first_token_ms = (time.perf_counter() - started) * 1000
+                                    first_token_ms = elapsed_ms(started)
                                 pieces += 1
                                 yield text
                             if reason:
                                 finish = "length" if reason == "length" else "stop"
                 completed = True
             finally:
-                _let_go(response, completed)
+                let_go(response, completed)
         except TimeoutError:
             problem = self._timeout_problem(deadline, started_answer=pieces > 0)
             raise user_error(problem, url=self._chat_url, mid_answer=pieces > 0) from None
@@ -467,7 +309,17 @@ class RemoteEngine:
             raise user_error(problem, url=self._chat_url, mid_answer=pieces > 0) from None
         except ServerProblem as problem:
             raise user_error(problem, url=self._chat_url, mid_answer=pieces > 0) from None
-        yield self._usage(request, server_usage, pieces, finish, started, queue_ms, first_token_ms)
+        usage = usage_from(
+            server_usage,
+            pieces=pieces,
+            prompt_estimate=self.count_tokens(request.messages),
+            finish=finish,
+            queue_ms=queue_ms,
+            first_token_ms=first_token_ms,
+            total_ms=elapsed_ms(started),
+        )
+        self._recent.add(usage.completion_tokens)
+        yield usage
 
     def _timeout_problem(self, deadline: float, *, started_answer: bool) -> ServerProblem:
         if time.monotonic() >= deadline - 0.05:
@@ -506,7 +358,7 @@ class RemoteEngine:
                 continue
             if response.status < 400:
                 return response
-            detail = await _error_detail(response)
+            detail = await error_detail(response)
             if response.status in (429, 503):
                 wait = backoff_s(
                     busy, retry_after_s(response.headers.get("Retry-After")), deadline - time.monotonic()
@@ -517,53 +369,16 @@ class RemoteEngine:
                     busy += 1
                     continue
                 raise ServerProblem("busy", f"HTTP {response.status}: {detail}")
-            raise ServerProblem("failed", f"HTTP {response.status}: {detail}{_status_hint(response.status)}")
+            raise ServerProblem("failed", f"HTTP {response.status}: {detail}{status_hint(response.status)}")
 
-    def _usage(
-        self,
-        request: GenerationRequest,
-        server_usage: dict[str, Any] | None,
-        pieces: int,
-        finish: FinishReason | None,
-        started: float,
-        queue_ms: float,
-        first_token_ms: float,
-    ) -> Usage:
-        """Usage from the server's numbers when it sent them; else the estimate of the prompt and one
-        token per streamed piece (these servers stream one token per chunk)."""
-        usage = server_usage or {}
-        timings = usage.get("timings") if isinstance(usage.get("timings"), dict) else {}
-        prompt_tokens = usage.get("prompt_tokens")
-        completion_tokens = usage.get("completion_tokens")
-        if not isinstance(prompt_tokens, int):
-            prompt_tokens = timings.get("prompt_n", 0) + timings.get("cache_n", 0) or self.count_tokens(
-                request.messages
-            )
-        if not isinstance(completion_tokens, int):
-            completion_tokens = timings.get("predicted_n") or pieces
-        details = usage.get("prompt_tokens_details")
-        cached = details.get("cached_tokens") if isinstance(details, dict) else timings.get("cache_n")
-        self._recent.add(int(completion_tokens))
-        return Usage(
-            prompt_tokens=int(prompt_tokens),
-            completion_tokens=int(completion_tokens),
-            cached_tokens=int(cached or 0),
-            queue_ms=round(queue_ms, 1),
-            first_token_ms=round(first_token_ms, 1),
-            total_ms=round((time.perf_counter() - started) * 1000, 1),
-            # A stream that ends without a finish reason was cut off by the server (for example
-            # llama-cpp-python's server interrupting it for a newer request).
-            finish_reason=finish or "cancelled",
-        )
-
-    def _chunks(self, response: aiohttp.ClientResponse) -> AsyncIterator[dict[str, Any]]:
+    def _chunks(self, response: aiohttp.ClientResponse) -> Chunks:
         """The response's JSON chunks: SSE events normally; one whole completion from a server that
         ignores `stream`."""
         if response.headers.get("Content-Type", "").startswith("application/json"):
             return self._whole_completion(response)
         return self._sse_chunks(response)
 
-    async def _sse_chunks(self, response: aiohttp.ClientResponse) -> AsyncIterator[dict[str, Any]]:
+    async def _sse_chunks(self, response: aiohttp.ClientResponse) -> Chunks:
         """The JSON chunks of an SSE stream, up to `[DONE]`, within MAX_STREAM_BYTES."""
         parser = SSEParser()
         received = 0
@@ -577,16 +392,16 @@ class RemoteEngine:
                     continue
                 if data.strip() == "[DONE]":
                     return
-                yield _chunk(data)
+                yield parse_chunk(data)
         except ValueError as exc:  # aiohttp: a line longer than its buffer
-            raise ServerProblem("failed", f"malformed stream: {_short(str(exc), 120)}") from None
+            raise ServerProblem("failed", f"malformed stream: {short(str(exc), 120)}") from None
         data = parser.flush()
         if data is not None and data.strip() != "[DONE]":
-            yield _chunk(data)
+            yield parse_chunk(data)
 
-    async def _whole_completion(self, response: aiohttp.ClientResponse) -> AsyncIterator[dict[str, Any]]:
+    async def _whole_completion(self, response: aiohttp.ClientResponse) -> Chunks:
         body = await read_capped(response, MAX_STREAM_BYTES)
-        yield _chunk(body.decode("utf-8", errors="replace"))
+        yield parse_chunk(body.decode("utf-8", errors="replace"))
 
     # --- HTTP helpers ---------------------------------------------------------------------------------
 
@@ -610,11 +425,11 @@ class RemoteEngine:
                 method, url, json=body, timeout=aiohttp.ClientTimeout(total=PROBE_TIMEOUT_S)
             ) as response:
                 if response.status >= 400:
-                    detail = await _error_detail(response)
-                    kind = "busy" if response.status in (429, 503) else "failed"
+                    detail = await error_detail(response)
+                    kind: ProblemKind = "busy" if response.status in (429, 503) else "failed"
                     raise ServerProblem(
                         kind,
-                        f"{method} {url}: HTTP {response.status}: {detail}{_status_hint(response.status)}",
+                        f"{method} {url}: HTTP {response.status}: {detail}{status_hint(response.status)}",
                     )
                 text = (await read_capped(response, MAX_JSON_BYTES)).decode("utf-8", errors="replace")
         except TimeoutError:
@@ -629,52 +444,4 @@ class RemoteEngine:
             raise ServerProblem("failed", f"{method} {url} answered something that is not JSON") from None
 
 
-def _chunk(data: str) -> dict[str, Any]:
-    """One event's JSON; an `error` event (a server failing mid-stream) becomes a ServerProblem."""
-    try:
-        chunk = json.loads(data)
-    except ValueError:
-        raise ServerProblem("failed", f"malformed stream, not JSON: {data[:80]!r}") from None
-    if not isinstance(chunk, dict):
-        raise ServerProblem("failed", f"malformed stream: an event holds a {type(chunk).__name__}")
-    if "error" in chunk:
-        raise ServerProblem("failed", f"error event: {error_message_from_body(json.dumps(chunk))}")
-    return chunk
-
-
-def _let_go(response: aiohttp.ClientResponse, completed: bool) -> None:
-    """Back to the pool only a response read to its end; any other is closed with its connection,
-    so the next request never inherits half a stream and the server stops generating."""
-    if completed and response.content.at_eof():
-        response.release()
-    else:
-        response.close()
-
-
-async def _error_detail(response: aiohttp.ClientResponse) -> str:
-    """The server's error text (for the log), read within a cap; the connection is closed after."""
-    try:
-        body = (await response.content.read(MAX_ERROR_BODY_BYTES)).decode("utf-8", errors="replace")
-    except aiohttp.ClientError:
-        body = ""
-    finally:
-        response.close()
-    return error_message_from_body(body) if body else response.reason or "no details"
-
-
-def _status_hint(status: int) -> str:
-    if status in (401, 403):
-        return " - check LLM_API_KEY"
-    if status == 404:
-        return " - check LLM_BASE_URL (usually it ends in /v1) and LLM_MODEL"
-    return ""
-
-
-__all__ = [
-    "RemoteEngine",
-    "SSEParser",
-    "chat_payload",
-    "display_model_name",
-    "error_message_from_body",
-    "root_url",
-]
+__all__ = ["RemoteEngine"]

@@ -13,16 +13,21 @@ shown (then the sentence says the answer is incomplete, and the shown part stays
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import re
 import time
 from typing import Literal
 
+import aiohttp
 import yarl
 
 from bot.errors import BackendError
 
 log = logging.getLogger("bot.engine.remote")
+
+MAX_ERROR_BODY_BYTES = 64 * 1024
+MAX_ERROR_CHARS = 300
 
 ProblemKind = Literal["unreachable", "busy", "slow", "failed"]
 
@@ -116,3 +121,64 @@ __all__ = [
     "scrub",
     "user_error",
 ]
+
+
+async def read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes:
+    """The whole body, or ServerProblem once it passes `cap` bytes."""
+    data = bytearray()
+    async for block in response.content.iter_chunked(64 * 1024):
+        data += block
+        if len(data) > cap:
+            raise ServerProblem("failed", f"the response passed {cap} bytes")
+    return bytes(data)
+
+
+def let_go(response: aiohttp.ClientResponse, completed: bool) -> None:
+    """Back to the pool only a response read to its end; any other is closed with its connection,
+    so the next request never inherits half a stream and the server stops generating."""
+    if completed and response.content.at_eof():
+        response.release()
+    else:
+        response.close()
+
+
+async def error_detail(response: aiohttp.ClientResponse) -> str:
+    """The server's error text (for the log), read within a cap; the connection is closed after."""
+    try:
+        body = (await response.content.read(MAX_ERROR_BODY_BYTES)).decode("utf-8", errors="replace")
+    except aiohttp.ClientError:
+        body = ""
+    finally:
+        response.close()
+    return error_message_from_body(body) if body else response.reason or "no details"
+
+
+def status_hint(status: int) -> str:
+    if status in (401, 403):
+        return " - check LLM_API_KEY"
+    if status == 404:
+        return " - check LLM_BASE_URL (usually it ends in /v1) and LLM_MODEL"
+    return ""
+
+
+def short(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """First line of a server message, cut to `limit`: enough to act on, never a wall of text."""
+    text = " ".join(text.strip().split("\n", 1)[0].split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def error_message_from_body(body: str) -> str:
+    """The human part of an error body: OpenAI style {"error": {"message"}}, FastAPI {"detail"},
+    a bare {"message"} or {"error": "..."}; otherwise the text itself."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return short(body) or "(empty response)"
+    if isinstance(data, dict):
+        error = data.get("error")
+        if isinstance(error, dict) and error.get("message"):
+            return short(str(error["message"]))
+        for value in (error, data.get("detail"), data.get("message")):
+            if value:
+                return short(value if isinstance(value, str) else json.dumps(value))
+    return short(body)

@@ -16,7 +16,15 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
-from bot.engine.base import ChatMessage, EngineStatus, GenerationRequest, Queued, StreamEvent, Usage
+from bot.engine.base import (
+    ChatMessage,
+    EngineStatus,
+    FinishReason,
+    GenerationRequest,
+    Queued,
+    StreamEvent,
+    Usage,
+)
 from bot.engine.scheduler import FairQueue
 from bot.engine.throughput import Throughput
 from bot.errors import BackendError
@@ -112,9 +120,9 @@ class ScriptedEngine:
         try:
             self._dispatch()
             while not ticket.admitted or not ticket.events.empty():
-                event = await ticket.events.get()
-                if event is not None:
-                    yield event
+                waiting = await ticket.events.get()
+                if waiting is not None:
+                    yield waiting
             admitted = time.perf_counter()
             async for event in self._answer(request, started, admitted):
                 yield event
@@ -130,7 +138,7 @@ class ScriptedEngine:
     ) -> AsyncIterator[StreamEvent]:
         reply = self._script(request)
         sampling = request.sampling
-        finish: str = "stop"
+        finish: FinishReason = "stop"
         cut = [reply.find(stop) for stop in sampling.stop if stop and stop in reply]
         if cut:
             reply = reply[: min(cut)]
@@ -152,7 +160,7 @@ class ScriptedEngine:
             queue_ms=(admitted - started) * 1000,
             first_token_ms=((first_token or finished) - started) * 1000,
             total_ms=(finished - started) * 1000,
-            finish_reason=finish,  # type: ignore[arg-type]
+            finish_reason=finish,
         )
 
     def _dispatch(self) -> None:

@@ -372,10 +372,10 @@ class PromptAdmin:
         """Add a version unless the newest recorded one has the same contents."""
         manifest = {rel: files.digest(data) for rel, data in now.items()}
         set_hash = files.set_hash(manifest)
-        [latest] = await self.store.prompt_changes(limit=1) or [None]
-        if latest is not None and latest.set_hash == set_hash:
+        newest = await self.store.prompt_changes(limit=1)
+        if newest and newest[0].set_hash == set_hash:
             return
-        before = latest.manifest if latest is not None else {}
+        before = newest[0].manifest if newest else {}
         changed = sorted(
             rel for rel in before.keys() | manifest.keys() if before.get(rel) != manifest.get(rel)
         )

@@ -72,7 +72,7 @@ def bot_settings(imitation: DiscordImitation, folder: Path, **overrides: Any) ->
         "rate_limit_per_minute": 1000,
         **overrides,
     }
-    return load_settings(_env_file=None, **values)
+    return load_settings(**values)
 
 
 @contextlib.asynccontextmanager

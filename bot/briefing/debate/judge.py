@@ -20,7 +20,7 @@ from bot.briefing.checked import SentenceGate, ShownText
 from bot.briefing.citations import SentenceCheck, best_quote
 from bot.briefing.context import BriefingContext, stream_generation
 from bot.briefing.debate.results import SIDES, DebateTurn, Judged, Judgement
-from bot.briefing.debate.speech import SPEECH_LABELS, worth_hearing
+from bot.briefing.debate.speech import speech_labels, worth_hearing
 from bot.briefing.grounding import (
     FRAMING_CUES,
     MIN_UNCERTAINTY,
@@ -35,7 +35,7 @@ from bot.briefing.grounding import (
     strip_markers,
     with_marker,
 )
-from bot.engine.base import ChatMessage, GenerationRequest, Queued, Usage
+from bot.engine.base import ChatMessage, GenerationRequest, Queued
 from bot.index import ScoredPassage
 from bot.terms import content_terms, match_terms, overlap
 
@@ -105,7 +105,7 @@ class Judge:
         passages = list(numbering.passages)
         labels = [
             *passage_labels(passages),
-            *SPEECH_LABELS,
+            *speech_labels(self.ctx.prompts),
             *(f"{t.side} side (round {t.round})" for t in self.turns),
         ]
         gate = SentenceGate(passages, self.ctx.index.corpus_text, labels=labels)
@@ -126,8 +126,6 @@ class Judge:
                 for check in gate.feed(event):
                     if piece := self._summarise(check, kept, passages, gate, shown, order):
                         yield piece
-            elif not isinstance(event, Usage):
-                yield event
         for check in gate.finish():
             if piece := self._summarise(check, kept, passages, gate, shown, order):
                 yield piece

@@ -15,7 +15,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
-from bot.briefing.context import BriefingContext, elapsed_ms
+from bot.briefing.context import BriefingContext
 from bot.briefing.debate.core import choose_core, motion_terms, side_sentences, speech_passages
 from bot.briefing.debate.judge import Judge
 from bot.briefing.debate.results import (
@@ -39,6 +39,7 @@ from bot.briefing.retrieval import is_on_topic
 from bot.briefing.topics import normalise_topic
 from bot.errors import InputError
 from bot.index import ScoredPassage
+from bot.measures import elapsed_ms
 from bot.terms import WORD_RE, stem
 
 DEFAULT_ROUNDS = 2
@@ -237,7 +238,7 @@ class DebateSession:
         async for event in speaker.speak():
             if isinstance(event, TurnFinished):
                 self.turns.append(event.turn)
-            yield event  # type: ignore[misc]
+            yield event
 
 
 async def debate(

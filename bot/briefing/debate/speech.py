@@ -29,6 +29,8 @@ from bot.briefing.models import Citation
 from bot.briefing.prompting import fit_to_context
 from bot.engine.base import ChatMessage, GenerationRequest, Queued, Usage
 from bot.index import ScoredPassage
+from bot.promptset import PromptSet
+from bot.store import Turn
 from bot.terms import content_terms, match_terms, overlap, sentences_of, stem
 
 _FIGURE_RE = re.compile(r"\d+(?:[.,]\d+)?")
@@ -38,16 +40,9 @@ REGENERATE_NUDGE = (
     "\nUse only the sources above. Start with the strongest fact from source [1] and cite it. Cite [1]."
 )
 RETRY_TEMPERATURE = 0.3
-# Labels a small model copies from its prompt into its speech.
-SPEECH_LABELS = (
-    "Your side:",
-    "Your opponent said:",
-    "Motion:",
-    "Sources:",
-    "Speech:",
-    "Race side:",
-    "Cooperation side:",
-)
+# Labels a small model copies into its speech that no template writes (the debate_turn template's
+# own labels are declared in its front matter).
+HABIT_LABELS = ("Speech:", "Race side:", "Cooperation side:")
 # Words every speech on this subject uses (the two countries, the sources' own nouns, filler such as
 # "former"/"forward"): a sentence made of these and the motion's words restates the motion.
 GENERIC_TERMS = frozenset(
@@ -55,6 +50,11 @@ GENERIC_TERMS = frozenset(
     for w in """side sides race cooperation debate argue motion point china chinese america american
     americans united states essay article author source sources says said former forward also""".split()
 )
+
+
+def speech_labels(prompts: PromptSet) -> tuple[str, ...]:
+    """Labels a small model copies from its prompt into a speech: stripped wherever they appear."""
+    return (*prompts.template("debate_turn").labels, *HABIT_LABELS)
 
 
 def worth_hearing(check: SentenceCheck, motion: str, given: Sequence[ScoredPassage]) -> bool:
@@ -121,10 +121,10 @@ class Speaker:
     def _messages(self, nudge: str) -> tuple[tuple[ChatMessage, ...], list[ScoredPassage]]:
         plan = self.plan
 
-        def build(ps: list[ScoredPassage], _history: list[object]) -> tuple[ChatMessage, ...]:
+        def build(ps: list[ScoredPassage], _history: list[Turn]) -> tuple[ChatMessage, ...]:
             messages = model_messages(
                 self.ctx.prompts,
-                f"{plan.side}_advocate",
+                self.ctx.prompts.speaker(plan.side),
                 "debate_turn",
                 ps,
                 motion=plan.motion,
@@ -140,7 +140,9 @@ class Speaker:
 
     def _gate(self, given: list[ScoredPassage]) -> SentenceGate:
         gate = SentenceGate(
-            given, self.ctx.index.corpus_text, labels=[*passage_labels(given), *SPEECH_LABELS]
+            given,
+            self.ctx.index.corpus_text,
+            labels=[*passage_labels(given), *speech_labels(self.ctx.prompts)],
         )
         for text in self.plan.heard:
             for sentence in sentences_of(strip_markers(text)):
@@ -180,7 +182,7 @@ class Speaker:
         self._heard += [match_terms(part) for part in sentences_of(check.text)]
         return self.shown.add(check.rendered)
 
-    async def speak(self) -> AsyncIterator[object]:
+    async def speak(self) -> AsyncIterator[TurnStarted | Queued | str | TurnFinished]:
         """TurnStarted, the streamed pieces (Queued while waiting), then TurnFinished."""
         kept: list[SentenceCheck] = []
         attempt = 1

@@ -17,10 +17,10 @@ import discord
 from discord.ext import commands
 
 from bot.discord_app.conversations import dm_conversation, message_conversation, thread_conversation
-from bot.discord_app.courier import RESTARTING
+from bot.discord_app.courier import NO_MENTIONS, RESTARTING
 from bot.discord_app.feedback_ui import answer_feedback, stop_view
 from bot.discord_app.limits import check_length, rate_limit_message
-from bot.discord_app.streaming import NO_MENTIONS, MessageReply, StreamingReply, stream_answer
+from bot.discord_app.streaming import MessageReply, StreamingReply, stream_answer
 
 if TYPE_CHECKING:
     from bot.discord_app.client import BriefingBot
@@ -89,16 +89,12 @@ class Chat(commands.Cog):
         if await conversations.is_bot_thread(message.channel, bot_id):
             return Route("ask", thread_conversation(message.channel.id), text)
         if reference is not None:
-            conversation = await conversations.of_message(reference)
+            linked = await conversations.of_message(reference)
             resolved = message.reference.resolved if message.reference else None
-            if (
-                conversation is None
-                and isinstance(resolved, discord.Message)
-                and resolved.author.id == bot_id
-            ):
-                conversation = message_conversation(reference)
-            if conversation is not None:
-                return Route("ask", conversation, text)
+            if linked is None and isinstance(resolved, discord.Message) and resolved.author.id == bot_id:
+                linked = message_conversation(reference)
+            if linked is not None:
+                return Route("ask", linked, text)
         if bot_id in message.raw_mentions:
             return Route("ask", message_conversation(message.id), text)
         return None

@@ -15,10 +15,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_app.courier import NO_MENTIONS
 from bot.discord_app.feedback_ui import answer_feedback, feedback_for, stop_view
 from bot.discord_app.formatting import factcheck_message, search_embed, source_list_embed, status_embed
 from bot.discord_app.limits import check_length, refuse_if_limited
-from bot.discord_app.streaming import NO_MENTIONS, InteractionReply, StreamingReply, stream_answer
+from bot.discord_app.streaming import InteractionReply, StreamingReply, stream_answer
 from bot.feedback import shown_factcheck
 
 if TYPE_CHECKING:
@@ -110,8 +111,8 @@ class SlashCommands(commands.Cog):
         await interaction.response.defer(thinking=True)
         service = self.bot.service
         if not query:
-            snapshot = service.library.current
-            embed = source_list_embed(snapshot.prompts.sources, snapshot.prompts.version)
+            listing = service.sources()
+            embed = source_list_embed(listing.sources, listing.version)
             await interaction.edit_original_response(embed=embed, allowed_mentions=NO_MENTIONS)
             return
         results = await service.search(query, k=SEARCH_K)
@@ -128,12 +129,11 @@ class SlashCommands(commands.Cog):
         # Deferred first: finding and forgetting the conversation waits for the database, which
         # may be busy for longer than Discord's 3 seconds.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        conversation = await self.bot.conversations.of_interaction(interaction, self.bot.bot_id)
-        fresh = conversation.endswith(f":{interaction.id}")  # a new conversation: nothing to forget
-        if not fresh:
+        conversation = await self.bot.conversations.continued_by(interaction, self.bot.bot_id)
+        if conversation is not None:
             await self.bot.service.reset(conversation)
         await interaction.edit_original_response(
-            content=RESET_CHANNEL if fresh else RESET_DONE, allowed_mentions=NO_MENTIONS
+            content=RESET_CHANNEL if conversation is None else RESET_DONE, allowed_mentions=NO_MENTIONS
         )
 
     @app_commands.command(name="status", description="Model, backend, queue, speed and prompt-set version.")

@@ -8,6 +8,7 @@ holds gets a clear "start a new one" instead of an error.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -29,11 +30,12 @@ from bot.briefing.debate import (
     TurnStarted,
 )
 from bot.discord_app.cogs.moderation import is_moderator
+from bot.discord_app.courier import NO_MENTIONS
 from bot.discord_app.failures import user_message
 from bot.discord_app.feedback_ui import feedback_for, stop_view
 from bot.discord_app.formatting import JUDGE_HEADER, judgement_text, sources_embed, turn_header, turn_text
 from bot.discord_app.limits import refuse_if_limited
-from bot.discord_app.streaming import NO_MENTIONS, ChannelReply, StreamingReply, tell
+from bot.discord_app.streaming import ChannelReply, StreamingReply, tell
 from bot.engine.base import Queued
 from bot.feedback import shown_speech
 
@@ -88,13 +90,20 @@ class DebateButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> DebateButton:
         return cls(match["action"], int(match["key"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        cog = interaction.client.get_cog("Debates")  # type: ignore[attr-defined]
-        await cog.on_button(interaction, self.action, self.key)
+        # By name and shape, not class: discord.py loads a cog's module afresh as an extension, so
+        # the `Debates` this button sees may be another copy of the class. The bot is sharded, and
+        # AutoShardedBot is no commands.Bot: both share BotBase.
+        client = interaction.client
+        cog = client.get_cog("Debates") if isinstance(client, commands.bot.BotBase) else None
+        on_button = getattr(cog, "on_button", None)
+        if on_button is None:  # reported by BriefingTree.on_error, never a silent button
+            raise RuntimeError("the debate cog is not loaded")
+        await on_button(interaction, self.action, self.key)
 
 
 def controls_view(key: int, debate: Debate) -> discord.ui.View:

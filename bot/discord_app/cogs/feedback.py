@@ -10,6 +10,7 @@ who asks and formats what comes back. The buttons under replies are in `feedback
 from __future__ import annotations
 
 import io
+import re
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -18,10 +19,11 @@ from discord.ext import commands
 
 from bot.briefing.why import Explanation
 from bot.discord_app.cogs.moderation import is_moderator
+from bot.discord_app.courier import NO_MENTIONS
 from bot.discord_app.feedback_ui import DYNAMIC_ITEMS, guild_key, reporting
 from bot.discord_app.formatting import shorten
 from bot.discord_app.limits import check_length, refuse_if_limited
-from bot.discord_app.streaming import NO_MENTIONS, tell
+from bot.discord_app.streaming import tell
 from bot.feedback import REASONS, FeedbackPage
 
 if TYPE_CHECKING:
@@ -100,9 +102,10 @@ class PageButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> PageButton:
-        return cls(int(match["page"]), match["reason"], item.label or "")
+        label = item.label if isinstance(item, discord.ui.Button) else None
+        return cls(int(match["page"]), match["reason"], label or "")
 
     async def callback(self, interaction: discord.Interaction) -> None:
         cog = interaction.client.get_cog("Feedback")  # type: ignore[attr-defined]

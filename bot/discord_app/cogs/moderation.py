@@ -15,7 +15,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_app.chunks import split_message
-from bot.discord_app.streaming import NO_MENTIONS, tell
+from bot.discord_app.courier import NO_MENTIONS
+from bot.discord_app.streaming import tell
 
 if TYPE_CHECKING:
     from bot.discord_app.client import BriefingBot

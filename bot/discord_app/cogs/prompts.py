@@ -13,6 +13,7 @@ moderator who asked may press them (anyone else is refused, and the refusal is a
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,8 @@ from discord.ext import commands
 
 from bot.discord_app.chunks import split_message
 from bot.discord_app.cogs.moderation import is_moderator
-from bot.discord_app.streaming import NO_MENTIONS, tell
+from bot.discord_app.courier import NO_MENTIONS
+from bot.discord_app.streaming import tell
 from bot.errors import BriefingError
 from bot.prompt_admin import Actor, FileInfo, Proposal
 
@@ -72,7 +74,7 @@ class PromptButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: Any
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> PromptButton:
         return cls(match["action"], int(match["key"]))
 
