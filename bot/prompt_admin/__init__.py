@@ -7,5 +7,6 @@ candidate set, diffs, atomic writes), `history` (the content-addressed record of
 """
 
 from bot.prompt_admin.admin import Actor, FileInfo, PromptAdmin, Proposal
+from bot.store import PromptChange
 
-__all__ = ["Actor", "FileInfo", "PromptAdmin", "Proposal"]
+__all__ = ["Actor", "FileInfo", "PromptAdmin", "PromptChange", "Proposal"]

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+import bot.prompt_admin.files as files
+import bot.prompt_admin.names as names
 from bot.errors import InputError
-from bot.prompt_admin import files, names
 from bot.prompt_admin.fetch import fetch_capped
 from bot.safe_files import list_folder
 from bot.store import PromptChange

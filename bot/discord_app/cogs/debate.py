@@ -256,7 +256,7 @@ class Debates(commands.Cog):
     async def _feedback(self, debate: Debate, speech: DebateTurn | Judgement) -> discord.ui.View | None:
         """👍/👎 under a speech: recorded with the motion, like an answer with its question."""
         service = self.bot.service
-        model, version = service.engine.model_name, service.prompt_version
+        model, version = service.model_name, service.prompt_version
         shown = shown_speech(debate.session.motion, speech, model=model, prompt_version=version)
         return await feedback_for(self.bot, shown, guild=debate.guild, asker_id=debate.owner_id)
 

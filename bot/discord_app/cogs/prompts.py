@@ -27,11 +27,10 @@ from bot.discord_app.cogs.moderation import is_moderator
 from bot.discord_app.courier import NO_MENTIONS
 from bot.discord_app.streaming import tell
 from bot.errors import BriefingError
-from bot.prompt_admin import Actor, FileInfo, Proposal
+from bot.prompt_admin import Actor, FileInfo, PromptChange, Proposal
 
 if TYPE_CHECKING:
     from bot.discord_app.client import BriefingBot
-    from bot.store import PromptChange
 
 MAX_CHOICES = 25
 WORKING = "Writing the change and reloading..."
