@@ -23,6 +23,7 @@ from typing import Any
 from bot.briefing.answer import canned_answer
 from bot.briefing.checked import SentenceGate, ShownText
 from bot.briefing.citations import MARKER_RE, SentenceCheck
+from bot.briefing.code_version import briefing_code_version
 from bot.briefing.context import BriefingContext, stream_generation
 from bot.briefing.grounding import (
     FRAMING_CUES,
@@ -56,9 +57,6 @@ KEY_FACTS = 2
 # share this much of its wording with its passage, else the best-matching source sentence is used.
 BOTTOM_LINE_SUPPORT = 0.6
 MAX_TOPIC_CHARS = 300
-# Part of the cache key with the prompt-set version and the model: bump it when the way a briefing is
-# put together changes, so an upgraded bot does not serve briefings assembled by the old code.
-BRIEF_FORMAT = 13
 SECTION_TITLES = {
     "bottom_line": "Bottom line",
     "key_facts": "Key facts",
@@ -301,7 +299,7 @@ async def brief(
     started = time.perf_counter()
     topic = clean_user_text(topic, max_chars=min(ctx.max_input_chars, MAX_TOPIC_CHARS), what="topic")
     key = normalise_topic(topic)
-    cache_version = f"{ctx.prompts.version}:{BRIEF_FORMAT}:{ctx.engine.model_name}"
+    cache_version = f"{ctx.prompts.version}:{briefing_code_version()}:{ctx.engine.model_name}"
     payload = await ctx.store.cached_briefing(cache_version, key)
     if payload is not None:
         for cached in await _from_cache(ctx, payload, conversation_id, started):

@@ -1,0 +1,26 @@
+"""The version of the briefing code itself, for cache keys.
+
+A cached briefing is only valid for the code that assembled it. A hand-bumped format number was
+forgotten more than once (an upgraded bot then served briefings in the old shape until the next
+reload), so the key holds a hash of the briefing package's own files instead: any change to how a
+briefing is put together, or to the word lists in `data/`, changes the key by itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+@cache
+def briefing_code_version() -> str:
+    """A short hash of every Python and data file of `bot.briefing` (names and bytes, in order)."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in PACKAGE.rglob("*") if p.is_file() and p.suffix in {".py", ".toml"})
+    for path in files:
+        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
