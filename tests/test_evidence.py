@@ -119,6 +119,18 @@ async def test_off_topic_and_uncovered_questions_are_declined_with_the_closest_t
     assert uncovered.closest, "a decline names the closest topics the sources do cover"
 
 
+async def test_a_name_the_sources_use_does_not_carry_an_unrelated_question(
+    shipped: SourceIndex, bikes: SourceIndex
+) -> None:
+    # "Chengdu" is in the sources, in a few passages; train tickets are not. (In the one-source
+    # bike corpus every name is in many passages, so it names what the sources are about.)
+    evidence = await weighed(shipped, "Where can I buy cheap train tickets in Chengdu?")
+    assert not evidence.answerable
+    assert "asks about its names" in evidence.reason
+    answered = await weighed(bikes, "What does Okafor recommend for the hills?")
+    assert answered.answerable and "electric bikes" in picked(answered)
+
+
 async def test_a_question_for_a_figure_the_sources_never_give_is_declined(bikes: SourceIndex) -> None:
     evidence = await weighed(bikes, "How much does a winter discount pass cost?")
     assert not evidence.answerable and evidence.kind == "not_covered"

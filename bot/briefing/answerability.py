@@ -76,9 +76,11 @@ def decide(
     picks: list[Pick],
     subject: frozenset[str],
     vocabulary: frozenset[str],
+    rest_coverage: float,
 ) -> tuple[str, str]:
     """(kind, reason): "answer", or why not. Off topic when most of the question is words the
-    sources never use; not covered when the subject is there but what is asked is not."""
+    sources never use; not covered when the subject is there but what is asked is not.
+    `rest_coverage` is the best passage's coverage of the question less its names."""
     total = focus.total or 1.0
     missing_share = sum(focus.weights[t] for t in missing) / total
     missing_specific = [t for t in missing if t in focus.specific]
@@ -103,11 +105,29 @@ def decide(
             unknown,
             f"the closest passage covers {coverage:.0%} of the question (needs {COVERAGE_MIN:.0%})",
         )
-    typed = [
-        p
-        for p in picks
-        if has_type(p.sentence, focus.answer_type) and focus.coverage(p.terms) >= TYPED_COVERAGE
-    ]
-    if focus.answer_type and not typed:
+    if (carried := _carried_by_names(focus, rest_coverage, subject)) is not None:
+        return unknown, carried
+    if focus.answer_type and not any(_gives_type(focus, p) for p in picks):
         return "not_covered", f"the question asks for a {focus.answer_type} and no close sentence gives one"
     return "answer", f"the closest passage covers {coverage:.0%} of the question"
+
+
+def _gives_type(focus: Focus, pick: Pick) -> bool:
+    """A sentence that gives what the question asks for (a figure, a year, a name), close enough to
+    the question to be about what it asks."""
+    return has_type(pick.sentence, focus.answer_type) and focus.coverage(pick.terms) >= TYPED_COVERAGE
+
+
+def _carried_by_names(focus: Focus, rest_coverage: float, subject: frozenset[str]) -> str | None:
+    """Why a question whose only hold on the sources is a name they use is declined, or None.
+
+    "What time does the Beijing zoo open?" shares "Beijing" with the sources and nothing else: a
+    name the sources mention cannot carry a question alone, what is asked about it must be there
+    too. A question that also names what the sources are about (a word many passages share) is
+    left to the rules above, and so is a compound question, answered from more than one passage."""
+    rest = focus.without_names()
+    if not focus.specific or not rest.weights or any(t in subject for t in focus.weights):
+        return None
+    if rest_coverage >= COVERAGE_MIN:
+        return None
+    return f"the closest passage covers {rest_coverage:.0%} of what the question asks about its names"

@@ -221,7 +221,13 @@ def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], cont
         picks = _choose_for_parts(question, passages, contexts) or _choose(focus, candidates)
     coverage = max((passage_cover[s.passage.id] for s in pool), default=0.0)
     closest = tuple(dict.fromkeys(s.passage.heading or s.passage.title for s in ranked))[:CLOSEST_TOPICS]
-    kind, reason = decide(focus, coverage, missing, picks, subject_terms(index), vocabulary)
+    rest = focus.without_names()
+    rest_coverage = max(
+        (rest.coverage(match_terms(s.passage.text) | contexts[s.passage.id]) for s in pool), default=0.0
+    )
+    if question_parts(question):
+        rest_coverage = 1.0  # answered from several passages: no one passage need hold it all
+    kind, reason = decide(focus, coverage, missing, picks, subject_terms(index), vocabulary, rest_coverage)
     if kind != "off_topic" and (names := unknown_names(question, index.corpus_text)):
         kind, reason = "not_covered", f"the sources never mention {'; '.join(names)}"
     return Evidence(focus, ranked, picks, kind, round(coverage, 3), missing, reason, closest)

@@ -62,6 +62,11 @@ class Focus:
     wants_list: bool
     surface: dict[str, str] = field(default_factory=dict, compare=False)  # stem -> the word as asked
 
+    def without_names(self) -> Focus:
+        """The question less its names and figures: what it asks *about* them."""
+        rest = {t: w for t, w in self.weights.items() if t not in self.specific}
+        return Focus(rest, frozenset(), self.answer_type, self.wants_list, self.surface)
+
     @property
     def total(self) -> float:
         return sum(self.weights.values())
