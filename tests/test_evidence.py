@@ -131,6 +131,16 @@ async def test_a_name_the_sources_use_does_not_carry_an_unrelated_question(
     assert answered.answerable and "electric bikes" in picked(answered)
 
 
+async def test_a_question_for_a_kind_of_thing_the_sources_never_name_is_declined(
+    bikes: SourceIndex,
+) -> None:
+    evidence = await weighed(bikes, "What fines does the council impose on riders who damage a bicycle?")
+    assert (evidence.answerable, evidence.kind) == (False, "not_covered")
+    assert "fines" in evidence.reason
+    answered = await weighed(bikes, "What problems did the pilot run into in the hills?")
+    assert answered.answerable and "empty docks" in picked(answered)
+
+
 async def test_a_question_for_a_figure_the_sources_never_give_is_declined(bikes: SourceIndex) -> None:
     evidence = await weighed(bikes, "How much does a winter discount pass cost?")
     assert not evidence.answerable and evidence.kind == "not_covered"

@@ -95,6 +95,9 @@ def decide(
             unknown,
             f"the sources never mention {', '.join(focus.surface.get(t, t) for t in missing_specific)}",
         )
+    if focus.asked_for and all(t in missing for t in focus.asked_for):
+        wanted = ", ".join(focus.surface.get(t, t) for t in sorted(focus.asked_for))
+        return "not_covered", f"the question asks for {wanted}, which the sources never mention"
     if not anchored(focus, subject, vocabulary) and coverage < STRONG_MATCH:
         return (
             "off_topic",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from bot.briefing.names import names_in, people_in
-from bot.terms import STOPWORDS, WORD_RE, stem
+from bot.terms import STOPWORDS, WORD_RE, stem, words
 
 ZIPF_CEILING = 8.0  # "the" is 7.7: every word gets a positive weight
 MIN_WEIGHT = 0.5
@@ -29,6 +29,12 @@ _WHAT_PLURAL_RE = re.compile(
 )
 _NUMBER_Q_RE = re.compile(
     r"\bhow (?:much|many|large|big|often|long)\b|\bwhat (?:share|percentage|number)\b", re.I
+)
+_ASKED_FOR_RE = re.compile(
+    r"^\s*(?:what|which|how many)\s+(?:(?:kinds?|sorts?|types?) of\s+)?"
+    r"(?P<phrase>(?:[\w'-]+\s+){1,3}?)(?:do|does|did|is|are|was|were|has|have|had|will|would|could|can|"
+    r"should|might|may|must)\b",
+    re.I,
 )
 _WHO_RE = re.compile(r"^\s*(?:who|whom)\b", re.I)  # "who ran it?" wants a name; "who is Liu?" has one
 _YEAR_Q_RE = re.compile(r"\b(?:what|which|in what) year\b|\bwhen (?:was|were|did|is|will)\b", re.I)
@@ -61,11 +67,12 @@ class Focus:
     answer_type: str | None  # "number", "year" or None
     wants_list: bool
     surface: dict[str, str] = field(default_factory=dict, compare=False)  # stem -> the word as asked
+    asked_for: frozenset[str] = frozenset()  # "what penalties does...": the kind of thing wanted
 
     def without_names(self) -> Focus:
         """The question less its names and figures: what it asks *about* them."""
         rest = {t: w for t, w in self.weights.items() if t not in self.specific}
-        return Focus(rest, frozenset(), self.answer_type, self.wants_list, self.surface)
+        return Focus(rest, frozenset(), self.answer_type, self.wants_list, self.surface, self.asked_for)
 
     @property
     def total(self) -> float:
@@ -138,7 +145,17 @@ def _focus_of(question: str) -> Focus:
         else None
     )
     wants_list = bool(_WHICH_PLURAL_RE.match(question) or _WHAT_PLURAL_RE.match(question))
-    return Focus(weights, frozenset(specific), answer_type, wants_list, surface)
+    return Focus(weights, frozenset(specific), answer_type, wants_list, surface, asked_for(question))
+
+
+def asked_for(question: str) -> frozenset[str]:
+    """The stems of the kind of thing a "what/which X do..." question asks for ("penalties" in "What
+    penalties does the compact impose?"); empty when the question names no such thing. Not "how
+    much X": money or time is often given as a bare figure ("2.5 million dollars")."""
+    match = _ASKED_FOR_RE.match(question)
+    if not match:
+        return frozenset()
+    return frozenset(stem(w) for w in words(match.group("phrase")) if w not in STOPWORDS and len(w) > 2)
 
 
 def has_type(sentence: str, answer_type: str | None) -> bool:
