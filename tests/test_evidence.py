@@ -188,6 +188,16 @@ async def test_a_false_premise_is_corrected_from_the_source(bikes: SourceIndex) 
     assert no is not None and no.kind == "yes_no"
 
 
+async def test_a_which_question_takes_for_granted_that_there_is_such_a_thing(bikes: SourceIndex) -> None:
+    # "Which docking stations were full...?" assumes some were; the source says they were empty.
+    question = "Which docking stations were full in the hills each morning?"
+    found = contradicted_premise(question, (await weighed(bikes, question)).ranked, bikes.corpus_text)
+    assert found is not None and found.kind == "premise"
+    assert "empty docks" in found.comparison.sentence
+    question = "Which problems did the pilot run into?"
+    assert contradicted_premise(question, (await weighed(bikes, question)).ranked, bikes.corpus_text) is None
+
+
 async def test_questions_without_a_premise_are_never_corrected(bikes: SourceIndex) -> None:
     assert proposition("What does Okafor recommend?") is None
     assert proposition("How could the city fix the hills?") is None

@@ -38,7 +38,7 @@ from bot.briefing.retrieval import is_on_topic
 from bot.engine.base import GenerationRequest, collect
 from bot.index import ScoredPassage
 from bot.sources import Passage
-from bot.terms import content_terms, sentences_of, stem, words
+from bot.terms import STOPWORDS, content_terms, sentences_of, stem, words
 
 Verdict = Literal["supported", "contradicted", "not_in_sources"]
 
@@ -142,7 +142,9 @@ def negated_terms(text: str, about: set[str]) -> set[str]:
             continue
         # "little evidence that X is a priority": the negation reaches over the whole clause.
         wide = i + 1 < len(tokens) and tokens[i + 1] in lex.wide_scope_next
-        for following in tokens[i + 1 : i + 1 + (WIDE_NEGATION_SCOPE if wide else NEGATION_SCOPE)]:
+        # Counted in content words: "does not identify any of the researchers" reaches "researchers".
+        reach = [t for t in tokens[i + 1 :] if t not in STOPWORDS]
+        for following in reach[: WIDE_NEGATION_SCOPE if wide else NEGATION_SCOPE]:
             term = lex.synonyms.get(stem(following), stem(following))
             if term in about:
                 found ^= {term}
