@@ -17,8 +17,9 @@ from bot.briefing.evidence import Evidence, focus_of, question_parts, weigh
 from bot.briefing.factcheck import compare, decide
 from bot.briefing.lexicon import LexiconError, lexicon, parse
 from bot.briefing.premise import contradicted_premise, proposition
-from bot.index import SourceIndex
+from bot.index import ScoredPassage, SourceIndex
 from bot.promptset import load_prompt_set
+from bot.sources import Passage
 
 REPO = Path(__file__).resolve().parent.parent
 BIKE_SOURCE = """+++
@@ -203,6 +204,27 @@ async def test_questions_without_a_premise_are_never_corrected(bikes: SourceInde
     assert proposition("How could the city fix the hills?") is None
     question = "Why did the pilot have empty docks in the hills?"
     assert contradicted_premise(question, (await weighed(bikes, question)).ranked, bikes.corpus_text) is None
+
+
+def test_fact_check_reads_a_sentence_that_points_back_and_a_double_negation() -> None:
+    passage = Passage(
+        id="t#dock",
+        source="t",
+        title="T",
+        heading="Dock staff",
+        text="Dock staff told Okafor they feel overworked in the hills. They cannot openly ask for "
+        "breaks without being seen as lazy.",
+        framing=(),
+    )
+    scored = ScoredPassage(passage, 1.0)
+    corpus = passage.text.lower()
+    # "They cannot ask" is about the dock staff of the sentence before: it contradicts, and the
+    # evidence shown carries both sentences.
+    against = compare("Dock staff openly ask for breaks.", scored, corpus)
+    assert against.contradicts and against.sentence.startswith("Dock staff told Okafor")
+    # "cannot ask without being seen as lazy": asking is seen as lazy; and a claim's "if" clause
+    # asserts nothing a "cannot" could contradict.
+    assert compare("Dock staff fear being seen as lazy if they ask for breaks.", scored, corpus).supports
 
 
 async def test_fact_check_reads_a_myth_as_a_contradiction_and_an_unknown_employer_as_absent(

@@ -20,7 +20,7 @@ from bot.briefing.answerability import decide, subject_terms, unknown_names
 from bot.briefing.focus import Focus, focus_of, has_type, related
 from bot.index import ScoredPassage, SourceIndex
 from bot.sources import Passage
-from bot.terms import is_question, match_terms, sentences_of, words
+from bot.terms import is_question, leans_on_previous, match_terms, sentences_of, words
 
 PICK_RATIO = 0.6  # a further sentence must score this share of the best one
 LIST_RATIO = 0.45  # list items from sibling passages may be weaker
@@ -38,7 +38,6 @@ _PARTS_RE = re.compile(
     r"(?:,?\s+and\s+|;\s*|,\s+)(?=(?:which|who|whom|what|where|when|why|how|in which|does|do|did)\b)", re.I
 )
 CLOSEST_TOPICS = 3
-_DANGLING_RE = re.compile(r"^(?:it|this|these|those|they|he|she|also|both)\b", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +111,7 @@ def _candidates(focus: Focus, scored: ScoredPassage, context: frozenset[str]) ->
         score = sentence_score(focus, terms, context) + NOVELTY_WEIGHT * novelty(focus, terms)
         if focus.answer_type and has_type(sentence, focus.answer_type):
             score += 0.15
-        if _DANGLING_RE.match(sentence):
+        if leans_on_previous(sentence):
             score -= 0.05
         picks.append(Pick(sentence.strip(), scored, round(score, 4), terms))
     return picks
