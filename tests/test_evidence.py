@@ -273,3 +273,27 @@ def test_the_lexicon_is_validated_data() -> None:
     assert any("trapped" in right for _, right in lexicon().antonyms)
     with pytest.raises(LexiconError, match="synonyms"):
         parse({"generic": "say"})
+
+
+async def test_an_answer_to_who_carries_the_name_the_source_gives(tmp_path: Path) -> None:
+    from bot.briefing.models import Answered
+    from bot.config import load_settings
+    from bot.engine import ScriptedEngine
+    from bot.service import BriefingService
+
+    root = tmp_path / "prompts"
+    shutil.copytree(REPO / "prompts", root)
+    for path in (root / "sources").iterdir():
+        path.unlink()
+    (root / "sources" / "bike-share.md").write_text(BIKE_SOURCE, encoding="utf-8")
+    settings = load_settings(_env_file=None, prompts_dir=root, database_path=tmp_path / "db.sqlite3")
+    # Two checked sentences that say who led the program only as "the transport director".
+    reply = "The transport director led the program [1]. The pilot started with 400 bicycles [1]."
+    service = await BriefingService.open(settings, engine=ScriptedEngine([reply]))
+    try:
+        events = [e async for e in service.ask("Who led the program?", conversation_id="c", user_id="u")]
+    finally:
+        await service.aclose()
+    answer = next(e.answer for e in events if isinstance(e, Answered))
+    assert "transport director led the program" in answer.text.lower(), answer.text
+    assert "Marta Okafor" in answer.text, "the source's name follows the model's checked sentences"

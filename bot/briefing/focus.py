@@ -166,3 +166,15 @@ def has_type(sentence: str, answer_type: str | None) -> bool:
     if answer_type == "number":
         return bool(_FIGURE_RE.search(sentence))
     return True
+
+
+def typed_parts(sentence: str, answer_type: str | None) -> list[str]:
+    """The parts of `sentence` that give what a who/when/how-many question asks for: the people it
+    names, its years, its figures."""
+    if answer_type == "person":
+        return [" ".join(name) for name in people_in(sentence)]
+    if answer_type == "year":
+        return _YEAR_RE.findall(sentence)
+    if answer_type == "number":
+        return [m.group(0) for m in _FIGURE_RE.finditer(sentence)]
+    return []
