@@ -40,7 +40,7 @@ _WHO_RE = re.compile(r"^\s*(?:who|whom)\b", re.I)  # "who ran it?" wants a name;
 _YEAR_Q_RE = re.compile(r"\b(?:what|which|in what) year\b|\bwhen (?:was|were|did|is|will)\b", re.I)
 # A digit inside a name ("DeepSeek-R1", "G7", "H100") is no figure.
 _FIGURE_RE = re.compile(
-    r"(?<![A-Za-z-])\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|millions?|"
+    r"(?<![\w-])\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|millions?|"
     r"billions?|trillions?|percent|half|third|quarter)\b",
     re.I,
 )
