@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.briefing.debate import DebateTurn, Judgement
-from bot.briefing.evidence import focus_of
 from bot.briefing.factcheck import FactCheck
+from bot.briefing.focus import focus_of
 from bot.briefing.models import Answer, Citation
 from bot.errors import InputError
 from bot.index import ScoredPassage

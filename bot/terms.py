@@ -111,3 +111,12 @@ def is_question(sentence: str) -> bool:
     """A question informs nobody as a finding ("Can the US and China cooperate?"): briefings, answers
     and speeches leave questions out of what they present as checked."""
     return sentence.rstrip().endswith("?")
+
+
+_LEANING_RE = re.compile(r"^(?:it|this|these|those|they|he|she|also|both)\b", re.I)
+
+
+def leans_on_previous(sentence: str) -> bool:
+    """Whether a sentence starts with a word that points back ("They cannot call for..."): what it
+    is about is in the sentence before."""
+    return bool(_LEANING_RE.match(sentence))

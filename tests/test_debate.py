@@ -482,3 +482,17 @@ def test_a_copied_sentence_hidden_behind_a_closing_quote_is_a_repeat() -> None:
     assert not repeats(
         'Governments must encourage transparency; in their words, "They\'re freaking out."', heard
     )
+
+
+async def test_a_side_finds_its_own_sentences_that_share_one_rarer_motion_word(
+    scripted: Callable[..., object],
+) -> None:
+    # The cooperation framing has sentences of its own on this motion only through "use"; words every
+    # passage says ("China") fill a pool searched with the whole motion, so the motion's own words
+    # are searched alone too. The model says nothing: the speech is its extractive core.
+    service, _ = await scripted(lambda request: "Nothing to say.")  # type: ignore[misc]
+    motion = "Tech companies use the China threat to escape regulation"
+    result, _ = await run_debate(service, motion, rounds=1)
+    about = motion_terms(focus_of(motion), service.library.current.index)
+    cooperation = next(t for t in result.turns if t.side == "cooperation")
+    assert speech_quality(cooperation, about).meets_target, cooperation.text

@@ -15,10 +15,12 @@ import pytest
 from bot.briefing.checked import SentenceGate, ShownText, quote_block
 from bot.briefing.evidence import Evidence, focus_of, question_parts, weigh
 from bot.briefing.factcheck import compare, decide
+from bot.briefing.focus import has_type
 from bot.briefing.lexicon import LexiconError, lexicon, parse
 from bot.briefing.premise import contradicted_premise, proposition
-from bot.index import SourceIndex
+from bot.index import ScoredPassage, SourceIndex
 from bot.promptset import load_prompt_set
+from bot.sources import Passage
 
 REPO = Path(__file__).resolve().parent.parent
 BIKE_SOURCE = """+++
@@ -119,6 +121,28 @@ async def test_off_topic_and_uncovered_questions_are_declined_with_the_closest_t
     assert uncovered.closest, "a decline names the closest topics the sources do cover"
 
 
+async def test_a_name_the_sources_use_does_not_carry_an_unrelated_question(
+    shipped: SourceIndex, bikes: SourceIndex
+) -> None:
+    # "Chengdu" is in the sources, in a few passages; train tickets are not. (In the one-source
+    # bike corpus every name is in many passages, so it names what the sources are about.)
+    evidence = await weighed(shipped, "Where can I buy cheap train tickets in Chengdu?")
+    assert not evidence.answerable
+    assert "asks about its names" in evidence.reason
+    answered = await weighed(bikes, "What does Okafor recommend for the hills?")
+    assert answered.answerable and "electric bikes" in picked(answered)
+
+
+async def test_a_question_for_a_kind_of_thing_the_sources_never_name_is_declined(
+    bikes: SourceIndex,
+) -> None:
+    evidence = await weighed(bikes, "What fines does the council impose on riders who damage a bicycle?")
+    assert (evidence.answerable, evidence.kind) == (False, "not_covered")
+    assert "fines" in evidence.reason
+    answered = await weighed(bikes, "What problems did the pilot run into in the hills?")
+    assert answered.answerable and "empty docks" in picked(answered)
+
+
 async def test_a_question_for_a_figure_the_sources_never_give_is_declined(bikes: SourceIndex) -> None:
     evidence = await weighed(bikes, "How much does a winter discount pass cost?")
     assert not evidence.answerable and evidence.kind == "not_covered"
@@ -152,6 +176,9 @@ def test_focus_reads_what_a_question_wants() -> None:
     assert not focus_of("What remains unclear?").wants_list
     assert focus_of("In what year did it happen?").answer_type == "year"
     assert focus_of("How many bicycles were stolen?").answer_type == "number"
+    how_many = focus_of("How many chips did DeepSeek-R1 need?").answer_type
+    assert not has_type("DeepSeek-R1 rattled the G7 and H100 buyers.", how_many), "a digit in a name"
+    assert has_type("It needed 2,000 chips.", how_many) and has_type("It needed two thousand.", how_many)
     focus = focus_of("What role could auditors play?")
     assert focus.weights["auditor"] > focus.weights["play"], "a question's subject outweighs its frame"
 
@@ -166,11 +193,42 @@ async def test_a_false_premise_is_corrected_from_the_source(bikes: SourceIndex) 
     assert no is not None and no.kind == "yes_no"
 
 
+async def test_a_which_question_takes_for_granted_that_there_is_such_a_thing(bikes: SourceIndex) -> None:
+    # "Which docking stations were full...?" assumes some were; the source says they were empty.
+    question = "Which docking stations were full in the hills each morning?"
+    found = contradicted_premise(question, (await weighed(bikes, question)).ranked, bikes.corpus_text)
+    assert found is not None and found.kind == "premise"
+    assert "empty docks" in found.comparison.sentence
+    question = "Which problems did the pilot run into?"
+    assert contradicted_premise(question, (await weighed(bikes, question)).ranked, bikes.corpus_text) is None
+
+
 async def test_questions_without_a_premise_are_never_corrected(bikes: SourceIndex) -> None:
     assert proposition("What does Okafor recommend?") is None
     assert proposition("How could the city fix the hills?") is None
     question = "Why did the pilot have empty docks in the hills?"
     assert contradicted_premise(question, (await weighed(bikes, question)).ranked, bikes.corpus_text) is None
+
+
+def test_fact_check_reads_a_sentence_that_points_back_and_a_double_negation() -> None:
+    passage = Passage(
+        id="t#dock",
+        source="t",
+        title="T",
+        heading="Dock staff",
+        text="Dock staff told Okafor they feel overworked in the hills. They cannot openly ask for "
+        "breaks without being seen as lazy.",
+        framing=(),
+    )
+    scored = ScoredPassage(passage, 1.0)
+    corpus = passage.text.lower()
+    # "They cannot ask" is about the dock staff of the sentence before: it contradicts, and the
+    # evidence shown carries both sentences.
+    against = compare("Dock staff openly ask for breaks.", scored, corpus)
+    assert against.contradicts and against.sentence.startswith("Dock staff told Okafor")
+    # "cannot ask without being seen as lazy": asking is seen as lazy; and a claim's "if" clause
+    # asserts nothing a "cannot" could contradict.
+    assert compare("Dock staff fear being seen as lazy if they ask for breaks.", scored, corpus).supports
 
 
 async def test_fact_check_reads_a_myth_as_a_contradiction_and_an_unknown_employer_as_absent(
@@ -219,3 +277,27 @@ def test_the_lexicon_is_validated_data() -> None:
     assert any("trapped" in right for _, right in lexicon().antonyms)
     with pytest.raises(LexiconError, match="synonyms"):
         parse({"generic": "say"})
+
+
+async def test_an_answer_to_who_carries_the_name_the_source_gives(tmp_path: Path) -> None:
+    from bot.briefing.models import Answered
+    from bot.config import load_settings
+    from bot.engine import ScriptedEngine
+    from bot.service import BriefingService
+
+    root = tmp_path / "prompts"
+    shutil.copytree(REPO / "prompts", root)
+    for path in (root / "sources").iterdir():
+        path.unlink()
+    (root / "sources" / "bike-share.md").write_text(BIKE_SOURCE, encoding="utf-8")
+    settings = load_settings(_env_file=None, prompts_dir=root, database_path=tmp_path / "db.sqlite3")
+    # Two checked sentences that say who led the program only as "the transport director".
+    reply = "The transport director led the program [1]. The pilot started with 400 bicycles [1]."
+    service = await BriefingService.open(settings, engine=ScriptedEngine([reply]))
+    try:
+        events = [e async for e in service.ask("Who led the program?", conversation_id="c", user_id="u")]
+    finally:
+        await service.aclose()
+    answer = next(e.answer for e in events if isinstance(e, Answered))
+    assert "transport director led the program" in answer.text.lower(), answer.text
+    assert "Marta Okafor" in answer.text, "the source's name follows the model's checked sentences"

@@ -21,7 +21,8 @@ from collections.abc import AsyncIterator, Sequence
 
 from bot.briefing.checked import SentenceGate, ShownText, quote_block, quoted
 from bot.briefing.context import BriefingContext, stream_generation
-from bot.briefing.evidence import Evidence, weigh
+from bot.briefing.evidence import Evidence, Pick, weigh
+from bot.briefing.focus import typed_parts
 from bot.briefing.models import Answer, Answered, AnswerEvent, Citation
 from bot.briefing.premise import Contradiction, contradicted_premise
 from bot.briefing.prompting import SOURCES_META, QuestionPrompt, clean_user_text, fit_question
@@ -141,11 +142,19 @@ class Reply:
             if number is None or pick.sentence in self.shown.text:
                 continue
             thin = len(self.gate.kept) + len(quotes) < MIN_CHECKED_SENTENCES
-            if thin or self.evidence.focus.wants_list or (asked & pick.terms) - covered:
+            adds = (asked & pick.terms) - covered or self._lacks(pick, quotes)
+            if thin or self.evidence.focus.wants_list or adds:
                 quotes.append((pick.sentence, number))
                 covered |= pick.terms
                 self._cite(number, pick.scored, pick.sentence)
         return self.shown.add(quote_block(quotes), separator="\n\n") if quotes else ""
+
+    def _lacks(self, pick: Pick, quotes: list[tuple[str, int]]) -> bool:
+        """Whether the answer so far (with the `quotes` about to follow) lacks what a who/when/how-many
+        question asks for and `pick` gives: "Who recommends it?" answered without the source's name."""
+        parts = typed_parts(pick.sentence, self.evidence.focus.answer_type)
+        shown = " ".join([self.shown.text, *(q for q, _ in quotes)]).lower()
+        return bool(parts) and not any(part.lower() in shown for part in parts)
 
     def _cite(self, number: int, scored: ScoredPassage, sentence: str) -> None:
         p = scored.passage

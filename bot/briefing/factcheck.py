@@ -39,7 +39,7 @@ from bot.engine.base import GenerationRequest, collect
 from bot.index import ScoredPassage
 from bot.measures import elapsed_ms
 from bot.sources import Passage
-from bot.terms import content_terms, sentences_of, stem, words
+from bot.terms import STOPWORDS, content_terms, leans_on_previous, sentences_of, stem, words
 
 Verdict = Literal["supported", "contradicted", "not_in_sources"]
 
@@ -141,9 +141,13 @@ def negated_terms(text: str, about: set[str]) -> set[str]:
             continue
         if i + 1 < len(tokens) and tokens[i + 1] in lex.not_negating_next:
             continue
+        if word == "without" and any(t in lex.negations or t.endswith("n't") for t in tokens[:i]):
+            continue  # "cannot call for X without being seen as weak": calling is seen as weak
         # "little evidence that X is a priority": the negation reaches over the whole clause.
         wide = i + 1 < len(tokens) and tokens[i + 1] in lex.wide_scope_next
-        for following in tokens[i + 1 : i + 1 + (WIDE_NEGATION_SCOPE if wide else NEGATION_SCOPE)]:
+        # Counted in content words: "does not identify any of the researchers" reaches "researchers".
+        reach = [t for t in tokens[i + 1 :] if t not in STOPWORDS]
+        for following in reach[: WIDE_NEGATION_SCOPE if wide else NEGATION_SCOPE]:
             term = lex.synonyms.get(stem(following), stem(following))
             if term in about:
                 found ^= {term}
@@ -229,18 +233,28 @@ class _Reading:
         self.mismatched_terms |= terms
 
 
+_SUPPOSED_RE = re.compile(r"\b(?:if|unless|whether)\b[^,;.]*", re.I)
+
+
 def _check_negation(r: _Reading) -> bool:
     """A sentence about the claim that negates what the claim affirms (or the reverse) contradicts
     it; a negative claim is supported only by a sentence that says the same "not". Returns whether a
     negative claim's negation is found."""
     claim_negated = negated_terms(r.claim, r.claim_terms)
-    for sentence in r.sentences:
-        shared = r.claim_terms & terms_of(sentence)
-        if r.coverage_of(sentence) >= NEGATION_COVERAGE and shared & (
+    # "...fear being seen as weak if they call for a slowdown" asserts no call: a source saying they
+    # cannot call for one does not contradict it.
+    supposed = set().union(*(terms_of(m.group(0)) for m in _SUPPOSED_RE.finditer(r.claim)))
+    for at, sentence in enumerate(r.sentences):
+        # "They cannot call for a slowdown" is about the subject of the sentence before.
+        before = r.sentences[at - 1] if at and leans_on_previous(sentence) else ""
+        shared = r.claim_terms & terms_of(f"{before} {sentence}")
+        if r.coverage_of(f"{before} {sentence}") >= NEGATION_COVERAGE and (shared - supposed) & (
             claim_negated ^ negated_terms(sentence, r.claim_terms)
         ):
             r.mismatch("negation: one says 'not'/'no'/'little', the other does not")
             r.show(sentence)
+            if before and r.sentence == sentence and before in r.quotable:
+                r.sentence = f"{before} {sentence}"
             break
     if _ONLY_RE.search(r.claim) and _NOT_ONLY_RE.search(r.text):
         r.mismatch("only: the claim says 'only', the source 'not only'")

@@ -30,6 +30,11 @@ _WH_RE = re.compile(
     rf"^\s*(?:why|how come|how|when|where)\s+{_FACTUAL}\s+(?P<rest>.+?)\s*\??\s*$", re.I | re.S
 )
 _HOW_COME_RE = re.compile(r"^\s*how come\s+(?P<rest>.+?)\s*\??\s*$", re.I | re.S)
+# "Which international body did Singh say enforces the standards?" takes for granted that one does.
+_WHICH_RE = re.compile(
+    rf"^\s*(?:which|what)\s+(?P<thing>(?:[\w'-]+\s+){{1,3}}?){_FACTUAL}\s+(?P<rest>.+?)\s*\??\s*$",
+    re.I | re.S,
+)
 _YES_NO_RE = re.compile(rf"^\s*{_AUX}\s+(?P<rest>.+?)\s*\??\s*$", re.I | re.S)
 Kind = Literal["premise", "yes_no"]
 
@@ -48,6 +53,8 @@ def proposition(question: str) -> tuple[str, Kind] | None:
     for pattern, kind in ((_HOW_COME_RE, "premise"), (_WH_RE, "premise"), (_YES_NO_RE, "yes_no")):
         if match := pattern.match(question):
             return match.group("rest"), cast(Kind, kind)
+    if match := _WHICH_RE.match(question):
+        return f"{match.group('rest')} {match.group('thing').strip()}", "premise"
     return None
 
 

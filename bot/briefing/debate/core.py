@@ -19,7 +19,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 
-from bot.briefing.evidence import Focus, Pick, scored_sentences, subject_terms
+from bot.briefing.answerability import subject_terms
+from bot.briefing.evidence import Pick, scored_sentences
+from bot.briefing.focus import Focus
 from bot.briefing.grounding import FRAMING_CUES, cue_score
 from bot.briefing.topics import normalise_topic
 from bot.index import ScoredPassage, SourceIndex

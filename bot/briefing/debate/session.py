@@ -32,7 +32,8 @@ from bot.briefing.debate.results import (
     other_side,
 )
 from bot.briefing.debate.speech import Speaker, SpeechPlan
-from bot.briefing.evidence import Focus, focus_of, weigh
+from bot.briefing.evidence import weigh
+from bot.briefing.focus import Focus, focus_of
 from bot.briefing.grounding import strip_markers
 from bot.briefing.prompting import clean_user_text
 from bot.briefing.retrieval import is_on_topic
@@ -190,19 +191,22 @@ class DebateSession:
     # --- speeches -------------------------------------------------------------------------------
 
     async def _side_pool(self, side: str, opponent: str) -> list[ScoredPassage]:
-        """Own-framing passages to choose this speech's sentences from, new ones each round where the
-        sources allow: those the motion finds, and those the motion with the side's own vocabulary
-        and the opponent's speech finds (many passages are tagged with both framings, so the motion
-        alone finds the same ones for both sides)."""
+        """Own-framing passages to choose this speech's sentences from: those the motion finds, those
+        the motion with the side's own vocabulary and the opponent's speech finds (many passages are
+        tagged with both framings, so the motion alone finds the same ones for both sides), and
+        those the motion's own words alone find. Passages this side already used come last but
+        stay: a later round may still quote their sentences not yet said (a side has few passages
+        of its own framing alone, and round two otherwise ran out of them)."""
         used = {pid for t in self.turns if t.side == side for pid in t.passage_ids}
         query = f"{self.motion} {SIDE_QUERY[side]} {opponent}".strip()
+        # The motion's own words alone: words every passage uses ("AI", "China") fill the pool
+        # otherwise, and a passage that shares only one rarer motion word is left out.
+        own = " ".join(self.focus.surface.get(t, t) for t in sorted(self.about))
         found: dict[str, ScoredPassage] = {}
         for exclude in (used, set()):
-            for text in (self.motion, query):
+            for text in (self.motion, query, own):
                 for scored in await self.ctx.index.search(text, k=POOL_K, framing=side, exclude=exclude):
                     found.setdefault(scored.passage.id, scored)
-            if len(found) >= SIDE_K:
-                break
         return list(found.values())
 
     async def _plan(self, side: str, number: int) -> SpeechPlan:

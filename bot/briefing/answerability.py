@@ -1,0 +1,136 @@
+"""Whether the retrieved passages answer a question, decided from the evidence before the model
+writes a word.
+
+A question is declined when the best passage covers too little of what it asks (coverage weighted
+by how informative each word is), when names or figures it asks about appear nowhere in the
+sources, when it names nothing the sources are about, or when it asks for a number or a year and no
+candidate sentence gives one about what is asked. "Off topic" means most of the question is words
+the sources never use; "not covered" means the subject is there but what is asked is not.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from bot.briefing.focus import ZIPF_CEILING, Focus, has_type
+from bot.briefing.names import names_in
+from bot.index import SourceIndex
+
+if TYPE_CHECKING:
+    from bot.briefing.evidence import Pick
+
+TYPED_COVERAGE = 0.35  # a figure must come in a sentence about what the question asks the figure of
+COVERAGE_MIN = 0.35  # weighted share of the question the best passage must hold
+MISSING_SPECIFIC_MAX = 0.25  # weighted share of names/figures absent from every source that declines
+SUBJECT_SHARE = 0.1  # a word in this share of passages is part of what the sources are about
+RARE_WEIGHT = ZIPF_CEILING - 3.5  # rarer in English than about 3 in a million words
+STRONG_MATCH = 0.8  # a question naming none of the subject must match a passage this well
+
+
+def unknown_names(question: str, corpus_text: str) -> list[str]:
+    """Multi-word names in the question ("EU AI Act", "Bletchley Park") that no source contains as a
+    phrase: each word may be known ("AI", "Park"), the thing named is not."""
+    found = []
+    for name in (part for run in names_in(question) for part in _split_possessives(run)):
+        words_ = [w.lower() for w in name]
+        if len(words_) >= 2 and not re.search(
+            r"\b" + r"\W+".join(map(re.escape, words_)) + r"\b", corpus_text
+        ):
+            found.append(" ".join(name))
+    return found
+
+
+def _split_possessives(name: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """ "Singh's FAQ" names two things, Singh and his FAQ: a possessive ends a name."""
+    parts: list[tuple[str, ...]] = []
+    current: list[str] = []
+    for token in name:
+        stripped = token.removesuffix("'s").removesuffix("’s")
+        current.append(stripped)
+        if stripped != token:
+            parts.append(tuple(current))
+            current = []
+    return [*parts, tuple(current)] if current else parts
+
+
+def subject_terms(index: SourceIndex) -> frozenset[str]:
+    """The words a good share of the passages use: what this set of sources is about."""
+    floor = max(2, SUBJECT_SHARE * len(index.passages))
+    return frozenset(t for t, n in index.document_frequency.items() if n >= floor)
+
+
+def anchored(focus: Focus, subject: frozenset[str], vocabulary: frozenset[str]) -> bool:
+    """Whether the question names what the sources are about: a word most passages share, or a
+    name or rare word that the sources use ("TikTok", "Sputnik"), which no unrelated question has."""
+    return any(
+        t in subject or (t in vocabulary and (t in focus.specific or w >= RARE_WEIGHT))
+        for t, w in focus.weights.items()
+    )
+
+
+def decide(
+    focus: Focus,
+    coverage: float,
+    missing: tuple[str, ...],
+    picks: list[Pick],
+    subject: frozenset[str],
+    vocabulary: frozenset[str],
+    rest_coverage: float,
+) -> tuple[str, str]:
+    """(kind, reason): "answer", or why not. Off topic when most of the question is words the
+    sources never use; not covered when the subject is there but what is asked is not.
+    `rest_coverage` is the best passage's coverage of the question less its names."""
+    total = focus.total or 1.0
+    missing_share = sum(focus.weights[t] for t in missing) / total
+    missing_specific = [t for t in missing if t in focus.specific]
+    specific_share = sum(focus.weights[t] for t in missing_specific) / total
+    unknown = "off_topic" if missing_share >= 0.5 or not picks else "not_covered"
+    if not focus.weights:
+        return "off_topic", "the question has no content words"
+    if not picks:
+        return "off_topic", "no passage matches the question"
+    if specific_share >= MISSING_SPECIFIC_MAX:
+        return (
+            unknown,
+            f"the sources never mention {', '.join(focus.surface.get(t, t) for t in missing_specific)}",
+        )
+    if focus.asked_for and all(t in missing for t in focus.asked_for):
+        wanted = ", ".join(focus.surface.get(t, t) for t in sorted(focus.asked_for))
+        return "not_covered", f"the question asks for {wanted}, which the sources never mention"
+    if not anchored(focus, subject, vocabulary) and coverage < STRONG_MATCH:
+        return (
+            "off_topic",
+            f"the question names nothing the sources are about (closest covers {coverage:.0%})",
+        )
+    if coverage < COVERAGE_MIN:
+        return (
+            unknown,
+            f"the closest passage covers {coverage:.0%} of the question (needs {COVERAGE_MIN:.0%})",
+        )
+    if (carried := _carried_by_names(focus, rest_coverage, subject)) is not None:
+        return unknown, carried
+    if focus.answer_type and not any(_gives_type(focus, p) for p in picks):
+        return "not_covered", f"the question asks for a {focus.answer_type} and no close sentence gives one"
+    return "answer", f"the closest passage covers {coverage:.0%} of the question"
+
+
+def _gives_type(focus: Focus, pick: Pick) -> bool:
+    """A sentence that gives what the question asks for (a figure, a year, a name), close enough to
+    the question to be about what it asks."""
+    return has_type(pick.sentence, focus.answer_type) and focus.coverage(pick.terms) >= TYPED_COVERAGE
+
+
+def _carried_by_names(focus: Focus, rest_coverage: float, subject: frozenset[str]) -> str | None:
+    """Why a question whose only hold on the sources is a name they use is declined, or None.
+
+    "What time does the Beijing zoo open?" shares "Beijing" with the sources and nothing else: a
+    name the sources mention cannot carry a question alone, what is asked about it must be there
+    too. A question that also names what the sources are about (a word many passages share) is
+    left to the rules above, and so is a compound question, answered from more than one passage."""
+    rest = focus.without_names()
+    if not focus.specific or not rest.weights or any(t in subject for t in focus.weights):
+        return None
+    if rest_coverage >= COVERAGE_MIN:
+        return None
+    return f"the closest passage covers {rest_coverage:.0%} of what the question asks about its names"

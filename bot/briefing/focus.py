@@ -1,0 +1,181 @@
+"""What a question asks about, weighed word by word: the shared first step of answering,
+debating and deciding whether the sources answer at all.
+
+Why weigh words by their rarity in general English (wordfreq's Zipf scale) and not only by the
+corpus: the corpus is a few dozen passages, so it cannot tell a question's frame ("what role could
+... play") from its subject ("independent auditors"). General-English rarity can: "play" is common
+everywhere, "auditors" and "Hiroshima" are not. The rules hold for any source a moderator drops in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from bot.briefing.names import names_in, people_in
+from bot.terms import STOPWORDS, WORD_RE, stem, words
+
+ZIPF_CEILING = 8.0  # "the" is 7.7: every word gets a positive weight
+MIN_WEIGHT = 0.5
+CONTEXT_WEIGHT = 0.5
+# "Which (Chinese) cities ...", "What warning signs do ...", "What kinds of ...", "What are ...": a
+# plural asked for by which/what wants every item, not the first one found.
+_WHICH_PLURAL_RE = re.compile(r"^\s*which\s+(?:[\w-]+\s+)?[a-z-]{2,}[^s\W]s\b", re.I)
+_WHAT_PLURAL_RE = re.compile(
+    r"^\s*what\s+(?:(?:are|were)\b|(?:[\w-]+\s+)?[a-z-]{2,}[^s\W]s\s+(?:of|do|did|does|are|were|could|can|"
+    r"would|should|will|might|may|have|has|had)\b)",
+    re.I,
+)
+_NUMBER_Q_RE = re.compile(
+    r"\bhow (?:much|many|large|big|often|long)\b|\bwhat (?:share|percentage|number)\b", re.I
+)
+_ASKED_FOR_RE = re.compile(
+    r"^\s*(?:what|which|how many)\s+(?:(?:kinds?|sorts?|types?) of\s+)?"
+    r"(?P<phrase>(?:[\w'-]+\s+){1,3}?)(?:do|does|did|is|are|was|were|has|have|had|will|would|could|can|"
+    r"should|might|may|must)\b",
+    re.I,
+)
+_WHO_RE = re.compile(r"^\s*(?:who|whom)\b", re.I)  # "who ran it?" wants a name; "who is Liu?" has one
+_YEAR_Q_RE = re.compile(r"\b(?:what|which|in what) year\b|\bwhen (?:was|were|did|is|will)\b", re.I)
+# A digit inside a name ("DeepSeek-R1", "G7", "H100") is no figure.
+_FIGURE_RE = re.compile(
+    r"(?<![\w-])\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|millions?|"
+    r"billions?|trillions?|percent|half|third|quarter)\b",
+    re.I,
+)
+_YEAR_RE = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
+
+
+@lru_cache(maxsize=16384)
+def informativeness(word: str) -> float:
+    """How much a word says about what is asked: its surprisal in general English.
+
+    wordfreq's Zipf scale puts "the" at 7.7, "play" at 5.6, "auditors" at 3.3 and an unknown name
+    at 0, so a question's frame weighs little and its subject a lot. Imported on first use: loading
+    the word list costs a quarter of a second that commands without questions need not pay."""
+    from wordfreq import zipf_frequency
+
+    return max(MIN_WEIGHT, ZIPF_CEILING - zipf_frequency(word, "en"))
+
+
+@dataclass(frozen=True, slots=True)
+class Focus:
+    """What a question asks about: weighted terms, the names and figures in it, what it wants back."""
+
+    weights: dict[str, float]  # stem -> informativeness
+    specific: frozenset[str]  # stems of names, acronyms and numbers as the user wrote them
+    answer_type: str | None  # "number", "year" or None
+    wants_list: bool
+    surface: dict[str, str] = field(default_factory=dict, compare=False)  # stem -> the word as asked
+    asked_for: frozenset[str] = frozenset()  # "what penalties does...": the kind of thing wanted
+
+    def without_names(self) -> Focus:
+        """The question less its names and figures: what it asks *about* them."""
+        rest = {t: w for t, w in self.weights.items() if t not in self.specific}
+        return Focus(rest, frozenset(), self.answer_type, self.wants_list, self.surface, self.asked_for)
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights.values())
+
+    def coverage(self, terms: frozenset[str] | set[str]) -> float:
+        """Weighted share of the question found in `terms` (0..1), stems that are near-variants
+        counting as found ("auditor"/"audit", "china"/"chines")."""
+        total = self.total
+        if not total:
+            return 0.0
+        return (
+            sum(w for t, w in self.weights.items() if t in terms or any(related(t, u) for u in terms)) / total
+        )
+
+
+def related(a: str, b: str) -> bool:
+    """Two stems of one word family: one is the other plus a short ending, or they share all but the
+    last letter of the shorter ("audit"/"auditor", "china"/"chines"). The Snowball stemmer keeps
+    these apart because it never looks across parts of speech."""
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    if len(short) < 4 or len(long) - len(short) > 3:
+        return False
+    return long.startswith(short) or (long.startswith(short[:-1]) and len(short) >= 5)
+
+
+def _is_specific(token: str, first: bool) -> bool:
+    """A name, an acronym or a figure: capitalised past the first word, all capitals, or digits."""
+    if any(c.isdigit() for c in token):
+        return True
+    if len(token) >= 2 and token.isupper():
+        return True
+    return token[0].isupper() and (not first or informativeness(token.lower()) > ZIPF_CEILING - 4)
+
+
+def focus_of(question: str, context: str = "") -> Focus:
+    """The focus of `question`; `context` (the conversation's previous question, for a follow-up)
+    adds its words at half weight, so "what caused it?" still asks mainly about causes."""
+    focus = _focus_of(question)
+    if not context:
+        return focus
+    earlier = _focus_of(context)
+    weights = {t: w * CONTEXT_WEIGHT for t, w in earlier.weights.items()}
+    weights.update(focus.weights)
+    surface = {**earlier.surface, **focus.surface}
+    return Focus(weights, focus.specific | earlier.specific, focus.answer_type, focus.wants_list, surface)
+
+
+def _focus_of(question: str) -> Focus:
+    weights: dict[str, float] = {}
+    surface: dict[str, str] = {}
+    specific: set[str] = set()
+    for position, match in enumerate(WORD_RE.finditer(question)):
+        token = match.group(0)
+        word = token.lower().replace("’", "'")
+        if word in STOPWORDS or (len(word) < 2 or (len(word) == 2 and not token.isupper())):
+            continue  # two letters only as written in capitals: "AI", "EU", "G7"
+        term = stem(word)
+        surface.setdefault(term, token)
+        weights[term] = max(weights.get(term, 0.0), informativeness(word.removesuffix("'s")))
+        if _is_specific(token, position == 0):
+            specific.add(term)
+    answer_type = (
+        "year"
+        if _YEAR_Q_RE.search(question)
+        else "number"
+        if _NUMBER_Q_RE.search(question)
+        else "person"
+        if _WHO_RE.match(question) and not people_in(question)
+        else None
+    )
+    wants_list = bool(_WHICH_PLURAL_RE.match(question) or _WHAT_PLURAL_RE.match(question))
+    return Focus(weights, frozenset(specific), answer_type, wants_list, surface, asked_for(question))
+
+
+def asked_for(question: str) -> frozenset[str]:
+    """The stems of the kind of thing a "what/which X do..." question asks for ("penalties" in "What
+    penalties does the compact impose?"); empty when the question names no such thing. Not "how
+    much X": money or time is often given as a bare figure ("2.5 million dollars")."""
+    match = _ASKED_FOR_RE.match(question)
+    if not match:
+        return frozenset()
+    return frozenset(stem(w) for w in words(match.group("phrase")) if w not in STOPWORDS and len(w) > 2)
+
+
+def has_type(sentence: str, answer_type: str | None) -> bool:
+    if answer_type == "person":
+        return bool(names_in(sentence))
+    if answer_type == "year":
+        return bool(_YEAR_RE.search(sentence))
+    if answer_type == "number":
+        return bool(_FIGURE_RE.search(sentence))
+    return True
+
+
+def typed_parts(sentence: str, answer_type: str | None) -> list[str]:
+    """The parts of `sentence` that give what a who/when/how-many question asks for: the people it
+    names, its years, its figures."""
+    if answer_type == "person":
+        return [" ".join(name) for name in people_in(sentence)]
+    if answer_type == "year":
+        return _YEAR_RE.findall(sentence)
+    if answer_type == "number":
+        return [m.group(0) for m in _FIGURE_RE.finditer(sentence)]
+    return []
