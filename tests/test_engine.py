@@ -16,7 +16,13 @@ import pytest
 
 from bot.config import Settings
 from bot.engine.base import ChatMessage, GenerationRequest, Queued, Sampling, StreamEvent, Usage, collect
-from bot.engine.llama_engine import LlamaEngine, SavedStates, StopFilter, common_prefix_length
+from bot.engine.llama_engine import (
+    LlamaEngine,
+    SavedStates,
+    StopFilter,
+    common_prefix_length,
+    generation_threads,
+)
 from bot.errors import BackendError, ModelFileError, QueueFullError
 
 SYSTEM = ChatMessage(
@@ -365,6 +371,14 @@ def test_common_prefix_length() -> None:
     long = list(range(1000))
     assert common_prefix_length(long, long) == 1000
     assert common_prefix_length(long, [*long[:700], -1]) == 700
+
+
+def test_one_token_steps_leave_a_core_free_only_when_the_threads_take_them_all() -> None:
+    assert generation_threads(2, cores=2) == 1
+    assert generation_threads(16, cores=16) == 15
+    assert generation_threads(4, cores=2) == 3  # oversubscribed already: still one fewer
+    assert generation_threads(2, cores=16) == 2  # cores to spare: all of them
+    assert generation_threads(1, cores=1) == 1
 
 
 def test_stop_filter_holds_back_partial_stop_strings() -> None:

@@ -40,7 +40,7 @@ from typing import Any, Literal
 import llama_cpp as llama
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-from bot.config import Settings
+from bot.config import Settings, usable_cores
 from bot.engine.base import ChatMessage, EngineStatus, GenerationRequest, Queued, StreamEvent, Usage
 from bot.engine.chat_tokens import llama_tokenizer, tokenize_chat
 from bot.engine.model_file import DEFAULT_MODEL_FILENAME, resolve_model_path
@@ -56,6 +56,11 @@ PROMPT_CHUNK_TOKENS = 256
 # Wait for another slot to finish evaluating a shared prefix (then copy it) only when it saves this many.
 MIN_SHARED_PREFIX_GAIN = 32
 RECENT_WINDOW_S = 30.0
+# Generated text goes to the event loop at most this often per answer (the first piece at once).
+# Waking the loop for every token costs more than the Python around it: on a machine whose cores
+# all decode, the woken loop thread takes a core from llama.cpp's threads mid-graph and they wait for
+# it at their barriers. Nobody sees a 40 ms grouping; Discord edits come far less often.
+EMIT_INTERVAL_S = 0.04
 ALL_GPU_LAYERS = 0x7FFFFFFF
 PIECE_BUFFER_BYTES = 64
 # Used when the GGUF carries no chat template; llama.cpp falls back to ChatML as well.
@@ -100,6 +105,18 @@ def load_model(path: Path, n_gpu_layers: int) -> Any:
             "unsupported architecture. Download the .gguf again or set MODEL_PATH to another one."
         )
     return model
+
+
+def generation_threads(n_threads: int, cores: int) -> int:
+    """Threads for a one-token step: one fewer than `n_threads` when those would take every core.
+
+    llama.cpp's threads meet at a barrier after every graph node, so a single token (a few hundred
+    tiny nodes) is only as fast as the slowest thread. When they fill all cores, the event loop and
+    the engine's own Python, waking every token, take a core from one of them and the others wait
+    for it: on 2 cores the engine decoded at 0.66 of the raw loop with 2 threads and above it with 1.
+    Batches of several tokens (prompts, several users) keep every thread: their nodes are big enough.
+    """
+    return n_threads - 1 if n_threads > 1 and n_threads >= cores else n_threads
 
 
 def common_prefix_length(a: Sequence[int], b: Sequence[int]) -> int:
@@ -240,6 +257,7 @@ class _Run:
     cached: int = 0
     admitted_at: float = 0.0
     first_token_at: float = 0.0
+    emitted_at: float = 0.0  # when text last went to the event loop (0: none yet)
     generated: int = 0
     next_token: int = -1  # >= 0 once generating: the sampled token the next step decodes
     wait_for: tuple[_Slot, _Run, int] | None = None  # (slot, run, length) of a prefix being evaluated
@@ -258,13 +276,19 @@ class LlamaEngine:
     """The `Engine` on llama.cpp in this process. Create, `await start()`, share, `await aclose()`."""
 
     def __init__(
-        self, settings: Settings, *, verbose: bool = False, prompt_chunk: int = PROMPT_CHUNK_TOKENS
+        self,
+        settings: Settings,
+        *,
+        verbose: bool = False,
+        prompt_chunk: int = PROMPT_CHUNK_TOKENS,
+        emit_interval: float = EMIT_INTERVAL_S,
     ) -> None:
         self._settings = settings
         self._verbose = verbose
         self._n_ctx = settings.n_ctx
         self._n_slots = settings.n_slots
         self._prompt_chunk = max(1, prompt_chunk)
+        self._emit_interval = emit_interval
         self._path: Path | None = settings.model_path
         self._queue: FairQueue[_Job] = FairQueue(settings.max_queue)
         self._cv = threading.Condition()
@@ -445,7 +469,8 @@ class LlamaEngine:
         params.n_seq_max = self._n_slots
         params.kv_unified = False
         params.n_batch = params.n_ubatch = self._prompt_chunk + self._n_slots
-        params.n_threads = params.n_threads_batch = self._settings.n_threads
+        params.n_threads = generation_threads(self._settings.n_threads, usable_cores())
+        params.n_threads_batch = self._settings.n_threads
         # Flash attention's CPU kernel gives the same numbers however tokens are grouped into batches.
         params.flash_attn_type = llama.LLAMA_FLASH_ATTN_TYPE_AUTO
         params.no_perf = True
@@ -782,10 +807,13 @@ class LlamaEngine:
             run.next_token = token
 
     def _flush_output(self) -> None:
+        """Hand each run's new text to its loop: the first piece at once, then in EMIT_INTERVAL_S groups."""
+        now = time.perf_counter()
         for run in self._runs:
-            if run.out:
+            if run.out and now - run.emitted_at >= self._emit_interval:
                 run.job.emit("".join(run.out))
                 run.out.clear()
+                run.emitted_at = now
 
     def _finish(self, run: _Run, reason: FinishReason, *, flush: bool = True) -> None:
         if flush:
