@@ -13,8 +13,8 @@ Design (llama.cpp's own server is the model for it):
   available (`bot.engine.kv_slots`), so the fixed instruction prefix is evaluated once, not once per
   conversation or per slot.
 * Separate streams (not llama.cpp's unified cache) keep every sequence's cells in position order, so
-  an answer does not depend on what else was cached or decoded alongside it: a conversation gives
-  bit-identical greedy (and seeded) answers whether it runs alone or interleaved with others.
+  a decode step does not depend on what else is cached or decoded alongside it. (A prompt cut into
+  different chunks, as when several arrive together, can still round differently.)
 * Greedy answers (the bot's) are chosen from the logits in place with the same repeat penalty
   (`bot.engine.sampling`); sampled ones use llama.cpp's native chain. Per-token Python work is constant
   (cached token pieces, incremental UTF-8 decoding, stop strings checked on a short tail only).
