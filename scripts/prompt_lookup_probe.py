@@ -11,7 +11,7 @@ token, and the longest agreeing run is kept. Prints JSON: tokens/s, decode steps
 accepted tokens, and whether every answer is token-for-token the plain one.
 
 The engine does not speculate: on this project's 2-core CPU a batch of k tokens costs about k single
-steps (no gain at 54-86 % acceptance), and with 2 threads a verified batch's logits differ from one
+steps (no gain at 64-86 % acceptance), and with 2 threads a verified batch's logits differ from one
 token's, which changes greedy answers. This probe is how to check another machine.
 """
 
