@@ -135,6 +135,25 @@ async def test_seeded_sampling_repeats_and_stop_strings_end_the_answer(llama_eng
     assert usage.finish_reason == "stop"
 
 
+async def test_text_is_handed_over_in_groups_without_losing_or_delaying_the_first_piece(
+    llama_settings: Callable[..., Settings],
+) -> None:
+    """With an interval longer than the answer, the first piece goes out at once and the rest at the end."""
+    messages = first_turn(QUESTIONS[2])
+    streams = []
+    for interval in (3600.0, 0.0):  # fresh engines: the prompt is evaluated the same way in both
+        engine = LlamaEngine(llama_settings(), emit_interval=interval)
+        await engine.start()
+        try:
+            streams.append([event async for event in engine.stream(request(messages))])
+        finally:
+            await engine.aclose()
+    (*grouped, usage), (*each_token, _) = streams
+    assert isinstance(usage, Usage) and usage.completion_tokens > 2
+    assert len(grouped) == 2 < len(each_token)
+    assert "".join(grouped) == "".join(each_token)  # type: ignore[arg-type]
+
+
 async def test_max_tokens_is_respected(llama_engine: LlamaEngine) -> None:
     text, usage = await collect(llama_engine, request(first_turn(QUESTIONS[0]), sampling=Sampling(4, 0.0)))
     assert usage.completion_tokens == 4 and usage.finish_reason == "length"
