@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.errors import ConfigError
 
 
-def _usable_cores() -> int:
+def usable_cores() -> int:
     """Cores this process may run on (respects CPU affinity/cgroups, unlike os.cpu_count)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     # --- Model (in-process llama.cpp) ------------------------------------------------------------
     model_path: Path | None = None
     n_ctx: int = Field(default=4096, ge=512, le=131_072)
-    n_threads: int = Field(default_factory=_usable_cores, ge=1)
+    n_threads: int = Field(default_factory=usable_cores, ge=1)
     n_gpu_layers: int = Field(default=0, ge=-1)
     n_slots: int = Field(default=4, ge=1, le=64)
     kv_cache_mib: int = Field(default=256, ge=0)

@@ -16,7 +16,13 @@ import pytest
 
 from bot.config import Settings
 from bot.engine.base import ChatMessage, GenerationRequest, Queued, Sampling, StreamEvent, Usage, collect
-from bot.engine.llama_engine import LlamaEngine, SavedStates, StopFilter, common_prefix_length
+from bot.engine.llama_engine import (
+    LlamaEngine,
+    SavedStates,
+    StopFilter,
+    common_prefix_length,
+    generation_threads,
+)
 from bot.errors import BackendError, ModelFileError, QueueFullError
 
 SYSTEM = ChatMessage(
@@ -127,6 +133,25 @@ async def test_seeded_sampling_repeats_and_stop_strings_end_the_answer(llama_eng
     cut, usage = await collect(llama_engine, request(messages, sampling=Sampling(24, 0.0, stop=(stop,))))
     assert cut == full[: full.index(stop)]
     assert usage.finish_reason == "stop"
+
+
+async def test_text_is_handed_over_in_groups_without_losing_or_delaying_the_first_piece(
+    llama_settings: Callable[..., Settings],
+) -> None:
+    """With an interval longer than the answer, the first piece goes out at once and the rest at the end."""
+    messages = first_turn(QUESTIONS[2])
+    streams = []
+    for interval in (3600.0, 0.0):  # fresh engines: the prompt is evaluated the same way in both
+        engine = LlamaEngine(llama_settings(), emit_interval=interval)
+        await engine.start()
+        try:
+            streams.append([event async for event in engine.stream(request(messages))])
+        finally:
+            await engine.aclose()
+    (*grouped, usage), (*each_token, _) = streams
+    assert isinstance(usage, Usage) and usage.completion_tokens > 2
+    assert len(grouped) == 2 < len(each_token)
+    assert "".join(grouped) == "".join(each_token)  # type: ignore[arg-type]
 
 
 async def test_max_tokens_is_respected(llama_engine: LlamaEngine) -> None:
@@ -365,6 +390,14 @@ def test_common_prefix_length() -> None:
     long = list(range(1000))
     assert common_prefix_length(long, long) == 1000
     assert common_prefix_length(long, [*long[:700], -1]) == 700
+
+
+def test_one_token_steps_leave_a_core_free_only_when_the_threads_take_them_all() -> None:
+    assert generation_threads(2, cores=2) == 1
+    assert generation_threads(16, cores=16) == 15
+    assert generation_threads(4, cores=2) == 3  # oversubscribed already: still one fewer
+    assert generation_threads(2, cores=16) == 2  # cores to spare: all of them
+    assert generation_threads(1, cores=1) == 1
 
 
 def test_stop_filter_holds_back_partial_stop_strings() -> None:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from bot.engine.base import Sampling
-from bot.engine.llama_engine import load_model, set_llama_logging
+from bot.engine.llama_native import load_model, set_llama_logging
 from bot.engine.sampling import PENALTY_LAST_N, GreedySampler, make_sampler
 
 STEPS = 96

@@ -1,0 +1,68 @@
+"""What the llama.cpp engine tracks per request (`Job`, `Run`) and per KV sequence (`Slot`)."""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+from dataclasses import dataclass, field
+
+from bot.engine.base import GenerationRequest, StreamEvent
+from bot.engine.sampling import TokenSampler
+from bot.engine.stop_filter import StopFilter
+
+
+@dataclass(eq=False)
+class Job:
+    """A request as the event loop sees it; events reach it through its own loop."""
+
+    request: GenerationRequest
+    prompt: list[int]
+    loop: asyncio.AbstractEventLoop
+    started: float
+    events: asyncio.Queue[StreamEvent | BaseException] = field(default_factory=asyncio.Queue)
+    cancelled: bool = False
+
+    def emit(self, event: StreamEvent | BaseException) -> None:
+        try:
+            self.loop.call_soon_threadsafe(self.events.put_nowait, event)
+        except RuntimeError:  # the consumer's loop is closed: nobody is listening any more
+            self.cancelled = True
+
+
+@dataclass(eq=False)
+class Slot:
+    """One llama.cpp sequence and the tokens its KV cache holds (kept after a run for reuse)."""
+
+    seq_id: int
+    tokens: list[int] = field(default_factory=list)
+    conversation_id: str | None = None
+    last_used: float = 0.0
+    run: Run | None = None
+
+
+@dataclass(eq=False)
+class Run:
+    """A request being answered in a slot (worker thread only)."""
+
+    job: Job
+    slot: Slot
+    sampler: TokenSampler
+    max_new: int
+    stops: StopFilter
+    prompt_pos: int = 0
+    cached: int = 0
+    admitted_at: float = 0.0
+    first_token_at: float = 0.0
+    emitted_at: float = 0.0  # when text last went to the event loop (0: none yet)
+    generated: int = 0
+    next_token: int = -1  # >= 0 once generating: the sampled token the next step decodes
+    wait_for: tuple[Slot, Run, int] | None = None  # (slot, run, length) of a prefix being evaluated
+    batch_index: int = -1
+    out: list[str] = field(default_factory=list)
+    decoder: codecs.IncrementalDecoder = field(
+        default_factory=lambda: codecs.getincrementaldecoder("utf-8")(errors="replace")
+    )
+
+    @property
+    def prompt(self) -> list[int]:
+        return self.job.prompt
