@@ -19,7 +19,7 @@ from typing import Any
 import aiosqlite
 
 from bot.sources import FRAMINGS, Passage, Source
-from bot.terms import STOPWORDS, match_terms, words
+from bot.terms import match_terms, stopwords, words
 
 MAX_K = 50
 MAX_QUERY_TERMS = 64  # a pasted essay as a query must not become a thousand-term OR
@@ -69,7 +69,7 @@ def fts_query(text: str) -> str:
     """
     seen: dict[str, None] = {}
     for word in words(text):
-        if word in STOPWORDS or (len(word) < 2 and not word.isdigit()):
+        if word in stopwords() or (len(word) < 2 and not word.isdigit()):
             continue
         seen.setdefault(word.replace("'", " ").replace("-", " "), None)
         if variant := adjective_noun_variant(word):

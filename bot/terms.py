@@ -10,27 +10,20 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Set as AbstractSet
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import Stemmer
 
 WORD_RE = re.compile(r"[A-Za-z0-9]+(?:[-'’][A-Za-z0-9]+)*")
 
-STOPWORDS = frozenset(
-    """
-    a about above after again against all also am an and any are aren't as at be because been before
-    being below between both but by can cannot could did do does doing down during each else ever few
-    for from further had has have having he her here hers herself him himself his how however i if in
-    into is isn't it its itself just let me more most much must my myself no nor not now of off on once
-    one only or other our ours ourselves out over own per please same say says said she should so some
-    such tell than that the their theirs them themselves then there these they this those through thus
-    to too under until up upon us very via was we were what when where which while who whom whose why
-    will with within without would you your yours yourself yourselves get got give given know like make
-    made many may might need really thing things think way well yes yet according article articles
-    source sources briefing
-    """.split()
-)
-# "us" is a stopword as a pronoun; the country is matched as "u.s."/"usa"/"united states" by callers.
+
+@cache
+def stopwords() -> frozenset[str]:
+    """Words that carry no meaning of their own here (the briefing's data/words.toml)."""
+    from bot.briefing.vocabulary import vocabulary  # the data file imports `stem` from here
+
+    return vocabulary().stopwords
+
 
 _STEMMERS = threading.local()  # a PyStemmer object is not safe to share between threads
 
@@ -58,18 +51,19 @@ def stem(word: str) -> str:
 
 def content_terms(text: str) -> set[str]:
     """Stemmed words that carry meaning (no stopwords, no one/two-letter words except digits)."""
-    return {stem(w) for w in words(text) if w not in STOPWORDS and (len(w) > 2 or w.isdigit())}
+    stop = stopwords()
+    return {stem(w) for w in words(text) if w not in stop and (len(w) > 2 or w.isdigit())}
 
 
 def match_terms(text: str) -> frozenset[str]:
     """`content_terms`, plus the parts of hyphenated words ("track-two" also gives "track"), so a
     question that spells a compound apart still meets the passage that hyphenates it."""
-    found = set(content_terms(text))
+    found, stop = set(content_terms(text)), stopwords()
     for word in words(text):
-        if len(word) == 2 and word.isalpha() and word not in STOPWORDS:
+        if len(word) == 2 and word.isalpha() and word not in stop:
             found.add(word)  # "AI", "EU": two letters, but the subject itself
         if "-" in word:
-            found.update(stem(part) for part in word.split("-") if len(part) > 2 and part not in STOPWORDS)
+            found.update(stem(part) for part in word.split("-") if len(part) > 2 and part not in stop)
     return frozenset(found)
 
 
@@ -113,10 +107,19 @@ def is_question(sentence: str) -> bool:
     return sentence.rstrip().endswith("?")
 
 
-_LEANING_RE = re.compile(r"^(?:it|this|these|those|they|he|she|also|both)\b", re.I)
+_FIRST_WORD_RE = re.compile(r"[A-Za-z0-9]+")
+
+
+def first_word(sentence: str) -> str:
+    """The word a sentence opens with, lowercased, up to any apostrophe or hyphen ("It's" -> "it");
+    "" if the sentence does not open with a word."""
+    match = _FIRST_WORD_RE.match(sentence)
+    return match.group(0).lower() if match else ""
 
 
 def leans_on_previous(sentence: str) -> bool:
     """Whether a sentence starts with a word that points back ("They cannot call for..."): what it
     is about is in the sentence before."""
-    return bool(_LEANING_RE.match(sentence))
+    from bot.briefing.vocabulary import vocabulary
+
+    return first_word(sentence) in vocabulary().leaning

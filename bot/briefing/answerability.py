@@ -11,11 +11,13 @@ the sources never use; "not covered" means the subject is there but what is aske
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.briefing.focus import ZIPF_CEILING, Focus, has_type
+from bot.briefing.focus import ZIPF_CEILING, Focus, focus_of, has_type
 from bot.briefing.names import names_in
-from bot.index import SourceIndex
+from bot.index import ScoredPassage, SourceIndex
+from bot.terms import content_terms
 
 if TYPE_CHECKING:
     from bot.briefing.evidence import Pick
@@ -67,6 +69,15 @@ def anchored(focus: Focus, subject: frozenset[str], vocabulary: frozenset[str]) 
         t in subject or (t in vocabulary and (t in focus.specific or w >= RARE_WEIGHT))
         for t, w in focus.weights.items()
     )
+
+
+def names_what_passages_name(question: str, passages: Sequence[ScoredPassage]) -> bool:
+    """Whether the question uses a word rare in English that the retrieved passages also use ("Who
+    is Yi-Ling Liu?", "Explain the Sputnik analogy"): derived from the sources, so a moderator who
+    adds one needs no list of its people and products. A common word never counts, capitalised or
+    not: "pizza", or the "World Cup" in passages that mention the world."""
+    used = frozenset().union(*(content_terms(p.passage.full_text) for p in passages))
+    return any(w >= RARE_WEIGHT and t in used for t, w in focus_of(question).weights.items())
 
 
 def decide(

@@ -26,11 +26,8 @@ from bot.briefing.citations import MARKER_RE, SentenceCheck
 from bot.briefing.code_version import briefing_code_version
 from bot.briefing.context import BriefingContext, stream_generation
 from bot.briefing.grounding import (
-    FRAMING_CUES,
     MIN_UNCERTAINTY,
     NO_UNCERTAINTY,
-    UNCERTAINTY_CUES,
-    UNCERTAINTY_QUERY,
     Numbering,
     Picks,
     model_messages,
@@ -42,6 +39,7 @@ from bot.briefing.models import Answer, Answered, Citation
 from bot.briefing.prompting import clean_user_text, fit_to_context
 from bot.briefing.retrieval import is_on_topic, retrieve
 from bot.briefing.topics import normalise_topic
+from bot.briefing.vocabulary import vocabulary
 from bot.engine.base import GenerationRequest, Queued, Usage
 from bot.index import ScoredPassage
 from bot.measures import elapsed_ms
@@ -317,7 +315,7 @@ async def brief(
         general,
         race=await ctx.index.search(topic, k=FRAMING_K, framing="race"),
         cooperation=await ctx.index.search(topic, k=FRAMING_K, framing="cooperation"),
-        uncertain=await ctx.index.search(f"{topic} {UNCERTAINTY_QUERY}", k=UNCERTAIN_K),
+        uncertain=await ctx.index.search(f"{topic} {vocabulary().queries['uncertainty']}", k=UNCERTAIN_K),
     )
     retrieve_ms = elapsed_ms(started)
 
@@ -373,7 +371,7 @@ def _assemble(
     ctx: BriefingContext, topic: str, line: BottomLine, found: _Found
 ) -> tuple[Briefing, list[ScoredPassage]]:
     """The five sections around the bottom line as written, numbered as one text."""
-    picks, about = line.picks, line.about
+    picks, about, cues = line.picks, line.about, vocabulary().cues
     bottom_line = line.text or picks.best(found.general[:1], about) or picks.best(found.general, about) or ""
     # What is uncertain first: it is the most constrained part (it needs an uncertainty cue), and a
     # sentence such as "whether a global pause is feasible is still unclear" would otherwise be taken
@@ -382,7 +380,7 @@ def _assemble(
         picks.best(
             [*found.uncertain, *found.general],
             about,
-            cues=UNCERTAINTY_CUES,
+            cues=cues["uncertainty"],
             min_cue=MIN_UNCERTAINTY,
             cue_cap=MIN_UNCERTAINTY,
         )
@@ -393,9 +391,9 @@ def _assemble(
         # One strong cue qualifies; beyond that the topic and the passage's own framing decide, so a
         # sentence that merely says "AI arms race" twice does not win every topic.
         name: picks.best(
-            framed, about, cues=FRAMING_CUES[name], min_cue=1, cue_cap=MIN_UNCERTAINTY, prefer_framing=name
+            framed, about, cues=cues[name], min_cue=1, cue_cap=MIN_UNCERTAINTY, prefer_framing=name
         )
-        or picks.best(framed, about, cues=FRAMING_CUES[name], prefer_framing=name)
+        or picks.best(framed, about, cues=cues[name], prefer_framing=name)
         or NO_FRAMING.format(framing=name)
         for name, framed in (("race", found.race), ("cooperation", found.cooperation))
     }

@@ -39,7 +39,7 @@ from bot.engine.base import GenerationRequest, collect
 from bot.index import ScoredPassage
 from bot.measures import elapsed_ms
 from bot.sources import Passage
-from bot.terms import STOPWORDS, content_terms, leans_on_previous, sentences_of, stem, words
+from bot.terms import content_terms, leans_on_previous, sentences_of, stem, stopwords, words
 
 Verdict = Literal["supported", "contradicted", "not_in_sources"]
 
@@ -146,7 +146,7 @@ def negated_terms(text: str, about: set[str]) -> set[str]:
         # "little evidence that X is a priority": the negation reaches over the whole clause.
         wide = i + 1 < len(tokens) and tokens[i + 1] in lex.wide_scope_next
         # Counted in content words: "does not identify any of the researchers" reaches "researchers".
-        reach = [t for t in tokens[i + 1 :] if t not in STOPWORDS]
+        reach = [t for t in tokens[i + 1 :] if t not in stopwords()]
         for following in reach[: WIDE_NEGATION_SCOPE if wide else NEGATION_SCOPE]:
             term = lex.synonyms.get(stem(following), stem(following))
             if term in about:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from bot.briefing.names import names_in, people_in
-from bot.terms import STOPWORDS, WORD_RE, stem, words
+from bot.briefing.vocabulary import phrase_pattern, vocabulary
+from bot.terms import WORD_RE, stem, stopwords, words
 
 ZIPF_CEILING = 8.0  # "the" is 7.7: every word gets a positive weight
 MIN_WEIGHT = 0.5
@@ -38,12 +39,6 @@ _ASKED_FOR_RE = re.compile(
 )
 _WHO_RE = re.compile(r"^\s*(?:who|whom)\b", re.I)  # "who ran it?" wants a name; "who is Liu?" has one
 _YEAR_Q_RE = re.compile(r"\b(?:what|which|in what) year\b|\bwhen (?:was|were|did|is|will)\b", re.I)
-# A digit inside a name ("DeepSeek-R1", "G7", "H100") is no figure.
-_FIGURE_RE = re.compile(
-    r"(?<![\w-])\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|millions?|"
-    r"billions?|trillions?|percent|half|third|quarter)\b",
-    re.I,
-)
 _YEAR_RE = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 
 
@@ -126,10 +121,11 @@ def _focus_of(question: str) -> Focus:
     weights: dict[str, float] = {}
     surface: dict[str, str] = {}
     specific: set[str] = set()
+    stop = stopwords()
     for position, match in enumerate(WORD_RE.finditer(question)):
         token = match.group(0)
         word = token.lower().replace("’", "'")
-        if word in STOPWORDS or (len(word) < 2 or (len(word) == 2 and not token.isupper())):
+        if word in stop or (len(word) < 2 or (len(word) == 2 and not token.isupper())):
             continue  # two letters only as written in capitals: "AI", "EU", "G7"
         term = stem(word)
         surface.setdefault(term, token)
@@ -156,7 +152,20 @@ def asked_for(question: str) -> frozenset[str]:
     match = _ASKED_FOR_RE.match(question)
     if not match:
         return frozenset()
-    return frozenset(stem(w) for w in words(match.group("phrase")) if w not in STOPWORDS and len(w) > 2)
+    return frozenset(stem(w) for w in words(match.group("phrase")) if w not in stopwords() and len(w) > 2)
+
+
+@cache
+def _figure_re() -> re.Pattern[str]:
+    """A digit, or an amount in words (data/words.toml: "five", "dozens", "percent"). A digit inside
+    a name ("DeepSeek-R1", "G7", "H100") is no figure."""
+    amounts = phrase_pattern(sorted(vocabulary().figure_words), "figure_words")
+    return re.compile(r"(?<![\w-])\d|" + amounts.pattern, re.I)
+
+
+def figures(sentence: str) -> list[str]:
+    """The figures a sentence gives, digit by digit and word by word ("2.5 million" -> 2, 5, million)."""
+    return _figure_re().findall(sentence)
 
 
 def has_type(sentence: str, answer_type: str | None) -> bool:
@@ -165,7 +174,7 @@ def has_type(sentence: str, answer_type: str | None) -> bool:
     if answer_type == "year":
         return bool(_YEAR_RE.search(sentence))
     if answer_type == "number":
-        return bool(_FIGURE_RE.search(sentence))
+        return bool(figures(sentence))
     return True
 
 
@@ -177,5 +186,5 @@ def typed_parts(sentence: str, answer_type: str | None) -> list[str]:
     if answer_type == "year":
         return _YEAR_RE.findall(sentence)
     if answer_type == "number":
-        return [m.group(0) for m in _FIGURE_RE.finditer(sentence)]
+        return figures(sentence)
     return []

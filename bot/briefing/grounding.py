@@ -20,60 +20,19 @@ from dataclasses import dataclass, field, replace
 from bot.briefing.citations import MARKER_RE
 from bot.briefing.models import Citation
 from bot.briefing.topics import normalise_topic
+from bot.briefing.vocabulary import Cues, vocabulary
 from bot.engine.base import ChatMessage
 from bot.index import ScoredPassage
 from bot.promptset import PromptSet
-from bot.terms import content_terms, is_question, sentences_of, split_sentences, words
+from bot.terms import content_terms, first_word, is_question, sentences_of, split_sentences, words
 
 MIN_SENTENCE_WORDS = 6
 LONG_SENTENCE_WORDS = 40  # longer sentences are used only when nothing shorter fits
-UNCERTAINTY_QUERY = "unclear uncertain unknown open question remains whether unconfirmed"
-# Cue phrases with weights: a strong cue ("unclear", "open question") outweighs three weak ones
-# ("may", "whether"), so "whether a model is trained in X or Y" is not taken for an open question.
-Cues = tuple[tuple[re.Pattern[str], int], ...]
-
-
-def make_cues(strong: str, weak: str = "") -> Cues:
-    def pattern(alternatives: str) -> re.Pattern[str]:
-        return re.compile(r"\b(?:" + "|".join(a.strip() for a in alternatives.split("|")) + r")\b", re.I)
-
-    return tuple((pattern(group), weight) for group, weight in ((strong, 3), (weak, 1)) if group)
-
-
-UNCERTAINTY_CUES = make_cues(
-    r"unclear|uncertain\w*|unknowns?|unresolved|unanswered|unconfirmed|unverified|speculative|disputed|"
-    r"open questions?|remains? to be seen|not yet|little evidence|no evidence|not clear|no one knows",
-    r"may|might|could|whether|perhaps|possibly|questions?|remains?|depends?",
-)
-RACE_CUES = make_cues(
-    r"race|racing|arms|compet\w*|rival\w*|speed|faster|ahead|lead\w*|dominan\w*|win\w*|beat|sputnik|"
-    r"zero-sum|surg\w*|sprint\w*|deter\w*|envy|counter-move\w*"
-)
-# A sentence that calls the race framing misleading is the critique of it, not the framing: it should
-# not stand as "the race framing" in a briefing, nor open the race side's case.
-RACE_CRITIQUE_CUES: Cues = (
-    (
-        re.compile(
-            r"\b(?:misleading|harmful|dangerous|misreading|overhyped|self-fulfilling|hype|"
-            r"race to the bottom|at the expense of|at the cost of)\b",
-            re.I,
-        ),
-        -4,
-    ),
-)
-RACE_CUES = RACE_CUES + RACE_CRITIQUE_CUES
-COOPERATION_CUES = make_cues(
-    r"cooperat\w*|collaborat\w*|dialogues?|track-two|track two|shared|norms|standards|joint|together|"
-    r"trust|diploma\w*|both sides|common|mutual|red lines|international|agreements?"
-)
-FRAMING_CUES = {"race": RACE_CUES, "cooperation": COOPERATION_CUES}
 MIN_UNCERTAINTY = 3  # one strong cue, or three weak ones
 NO_UNCERTAINTY = "The sources do not say what remains open on this topic."
-# A sentence opening like this leans on the one before it ("Third, whether a global pause ...",
-# "It calls for ..."); cut out of its passage it reads as a fragment, so it only wins on a clear margin.
-DANGLING_RE = re.compile(
-    r"^(?:first|second|third|fourth|finally|also|it|this|these|those|both|another)\b", re.I
-)
+# A sentence opening with a "dangling" word (data/words.toml) leans on the one before it ("Third,
+# whether a global pause ...", "It calls for ..."); cut out of its passage it reads as a fragment, so
+# it only wins on a clear margin.
 DANGLING_PENALTY = 2
 # A passage tagged with the wanted framing alone states that framing; one tagged with both weighs it.
 OWN_FRAMING_BONUS = 3
@@ -257,6 +216,7 @@ class Picks:
         unknown") wins every topic while saying nothing about any of them.
         """
         choice: tuple[tuple[int, int, int, int], ScoredPassage, str] | None = None
+        dangling = vocabulary().dangling
         for rank, scored in enumerate(candidates):
             own = prefer_framing is not None and scored.passage.framing == (prefer_framing,)
             bonus = OWN_FRAMING_BONUS * own
@@ -270,7 +230,7 @@ class Picks:
                     cue = min(cue, cue_cap)
                 n_words = len(words(sentence))
                 score = len(content_terms(sentence) & about) + cue_weight * cue + bonus
-                score -= DANGLING_PENALTY * bool(DANGLING_RE.match(sentence))
+                score -= DANGLING_PENALTY * (first_word(sentence) in dangling)
                 key = (int(n_words <= LONG_SENTENCE_WORDS), score, -rank, -n_words)
                 if choice is None or key > choice[0]:
                     choice = (key, scored, sentence)

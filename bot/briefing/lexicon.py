@@ -1,8 +1,10 @@
-"""The fact-check's word lists, read from data (`data/factcheck_lexicon.toml`), not written in code.
+"""The word lists the briefing reads, from data, not written in code: the fact-check's
+(`data/factcheck_lexicon.toml`) and those of retrieval, selection and the debate (`data/words.toml`).
 
-Why data: the lists grow as sources are added (a new antonym pair, a synonym the sources use), and
-that must not need a code change or hide inside a function. The file is validated when loaded; a
-malformed file fails loudly at start-up with the file and key, never later on a request.
+Why data: the lists grow as sources are added (a new antonym pair, a synonym the sources use, a word
+that names the subject), and that must not need a code change or hide inside a function. Each file is
+validated when loaded; a malformed file fails loudly at start-up with the file and key, never later on
+a request. Both files are hashed into the briefing cache key (code_version.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from bot.terms import stem
 
 LEXICON_FILE = "factcheck_lexicon.toml"
+WORDS_FILE = "words.toml"
 
 
 class LexiconError(ValueError):
@@ -38,17 +41,17 @@ class Lexicon:
     numbers: dict[str, str]
 
 
-def _words(data: dict[str, Any], key: str, where: str) -> list[str]:
+def _words(data: dict[str, Any], key: str, where: str, file: str = LEXICON_FILE) -> list[str]:
     value = data.get(key)
     if not isinstance(value, str) or not value.split():
-        raise LexiconError(f"{LEXICON_FILE}: {where}{key} must be a non-empty string of words")
+        raise LexiconError(f"{file}: {where}{key} must be a non-empty string of words")
     return value.lower().split()
 
 
-def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+def _table(data: dict[str, Any], key: str, file: str = LEXICON_FILE) -> dict[str, Any]:
     value = data.get(key)
     if not isinstance(value, dict):
-        raise LexiconError(f"{LEXICON_FILE}: [{key}] table is missing")
+        raise LexiconError(f"{file}: [{key}] table is missing")
     return value
 
 
@@ -89,11 +92,15 @@ def parse(data: dict[str, Any]) -> Lexicon:
     )
 
 
+def _load(file: str) -> dict[str, Any]:
+    text = resources.files("bot.briefing").joinpath("data", file).read_text(encoding="utf-8")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LexiconError(f"{file}: {exc}") from None
+
+
 @cache
 def lexicon() -> Lexicon:
-    """The packaged lexicon, loaded and validated once per process."""
-    text = resources.files("bot.briefing").joinpath("data", LEXICON_FILE).read_text(encoding="utf-8")
-    try:
-        return parse(tomllib.loads(text))
-    except tomllib.TOMLDecodeError as exc:
-        raise LexiconError(f"{LEXICON_FILE}: {exc}") from None
+    """The packaged fact-check lexicon, loaded and validated once per process."""
+    return parse(_load(LEXICON_FILE))

@@ -6,7 +6,7 @@ a person named in a sentence must be named, in full, by the passage behind it.
 
 from __future__ import annotations
 
-from bot.terms import STOPWORDS, WORD_RE, sentences_of
+from bot.terms import WORD_RE, sentences_of, stopwords
 
 
 def names_in(text: str) -> list[tuple[str, ...]]:
@@ -22,7 +22,7 @@ def names_in(text: str) -> list[tuple[str, ...]]:
         previous_end: int | None = None
         for match in WORD_RE.finditer(sentence):
             token = match.group(0)
-            capital = token[0].isupper() and token.lower() not in STOPWORDS
+            capital = token[0].isupper() and token.lower() not in stopwords()
             joined = previous_end is not None and not sentence[previous_end : match.start()].strip()
             if capital and current and joined:
                 current.append(token)

@@ -10,26 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.briefing.answerability import names_what_passages_name
 from bot.briefing.prompting import conversation_numbers
+from bot.briefing.vocabulary import vocabulary
 from bot.index import ScoredPassage, SourceIndex
 from bot.store import Turn
 from bot.terms import content_terms, overlap, stem, words
 
 DEFAULT_K = 3
-TOPIC_WORDS = frozenset(
-    stem(w)
-    for w in """
-    ai agi artificial intelligence machine learning llm llms model models chatbot chatbots algorithm
-    algorithms china chinese beijing prc shenzhen chengdu taiwan u.s usa america american americans
-    washington united states silicon valley san francisco california race racing arms
-    competition compete competitive rival rivals rivalry geopolitics geopolitical deterrence leadership
-    dominance sputnik superpower zero-sum cooperation cooperate collaboration collaborate
-    dialogue diplomacy diplomatic track-two treaty norms safety safe risk risks catastrophe catastrophic
-    chernobyl accident disaster alignment guardrails governance govern regulation regulate regulators
-    regulatory policy policymakers standards audit oversight export chips compute semiconductors
-    deepseek tiktok rednote bytedance openai technology tech liu yi-ling singh tanwar
-    """.split()
-)
 GATE_OVERLAP = 0.5
 FOLLOW_UP_MAX_WORDS = 8  # "why?", "and the other side?": judged by the conversation, not on their own
 FOLLOW_UP_POOL = 30  # a follow-up looks this deep for passages the conversation has already seen
@@ -76,7 +64,8 @@ def names_the_subject(text: str) -> bool:
     lowered = text.lower()
     if "united states" in lowered or "u.s." in lowered:
         return True
-    return any(stem(w) in TOPIC_WORDS for w in words(text))
+    topic_words = vocabulary().topic_words  # data/words.toml
+    return any(stem(w) in topic_words for w in words(text))
 
 
 def is_on_topic(question: str, passages: Sequence[ScoredPassage], history: Sequence[Turn] = ()) -> bool:
@@ -85,6 +74,8 @@ def is_on_topic(question: str, passages: Sequence[ScoredPassage], history: Seque
         return True
     if not passages:
         return False
+    if names_what_passages_name(question, passages):
+        return True
     terms = content_terms(question)
     best = max(overlap(terms, content_terms(p.passage.full_text)) for p in passages)
     return best >= GATE_OVERLAP

@@ -8,7 +8,7 @@ chosen by the same sentence-level scoring that answers use (`evidence.focus_of` 
 - a passage tagged with this framing alone states the side's case; one tagged with both framings
   often weighs it against the other, so the former is preferred;
 - a sentence that argues against the side (the race framing called "misleading", "dangerous") does
-  not open the side's case: the side's cue phrases (grounding.FRAMING_CUES) nudge the score.
+  not open the side's case: the side's cue phrases (data/words.toml) nudge the score.
 
 A sentence *bears on the motion* when it shares a word with the motion beyond the words most
 passages use (every passage here says "AI" and "China"; that says nothing about a motion).
@@ -22,8 +22,9 @@ from dataclasses import replace
 from bot.briefing.answerability import subject_terms
 from bot.briefing.evidence import Pick, scored_sentences
 from bot.briefing.focus import Focus
-from bot.briefing.grounding import FRAMING_CUES, cue_score
+from bot.briefing.grounding import cue_score
 from bot.briefing.topics import normalise_topic
+from bot.briefing.vocabulary import vocabulary
 from bot.index import ScoredPassage, SourceIndex
 
 OWN_ALONE_BONUS = 0.15  # passage tagged with this side's framing alone
@@ -51,7 +52,7 @@ def side_sentences(
         for pick in scored_sentences(index, focus, scored):
             if normalise_topic(pick.sentence) in spoken:
                 continue
-            cue = max(-CUE_CAP, min(cue_score(pick.sentence, FRAMING_CUES[side]), CUE_CAP))
+            cue = max(-CUE_CAP, min(cue_score(pick.sentence, vocabulary().cues[side]), CUE_CAP))
             bonus = OWN_ALONE_BONUS * own_alone(pick, side) + CUE_WEIGHT * cue
             picks.append(replace(pick, score=round(pick.score + bonus, 4)))
     return sorted(picks, key=lambda p: p.score, reverse=True)

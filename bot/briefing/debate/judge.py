@@ -22,19 +22,16 @@ from bot.briefing.context import BriefingContext, stream_generation
 from bot.briefing.debate.results import SIDES, DebateTurn, Judged, Judgement
 from bot.briefing.debate.speech import speech_labels, worth_hearing
 from bot.briefing.grounding import (
-    FRAMING_CUES,
     MIN_UNCERTAINTY,
     NO_UNCERTAINTY,
-    UNCERTAINTY_CUES,
-    UNCERTAINTY_QUERY,
     Numbering,
     Picks,
-    make_cues,
     passage_labels,
     renumber_markers,
     strip_markers,
     with_marker,
 )
+from bot.briefing.vocabulary import vocabulary
 from bot.engine.base import ChatMessage, GenerationRequest, Queued
 from bot.index import ScoredPassage
 from bot.terms import content_terms, match_terms, overlap
@@ -44,11 +41,7 @@ SUMMARY_SENTENCES = 2
 OPEN_K = 3  # passages searched for what the sources leave open
 AGREEMENT_K = 9
 TRANSCRIPT_TURN_CHARS = 400
-# Common ground: a sentence from a passage tagged with both framings, with one of these cues.
-AGREEMENT_QUERY = "both share shared same common agree fear cooperation national interests"
-AGREEMENT_CUES = make_cues(
-    r"both|share[sd]?|same|common|agree[sd]?|mutual|bipartisan", r"together|each other|too"
-)
+# Common ground: a sentence from a passage tagged with both framings, with an agreement cue.
 
 
 class Judge:
@@ -99,7 +92,8 @@ class Judge:
 
     async def stream(self) -> AsyncIterator[Queued | str | Judged]:
         numbering = Numbering(list(self.passages.values()))
-        open_pool = await self.ctx.index.search(f"{self.motion} {UNCERTAINTY_QUERY}", k=OPEN_K)
+        open_query = f"{self.motion} {vocabulary().queries['uncertainty']}"
+        open_pool = await self.ctx.index.search(open_query, k=OPEN_K)
         for scored in open_pool:
             numbering.number(scored)
         passages = list(numbering.passages)
@@ -164,7 +158,7 @@ class Judge:
             picks.best(
                 [*open_pool, *numbering.passages],
                 content_terms(self.motion),
-                cues=UNCERTAINTY_CUES,
+                cues=vocabulary().cues["uncertainty"],
                 min_cue=MIN_UNCERTAINTY,
                 cue_cap=MIN_UNCERTAINTY,
             )
@@ -212,7 +206,7 @@ class Judge:
             picks.citations.setdefault(citation.number, citation)
             return with_marker(sentence, [citation.number])
         own = [p for p in picks.numbering.passages if side in p.passage.framing]
-        fact = picks.best(own, content_terms(self.motion), cues=FRAMING_CUES[side], prefer_framing=side)
+        fact = picks.best(own, content_terms(self.motion), cues=vocabulary().cues[side], prefer_framing=side)
         if fact:
             return f"(not made in the speeches; from its sources) {fact}"
         return "No supported point was made."
@@ -225,13 +219,14 @@ class Judge:
         Why not the words both speeches used: with a small model those are mostly the subject's own
         nouns ("Both sides speak of china and essay"), which says nothing.
         """
-        pool = await self.ctx.index.search(f"{self.motion} {AGREEMENT_QUERY}", k=AGREEMENT_K)
+        query = f"{self.motion} {vocabulary().queries['agreement']}"
+        pool = await self.ctx.index.search(query, k=AGREEMENT_K)
         shared = [p for p in pool if set(SIDES) <= set(p.passage.framing)]
         parts = []
         common = picks.best(
             shared,
             content_terms(self.motion),
-            cues=AGREEMENT_CUES,
+            cues=vocabulary().cues["agreement"],
             min_cue=MIN_UNCERTAINTY,
             cue_cap=MIN_UNCERTAINTY,
         )

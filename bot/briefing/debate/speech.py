@@ -27,11 +27,12 @@ from bot.briefing.evidence import Pick
 from bot.briefing.grounding import model_messages, passage_labels, strip_markers
 from bot.briefing.models import Citation
 from bot.briefing.prompting import fit_to_context
+from bot.briefing.vocabulary import vocabulary
 from bot.engine.base import ChatMessage, GenerationRequest, Queued, Usage
 from bot.index import ScoredPassage
 from bot.promptset import PromptSet
 from bot.store import Turn
-from bot.terms import content_terms, match_terms, overlap, sentences_of, stem
+from bot.terms import content_terms, match_terms, overlap, sentences_of
 
 _FIGURE_RE = re.compile(r"\d+(?:[.,]\d+)?")
 MIN_CHECKED_SENTENCES = 2  # fewer than this shown, and the core fills the speech
@@ -43,13 +44,6 @@ RETRY_TEMPERATURE = 0.3
 # Labels a small model copies into its speech that no template writes (the debate_turn template's
 # own labels are declared in its front matter).
 HABIT_LABELS = ("Speech:", "Race side:", "Cooperation side:")
-# Words every speech on this subject uses (the two countries, the sources' own nouns, filler such as
-# "former"/"forward"): a sentence made of these and the motion's words restates the motion.
-GENERIC_TERMS = frozenset(
-    stem(w)
-    for w in """side sides race cooperation debate argue motion point china chinese america american
-    americans united states essay article author source sources says said former forward also""".split()
-)
 
 
 def speech_labels(prompts: PromptSet) -> tuple[str, ...]:
@@ -66,9 +60,10 @@ def worth_hearing(check: SentenceCheck, motion: str, given: Sequence[ScoredPassa
     not ("In 2018, a series of meetings..."): a figure the cited passages do not give is invented."""
     if check.text.count('"') % 2:
         return False  # an odd quote mark: a sentence cut off mid-quote
-    motion_words = content_terms(motion) - GENERIC_TERMS
+    generic = vocabulary().debate_generic  # words every speech on this subject uses (data/words.toml)
+    motion_words = content_terms(motion) - generic
     terms = content_terms(check.text)
-    if not terms - motion_words - GENERIC_TERMS:
+    if not terms - motion_words - generic:
         return False
     cited_text = " ".join(passage_text(given[n - 1]) for n in check.numbers)
     if set(_FIGURE_RE.findall(check.text)) - set(_FIGURE_RE.findall(cited_text)):

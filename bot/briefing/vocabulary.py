@@ -1,0 +1,85 @@
+"""The word lists of retrieval, selection and the debate, read from `data/words.toml`.
+
+Why data: a moderator who adds a source may need the topic gate to know a new word for the subject,
+or a selector to know a new cue; that must not need a code change. The file is validated when loaded
+(`LexiconError` names the file and key), once per process, on first use, never at import.
+
+Cue phrases are words or phrases matched as whole words, a trailing `*` standing for any ending; the
+weights (a strong cue counts three weak ones) are scoring, so they stay here in code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from bot.briefing.lexicon import WORDS_FILE, LexiconError, _load, _table, _words, lexicon
+from bot.terms import stem
+
+# (pattern, weight) pairs: a sentence's cue score is the weighted count of their matches.
+Cues = tuple[tuple[re.Pattern[str], int], ...]
+CUE_WEIGHTS = {"strong": 3, "weak": 1, "critique": -4}
+_PHRASE_RE = re.compile(r"^[a-z0-9'-]+(?: [a-z0-9'-]+)*\*?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    stopwords: frozenset[str]
+    topic_words: frozenset[str]  # stems
+    debate_generic: frozenset[str]  # stems
+    figure_words: frozenset[str]  # number words and other amounts, lowercased
+    leaning: frozenset[str]
+    dangling: frozenset[str]
+    cues: Mapping[str, Cues]  # "uncertainty", "race", "cooperation", "agreement"
+    queries: Mapping[str, str]
+
+
+def phrase_pattern(phrases: list[str], where: str) -> re.Pattern[str]:
+    """One case-insensitive pattern matching any of `phrases` as whole words ("compet*" = any ending)."""
+    if not phrases or not all(isinstance(p, str) and _PHRASE_RE.match(p.strip().lower()) for p in phrases):
+        raise LexiconError(f"{WORDS_FILE}: {where} must list words or phrases (a-z 0-9 ' -)")
+    phrases = [p.strip().lower() for p in phrases]
+    parts = [re.escape(p.removesuffix("*")) + (r"\w*" if p.endswith("*") else "") for p in phrases]
+    return re.compile(r"\b(?:" + "|".join(parts) + r")\b", re.I)
+
+
+def _cues(section: dict[str, Any], name: str) -> Cues:
+    unknown = set(section) - set(CUE_WEIGHTS)
+    if unknown or "strong" not in section:
+        allowed = ", ".join(CUE_WEIGHTS)
+        raise LexiconError(f"{WORDS_FILE}: cues.{name} needs 'strong', and may have only {allowed}")
+    return tuple(
+        (phrase_pattern(section[group], f"cues.{name}.{group}"), weight)
+        for group, weight in CUE_WEIGHTS.items()
+        if group in section
+    )
+
+
+def parse(data: dict[str, Any]) -> Vocabulary:
+    """Validate the parsed TOML and build the lookup sets."""
+
+    def words(table: dict[str, Any], key: str, where: str = "") -> list[str]:
+        return _words(table, key, where, WORDS_FILE)
+
+    openers, queries = _table(data, "openers", WORDS_FILE), _table(data, "queries", WORDS_FILE)
+    cues = _table(data, "cues", WORDS_FILE)
+    wanted = ("uncertainty", "race", "cooperation", "agreement")
+    return Vocabulary(
+        stopwords=frozenset(words(data, "stopwords")),
+        topic_words=frozenset(stem(w) for w in words(data, "topic_words")),
+        debate_generic=frozenset(stem(w) for w in words(data, "debate_generic")),
+        figure_words=frozenset(words(data, "figure_words")) | frozenset(lexicon().numbers),
+        leaning=frozenset(words(openers, "leaning", "openers.")),
+        dangling=frozenset(words(openers, "dangling", "openers.")),
+        cues={name: _cues(_table(cues, name, WORDS_FILE), name) for name in wanted},
+        queries={name: " ".join(words(queries, name, "queries.")) for name in ("uncertainty", "agreement")},
+    )
+
+
+@cache
+def vocabulary() -> Vocabulary:
+    """The packaged word lists, loaded and validated once per process."""
+    return parse(_load(WORDS_FILE))
