@@ -22,6 +22,7 @@ from bot.terms import stem
 # (pattern, weight) pairs: a sentence's cue score is the weighted count of their matches.
 Cues = tuple[tuple[re.Pattern[str], int], ...]
 CUE_WEIGHTS = {"strong": 3, "weak": 1, "critique": -4}
+QUERIES = ("uncertainty", "agreement", "race", "cooperation")
 _PHRASE_RE = re.compile(r"^[a-z0-9'-]+(?: [a-z0-9'-]+)*\*?$")
 
 
@@ -75,7 +76,7 @@ def parse(data: dict[str, Any]) -> Vocabulary:
         leaning=frozenset(words(openers, "leaning", "openers.")),
         dangling=frozenset(words(openers, "dangling", "openers.")),
         cues={name: _cues(_table(cues, name, WORDS_FILE), name) for name in wanted},
-        queries={name: " ".join(words(queries, name, "queries.")) for name in ("uncertainty", "agreement")},
+        queries={name: " ".join(words(queries, name, "queries.")) for name in QUERIES},
     )
 
 

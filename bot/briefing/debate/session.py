@@ -38,6 +38,7 @@ from bot.briefing.grounding import strip_markers
 from bot.briefing.prompting import clean_user_text
 from bot.briefing.retrieval import is_on_topic
 from bot.briefing.topics import normalise_topic
+from bot.briefing.vocabulary import vocabulary
 from bot.errors import InputError
 from bot.index import ScoredPassage
 from bot.measures import elapsed_ms
@@ -48,11 +49,6 @@ MAX_ROUNDS = 5
 TURN_MAX_TOKENS = 100  # the same for both sides: balance starts with equal budgets
 SIDE_K = 3  # own-framing passages per speech
 POOL_K = 40  # own-framing passages searched per speech: sentences are scored in all of them
-# Each framing's own vocabulary, added to a side's search (see `_side_pool`).
-SIDE_QUERY = {
-    "race": "race competition speed leadership win deterrence rival surging ahead security dominance",
-    "cooperation": "cooperation shared catastrophic risk safety norms dialogue track-two governance",
-}
 MAX_MOTION_CHARS = 300
 OPPONENT_MAX_CHARS = 500  # the opponent's last speech as quoted in the prompt
 WEIGH_K = 8  # passages weighed to tell whether the sources cover the motion
@@ -198,7 +194,7 @@ class DebateSession:
         stay: a later round may still quote their sentences not yet said (a side has few passages
         of its own framing alone, and round two otherwise ran out of them)."""
         used = {pid for t in self.turns if t.side == side for pid in t.passage_ids}
-        query = f"{self.motion} {SIDE_QUERY[side]} {opponent}".strip()
+        query = f"{self.motion} {vocabulary().queries[side]} {opponent}".strip()  # the side's own words
         # The motion's own words alone: words every passage uses ("AI", "China") fill the pool
         # otherwise, and a passage that shares only one rarer motion word is left out.
         own = " ".join(self.focus.surface.get(t, t) for t in sorted(self.about))
