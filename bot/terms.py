@@ -8,11 +8,11 @@ sentence with a passage: both come from the same small vocabulary, and the check
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Set as AbstractSet
-from functools import cache, lru_cache
+from functools import cache
 
-import Stemmer
+from bot.briefing.vocabulary import vocabulary
+from bot.stems import stem as stem  # re-exported: callers take words and stems from here
 
 WORD_RE = re.compile(r"[A-Za-z0-9]+(?:[-'’][A-Za-z0-9]+)*")
 
@@ -20,33 +20,12 @@ WORD_RE = re.compile(r"[A-Za-z0-9]+(?:[-'’][A-Za-z0-9]+)*")
 @cache
 def stopwords() -> frozenset[str]:
     """Words that carry no meaning of their own here (the briefing's data/words.toml)."""
-    from bot.briefing.vocabulary import vocabulary  # the data file imports `stem` from here
-
     return vocabulary().stopwords
-
-
-_STEMMERS = threading.local()  # a PyStemmer object is not safe to share between threads
-
-
-def _stemmer() -> Stemmer.Stemmer:
-    stemmer = getattr(_STEMMERS, "english", None)
-    if stemmer is None:
-        stemmer = _STEMMERS.english = Stemmer.Stemmer("english")
-    return stemmer
 
 
 def words(text: str) -> list[str]:
     """Lowercased words (hyphenated words kept whole), in order."""
     return [w.lower().replace("’", "'") for w in WORD_RE.findall(text)]
-
-
-@lru_cache(maxsize=65536)
-def stem(word: str) -> str:
-    """The Snowball (Porter 2) stem of a lowercased word, possessive dropped: 'racing'/'races' ->
-    'race', 'proposal'/'proposes' -> 'propos'. The same algorithm as the index's Porter tokenizer,
-    from a maintained library rather than a hand-written suffix list."""
-    stemmed: str = _stemmer().stemWord(word.removesuffix("'s"))
-    return stemmed
 
 
 def content_terms(text: str) -> set[str]:
@@ -125,6 +104,4 @@ def first_word(sentence: str) -> str:
 def leans_on_previous(sentence: str) -> bool:
     """Whether a sentence starts with a word that points back ("They cannot call for..."): what it
     is about is in the sentence before."""
-    from bot.briefing.vocabulary import vocabulary
-
     return first_word(sentence) in vocabulary().leaning

@@ -16,7 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from bot.terms import stem
+from bot.stems import stem
 
 LEXICON_FILE = "factcheck_lexicon.toml"
 WORDS_FILE = "words.toml"

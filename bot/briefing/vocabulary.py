@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 
 from bot.briefing.lexicon import WORDS_FILE, LexiconError, _load, _table, _words, lexicon
-from bot.terms import stem
+from bot.stems import stem
 
 # (pattern, weight) pairs: a sentence's cue score is the weighted count of their matches.
 Cues = tuple[tuple[re.Pattern[str], int], ...]
