@@ -71,7 +71,7 @@ async def test_scripted_engine_log_is_bounded() -> None:
     await engine.start()
     request = GenerationRequest(messages=(ChatMessage("user", "hi"),), sampling=Sampling(max_tokens=2000))
     _, usage = await collect(engine, request)
-    assert usage.completion_tokens >= 1000 and len(engine._recent) <= 3
+    assert usage.completion_tokens >= 1000 and len(engine.admission.throughput) <= 3
 
 
 def test_rate_limiter_forgets_users_whose_window_passed() -> None:
