@@ -53,7 +53,7 @@ async def test_llama_engine_log_does_not_grow_per_decode_step(
     """With the clock stopped, every decode step falls in one entry (it used to be one per step)."""
     recent = Throughput(30.0)
     monkeypatch.setattr(recent, "_clock", lambda: 5000.0)
-    monkeypatch.setattr(llama_engine, "_recent", recent)
+    monkeypatch.setattr(llama_engine.admission, "throughput", recent)
     request = GenerationRequest(
         messages=(ChatMessage("user", "Count from one to fifty in words."),),
         sampling=Sampling(max_tokens=40, temperature=0.0),
