@@ -30,14 +30,14 @@ import threading
 import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import llama_cpp as llama
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from bot.config import Settings, usable_cores
 from bot.engine.admission import Admission
-from bot.engine.base import ChatMessage, EngineStatus, GenerationRequest, StreamEvent, Usage
+from bot.engine.base import ChatMessage, EngineStatus, FinishReason, GenerationRequest, StreamEvent, Usage
 from bot.engine.chat_tokens import llama_tokenizer, tokenize_chat
 from bot.engine.kv_slots import KvSlots, SavedStates, common_prefix_length
 from bot.engine.llama_native import generation_threads, load_model, set_llama_logging, token_text
@@ -64,8 +64,6 @@ CHATML_TEMPLATE = (
 )
 
 log = logging.getLogger(__name__)
-
-FinishReason = Literal["stop", "length", "cancelled"]
 
 
 class LlamaEngine:
