@@ -53,7 +53,7 @@ async def test_llama_engine_log_does_not_grow_per_decode_step(
     """With the clock stopped, every decode step falls in one entry (it used to be one per step)."""
     recent = Throughput(30.0)
     monkeypatch.setattr(recent, "_clock", lambda: 5000.0)
-    monkeypatch.setattr(llama_engine, "_recent", recent)
+    monkeypatch.setattr(llama_engine.admission, "throughput", recent)
     request = GenerationRequest(
         messages=(ChatMessage("user", "Count from one to fifty in words."),),
         sampling=Sampling(max_tokens=40, temperature=0.0),
@@ -71,7 +71,7 @@ async def test_scripted_engine_log_is_bounded() -> None:
     await engine.start()
     request = GenerationRequest(messages=(ChatMessage("user", "hi"),), sampling=Sampling(max_tokens=2000))
     _, usage = await collect(engine, request)
-    assert usage.completion_tokens >= 1000 and len(engine._recent) <= 3
+    assert usage.completion_tokens >= 1000 and len(engine.admission.throughput) <= 3
 
 
 def test_rate_limiter_forgets_users_whose_window_passed() -> None:

@@ -29,5 +29,9 @@ async def test_busy_try_again_when_the_queue_is_full(tmp_path: Path) -> None:
             replies = await asyncio.gather(*(final_reply(imitation, q) for q in questions))
     finally:
         await imitation.stop()
-    assert [finished(r) for r in replies] == [True, True, False]
-    assert replies[2].content == QueueFullError().user_message
+    # The three are handled concurrently, so which one reaches the engine last is a race: exactly one
+    # (whichever found the line full) is told "busy", the other two are answered.
+    refused = [r for r in replies if not finished(r)]
+    assert len(refused) == 1 and sum(finished(r) for r in replies) == 2
+    assert refused[0].content == QueueFullError().user_message
+    assert len(engine.requests) == 2, "the refused question never reached the model"

@@ -24,34 +24,33 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import llama_cpp as llama
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from bot.config import Settings, usable_cores
-from bot.engine.base import ChatMessage, EngineStatus, GenerationRequest, Queued, StreamEvent, Usage
+from bot.engine.admission import Admission
+from bot.engine.base import ChatMessage, EngineStatus, FinishReason, GenerationRequest, StreamEvent, Usage
 from bot.engine.chat_tokens import llama_tokenizer, tokenize_chat
 from bot.engine.kv_slots import KvSlots, SavedStates, common_prefix_length
 from bot.engine.llama_native import generation_threads, load_model, set_llama_logging, token_text
 from bot.engine.llama_runs import Job, Run, Slot
 from bot.engine.model_file import DEFAULT_MODEL_FILENAME, resolve_model_path
 from bot.engine.sampling import make_sampler
-from bot.engine.scheduler import FairQueue
 from bot.engine.stop_filter import StopFilter
-from bot.engine.throughput import Throughput
 from bot.errors import BackendError
 
 BACKEND_NAME = "llama.cpp"
 # Prompt tokens evaluated per step across all newly admitted requests: big enough for good prompt
 # throughput, small enough that the running streams get a token every step.
 PROMPT_CHUNK_TOKENS = 256
-RECENT_WINDOW_S = 30.0
 # Generated text goes to the event loop at most this often per answer (the first piece at once).
 # Waking the loop for every token costs more than the Python around it: on a machine whose cores
 # all decode, the woken loop thread takes a core from llama.cpp's threads mid-graph and they wait for
@@ -65,8 +64,6 @@ CHATML_TEMPLATE = (
 )
 
 log = logging.getLogger(__name__)
-
-FinishReason = Literal["stop", "length", "cancelled"]
 
 
 class LlamaEngine:
@@ -87,11 +84,11 @@ class LlamaEngine:
         self._prompt_chunk = max(1, prompt_chunk)
         self._emit_interval = emit_interval
         self._path: Path | None = settings.model_path
-        self._queue: FairQueue[Job] = FairQueue(settings.max_queue)
         self._cv = threading.Condition()
+        # The shared line and books; the worker thread admits (llama.cpp decides when a slot is free).
+        self.admission: Admission[Job] = Admission(settings.n_slots, settings.max_queue, wake=self._wake)
         self._closing = False
         self._thread: threading.Thread | None = None
-        self._recent = Throughput(RECENT_WINDOW_S)  # bounded, thread-safe
         # Set in the worker thread by _load; the vocab and formatter are also read by count_tokens.
         self._model: Any = None
         self._ctx: Any = None
@@ -106,7 +103,6 @@ class LlamaEngine:
         self._kv: KvSlots | None = None  # the sequences, set by _load
         self._runs: list[Run] = []
         self._pieces: dict[int, bytes] = {}
-        self._positions_version = -1
 
     # --- Engine protocol ------------------------------------------------------------------------
 
@@ -157,14 +153,11 @@ class LlamaEngine:
         return len(self._render_and_tokenize(messages))
 
     def status(self) -> EngineStatus:
-        return EngineStatus(
+        return self.admission.status(
             backend=BACKEND_NAME,
             model=self.model_name,
             n_gpu_layers=self._settings.n_gpu_layers,
             n_ctx=self._n_ctx,
-            queue_length=len(self._queue),
-            active=len(self._runs),
-            recent_tokens_per_s=self._recent_rate(),
         )
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamEvent]:
@@ -182,25 +175,10 @@ class LlamaEngine:
                 f"This conversation is too long for the model: its prompt takes {len(prompt)} tokens and "
                 f"the limit is {self._n_ctx - 1}. Start a new conversation or ask a shorter question."
             )
-        job = Job(request=request, prompt=prompt, loop=asyncio.get_running_loop(), started=started)
-        self._queue.push(request.user_id, job)
-        self._wake()
-        finished = False
-        try:
-            while True:
-                event = await job.events.get()
-                if isinstance(event, BaseException):
-                    finished = True
-                    raise event
-                finished = isinstance(event, Usage)
+        job = Job(request=request, prompt=prompt, started=started)
+        async with contextlib.aclosing(self.admission.stream(job)) as events:  # the worker answers
+            async for event in events:
                 yield event
-                if finished:
-                    return
-        finally:
-            if not finished:
-                job.cancelled = True
-                self._queue.remove(job)
-                self._wake()
 
     # --- prompt rendering -------------------------------------------------------------------------
 
@@ -307,8 +285,7 @@ class LlamaEngine:
         closing = BackendError("The language model was shut down before answering: please ask again.")
         for run in list(self._runs):
             self._finish(run, "cancelled")
-        while (job := self._queue.pop()) is not None:
-            job.emit(closing)
+        self.admission.refuse_waiting(closing)
         self._free()
 
     def _serve(self) -> None:
@@ -317,8 +294,8 @@ class LlamaEngine:
                 while not (
                     self._closing
                     or self._runs
-                    or len(self._queue)
-                    or self._queue.version != self._positions_version
+                    or self.admission.queue_length
+                    or self.admission.positions_pending
                 ):
                     self._cv.wait()
                 if self._closing:
@@ -326,7 +303,7 @@ class LlamaEngine:
             try:
                 self._reap_cancelled()
                 self._admit()
-                self._report_positions()
+                self.admission.report_positions()
                 if self._runs:
                     self._step()
             except Exception as exc:  # a bug or a llama.cpp failure: fail the work in hand, keep serving
@@ -342,21 +319,13 @@ class LlamaEngine:
             self._release(run)
 
     def _admit(self) -> None:
-        while len(self._runs) < self._n_slots:
-            job = self._queue.pop()
-            if job is None:
-                return
-            if job.cancelled:
-                continue
-            self._start_run(job, self._kv_slots.choose(job.prompt, job.request.conversation_id))
-
-    def _report_positions(self) -> None:
-        version = self._queue.version
-        if version == self._positions_version:
-            return
-        self._positions_version = version
-        for job, position in self._queue.position_changes():
-            job.emit(Queued(position))
+        while (job := self.admission.admit_next()) is not None:  # only while a slot is free
+            try:
+                self._start_run(job, self._kv_slots.choose(job.prompt, job.request.conversation_id))
+            except BaseException:
+                self.admission.release()
+                job.emit(BackendError("The language model could not start this answer. Please try again."))
+                raise
 
     def _start_run(self, job: Job, slot: Slot) -> None:
         request = job.request
@@ -366,7 +335,6 @@ class LlamaEngine:
             sampler=make_sampler(self._n_vocab, request.sampling, job.prompt),
             max_new=max(1, min(request.sampling.max_tokens, self._n_ctx - len(job.prompt))),
             stops=StopFilter(request.sampling.stop),
-            admitted_at=time.perf_counter(),
         )
         self._kv_slots.claim(slot, run)
         self._runs.append(run)
@@ -441,7 +409,7 @@ class LlamaEngine:
             self._on_token(run, token)
         self._flush_output()
         if generated:
-            self._recent.add(generated)
+            self.admission.throughput.add(generated)
 
     def _on_token(self, run: Run, token: int) -> None:
         if not run.first_token_at:
@@ -485,7 +453,7 @@ class LlamaEngine:
             prompt_tokens=len(run.prompt),
             completion_tokens=run.generated,
             cached_tokens=run.cached,
-            queue_ms=(run.admitted_at - started) * 1000,
+            queue_ms=run.job.queue_ms,
             first_token_ms=((run.first_token_at or now) - started) * 1000,
             total_ms=(now - started) * 1000,
             finish_reason=reason,
@@ -501,6 +469,7 @@ class LlamaEngine:
         run.slot.run = None
         run.slot.last_used = time.monotonic()
         self._runs.remove(run)
+        self.admission.release()
 
     def _decode_failed(self, status: int, runs: list[Run]) -> None:
         uncertain = self._kv_slots.decode_failed(runs)
@@ -518,9 +487,6 @@ class LlamaEngine:
     def _kv_slots(self) -> KvSlots:
         assert self._kv is not None, "the model is not loaded"
         return self._kv
-
-    def _recent_rate(self) -> float:
-        return self._recent.per_second()
 
 
 __all__ = [

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import codecs
 from dataclasses import dataclass, field
 
-from bot.engine.base import GenerationRequest, StreamEvent
+from bot.engine.admission import Ticket
 from bot.engine.sampling import TokenSampler
 from bot.engine.stop_filter import StopFilter
 
 
-@dataclass(eq=False)
-class Job:
-    """A request as the event loop sees it; events reach it through its own loop."""
+@dataclass(eq=False, kw_only=True)
+class Job(Ticket):
+    """A request's place in the shared line (`Ticket`) plus its prompt, tokenized on the loop side."""
 
-    request: GenerationRequest
     prompt: list[int]
-    loop: asyncio.AbstractEventLoop
-    started: float
-    events: asyncio.Queue[StreamEvent | BaseException] = field(default_factory=asyncio.Queue)
-    cancelled: bool = False
-
-    def emit(self, event: StreamEvent | BaseException) -> None:
-        try:
-            self.loop.call_soon_threadsafe(self.events.put_nowait, event)
-        except RuntimeError:  # the consumer's loop is closed: nobody is listening any more
-            self.cancelled = True
 
 
 @dataclass(eq=False)
@@ -51,7 +39,6 @@ class Run:
     stops: StopFilter
     prompt_pos: int = 0
     cached: int = 0
-    admitted_at: float = 0.0
     first_token_at: float = 0.0
     emitted_at: float = 0.0  # when text last went to the event loop (0: none yet)
     generated: int = 0

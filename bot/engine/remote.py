@@ -10,7 +10,7 @@ wire is in `openai_wire.py`, counting tokens in `remote_tokens.py`, what goes wr
 HTTP helpers that detect it) in `remote_http.py`.
 
 Design notes:
-- The client keeps its own fair, bounded queue (`bot.engine.scheduler`): at most `n_slots` requests
+- The client keeps a fair, bounded queue (the engines' shared `Admission`): at most `n_slots` requests
   are in flight to the server from this process, users take turns, and beyond `max_queue` waiting
   requests users are told the bot is busy, exactly as with the local engine. Without it one chatty
   user could fill the server's queue for everyone behind this bot.
@@ -42,7 +42,8 @@ from typing import Any
 import aiohttp
 
 from bot.config import Settings
-from bot.engine.base import ChatMessage, EngineStatus, FinishReason, GenerationRequest, Queued, StreamEvent
+from bot.engine.admission import Admission, Ticket
+from bot.engine.base import ChatMessage, EngineStatus, FinishReason, GenerationRequest, StreamEvent
 from bot.engine.openai_wire import (
     SSEParser,
     chat_payload,
@@ -69,8 +70,6 @@ from bot.engine.remote_http import (
     user_error,
 )
 from bot.engine.remote_tokens import TokenCounter
-from bot.engine.scheduler import FairQueue
-from bot.engine.throughput import Throughput
 from bot.errors import BackendError, ConfigError
 from bot.measures import elapsed_ms
 
@@ -89,7 +88,6 @@ KEEPALIVE_S = 2.0
 MAX_STREAM_BYTES = 8 * 1024 * 1024
 MAX_JSON_BYTES = 1024 * 1024
 MAX_BUSY_RETRIES = 3
-RECENT_WINDOW_S = 30.0
 # What the operator reads when `start()` fails: names the settings to check, never the URL (it may
 # hold credentials) nor the server's text (both are in the log).
 STARTUP_HINTS = {
@@ -101,17 +99,6 @@ STARTUP_HINTS = {
         "LLM_API_KEY and LLM_MODEL"
     ),
 }
-
-
-class _Ticket:
-    """One request's place in the client-side line. Hashed by identity, as FairQueue requires."""
-
-    __slots__ = ("admitted", "position", "wake")
-
-    def __init__(self) -> None:
-        self.admitted = False
-        self.position = 0
-        self.wake = asyncio.Event()  # set on admission and whenever the position changes
 
 
 class RemoteEngine:
@@ -129,13 +116,10 @@ class RemoteEngine:
         self._api_key = settings.llm_api_key.strip()
         self._timeout_s = settings.llm_timeout_s
         self._n_ctx = settings.n_ctx
-        self._n_slots = settings.n_slots
-        self._queue: FairQueue[_Ticket] = FairQueue(settings.max_queue)
+        self.admission: Admission[Ticket] = Admission(settings.n_slots, settings.max_queue)  # on the loop
         self._session: aiohttp.ClientSession | None = None
         self._fresh: aiohttp.ClientSession | None = None  # one connection per request, for retries
         self._tokens = TokenCounter(self._post_json)
-        self._active = 0
-        self._recent = Throughput(RECENT_WINDOW_S)  # completion tokens, bounded
 
     # --- Engine protocol: properties ----------------------------------------------------------
 
@@ -213,18 +197,9 @@ class RemoteEngine:
 
     def status(self) -> EngineStatus:
         """Remote layer count is unknown to the client: reported as 0 (not offloaded here)."""
-        return EngineStatus(
-            backend=BACKEND_NAME,
-            model=self.model_name,
-            n_gpu_layers=0,
-            n_ctx=self._n_ctx,
-            queue_length=len(self._queue),
-            active=self._active,
-            recent_tokens_per_s=self._recent_tokens_per_s(),
+        return self.admission.status(
+            backend=BACKEND_NAME, model=self.model_name, n_gpu_layers=0, n_ctx=self._n_ctx
         )
-
-    def _recent_tokens_per_s(self) -> float:
-        return round(self._recent.per_second(), 1)
 
     # --- generation ---------------------------------------------------------------------------------
 
@@ -234,50 +209,14 @@ class RemoteEngine:
         Raises QueueFullError (before yielding) when the queue is full, BackendError on any
         server or network failure.
         """
-        started = time.perf_counter()
-        ticket = _Ticket()
-        if self._active < self._n_slots and not len(self._queue):
-            self._active += 1
-            ticket.admitted = True
-        else:
-            self._queue.push(request.user_id, ticket)  # QueueFullError before anything is yielded
-            self._publish_positions()
-        try:
-            while not ticket.admitted:
-                await ticket.wake.wait()
-                ticket.wake.clear()
-                if not ticket.admitted:
-                    yield Queued(ticket.position)
-            queue_ms = elapsed_ms(started)
-            async with contextlib.aclosing(self._generate(request, started, queue_ms)) as events:
-                async for event in events:
-                    yield event
-        finally:
-            if ticket.admitted:
-                self._active -= 1
-                self._admit_waiting()
-            elif self._queue.remove(ticket):
-                self._publish_positions()
+        async with contextlib.aclosing(
+            self.admission.stream(Ticket(request=request), self._generate)
+        ) as events:
+            async for event in events:
+                yield event
 
-    def _admit_waiting(self) -> None:
-        """Hand free slots to the next tickets in fair order; tell the rest their new places."""
-        while self._active < self._n_slots:
-            ticket = self._queue.pop()
-            if ticket is None:
-                break
-            self._active += 1
-            ticket.admitted = True
-            ticket.wake.set()
-        self._publish_positions()
-
-    def _publish_positions(self) -> None:
-        for ticket, position in self._queue.position_changes():
-            ticket.position = position
-            ticket.wake.set()
-
-    async def _generate(
-        self, request: GenerationRequest, started: float, queue_ms: float
-    ) -> AsyncGenerator[StreamEvent, None]:
+    async def _generate(self, ticket: Ticket) -> AsyncGenerator[StreamEvent, None]:
+        request, started, queue_ms = ticket.request, ticket.started, ticket.queue_ms
         deadline = time.monotonic() + self._timeout_s
         pieces = 0
         first_token_ms = 0.0
@@ -318,7 +257,7 @@ class RemoteEngine:
             first_token_ms=first_token_ms,
             total_ms=elapsed_ms(started),
         )
-        self._recent.add(usage.completion_tokens)
+        self.admission.throughput.add(usage.completion_tokens)
         yield usage
 
     def _timeout_problem(self, deadline: float, *, started_answer: bool) -> ServerProblem:

@@ -6,8 +6,9 @@ round robin across users (FIFO within one user): every user with something waiti
 round. The line is bounded so that a flood is refused at once (`QueueFullError`) instead of growing
 into minutes of waiting.
 
-Pure Python and thread-safe (one lock): the llama.cpp engine pops from its worker thread while the
-event loop pushes and removes; the scripted engine uses it from the loop alone.
+Pure Python and thread-safe (one lock). Engines reach it through `admission.Admission`: with the
+llama.cpp engine its worker thread pops while the event loop pushes and removes; the remote and
+scripted engines use it from the loop alone.
 """
 
 from __future__ import annotations
