@@ -343,3 +343,32 @@ async def test_a_source_described_by_its_authors_book_is_answered_from_the_right
         assert evidence.ranked[0].passage.id == "bike-share#author", [s.passage.id for s in evidence.ranked]
     finally:
         await index.aclose()
+
+
+FAULTS_PASSAGE = """
+## Software faults at the docks {#faults}
+A software fault caused long delays at the docking stations in May, when the payment system failed.
+"""
+
+
+async def test_a_follow_up_stays_on_the_thread_of_the_previous_question(tmp_path: Path) -> None:
+    """ "What caused it?" after "What is the winter drop?": the passage that says "caused" about
+    something else must not outrank the one about the winter drop, which never says "cause"."""
+    root = tmp_path / "prompts"
+    shutil.copytree(REPO / "prompts", root)
+    for path in (root / "sources").iterdir():
+        path.unlink()
+    (root / "sources" / "bike-share.md").write_text(BIKE_SOURCE + FAULTS_PASSAGE, encoding="utf-8")
+    index = await _index(root)
+    try:
+        for earlier, expected in (
+            ("What is the winter drop?", "bike-share#problem-winter"),
+            ("What is the vandalism?", "bike-share#problem-theft"),
+        ):
+            evidence = await weighed(index, "What caused it?", earlier)
+            assert evidence.ranked[0].passage.id == expected, [s.passage.id for s in evidence.ranked]
+        # Asked on its own, the question about causes finds the passage that names one.
+        evidence = await weighed(index, "What caused the delays at the docking stations?")
+        assert evidence.ranked[0].passage.id == "bike-share#faults", [s.passage.id for s in evidence.ranked]
+    finally:
+        await index.aclose()

@@ -38,6 +38,7 @@ _PARTS_RE = re.compile(
     r"(?:,?\s+and\s+|;\s*|,\s+)(?=(?:which|who|whom|what|where|when|why|how|in which|does|do|did)\b)", re.I
 )
 CLOSEST_TOPICS = 3
+THREAD_WEIGHT = 0.5  # a follow-up's passage must also be about what the previous question asked
 ANCHOR_MAX_PASSAGES = 2  # a name in more passages than this is a subject, not a pointer
 
 
@@ -225,6 +226,20 @@ def _contexts(
     return contexts, anchored
 
 
+def _thread_cover(
+    context: str, passages: Sequence[ScoredPassage], contexts: dict[str, frozenset[str]]
+) -> dict[str, float]:
+    """How much of the previous question each passage covers, for a follow-up: "What caused it?"
+    after "What is China envy?" asks about China envy's causes, so a passage on what caused
+    something else must not outrank the one on China envy that says "catalysts" instead of "cause"."""
+    if not context:
+        return dict.fromkeys((s.passage.id for s in passages), 0.0)
+    earlier = focus_of(context)
+    return {
+        s.passage.id: earlier.coverage(match_terms(s.passage.text) | contexts[s.passage.id]) for s in passages
+    }
+
+
 def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], context: str = "") -> Evidence:
     """Weigh the retrieved `pool` for `question` (see the module docstring); `context` is the
     previous question when this one is a follow-up."""
@@ -249,9 +264,14 @@ def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], cont
     for pick in candidates:
         pid = pick.scored.passage.id
         best_sentence[pid] = max(best_sentence.get(pid, 0.0), pick.score)
+    thread = _thread_cover(context, passages, contexts)
     ranked = sorted(
         pool,
-        key=lambda s: best_sentence.get(s.passage.id, 0.0) + 0.5 * passage_cover[s.passage.id],
+        key=lambda s: (
+            best_sentence.get(s.passage.id, 0.0)
+            + 0.5 * passage_cover[s.passage.id]
+            + THREAD_WEIGHT * thread[s.passage.id]
+        ),
         reverse=True,
     )
     if focus.wants_list:
