@@ -367,6 +367,8 @@ async def test_a_follow_up_stays_on_the_thread_of_the_previous_question(tmp_path
         ):
             evidence = await weighed(index, "What caused it?", earlier)
             assert evidence.ranked[0].passage.id == expected, [s.passage.id for s in evidence.ranked]
+            # The extractive core comes from the thread too, not from the passage that says "caused".
+            assert evidence.picks[0].scored.passage.id == expected, picked(evidence)
         # Asked on its own, the question about causes finds the passage that names one.
         evidence = await weighed(index, "What caused the delays at the docking stations?")
         assert evidence.ranked[0].passage.id == "bike-share#faults", [s.passage.id for s in evidence.ranked]

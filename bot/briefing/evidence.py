@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.briefing.answerability import decide, subject_terms, unknown_names
 from bot.briefing.focus import Focus, focus_of, has_type, related
@@ -231,7 +231,8 @@ def _thread_cover(
 ) -> dict[str, float]:
     """How much of the previous question each passage covers, for a follow-up: "What caused it?"
     after "What is China envy?" asks about China envy's causes, so a passage on what caused
-    something else must not outrank the one on China envy that says "catalysts" instead of "cause"."""
+    something else must not outrank the one on China envy that says "catalysts" instead of "cause".
+    Added to every sentence's score, so it orders both the passages and the extractive core."""
     if not context:
         return dict.fromkeys((s.passage.id for s in passages), 0.0)
     earlier = focus_of(context)
@@ -252,8 +253,9 @@ def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], cont
     if focus.wants_list and pool:
         passages += _siblings(index, pool[0].passage.source, pool)
     contexts, anchored = _contexts(index, focus, passages)
+    thread = _thread_cover(context, passages, contexts)
     candidates = [
-        pick
+        replace(pick, score=round(pick.score + THREAD_WEIGHT * thread[s.passage.id], 4))
         for s in passages
         for pick in _candidates(focus, s, contexts[s.passage.id], anchored[s.passage.id])
     ]
@@ -264,14 +266,9 @@ def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], cont
     for pick in candidates:
         pid = pick.scored.passage.id
         best_sentence[pid] = max(best_sentence.get(pid, 0.0), pick.score)
-    thread = _thread_cover(context, passages, contexts)
     ranked = sorted(
         pool,
-        key=lambda s: (
-            best_sentence.get(s.passage.id, 0.0)
-            + 0.5 * passage_cover[s.passage.id]
-            + THREAD_WEIGHT * thread[s.passage.id]
-        ),
+        key=lambda s: best_sentence.get(s.passage.id, 0.0) + 0.5 * passage_cover[s.passage.id],
         reverse=True,
     )
     if focus.wants_list:
