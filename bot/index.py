@@ -88,14 +88,18 @@ class SourceIndex:
         self.passages: tuple[Passage, ...] = tuple(passages)
         self._by_id = {p.id: p for p in self.passages}
         self._meta = dict(meta or {})
+        terms_of = [match_terms(f"{p.title} {p.heading} {p.text} {self.meta(p)}") for p in self.passages]
         # How many passages use each (stemmed) word: a name or figure outside this vocabulary is not
         # in the sources, and the words most passages share are what the sources are about.
-        self.document_frequency: Counter[str] = Counter(
-            term
-            for p in self.passages
-            for term in match_terms(f"{p.title} {p.heading} {p.text} {self.meta(p)}")
-        )
+        self.document_frequency: Counter[str] = Counter(term for terms in terms_of for term in terms)
         self.vocabulary: frozenset[str] = frozenset(self.document_frequency)
+        # Which sources use each word: a rare name that only one source uses points at that source
+        # (a book its author wrote, an outlet), whichever of its passages answers.
+        sources_of: dict[str, set[str]] = {}
+        for passage, terms in zip(self.passages, terms_of, strict=True):
+            for term in terms:
+                sources_of.setdefault(term, set()).add(passage.source)
+        self.sources_of: dict[str, frozenset[str]] = {t: frozenset(s) for t, s in sources_of.items()}
         # Lowercased text of every passage: the fact-check looks names up in it.
         self.corpus_text = " ".join(f"{p.title} {p.heading} {p.text}" for p in self.passages).lower()
 

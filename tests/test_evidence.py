@@ -301,3 +301,76 @@ async def test_an_answer_to_who_carries_the_name_the_source_gives(tmp_path: Path
     answer = next(e.answer for e in events if isinstance(e, Answered))
     assert "transport director led the program" in answer.text.lower(), answer.text
     assert "Marta Okafor" in answer.text, "the source's name follows the model's checked sentences"
+
+
+FERRY_SOURCE = """+++
+title = "Ferries Return to the Estuary"
+author = "Jonas Berg"
+outlet = "Coastal Affairs"
+date = "2025-05-10"
++++
+
+## Ferry timetable {#timetable}
+Three ferries now cross the estuary every hour, and the council recommends a night service.
+"""
+
+AUTHOR_NOTE = """
+## About the author {#author}
+Marta Okafor is the author of The Spoke Ledger, a history of cycling in port cities, and writes on
+transport for Civic Transit Review.
+"""
+
+
+async def test_a_source_described_by_its_authors_book_is_answered_from_the_right_passage(
+    tmp_path: Path,
+) -> None:
+    """A book named only in one source's author note points at that source, not at the note: the
+    rest of the question chooses the passage (source anchors in evidence.py)."""
+    root = tmp_path / "prompts"
+    shutil.copytree(REPO / "prompts", root)
+    for path in (root / "sources").iterdir():
+        path.unlink()
+    (root / "sources" / "bike-share.md").write_text(BIKE_SOURCE + AUTHOR_NOTE, encoding="utf-8")
+    (root / "sources" / "ferries.md").write_text(FERRY_SOURCE, encoding="utf-8")
+    index = await _index(root)
+    try:
+        question = "What does the writer of The Spoke Ledger recommend for the hills?"
+        evidence = await weighed(index, question)
+        assert evidence.answerable, evidence.reason
+        assert evidence.ranked[0].passage.id == "bike-share#next", [s.passage.id for s in evidence.ranked]
+        # The note still answers what it is about.
+        evidence = await weighed(index, "Who wrote The Spoke Ledger?")
+        assert evidence.ranked[0].passage.id == "bike-share#author", [s.passage.id for s in evidence.ranked]
+    finally:
+        await index.aclose()
+
+
+FAULTS_PASSAGE = """
+## Software faults at the docks {#faults}
+A software fault caused long delays at the docking stations in May, when the payment system failed.
+"""
+
+
+async def test_a_follow_up_stays_on_the_thread_of_the_previous_question(tmp_path: Path) -> None:
+    """ "What caused it?" after "What is the winter drop?": the passage that says "caused" about
+    something else must not outrank the one about the winter drop, which never says "cause"."""
+    root = tmp_path / "prompts"
+    shutil.copytree(REPO / "prompts", root)
+    for path in (root / "sources").iterdir():
+        path.unlink()
+    (root / "sources" / "bike-share.md").write_text(BIKE_SOURCE + FAULTS_PASSAGE, encoding="utf-8")
+    index = await _index(root)
+    try:
+        for earlier, expected in (
+            ("What is the winter drop?", "bike-share#problem-winter"),
+            ("What is the vandalism?", "bike-share#problem-theft"),
+        ):
+            evidence = await weighed(index, "What caused it?", earlier)
+            assert evidence.ranked[0].passage.id == expected, [s.passage.id for s in evidence.ranked]
+            # The extractive core comes from the thread too, not from the passage that says "caused".
+            assert evidence.picks[0].scored.passage.id == expected, picked(evidence)
+        # Asked on its own, the question about causes finds the passage that names one.
+        evidence = await weighed(index, "What caused the delays at the docking stations?")
+        assert evidence.ranked[0].passage.id == "bike-share#faults", [s.passage.id for s in evidence.ranked]
+    finally:
+        await index.aclose()

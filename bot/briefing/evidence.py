@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.briefing.answerability import decide, subject_terms, unknown_names
 from bot.briefing.focus import Focus, focus_of, has_type, related
@@ -38,6 +38,8 @@ _PARTS_RE = re.compile(
     r"(?:,?\s+and\s+|;\s*|,\s+)(?=(?:which|who|whom|what|where|when|why|how|in which|does|do|did)\b)", re.I
 )
 CLOSEST_TOPICS = 3
+THREAD_WEIGHT = 0.5  # a follow-up's passage must also be about what the previous question asked
+ANCHOR_MAX_PASSAGES = 2  # a name in more passages than this is a subject, not a pointer
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +103,18 @@ def _span(focus: Focus, sentences: list[str], start: int) -> tuple[str, frozense
     return text, terms
 
 
-def _candidates(focus: Focus, scored: ScoredPassage, context: frozenset[str]) -> list[Pick]:
+def _candidates(
+    focus: Focus, scored: ScoredPassage, context: frozenset[str], anchored: frozenset[str] = frozenset()
+) -> list[Pick]:
+    """Every sentence of the passage that can stand alone, scored; `anchored` are the question's
+    names that point at the passage's source (`source_anchors`), found in every sentence of it."""
     picks = []
     sentences = sentences_of(scored.passage.text)
     for start, sentence in enumerate(sentences):
         if len(words(sentence)) < MIN_SENTENCE_WORDS or is_question(sentence):
             continue
         sentence, terms = _span(focus, sentences, start)
-        score = sentence_score(focus, terms, context) + NOVELTY_WEIGHT * novelty(focus, terms)
+        score = sentence_score(focus, terms | anchored, context) + NOVELTY_WEIGHT * novelty(focus, terms)
         if focus.answer_type and has_type(sentence, focus.answer_type):
             score += 0.15
         if leans_on_previous(sentence):
@@ -189,6 +195,52 @@ def _siblings(index: SourceIndex, source: str, pool: Sequence[ScoredPassage]) ->
     return [ScoredPassage(p, 0.0) for p in index.passages if p.source == source and p.id not in seen]
 
 
+def source_anchors(index: SourceIndex, focus: Focus) -> dict[str, frozenset[str]]:
+    """The names in the question that point at one source rather than at one passage, by source.
+
+    "What did the writer of The Wall Dancers liken DeepSeek to?" describes the author by her book:
+    "Wall Dancers" is in her source's author note only, so BM25 and sentence scoring both favour
+    that note, and the passage that answers loses. A name that only one source uses, in at most
+    `ANCHOR_MAX_PASSAGES` passages, identifies the source the way its title and author (the meta)
+    do, so it counts as covered by every passage of that source, like the meta, and the rest of
+    the question picks the passage. Only names: a rare common word ("intellectual property") names
+    what a passage is about, not which source."""
+    found: dict[str, set[str]] = {}
+    for term in focus.specific:
+        sources = index.sources_of.get(term, frozenset())
+        if len(sources) == 1 and index.document_frequency[term] <= ANCHOR_MAX_PASSAGES:
+            found.setdefault(next(iter(sources)), set()).add(term)
+    return {source: frozenset(terms) for source, terms in found.items()}
+
+
+def _contexts(
+    index: SourceIndex, focus: Focus, passages: Sequence[ScoredPassage]
+) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """Each passage's context terms (its heading, its source's meta, the question's names that point
+    at its source) and, apart, those names alone (`source_anchors`), by passage id."""
+    anchors = source_anchors(index, focus)
+    anchored = {s.passage.id: anchors.get(s.passage.source, frozenset()) for s in passages}
+    contexts = {
+        s.passage.id: _context(s.passage, index.meta(s.passage)) | anchored[s.passage.id] for s in passages
+    }
+    return contexts, anchored
+
+
+def _thread_cover(
+    context: str, passages: Sequence[ScoredPassage], contexts: dict[str, frozenset[str]]
+) -> dict[str, float]:
+    """How much of the previous question each passage covers, for a follow-up: "What caused it?"
+    after "What is China envy?" asks about China envy's causes, so a passage on what caused
+    something else must not outrank the one on China envy that says "catalysts" instead of "cause".
+    Added to every sentence's score, so it orders both the passages and the extractive core."""
+    if not context:
+        return dict.fromkeys((s.passage.id for s in passages), 0.0)
+    earlier = focus_of(context)
+    return {
+        s.passage.id: earlier.coverage(match_terms(s.passage.text) | contexts[s.passage.id]) for s in passages
+    }
+
+
 def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], context: str = "") -> Evidence:
     """Weigh the retrieved `pool` for `question` (see the module docstring); `context` is the
     previous question when this one is a follow-up."""
@@ -200,8 +252,13 @@ def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], cont
     passages = list(pool)
     if focus.wants_list and pool:
         passages += _siblings(index, pool[0].passage.source, pool)
-    contexts = {s.passage.id: _context(s.passage, index.meta(s.passage)) for s in passages}
-    candidates = [pick for s in passages for pick in _candidates(focus, s, contexts[s.passage.id])]
+    contexts, anchored = _contexts(index, focus, passages)
+    thread = _thread_cover(context, passages, contexts)
+    candidates = [
+        replace(pick, score=round(pick.score + THREAD_WEIGHT * thread[s.passage.id], 4))
+        for s in passages
+        for pick in _candidates(focus, s, contexts[s.passage.id], anchored[s.passage.id])
+    ]
     passage_cover = {
         s.passage.id: focus.coverage(match_terms(s.passage.text) | contexts[s.passage.id]) for s in passages
     }

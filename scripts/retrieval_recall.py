@@ -1,0 +1,86 @@
+"""Measure retrieval without the model: recall@3 and declines per class over an eval question file.
+
+    .venv/bin/python scripts/retrieval_recall.py prompts/sources tests/data/eval_questions.jsonl
+
+Runs each question through what `answer` does before the model speaks (search, weigh, the passages
+the prompt lists), so an idea for retrieval or weighing is measured in a second instead of a model
+run: recall@3 of the passages the answer would be built from (a declined question misses, as in
+`eval`), and the share of each class declined (off-topic and not-in-sources should stay declined).
+A follow-up is asked after its `previous` question. Prints JSON; `--misses` lists the misses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from bot.briefing.answer import POOL_K, prompt_passages
+from bot.briefing.eval_files import EvalQuestion, load_questions
+from bot.briefing.evaluate import recall_at
+from bot.briefing.evidence import weigh
+from bot.briefing.retrieval import is_follow_up, previous_question, retrieve
+from bot.index import SourceIndex
+from bot.sources import load_sources
+from bot.store import Turn
+
+
+async def shown(index: SourceIndex, question: EvalQuestion) -> tuple[bool, list[str]]:
+    """Whether the question is answered, and the ids of the passages its answer would be built from."""
+    history = [Turn("user", question.previous, question.previous, {})] if question.previous else []
+    pool = await retrieve(index, question.question, history, k=POOL_K)
+    earlier = previous_question(history) if is_follow_up(question.question, history) else ""
+    evidence = weigh(index, question.question, pool, earlier)
+    ids = [s.passage.id for s in prompt_passages(evidence)] if evidence.answerable else []
+    return evidence.answerable, ids
+
+
+async def measure(sources: Path, questions: list[EvalQuestion]) -> dict[str, object]:
+    loaded, problems = load_sources(sources)
+    if problems:
+        raise SystemExit("\n".join(problems))
+    index = await SourceIndex.build(loaded)
+    hits: dict[str, list[bool]] = defaultdict(list)
+    declined: dict[str, list[bool]] = defaultdict(list)
+    misses = []
+    try:
+        for question in questions:
+            answered, ids = await shown(index, question)
+            declined[question.cls].append(not answered)
+            if (hit := recall_at(question.passages, ids)) is not None:
+                hits[question.cls].append(hit)
+                if not hit:
+                    misses.append({"class": question.cls, "question": question.question, "shown": ids[:3]})
+    finally:
+        await index.aclose()
+    every = [h for found in hits.values() for h in found]
+    classes = {
+        cls: {
+            "recall_at_3": round(sum(hits[cls]) / len(hits[cls]), 3) if hits[cls] else None,
+            "declined": f"{sum(declined[cls])}/{len(declined[cls])}",
+        }
+        for cls in sorted(declined)
+    }
+    return {
+        "recall_at_3": round(sum(every) / len(every), 3) if every else None,
+        "classes": classes,
+        "misses": misses,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sources", type=Path, help="a folder of sources (prompts/sources)")
+    parser.add_argument("questions", type=Path, help="an eval question file (JSON lines)")
+    parser.add_argument("--misses", action="store_true", help="list the questions that miss")
+    args = parser.parse_args()
+    report = asyncio.run(measure(args.sources, load_questions(args.questions)))
+    if not args.misses:
+        report.pop("misses")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
