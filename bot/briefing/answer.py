@@ -73,6 +73,23 @@ def canned_answer(ctx: BriefingContext, question: str, kind: str) -> Answer:
     return declined(ctx, question, None, kind)
 
 
+async def question_prompt_for(
+    ctx: BriefingContext, question: str, evidence: Evidence, history: Sequence[Turn], max_tokens: int
+) -> QuestionPrompt:
+    """The prompt an answer (or /why's draft) sends: the weighed passages fitted to the context.
+    Rendering and tokenizing the candidate prompts is CPU work, so it runs off the event loop."""
+    return await asyncio.to_thread(
+        fit_question,
+        ctx.engine,
+        ctx.prompts,
+        ctx.index,
+        prompt_passages(evidence),
+        history,
+        question,
+        max_tokens,
+    )
+
+
 def prompt_passages(evidence: Evidence) -> list[ScoredPassage]:
     """The best-ranked passages, plus any passage an extractive pick comes from, so it can be cited."""
     given = list(evidence.ranked[:PROMPT_K])
@@ -206,17 +223,7 @@ async def answer(
         yield Answered(result)
         return
     sampling = ctx.sampling()
-    # Rendering and tokenizing the candidate prompts is CPU work: off the event loop.
-    prompt = await asyncio.to_thread(
-        fit_question,
-        ctx.engine,
-        ctx.prompts,
-        ctx.index,
-        prompt_passages(evidence),
-        history,
-        question,
-        sampling.max_tokens,
-    )
+    prompt = await question_prompt_for(ctx, question, evidence, history, sampling.max_tokens)
     reply = Reply(evidence, prompt, ctx.index.corpus_text)
     premise = await asyncio.to_thread(contradicted_premise, question, evidence.ranked, ctx.index.corpus_text)
     asked = Turn(

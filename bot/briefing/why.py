@@ -14,11 +14,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from bot.briefing.answer import POOL_K, prompt_passages
+from bot.briefing.answer import POOL_K, question_prompt_for
 from bot.briefing.checked import SentenceGate
 from bot.briefing.context import BriefingContext, stream_generation
 from bot.briefing.evidence import Evidence, weigh
-from bot.briefing.prompting import clean_user_text, fit_question
+from bot.briefing.prompting import clean_user_text
 from bot.briefing.retrieval import retrieve
 from bot.engine.base import GenerationRequest
 from bot.index import ScoredPassage
@@ -71,16 +71,7 @@ async def _draft(
 ) -> list[DraftSentence]:
     """The model's draft from the answer's prompt, each sentence checked as an answer's would be."""
     sampling = ctx.sampling()
-    prompt = await asyncio.to_thread(
-        fit_question,
-        ctx.engine,
-        ctx.prompts,
-        ctx.index,
-        prompt_passages(evidence),
-        (),
-        question,
-        sampling.max_tokens,
-    )
+    prompt = await question_prompt_for(ctx, question, evidence, (), sampling.max_tokens)
     gate = SentenceGate(prompt.numbered, ctx.index.corpus_text)
     request = GenerationRequest(messages=prompt.messages, sampling=sampling, user_id=user_id)
     async for event in stream_generation(ctx.engine, request, []):
