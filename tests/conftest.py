@@ -22,6 +22,7 @@ from bot.sources import load_sources
 
 if TYPE_CHECKING:
     from bot.engine.llama_engine import LlamaEngine
+    from bot.service import BriefingService
 
 # The model servers the remote backend is tested against (fixtures `llama_server`, ...).
 pytest_plugins = ["model_servers"]
@@ -74,6 +75,17 @@ async def llama_engine(llama_settings: Callable[..., Settings]) -> AsyncIterator
     await engine.start()
     yield engine
     await engine.aclose()
+
+
+@pytest.fixture
+async def service(tmp_path: Path, llama_engine: LlamaEngine) -> AsyncIterator[BriefingService]:
+    """A service on the shipped prompts, a fresh SQLite file and the shared real engine."""
+    from bot.service import BriefingService
+
+    settings = load_settings(prompts_dir=REPO / "prompts", database_path=tmp_path / "bot.sqlite3")
+    svc = await BriefingService.open(settings, engine=llama_engine)
+    yield svc
+    await svc.aclose()
 
 
 @pytest.fixture(scope="session")

@@ -19,14 +19,6 @@ from bot.service import BriefingService
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-async def service(tmp_path: Path, llama_engine: Engine) -> AsyncIterator[BriefingService]:
-    settings = load_settings(prompts_dir=REPO / "prompts", database_path=tmp_path / "bot.sqlite3")
-    svc = await BriefingService.open(settings, engine=llama_engine)
-    yield svc
-    await svc.aclose()
-
-
 async def final(events: AsyncIterator[object]) -> tuple[Answer, list[str]]:
     pieces: list[str] = []
     result = None

@@ -15,7 +15,10 @@ def test_any_change_to_a_briefing_file_changes_the_version(
 ) -> None:
     copy = tmp_path / "briefing"
     shutil.copytree(code_version.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    terms = tmp_path / "terms.py"
+    shutil.copy(code_version.SHARED[0], terms)
     monkeypatch.setattr(code_version, "PACKAGE", copy)
+    monkeypatch.setattr(code_version, "SHARED", (terms,))
 
     def version() -> str:
         code_version.briefing_code_version.cache_clear()
@@ -34,4 +37,7 @@ def test_any_change_to_a_briefing_file_changes_the_version(
     lexicon = next(copy.rglob("*.toml"))
     lexicon.write_text(lexicon.read_text() + "\n")
     assert version() != original  # word lists are part of how a briefing is checked
+    changed = version()
+    terms.write_text(terms.read_text() + "\n# splits sentences differently\n")
+    assert version() != changed  # so are the shared word and sentence helpers
     code_version.briefing_code_version.cache_clear()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,8 +13,6 @@ import pytest
 from bot.__main__ import main
 from bot.briefing.eval_files import load_questions
 from bot.briefing.models import Answer, Answered
-from bot.config import load_settings
-from bot.engine.base import Engine
 from bot.errors import InputError
 from bot.feedback import MAX_NOTE_CHARS, shown_answer
 from bot.retention import DAY_S, forget_old_conversations
@@ -24,14 +21,6 @@ from bot.service import BriefingService
 REPO = Path(__file__).resolve().parent.parent
 COVERED = "What do researchers fear about a Chernobyl moment for AI?"
 OFF_SUBJECT = "What is the best recipe for banana bread?"
-
-
-@pytest.fixture
-async def service(tmp_path: Path, llama_engine: Engine) -> AsyncIterator[BriefingService]:
-    settings = load_settings(prompts_dir=REPO / "prompts", database_path=tmp_path / "bot.sqlite3")
-    svc = await BriefingService.open(settings, engine=llama_engine)
-    yield svc
-    await svc.aclose()
 
 
 async def asked(service: BriefingService, question: str) -> Answer:
