@@ -4,6 +4,11 @@
 replaces the live pair in one assignment; on any problem the old pair stays live and the problems
 are returned. Requests take a snapshot (`current`) at their start, so a reload never mixes two
 versions inside one answer.
+
+The set's word lists (`prompts/lexicon/`) are read by plain functions all over the briefing, so they
+are not part of the snapshot: building a snapshot installs them as the live word lists
+(bot/briefing/wordlists.py says why and what that costs), before its index is built, since the
+index's terms rest on its stop words.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.briefing.wordlists import live_word_lists
 from bot.errors import PromptSetError
 from bot.index import SourceIndex
 from bot.promptset import PromptSet, load_prompt_set
@@ -52,11 +58,18 @@ class ReloadReport:
 
 
 async def build_snapshot(root: Path) -> Snapshot:
-    """Load, validate and index `root`; raises PromptSetError listing every problem."""
+    """Load, validate and index `root`, installing its word lists; raises PromptSetError listing
+    every problem (then nothing was installed). If indexing fails, the previous word lists go back."""
     prompts, problems = await asyncio.to_thread(load_prompt_set, root)
     if prompts is None:
         raise PromptSetError(problems)
-    index = await SourceIndex.build(prompts.sources)
+    previous = live_word_lists()
+    prompts.word_lists.install()
+    try:
+        index = await SourceIndex.build(prompts.sources)
+    except BaseException:
+        previous.install()
+        raise
     return Snapshot(prompts=prompts, index=index)
 
 

@@ -6,6 +6,7 @@ Layout, each file Markdown with TOML front matter between `+++` lines:
     prompts/templates/<name>.md   user-turn templates with {placeholders} (see TEMPLATE_FIELDS)
     prompts/messages/<name>.md    fixed sentences the bot says without the model (see MESSAGE_NAMES)
     prompts/sources/*.md|*.txt    briefing sources (format in bot/sources.py)
+    prompts/lexicon/<name>.toml   the word lists the briefing reads (bot/briefing/wordlists.py)
 
 Some template text is read back by code, so a template declares it in its front matter and the
 declaration is checked against the text (`_reads_problems`): `stop` (strings that end generation,
@@ -33,6 +34,9 @@ from types import MappingProxyType
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bot.briefing.lexicon import FOLDER as LEXICON_FOLDER
+from bot.briefing.wordlists import FILES as LEXICON_FILES
+from bot.briefing.wordlists import WordLists, parse_word_lists
 from bot.safe_files import UnsafeFileError, list_folder, read_regular_file
 from bot.sources import Source, load_sources
 from bot.untrusted import load_toml, safe_prompt_text
@@ -104,6 +108,7 @@ class PromptSet:
     templates: Mapping[str, PromptFile]
     messages: Mapping[str, PromptFile]
     sources: tuple[Source, ...]
+    word_lists: WordLists  # installed as the live word lists when the set goes live (bot/library.py)
     file_hashes: Mapping[str, str] = field(default_factory=dict)  # relative path -> sha256
 
     @property
@@ -291,6 +296,38 @@ def _expected_names(kind: str, templates: Mapping[str, PromptFile], present: lis
     return {"template": frozenset(TEMPLATE_FIELDS), "message": MESSAGE_NAMES}[kind]
 
 
+def _load_word_lists(root: Path, hashes: dict[str, str]) -> tuple[WordLists | None, list[str]]:
+    """The lexicon folder's files, read like any prompt file, validated together (wordlists.py)."""
+    directory = root / LEXICON_FOLDER
+    paths, refused = list_folder(directory, (".toml",))
+    problems = [f"{LEXICON_FOLDER}/{p.name if p != directory else ''}:1: {why}" for p, why in refused]
+    texts: dict[str, str] = {}
+    for path in paths:
+        where = f"{LEXICON_FOLDER}/{path.name}"
+        if path.name not in LEXICON_FILES:
+            problems.append(f"{where}:1: unknown lexicon file; expected one of {', '.join(LEXICON_FILES)}")
+            continue
+        try:
+            texts[path.name] = read_text_file(path, MAX_PROMPT_FILE_BYTES)
+        except ValueError as exc:
+            line, _, message = str(exc).partition(": ")
+            problems.append(f"{where}:{line}: {message}")
+        except OSError as exc:
+            problems.append(f"{where}:1: cannot read file ({exc.strerror})")
+        else:
+            hashes[where] = hashlib.sha256(texts[path.name].encode()).hexdigest()
+    if problems:  # each file's own problems, and which are missing (parse_word_lists would say)
+        missing = [
+            name
+            for name in LEXICON_FILES
+            if name not in texts and f"{LEXICON_FOLDER}/{name}:" not in str(problems)
+        ]
+        return None, problems + [
+            f"{LEXICON_FOLDER}/{name}:1: required lexicon file is missing" for name in missing
+        ]
+    return parse_word_lists(texts)
+
+
 def load_prompt_set(root: Path) -> tuple[PromptSet | None, list[str]]:
     """Load and validate everything under `root`. Returns (set, []) or (None, problems)."""
     if not root.is_dir():
@@ -319,6 +356,8 @@ def load_prompt_set(root: Path) -> tuple[PromptSet | None, list[str]]:
         for missing in sorted(expected - loaded[kind].keys()):
             if not any(p.startswith(f"{folder}/{missing}.md:") for p in problems):
                 problems.append(f"{folder}/{missing}.md:1: required {kind} file is missing")
+    word_lists, lexicon_problems = _load_word_lists(root, hashes)
+    problems.extend(lexicon_problems)
     sources, source_problems = load_sources(root / "sources")
     problems.extend(source_problems)
     if not sources and not source_problems:
@@ -326,7 +365,7 @@ def load_prompt_set(root: Path) -> tuple[PromptSet | None, list[str]]:
     for source in sources:
         rel = source.path.relative_to(root) if root in source.path.parents else source.path
         hashes[str(rel)] = source.digest
-    if problems:
+    if problems or word_lists is None:
         return None, problems
     return (
         PromptSet(
@@ -334,6 +373,7 @@ def load_prompt_set(root: Path) -> tuple[PromptSet | None, list[str]]:
             templates=MappingProxyType(loaded["template"]),
             messages=MappingProxyType(loaded["message"]),
             sources=tuple(sources),
+            word_lists=word_lists,
             file_hashes=MappingProxyType(hashes),
         ),
         [],

@@ -36,7 +36,6 @@ from bot.briefing.factcheck import FactCheck, check_claim
 from bot.briefing.models import AnswerEvent
 from bot.briefing.prompting import clean_user_text
 from bot.briefing.topics import MAX_CHOICES, topic_menu, topics_matching
-from bot.briefing.vocabulary import vocabulary
 from bot.briefing.why import Explanation, explain
 from bot.config import Settings
 from bot.engine import build_engine
@@ -101,9 +100,8 @@ class BriefingService:
 
     @classmethod
     async def open(cls, settings: Settings, *, engine: Engine | None = None) -> BriefingService:
-        """Load the word lists and prompts first (cheap, most likely to be broken), then the database,
-        then the model. A malformed word list stops start-up with its file and key, not a request."""
-        vocabulary()  # data/words.toml, and through it data/factcheck_lexicon.toml
+        """Load the prompts and their word lists first (cheap, most likely to be broken), then the
+        database, then the model. A malformed file stops start-up with its file and line."""
         library = await Library.open(settings.prompts_dir)
         store: Store | None = None
         owns_engine = engine is None

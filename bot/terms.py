@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Set as AbstractSet
-from functools import cache
 
 from bot.briefing.vocabulary import vocabulary
 from bot.stems import stem as stem  # re-exported: callers take words and stems from here
@@ -17,9 +16,9 @@ from bot.stems import stem as stem  # re-exported: callers take words and stems 
 WORD_RE = re.compile(r"[A-Za-z0-9]+(?:[-'’][A-Za-z0-9]+)*")
 
 
-@cache
 def stopwords() -> frozenset[str]:
-    """Words that carry no meaning of their own here (the briefing's data/words.toml)."""
+    """Words that carry no meaning of their own here (the live prompt set's lexicon/words.toml; not
+    cached here, so a reload that edits them takes effect)."""
     return vocabulary().stopwords
 
 

@@ -33,6 +33,7 @@ EXISTING = ["personas/judge.md", "templates/judge.md", "sources/liu.md"]
         ("new.md", "sources/new.md"),
         ("notes.txt", "sources/notes.txt"),
         ("liu.md", "sources/liu.md"),
+        ("lexicon/words.toml", "lexicon/words.toml"),
         ("personas/judge.md", "personas/judge.md"),
         ("  templates/judge.md ", "templates/judge.md"),
     ],
@@ -51,7 +52,9 @@ def test_plain_names_resolve_to_their_folder(spec: str, path: str) -> None:
         ("sources/a/x.md", "not a plain file name"),
         ("sources\\x.md", "not a plain file name"),
         ("sources/.x.md", "hidden"),
-        ("sources/x", "only .md and .txt"),
+        ("sources/x", "only .md, .toml, .txt"),
+        ("lexicon/words.md", "end in .toml"),
+        ("sources/words.toml", "end in .md or .txt"),
         ("personas/x.txt", "end in .md"),
         ("sources/x y.md", "letters, digits"),
         ("sources/x\n.md", "control characters"),
@@ -163,3 +166,28 @@ async def test_the_audit_log_keeps_the_newest_attempts_only(
             await service.prompt_files(alice)
     attempts = await service.store.prompt_attempts()
     assert len(attempts) == 3 and {a["outcome"] for a in attempts} == {"refused"}
+
+
+async def test_a_moderator_extends_the_lexicon_through_get_and_put(
+    setup: tuple[BriefingService, DiscordImitation],
+) -> None:
+    from bot.briefing.retrieval import names_the_subject
+    from bot.briefing.wordlists import live_word_lists
+
+    service, im = setup
+    before, version = live_word_lists(), service.prompt_version
+    try:
+        rel, words = await service.prompt_file(MOD, "words.toml")
+        assert rel == "lexicon/words.toml" and rel in service.prompt_file_names()
+        broken = words.replace(b'"race", "racing"', b'"race|win", "racing"')
+        with pytest.raises(InputError, match=r"lexicon/words\.toml:\d+: cues\.race\.strong"):
+            await propose(service, im, "words.toml", broken)
+        assert not names_the_subject("Which pizza topping is best?")
+        extended = words.replace(b'topic_words = """\n', b'topic_words = """\npizza ')
+        report = await service.confirm_prompt_change(MOD, await propose(service, im, "words.toml", extended))
+        assert report.ok and report.changed == ["lexicon/words.toml"] and report.version != version
+        assert names_the_subject("Which pizza topping is best?")
+        with pytest.raises(InputError, match="cannot be deleted"):
+            await service.propose_prompt_delete(MOD, "lexicon/words.toml")
+    finally:
+        before.install()

@@ -1,28 +1,38 @@
-"""The word lists of retrieval, selection and the debate are validated data (bot/briefing/data/
-words.toml), and the topic gate knows a source's own names without a list of them."""
+"""The word lists of retrieval, selection and the debate are validated prompt-set data
+(prompts/lexicon/), live from the set the library loaded, and the topic gate knows a source's own names
+without a list of them."""
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import AsyncIterator
-from importlib import resources
+import shutil
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.briefing.grounding import cue_score
-from bot.briefing.lexicon import LexiconError
-from bot.briefing.retrieval import is_on_topic
-from bot.briefing.vocabulary import parse, vocabulary
+from bot.briefing.retrieval import is_on_topic, names_the_subject
+from bot.briefing.vocabulary import vocabulary
+from bot.briefing.wordlists import live_word_lists, parse_word_lists
 from bot.index import SourceIndex
+from bot.library import Library
+from bot.promptset import load_prompt_set
 from bot.sources import load_sources
 
 REPO = Path(__file__).resolve().parent.parent
+LEXICON = REPO / "prompts" / "lexicon"
 
 
-def _packaged() -> dict:
-    text = resources.files("bot.briefing").joinpath("data", "words.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+def _shipped() -> dict[str, str]:
+    return {path.name: path.read_text(encoding="utf-8") for path in LEXICON.glob("*.toml")}
+
+
+@pytest.fixture
+def word_lists_restored() -> Iterator[None]:
+    """A test that loads other word lists puts the live ones back: they are process-wide."""
+    before = live_word_lists()
+    yield
+    before.install()
 
 
 def test_cue_phrases_match_whole_words_and_any_ending_after_a_star() -> None:
@@ -33,23 +43,41 @@ def test_cue_phrases_match_whole_words_and_any_ending_after_a_star() -> None:
     assert cue_score("Whether it works remains to be seen.", vocabulary().cues["uncertainty"]) == 3 + 1 + 1
 
 
-def test_a_malformed_word_list_names_the_file_and_the_key() -> None:
-    data = _packaged()
-    del data["topic_words"]
-    with pytest.raises(LexiconError, match=r"words\.toml: topic_words"):
-        parse(data)
-    data = _packaged()
-    data["cues"]["race"]["strong"] = ["race|win"]  # vocabulary, never regex syntax
-    with pytest.raises(LexiconError, match=r"words\.toml: cues\.race\.strong"):
-        parse(data)
-    data = _packaged()
-    data["cues"]["agreement"]["loud"] = ["yes"]
-    with pytest.raises(LexiconError, match=r"cues\.agreement"):
-        parse(data)
-    data = _packaged()
-    del data["cues"]["cooperation"]
-    with pytest.raises(LexiconError, match=r"\[cooperation\] table is missing"):
-        parse(data)
+def _problems(file: str, old: str, new: str) -> list[str]:
+    texts = _shipped()
+    assert old in texts[file]
+    texts[file] = texts[file].replace(old, new, 1)
+    word_lists, problems = parse_word_lists(texts)
+    assert word_lists is None
+    return problems
+
+
+def _line(file: str, text: str) -> int:
+    return next(n for n, line in enumerate(_shipped()[file].splitlines(), 1) if line.startswith(text))
+
+
+def test_a_malformed_word_list_names_the_file_line_and_key() -> None:
+    assert parse_word_lists(_shipped())[1] == []
+    at = _line("words.toml", "[cues.race]") + 1
+    assert _problems("words.toml", '"race", "racing"', '"race|win", "racing"') == [
+        f"lexicon/words.toml:{at}: cues.race.strong must list words or phrases (a-z 0-9 ' -)"
+    ]  # vocabulary, never regex syntax
+    at = _line("words.toml", "[cues.agreement]")
+    problems = _problems("words.toml", "[cues.agreement]\n", "[cues.agreement]\nloud = ['yes']\n")
+    assert problems == [
+        f"lexicon/words.toml:{at}: cues.agreement needs 'strong', and may have only strong, weak, critique"
+    ]
+    assert _problems("words.toml", "topic_words =", "topic_wordz =") == [
+        "lexicon/words.toml:1: topic_words must be a non-empty string of words"  # no line holds it
+    ]
+    at = _line("factcheck.toml", "warn =")
+    assert _problems("factcheck.toml", 'warn = "warn warning caution"', "warn = 3") == [
+        f"lexicon/factcheck.toml:{at}: synonyms.warn must be a non-empty string of words"
+    ]
+    problems = _problems("factcheck.toml", "two = 2", "two = = 2")
+    assert problems[0].startswith(
+        f"lexicon/factcheck.toml:{_line('factcheck.toml', 'two = 2')}: not valid TOML"
+    )
 
 
 def test_no_source_name_is_written_into_the_topic_words() -> None:
@@ -107,3 +135,49 @@ async def test_a_new_sources_names_need_no_edit_of_the_word_lists(tmp_path: Path
         assert not is_on_topic(pizza, await index.search(pizza, k=3))
     finally:
         await index.aclose()
+
+
+async def test_a_reload_installs_the_new_sets_word_lists_and_refuses_a_broken_one(
+    tmp_path: Path, word_lists_restored: None
+) -> None:
+    root = tmp_path / "prompts"
+    shutil.copytree(REPO / "prompts", root)
+    words = root / "lexicon" / "words.toml"
+    shipped = words.read_text(encoding="utf-8")
+    question = "What is the best pizza topping?"
+    library = await Library.open(root)
+    try:
+        assert not names_the_subject(question)
+        assert not is_on_topic(question, await library.current.index.search(question, k=3))
+        words.write_text(
+            shipped.replace('topic_words = """\n', 'topic_words = """\npizza '), encoding="utf-8"
+        )
+        report = await library.reload()
+        assert report.ok and report.changed == ["lexicon/words.toml"]
+        assert report.version != report.previous_version  # the cache key moves with the words
+        assert is_on_topic(question, await library.current.index.search(question, k=3))
+
+        extended = library.current.prompts.version
+        words.write_text(shipped.replace('"race", "racing"', '"race|win", "racing"'), encoding="utf-8")
+        report = await library.reload()
+        assert not report.ok and library.current.prompts.version == extended
+        assert report.problems == [
+            f"lexicon/words.toml:{_line('words.toml', '[cues.race]') + 1}: "
+            "cues.race.strong must list words or phrases (a-z 0-9 ' -)"
+        ]
+        assert names_the_subject(question)  # the working lists stay live
+    finally:
+        await library.aclose()
+
+
+async def test_an_unknown_lexicon_file_is_refused(tmp_path: Path, word_lists_restored: None) -> None:
+    root = tmp_path / "prompts"
+    shutil.copytree(REPO / "prompts", root)
+    (root / "lexicon" / "stems.toml").write_text("x = 1\n", encoding="utf-8")
+    (root / "lexicon" / "factcheck.toml").unlink()
+    prompts, problems = load_prompt_set(root)
+    assert prompts is None
+    assert problems == [
+        "lexicon/stems.toml:1: unknown lexicon file; expected one of factcheck.toml, words.toml",
+        "lexicon/factcheck.toml:1: required lexicon file is missing",
+    ]

@@ -5,7 +5,7 @@ almost any claim put to it. For each evidence passage the claim is compared word
 
 - *coverage*: the share of the claim's content words found in the passage (reporting verbs such as
   "said" or "called" and a few synonyms are normalised: the word lists are data, in
-  `data/factcheck_lexicon.toml`);
+  `prompts/lexicon/factcheck.toml`);
 - *critical details* that must match exactly for "supported": numbers, names, and the direction of
   an effect ("improves" vs "weakens");
 - *mismatches* that make a well-covered claim "contradicted": a negation in one but not the other

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from bot.briefing.names import names_in, people_in
 from bot.briefing.vocabulary import phrase_pattern, vocabulary
@@ -155,17 +155,18 @@ def asked_for(question: str) -> frozenset[str]:
     return frozenset(stem(w) for w in words(match.group("phrase")) if w not in stopwords() and len(w) > 2)
 
 
-@cache
-def _figure_re() -> re.Pattern[str]:
-    """A digit, or an amount in words (data/words.toml: "five", "dozens", "percent"). A digit inside
-    a name ("DeepSeek-R1", "G7", "H100") is no figure."""
-    amounts = phrase_pattern(sorted(vocabulary().figure_words), "figure_words")
+@lru_cache(maxsize=4)
+def _figure_re(amount_words: frozenset[str]) -> re.Pattern[str]:
+    """A digit, or an amount in words (lexicon/words.toml: "five", "dozens", "percent"). A digit
+    inside a name ("DeepSeek-R1", "G7", "H100") is no figure. Keyed on the live words: a reload may
+    change them."""
+    amounts = phrase_pattern(sorted(amount_words), "figure_words")
     return re.compile(r"(?<![\w-])\d|" + amounts.pattern, re.I)
 
 
 def figures(sentence: str) -> list[str]:
     """The figures a sentence gives, digit by digit and word by word ("2.5 million" -> 2, 5, million)."""
-    return _figure_re().findall(sentence)
+    return _figure_re(vocabulary().figure_words).findall(sentence)
 
 
 def has_type(sentence: str, answer_type: str | None) -> bool:

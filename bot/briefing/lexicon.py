@@ -1,10 +1,11 @@
-"""The word lists the briefing reads, from data, not written in code: the fact-check's
-(`data/factcheck_lexicon.toml`) and those of retrieval, selection and the debate (`data/words.toml`).
+"""The fact-check's word lists (`prompts/lexicon/factcheck.toml`), read from the live prompt set.
 
-Why data: the lists grow as sources are added (a new antonym pair, a synonym the sources use, a word
-that names the subject), and that must not need a code change or hide inside a function. Each file is
-validated when loaded; a malformed file fails loudly at start-up with the file and key, never later on
-a request. Both files are hashed into the briefing cache key (code_version.py).
+Why data, and why in the prompt set: the lists grow as sources are added (a new antonym pair, a
+synonym the sources use), and a moderator who adds a source must be able to extend them the way they
+edit any prompt file (`/prompts put`, or on the host and `/reload`): validated with the rest of the set
+(`file:line: message` problems; a broken file never replaces a working one) and hashed into the set's
+version, which keys the briefing cache. Loading and installing both lexicon files is in wordlists.py;
+this module parses its own file and holds the lexicon now live (`lexicon()`).
 """
 
 from __future__ import annotations
@@ -12,18 +13,25 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from bot.stems import stem
 
-LEXICON_FILE = "factcheck_lexicon.toml"
+FOLDER = "lexicon"  # inside the prompts folder
+LEXICON_FILE = "factcheck.toml"
 WORDS_FILE = "words.toml"
+# The shipped prompt set's lexicon: what `lexicon()` reads before any prompt set is installed
+# (a plain function called from a test or a script, which opened no library).
+BUNDLED = Path(__file__).resolve().parents[2] / "prompts" / FOLDER
 
 
 class LexiconError(ValueError):
-    """The lexicon file is malformed: the message names the file and the key."""
+    """A lexicon file is malformed. `key` is the dotted TOML key at fault (to find its line)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,18 +49,26 @@ class Lexicon:
     numbers: dict[str, str]
 
 
-def _words(data: dict[str, Any], key: str, where: str, file: str = LEXICON_FILE) -> list[str]:
+def _words(data: dict[str, Any], key: str, where: str) -> list[str]:
     value = data.get(key)
     if not isinstance(value, str) or not value.split():
-        raise LexiconError(f"{file}: {where}{key} must be a non-empty string of words")
+        raise LexiconError(f"{where}{key}", f"{where}{key} must be a non-empty string of words")
     return value.lower().split()
 
 
-def _table(data: dict[str, Any], key: str, file: str = LEXICON_FILE) -> dict[str, Any]:
+def _table(data: dict[str, Any], key: str, where: str = "") -> dict[str, Any]:
     value = data.get(key)
     if not isinstance(value, dict):
-        raise LexiconError(f"{file}: [{key}] table is missing")
+        raise LexiconError(f"{where}{key}", f"[{where}{key}] table is missing")
     return value
+
+
+def read_toml(text: str) -> dict[str, Any]:
+    """Parse a lexicon file; a syntax error is a `LexiconError` whose message holds the line."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LexiconError("", f"not valid TOML ({exc})") from None
 
 
 def parse(data: dict[str, Any]) -> Lexicon:
@@ -65,13 +81,13 @@ def parse(data: dict[str, Any]) -> Lexicon:
     negation, polarity = _table(data, "negation"), _table(data, "polarity")
     phrases = polarity.get("negative_phrases")
     if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
-        raise LexiconError(f"{LEXICON_FILE}: polarity.negative_phrases must be a list of phrases")
+        raise LexiconError("polarity.negative_phrases", "polarity.negative_phrases must be a list of phrases")
     pairs = data.get("antonyms")
-    if not isinstance(pairs, list) or not pairs:
-        raise LexiconError(f"{LEXICON_FILE}: [[antonyms]] must hold at least one pair")
+    if not isinstance(pairs, list) or not pairs or not all(isinstance(pair, dict) for pair in pairs):
+        raise LexiconError("antonyms", "[[antonyms]] must hold at least one pair")
     numbers = _table(data, "numbers")
     if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in numbers.values()):
-        raise LexiconError(f"{LEXICON_FILE}: [numbers] values must be positive whole numbers")
+        raise LexiconError("numbers", "[numbers] values must be positive whole numbers")
     return Lexicon(
         generic=frozenset(stem(w) for w in _words(data, "generic", "")),
         synonyms=synonyms,
@@ -92,15 +108,18 @@ def parse(data: dict[str, Any]) -> Lexicon:
     )
 
 
-def _load(file: str) -> dict[str, Any]:
-    text = resources.files("bot.briefing").joinpath("data", file).read_text(encoding="utf-8")
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise LexiconError(f"{file}: {exc}") from None
+class _Live:
+    """The lexicon of the prompt set now live; set by `wordlists.install` when a set is swapped in."""
+
+    lexicon: Lexicon | None = None
 
 
-@cache
+def install(lexicon_: Lexicon) -> None:
+    _Live.lexicon = lexicon_
+
+
 def lexicon() -> Lexicon:
-    """The packaged fact-check lexicon, loaded and validated once per process."""
-    return parse(_load(LEXICON_FILE))
+    """The live fact-check lexicon (before any prompt set is installed: the shipped one)."""
+    if _Live.lexicon is None:
+        _Live.lexicon = parse(read_toml((BUNDLED / LEXICON_FILE).read_text(encoding="utf-8")))
+    return _Live.lexicon

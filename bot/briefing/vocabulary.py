@@ -1,8 +1,9 @@
-"""The word lists of retrieval, selection and the debate, read from `data/words.toml`.
+"""The word lists of retrieval, selection and the debate, from `prompts/lexicon/words.toml`.
 
-Why data: a moderator who adds a source may need the topic gate to know a new word for the subject,
-or a selector to know a new cue; that must not need a code change. The file is validated when loaded
-(`LexiconError` names the file and key), once per process, on first use, never at import.
+Why data in the prompt set: a moderator who adds a source may need the topic gate to know a new word
+for the subject (a product the source is about), or a selector to know a new cue; that must not need
+a code change. The file is validated with the prompt set (`file:line: message`), and the vocabulary of
+the set now live is what `vocabulary()` returns (installed by wordlists.py on each swap).
 
 Cue phrases are words or phrases matched as whole words, a trailing `*` standing for any ending; the
 weights (a strong cue counts three weak ones) are scoring, so they stay here in code.
@@ -13,10 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from bot.briefing.lexicon import WORDS_FILE, LexiconError, _load, _table, _words, lexicon
+from bot.briefing.lexicon import BUNDLED, WORDS_FILE, LexiconError, _table, _words, lexicon, read_toml
 from bot.stems import stem
 
 # (pattern, weight) pairs: a sentence's cue score is the weighted count of their matches.
@@ -40,8 +40,12 @@ class Vocabulary:
 
 def phrase_pattern(phrases: list[str], where: str) -> re.Pattern[str]:
     """One case-insensitive pattern matching any of `phrases` as whole words ("compet*" = any ending)."""
-    if not phrases or not all(isinstance(p, str) and _PHRASE_RE.match(p.strip().lower()) for p in phrases):
-        raise LexiconError(f"{WORDS_FILE}: {where} must list words or phrases (a-z 0-9 ' -)")
+    if (
+        not isinstance(phrases, list)
+        or not phrases
+        or not all(isinstance(p, str) and _PHRASE_RE.match(p.strip().lower()) for p in phrases)
+    ):
+        raise LexiconError(where, f"{where} must list words or phrases (a-z 0-9 ' -)")
     phrases = [p.strip().lower() for p in phrases]
     parts = [re.escape(p.removesuffix("*")) + (r"\w*" if p.endswith("*") else "") for p in phrases]
     return re.compile(r"\b(?:" + "|".join(parts) + r")\b", re.I)
@@ -51,7 +55,7 @@ def _cues(section: dict[str, Any], name: str) -> Cues:
     unknown = set(section) - set(CUE_WEIGHTS)
     if unknown or "strong" not in section:
         allowed = ", ".join(CUE_WEIGHTS)
-        raise LexiconError(f"{WORDS_FILE}: cues.{name} needs 'strong', and may have only {allowed}")
+        raise LexiconError(f"cues.{name}", f"cues.{name} needs 'strong', and may have only {allowed}")
     return tuple(
         (phrase_pattern(section[group], f"cues.{name}.{group}"), weight)
         for group, weight in CUE_WEIGHTS.items()
@@ -59,28 +63,40 @@ def _cues(section: dict[str, Any], name: str) -> Cues:
     )
 
 
-def parse(data: dict[str, Any]) -> Vocabulary:
-    """Validate the parsed TOML and build the lookup sets."""
+def parse(data: dict[str, Any], numbers: Mapping[str, str]) -> Vocabulary:
+    """Validate the parsed TOML and build the lookup sets (`numbers`: the fact-check lexicon's number
+    words, which are amounts too)."""
 
     def words(table: dict[str, Any], key: str, where: str = "") -> list[str]:
-        return _words(table, key, where, WORDS_FILE)
+        return _words(table, key, where)
 
-    openers, queries = _table(data, "openers", WORDS_FILE), _table(data, "queries", WORDS_FILE)
-    cues = _table(data, "cues", WORDS_FILE)
+    openers, queries, cues = _table(data, "openers"), _table(data, "queries"), _table(data, "cues")
     wanted = ("uncertainty", "race", "cooperation", "agreement")
     return Vocabulary(
         stopwords=frozenset(words(data, "stopwords")),
         topic_words=frozenset(stem(w) for w in words(data, "topic_words")),
         debate_generic=frozenset(stem(w) for w in words(data, "debate_generic")),
-        figure_words=frozenset(words(data, "figure_words")) | frozenset(lexicon().numbers),
+        figure_words=frozenset(words(data, "figure_words")) | frozenset(numbers),
         leaning=frozenset(words(openers, "leaning", "openers.")),
         dangling=frozenset(words(openers, "dangling", "openers.")),
-        cues={name: _cues(_table(cues, name, WORDS_FILE), name) for name in wanted},
+        cues={name: _cues(_table(cues, name, "cues."), name) for name in wanted},
         queries={name: " ".join(words(queries, name, "queries.")) for name in QUERIES},
     )
 
 
-@cache
+class _Live:
+    """The vocabulary of the prompt set now live; set by `wordlists.install` when a set is swapped in."""
+
+    vocabulary: Vocabulary | None = None
+
+
+def install(vocabulary_: Vocabulary) -> None:
+    _Live.vocabulary = vocabulary_
+
+
 def vocabulary() -> Vocabulary:
-    """The packaged word lists, loaded and validated once per process."""
-    return parse(_load(WORDS_FILE))
+    """The live word lists (before any prompt set is installed: the shipped ones)."""
+    if _Live.vocabulary is None:
+        text = (BUNDLED / WORDS_FILE).read_text(encoding="utf-8")
+        _Live.vocabulary = parse(read_toml(text), lexicon().numbers)
+    return _Live.vocabulary

@@ -63,7 +63,7 @@ def _skip_special(folder: str, names: list[str]) -> set[str]:
 
 
 def stage(root: Path, staging: Path, change: Change) -> None:
-    """Copy the four kind folders of `root` into `staging` (links stay links, never followed), then
+    """Copy the kind folders of `root` into `staging` (links stay links, never followed), then
     apply `change` there."""
     for folder in FOLDERS:
         source, target = root / folder, staging / folder
@@ -89,7 +89,7 @@ def validate(root: Path, change: Change) -> tuple[PromptSet | None, list[str]]:
 def text_problem(rel: str, data: bytes) -> str | None:
     """Why `data` is not a text file a moderator can upload (binary, not UTF-8), or None."""
     if b"\x00" in data:
-        return f"{rel}:1: binary file (contains NUL bytes); upload UTF-8 text (.md or .txt)"
+        return f"{rel}:1: binary file (contains NUL bytes); upload UTF-8 text (.md, .txt or .toml)"
     try:
         data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

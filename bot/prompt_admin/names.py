@@ -2,8 +2,9 @@
 
 Why so strict: the name comes from a Discord user (an option they type, or the name of a file they
 attach), and it decides where the bot writes. A name is therefore never joined to a path as given:
-it must be `<folder>/<name>` or a bare `<name>`, the folder one of the four kinds, the name a file
-name of letters, digits, `-` and `_` with a `.md` (or, for sources, `.txt`) suffix - so no folder
+it must be `<folder>/<name>` or a bare `<name>`, the folder one of the five kinds, the name a file
+name of letters, digits, `-` and `_` with a `.md` (for sources also `.txt`; for the lexicon `.toml`)
+suffix - so no folder
 separators, no `..`, no hidden files, no control characters, whatever the operating system.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from types import MappingProxyType
 
+from bot.briefing.lexicon import FOLDER as LEXICON_FOLDER
 from bot.errors import InputError
 from bot.promptset import MAX_PROMPT_FILE_BYTES
 from bot.sources import MAX_SOURCE_BYTES, STEM_OK
@@ -23,9 +25,11 @@ FOLDERS = MappingProxyType(
         "templates": ("template", (".md",), MAX_PROMPT_FILE_BYTES),
         "messages": ("message", (".md",), MAX_PROMPT_FILE_BYTES),
         "sources": ("source", (".md", ".txt"), MAX_SOURCE_BYTES),
+        LEXICON_FOLDER: ("lexicon", (".toml",), MAX_PROMPT_FILE_BYTES),
     }
 )
-SHAPE = "a file name like `sources/my-article.md` (letters, digits, - and _; .md or .txt)"
+SUFFIXES = frozenset(suffix for _kind, suffixes, _limit in FOLDERS.values() for suffix in suffixes)
+SHAPE = "a file name like `sources/my-article.md` (letters, digits, - and _; .md, .txt or .toml)"
 
 
 def kind_of(path: str) -> str:
@@ -47,8 +51,8 @@ def check_plain_name(name: str) -> None:
     if name.startswith("."):
         raise InputError(f"`{name}` is a hidden file name; expected {SHAPE}.")
     stem, dot, suffix = name.rpartition(".")
-    if not dot or f".{suffix}" not in (".md", ".txt"):
-        raise InputError(f"`{name}`: only .md and .txt files are prompt files.")
+    if not dot or f".{suffix}" not in SUFFIXES:
+        raise InputError(f"`{name}`: only {', '.join(sorted(SUFFIXES))} files are prompt files.")
     if not STEM_OK.match(stem):
         raise InputError(f"`{name}` is not {SHAPE}, at most 64 characters before the suffix.")
 

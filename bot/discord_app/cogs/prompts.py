@@ -151,7 +151,7 @@ class Prompts(
         text = f"`{rel}` ({len(data)} bytes). Edit it and send it back with `/prompts put`."
         await self._answer(interaction, text, attachments=[attachment])
 
-    @app_commands.command(name="put", description="Upload a new or changed prompt file (.md or .txt).")
+    @app_commands.command(name="put", description="Upload a new or changed prompt file (.md, .txt or .toml).")
     @app_commands.describe(
         file="The file to upload", target="Where it goes, e.g. sources/new.md (default: its name)"
     )

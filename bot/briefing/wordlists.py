@@ -1,0 +1,91 @@
+"""The prompt set's two lexicon files (`prompts/lexicon/`) validated together, and installed as the
+word lists the briefing reads.
+
+How the word lists reach the code, and why this way: the code that reads them (the topic gate, the
+stop words of every comparison, the fact-check's antonyms, the selectors' cues) is reached from many
+plain functions that take no prompt set, so `vocabulary()` and `lexicon()` stay module-level
+accessors, and they return the lists of the prompt set now live: `bot.library` calls `install` on
+each set it loads, after the whole set validated. Threading a prompt set through every one of those
+functions would change dozens of signatures for no behaviour a moderator could see. What this costs:
+an answer in flight while a reload swaps sets may read the new words for its later steps (the words of
+one set are installed together, so it never reads half a file). The briefing cache stays right because
+the lexicon files are hashed into the prompt set's version, which keys the cache: a lexicon edit
+changes the key as any prompt edit does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.briefing import lexicon as lexicon_module
+from bot.briefing import vocabulary as vocabulary_module
+from bot.briefing.lexicon import FOLDER, LEXICON_FILE, WORDS_FILE, Lexicon, LexiconError, read_toml
+from bot.briefing.vocabulary import Vocabulary
+
+FILES = (LEXICON_FILE, WORDS_FILE)  # the words read the fact-check's number words: that file first
+_TOML_LINE_RE = re.compile(r"at line (\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class WordLists:
+    """Both lexicon files of one prompt set, parsed and validated."""
+
+    lexicon: Lexicon
+    vocabulary: Vocabulary
+
+    def install(self) -> None:
+        """Make these the word lists every `lexicon()` and `vocabulary()` call reads from now on."""
+        lexicon_module.install(self.lexicon)
+        vocabulary_module.install(self.vocabulary)
+
+
+def live_word_lists() -> WordLists:
+    """The word lists now live (to put back if a set that installed its own fails later on)."""
+    return WordLists(lexicon=lexicon_module.lexicon(), vocabulary=vocabulary_module.vocabulary())
+
+
+def line_of(text: str, key: str) -> int:
+    """The 1-based line of dotted `key` in a TOML text: its own table's header, else its `key =` line
+    inside its table, else that table's header, else 1 (a key missing altogether)."""
+    lines = text.splitlines()
+    if (own := _header(lines, key)) is not None:
+        return own + 1
+    *table, leaf = key.split(".") if key else [""]
+    start, end = 0, next((i for i, line in enumerate(lines) if line.lstrip().startswith("[")), len(lines))
+    if table:
+        header = _header(lines, ".".join(table))
+        if header is None:
+            return line_of(text, ".".join(table))
+        start = header + 1
+        end = next((i for i in range(start, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
+    assignment = re.compile(rf"^\s*{re.escape(leaf)}\s*=")
+    found = next((i for i in range(start, end) if assignment.match(lines[i])), start - 1 if table else -1)
+    return found + 1 if found >= 0 else 1
+
+
+def _header(lines: list[str], table: str) -> int | None:
+    wanted = {f"[{table}]", f"[[{table}]]"}
+    return next((i for i, line in enumerate(lines) if line.split("#")[0].strip() in wanted), None)
+
+
+def parse_word_lists(texts: Mapping[str, str]) -> tuple[WordLists | None, list[str]]:
+    """Validate the lexicon files' texts (file name -> text). Returns (word lists, []) or (None,
+    problems), each `lexicon/<file>:<line>: message` like every prompt-file problem."""
+    problems: list[str] = []
+    for name in FILES:
+        if name not in texts:
+            problems.append(f"{FOLDER}/{name}:1: required lexicon file is missing")
+    if problems:
+        return None, problems
+    where = LEXICON_FILE
+    try:
+        lexicon = lexicon_module.parse(read_toml(texts[LEXICON_FILE]))
+        where = WORDS_FILE
+        vocabulary = vocabulary_module.parse(read_toml(texts[WORDS_FILE]), lexicon.numbers)
+    except LexiconError as exc:
+        syntax = _TOML_LINE_RE.search(str(exc))
+        line = int(syntax.group(1)) if syntax and not exc.key else line_of(texts[where], exc.key)
+        return None, [f"{FOLDER}/{where}:{line}: {exc}"]
+    return WordLists(lexicon=lexicon, vocabulary=vocabulary), []
