@@ -28,13 +28,13 @@ from bot.bench import (
     BenchSizes,
     add_bench_arguments,
     format_table,
-    percentile,
     run_bench,
     sizes_from_args,
 )
-from bot.bench_peer import peer_server, server_binary
+from bot.bench.peer_server import peer_server, server_binary
 from bot.config import load_settings
 from bot.errors import BackendError
+from bot.measures import percentile
 
 TINY = BenchSizes(
     reference_decode_tokens=16,
