@@ -343,17 +343,11 @@ class LlamaEngine:
     # --- worker thread: one decode step ---------------------------------------------------------------
 
     def _step(self) -> None:
-        """Decode one batch: a token for every generating run plus a capped share of pending prompts."""
-        budget = self._prompt_chunk
-        takes: dict[Run, int] = {}
+        """Decode one batch: a token for every generating run plus a capped share of pending prompts.
+        The batch is filled here, in one loop (the hot path: no per-token call); planning the prompts'
+        shares and sampling after the decode are one call each per batch."""
+        takes = self._prompt_takes()
         run: Run | None
-        for run in self._runs:  # admission order: the earliest admitted prompt is evaluated first
-            if budget == 0:
-                break
-            if run.next_token >= 0 or (run.wait_for is not None and not self._kv_slots.resolve_wait(run)):
-                continue
-            takes[run] = take = min(budget, len(run.prompt) - run.prompt_pos)
-            budget -= take
         batch = self._batch
         tokens, positions, n_seq, logits = batch.token, batch.pos, batch.n_seq_id, batch.logits
         seq_ptrs = self._seq_ptrs
@@ -394,6 +388,26 @@ class LlamaEngine:
             self._decode_failed(status, [run for run, _ in planned])
             return
         self._kv_slots.decoded()
+        self._sample(planned)
+
+    def _prompt_takes(self) -> dict[Run, int]:
+        """How many prompt tokens each run still reading its prompt gets in the next batch: at most
+        `_prompt_chunk` in all, in admission order (the earliest admitted prompt is evaluated first),
+        none for a run waiting on a shared prefix another run is still computing."""
+        budget = self._prompt_chunk
+        takes: dict[Run, int] = {}
+        for run in self._runs:
+            if budget == 0:
+                break
+            if run.next_token >= 0 or (run.wait_for is not None and not self._kv_slots.resolve_wait(run)):
+                continue
+            takes[run] = take = min(budget, len(run.prompt) - run.prompt_pos)
+            budget -= take
+        return takes
+
+    def _sample(self, planned: list[tuple[Run, int]]) -> None:
+        """After a decode: each slot now holds what was decoded for it; a run whose prompt is done (or
+        which generated a token) samples its next token, and the output goes out."""
         generated = 0
         for run, take in planned:
             slot = run.slot
