@@ -4,13 +4,14 @@ word lists the briefing reads.
 How the word lists reach the code, and why this way: the code that reads them (the topic gate, the
 stop words of every comparison, the fact-check's antonyms, the selectors' cues) is reached from many
 plain functions that take no prompt set, so `vocabulary()` and `lexicon()` stay module-level
-accessors, and they return the lists of the prompt set now live: `bot.library` calls `install` on
-each set it loads, after the whole set validated. Threading a prompt set through every one of those
-functions would change dozens of signatures for no behaviour a moderator could see. What this costs:
-an answer in flight while a reload swaps sets may read the new words for its later steps (the words of
-one set are installed together, so it never reads half a file). The briefing cache stays right because
-the lexicon files are hashed into the prompt set's version, which keys the cache: a lexicon edit
-changes the key as any prompt edit does.
+accessors, and they return the lists of the prompt set now live: `bot.library.build_snapshot`
+installs a set's lists once the whole set validated, before indexing it (the index's terms rest on
+its stop words). Threading a prompt set through every one of those functions would change dozens of
+signatures for no behaviour a moderator could see. What this costs: a request in flight while a
+reload swaps sets may read the new words for its later steps (both files go live in one step of the
+event loop, so it never sees one new file and one old). The briefing cache stays right because the
+lexicon files are hashed into the prompt set's version, which keys the cache: a lexicon edit changes
+the key as any prompt edit does.
 """
 
 from __future__ import annotations
