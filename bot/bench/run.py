@@ -4,7 +4,6 @@ the peer) between them, and the one result they make."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import resource
 import time
@@ -21,6 +20,7 @@ from bot.bench.workload import QUICK_SIZES, BenchSizes
 from bot.config import Settings
 from bot.engine import build_engine
 from bot.engine.base import EngineStatus
+from bot.engine.own_thread import in_own_thread
 from bot.library import build_snapshot
 from bot.measures import percentile
 
@@ -59,7 +59,7 @@ async def run_bench(
     sizes = sizes or BenchSizes()
     began = time.perf_counter()
     progress("reference: raw llama.cpp prompt processing and decode loop")
-    reference = await asyncio.to_thread(reference_figures, settings, sizes)
+    reference = await in_own_thread(lambda: reference_figures(settings, sizes))
     measured = await _measure(settings, sizes, peer_dir)
     reference = await _second_reference(reference, settings, sizes)
     result = _result(settings, reference, measured)
@@ -160,7 +160,7 @@ async def _second_reference(
     if reference is None:
         return None
     progress("reference: second run")
-    again = await asyncio.to_thread(reference_figures, settings, sizes)
+    again = await in_own_thread(lambda: reference_figures(settings, sizes))
     if again is None:
         return reference
     return replace(
