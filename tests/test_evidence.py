@@ -290,7 +290,7 @@ async def test_an_answer_to_who_carries_the_name_the_source_gives(tmp_path: Path
     for path in (root / "sources").iterdir():
         path.unlink()
     (root / "sources" / "bike-share.md").write_text(BIKE_SOURCE, encoding="utf-8")
-    settings = load_settings(_env_file=None, prompts_dir=root, database_path=tmp_path / "db.sqlite3")
+    settings = load_settings(prompts_dir=root, database_path=tmp_path / "db.sqlite3")
     # Two checked sentences that say who led the program only as "the transport director".
     reply = "The transport director led the program [1]. The pilot started with 400 bicycles [1]."
     service = await BriefingService.open(settings, engine=ScriptedEngine([reply]))

@@ -69,9 +69,7 @@ def test_other_names_are_refused_with_the_rule_they_break(spec: str, why: str) -
 @pytest.fixture
 async def setup(tmp_path: Path) -> AsyncIterator[tuple[BriefingService, DiscordImitation]]:
     shutil.copytree(REPO_PROMPTS, tmp_path / "prompts")
-    settings = load_settings(
-        _env_file=None, prompts_dir=tmp_path / "prompts", database_path=tmp_path / "bot.sqlite3"
-    )
+    settings = load_settings(prompts_dir=tmp_path / "prompts", database_path=tmp_path / "bot.sqlite3")
     imitation = await DiscordImitation().start()
     service = await BriefingService.open(settings, engine=ScriptedEngine(["An answer [1]."]))
     try:
