@@ -58,6 +58,8 @@ CLAIMS = [
     ("Visits to China by tech leaders show that China is sprinting ahead.", "contradicted"),
     ("Liu says short trips to China reinforce the impression that China is sprinting ahead.", "supported"),
     ("DeepSeek-R1 rattled US regulators and American corporate leaders.", "supported"),
+    # ...but a cue in another clause of the sentence ("...safeguards; Liu calls DeepSeek-R1 overhyped")
+    ("Liu says race rhetoric could be used to weaken safeguards.", "supported"),
     # "accurate" where the source says "misleading"; the same word where it says "accurate"
     ("Liu says framing the rivalry as a winner-take-all race is accurate.", "contradicted"),
     ("Liu says accurate China policy demands nuance.", "supported"),

@@ -360,13 +360,15 @@ def _check_misreading(r: _Reading, passage: Passage) -> None:
 def _check_appearance(r: _Reading) -> bool:
     """A sentence that holds the claim only as how things look ("short trips ... reinforce the
     impression that China is sprinting ahead") reports an impression, not a fact: it does not support
-    the claim said flatly, it presents it as a view the source doubts. Only a sentence that itself
-    carries the claim counts, so a cue elsewhere in the passage leaves other claims alone."""
+    the claim said flatly, it presents it as a view the source doubts. Only a clause that itself
+    carries the claim counts, so a cue elsewhere in the passage, or in the sentence's other clause
+    ("...at the cost of safeguards; Liu calls DeepSeek-R1 overhyped"), leaves other claims alone."""
     cues = lexicon().appearance
     if set(words(r.claim)) & cues:
         return False  # "Liu says trips reinforce the impression that..." is checked as usual
     for sentence in r.sentences:
-        if set(words(sentence)) & cues and r.coverage_of(sentence) >= MISMATCH_COVERAGE:
+        clauses = _CLAUSE_RE.split(sentence)
+        if any(set(words(c)) & cues and r.coverage_of(c) >= MISMATCH_COVERAGE for c in clauses):
             r.mismatch("misreading: the source gives this as an impression or appearance, not as fact")
             r.show(sentence)
             return True
