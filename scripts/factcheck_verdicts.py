@@ -43,7 +43,9 @@ async def measure(sources: Path, claims: list[EvalClaim]) -> dict[str, object]:
             verdict, reasons = await verdict_of(index, item.claim)
             right[item.cls].append(verdict == item.verdict)
             if verdict != item.verdict:
-                misses.append({"class": item.cls, "claim": item.claim, "verdict": verdict, "reasons": reasons})
+                misses.append(
+                    {"class": item.cls, "claim": item.claim, "verdict": verdict, "reasons": reasons}
+                )
     finally:
         await index.aclose()
     every = [r for found in right.values() for r in found]

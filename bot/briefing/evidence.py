@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.briefing.answerability import decide, subject_terms, unknown_names
 from bot.briefing.focus import Focus, focus_of, has_type, related
+from bot.briefing.vocabulary import vocabulary
 from bot.index import ScoredPassage, SourceIndex
 from bot.sources import Passage
 from bot.terms import is_question, leans_on_previous, match_terms, sentences_of, words
@@ -87,6 +88,15 @@ def novelty(focus: Focus, sentence_terms: frozenset[str]) -> float:
     return min(1.0, len(new) / NOVEL_TERMS)
 
 
+def goes_on(sentence: str) -> bool:
+    """Whether `sentence` carries on from the one before: it opens with a word that continues a
+    count or points back (data/words.toml's openers.dangling: "Second, ...", "The first is treating
+    China as a monolith"), so "Liu highlights two common misconceptions." is quoted with its items."""
+    opening = words(sentence)[:2]
+    opener = opening[1] if opening[:1] == ["the"] and len(opening) > 1 else "".join(opening[:1])
+    return opener in vocabulary().dangling
+
+
 def _span(focus: Focus, sentences: list[str], start: int) -> tuple[str, frozenset[str]]:
     """The sentence at `start`, continued by the next ones while it only announces what follows
     ("There are reasons for cautious optimism." says which only in the next sentences). For a list
@@ -96,7 +106,12 @@ def _span(focus: Focus, sentences: list[str], start: int) -> tuple[str, frozense
     while (
         end < len(sentences)
         and end - start <= (MAX_LIST_CONTINUATION if focus.wants_list else MAX_CONTINUATION)
-        and (focus.wants_list or novelty(focus, terms) < ANNOUNCEMENT_NOVELTY or text.rstrip().endswith(":"))
+        and (
+            focus.wants_list
+            or novelty(focus, terms) < ANNOUNCEMENT_NOVELTY
+            or text.rstrip().endswith(":")
+            or goes_on(sentences[end])
+        )
     ):
         text, terms = f"{text} {sentences[end]}", terms | match_terms(sentences[end])
         end += 1
