@@ -97,10 +97,14 @@ def goes_on(sentence: str) -> bool:
     return opener in vocabulary().dangling
 
 
-def _span(focus: Focus, sentences: list[str], start: int) -> tuple[str, frozenset[str]]:
+def _span(
+    focus: Focus, sentences: list[str], start: int, carry_on: bool = True
+) -> tuple[str, frozenset[str]]:
     """The sentence at `start`, continued by the next ones while it only announces what follows
     ("There are reasons for cautious optimism." says which only in the next sentences). For a list
-    question the rest of the passage follows: a passage names its items after introducing them."""
+    question the rest of the passage follows: a passage names its items after introducing them.
+    `carry_on`: also while the next sentence carries on from it (`goes_on`); not for a debate, whose
+    measure counts a quote as one checked sentence whatever its length."""
     text, terms = sentences[start], match_terms(sentences[start])
     end = start + 1
     while (
@@ -110,7 +114,7 @@ def _span(focus: Focus, sentences: list[str], start: int) -> tuple[str, frozense
             focus.wants_list
             or novelty(focus, terms) < ANNOUNCEMENT_NOVELTY
             or text.rstrip().endswith(":")
-            or goes_on(sentences[end])
+            or (carry_on and goes_on(sentences[end]))
         )
     ):
         text, terms = f"{text} {sentences[end]}", terms | match_terms(sentences[end])
@@ -119,7 +123,11 @@ def _span(focus: Focus, sentences: list[str], start: int) -> tuple[str, frozense
 
 
 def _candidates(
-    focus: Focus, scored: ScoredPassage, context: frozenset[str], anchored: frozenset[str] = frozenset()
+    focus: Focus,
+    scored: ScoredPassage,
+    context: frozenset[str],
+    anchored: frozenset[str] = frozenset(),
+    carry_on: bool = True,
 ) -> list[Pick]:
     """Every sentence of the passage that can stand alone, scored; `anchored` are the question's
     names that point at the passage's source (`source_anchors`), found in every sentence of it."""
@@ -128,7 +136,7 @@ def _candidates(
     for start, sentence in enumerate(sentences):
         if len(words(sentence)) < MIN_SENTENCE_WORDS or is_question(sentence):
             continue
-        sentence, terms = _span(focus, sentences, start)
+        sentence, terms = _span(focus, sentences, start, carry_on)
         score = sentence_score(focus, terms | anchored, context) + NOVELTY_WEIGHT * novelty(focus, terms)
         if focus.answer_type and has_type(sentence, focus.answer_type):
             score += 0.15
@@ -146,7 +154,7 @@ def scored_sentences(index: SourceIndex, focus: Focus, scored: ScoredPassage) ->
     """Every sentence of one passage that can stand alone, scored against `focus` as `weigh` scores
     them: for modes that choose their own extractive core (a debate speech scores its side's
     passages against the motion)."""
-    return _candidates(focus, scored, _context(scored.passage, index.meta(scored.passage)))
+    return _candidates(focus, scored, _context(scored.passage, index.meta(scored.passage)), carry_on=False)
 
 
 def _choose(focus: Focus, candidates: list[Pick]) -> list[Pick]:
