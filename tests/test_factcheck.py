@@ -60,6 +60,8 @@ CLAIMS = [
     ("DeepSeek-R1 rattled US regulators and American corporate leaders.", "supported"),
     # ...but a cue in another clause of the sentence ("...safeguards; Liu calls DeepSeek-R1 overhyped")
     ("Liu says race rhetoric could be used to weaken safeguards.", "supported"),
+    # ...nor in a claim that reports what the source says (she does call it a Sputnik moment)
+    ("Liu calls DeepSeek-R1 a Sputnik moment.", "supported"),
     # "accurate" where the source says "misleading"; the same word where it says "accurate"
     ("Liu says framing the rivalry as a winner-take-all race is accurate.", "contradicted"),
     ("Liu says accurate China policy demands nuance.", "supported"),

@@ -363,12 +363,14 @@ def _check_appearance(r: _Reading) -> bool:
     the claim said flatly, it presents it as a view the source doubts. Only a clause that itself
     carries the claim counts, so a cue elsewhere in the passage, or in the sentence's other clause
     ("...at the cost of safeguards; Liu calls DeepSeek-R1 overhyped"), leaves other claims alone."""
-    cues = lexicon().appearance
-    if set(words(r.claim)) & cues:
-        return False  # "Liu says trips reinforce the impression that..." is checked as usual
+    lex = lexicon()
+    if set(words(r.claim)) & (lex.appearance | lex.reporting):
+        # "...reinforce the impression that..." says the same; "Liu calls DeepSeek-R1 a Sputnik
+        # moment" reports what she says, and she does say it.
+        return False
     for sentence in r.sentences:
         clauses = _CLAUSE_RE.split(sentence)
-        if any(set(words(c)) & cues and r.coverage_of(c) >= MISMATCH_COVERAGE for c in clauses):
+        if any(set(words(c)) & lex.appearance and r.coverage_of(c) >= MISMATCH_COVERAGE for c in clauses):
             r.mismatch("misreading: the source gives this as an impression or appearance, not as fact")
             r.show(sentence)
             return True

@@ -38,6 +38,7 @@ class Lexicon:
     negative_phrases: re.Pattern[str]
     misreading: frozenset[str]
     appearance: frozenset[str]
+    reporting: frozenset[str]
     antonyms: tuple[tuple[frozenset[str], frozenset[str]], ...]
     numbers: dict[str, str]
 
@@ -86,6 +87,7 @@ def parse(data: dict[str, Any]) -> Lexicon:
         ),
         misreading=frozenset(_words(_table(data, "misreading"), "cues", "misreading.")),
         appearance=frozenset(_words(_table(data, "misreading"), "appearance", "misreading.")),
+        reporting=frozenset(_words(_table(data, "misreading"), "reporting", "misreading.")),
         antonyms=tuple(
             (frozenset(_words(pair, "left", "antonyms.")), frozenset(_words(pair, "right", "antonyms.")))
             for pair in pairs
