@@ -103,22 +103,21 @@ def _span(
     """The sentence at `start`, continued by the next ones while it only announces what follows
     ("There are reasons for cautious optimism." says which only in the next sentences). For a list
     question the rest of the passage follows: a passage names its items after introducing them.
-    `carry_on`: also while the next sentence carries on from it (`goes_on`); not for a debate, whose
+    `carry_on`: the quote also takes the next sentences while they carry on from it (`goes_on`),
+    which are not scored: they complete what is quoted, not what is chosen. Not for a debate, whose
     measure counts a quote as one checked sentence whatever its length."""
     text, terms = sentences[start], match_terms(sentences[start])
     end = start + 1
+    limit = MAX_LIST_CONTINUATION if focus.wants_list else MAX_CONTINUATION
     while (
         end < len(sentences)
-        and end - start <= (MAX_LIST_CONTINUATION if focus.wants_list else MAX_CONTINUATION)
-        and (
-            focus.wants_list
-            or novelty(focus, terms) < ANNOUNCEMENT_NOVELTY
-            or text.rstrip().endswith(":")
-            or (carry_on and goes_on(sentences[end]))
-        )
+        and end - start <= limit
+        and (focus.wants_list or novelty(focus, terms) < ANNOUNCEMENT_NOVELTY or text.rstrip().endswith(":"))
     ):
         text, terms = f"{text} {sentences[end]}", terms | match_terms(sentences[end])
         end += 1
+    while carry_on and end < len(sentences) and end - start <= limit and goes_on(sentences[end]):
+        text, end = f"{text} {sentences[end]}", end + 1
     return text, terms
 
 
