@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.briefing.checked import SentenceGate, ShownText, quote_block
-from bot.briefing.evidence import Evidence, focus_of, question_parts, weigh
+from bot.briefing.evidence import Evidence, focus_of, goes_on, question_parts, weigh
 from bot.briefing.factcheck import compare, decide
 from bot.briefing.focus import has_type
 from bot.briefing.lexicon import LexiconError, lexicon, parse
@@ -155,6 +155,16 @@ async def test_a_list_question_gathers_items_from_sibling_passages(bikes: Source
     assert evidence.focus.wants_list
     text = picked(evidence)
     assert "empty docks" in text and "theft" in text and "winter" in text
+
+
+async def test_a_sentence_that_announces_items_is_quoted_with_them(shipped: SourceIndex) -> None:
+    # "Liu highlights two common misconceptions about China." names them only in "The first is ..."
+    # and "The second is ...", which open with words that carry on a count (openers.dangling).
+    assert goes_on("The first is treating China as a monolith.") and goes_on("Second, it spreads.")
+    assert not goes_on("People who arrive first pay less.")
+    evidence = await weighed(shipped, "What misconceptions about China does Liu point out?")
+    assert evidence.answerable, evidence.reason
+    assert "monolith" in picked(evidence) and "dissident" in picked(evidence)
 
 
 async def test_a_compound_question_is_answered_from_both_places(bikes: SourceIndex) -> None:

@@ -54,6 +54,17 @@ CLAIMS = [
     ("Chinese AI researchers are eager to voice their fears publicly.", "contradicted"),
     ("Liu argues the race narrative can accelerate development at the expense of safety.", "supported"),
     ("There is no international body with the authority to set AI safety standards.", "supported"),
+    # a view the source gives as an impression ("reinforce the impression that..."), stated as fact
+    ("Visits to China by tech leaders show that China is sprinting ahead.", "contradicted"),
+    ("Liu says short trips to China reinforce the impression that China is sprinting ahead.", "supported"),
+    ("DeepSeek-R1 rattled US regulators and American corporate leaders.", "supported"),
+    # ...but a cue in another clause of the sentence ("...safeguards; Liu calls DeepSeek-R1 overhyped")
+    ("Liu says race rhetoric could be used to weaken safeguards.", "supported"),
+    # ...nor in a claim that reports what the source says (she does call it a Sputnik moment)
+    ("Liu calls DeepSeek-R1 a Sputnik moment.", "supported"),
+    # "accurate" where the source says "misleading"; the same word where it says "accurate"
+    ("Liu says framing the rivalry as a winner-take-all race is accurate.", "contradicted"),
+    ("Liu says accurate China policy demands nuance.", "supported"),
     # not in the sources
     ("The US and China signed a binding AI safety treaty in 2023.", "not_in_sources"),
     ("The EU AI Act bans facial recognition in 2024.", "not_in_sources"),

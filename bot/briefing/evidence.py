@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.briefing.answerability import decide, subject_terms, unknown_names
 from bot.briefing.focus import Focus, focus_of, has_type, related
+from bot.briefing.vocabulary import vocabulary
 from bot.index import ScoredPassage, SourceIndex
 from bot.sources import Passage
 from bot.terms import is_question, leans_on_previous, match_terms, sentences_of, words
@@ -87,24 +88,45 @@ def novelty(focus: Focus, sentence_terms: frozenset[str]) -> float:
     return min(1.0, len(new) / NOVEL_TERMS)
 
 
-def _span(focus: Focus, sentences: list[str], start: int) -> tuple[str, frozenset[str]]:
+def goes_on(sentence: str) -> bool:
+    """Whether `sentence` carries on from the one before: it opens with a word that continues a
+    count or points back (data/words.toml's openers.dangling: "Second, ...", "The first is treating
+    China as a monolith"), so "Liu highlights two common misconceptions." is quoted with its items."""
+    opening = words(sentence)[:2]
+    opener = opening[1] if opening[:1] == ["the"] and len(opening) > 1 else "".join(opening[:1])
+    return opener in vocabulary().dangling
+
+
+def _span(
+    focus: Focus, sentences: list[str], start: int, carry_on: bool = True
+) -> tuple[str, frozenset[str]]:
     """The sentence at `start`, continued by the next ones while it only announces what follows
     ("There are reasons for cautious optimism." says which only in the next sentences). For a list
-    question the rest of the passage follows: a passage names its items after introducing them."""
+    question the rest of the passage follows: a passage names its items after introducing them.
+    `carry_on`: the quote also takes the next sentences while they carry on from it (`goes_on`),
+    which are not scored: they complete what is quoted, not what is chosen. Not for a debate, whose
+    measure counts a quote as one checked sentence whatever its length."""
     text, terms = sentences[start], match_terms(sentences[start])
     end = start + 1
+    limit = MAX_LIST_CONTINUATION if focus.wants_list else MAX_CONTINUATION
     while (
         end < len(sentences)
-        and end - start <= (MAX_LIST_CONTINUATION if focus.wants_list else MAX_CONTINUATION)
+        and end - start <= limit
         and (focus.wants_list or novelty(focus, terms) < ANNOUNCEMENT_NOVELTY or text.rstrip().endswith(":"))
     ):
         text, terms = f"{text} {sentences[end]}", terms | match_terms(sentences[end])
         end += 1
+    while carry_on and end < len(sentences) and end - start <= limit and goes_on(sentences[end]):
+        text, end = f"{text} {sentences[end]}", end + 1
     return text, terms
 
 
 def _candidates(
-    focus: Focus, scored: ScoredPassage, context: frozenset[str], anchored: frozenset[str] = frozenset()
+    focus: Focus,
+    scored: ScoredPassage,
+    context: frozenset[str],
+    anchored: frozenset[str] = frozenset(),
+    carry_on: bool = True,
 ) -> list[Pick]:
     """Every sentence of the passage that can stand alone, scored; `anchored` are the question's
     names that point at the passage's source (`source_anchors`), found in every sentence of it."""
@@ -113,7 +135,7 @@ def _candidates(
     for start, sentence in enumerate(sentences):
         if len(words(sentence)) < MIN_SENTENCE_WORDS or is_question(sentence):
             continue
-        sentence, terms = _span(focus, sentences, start)
+        sentence, terms = _span(focus, sentences, start, carry_on)
         score = sentence_score(focus, terms | anchored, context) + NOVELTY_WEIGHT * novelty(focus, terms)
         if focus.answer_type and has_type(sentence, focus.answer_type):
             score += 0.15
@@ -131,7 +153,7 @@ def scored_sentences(index: SourceIndex, focus: Focus, scored: ScoredPassage) ->
     """Every sentence of one passage that can stand alone, scored against `focus` as `weigh` scores
     them: for modes that choose their own extractive core (a debate speech scores its side's
     passages against the motion)."""
-    return _candidates(focus, scored, _context(scored.passage, index.meta(scored.passage)))
+    return _candidates(focus, scored, _context(scored.passage, index.meta(scored.passage)), carry_on=False)
 
 
 def _choose(focus: Focus, candidates: list[Pick]) -> list[Pick]:

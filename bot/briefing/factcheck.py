@@ -346,6 +346,8 @@ def _check_misreading(r: _Reading, passage: Passage) -> None:
     cues = lexicon().misreading
     if set(words(r.claim)) & cues:
         return  # the claim itself says it is a misreading
+    if _check_appearance(r):
+        return
     at = r.sentences.index(r.sentence) if r.sentence in r.sentences else -1
     after = r.sentences[at + 1] if 0 <= at < len(r.sentences) - 1 else ""
     near = [passage.heading, r.sentence, after]
@@ -353,6 +355,26 @@ def _check_misreading(r: _Reading, passage: Passage) -> None:
         r.mismatch("misreading: the source presents this view as a misconception or misreading")
         if set(words(after)) & cues and not set(words(r.sentence)) & cues:
             r.sentence = f"{r.sentence} {after}"  # the evidence is the view and the sentence calling it wrong
+
+
+def _check_appearance(r: _Reading) -> bool:
+    """A sentence that holds the claim only as how things look ("short trips ... reinforce the
+    impression that China is sprinting ahead") reports an impression, not a fact: it does not support
+    the claim said flatly, it presents it as a view the source doubts. Only a clause that itself
+    carries the claim counts, so a cue elsewhere in the passage, or in the sentence's other clause
+    ("...at the cost of safeguards; Liu calls DeepSeek-R1 overhyped"), leaves other claims alone."""
+    lex = lexicon()
+    if set(words(r.claim)) & (lex.appearance | lex.reporting):
+        # "...reinforce the impression that..." says the same; "Liu calls DeepSeek-R1 a Sputnik
+        # moment" reports what she says, and she does say it.
+        return False
+    for sentence in r.sentences:
+        clauses = _CLAUSE_RE.split(sentence)
+        if any(set(words(c)) & lex.appearance and r.coverage_of(c) >= MISMATCH_COVERAGE for c in clauses):
+            r.mismatch("misreading: the source gives this as an impression or appearance, not as fact")
+            r.show(sentence)
+            return True
+    return False
 
 
 def compare(claim: str, scored: ScoredPassage, corpus_text: str) -> Comparison:

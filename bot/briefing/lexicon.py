@@ -45,6 +45,8 @@ class Lexicon:
     negative: frozenset[str]  # stems
     negative_phrases: re.Pattern[str]
     misreading: frozenset[str]
+    appearance: frozenset[str]
+    reporting: frozenset[str]
     antonyms: tuple[tuple[frozenset[str], frozenset[str]], ...]
     numbers: dict[str, str]
 
@@ -100,6 +102,8 @@ def parse(data: dict[str, Any]) -> Lexicon:
             r"\b(?:" + "|".join(re.escape(p.strip()) for p in phrases) + r")\b", re.I
         ),
         misreading=frozenset(_words(_table(data, "misreading"), "cues", "misreading.")),
+        appearance=frozenset(_words(_table(data, "misreading"), "appearance", "misreading.")),
+        reporting=frozenset(_words(_table(data, "misreading"), "reporting", "misreading.")),
         antonyms=tuple(
             (frozenset(_words(pair, "left", "antonyms.")), frozenset(_words(pair, "right", "antonyms.")))
             for pair in pairs
