@@ -18,6 +18,7 @@ import pytest
 
 from bot.__main__ import main
 from bot.briefing.brief import BOTTOM_LINE_LEAD, SECTION_TITLES, Briefed, Briefing
+from bot.briefing.sentences import Part, render_part
 from bot.config import Settings, load_settings
 from bot.engine import ScriptedEngine
 from bot.engine.base import Engine, GenerationRequest
@@ -44,8 +45,8 @@ async def briefing_of(service: BriefingService, topic: str, conversation: str = 
     result = None
     streamed = ""
     async for event in service.brief(topic, conversation_id=conversation, user_id="u"):
-        if isinstance(event, str):
-            streamed += event
+        if isinstance(event, Part):
+            streamed += render_part(event)
         elif isinstance(event, Briefed):
             result = event.briefing
     assert result is not None
@@ -58,13 +59,14 @@ async def briefing_of(service: BriefingService, topic: str, conversation: str = 
 def assert_structured(briefing: Briefing, texts: dict[str, str]) -> None:
     assert briefing.kind == "brief"
     assert set(briefing.sections) == SECTIONS
-    for name, text in briefing.sections.items():
+    sections = briefing.section_texts()
+    for name, text in sections.items():
         assert text.strip(), f"section {name} is empty"
         assert not re.search(r"(?i)\bsources?\s*:", text), f"a copied label in {name}: {text!r}"
     for title in SECTION_TITLES.values():
         assert f"**{title}:**" in briefing.text
-    assert len(briefing.sections["key_facts"].splitlines()) >= 2
-    assert all(MARKER.search(fact) for fact in briefing.sections["key_facts"].splitlines())
+    assert len(sections["key_facts"].splitlines()) >= 2
+    assert all(MARKER.search(fact) for fact in sections["key_facts"].splitlines())
     numbers = {c.number for c in briefing.citations}
     assert {int(n) for n in re.findall(r"\[(\d+)\]", briefing.text)} <= numbers, "every marker is a citation"
     for citation in briefing.citations:
@@ -180,14 +182,14 @@ async def test_bottom_line_streams_only_checked_sentences(tmp_path: Path) -> Non
     service = await BriefingService.open(settings, engine=engine)
     try:
         streamed = [e async for e in service.brief("track-two dialogue", conversation_id="s", user_id="u")]
-        pieces = [e for e in streamed if isinstance(e, str)]
+        pieces = [render_part(e) for e in streamed if isinstance(e, Part)]
         briefing = next(e.briefing for e in streamed if isinstance(e, Briefed))
     finally:
         await service.aclose()
     assert pieces and all("Martians" not in piece for piece in pieces)
     assert "Martians" not in briefing.text and INVENTED.split(".")[0] in briefing.unsupported[0]
     assert briefing.text.startswith("".join(pieces))
-    assert briefing.sections["bottom_line"] == "".join(pieces).removeprefix(BOTTOM_LINE_LEAD).strip()
+    assert briefing.section_texts()["bottom_line"] == "".join(pieces).removeprefix(BOTTOM_LINE_LEAD).strip()
 
 
 def test_cli_brief_prints_the_streamed_bottom_line_once(
