@@ -291,8 +291,9 @@ class _Found:
 async def brief(
     ctx: BriefingContext, topic: str, *, conversation_id: str, user_id: str
 ) -> AsyncIterator[BriefEvent]:
-    """Stream a quick briefing on `topic`: engine events while the bottom line is written, then
-    `Briefed` (the structure) and, last, `Answered` (the full text as an answer of kind "brief")."""
+    """Stream a quick briefing on `topic`: `Queued` and the bottom line's checked `Part`s while it is
+    written, then `Briefed` (the structure) and, last, `Answered` (the full text as an answer of kind
+    "brief")."""
     started = time.perf_counter()
     topic = clean_user_text(topic, max_chars=min(ctx.max_input_chars, MAX_TOPIC_CHARS), what="topic")
     key = normalise_topic(topic)

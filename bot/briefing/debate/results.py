@@ -96,7 +96,7 @@ class TurnFinished:
 
 @dataclass(frozen=True, slots=True)
 class JudgeStarted:
-    """The judge begins; the checked sentences of its model-written summary follow as text pieces."""
+    """The judge begins; the checked sentences of its model-written summary follow as `Part`s."""
 
 
 @dataclass(slots=True)

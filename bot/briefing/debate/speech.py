@@ -89,7 +89,7 @@ class SpeechPlan:
     side: str
     round: int
     motion: str
-    opponent: str  # the other side's last speech, markers removed ("" for the opening speech)
+    opponent: str  # the other side's last speech, rendered without markers ("" for the opening speech)
     given: list[ScoredPassage]  # [n] = given[n-1]
     core: list[Pick]
     heard: list[str]  # every speech so far, without markers: the model must not repeat them
