@@ -276,7 +276,8 @@ async def test_judge_streams_checked_summary_sentences_only(scripted: Callable[.
     ((streamed, _),) = [
         (text, final) for text, final in streamed_parts(events) if isinstance(final, Judgement)
     ]
-    assert streamed and judge.to_json()["summary"] == streamed and judge.text.startswith(streamed + "\n**Strongest")
+    assert streamed and judge.to_json()["summary"] == streamed
+    assert judge.text.startswith(streamed + "\n**Strongest")
     assert re.search(r"\[1\]", streamed), "numbered as the finished judgement numbers it"
 
 
