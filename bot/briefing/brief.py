@@ -372,8 +372,7 @@ def _assemble(
 ) -> tuple[Briefing, list[ScoredPassage]]:
     """The five sections around the bottom line as written, numbered as one text."""
     picks, about, cues = line.picks, line.about, vocabulary().cues
-    fallback = picks.best(found.general[:1], about) or picks.best(found.general, about)
-    bottom_line = line.kept or ([fallback] if fallback else [])
+    bottom_line = line.kept or _fallback_line(picks, about, found.general)
     # What is uncertain first: it is the most constrained part (it needs an uncertainty cue), and a
     # sentence such as "whether a global pause is feasible is still unclear" would otherwise be taken
     # as a key fact and leave this section empty.
@@ -416,6 +415,13 @@ def _assemble(
         unsupported=[c.text for c in line.gate.checked if c not in line.kept],
     )
     return briefing, passages
+
+
+def _fallback_line(picks: Picks, about: set[str], general: list[ScoredPassage]) -> list[Sentence]:
+    """The bottom line when none of the model's sentences stood: the best source sentence on the
+    topic. Picked only then, since a pick is used up (not repeated as a key fact)."""
+    picked = picks.best(general[:1], about) or picks.best(general, about)
+    return [picked] if picked else []
 
 
 def _section(name: str, sentences: list[Sentence]) -> Part:
