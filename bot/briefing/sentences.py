@@ -144,17 +144,15 @@ def quoted(sentence: str) -> str:
 
 def render_sentence(sentence: Sentence, *, numbers: bool = True, in_quotes: bool = False) -> str:
     """'A fact.' cited [2] -> 'A fact [2].' (the marker before the final punctuation); in quotes,
-    '"A fact." [2]'. A source sentence that lacks a final stop gets one after its marker, so a
-    picked sentence reads as a sentence; the model's sentences are shown as written."""
+    '"A fact." [2]'. A cited source sentence that lacks a final stop is closed with one (after its
+    marker), so a picked sentence reads as a sentence; the model's sentences are shown as written."""
     text = sentence.text.strip()
     markers = "".join(f" [{n}]" for n in dict.fromkeys(sentence.numbers)) if numbers else ""
     if in_quotes:
         return quoted(text) + markers
-    if not markers:
-        return text
     if text and text[-1] in ".!?":
-        return text[:-1] + markers + text[-1]
-    return text + markers + ("." if sentence.verbatim else "")
+        return text[:-1] + markers + text[-1] if markers else text
+    return text + markers + ("." if sentence.verbatim and sentence.citations and text else "")
 
 
 def render_sentences(sentences: Iterable[Sentence], separator: str = " ", *, numbers: bool = True) -> str:
