@@ -11,6 +11,7 @@ import pytest
 
 from bot.briefing.models import Answer, Answered
 from bot.briefing.prompting import AS_ABOVE
+from bot.briefing.sentences import Part, render_part
 from bot.config import load_settings
 from bot.engine.base import Engine
 from bot.errors import InputError
@@ -23,8 +24,8 @@ async def final(events: AsyncIterator[object]) -> tuple[Answer, list[str]]:
     pieces: list[str] = []
     result = None
     async for event in events:
-        if isinstance(event, str):
-            pieces.append(event)
+        if isinstance(event, Part):
+            pieces.append(render_part(event))
         elif isinstance(event, Answered):
             result = event.answer
     assert result is not None
@@ -126,7 +127,7 @@ async def test_event_loop_keeps_ticking_while_answering(service: BriefingService
 async def test_cancelling_mid_answer_stores_nothing(service: BriefingService) -> None:
     stream = service.ask("Explain the race to the bottom on AI safety.", conversation_id="t6", user_id="u")
     async for event in stream:
-        if isinstance(event, str):
+        if isinstance(event, Part):
             break
     await stream.aclose()
     assert await service.store.history("t6") == []

@@ -18,6 +18,7 @@ import pytest
 
 from bot.__main__ import main
 from bot.briefing.brief import BOTTOM_LINE_LEAD, SECTION_TITLES, Briefed, Briefing
+from bot.briefing.sentences import Part, render_part
 from bot.config import Settings, load_settings
 from bot.engine import ScriptedEngine
 from bot.engine.base import Engine, GenerationRequest
@@ -44,8 +45,8 @@ async def briefing_of(service: BriefingService, topic: str, conversation: str = 
     result = None
     streamed = ""
     async for event in service.brief(topic, conversation_id=conversation, user_id="u"):
-        if isinstance(event, str):
-            streamed += event
+        if isinstance(event, Part):
+            streamed += render_part(event)
         elif isinstance(event, Briefed):
             result = event.briefing
     assert result is not None
@@ -58,17 +59,27 @@ async def briefing_of(service: BriefingService, topic: str, conversation: str = 
 def assert_structured(briefing: Briefing, texts: dict[str, str]) -> None:
     assert briefing.kind == "brief"
     assert set(briefing.sections) == SECTIONS
-    for name, text in briefing.sections.items():
+    sections = briefing.section_texts()
+    for name, text in sections.items():
         assert text.strip(), f"section {name} is empty"
         assert not re.search(r"(?i)\bsources?\s*:", text), f"a copied label in {name}: {text!r}"
     for title in SECTION_TITLES.values():
         assert f"**{title}:**" in briefing.text
-    assert len(briefing.sections["key_facts"].splitlines()) >= 2
-    assert all(MARKER.search(fact) for fact in briefing.sections["key_facts"].splitlines())
+    assert len(sections["key_facts"].splitlines()) >= 2
+    assert all(MARKER.search(fact) for fact in sections["key_facts"].splitlines())
     numbers = {c.number for c in briefing.citations}
     assert {int(n) for n in re.findall(r"\[(\d+)\]", briefing.text)} <= numbers, "every marker is a citation"
+    # What the model's bottom line cites quotes its passage's closest sentence; a picked sentence is
+    # cited where it is shown, and nowhere else (a pick that is not shown is not cited either).
+    written = {
+        c.number for s in briefing.sections["bottom_line"].sentences if not s.verbatim for c in s.citations
+    }
     for citation in briefing.citations:
         assert citation.quote in texts[citation.id], "quotes are verbatim in their passage"
+        if citation.number not in written:
+            assert citation.quote.rstrip(".!?") in briefing.text, (
+                f"[{citation.number}] cites what is not shown"
+            )
     assert (briefing.grounded < 1.0) == bool(briefing.unsupported), "the share counts what was left out"
 
 
@@ -180,14 +191,38 @@ async def test_bottom_line_streams_only_checked_sentences(tmp_path: Path) -> Non
     service = await BriefingService.open(settings, engine=engine)
     try:
         streamed = [e async for e in service.brief("track-two dialogue", conversation_id="s", user_id="u")]
-        pieces = [e for e in streamed if isinstance(e, str)]
+        pieces = [render_part(e) for e in streamed if isinstance(e, Part)]
         briefing = next(e.briefing for e in streamed if isinstance(e, Briefed))
     finally:
         await service.aclose()
     assert pieces and all("Martians" not in piece for piece in pieces)
     assert "Martians" not in briefing.text and INVENTED.split(".")[0] in briefing.unsupported[0]
     assert briefing.text.startswith("".join(pieces))
-    assert briefing.sections["bottom_line"] == "".join(pieces).removeprefix(BOTTOM_LINE_LEAD).strip()
+    assert briefing.section_texts()["bottom_line"] == "".join(pieces).removeprefix(BOTTOM_LINE_LEAD).strip()
+
+
+async def test_a_bottom_line_the_model_wrote_uses_up_no_source_sentence(tmp_path: Path) -> None:
+    """The source sentence that stands in for a failed bottom line is picked only when it is needed:
+    a pick is used up, so one picked behind a bottom line that stands would be missing from the
+    key facts. Here the model either writes nothing checkable (the stand-in is the bottom line) or
+    repeats a sentence of the source it lists first (the stand-in is then a key fact)."""
+
+    briefings: dict[str, list[Briefing]] = {}
+    for name, script in (("silent", lambda _request: "Nothing."), ("writes", parrot)):
+        engine = ScriptedEngine(script)
+        service = await BriefingService.open(
+            settings_for(REPO / "prompts", tmp_path / f"{name}.sqlite3"), engine=engine
+        )
+        try:
+            for topic in ("track-two dialogue", "export controls on chips", "the race to the bottom"):
+                briefings.setdefault(topic, []).append(await briefing_of(service, topic))
+        finally:
+            await service.aclose()
+    for topic, (silent, writes) in briefings.items():
+        stand_in = silent.sections["bottom_line"].sentences[0]
+        assert stand_in.verbatim and writes.sections["bottom_line"].sentences[0].check == "supported", topic
+        shown = [s.text for part in writes.sections.values() for s in part.sentences]
+        assert stand_in.text in shown, f"{topic}: {stand_in.text!r} was used up unseen"
 
 
 def test_cli_brief_prints_the_streamed_bottom_line_once(

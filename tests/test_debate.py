@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
-from bot.briefing.citations import QUOTE_LEAD
 from bot.briefing.debate import (
     DebateFinished,
     DebateResult,
@@ -30,6 +29,7 @@ from bot.briefing.debate import (
 from bot.briefing.debate.core import motion_terms
 from bot.briefing.debate.quality import speech_quality
 from bot.briefing.evidence import focus_of
+from bot.briefing.sentences import QUOTE_LEAD, Citation, Part, Sentence, from_source, render_part
 from bot.config import Settings, load_settings
 from bot.engine import ScriptedEngine
 from bot.engine.base import Engine, GenerationRequest
@@ -76,8 +76,8 @@ def streamed_parts(events: list[object]) -> list[tuple[str, object]]:
     for event in events:
         if isinstance(event, TurnStarted | JudgeStarted):
             pieces = []
-        elif isinstance(event, str):
-            pieces.append(event)
+        elif isinstance(event, Part):
+            pieces.append(render_part(event))
         elif isinstance(event, TurnFinished):
             parts.append(("".join(pieces), event.turn))
         elif isinstance(event, Judged):
@@ -137,7 +137,7 @@ async def test_turn_order_budgets_and_balance_over_three_rounds(scripted: Callab
     ]
     starts = [(e.side, e.round) for e in events if isinstance(e, TurnStarted)]
     assert starts == [(t.side, t.round) for t in result.turns], "each speech starts once, in order"
-    kinds = [type(e).__name__ for e in events if not isinstance(e, str)]
+    kinds = [type(e).__name__ for e in events if not isinstance(e, Part)]
     assert kinds[-3:] == ["JudgeStarted", "Judged", "DebateFinished"], "the judge speaks last"
 
     speeches = [r for r in engine.requests if side_of(r) in ("race", "cooperation")]
@@ -211,7 +211,7 @@ async def test_judge_has_every_section_even_when_the_model_says_nothing_useful(
     for label in JUDGE_LABELS:
         assert label in judge.text
     assert set(judge.strongest) == {"race", "cooperation"}
-    assert all(re.search(r"\[\d+\]", point) for point in judge.strongest.values()), "points are cited"
+    assert all(point[-1].citations for point in judge.strongest.values()), "points are cited"
     assert judge.agreement and judge.open_question
     assert "Source:" not in judge.text, "a copied label is not a summary"
     assert judge.citations
@@ -235,7 +235,7 @@ async def test_speeches_stream_only_checked_sentences_and_the_core_follows(
     motion = "Washington should slow frontier AI development to make room for safety testing"
     result, events = await run_debate(service, motion, rounds=1)
     assert_nothing_withdrawn(events)
-    streamed = "".join(e for e in events if isinstance(e, str))
+    streamed = "".join(render_part(e) for e in events if isinstance(e, Part))
     assert "Martians" not in streamed and "Penguins" not in streamed
     about = motion_terms(focus_of(motion), service.library.current.index)
     for turn in result.turns:
@@ -276,7 +276,8 @@ async def test_judge_streams_checked_summary_sentences_only(scripted: Callable[.
     ((streamed, _),) = [
         (text, final) for text, final in streamed_parts(events) if isinstance(final, Judgement)
     ]
-    assert streamed and judge.summary == streamed and judge.text.startswith(streamed + "\n**Strongest")
+    assert streamed and judge.to_json()["summary"] == streamed
+    assert judge.text.startswith(streamed + "\n**Strongest")
     assert re.search(r"\[1\]", streamed), "numbered as the finished judgement numbers it"
 
 
@@ -421,7 +422,6 @@ def test_cli_debate_prints_each_checked_speech_once(
 
 
 def test_a_speech_sentence_with_a_figure_its_source_does_not_give_is_not_heard() -> None:
-    from bot.briefing.citations import SentenceCheck
     from bot.briefing.debate.speech import worth_hearing
     from bot.index import ScoredPassage
     from bot.sources import load_sources
@@ -431,8 +431,10 @@ def test_a_speech_sentence_with_a_figure_its_source_does_not_give_is_not_heard()
     given = [ScoredPassage(passage, 1.0)]
     motion = "An AI disaster in one country would harm the whole world"
 
-    def check(text: str) -> SentenceCheck:
-        return SentenceCheck(text, [1], True, text)
+    cited = Citation(1, passage.id, passage.source, passage.title, passage.text)
+
+    def check(text: str) -> Sentence:
+        return Sentence(text, (cited,), "supported")
 
     assert worth_hearing(
         check("The Chernobyl meltdown of 1986 came from disabled safety overrides."), motion, given
@@ -447,25 +449,31 @@ def test_a_speech_sentence_with_a_figure_its_source_does_not_give_is_not_heard()
 
 def test_speech_quality_counts_checked_sentences_on_the_motion() -> None:
     from bot.briefing.debate.results import DebateTurn
-    from bot.briefing.models import Citation
 
     def cite(number: int, framing: tuple[str, ...]) -> Citation:
         return Citation(number=number, id=f"p{number}", source="s", title="t", quote="q", framing=framing)
 
+    def speech(race: Citation, both: Citation) -> list[Part]:
+        said = (
+            Sentence("Export rules shape the chip trade.", (race,), "supported"),
+            Sentence("Nothing here bears on it.", (both,), "supported"),
+            Sentence("Chips matter, unchecked.", (), "too_short"),
+        )
+        quotes = (
+            from_source("Chip exports fell.", both),
+            from_source("Is the chip export ban working?", race),
+        )
+        return [Part(said), Part(quotes, QUOTE_LEAD, "quotes", "\n")]
+
     about = frozenset({"chip", "export"})
-    text = (
-        "Export rules shape the chip trade [1]. Nothing here bears on it [2]. Chips matter, unchecked.\n"
-        f'{QUOTE_LEAD}\n- "Chip exports fell." [2]\n- Is the chip export ban working? [1]'
-    )
     turn = DebateTurn(
-        "race", 1, text, [cite(1, ("race",)), cite(2, ("race", "cooperation"))], [], True, False, []
+        "race", 1, speech(cite(1, ("race",)), cite(2, ("race", "cooperation"))), [], [], True, False, []
     )
     quality = speech_quality(turn, about)
     assert (quality.checked_on_motion, quality.own_alone_on_motion) == (2, 1) and quality.meets_target
-    turn.citations = [cite(1, ("race", "cooperation")), cite(2, ("race", "cooperation"))]
+    turn.parts = speech(cite(1, ("race", "cooperation")), cite(2, ("race", "cooperation")))
     assert not speech_quality(turn, about).meets_target, "nothing from its framing alone"
-    turn.text = "Export rules shape the chip trade [1]."
-    turn.citations = [cite(1, ("race",))]
+    turn.parts = [Part((Sentence("Export rules shape the chip trade.", (cite(1, ("race",)),), "supported"),))]
     assert not speech_quality(turn, about).meets_target, "one sentence is not a speech"
 
 

@@ -26,6 +26,7 @@ from bot.briefing.evaluate import (
     score,
 )
 from bot.briefing.models import Answer, Citation
+from bot.briefing.sentences import Part, Sentence
 from bot.config import Settings, load_settings
 from bot.engine.base import Engine
 from bot.engine.scripted import ScriptedEngine
@@ -132,7 +133,7 @@ def _answer(text: str, ids: list[str], *, kind: str = "answer", corrected: bool 
     citations = [Citation(1, ids[0], "s", "t", f"passage {ids[0]} mentions sputnik and 1986.")] if ids else []
     return Answer(
         question="q",
-        text=text,
+        parts=[Part((Sentence(text),))],
         citations=citations,
         passages=passages,
         model="m",

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.briefing.checked import SentenceGate, ShownText, quote_block
+from bot.briefing.checked import SentenceGate
 from bot.briefing.evidence import Evidence, focus_of, goes_on, question_parts, weigh
 from bot.briefing.factcheck import compare, decide
 from bot.briefing.focus import has_type
 from bot.briefing.lexicon import LexiconError, lexicon, parse
 from bot.briefing.premise import contradicted_premise, proposition
+from bot.briefing.sentences import QUOTE_LEAD, Citation, Part, Shown, from_source, render_part
 from bot.index import ScoredPassage, SourceIndex
 from bot.promptset import load_prompt_set
 from bot.sources import Passage
@@ -257,7 +258,7 @@ async def test_fact_check_reads_a_myth_as_a_contradiction_and_an_unknown_employe
 async def test_the_gate_releases_only_complete_checked_sentences(shipped: SourceIndex) -> None:
     passages = await shipped.search("Yi-Ling Liu track-two dialogue recommends", k=3)
     gate = SentenceGate(passages, shipped.corpus_text)
-    shown = ShownText()
+    shown = Shown()
     streamed = []
     text = (
         "Yi-Ling Liu recommends expanding track-two dialogues between scientists and civil society [1]. "
@@ -266,12 +267,12 @@ async def test_the_gate_releases_only_complete_checked_sentences(shipped: Source
     )
     for start in range(0, len(text), 7):  # pieces cut anywhere, markers included
         for check in gate.feed(text[start : start + 7]):
-            streamed.append(shown.add(check.rendered))
+            streamed.append(render_part(shown.add(Part((check,))) or Part(())))
         assert "[1" not in "".join(streamed) or "[1]" in "".join(streamed), (
             "a marker is never shown half-written"
         )
     for check in gate.finish():
-        streamed.append(shown.add(check.rendered))
+        streamed.append(render_part(shown.add(Part((check,))) or Part(())))
     assert "".join(streamed) == shown.text
     assert shown.text.count("track-two") == 1, "a repeat is not shown twice"
     assert "cheese" not in shown.text, "an unsupported sentence is never shown"
@@ -279,8 +280,15 @@ async def test_the_gate_releases_only_complete_checked_sentences(shipped: Source
 
 
 def test_quote_block_is_inline_for_one_quote_and_a_list_for_several() -> None:
-    assert quote_block([("A fact.", 1)]).endswith('"A fact." [1]')
-    assert quote_block([("A.", 1), ("B.", 2)]).splitlines()[1:] == ['- "A." [1]', '- "B." [2]']
+    def quotes(*sentences: tuple[str, int]) -> str:
+        cited = [from_source(text, Citation(n, f"p{n}", "s", "t", text)) for text, n in sentences]
+        return render_part(Part(tuple(cited), QUOTE_LEAD, "quotes"))
+
+    assert quotes(("A fact.", 1)) == f'{QUOTE_LEAD} "A fact." [1]'
+    assert quotes(("A.", 1), ("B.", 2)).splitlines() == [QUOTE_LEAD, '- "A." [1]', '- "B." [2]']
+    assert quotes(('He said "no" to it.', 3)) == f'{QUOTE_LEAD} He said "no" to it. [3]', (
+        "no quotes in quotes"
+    )
 
 
 def test_the_lexicon_is_validated_data() -> None:

@@ -46,7 +46,6 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "words": words,
     "citation markers": lambda text: citations.MARKER_RE.sub("", text),
     "quotes": lambda text: citations.QUOTE_RE.findall(text),
-    "stub check": lambda text: citations._is_stub(text),
     "candidate sentences": grounding.candidate_sentences,
     "trim_unfinished": grounding.trim_unfinished,
     "strip_labels": lambda text: grounding.strip_labels(text, ["Race side"]),

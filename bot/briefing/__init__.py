@@ -14,7 +14,8 @@ if _typing.TYPE_CHECKING:
     from bot.briefing.eval_files import EvalClaim, EvalQuestion, load_claims, load_questions
     from bot.briefing.evaluate import ClaimItem, ClaimReport, EvalItem, EvalReport
     from bot.briefing.factcheck import FactCheck
-    from bot.briefing.models import Answer, Answered, AnswerEvent, Citation, passage_json
+    from bot.briefing.models import Answer, Answered, AnswerEvent, passage_json
+    from bot.briefing.sentences import Citation, Part, Sentence, render, render_part
 
 _EXPORTS = {  # module -> the public names it defines
     "bot.briefing.brief": (
@@ -39,8 +40,14 @@ _EXPORTS = {  # module -> the public names it defines
         "Answer",
         "Answered",
         "AnswerEvent",
-        "Citation",
         "passage_json",
+    ),
+    "bot.briefing.sentences": (
+        "Citation",
+        "Part",
+        "Sentence",
+        "render",
+        "render_part",
     ),
 }
 __all__ = [
@@ -58,8 +65,12 @@ __all__ = [
     "EvalQuestion",
     "EvalReport",
     "FactCheck",
+    "Part",
+    "Sentence",
     "load_claims",
     "load_questions",
     "passage_json",
+    "render",
+    "render_part",
 ]
 __getattr__, __dir__ = _lazy_exports(__name__, _EXPORTS, globals())

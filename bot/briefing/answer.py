@@ -9,8 +9,9 @@ This is the conversational mode behind `ask`, `chat`, mentions and `/ask`. In or
 4. the source sentences that best answer the question fill what the model's checked sentences
    left out (the extractive core), word for word and cited.
 
-Every front end streams the same way: `Queued`, then text pieces that only ever extend what was
-shown, then `Answered` with the whole answer (its text is exactly the streamed pieces joined).
+Every front end streams the same way: `Queued`, then `Part`s of checked sentences that only ever
+extend what was shown (the front end renders each with `render_part`), then `Answered` with the
+whole answer (its text is exactly the streamed parts rendered).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 
-from bot.briefing.checked import SentenceGate, ShownText, quote_block, quoted
+from bot.briefing.checked import SentenceGate
 from bot.briefing.context import BriefingContext, stream_generation
 from bot.briefing.evidence import Evidence, Pick, weigh
 from bot.briefing.focus import typed_parts
@@ -27,6 +28,7 @@ from bot.briefing.models import Answer, Answered, AnswerEvent, Citation
 from bot.briefing.premise import Contradiction, contradicted_premise
 from bot.briefing.prompting import SOURCES_META, QuestionPrompt, clean_user_text, fit_question
 from bot.briefing.retrieval import is_follow_up, previous_question, retrieve
+from bot.briefing.sentences import QUOTE_LEAD, Part, Sentence, Shown, from_source
 from bot.engine.base import Engine, GenerationRequest, Usage
 from bot.index import ScoredPassage
 from bot.measures import elapsed_ms
@@ -56,10 +58,9 @@ def declined(ctx: BriefingContext, question: str, evidence: Evidence | None, kin
     message = ctx.prompts.message("off_topic" if kind == "off_topic" else "no_sources")
     if evidence is not None and evidence.closest:
         message += "\n\nClosest topics the sources do cover: " + "; ".join(evidence.closest) + "."
-    return Answer(
-        question=question,
-        text=message,
-        citations=[],
+    return Answer.canned(
+        question,
+        message,
         passages=list(evidence.ranked) if evidence else [],
         model=ctx.engine.model_name,
         timings=dict.fromkeys(TIMING_KEYS, 0),
@@ -107,27 +108,28 @@ def _number_of(prompt: QuestionPrompt, passage_id: str) -> int | None:
 
 class Reply:
     """One answer being composed: what is shown (only ever extended), its citations, and the model's
-    part of it. Each method returns exactly the text to stream, or yields the events to relay."""
+    part of it. Each method returns the part to stream (None: nothing to show), or yields the events
+    to relay."""
 
     def __init__(self, evidence: Evidence, prompt: QuestionPrompt, corpus_text: str) -> None:
         self.evidence = evidence
         self.prompt = prompt
         self.gate = SentenceGate(prompt.numbered, corpus_text)
-        self.shown = ShownText()
+        self.shown = Shown()
         self.citations: dict[int, Citation] = {}
         self.pieces: list[str] = []  # the model's raw text, for the conversation history
         self.usage = Usage(prompt_tokens=0, completion_tokens=0)
         self.first_token_ms = 0.0
 
-    def correct(self, premise: Contradiction) -> str:
+    def correct(self, premise: Contradiction) -> Part | None:
         """Open with what contradicts the question, quoted and cited."""
         deciding = premise.comparison
         number = _number_of(self.prompt, deciding.scored.passage.id)
         if number is None:
-            return ""
-        self._cite(number, deciding.scored, deciding.sentence.strip())
+            return None
+        quote = self._cite(number, deciding.scored, deciding.sentence.strip())
         self.gate.note_shown(deciding.sentence)
-        return self.shown.add(f"{LEADS[premise.kind]} {quoted(deciding.sentence)} [{number}]")
+        return self.shown.add(Part((quote,), lead=LEADS[premise.kind], layout="quotes"))
 
     async def from_model(
         self, engine: Engine, request: GenerationRequest, started: float
@@ -138,22 +140,25 @@ class Reply:
                 self.usage = event
             elif isinstance(event, str):
                 self.first_token_ms = self.first_token_ms or elapsed_ms(started)
-                for check in self.gate.feed(event):
-                    yield self.shown.add(check.rendered)
+                for part in self._show(self.gate.feed(event)):
+                    yield part
             else:
                 yield event
-        for check in self.gate.finish():
-            yield self.shown.add(check.rendered)
+        for part in self._show(self.gate.finish()):
+            yield part
         for number, citation in self.gate.citations.items():
             self.citations.setdefault(number, citation)
 
-    def fill(self) -> str:
+    def _show(self, checked: list[Sentence]) -> list[Part]:
+        return [part for s in checked if (part := self.shown.add(Part((s,))))]
+
+    def fill(self) -> Part | None:
         """The extractive core the answer still needs: every pick while fewer than
         MIN_CHECKED_SENTENCES checked sentences stand (every item for a list), else only those that
         add something the question asks about that the shown text lacks."""
         covered = set(match_terms(self.shown.text))
         asked = set(self.evidence.focus.weights)
-        quotes: list[tuple[str, int]] = []
+        quotes: list[Sentence] = []
         for pick in self.evidence.picks:
             number = _number_of(self.prompt, pick.scored.passage.id)
             if number is None or pick.sentence in self.shown.text:
@@ -161,33 +166,33 @@ class Reply:
             thin = len(self.gate.kept) + len(quotes) < MIN_CHECKED_SENTENCES
             adds = (asked & pick.terms) - covered or self._lacks(pick, quotes)
             if thin or self.evidence.focus.wants_list or adds:
-                quotes.append((pick.sentence, number))
+                quotes.append(self._cite(number, pick.scored, pick.sentence))
                 covered |= pick.terms
-                self._cite(number, pick.scored, pick.sentence)
-        return self.shown.add(quote_block(quotes), separator="\n\n") if quotes else ""
+        return self.shown.add(Part(tuple(quotes), QUOTE_LEAD, "quotes"), separator="\n\n") if quotes else None
 
-    def _lacks(self, pick: Pick, quotes: list[tuple[str, int]]) -> bool:
+    def _lacks(self, pick: Pick, quotes: list[Sentence]) -> bool:
         """Whether the answer so far (with the `quotes` about to follow) lacks what a who/when/how-many
         question asks for and `pick` gives: "Who recommends it?" answered without the source's name."""
         parts = typed_parts(pick.sentence, self.evidence.focus.answer_type)
-        shown = " ".join([self.shown.text, *(q for q, _ in quotes)]).lower()
+        shown = " ".join([self.shown.text, *(q.text for q in quotes)]).lower()
         return bool(parts) and not any(part.lower() in shown for part in parts)
 
-    def _cite(self, number: int, scored: ScoredPassage, sentence: str) -> None:
+    def _cite(self, number: int, scored: ScoredPassage, sentence: str) -> Sentence:
+        """`sentence` of passage `number`, cited; the answer's citation of that passage quotes the
+        first sentence cited from it."""
         p = scored.passage
-        self.citations.setdefault(
-            number,
-            Citation(
-                number=number, id=p.id, source=p.source, title=p.title, quote=sentence, framing=p.framing
-            ),
+        citation = Citation(
+            number=number, id=p.id, source=p.source, title=p.title, quote=sentence, framing=p.framing
         )
+        self.citations.setdefault(number, citation)
+        return from_source(sentence, citation)
 
     def result(
         self, ctx: BriefingContext, question: str, premise: Contradiction | None, timings: dict[str, float]
     ) -> Answer:
         return Answer(
             question=question,
-            text=self.shown.text,
+            parts=self.shown.parts,
             citations=[self.citations[n] for n in sorted(self.citations)],
             passages=_shown_order(self.evidence.ranked, self.prompt.given),
             model=ctx.engine.model_name,
@@ -233,16 +238,16 @@ async def answer(
         conversation_id, asked, reply.pieces
     ) as exchange:  # the question is saved now
         if premise is not None:  # no model text then: a small model would argue from the false premise
-            if piece := reply.correct(premise):
-                yield piece
+            if part := reply.correct(premise):
+                yield part
         else:
             request = GenerationRequest(
                 messages=prompt.messages, sampling=sampling, user_id=user_id, conversation_id=conversation_id
             )
             async for event in reply.from_model(ctx.engine, request, started):
                 yield event
-        if piece := reply.fill():
-            yield piece
+        if part := reply.fill():
+            yield part
         timings = {"retrieve_ms": retrieve_ms, "total_ms": elapsed_ms(started)}
         result = reply.result(ctx, question, premise, timings)
         raw = "".join(reply.pieces).strip() or result.text

@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.briefing.answer import canned_answer
-from bot.briefing.checked import SentenceGate, ShownText
-from bot.briefing.citations import MARKER_RE, SentenceCheck
+from bot.briefing.checked import SentenceGate
 from bot.briefing.code_version import briefing_code_version
 from bot.briefing.context import BriefingContext, stream_generation
 from bot.briefing.grounding import (
@@ -32,12 +31,11 @@ from bot.briefing.grounding import (
     Picks,
     model_messages,
     passage_labels,
-    renumber_markers,
-    strip_markers,
 )
 from bot.briefing.models import Answer, Answered, Citation
 from bot.briefing.prompting import clean_user_text, fit_to_context
 from bot.briefing.retrieval import is_on_topic, retrieve
+from bot.briefing.sentences import Part, Sentence, Shown, own_words, render, render_sentences, renumbered
 from bot.briefing.topics import normalise_topic
 from bot.briefing.vocabulary import vocabulary
 from bot.engine.base import GenerationRequest, Queued, Usage
@@ -91,11 +89,11 @@ def citation_from_payload(data: dict[str, Any]) -> Citation:
 
 @dataclass(slots=True)
 class Briefing:
-    """A structured quick briefing; `text` is the five sections rendered as Markdown."""
+    """A structured quick briefing: five sections (parts of cited sentences, by name), or, when it
+    declines, only the bot's `message`. `text` is the sections rendered as Markdown."""
 
     topic: str
-    text: str
-    sections: dict[str, str]
+    sections: dict[str, Part]
     citations: list[Citation]
     passage_ids: list[str]
     model: str
@@ -104,12 +102,28 @@ class Briefing:
     grounded: float = 1.0
     unsupported: list[str] = field(default_factory=list)
     kind: str = "brief"  # "brief", "off_topic", "no_sources"
+    message: str = ""  # the reply when it declines (then there are no sections)
+
+    @property
+    def parts(self) -> list[Part]:
+        return list(self.sections.values()) if self.sections else [Part((own_words(self.message),))]
+
+    @property
+    def text(self) -> str:
+        return render(self.parts)
+
+    def section_texts(self) -> dict[str, str]:
+        """Each section's sentences rendered without its title (key facts one a line)."""
+        return {
+            name: render_sentences(part.sentences, "\n" if part.layout == "list" else " ")
+            for name, part in self.sections.items()
+        }
 
     def to_json(self) -> dict[str, Any]:
         return {
             "topic": self.topic,
             "text": self.text,
-            "sections": dict(self.sections),
+            "sections": self.section_texts(),
             "citations": [c.to_json(with_framing=True) for c in self.citations],
             "cached": self.cached,
             "total_ms": self.total_ms,
@@ -123,8 +137,8 @@ class Briefing:
         """What the cache keeps (everything but timing and the cached flag)."""
         return {
             "topic": self.topic,
-            "text": self.text,
-            "sections": self.sections,
+            "sections": {name: part.to_payload() for name, part in self.sections.items()},
+            "message": self.message,
             "citations": [citation_payload(c) for c in self.citations],
             "passage_ids": self.passage_ids,
             "model": self.model,
@@ -134,11 +148,13 @@ class Briefing:
 
     @classmethod
     def from_payload(cls, data: dict[str, Any], *, total_ms: float) -> Briefing:
+        citations = [citation_from_payload(c) for c in data["citations"]]
+        by_number = {c.number: c for c in citations}
         return cls(
             topic=data["topic"],
-            text=data["text"],
-            sections=dict(data["sections"]),
-            citations=[citation_from_payload(c) for c in data["citations"]],
+            sections={name: Part.from_payload(part, by_number) for name, part in data["sections"].items()},
+            message=data.get("message", ""),
+            citations=citations,
             passage_ids=list(data["passage_ids"]),
             model=data["model"],
             cached=True,
@@ -155,7 +171,7 @@ class Briefed:
     briefing: Briefing
 
 
-BriefEvent = Queued | str | Briefed | Answered
+BriefEvent = Queued | Part | Briefed | Answered
 
 
 class BottomLine:
@@ -180,60 +196,43 @@ class BottomLine:
         self.engine = ctx.engine
         self.picks = picks
         self.about = about
-        self.kept: list[SentenceCheck] = []
-        self.shown = ShownText()
+        self.kept: list[Sentence] = []  # in the prompt's numbering (renumbered with the whole briefing)
+        self.shown = Shown()
         self.usage: Usage | None = None
         self._order: dict[int, int] = {}
 
-    @property
-    def text(self) -> str:
-        """The bottom line as kept, in the prompt's numbering (renumbered with the whole briefing)."""
-        return " ".join(c.rendered for c in self.kept)
-
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[Queued | str]:
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[Queued | Part]:
         async for event in stream_generation(self.engine, request, []):
             if isinstance(event, Usage):
                 self.usage = event
             elif isinstance(event, Queued):
                 yield event
             else:
-                for check in self.gate.feed(event):
-                    if piece := self._take(check):
-                        yield piece
-        for check in self.gate.finish():
-            if piece := self._take(check):
-                yield piece
+                for sentence in self.gate.feed(event):
+                    if part := self._take(sentence):
+                        yield part
+        for sentence in self.gate.finish():
+            if part := self._take(sentence):
+                yield part
 
-    def _take(self, check: SentenceCheck) -> str:
-        if self.about and not content_terms(check.text) & self.about:
-            return ""
-        self.kept.append(check)
-        for number in check.numbers:
+    def _take(self, sentence: Sentence) -> Part | None:
+        if self.about and not content_terms(sentence.text) & self.about:
+            return None
+        self.kept.append(sentence)
+        for number in sentence.numbers:
             self.picks.citations.setdefault(number, self.gate.citations[number])
-        self.picks.used.add(normalise_topic(check.text))  # not repeated as a fact or a framing
-        piece = renumber_markers(check.rendered, self._order, self.gate.citations)
-        return self.shown.add(piece if self.shown.text else f"{BOTTOM_LINE_LEAD} {piece}")
+        self.picks.used.add(normalise_topic(sentence.text))  # not repeated as a fact or a framing
+        shown = renumbered(sentence, self._order, self.picks.citations)
+        return self.shown.add(Part((shown,), "" if self.shown.parts else BOTTOM_LINE_LEAD))
 
 
 # --- the briefing -------------------------------------------------------------------------------
 
 
-def render(sections: dict[str, str]) -> str:
-    facts = sections["key_facts"]
-    lines = [
-        f"{BOTTOM_LINE_LEAD} {sections['bottom_line']}",
-        f"**{SECTION_TITLES['key_facts']}:**",
-    ]
-    lines += [f"- {fact}" for fact in facts.split("\n") if fact]
-    for name in ("race", "cooperation", "uncertain"):
-        lines.append(f"**{SECTION_TITLES[name]}:** {sections[name]}")
-    return "\n".join(lines)
-
-
 def _to_answer(briefing: Briefing, passages: list[ScoredPassage], timings: dict[str, float]) -> Answer:
     return Answer(
         question=briefing.topic,
-        text=briefing.text,
+        parts=briefing.parts,
         citations=briefing.citations,
         passages=passages,
         model=briefing.model,
@@ -245,8 +244,8 @@ def _to_answer(briefing: Briefing, passages: list[ScoredPassage], timings: dict[
 
 
 async def _remember(ctx: BriefingContext, conversation_id: str, briefing: Briefing) -> None:
-    """Store the briefing as an exchange so DM follow-ups (`ask`) see it; markers stripped for the
-    model, since a follow-up numbers its own sources."""
+    """Store the briefing as an exchange so DM follow-ups (`ask`) see it; rendered without markers
+    for the model, since a follow-up numbers its own sources."""
     await ctx.store.add_turns(
         conversation_id,
         [
@@ -255,7 +254,7 @@ async def _remember(ctx: BriefingContext, conversation_id: str, briefing: Briefi
             ),
             Turn(
                 role="assistant",
-                content=strip_markers(briefing.text).replace("**", ""),
+                content=render(briefing.parts, numbers=False).replace("**", ""),
                 display=briefing.text,
                 meta={"kind": "brief", "citations": [c.id for c in briefing.citations]},
             ),
@@ -267,8 +266,8 @@ def _declined(ctx: BriefingContext, topic: str, kind: str, started: float) -> tu
     answer = canned_answer(ctx, topic, kind)
     briefing = Briefing(
         topic=topic,
-        text=answer.text,
         sections={},
+        message=answer.text,
         citations=[],
         passage_ids=[],
         model=ctx.engine.model_name,
@@ -292,8 +291,9 @@ class _Found:
 async def brief(
     ctx: BriefingContext, topic: str, *, conversation_id: str, user_id: str
 ) -> AsyncIterator[BriefEvent]:
-    """Stream a quick briefing on `topic`: engine events while the bottom line is written, then
-    `Briefed` (the structure) and, last, `Answered` (the full text as an answer of kind "brief")."""
+    """Stream a quick briefing on `topic`: `Queued` and the bottom line's checked `Part`s while it is
+    written, then `Briefed` (the structure) and, last, `Answered` (the full text as an answer of kind
+    "brief")."""
     started = time.perf_counter()
     topic = clean_user_text(topic, max_chars=min(ctx.max_input_chars, MAX_TOPIC_CHARS), what="topic")
     key = normalise_topic(topic)
@@ -372,20 +372,17 @@ def _assemble(
 ) -> tuple[Briefing, list[ScoredPassage]]:
     """The five sections around the bottom line as written, numbered as one text."""
     picks, about, cues = line.picks, line.about, vocabulary().cues
-    bottom_line = line.text or picks.best(found.general[:1], about) or picks.best(found.general, about) or ""
+    bottom_line = line.kept or _fallback_line(picks, about, found.general)
     # What is uncertain first: it is the most constrained part (it needs an uncertainty cue), and a
     # sentence such as "whether a global pause is feasible is still unclear" would otherwise be taken
     # as a key fact and leave this section empty.
-    uncertain_line = (
-        picks.best(
-            [*found.uncertain, *found.general],
-            about,
-            cues=cues["uncertainty"],
-            min_cue=MIN_UNCERTAINTY,
-            cue_cap=MIN_UNCERTAINTY,
-        )
-        or NO_UNCERTAINTY
-    )
+    uncertain_line = picks.best(
+        [*found.uncertain, *found.general],
+        about,
+        cues=cues["uncertainty"],
+        min_cue=MIN_UNCERTAINTY,
+        cue_cap=MIN_UNCERTAINTY,
+    ) or own_words(NO_UNCERTAINTY)
     facts = _key_facts(picks, about, found.general)
     framings = {
         # One strong cue qualifies; beyond that the topic and the passage's own framing decide, so a
@@ -394,25 +391,23 @@ def _assemble(
             framed, about, cues=cues[name], min_cue=1, cue_cap=MIN_UNCERTAINTY, prefer_framing=name
         )
         or picks.best(framed, about, cues=cues[name], prefer_framing=name)
-        or NO_FRAMING.format(framing=name)
+        or own_words(NO_FRAMING.format(framing=name))
         for name, framed in (("race", found.race), ("cooperation", found.cooperation))
     }
-    parts = {
+    groups = {
         "bottom_line": bottom_line,
-        "key_facts": "\n".join(facts),
-        "race": framings["race"],
-        "cooperation": framings["cooperation"],
-        "uncertain": uncertain_line,
+        "key_facts": facts,
+        "race": [framings["race"]],
+        "cooperation": [framings["cooperation"]],
+        "uncertain": [uncertain_line],
     }
-    texts, citations, passages = picks.renumbered(list(parts.values()))
-    sections = dict(zip(parts, texts, strict=True))
-    selected = len(facts) + sum(1 for s in (*framings.values(), uncertain_line) if MARKER_RE.search(s))
+    numbered, citations, passages = picks.renumbered(list(groups.values()))
+    selected = len(facts) + sum(1 for s in (*framings.values(), uncertain_line) if s.citations)
     checked = len(line.gate.checked)
     supported = len(line.kept)
     briefing = Briefing(
         topic=topic,
-        text=render(sections),
-        sections=sections,
+        sections={name: _section(name, sentences) for name, sentences in zip(groups, numbered, strict=True)},
         citations=citations,
         passage_ids=[p.passage.id for p in passages],
         model=ctx.engine.model_name,
@@ -422,9 +417,23 @@ def _assemble(
     return briefing, passages
 
 
-def _key_facts(picks: Picks, about: set[str], general: list[ScoredPassage]) -> list[str]:
+def _fallback_line(picks: Picks, about: set[str], general: list[ScoredPassage]) -> list[Sentence]:
+    """The bottom line when none of the model's sentences stood: the best source sentence on the
+    topic. Picked only then, since a pick is used up (not repeated as a key fact)."""
+    picked = picks.best(general[:1], about) or picks.best(general, about)
+    return [picked] if picked else []
+
+
+def _section(name: str, sentences: list[Sentence]) -> Part:
+    """A section under its bold title, on a line of its own (the key facts as a list)."""
+    lead = f"**{SECTION_TITLES[name]}:**"
+    separator = "" if name == "bottom_line" else "\n"
+    return Part(tuple(sentences), lead, "list" if name == "key_facts" else "prose", separator)
+
+
+def _key_facts(picks: Picks, about: set[str], general: list[ScoredPassage]) -> list[Sentence]:
     """KEY_FACTS sentences, one from each passage on the topic first, then any."""
-    facts: list[str] = []
+    facts: list[Sentence] = []
     for scored in general:
         if len(facts) < KEY_FACTS and (fact := picks.best([scored], about)):
             facts.append(fact)

@@ -10,7 +10,8 @@ complete and has passed every check, so nothing shown is ever withdrawn:
 - it is not a question, and not a repeat of a sentence already shown.
 
 `SentenceGate` does this for any mode that streams model text (answers, debate speeches, the judge,
-the brief's bottom line); `ShownText` keeps what has been shown so the final text extends it.
+the brief's bottom line). It hands out `Sentence` objects (sentences.py); the mode decides where
+they go and the front end renders them.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.briefing.citations import CITED_SUPPORT_THRESHOLD, QUOTE_LEAD, SentenceCheck, verify
+from bot.briefing.citations import CITED_SUPPORT_THRESHOLD, verify
 from bot.briefing.factcheck import compare
 from bot.briefing.grounding import trim_unfinished
 from bot.briefing.models import Citation
+from bot.briefing.sentences import Sentence
 from bot.index import ScoredPassage
 from bot.terms import is_question, match_terms, split_sentences
 
@@ -30,7 +32,8 @@ _OPEN_MARKER_RE = re.compile(r"\[[\d,\s]*$")
 
 
 class SentenceGate:
-    """Feed it the model's text as it arrives; it returns each sentence that completes and passes."""
+    """Feed it the model's text as it arrives; it returns each sentence that completes and passes,
+    as a checked `Sentence` citing the passages it rests on."""
 
     def __init__(
         self,
@@ -44,14 +47,14 @@ class SentenceGate:
         self.corpus_text = corpus_text
         self.cited_threshold = cited_threshold
         self.labels = list(labels)
-        self.checks: list[SentenceCheck] = []  # every sentence the model completed
-        self.kept: list[SentenceCheck] = []
+        self.checks: list[Sentence] = []  # every sentence the model completed
+        self.kept: list[Sentence] = []
         self.citations: dict[int, Citation] = {}
         self.unverified_quotes = 0
         self._buffer = ""
         self._shown_terms: list[frozenset[str]] = []
 
-    def feed(self, piece: str) -> list[SentenceCheck]:
+    def feed(self, piece: str) -> list[Sentence]:
         """Add a piece of streamed text; return the sentences it completed that pass."""
         self._buffer += piece
         if _OPEN_MARKER_RE.search(self._buffer):
@@ -64,7 +67,7 @@ class SentenceGate:
         self._buffer = self._buffer[len(done) :]
         return self._check(done)
 
-    def finish(self) -> list[SentenceCheck]:
+    def finish(self) -> list[Sentence]:
         """The stream ended: check what is left (a sentence cut off by the token budget is dropped)."""
         rest, self._buffer = trim_unfinished(self._buffer), ""
         return self._check(rest) if rest and not rest.endswith("…") else []
@@ -73,7 +76,7 @@ class SentenceGate:
         """Count text shown by other means (a quote, a correction) so the model cannot repeat it."""
         self._shown_terms.append(match_terms(text))
 
-    def _check(self, text: str) -> list[SentenceCheck]:
+    def _check(self, text: str) -> list[Sentence]:
         for label in self.labels:
             text = text.replace(label, " ")
         verification = verify(text, self.numbered, cited_threshold=self.cited_threshold)
@@ -90,7 +93,7 @@ class SentenceGate:
                 self.citations.setdefault(citation.number, citation)
         return passed
 
-    def _passes(self, check: SentenceCheck) -> bool:
+    def _passes(self, check: Sentence) -> bool:
         if not check.supported or is_question(check.text):
             return False
         terms = match_terms(check.text)
@@ -101,7 +104,7 @@ class SentenceGate:
         )
 
     @property
-    def checked(self) -> list[SentenceCheck]:
+    def checked(self) -> list[Sentence]:
         return [s for s in self.checks if s.supported is not None]
 
     @property
@@ -113,33 +116,3 @@ class SentenceGate:
     @property
     def unsupported(self) -> list[str]:
         return [s.text for s in self.checked if s not in self.kept]
-
-
-class ShownText:
-    """What the reader has been shown so far; every later part extends it, nothing is taken back."""
-
-    def __init__(self) -> None:
-        self.text = ""
-
-    def add(self, part: str, separator: str = " ") -> str:
-        """Append `part` and return exactly the piece to stream (with its separator)."""
-        part = part.strip()
-        if not part:
-            return ""
-        piece = (separator if self.text else "") + part
-        self.text += piece
-        return piece
-
-
-def quoted(sentence: str) -> str:
-    """A source sentence in quotation marks, unless it already holds some (no quotes in quotes)."""
-    sentence = sentence.strip()
-    return sentence if '"' in sentence or "“" in sentence else f'"{sentence}"'
-
-
-def quote_block(quotes: Sequence[tuple[str, int]]) -> str:
-    """Verbatim source sentences with their numbers: inline for one, a list for several."""
-    if len(quotes) == 1:
-        sentence, number = quotes[0]
-        return f"{QUOTE_LEAD} {quoted(sentence)} [{number}]"
-    return QUOTE_LEAD + "\n" + "\n".join(f"- {quoted(sentence)} [{number}]" for sentence, number in quotes)

@@ -3,6 +3,8 @@
 Why not trust the model: a 135M model cites [3] when it means [1], cites passages it was never
 given and puts invented words in quotation marks. So every mode runs its output through `verify`:
 
+- the text is parsed once, here, into `Sentence` objects (sentences.py): from then on nothing reads
+  markers out of text, and only the renderer writes them;
 - each sentence is compared with the passages (content-word overlap); a `[n]` marker survives only
   if passage n was in the prompt *and* supports the sentence; a supported sentence without a valid
   marker is attributed to its best passage;
@@ -18,9 +20,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from bot.briefing.models import Citation
 from bot.briefing.names import names_missing, people_in
+from bot.briefing.sentences import Check, Sentence, render_sentences
 from bot.index import ScoredPassage
 from bot.terms import content_terms, overlap, split_sentences
 
@@ -31,55 +35,23 @@ QUOTE_RE = re.compile(r"[\"“]([^\"“”]{12,400})[\"”]")
 MIN_TERMS_TO_CHECK = 3  # shorter sentences ("Yes.", "In short:") carry no checkable claim
 SUPPORT_THRESHOLD = 0.5  # share of a sentence's content words that must appear in the passage
 CITED_SUPPORT_THRESHOLD = 0.34  # a passage the model cited explicitly needs less evidence
-QUOTE_LEAD = "In the sources' own words:"  # introduces a verbatim quote added to a thin answer or speech
-
-
-@dataclass(slots=True)
-class SentenceCheck:
-    text: str  # the sentence without markers
-    numbers: list[int]  # passage numbers (1-based) that support it, after verification
-    supported: bool | None  # None: too short to check
-    rendered: str = ""  # the sentence with its verified markers
 
 
 @dataclass(slots=True)
 class Verification:
-    text: str  # every sentence, with verified markers
+    """What `verify` found: the model's sentences as checked objects, and the citations they rest on."""
+
     citations: list[Citation]
-    sentences: list[SentenceCheck] = field(default_factory=list)
+    sentences: list[Sentence] = field(default_factory=list)
     unverified_quotes: int = 0
 
     @property
-    def kept_sentences(self) -> list[SentenceCheck]:
-        """The sentences worth showing: supported ones, and too-short ones that are not stubs."""
-        return [s for s in self.sentences if s.supported or (s.supported is None and not _is_stub(s.text))]
+    def text(self) -> str:
+        """Every sentence, rendered with its verified markers."""
+        return render_sentences(self.sentences)
 
     @property
-    def supported_text(self) -> str:
-        """Only what could be checked: unsupported sentences removed (too-short ones kept)."""
-        return " ".join(s.rendered for s in self.kept_sentences).strip()
-
-    def add_quote(self, citation: Citation, separator: str) -> None:
-        """Append `citation.quote` word for word, introduced by QUOTE_LEAD and cited, after `text`.
-
-        The fallback when too little of what the model wrote survived checking: the reader still
-        gets a real sentence of the source with its number.
-        """
-        quote = citation.quote if '"' in citation.quote else f'"{citation.quote}"'  # no quotes in quotes
-        lead = separator if self.text else ""
-        self.text = f"{self.text}{lead}{QUOTE_LEAD} {quote} [{citation.number}]"
-        if all(c.number != citation.number for c in self.citations):
-            self.citations = [*self.citations, citation]
-
-    def keep_only(self, kept: Sequence[SentenceCheck]) -> None:
-        """Narrow `text` and `citations` to the `kept` sentences. `sentences` (and so the unsupported
-        count and the grounded ratio) still describe everything the model wrote."""
-        self.text = " ".join(s.rendered for s in kept).strip()
-        numbers = {n for s in kept for n in s.numbers}
-        self.citations = [c for c in self.citations if c.number in numbers]
-
-    @property
-    def checked(self) -> list[SentenceCheck]:
+    def checked(self) -> list[Sentence]:
         return [s for s in self.sentences if s.supported is not None]
 
     @property
@@ -90,16 +62,6 @@ class Verification:
     @property
     def unsupported(self) -> list[str]:
         return [s.text for s in self.sentences if s.supported is False]
-
-
-_STUB_RE = re.compile(r"(?:^|\s)(?:\d{1,2}[.)]|[-*•])$|:$")
-
-
-def _is_stub(text: str) -> bool:
-    """An unchecked leftover that reads as broken once its neighbours are gone: an empty line, a
-    lead-in ending in ':' ("The warning signs are: 1."), a bare list number or bullet."""
-    text = MARKER_RE.sub("", text).strip()
-    return not text or bool(_STUB_RE.search(text)) or text.rstrip(".").isdigit()
 
 
 def normalise_for_quote(text: str) -> str:
@@ -136,6 +98,64 @@ def passage_text(scored: ScoredPassage) -> str:
     return scored.passage.full_text
 
 
+class _Checked(NamedTuple):
+    """One sentence as checked, before the citations it rests on are built."""
+
+    text: str
+    numbers: list[int]  # passage numbers (1-based) that support it
+    check: Check
+    quotes_removed: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Evidence:
+    """The numbered passages a text is checked against, with their words counted once."""
+
+    passages: list[ScoredPassage]
+    texts: list[str]
+    terms: list[set[str]]
+
+    @classmethod
+    def of(cls, passages: list[ScoredPassage]) -> _Evidence:
+        texts = [passage_text(p) for p in passages]
+        return cls(passages, texts, [content_terms(t) for t in texts])
+
+
+def _check_sentence(raw: str, evidence: _Evidence, attribute: bool, cited_threshold: float) -> _Checked:
+    """Parse one sentence's markers (the only place they are read) and check it against the passages."""
+    sentence, removed = _check_quotes(raw, evidence.passages)
+    claimed = [int(n) for group in MARKER_RE.findall(sentence) for n in group.split(",")]
+    bare = MARKER_RE.sub("", sentence).strip()
+    sentence_terms = content_terms(bare)
+    if len(sentence_terms) < MIN_TERMS_TO_CHECK:
+        return _Checked(bare, [], "too_short", removed)
+    scores = [overlap(sentence_terms, t) for t in evidence.terms]
+    if people := people_in(bare):  # a person the passage does not name is invented, whatever else matches
+        scores = [0.0 if names_missing(people, evidence.texts[i]) else s for i, s in enumerate(scores)]
+    valid = [n for n in dict.fromkeys(claimed) if 1 <= n <= len(scores) and scores[n - 1] >= cited_threshold]
+    if not valid and attribute and scores:
+        best = max(range(len(scores)), key=scores.__getitem__)
+        if scores[best] >= max(SUPPORT_THRESHOLD, cited_threshold):
+            valid = [best + 1]
+    return _Checked(bare, valid, "supported" if valid and not removed else "unsupported", removed)
+
+
+def _citations(checked: Sequence[_Checked], passages: list[ScoredPassage]) -> list[Citation]:
+    """One citation per supporting passage, quoting its sentence closest to what was said of it."""
+    said: dict[int, list[str]] = {}
+    for sentence in checked:
+        for n in sentence.numbers:
+            said.setdefault(n, []).append(sentence.text)
+    citations = []
+    for n in sorted(said):
+        p = passages[n - 1].passage
+        quote = best_quote(p.text, " ".join(said[n]))
+        citations.append(
+            Citation(number=n, id=p.id, source=p.source, title=p.title, quote=quote, framing=p.framing)
+        )
+    return citations
+
+
 def verify(
     text: str,
     passages: list[ScoredPassage],
@@ -143,59 +163,18 @@ def verify(
     attribute: bool = True,
     cited_threshold: float = CITED_SUPPORT_THRESHOLD,
 ) -> Verification:
-    """Check `text` against the numbered `passages` (number = index + 1) and rebuild its citations.
+    """Check the model's `text` against the numbered `passages` (number = index + 1): the one place
+    its `[n]` markers are parsed. Returns its sentences as `Sentence` objects citing what supports them.
 
     `cited_threshold`: the share of a sentence's content words its cited passage must hold. Lenient
     by default (a conversational answer paraphrases); a part that is shown as a settled statement,
     such as a briefing's bottom line, asks for more."""
-    texts = [passage_text(p) for p in passages]
-    terms = [content_terms(text) for text in texts]
-    checks: list[SentenceCheck] = []
-    cited_text: dict[int, list[str]] = {}
-    quotes_removed = 0
-    for raw in split_sentences(text):
-        sentence, removed = _check_quotes(raw, passages)
-        quotes_removed += removed
-        claimed = [int(n) for group in MARKER_RE.findall(sentence) for n in group.split(",")]
-        bare = MARKER_RE.sub("", sentence).strip()
-        sentence_terms = content_terms(bare)
-        if len(sentence_terms) < MIN_TERMS_TO_CHECK:
-            checks.append(SentenceCheck(bare, [], None, bare))
-            continue
-        scores = [overlap(sentence_terms, t) for t in terms]
-        if people := people_in(bare):  # a person the passage does not name is invented, whatever else matches
-            scores = [0.0 if names_missing(people, texts[i]) else s for i, s in enumerate(scores)]
-        valid = [
-            n for n in dict.fromkeys(claimed) if 1 <= n <= len(passages) and scores[n - 1] >= cited_threshold
-        ]
-        if not valid and attribute and scores:
-            best = max(range(len(scores)), key=scores.__getitem__)
-            if scores[best] >= max(SUPPORT_THRESHOLD, cited_threshold):
-                valid = [best + 1]
-        supported = bool(valid) and not removed
-        for n in valid:
-            cited_text.setdefault(n, []).append(bare)
-        markers = "".join(f" [{n}]" for n in valid)
-        rendered = (
-            bare[:-1] + markers + bare[-1] if bare and bare[-1] in ".!?" and markers else bare + markers
-        )
-        checks.append(SentenceCheck(bare, valid, supported, rendered))
-    citations = []
-    for n in sorted(cited_text):
-        p = passages[n - 1].passage
-        citations.append(
-            Citation(
-                number=n,
-                id=p.id,
-                source=p.source,
-                title=p.title,
-                quote=best_quote(p.text, " ".join(cited_text[n])),
-                framing=p.framing,
-            )
-        )
+    evidence = _Evidence.of(passages)
+    checked = [_check_sentence(raw, evidence, attribute, cited_threshold) for raw in split_sentences(text)]
+    citations = _citations(checked, passages)
+    by_number = {c.number: c for c in citations}
     return Verification(
-        text=" ".join(c.rendered for c in checks).strip(),
         citations=citations,
-        sentences=checks,
-        unverified_quotes=quotes_removed,
+        sentences=[Sentence(c.text, tuple(by_number[n] for n in c.numbers), c.check) for c in checked],
+        unverified_quotes=sum(c.quotes_removed for c in checked),
     )

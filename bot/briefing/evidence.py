@@ -90,7 +90,7 @@ def novelty(focus: Focus, sentence_terms: frozenset[str]) -> float:
 
 def goes_on(sentence: str) -> bool:
     """Whether `sentence` carries on from the one before: it opens with a word that continues a
-    count or points back (data/words.toml's openers.dangling: "Second, ...", "The first is treating
+    count or points back (prompts/lexicon/words.toml's openers.dangling: "Second, ...", "The first is treating
     China as a monolith"), so "Liu highlights two common misconceptions." is quoted with its items."""
     opening = words(sentence)[:2]
     opener = opening[1] if opening[:1] == ["the"] and len(opening) > 1 else "".join(opening[:1])

@@ -35,6 +35,7 @@ from bot.briefing.models import Citation
 from bot.briefing.names import is_person_like, names_in
 from bot.briefing.prompting import clean_user_text, fit_to_context
 from bot.briefing.retrieval import is_on_topic
+from bot.briefing.sentences import Part, Sentence, from_source, own_words, render_part
 from bot.engine.base import GenerationRequest, collect
 from bot.index import ScoredPassage
 from bot.measures import elapsed_ms
@@ -70,13 +71,17 @@ class FactCheck:
     claim: str
     verdict: Verdict
     evidence: list[ScoredPassage]
-    explanation: str
+    said: Part  # the explanation: the model's checked sentence, the deciding quote, or the bot's words
     citations: list[Citation] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)  # why: the mismatches found, or what matched
     quote: str = ""  # the deciding sentence, verbatim from evidence[0]
     grounded: float = 1.0
     model: str = ""
     total_ms: float = 0.0
+
+    @property
+    def explanation(self) -> str:
+        return render_part(self.said)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -426,9 +431,9 @@ def decide(comparisons: list[Comparison]) -> tuple[Verdict, Comparison | None]:
 # --- the check ------------------------------------------------------------------------------
 
 
-def _quote_sentence(verdict: Verdict, deciding: Comparison) -> str:
-    lead = "The sources say" if verdict == "supported" else "The sources say otherwise"
-    return f'{lead}: "{deciding.sentence.strip()}" [1]'
+def _quote_sentence(verdict: Verdict, quote: Sentence) -> Part:
+    lead = "The sources say:" if verdict == "supported" else "The sources say otherwise:"
+    return Part((quote,), lead, "quotes")
 
 
 async def _model_explanation(
@@ -438,8 +443,8 @@ async def _model_explanation(
     deciding: Comparison,
     evidence: list[ScoredPassage],
     user_id: str,
-) -> tuple[str, list[Citation], int, int]:
-    """The model's one-sentence explanation, verified; '' if nothing in it can be used.
+) -> tuple[Sentence | None, list[Citation], int, int]:
+    """The model's one-sentence explanation, verified; None if nothing in it can be used.
 
     Returns (sentence, its citations, checked sentences, supported sentences). `evidence[0]` is the
     deciding passage, so [1] means the same passage here and in the fact-check's citations."""
@@ -474,8 +479,8 @@ async def _model_explanation(
         if any(compare(check.text, given[n - 1], corpus).mismatches for n in check.numbers):
             continue
         cited = [c for c in verification.citations if c.number in check.numbers]
-        return check.rendered, cited, checked, supported
-    return "", [], checked, supported
+        return check, cited, checked, supported
+    return None, [], checked, supported
 
 
 async def check_claim(ctx: BriefingContext, claim: str, *, user_id: str) -> FactCheck:
@@ -485,7 +490,8 @@ async def check_claim(ctx: BriefingContext, claim: str, *, user_id: str) -> Fact
     found = await ctx.index.search(claim, k=EVIDENCE_K)
     model = ctx.engine.model_name
     if not is_on_topic(claim, found):
-        return FactCheck(claim, "not_in_sources", [], OFF_SUBJECT, model=model, total_ms=elapsed_ms(started))
+        said = Part((own_words(OFF_SUBJECT),))
+        return FactCheck(claim, "not_in_sources", [], said, model=model, total_ms=elapsed_ms(started))
     corpus_text = ctx.index.corpus_text
     comparisons = [compare(claim, scored, corpus_text) for scored in found]
     verdict, deciding = decide(comparisons)
@@ -495,7 +501,7 @@ async def check_claim(ctx: BriefingContext, claim: str, *, user_id: str) -> Fact
             claim,
             verdict,
             evidence,
-            NOT_IN_SOURCES,
+            Part((own_words(NOT_IN_SOURCES),)),
             reasons=[
                 f"closest passage {c.scored.passage.id} covers {c.coverage:.0%} of the claim"
                 for c in comparisons[:1]
@@ -509,7 +515,7 @@ async def check_claim(ctx: BriefingContext, claim: str, *, user_id: str) -> Fact
     citation = Citation(
         number=1, id=p.id, source=p.source, title=p.title, quote=deciding.sentence.strip(), framing=p.framing
     )
-    quote_line = _quote_sentence(verdict, deciding)
+    quote_line = _quote_sentence(verdict, from_source(deciding.sentence, citation))
     model_line, model_citations, checked, supported = await _model_explanation(
         ctx, claim, verdict, deciding, evidence, user_id
     )
@@ -522,7 +528,7 @@ async def check_claim(ctx: BriefingContext, claim: str, *, user_id: str) -> Fact
         claim,
         verdict,
         evidence,
-        model_line or quote_line,
+        Part((model_line,)) if model_line else quote_line,
         citations=[citations[n] for n in sorted(citations)],
         reasons=reasons,
         quote=deciding.sentence.strip(),

@@ -14,11 +14,12 @@ verbatim from the passages, scored by the topic's words plus weighted cue phrase
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.briefing.citations import MARKER_RE
 from bot.briefing.models import Citation
+from bot.briefing.sentences import Sentence, from_source, renumbered
 from bot.briefing.topics import normalise_topic
 from bot.briefing.vocabulary import Cues, vocabulary
 from bot.engine.base import ChatMessage
@@ -30,7 +31,7 @@ MIN_SENTENCE_WORDS = 6
 LONG_SENTENCE_WORDS = 40  # longer sentences are used only when nothing shorter fits
 MIN_UNCERTAINTY = 3  # one strong cue, or three weak ones
 NO_UNCERTAINTY = "The sources do not say what remains open on this topic."
-# A sentence opening with a "dangling" word (data/words.toml) leans on the one before it ("Third,
+# A sentence opening with a "dangling" word (prompts/lexicon/words.toml) leans on the one before it ("Third,
 # whether a global pause ...", "It calls for ..."); cut out of its passage it reads as a fragment, so
 # it only wins on a clear margin.
 DANGLING_PENALTY = 2
@@ -87,40 +88,6 @@ def trim_unfinished(text: str) -> str:
     return text + "…"
 
 
-def with_marker(sentence: str, numbers: Iterable[int]) -> str:
-    """'A fact.' + [2] -> 'A fact [2].' (the marker before the final punctuation, as `verify` writes)."""
-    markers = "".join(f" [{n}]" for n in dict.fromkeys(numbers))
-    sentence = sentence.strip()
-    if not markers:
-        return sentence
-    if sentence and sentence[-1] in ".!?":
-        return sentence[:-1] + markers + sentence[-1]
-    return sentence + markers + "."
-
-
-def strip_markers(text: str) -> str:
-    return MARKER_RE.sub("", text)
-
-
-def renumber_markers(text: str, order: dict[int, int], known: Collection[int]) -> str:
-    """Rewrite `text`'s [n] (for n in `known`) to their number in order of first appearance,
-    extending `order` (old -> new) as new numbers appear; unknown numbers are dropped.
-
-    `order` may be carried from one text to the next: a part streamed sentence by sentence (a bottom
-    line, the judge's summary) gets the very numbers `Picks.renumbered` later gives the whole text,
-    so what was shown is never renumbered."""
-
-    def rewrite(match: re.Match[str]) -> str:
-        numbers = [int(x) for x in match.group(1).split(",")]
-        for n in numbers:
-            if n in known:
-                order.setdefault(n, len(order) + 1)
-        kept = [order[n] for n in numbers if n in order]
-        return "".join(f" [{n}]" for n in dict.fromkeys(kept))
-
-    return MARKER_RE.sub(rewrite, text)
-
-
 # --- selection ------------------------------------------------------------------------------------
 
 
@@ -172,26 +139,29 @@ class Picks:
     citations: dict[int, Citation] = field(default_factory=dict)
     used: set[str] = field(default_factory=set)
 
-    def take(self, scored: ScoredPassage, sentence: str) -> str:
+    def take(self, scored: ScoredPassage, sentence: str) -> Sentence:
         citation = self.numbering.citation(scored, sentence)
         self.citations.setdefault(citation.number, citation)
         self.used.add(normalise_topic(sentence))
-        return with_marker(sentence, [citation.number])
+        return from_source(sentence, citation)
 
-    def renumbered(self, texts: Sequence[str]) -> tuple[list[str], list[Citation], list[ScoredPassage]]:
-        """`texts` with their [n] renumbered 1, 2, 3... in order of first appearance, the citations in
-        that order, and the passages in the new numbering (cited first, then the rest).
+    def renumbered(
+        self, groups: Sequence[Sequence[Sentence]]
+    ) -> tuple[list[list[Sentence]], list[Citation], list[ScoredPassage]]:
+        """`groups` of sentences with their citations renumbered 1, 2, 3... in order of first
+        appearance, the citations in that order, and the passages in the new numbering (cited first,
+        then the rest).
 
         Why: numbers are handed out while parts are picked (the generated bottom line keeps the
         prompt's numbers, the uncertain line is picked before the key facts), so the finished text
         could read [1], [2], [4]; a reader takes a gap for a missing source.
         """
         order: dict[int, int] = {}
-        new_texts = [renumber_markers(text, order, self.citations) for text in texts]
+        new_groups = [[renumbered(s, order, self.citations) for s in group] for group in groups]
         citations = [replace(self.citations[old], number=new) for old, new in order.items()]
         cited = [self.numbering.passages[old - 1] for old in order]
         rest = [p for n, p in enumerate(self.numbering.passages, start=1) if n not in order]
-        return new_texts, citations, cited + rest
+        return new_groups, citations, cited + rest
 
     def best(
         self,
@@ -203,7 +173,7 @@ class Picks:
         min_cue: int = 0,
         cue_cap: int | None = None,
         prefer_framing: str | None = None,
-    ) -> str | None:
+    ) -> Sentence | None:
         """The best unused sentence over `candidates`, cited; None if none has `min_cue` cue weight.
 
         Score: content terms shared with `about`, plus `cue_weight` x the sentence's cue score, plus

@@ -9,33 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.briefing.sentences import Citation, Part, own_words, render
 from bot.engine.base import Queued
 from bot.index import ScoredPassage
 
-
-@dataclass(frozen=True, slots=True)
-class Citation:
-    """A verified citation: `quote` is a verbatim sentence of the passage `id`."""
-
-    number: int  # the [n] used in the answer text
-    id: str
-    source: str
-    title: str
-    quote: str
-    framing: tuple[str, ...] = ()
-
-    def to_json(self, *, with_framing: bool = False) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "id": self.id,
-            "source": self.source,
-            "title": self.title,
-            "quote": self.quote,
-        }
-        if with_framing:
-            data["framing"] = (
-                "both" if len(self.framing) > 1 else (self.framing[0] if self.framing else "neutral")
-            )
-        return data
+__all__ = ["Answer", "AnswerEvent", "Answered", "Citation", "passage_json"]
 
 
 def passage_json(scored: ScoredPassage, *, with_score: bool = True) -> dict[str, Any]:
@@ -49,10 +27,11 @@ def passage_json(scored: ScoredPassage, *, with_score: bool = True) -> dict[str,
 
 @dataclass(slots=True)
 class Answer:
-    """A grounded answer: the cleaned text, its verified citations and what it was built from."""
+    """A grounded answer: its parts (checked sentences and quotes), its verified citations and what it
+    was built from. `text` is the parts rendered, exactly as they were streamed."""
 
     question: str
-    text: str
+    parts: list[Part]
     citations: list[Citation]
     passages: list[ScoredPassage]
     model: str
@@ -62,6 +41,15 @@ class Answer:
     kind: str = "answer"  # "answer", "off_topic" or "not_covered" ("no_sources" for a brief)
     corrected_premise: bool = False  # the answer opens by saying the sources contradict the question
     reason: str = ""  # what the answerability decision rested on (for moderators and eval)
+
+    @property
+    def text(self) -> str:
+        return render(self.parts)
+
+    @classmethod
+    def canned(cls, question: str, message: str, **fields: Any) -> Answer:
+        """A reply in the bot's own words (a decline), with nothing cited."""
+        return cls(question=question, parts=[Part((own_words(message),))], citations=[], **fields)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -86,4 +74,4 @@ class Answered:
     answer: Answer
 
 
-AnswerEvent = Queued | str | Answered
+AnswerEvent = Queued | Part | Answered  # a Part: checked text to show (render_part)

@@ -64,7 +64,7 @@ def names_the_subject(text: str) -> bool:
     lowered = text.lower()
     if "united states" in lowered or "u.s." in lowered:
         return True
-    topic_words = vocabulary().topic_words  # data/words.toml
+    topic_words = vocabulary().topic_words  # prompts/lexicon/words.toml
     return any(stem(w) in topic_words for w in words(text))
 
 

@@ -20,15 +20,26 @@ from bot.briefing.context import BriefingContext, stream_generation
 from bot.briefing.evidence import Evidence, weigh
 from bot.briefing.prompting import clean_user_text
 from bot.briefing.retrieval import retrieve
+from bot.briefing.sentences import Sentence
 from bot.engine.base import GenerationRequest
 from bot.index import ScoredPassage
 
 
 @dataclass(frozen=True, slots=True)
 class DraftSentence:
-    text: str
-    passed: bool  # it would be shown
-    checked: bool  # long enough to check (a short fragment is neither shown nor counted)
+    """A sentence of the draft as the gate checked it, and whether it would be shown."""
+
+    sentence: Sentence
+    passed: bool  # it would be shown: `verify` supported it and the gate's later checks let it through
+
+    @property
+    def text(self) -> str:
+        return self.sentence.text
+
+    @property
+    def checked(self) -> bool:
+        """Long enough to check (a short fragment is neither shown nor counted)."""
+        return self.sentence.supported is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +89,4 @@ async def _draft(
         if isinstance(event, str):
             gate.feed(event)
     gate.finish()
-    return [
-        DraftSentence(text=c.text, passed=c in gate.kept, checked=c.supported is not None)
-        for c in gate.checks
-    ]
+    return [DraftSentence(c, passed=c in gate.kept) for c in gate.checks]

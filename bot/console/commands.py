@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.briefing.evaluate import EvalReport
 from bot.briefing.models import passage_json
+from bot.briefing.sentences import Part, render_part
 
 if TYPE_CHECKING:
     from bot.briefing.debate import DebateTurn
@@ -166,9 +167,10 @@ async def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
                 briefing = event.briefing if isinstance(event, Briefed) else briefing
             elif isinstance(event, Queued):
                 status(f"(waiting: position {event.position} in the queue)")
-            elif isinstance(event, str):
-                print(event, end="", flush=True)
-                streamed += event
+            elif isinstance(event, Part):
+                piece = render_part(event)
+                print(piece, end="", flush=True)
+                streamed += piece
             elif isinstance(event, Briefed):
                 briefing = event.briefing
         assert briefing is not None, "briefing stream ended without a result"
@@ -226,9 +228,10 @@ async def cmd_debate(settings: Settings, args: argparse.Namespace) -> int:
                     print("(nothing checkable yet - trying again)", flush=True)
                 else:
                     print(f"\n== {event.side.capitalize()} side, round {event.round} ==", flush=True)
-            elif isinstance(event, str):
-                streamed += event
-                print(event, end="", flush=True)
+            elif isinstance(event, Part):
+                piece = render_part(event)
+                streamed += piece
+                print(piece, end="", flush=True)
             elif isinstance(event, Queued):
                 status(f"(waiting: position {event.position} in the queue)")
             elif isinstance(event, TurnFinished):

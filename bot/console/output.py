@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from bot.briefing.models import Answer, Answered
+from bot.briefing.sentences import Part, render_part
 from bot.engine.base import Queued
 
 CHAT_HELP = "Ask about the US-China AI race/cooperation debate. Commands: /sources, /reset, /quit"
@@ -49,10 +50,11 @@ async def stream_answer(events: AsyncIterator[object], *, echo: bool) -> Answer:
         if isinstance(event, Queued):
             if echo:
                 status(f"(waiting: position {event.position} in the queue)")
-        elif isinstance(event, str):
+        elif isinstance(event, Part):
+            piece = render_part(event)
             if echo:
-                print(event, end="", flush=True)
-            streamed += event
+                print(piece, end="", flush=True)
+            streamed += piece
         elif isinstance(event, Answered):
             final = event.answer
     assert final is not None, "answer stream ended without a result"

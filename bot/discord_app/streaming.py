@@ -30,6 +30,7 @@ from typing import Any
 import discord
 
 from bot.briefing.models import Answer, Answered
+from bot.briefing.sentences import Part, render_part
 from bot.discord_app.chunks import split_message
 from bot.discord_app.courier import FINAL, NO_MENTIONS, PREVIEW, QUEUE, Courier
 from bot.discord_app.failures import user_message
@@ -423,8 +424,8 @@ async def _relay(reply: StreamingReply, make_events: Callable[[], AsyncIterator[
     async for event in make_events():
         if isinstance(event, Queued):
             reply.set_queue(event.position)
-        elif isinstance(event, str):
-            reply.add_text(event)
+        elif isinstance(event, Part):
+            reply.add_text(render_part(event))
         elif isinstance(event, Answered):
             final = event.answer
     if final is None:

@@ -8,7 +8,7 @@ chosen by the same sentence-level scoring that answers use (`evidence.focus_of` 
 - a passage tagged with this framing alone states the side's case; one tagged with both framings
   often weighs it against the other, so the former is preferred;
 - a sentence that argues against the side (the race framing called "misleading", "dangerous") does
-  not open the side's case: the side's cue phrases (data/words.toml) nudge the score.
+  not open the side's case: the side's cue phrases (prompts/lexicon/words.toml) nudge the score.
 
 A sentence *bears on the motion* when it shares a word with the motion beyond the words most
 passages use (every passage here says "AI" and "China"; that says nothing about a motion).

@@ -8,7 +8,7 @@ deterministic structure that is present however weak the model is.
 - what the sources leave open: a sentence with uncertainty cues, cited.
 
 The summary's citation numbers are given in order of first appearance as it streams
-(`grounding.renumber_markers`), the numbering the finished judgement uses, so the judgement's text
+(`sentences.renumbered`), the numbering the finished judgement uses, so the judgement's text
 starts with exactly what was streamed.
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 
-from bot.briefing.checked import SentenceGate, ShownText
-from bot.briefing.citations import SentenceCheck, best_quote
+from bot.briefing.checked import SentenceGate
+from bot.briefing.citations import best_quote
 from bot.briefing.context import BriefingContext, stream_generation
 from bot.briefing.debate.results import SIDES, DebateTurn, Judged, Judgement
 from bot.briefing.debate.speech import speech_labels, worth_hearing
@@ -27,10 +27,8 @@ from bot.briefing.grounding import (
     Numbering,
     Picks,
     passage_labels,
-    renumber_markers,
-    strip_markers,
-    with_marker,
 )
+from bot.briefing.sentences import Part, Sentence, Shown, own_words, renumbered
 from bot.briefing.vocabulary import vocabulary
 from bot.engine.base import ChatMessage, GenerationRequest, Queued
 from bot.index import ScoredPassage
@@ -68,8 +66,7 @@ class Judge:
 
     def _transcript(self, turns: Sequence[DebateTurn]) -> str:
         return "\n".join(
-            f"{t.side.capitalize()} side (round {t.round}): {strip_markers(t.text)[:TRANSCRIPT_TURN_CHARS]}"
-            for t in turns
+            f"{t.side.capitalize()} side (round {t.round}): {t.plain[:TRANSCRIPT_TURN_CHARS]}" for t in turns
         )
 
     def _messages(self) -> tuple[ChatMessage, ...]:
@@ -90,7 +87,7 @@ class Judge:
                 return messages
             turns = turns[1:]
 
-    async def stream(self) -> AsyncIterator[Queued | str | Judged]:
+    async def stream(self) -> AsyncIterator[Queued | Part | Judged]:
         numbering = Numbering(list(self.passages.values()))
         open_query = f"{self.motion} {vocabulary().queries['uncertainty']}"
         open_pool = await self.ctx.index.search(open_query, k=OPEN_K)
@@ -103,8 +100,8 @@ class Judge:
             *(f"{t.side} side (round {t.round})" for t in self.turns),
         ]
         gate = SentenceGate(passages, self.ctx.index.corpus_text, labels=labels)
-        shown = ShownText()
-        kept: list[SentenceCheck] = []
+        shown = Shown()
+        kept: list[Sentence] = []
         order: dict[int, int] = {}
         request = GenerationRequest(
             messages=self._messages(),
@@ -118,76 +115,64 @@ class Judge:
                 yield event
             elif isinstance(event, str):
                 for check in gate.feed(event):
-                    if piece := self._summarise(check, kept, passages, gate, shown, order):
-                        yield piece
+                    if part := self._summarise(check, kept, passages, gate, shown, order):
+                        yield part
         for check in gate.finish():
-            if piece := self._summarise(check, kept, passages, gate, shown, order):
-                yield piece
+            if part := self._summarise(check, kept, passages, gate, shown, order):
+                yield part
         yield Judged(await self._judgement(numbering, open_pool, gate, kept))
 
     def _summarise(
         self,
-        check: SentenceCheck,
-        kept: list[SentenceCheck],
+        check: Sentence,
+        kept: list[Sentence],
         passages: Sequence[ScoredPassage],
         gate: SentenceGate,
-        shown: ShownText,
+        shown: Shown,
         order: dict[int, int],
-    ) -> str:
-        """The piece to stream for one checked sentence ("" if it is left out), numbered as the
+    ) -> Part | None:
+        """The part to stream for one checked sentence (None if it is left out), numbered as the
         finished judgement will number it."""
         if len(kept) >= SUMMARY_SENTENCES or not worth_hearing(check, self.motion, passages):
-            return ""
+            return None
         kept.append(check)
-        return shown.add(renumber_markers(check.rendered, order, gate.citations))
+        return shown.add(Part((renumbered(check, order, gate.citations),)))
 
     async def _judgement(
         self,
         numbering: Numbering,
         open_pool: list[ScoredPassage],
         gate: SentenceGate,
-        kept: list[SentenceCheck],
+        kept: list[Sentence],
     ) -> Judgement:
-        summary = " ".join(c.rendered for c in kept)
         picks = Picks(numbering)
         for number in sorted({n for c in kept for n in c.numbers}):
             picks.citations.setdefault(number, gate.citations[number])
         strongest = {side: self._strongest(side, picks) for side in SIDES}
         agreement = await self._agreement(picks)
-        open_question = (
-            picks.best(
-                [*open_pool, *numbering.passages],
-                content_terms(self.motion),
-                cues=vocabulary().cues["uncertainty"],
-                min_cue=MIN_UNCERTAINTY,
-                cue_cap=MIN_UNCERTAINTY,
-            )
-            or NO_UNCERTAINTY
+        open_question = picks.best(
+            [*open_pool, *numbering.passages],
+            content_terms(self.motion),
+            cues=vocabulary().cues["uncertainty"],
+            min_cue=MIN_UNCERTAINTY,
+            cue_cap=MIN_UNCERTAINTY,
+        ) or own_words(NO_UNCERTAINTY)
+        (summary, race, cooperation, agreement, open_lines), citations, _ = picks.renumbered(
+            [kept, strongest["race"], strongest["cooperation"], agreement, [open_question]]
         )
-        (summary, race, cooperation, agreement, open_question), citations, _ = picks.renumbered(
-            [summary, strongest["race"], strongest["cooperation"], agreement, open_question]
-        )
-        lines = [summary] if summary else []
-        lines += [
-            f"**Strongest race point:** {race}",
-            f"**Strongest cooperation point:** {cooperation}",
-            f"**Where they agree:** {agreement}",
-            f"**What the sources leave open:** {open_question}",
-        ]
         checked = gate.checked
         return Judgement(
-            text="\n".join(lines),
             citations=citations,
             summary=summary,
             strongest={"race": race, "cooperation": cooperation},
             agreement=agreement,
-            open_question=open_question,
+            open_question=open_lines,
             unsupported=[c.text for c in checked if not c.supported],
             checked=len(checked),
             supported=sum(1 for c in checked if c in kept),
         )
 
-    def _strongest(self, side: str, picks: Picks) -> str:
+    def _strongest(self, side: str, picks: Picks) -> list[Sentence]:
         """The side's best-supported sentence on the motion, with its citation; failing that, its
         best-supported sentence; failing that, its sources' best fact."""
         best: tuple[tuple[bool, float], str, ScoredPassage] | None = None
@@ -204,14 +189,15 @@ class Judge:
             _, sentence, scored = best
             citation = picks.numbering.citation(scored, best_quote(scored.passage.text, sentence))
             picks.citations.setdefault(citation.number, citation)
-            return with_marker(sentence, [citation.number])
+            verbatim = sentence.strip() in scored.passage.text  # a quoted source sentence, or the model's
+            return [Sentence(sentence.strip(), (citation,), "supported", verbatim)]
         own = [p for p in picks.numbering.passages if side in p.passage.framing]
         fact = picks.best(own, content_terms(self.motion), cues=vocabulary().cues[side], prefer_framing=side)
         if fact:
-            return f"(not made in the speeches; from its sources) {fact}"
-        return "No supported point was made."
+            return [own_words("(not made in the speeches; from its sources)"), fact]
+        return [own_words("No supported point was made.")]
 
-    async def _agreement(self, picks: Picks) -> str:
+    async def _agreement(self, picks: Picks) -> list[Sentence]:
         """Where the two sides meet: the sources' own statement of common ground (a sentence from a
         passage tagged with both framings, with a cue such as "both" or "shared", cited), and any
         source both sides cited.
@@ -222,7 +208,7 @@ class Judge:
         query = f"{self.motion} {vocabulary().queries['agreement']}"
         pool = await self.ctx.index.search(query, k=AGREEMENT_K)
         shared = [p for p in pool if set(SIDES) <= set(p.passage.framing)]
-        parts = []
+        parts: list[Sentence] = []
         common = picks.best(
             shared,
             content_terms(self.motion),
@@ -241,5 +227,5 @@ class Judge:
             }
         )
         if titles:
-            parts.append("Both sides cite " + "; ".join(f'"{t}"' for t in titles) + ".")
-        return " ".join(parts) or "The two sides found no common ground in their speeches."
+            parts.append(own_words("Both sides cite " + "; ".join(f'"{t}"' for t in titles) + "."))
+        return parts or [own_words("The two sides found no common ground in their speeches.")]

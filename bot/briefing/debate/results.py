@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.briefing.grounding import strip_markers
 from bot.briefing.models import Citation
+from bot.briefing.sentences import Part, Sentence, render, render_sentences
 from bot.engine.base import Queued
 from bot.terms import words
 
@@ -41,7 +41,7 @@ class DebateTurn:
 
     side: str
     round: int
-    text: str  # exactly what was streamed, with verified citation markers
+    parts: list[Part]  # exactly what was streamed: the checked sentences, then any quotes
     citations: list[Citation]
     unsupported: list[str]
     own_framing_cited: bool  # the model's own checked sentences cite its framing
@@ -54,8 +54,21 @@ class DebateTurn:
     points: list[tuple[str, str]] = field(default_factory=list)
 
     @property
+    def text(self) -> str:
+        return render(self.parts)
+
+    @property
+    def plain(self) -> str:
+        """The speech without citation markers: what the other speakers and the judge read."""
+        return render(self.parts, numbers=False)
+
+    @property
+    def sentences(self) -> list[Sentence]:
+        return [s for p in self.parts for s in p.sentences]
+
+    @property
     def words(self) -> int:
-        return len(words(strip_markers(self.text)))
+        return len(words(self.plain))
 
     @property
     def grounded(self) -> float:
@@ -83,22 +96,37 @@ class TurnFinished:
 
 @dataclass(frozen=True, slots=True)
 class JudgeStarted:
-    """The judge begins; the checked sentences of its model-written summary follow as text pieces."""
+    """The judge begins; the checked sentences of its model-written summary follow as `Part`s."""
 
 
 @dataclass(slots=True)
 class Judgement:
     """The judge's verdict-free summary: checked model sentences, then the deterministic structure."""
 
-    text: str  # starts with exactly what was streamed
     citations: list[Citation]
-    summary: str  # the model-written, checked part ("" when none of it passed)
-    strongest: dict[str, str]  # side -> its strongest point, cited
-    agreement: str
-    open_question: str
+    summary: list[Sentence]  # the model-written, checked part (empty when none of it passed)
+    strongest: dict[str, list[Sentence]]  # side -> its strongest point, cited
+    agreement: list[Sentence]
+    open_question: list[Sentence]
     unsupported: list[str] = field(default_factory=list)
     checked: int = 0
     supported: int = 0
+
+    @property
+    def parts(self) -> list[Part]:
+        """The summary (exactly what was streamed), then a line per part of the structure."""
+        lines = [
+            ("**Strongest race point:**", self.strongest["race"]),
+            ("**Strongest cooperation point:**", self.strongest["cooperation"]),
+            ("**Where they agree:**", self.agreement),
+            ("**What the sources leave open:**", self.open_question),
+        ]
+        summary = [Part(tuple(self.summary))] if self.summary else []
+        return summary + [Part(tuple(sentences), lead, separator="\n") for lead, sentences in lines]
+
+    @property
+    def text(self) -> str:
+        return render(self.parts)
 
     @property
     def grounded(self) -> float:
@@ -108,10 +136,10 @@ class Judgement:
         return {
             "text": self.text,
             "citations": [c.to_json(with_framing=True) for c in self.citations],
-            "summary": self.summary,
-            "strongest": dict(self.strongest),
-            "agreement": self.agreement,
-            "open": self.open_question,
+            "summary": render_sentences(self.summary),
+            "strongest": {side: render_sentences(point) for side, point in self.strongest.items()},
+            "agreement": render_sentences(self.agreement),
+            "open": render_sentences(self.open_question),
             "unsupported": list(self.unsupported),
             "grounded": round(self.grounded, 3),
         }
@@ -172,4 +200,4 @@ class DebateFinished:
     result: DebateResult
 
 
-DebateEvent = MotionNote | TurnStarted | Queued | str | TurnFinished | JudgeStarted | Judged | DebateFinished
+DebateEvent = MotionNote | TurnStarted | Queued | Part | TurnFinished | JudgeStarted | Judged | DebateFinished

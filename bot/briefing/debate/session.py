@@ -34,7 +34,6 @@ from bot.briefing.debate.results import (
 from bot.briefing.debate.speech import Speaker, SpeechPlan
 from bot.briefing.evidence import weigh
 from bot.briefing.focus import Focus, focus_of
-from bot.briefing.grounding import strip_markers
 from bot.briefing.prompting import clean_user_text
 from bot.briefing.retrieval import is_on_topic
 from bot.briefing.topics import normalise_topic
@@ -207,7 +206,7 @@ class DebateSession:
 
     async def _plan(self, side: str, number: int) -> SpeechPlan:
         last = next((t for t in reversed(self.turns) if t.side == other_side(side)), None)
-        opponent = strip_markers(last.text)[:OPPONENT_MAX_CHARS] if last else ""
+        opponent = last.plain[:OPPONENT_MAX_CHARS] if last else ""
         spoken = {normalise_topic(sentence) for t in self.turns for sentence, _ in t.points}
         picks = side_sentences(
             self.ctx.index, self.focus, await self._side_pool(side, opponent), side, spoken
@@ -220,7 +219,7 @@ class DebateSession:
             opponent=opponent,
             given=speech_passages(core, picks, SIDE_K),
             core=core,
-            heard=[t.text for t in self.turns],
+            heard=[t.plain for t in self.turns],
             about=self.about,
         )
 

@@ -18,15 +18,16 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 
-from bot.briefing.checked import REPEAT_OVERLAP, SentenceGate, ShownText, quote_block
-from bot.briefing.citations import SentenceCheck, passage_text
+from bot.briefing.checked import REPEAT_OVERLAP, SentenceGate
+from bot.briefing.citations import passage_text
 from bot.briefing.context import BriefingContext, stream_generation
 from bot.briefing.debate.core import own_alone
 from bot.briefing.debate.results import DebateTurn, TurnFinished, TurnStarted
 from bot.briefing.evidence import Pick
-from bot.briefing.grounding import model_messages, passage_labels, strip_markers
+from bot.briefing.grounding import model_messages, passage_labels
 from bot.briefing.models import Citation
 from bot.briefing.prompting import fit_to_context
+from bot.briefing.sentences import QUOTE_LEAD, Part, Sentence, Shown, from_source
 from bot.briefing.vocabulary import vocabulary
 from bot.engine.base import ChatMessage, GenerationRequest, Queued, Usage
 from bot.index import ScoredPassage
@@ -51,7 +52,7 @@ def speech_labels(prompts: PromptSet) -> tuple[str, ...]:
     return (*prompts.template("debate_turn").labels, *HABIT_LABELS)
 
 
-def worth_hearing(check: SentenceCheck, motion: str, given: Sequence[ScoredPassage]) -> bool:
+def worth_hearing(check: Sentence, motion: str, given: Sequence[ScoredPassage]) -> bool:
     """The debate's own rules for a checked sentence (see the module docstring).
 
     A small model restates the motion, and grafts it onto a source ("the key-facts box warns that
@@ -60,7 +61,7 @@ def worth_hearing(check: SentenceCheck, motion: str, given: Sequence[ScoredPassa
     not ("In 2018, a series of meetings..."): a figure the cited passages do not give is invented."""
     if check.text.count('"') % 2:
         return False  # an odd quote mark: a sentence cut off mid-quote
-    generic = vocabulary().debate_generic  # words every speech on this subject uses (data/words.toml)
+    generic = vocabulary().debate_generic  # words every speech on this subject uses (lexicon/words.toml)
     motion_words = content_terms(motion) - generic
     terms = content_terms(check.text)
     if not terms - motion_words - generic:
@@ -88,10 +89,10 @@ class SpeechPlan:
     side: str
     round: int
     motion: str
-    opponent: str  # the other side's last speech, markers removed ("" for the opening speech)
+    opponent: str  # the other side's last speech, rendered without markers ("" for the opening speech)
     given: list[ScoredPassage]  # [n] = given[n-1]
     core: list[Pick]
-    heard: list[str]  # every speech so far: the model must not repeat them
+    heard: list[str]  # every speech so far, without markers: the model must not repeat them
     about: frozenset[str]  # the motion's own terms (core.motion_terms)
 
 
@@ -106,10 +107,10 @@ class Speaker:
         self.max_tokens = max_tokens
         self.conversation_id = conversation_id
         self.user_id = user_id
-        self.shown = ShownText()
+        self.shown = Shown()
         # The terms of every sentence said so far, split after closing quotes too: the gate checks a
         # '..."quote." Next sentence' as one, and a copied next sentence would hide in it.
-        self._heard = [match_terms(s) for text in plan.heard for s in sentences_of(strip_markers(text))]
+        self._heard = [match_terms(s) for text in plan.heard for s in sentences_of(text)]
         self.given = list(plan.given)  # narrowed to what fits the context when the model is asked
         self.gate = self._gate(self.given)
 
@@ -140,11 +141,11 @@ class Speaker:
             labels=[*passage_labels(given), *speech_labels(self.ctx.prompts)],
         )
         for text in self.plan.heard:
-            for sentence in sentences_of(strip_markers(text)):
+            for sentence in sentences_of(text):
                 gate.note_shown(sentence)
         return gate
 
-    async def _attempt(self, attempt: int, kept: list[SentenceCheck]) -> AsyncIterator[Queued | str]:
+    async def _attempt(self, attempt: int, kept: list[Sentence]) -> AsyncIterator[Queued | Part]:
         """One generation; checked sentences worth hearing are streamed and added to `kept`."""
         messages, given = self._messages(REGENERATE_NUDGE if attempt > 1 else "")
         self.given = given
@@ -162,24 +163,24 @@ class Speaker:
         async for event in stream_generation(self.ctx.engine, request, pieces):
             if isinstance(event, str):
                 for check in self.gate.feed(event):
-                    if piece := self._hear(check, kept):
-                        yield piece
+                    if part := self._hear(check, kept):
+                        yield part
             elif not isinstance(event, Usage):
                 yield event
         for check in self.gate.finish():
-            if piece := self._hear(check, kept):
-                yield piece
+            if part := self._hear(check, kept):
+                yield part
 
-    def _hear(self, check: SentenceCheck, kept: list[SentenceCheck]) -> str:
+    def _hear(self, check: Sentence, kept: list[Sentence]) -> Part | None:
         if not worth_hearing(check, self.plan.motion, self.given) or repeats(check.text, self._heard):
-            return ""
+            return None
         kept.append(check)
         self._heard += [match_terms(part) for part in sentences_of(check.text)]
-        return self.shown.add(check.rendered)
+        return self.shown.add(Part((check,)))
 
-    async def speak(self) -> AsyncIterator[TurnStarted | Queued | str | TurnFinished]:
-        """TurnStarted, the streamed pieces (Queued while waiting), then TurnFinished."""
-        kept: list[SentenceCheck] = []
+    async def speak(self) -> AsyncIterator[TurnStarted | Queued | Part | TurnFinished]:
+        """TurnStarted, the streamed parts (Queued while waiting), then TurnFinished."""
+        kept: list[Sentence] = []
         attempt = 1
         while True:
             yield TurnStarted(self.plan.side, self.plan.round, attempt)
@@ -190,14 +191,16 @@ class Speaker:
             attempt += 1
         fills = self._fills(kept)
         if fills:
+            quotes = tuple(from_source(p.sentence, self._citation(n, p.sentence)) for p, n in fills)
             separator = " " if len(fills) == 1 else "\n"
-            yield self.shown.add(quote_block([(p.sentence, n) for p, n in fills]), separator=separator)
+            if part := self.shown.add(Part(quotes, QUOTE_LEAD, "quotes"), separator):
+                yield part
         yield TurnFinished(self._turn(kept, fills, attempt))
 
-    def _own_cited(self, kept: Sequence[SentenceCheck]) -> bool:
+    def _own_cited(self, kept: Sequence[Sentence]) -> bool:
         return any(self.plan.side in self.given[n - 1].passage.framing for c in kept for n in c.numbers)
 
-    def _fills(self, kept: Sequence[SentenceCheck]) -> list[tuple[Pick, int]]:
+    def _fills(self, kept: Sequence[Sentence]) -> list[tuple[Pick, int]]:
         """The core sentences the speech still needs: while fewer than MIN_CHECKED_SENTENCES on the
         motion stand,
         while nothing rests on a passage of this framing alone, and any that adds a motion word the
@@ -218,16 +221,14 @@ class Speaker:
                 alone = alone or own_alone(pick, side)
         return needed
 
-    def _said(self, pick: Pick, kept: Sequence[SentenceCheck]) -> bool:
+    def _said(self, pick: Pick, kept: Sequence[Sentence]) -> bool:
         """The model already said this source sentence (in its words or the source's)."""
         return any(overlap(pick.terms, match_terms(c.text)) >= REPEAT_OVERLAP for c in kept)
 
     def _number(self, passage_id: str) -> int:
         return next((n for n, s in enumerate(self.given, 1) if s.passage.id == passage_id), 0)
 
-    def _turn(
-        self, kept: Sequence[SentenceCheck], fills: Sequence[tuple[Pick, int]], attempt: int
-    ) -> DebateTurn:
+    def _turn(self, kept: Sequence[Sentence], fills: Sequence[tuple[Pick, int]], attempt: int) -> DebateTurn:
         citations: dict[int, Citation] = {}
         for check in kept:
             for n in check.numbers:
@@ -238,7 +239,7 @@ class Speaker:
         return DebateTurn(
             side=self.plan.side,
             round=self.plan.round,
-            text=self.shown.text,
+            parts=self.shown.parts,
             citations=[citations[n] for n in sorted(citations)],
             unsupported=[c.text for c in checked if not c.supported],
             own_framing_cited=self._own_cited(kept),

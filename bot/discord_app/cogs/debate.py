@@ -29,6 +29,7 @@ from bot.briefing.debate import (
     TurnFinished,
     TurnStarted,
 )
+from bot.briefing.sentences import Part, render_part
 from bot.discord_app.cogs.moderation import is_moderator
 from bot.discord_app.courier import NO_MENTIONS
 from bot.discord_app.failures import user_message
@@ -230,8 +231,8 @@ class Debates(commands.Cog):
             reply = await self._speech(debate, reply, JUDGE_HEADER)
         elif reply is None:
             return None
-        elif isinstance(event, str):
-            reply.add_text(event)
+        elif isinstance(event, Part):
+            reply.add_text(render_part(event))
         elif isinstance(event, Queued):
             reply.set_queue(event.position)
         elif isinstance(event, TurnFinished):
