@@ -392,11 +392,12 @@ def test_common_prefix_length() -> None:
     assert common_prefix_length(long, [*long[:700], -1]) == 700
 
 
-def test_one_token_steps_leave_a_core_free_only_when_the_threads_take_them_all() -> None:
-    assert generation_threads(2, cores=2) == 1
+def test_one_token_steps_leave_a_core_free_only_when_the_threads_take_all_of_many() -> None:
     assert generation_threads(16, cores=16) == 15
-    assert generation_threads(4, cores=2) == 3  # oversubscribed already: still one fewer
-    assert generation_threads(2, cores=16) == 2  # cores to spare: all of them
+    assert generation_threads(20, cores=16) == 19  # oversubscribed already: still one fewer
+    assert generation_threads(8, cores=16) == 8  # cores to spare: all of them
+    assert generation_threads(2, cores=2) == 2  # on few cores one thread is too big a share to give up
+    assert generation_threads(4, cores=4) == 4
     assert generation_threads(1, cores=1) == 1
 
 

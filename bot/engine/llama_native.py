@@ -13,6 +13,8 @@ from bot.errors import ModelFileError
 
 ALL_GPU_LAYERS = 0x7FFFFFFF
 PIECE_BUFFER_BYTES = 64
+# From this many cores up a one-token step leaves one free (see generation_threads).
+SPARE_CORE_FROM = 8
 
 # The C side keeps a pointer to the log callback: it must live as long as the process.
 _log_callbacks: dict[bool, Any] = {}
@@ -48,16 +50,18 @@ def load_model(path: Path, n_gpu_layers: int) -> Any:
 
 
 def generation_threads(n_threads: int, cores: int) -> int:
-    """Threads for a one-token step: one fewer than `n_threads` when those would take every core.
+    """Threads for a one-token step: one fewer than `n_threads` when those take every one of many cores.
 
     llama.cpp's threads meet at a barrier after every graph node, so a single token (a few hundred
     tiny nodes) is only as fast as the slowest thread. When they fill all cores, the event loop and
     the engine's own Python take a core from one of them and the others wait for it. On a 16-core
-    Xeon, the raw loop decoded 324 tokens/s with 15 threads against 282 with 16
-    (`scripts/thread_probe.py`, rows `gen-1` and `ref`). Batches of several tokens (prompts, several
-    users) keep every thread: their nodes are big enough.
+    Xeon the raw loop decoded 324 tokens/s with 15 threads against 282 with 16
+    (`scripts/thread_probe.py`, rows `gen-1` and `ref`). On few cores a thread is too big a share
+    of the work to give up: on 2 cores the engine decoded 140-153 tokens/s with one thread and
+    162-182 with two (`bench`, alternating runs). So a thread is left free from SPARE_CORE_FROM
+    cores up. Batches of several tokens (prompts, several users) keep every thread.
     """
-    return n_threads - 1 if n_threads > 1 and n_threads >= cores else n_threads
+    return n_threads - 1 if n_threads >= cores >= SPARE_CORE_FROM else n_threads
 
 
 def token_text(vocab: Any, token: int, special: bool) -> bytes:
