@@ -16,8 +16,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from bot.briefing.eval_files import EvalClaim, load_claims
-from bot.briefing.factcheck import EVIDENCE_K, Verdict, compare, decide
+from bot.briefing.factcheck import EVIDENCE_K
 from bot.briefing.retrieval import is_on_topic
+from bot.briefing.verdicts import Verdict, compare, decide
 from bot.index import SourceIndex
 from bot.sources import load_sources
 

@@ -14,11 +14,11 @@ import pytest
 
 from bot.briefing.checked import SentenceGate
 from bot.briefing.evidence import Evidence, focus_of, goes_on, question_parts, weigh
-from bot.briefing.factcheck import compare, decide
 from bot.briefing.focus import has_type
 from bot.briefing.lexicon import LexiconError, lexicon, parse
 from bot.briefing.premise import contradicted_premise, proposition
 from bot.briefing.sentences import QUOTE_LEAD, Citation, Part, Shown, from_source, render_part
+from bot.briefing.verdicts import compare, decide
 from bot.index import ScoredPassage, SourceIndex
 from bot.promptset import load_prompt_set
 from bot.sources import Passage

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.briefing import citations, factcheck, grounding, topics
+from bot.briefing import citations, grounding, topics, verdicts
 from bot.briefing.prompting import clean_user_text
 from bot.discord_app.chunks import split_message
 from bot.promptset import load_prompt_set
@@ -50,8 +50,8 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "trim_unfinished": grounding.trim_unfinished,
     "strip_labels": lambda text: grounding.strip_labels(text, ["Race side"]),
     "topic": topics.normalise_topic,
-    "fact-check polarity": factcheck.polarity,
-    "negated terms": lambda text: factcheck.negated_terms(text, {"race"}),
+    "fact-check polarity": verdicts.polarity,
+    "negated terms": lambda text: verdicts.negated_terms(text, {"race"}),
     "heading": lambda text: split_heading("## " + text + " {#slug}"),
     "message splitting": split_message,
 }

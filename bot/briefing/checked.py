@@ -20,10 +20,10 @@ import re
 from collections.abc import Sequence
 
 from bot.briefing.citations import CITED_SUPPORT_THRESHOLD, verify
-from bot.briefing.factcheck import compare
 from bot.briefing.grounding import trim_unfinished
 from bot.briefing.models import Citation
 from bot.briefing.sentences import Sentence
+from bot.briefing.verdicts import compare
 from bot.index import ScoredPassage
 from bot.terms import is_question, match_terms, split_sentences
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, cast
 
-from bot.briefing.factcheck import Comparison, compare, decide
+from bot.briefing.verdicts import Comparison, compare, decide
 from bot.index import ScoredPassage
 
 EVIDENCE_K = 4

@@ -1,0 +1,364 @@
+"""How a claim stands against one passage: supported, contradicted, or not addressed by it.
+
+The fact-check (`factcheck.py`) and the premise check (`premise.py`) both rest on this reading, and
+never on a model's say-so. For each passage the claim is compared word by word:
+
+- *coverage*: the share of the claim's content words found in the passage (reporting verbs such as
+  "said" or "called" and a few synonyms are normalised: the word lists are data, in
+  `prompts/lexicon/factcheck.toml`);
+- *critical details* that must match exactly for "supported": numbers, names, and the direction of
+  an effect ("improves" vs "weakens");
+- *mismatches* that make a well-covered claim "contradicted": a negation in one but not the other
+  (not/no/never/little evidence...), antonyms (increase/decrease, before/after, first/last...), a
+  number the passage gives differently (1996 vs 1986), a person named in the claim where the passage
+  names another, an effect in the opposite direction, a view the source names as a misreading.
+
+`decide` then weighs the comparisons with every passage retrieved for the claim.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.briefing.lexicon import lexicon
+from bot.briefing.names import is_person_like, names_in
+from bot.index import ScoredPassage
+from bot.sources import Passage
+from bot.terms import content_terms, leans_on_previous, sentences_of, stem, stopwords, words
+
+Verdict = Literal["supported", "contradicted", "not_in_sources"]
+
+
+SUPPORT_COVERAGE = 0.75  # share of the claim's content words the passage must contain
+MISMATCH_COVERAGE = 0.5  # ...and for a contradiction, share of the words other than the mismatched ones
+MIN_MATCHED = 2
+NEGATION_COVERAGE = 0.6  # a negation counts only in a sentence that carries this much of the claim
+YEAR_RE = re.compile(r"^(1[5-9]|2[0-9])\d\d$")
+
+WIDE_NEGATION_SCOPE = 10
+NEGATION_SCOPE = 4  # a negation applies to a claim word among the next few words ("little evidence that AGI")
+_CALLS_FOR_RE = re.compile(r"\bcall(?:s|ed|ing)? for\b", re.I)
+_CLAUSE_RE = re.compile(r"[:;]\s+")
+_ONLY_RE = re.compile(r"(?<!not )\bonly\b", re.I)
+_NOT_ONLY_RE = re.compile(r"\bnot only\b", re.I)
+
+
+def terms_of(text: str) -> set[str]:
+    """Content terms with synonyms merged and reporting verbs dropped."""
+    words_ = lexicon()
+    return {words_.synonyms.get(t, t) for t in content_terms(text)} - words_.generic
+
+
+def numbers_in(text: str) -> set[str]:
+    """Digits, plus small number words and magnitudes as digits: "five risks" must not be supported by
+    "three risks", nor "millions of dollars" by "billions" ("one" is left out: "no one", "one path")."""
+    found = set()
+    for w in words(text):
+        if w.isdigit():
+            found.add(w)
+        elif w in lexicon().numbers:
+            found.add(lexicon().numbers[w])
+    return found
+
+
+def negated_terms(text: str, about: set[str]) -> set[str]:
+    """The terms of `about` that `text` negates: each negation word negates the first of them among
+    the next few words; two negations of the same term cancel.
+
+    Scoped, because long source sentences often hold an unrelated "no" ("no single operator could
+    have foreseen") that says nothing about the claim. Targeted, because "experts worry about systems
+    rolled out without adequate safety testing" negates the testing, not the worry: it does not
+    support "experts are not worried about safety". Counted, because "they cannot call for a slowdown
+    without being seen as unpatriotic" is the opposite of "they can call for a slowdown without being
+    seen as unpatriotic". "Not only" / "not just" add, they do not negate.
+    """
+    lex = lexicon()
+    tokens = words(text)
+    found: set[str] = set()
+    for i, word in enumerate(tokens):
+        if not (word in lex.negations or word.endswith("n't")):
+            continue
+        if i + 1 < len(tokens) and tokens[i + 1] in lex.not_negating_next:
+            continue
+        if word == "without" and any(t in lex.negations or t.endswith("n't") for t in tokens[:i]):
+            continue  # "cannot call for X without being seen as weak": calling is seen as weak
+        # "little evidence that X is a priority": the negation reaches over the whole clause.
+        wide = i + 1 < len(tokens) and tokens[i + 1] in lex.wide_scope_next
+        # Counted in content words: "does not identify any of the researchers" reaches "researchers".
+        reach = [t for t in tokens[i + 1 :] if t not in stopwords()]
+        for following in reach[: WIDE_NEGATION_SCOPE if wide else NEGATION_SCOPE]:
+            term = lex.synonyms.get(stem(following), stem(following))
+            if term in about:
+                found ^= {term}
+                break
+    return found
+
+
+def negated_words(text: str) -> set[str]:
+    """The words of `text` that a negation a few words before them reaches ("not mean abandoning")."""
+    lex = lexicon()
+    tokens = words(text)
+    found: set[str] = set()
+    for i, word in enumerate(tokens):
+        if (word in lex.negations or word.endswith("n't")) and not (
+            i + 1 < len(tokens) and tokens[i + 1] in lex.not_negating_next
+        ):
+            found.update(tokens[i + 1 : i + 1 + NEGATION_SCOPE])
+    return found
+
+
+def polarity(text: str) -> tuple[bool, bool]:
+    """(says something improves, says something is weakened/harmed)."""
+    lex = lexicon()
+    stems = {stem(w) for w in words(text)}
+    return bool(stems & lex.positive), bool(stems & lex.negative) or bool(lex.negative_phrases.search(text))
+
+
+def best_sentence(passage_text: str, claim_terms: set[str]) -> str:
+    sentences = sentences_of(passage_text) or [passage_text]
+    return max(sentences, key=lambda s: (len(terms_of(s) & claim_terms), -len(s)))
+
+
+@dataclass(slots=True)
+class Comparison:
+    scored: ScoredPassage
+    sentence: str  # the passage sentence closest to the claim
+    coverage: float
+    matched: int
+    critical_ok: bool
+    mismatches: list[str]
+    core_coverage: float  # coverage without the mismatched words
+    sentence_coverage: float = 0.0  # the deciding sentence's coverage of the claim
+
+    @property
+    def supports(self) -> bool:
+        return (
+            self.coverage >= SUPPORT_COVERAGE
+            and self.matched >= MIN_MATCHED
+            and self.critical_ok
+            and not self.mismatches
+        )
+
+    @property
+    def contradicts(self) -> bool:
+        return (
+            bool(self.mismatches) and self.core_coverage >= MISMATCH_COVERAGE and self.matched >= MIN_MATCHED
+        )
+
+
+@dataclass(slots=True)
+class _Reading:
+    """One claim read against one passage: what the checks below share."""
+
+    claim: str
+    claim_terms: set[str]
+    sentence: str  # the passage sentence closest to the claim
+    sentences: list[str]  # the passage's sentences, heading first
+    text: str  # heading and text
+    mismatches: list[str] = field(default_factory=list)
+    mismatched_terms: set[str] = field(default_factory=set)
+    quotable: frozenset[str] = frozenset()  # sentences of the passage text (not its heading)
+
+    def show(self, sentence: str) -> None:
+        """Make `sentence` the evidence shown, if it is quotable verbatim from the passage text."""
+        if sentence in self.quotable:
+            self.sentence = sentence
+
+    def coverage_of(self, text: str) -> float:
+        return len(terms_of(text) & self.claim_terms) / len(self.claim_terms) if self.claim_terms else 0.0
+
+    def mismatch(self, reason: str, terms: set[str] | frozenset[str] = frozenset()) -> None:
+        self.mismatches.append(reason)
+        self.mismatched_terms |= terms
+
+
+_SUPPOSED_RE = re.compile(r"\b(?:if|unless|whether)\b[^,;.]*", re.I)
+
+
+def _check_negation(r: _Reading) -> bool:
+    """A sentence about the claim that negates what the claim affirms (or the reverse) contradicts
+    it; a negative claim is supported only by a sentence that says the same "not". Returns whether a
+    negative claim's negation is found."""
+    claim_negated = negated_terms(r.claim, r.claim_terms)
+    # "...fear being seen as weak if they call for a slowdown" asserts no call: a source saying they
+    # cannot call for one does not contradict it.
+    supposed = set().union(*(terms_of(m.group(0)) for m in _SUPPOSED_RE.finditer(r.claim)))
+    for at, sentence in enumerate(r.sentences):
+        # "They cannot call for a slowdown" is about the subject of the sentence before.
+        before = r.sentences[at - 1] if at and leans_on_previous(sentence) else ""
+        shared = r.claim_terms & terms_of(f"{before} {sentence}")
+        if r.coverage_of(f"{before} {sentence}") >= NEGATION_COVERAGE and (shared - supposed) & (
+            claim_negated ^ negated_terms(sentence, r.claim_terms)
+        ):
+            r.mismatch("negation: one says 'not'/'no'/'little', the other does not")
+            r.show(sentence)
+            if before and r.sentence == sentence and before in r.quotable:
+                r.sentence = f"{before} {sentence}"
+            break
+    if _ONLY_RE.search(r.claim) and _NOT_ONLY_RE.search(r.text):
+        r.mismatch("only: the claim says 'only', the source 'not only'")
+    return not claim_negated or any(claim_negated <= negated_terms(s, r.claim_terms) for s in r.sentences)
+
+
+def _check_polarity(r: _Reading) -> bool:
+    """The direction of an effect ("improves" against "weakens"). Returns whether it agrees."""
+    claim_up, claim_down = polarity(r.claim)
+    text_up, text_down = polarity(r.text)
+    stems = {stem(w) for w in words(r.claim)} & (lexicon().positive | lexicon().negative)
+    if claim_up and not claim_down and text_down and not text_up:
+        r.mismatch("direction: the claim says it improves; the source says it weakens or harms", stems)
+    elif claim_down and not claim_up and text_up and not text_down:
+        r.mismatch("direction: the claim says it weakens or harms; the source says it improves", stems)
+    return (not claim_up or text_up) and (not claim_down or text_down)
+
+
+def _check_antonyms(r: _Reading) -> None:
+    """Antonyms, clause by clause: only clauses about the claim (sharing one of its other content
+    words) count, so "who is ahead: governance is losing" contradicts "governance is winning" although
+    the passage also says "ahead" elsewhere. "calls for X" endorses X like "recommends X"."""
+    claim_words = set(words(r.claim))
+    clauses = [
+        (terms_of(c), set(words(c)) | ({"favors"} if _CALLS_FOR_RE.search(c) else set()), negated_words(c))
+        for c in (part for sentence in r.sentences for part in _CLAUSE_RE.split(sentence))
+    ]
+    for left, right in lexicon().antonyms:
+        for mine, theirs in ((left, right), (right, left)):
+            said = claim_words & mine
+            if not said:
+                continue
+            about = r.claim_terms - {stem(w) for w in said}
+            relevant = [(words_, negated) for terms, words_, negated in clauses if terms & about]
+            # "does not mean abandoning X" says the opposite of "abandon X": a negated word changes side.
+            opposite = (
+                set().union(*((w & theirs) - n | (w & mine & n) for w, n in relevant)) if relevant else set()
+            )
+            if opposite and not any((w & mine) - n for w, n in relevant):
+                r.mismatch(
+                    f"antonym: the claim says '{min(said)}', the source '{min(opposite)}'",
+                    {stem(w) for w in said},
+                )
+
+
+def _check_numbers(r: _Reading) -> bool:
+    """A figure the passage gives differently, in a sentence about the same thing: "1996" against
+    "1986". A figure the passage gives for something else (a date of publication against an age) is
+    no contradiction. Returns whether every figure of the claim is in the passage."""
+    claim_numbers, text_numbers = numbers_in(r.claim), numbers_in(r.text)
+    for number in sorted(claim_numbers - text_numbers):
+        kind = bool(YEAR_RE.match(number))
+        for sentence in r.sentences:
+            differing = sorted(n for n in numbers_in(sentence) if bool(YEAR_RE.match(n)) == kind)
+            others = r.claim_terms - claim_numbers
+            about = len(terms_of(sentence) & others) / len(others) if others else 0.0
+            if differing and about >= MISMATCH_COVERAGE:
+                r.mismatch(f"number: the claim says {number}, the source {', '.join(differing)}", {number})
+                r.show(sentence)
+                break
+    return claim_numbers <= text_numbers
+
+
+def _check_names(r: _Reading, passage: Passage, corpus_text: str) -> bool:
+    """Every name in the claim must be in the passage. A person the sources know, named where this
+    passage names another person, is a misattribution; a name the sources never use (an employer, a
+    newspaper) leaves the claim unsupported, not contradicted. Returns whether all names are there."""
+    lowered = r.text.lower()
+    source_people = [n for n in names_in(passage.text) if is_person_like(n)]
+    names_ok = True
+    for name in names_in(r.claim):
+        tokens = [t.lower() for t in name]
+        if any(token in lowered for token in tokens):
+            continue
+        names_ok = False
+        known_elsewhere = re.search(r"\b" + r"\s+".join(re.escape(t) for t in tokens) + r"\b", corpus_text)
+        naming = [s for s in r.sentences if any(" ".join(n) in s for n in source_people)]
+        others = r.claim_terms - terms_of(" ".join(name))
+        about = max((len(terms_of(s) & others) / len(others) for s in naming), default=0.0) if others else 0.0
+        if is_person_like(name) and known_elsewhere and source_people and about >= MISMATCH_COVERAGE:
+            claimed, named = " ".join(name), " ".join(source_people[0])
+            r.mismatch(f"name: the claim names {claimed}, the source {named}", terms_of(claimed))
+    return names_ok
+
+
+def _check_misreading(r: _Reading, passage: Passage) -> None:
+    """A view the source itself calls a misconception or misreading is not supported by it: "the
+    first misconception is treating China as a monolith" contradicts "China is a monolith"."""
+    cues = lexicon().misreading
+    if set(words(r.claim)) & cues:
+        return  # the claim itself says it is a misreading
+    if _check_appearance(r):
+        return
+    at = r.sentences.index(r.sentence) if r.sentence in r.sentences else -1
+    after = r.sentences[at + 1] if 0 <= at < len(r.sentences) - 1 else ""
+    near = [passage.heading, r.sentence, after]
+    if r.coverage_of(r.sentence) >= MISMATCH_COVERAGE and any(set(words(text)) & cues for text in near):
+        r.mismatch("misreading: the source presents this view as a misconception or misreading")
+        if set(words(after)) & cues and not set(words(r.sentence)) & cues:
+            r.sentence = f"{r.sentence} {after}"  # the evidence is the view and the sentence calling it wrong
+
+
+def _check_appearance(r: _Reading) -> bool:
+    """A sentence that holds the claim only as how things look ("short trips ... reinforce the
+    impression that China is sprinting ahead") reports an impression, not a fact: it does not support
+    the claim said flatly, it presents it as a view the source doubts. Only a clause that itself
+    carries the claim counts, so a cue elsewhere in the passage, or in the sentence's other clause
+    ("...at the cost of safeguards; Liu calls DeepSeek-R1 overhyped"), leaves other claims alone."""
+    lex = lexicon()
+    if set(words(r.claim)) & (lex.appearance | lex.reporting):
+        # "...reinforce the impression that..." says the same; "Liu calls DeepSeek-R1 a Sputnik
+        # moment" reports what she says, and she does say it.
+        return False
+    for sentence in r.sentences:
+        clauses = _CLAUSE_RE.split(sentence)
+        if any(set(words(c)) & lex.appearance and r.coverage_of(c) >= MISMATCH_COVERAGE for c in clauses):
+            r.mismatch("misreading: the source gives this as an impression or appearance, not as fact")
+            r.show(sentence)
+            return True
+    return False
+
+
+def compare(claim: str, scored: ScoredPassage, corpus_text: str) -> Comparison:
+    """Compare `claim` with one passage (`corpus_text`: every passage, lowercased, for names)."""
+    p = scored.passage
+    passage_text = p.full_text
+    claim_terms = terms_of(claim)
+    r = _Reading(
+        claim, claim_terms, best_sentence(p.text, claim_terms), sentences_of(passage_text), passage_text
+    )
+    r.quotable = frozenset(sentences_of(p.text))
+    negation_ok = _check_negation(r)
+    polarity_ok = _check_polarity(r)
+    _check_antonyms(r)
+    numbers_ok = _check_numbers(r)
+    names_ok = _check_names(r, p, corpus_text)
+    _check_misreading(r, p)
+    passage_terms = terms_of(f"{p.title} {passage_text}")
+    matched = claim_terms & passage_terms
+    core = claim_terms - r.mismatched_terms
+    return Comparison(
+        scored=scored,
+        sentence=r.sentence,
+        coverage=len(matched) / len(claim_terms) if claim_terms else 0.0,
+        matched=len(matched),
+        critical_ok=numbers_ok and names_ok and polarity_ok and negation_ok,
+        mismatches=r.mismatches,
+        core_coverage=len(core & passage_terms) / len(core) if core else 0.0,
+        sentence_coverage=r.coverage_of(r.sentence),
+    )
+
+
+def decide(comparisons: list[Comparison]) -> tuple[Verdict, Comparison | None]:
+    """Supported if a passage supports the claim and none contradicts it sentence for sentence at
+    least as closely; else contradicted if one contradicts it; else not in the sources."""
+    supporting = [c for c in comparisons if c.supports]
+    contradicting = [c for c in comparisons if c.contradicts]
+    if supporting:
+        best = max(supporting, key=lambda c: (c.coverage, c.scored.score))
+        against = [c for c in contradicting if c.sentence_coverage >= best.sentence_coverage]
+        if not against:
+            return "supported", best
+        return "contradicted", max(against, key=lambda c: (c.sentence_coverage, c.core_coverage))
+    if contradicting:
+        return "contradicted", max(contradicting, key=lambda c: (c.core_coverage, c.scored.score))
+    return "not_in_sources", None
