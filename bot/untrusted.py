@@ -3,7 +3,7 @@
 Two layers, because there are two kinds of backend:
 
 * The in-process engine tokenizes message text with llama.cpp's `parse_special=False`
-  (bot/engine/chat_tokens.py): whatever bytes a user sends, they can only become ordinary text
+  (bot/engine/_chat_tokens.py): whatever bytes a user sends, they can only become ordinary text
   tokens, never `<|im_start|>` or any other control token of any template.
 * A remote OpenAI-compatible server renders and tokenizes the prompt itself, usually with special
   tokens parsed. So the *text* of every chat template's control tokens must never reach it inside user

@@ -29,11 +29,11 @@ import llama_cpp as llama
 
 from bot.bench import CONCURRENT_QUESTIONS, Grounding
 from bot.config import Settings, load_settings
+from bot.engine._llama_native import load_model, set_llama_logging
+from bot.engine._sampling import make_sampler
 from bot.engine.base import Sampling
 from bot.engine.llama_engine import LlamaEngine
-from bot.engine.llama_native import load_model, set_llama_logging
 from bot.engine.model_file import resolve_model_path
-from bot.engine.sampling import make_sampler
 from bot.library import build_snapshot
 
 BATCH = 512

@@ -27,7 +27,7 @@ from pathlib import Path
 import llama_cpp as llama
 
 from bot.config import usable_cores
-from bot.engine.llama_native import load_model, set_llama_logging
+from bot.engine._llama_native import load_model, set_llama_logging
 from bot.engine.model_file import resolve_model_path
 from bot.engine.reference import _decode, _filler_tokens
 

@@ -31,7 +31,7 @@ from bot.bench import (
     run_bench,
     sizes_from_args,
 )
-from bot.bench.peer_server import peer_server, server_binary
+from bot.bench._peer_server import peer_server, server_binary
 from bot.config import load_settings
 from bot.errors import BackendError
 from bot.measures import percentile

@@ -14,9 +14,9 @@ import pytest
 
 from bot.config import load_settings
 from bot.discord_app.limits import WINDOW_S, RateLimiter
+from bot.engine._throughput import Throughput
 from bot.engine.base import ChatMessage, GenerationRequest, Sampling, collect
 from bot.engine.scripted import ScriptedEngine
-from bot.engine.throughput import Throughput
 from bot.retention import DAY_S, forget_old_conversations, keep_forgetting
 from bot.service import BriefingService
 from bot.store import Store, Turn

@@ -19,12 +19,12 @@ import pytest
 from fake_model_server import FakeServer
 
 from bot.config import Settings, load_settings
-from bot.engine.admission import Admission
+from bot.engine._admission import Admission
+from bot.engine._throughput import Throughput
 from bot.engine.base import ChatMessage, Engine, GenerationRequest, Queued, Sampling, collect
 from bot.engine.llama_engine import LlamaEngine
 from bot.engine.remote import RemoteEngine
 from bot.engine.scripted import ScriptedEngine
-from bot.engine.throughput import Throughput
 from bot.errors import QueueFullError
 
 KINDS = ["scripted", "remote", "llama"]

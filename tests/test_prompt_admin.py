@@ -19,7 +19,7 @@ from bot.engine.scripted import ScriptedEngine
 from bot.errors import InputError
 from bot.prompt_admin import Actor, admin, names
 from bot.service import BriefingService
-from bot.store import prompt_history as store_module
+from bot.store import _prompt_history as store_module
 
 REPO_PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
 MOD = Actor(id="test:1", name="mod", moderator=True, in_server=True)

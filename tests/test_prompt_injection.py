@@ -20,8 +20,8 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from bot.briefing.prompting import clean_user_text, question_prompt
 from bot.config import load_settings
+from bot.engine._chat_tokens import llama_tokenizer, split_rendered, tokenize_chat
 from bot.engine.base import ChatMessage, GenerationRequest, Sampling, collect
-from bot.engine.chat_tokens import llama_tokenizer, split_rendered, tokenize_chat
 from bot.engine.remote import RemoteEngine
 from bot.errors import BackendError, InputError
 from bot.index import ScoredPassage

@@ -9,10 +9,20 @@ import inspect
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import pytest
 
-PACKAGES = ["bot", "bot.briefing", "bot.briefing.debate", "bot.engine", "bot.discord_app", "bot.console"]
+PACKAGES = [
+    "bot",
+    "bot.briefing",
+    "bot.briefing.debate",
+    "bot.engine",
+    "bot.store",
+    "bot.bench",
+    "bot.discord_app",
+    "bot.console",
+]
 LAZY = ["bot", "bot.briefing", "bot.discord_app", "bot.console"]
 
 
@@ -74,3 +84,36 @@ def test_importing_the_package_loads_nothing_else() -> None:
     code = "import sys, bot, bot.briefing; print(sorted(m for m in sys.modules if m.startswith('bot')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == str(sorted(["bot", "bot.briefing", "bot.exports"]))
+
+
+BOT = Path(__file__).resolve().parent.parent / "bot"
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+    return found
+
+
+def test_a_private_module_is_used_only_inside_its_own_package() -> None:
+    """A leading underscore is a promise: no other part of the bot reaches into that module, so it
+    can change freely. (Tests may: they test the parts.)"""
+    private = {
+        ".".join(path.relative_to(BOT.parent).with_suffix("").parts): path.parent
+        for path in BOT.rglob("_*.py")
+        if not path.name.startswith("__")
+    }
+    assert len(private) >= 20, "the engine's, the store's and the bench's internals are private"
+    reaches = [
+        f"{path.relative_to(BOT.parent)} imports {module}"
+        for path in BOT.rglob("*.py")
+        for module in _imported_modules(path)
+        if module in private and not path.is_relative_to(private[module])
+    ]
+    assert reaches == []

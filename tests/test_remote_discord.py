@@ -12,8 +12,8 @@ from discord_imitation.harness import bot_settings, final_reply, running_bot
 from fake_model_server import SHOWN, FakeServer
 
 from bot.config import load_settings
+from bot.engine._remote_http import CUT_OFF
 from bot.engine.remote import RemoteEngine
-from bot.engine.remote_http import CUT_OFF
 
 QUESTION = "What does the race framing say about speed and safety?"
 

@@ -19,10 +19,7 @@ from model_servers import ModelServer, free_port, started
 
 from bot.config import Settings, load_settings
 from bot.engine import remote
-from bot.engine.base import ChatMessage, GenerationRequest, Queued, Sampling, Usage, collect
-from bot.engine.openai_wire import SSEParser, chat_payload, display_model_name, root_url
-from bot.engine.remote import RemoteEngine
-from bot.engine.remote_http import (
+from bot.engine._remote_http import (
     CUT_OFF,
     MAX_ERROR_CHARS,
     USER_MESSAGES,
@@ -31,6 +28,9 @@ from bot.engine.remote_http import (
     redact_url,
     retry_after_s,
 )
+from bot.engine.base import ChatMessage, GenerationRequest, Queued, Sampling, Usage, collect
+from bot.engine.openai_wire import SSEParser, chat_payload, display_model_name, root_url
+from bot.engine.remote import RemoteEngine
 from bot.errors import BackendError, ConfigError, QueueFullError
 
 QUESTION = (

@@ -20,9 +20,9 @@ from test_bench import TINY
 from bot.bench import run_bench
 from bot.briefing.debate import DebateFinished
 from bot.config import Settings, load_settings
+from bot.engine._remote_http import CUT_OFF, USER_MESSAGES
 from bot.engine.base import ChatMessage, GenerationRequest, Sampling, collect
 from bot.engine.remote import RemoteEngine
-from bot.engine.remote_http import CUT_OFF, USER_MESSAGES
 from bot.errors import BackendError
 from bot.service import BriefingService
 

@@ -14,9 +14,9 @@ import llama_cpp as llama
 import numpy as np
 import pytest
 
+from bot.engine._llama_native import load_model, set_llama_logging
+from bot.engine._sampling import PENALTY_LAST_N, GreedySampler, make_sampler
 from bot.engine.base import Sampling
-from bot.engine.llama_native import load_model, set_llama_logging
-from bot.engine.sampling import PENALTY_LAST_N, GreedySampler, make_sampler
 
 STEPS = 96
 PROMPT = b"<|im_start|>user\nList every US-China AI dialogue you know, again and again.<|im_end|>\n"

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from bot.engine.scheduler import FairQueue
+from bot.engine._scheduler import FairQueue
 from bot.errors import QueueFullError
 
 

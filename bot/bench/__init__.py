@@ -12,20 +12,18 @@ With LLM_BASE_URL set the engine figures come from the remote server; the refere
 locally when the model file is here (otherwise its keys are null). Progress goes to stderr, so
 `--json` prints exactly one JSON object on stdout.
 
-One job per module: `workload` (the questions and sizes), `timing` (streams, decode rate, loop
-lateness), `grounding` (prompts as the bot builds them), `phases` (the engine's phases), `peer` and
-`peer_server` (llama-server side by side), `report` (progress, rounding, the table), `run` (the
-command).
+One private module per job: `_workload` (the questions and sizes), `_timing` (streams, decode rate,
+loop lateness), `_grounding` (prompts as the bot builds them), `_phases` (the engine's phases),
+`_peer` and `_peer_server` (llama-server side by side), `_report` (progress, rounding, the table),
+`_run` (the command).
 """
 
-from __future__ import annotations
-
-from bot.bench.grounding import Grounding
-from bot.bench.peer import PEER_COMPARED
-from bot.bench.phases import measure_engine
-from bot.bench.report import format_table
-from bot.bench.run import add_bench_arguments, run_bench, sizes_from_args
-from bot.bench.workload import CONCURRENT_QUESTIONS, CONVERSATIONS, QUICK_SIZES, BenchSizes
+from bot.bench._grounding import Grounding
+from bot.bench._peer import PEER_COMPARED
+from bot.bench._phases import measure_engine
+from bot.bench._report import format_table
+from bot.bench._run import add_bench_arguments, run_bench, sizes_from_args
+from bot.bench._workload import CONCURRENT_QUESTIONS, CONVERSATIONS, QUICK_SIZES, BenchSizes
 
 __all__ = [
     "CONCURRENT_QUESTIONS",

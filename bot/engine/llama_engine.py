@@ -10,13 +10,13 @@ Design (llama.cpp's own server is the model for it):
   of newly admitted ones, so a long prompt never stalls the streams already running and nobody waits
   for another's whole answer.
 * Each slot remembers the tokens in its KV cache and a request reuses the longest common prefix
-  available (`bot.engine.kv_slots`), so the fixed instruction prefix is evaluated once, not once per
+  available (`bot.engine._kv_slots`), so the fixed instruction prefix is evaluated once, not once per
   conversation or per slot.
 * Separate streams (not llama.cpp's unified cache) keep every sequence's cells in position order, so
   a decode step does not depend on what else is cached or decoded alongside it. (A prompt cut into
   different chunks, as when several arrive together, can still round differently.)
 * Greedy answers (the bot's) are chosen from the logits in place with the same repeat penalty
-  (`bot.engine.sampling`); sampled ones use llama.cpp's native chain. Per-token Python work is constant
+  (`bot.engine._sampling`); sampled ones use llama.cpp's native chain. Per-token Python work is constant
   (cached token pieces, incremental UTF-8 decoding, stop strings checked on a short tail only).
 """
 
@@ -36,15 +36,15 @@ import llama_cpp as llama
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from bot.config import Settings, usable_cores
-from bot.engine.admission import Admission
+from bot.engine._admission import Admission
+from bot.engine._chat_tokens import llama_tokenizer, tokenize_chat
+from bot.engine._kv_slots import KvSlots, SavedStates, common_prefix_length
+from bot.engine._llama_native import generation_threads, load_model, set_llama_logging, token_text
+from bot.engine._llama_runs import Job, Run, Slot
+from bot.engine._sampling import make_sampler
+from bot.engine._stop_filter import StopFilter
 from bot.engine.base import ChatMessage, EngineStatus, FinishReason, GenerationRequest, StreamEvent, Usage
-from bot.engine.chat_tokens import llama_tokenizer, tokenize_chat
-from bot.engine.kv_slots import KvSlots, SavedStates, common_prefix_length
-from bot.engine.llama_native import generation_threads, load_model, set_llama_logging, token_text
-from bot.engine.llama_runs import Job, Run, Slot
 from bot.engine.model_file import DEFAULT_MODEL_FILENAME, resolve_model_path
-from bot.engine.sampling import make_sampler
-from bot.engine.stop_filter import StopFilter
 from bot.errors import BackendError
 
 BACKEND_NAME = "llama.cpp"

@@ -2,7 +2,7 @@
 body, server-sent events, the JSON chunks and the first choice in them, usage figures (OpenAI's
 `usage` or llama.cpp's `timings`).
 
-Pure functions of text and JSON, no I/O: `remote.py` does the talking (`remote_http.py` reads
+Pure functions of text and JSON, no I/O: `remote.py` does the talking (`_remote_http.py` reads
 error bodies), `bench/peer_server.py` reuses the same parsing to measure llama-server directly.
 """
 
@@ -12,8 +12,8 @@ import json
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
+from bot.engine._remote_http import ServerProblem, error_message_from_body
 from bot.engine.base import FinishReason, GenerationRequest, Usage
-from bot.engine.remote_http import ServerProblem, error_message_from_body
 from bot.untrusted import safe_prompt_text
 
 

@@ -15,7 +15,7 @@ from typing import cast
 
 import llama_cpp as llama
 
-from bot.engine.llama_native import load_model, set_llama_logging
+from bot.engine._llama_native import load_model, set_llama_logging
 from bot.engine.model_file import resolve_model_path
 from bot.errors import BackendError
 

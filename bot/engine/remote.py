@@ -6,8 +6,8 @@ llama-cpp-python's server - by setting LLM_BASE_URL. The briefing layer does not
 gets text pieces, `Queued` while waiting and one final `Usage`.
 
 This module is the engine: its queue, its connections and one request's life. The format on the
-wire is in `openai_wire.py`, counting tokens in `remote_tokens.py`, what goes wrong (and the small
-HTTP helpers that detect it) in `remote_http.py`.
+wire is in `openai_wire.py`, counting tokens in `_remote_tokens.py`, what goes wrong (and the small
+HTTP helpers that detect it) in `_remote_http.py`.
 
 Design notes:
 - The client keeps a fair, bounded queue (the engines' shared `Admission`): at most `n_slots` requests
@@ -24,7 +24,7 @@ Design notes:
   429 and 503 (busy, or llama-server still loading its model) are retried after the back-off the
   server asks for in `Retry-After`; a response larger than MAX_STREAM_BYTES is cut off.
 - Failures reach users as one sentence without the URL, the server's text or setting names; the
-  details go to the log (`bot.engine.remote_http`). Start-up failures, read by the operator, name
+  details go to the log (`bot.engine._remote_http`). Start-up failures, read by the operator, name
   the setting to check.
 - Sampling fields that only some servers understand (`top_k`, `repeat_penalty`,
   `repetition_penalty`) are sent anyway: the servers this targets ignore fields they do not know.
@@ -42,19 +42,8 @@ from typing import Any
 import aiohttp
 
 from bot.config import Settings
-from bot.engine.admission import Admission, Ticket
-from bot.engine.base import ChatMessage, EngineStatus, FinishReason, GenerationRequest, StreamEvent
-from bot.engine.openai_wire import (
-    SSEParser,
-    chat_payload,
-    choice_zero,
-    display_model_name,
-    parse_chunk,
-    root_url,
-    usage_from,
-    usage_of,
-)
-from bot.engine.remote_http import (
+from bot.engine._admission import Admission, Ticket
+from bot.engine._remote_http import (
     ProblemKind,
     ServerProblem,
     backoff_s,
@@ -69,7 +58,18 @@ from bot.engine.remote_http import (
     status_hint,
     user_error,
 )
-from bot.engine.remote_tokens import TokenCounter
+from bot.engine._remote_tokens import TokenCounter
+from bot.engine.base import ChatMessage, EngineStatus, FinishReason, GenerationRequest, StreamEvent
+from bot.engine.openai_wire import (
+    SSEParser,
+    chat_payload,
+    choice_zero,
+    display_model_name,
+    parse_chunk,
+    root_url,
+    usage_from,
+    usage_of,
+)
 from bot.errors import BackendError, ConfigError
 from bot.measures import elapsed_ms
 

@@ -3,7 +3,7 @@
 Discord formatting, mention safety, rate limits and the console need an `Engine` whose output they
 choose (an `@everyone`, a 5000-character answer, a slow stream) without waiting for a real model.
 `ScriptedEngine` streams a scripted reply in small pieces and honours the same queue contract as the
-real engines, through the same shared `Admission` (`admission.py`): the fair line, `QueueFullError`
+real engines, through the same shared `Admission` (`_admission.py`): the fair line, `QueueFullError`
 before anything is yielded, `Queued` events while waiting, cancellation when the consumer stops
 iterating; then one final `Usage`.
 """
@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 
-from bot.engine.admission import Admission, Ticket
+from bot.engine._admission import Admission, Ticket
 from bot.engine.base import ChatMessage, EngineStatus, FinishReason, GenerationRequest, StreamEvent, Usage
 from bot.errors import BackendError
 

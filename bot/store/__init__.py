@@ -2,20 +2,17 @@
 cache, the prompt set's history and audit log, the reload log, the replies still being written, and
 the answers shown with their 👍/👎.
 
-One job per module, one `Store` for the rest of the bot: `connection` opens the database and turns
-SQLite failures into a `StoreError` carrying one sentence for the user or operator; `migrations` is
-the schema, as named migrations applied in order; `conversations`, `briefing_cache`,
-`prompt_history` and `feedback` each own their tables. `Store` is all of them over one connection.
+One private module per job, one `Store` for the rest of the bot: `_connection` opens the database and turns
+SQLite failures into a `StoreError` carrying one sentence for the user or operator; `_migrations`
+is the schema, as named migrations applied in order; `_conversations`, `_briefing_cache`,
+`_prompt_history` and `_feedback` each own their tables. `Store` is all of them over one connection.
 """
 
-from __future__ import annotations
-
-from bot.store.briefing_cache import BriefingCache
-from bot.store.connection import PROBLEMS, STORE_DOWN, describe, guarded
-from bot.store.conversations import Conversations, Exchange, Turn, TurnStatus
-from bot.store.feedback import Feedback
-from bot.store.migrations import MIGRATIONS, migration
-from bot.store.prompt_history import MAX_AUDIT_ROWS, PromptChange, PromptHistory
+from bot.store import _briefing_cache, _conversations, _feedback, _prompt_history
+from bot.store._connection import PROBLEMS, STORE_DOWN, describe, guarded
+from bot.store._conversations import Exchange, Turn, TurnStatus
+from bot.store._migrations import MIGRATIONS, migration
+from bot.store._prompt_history import MAX_AUDIT_ROWS, PromptChange
 
 __all__ = [
     "MAX_AUDIT_ROWS",
@@ -33,5 +30,10 @@ __all__ = [
 ]
 
 
-class Store(Conversations, BriefingCache, PromptHistory, Feedback):
+class Store(
+    _conversations.Conversations,
+    _briefing_cache.BriefingCache,
+    _prompt_history.PromptHistory,
+    _feedback.Feedback,
+):
     """The bot's database. Open with `await Store.open(path)`; one instance per process."""

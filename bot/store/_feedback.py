@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any, Literal
 
-from bot.store.connection import StoreBase, guarded
+from bot.store._connection import StoreBase, guarded
 
 
 class Feedback(StoreBase):

@@ -13,8 +13,8 @@ import math
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from bot.engine._remote_http import ServerProblem
 from bot.engine.base import ChatMessage
-from bot.engine.remote_http import ServerProblem
 
 # Token estimate when the server cannot tokenize: English prose runs about 4 characters a token
 # with the tokenizers in use; 3.5 over-counts a little, which only trims context a bit early.

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.errors import StoreError
-from bot.store.connection import StoreBase, guarded
+from bot.store._connection import StoreBase, guarded
 
 
 @dataclass(frozen=True, slots=True)

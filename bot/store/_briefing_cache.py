@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any
 
-from bot.store.connection import StoreBase, guarded
+from bot.store._connection import StoreBase, guarded
 
 
 class BriefingCache(StoreBase):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.bench.timing import Timed, timed
-from bot.bench.workload import BENCH_USER
+from bot.bench._timing import Timed, timed
+from bot.bench._workload import BENCH_USER
 from bot.briefing.prompting import SOURCES_META, fit_question
 from bot.briefing.retrieval import retrieve
 from bot.engine.base import Engine, GenerationRequest, Sampling

@@ -19,7 +19,7 @@ from typing import Any, Self, TypeVar
 import aiosqlite
 
 from bot.errors import StoreError
-from bot.store.migrations import migrate
+from bot.store._migrations import migrate
 
 log = logging.getLogger("bot.store")
 

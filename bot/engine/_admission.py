@@ -27,9 +27,9 @@ from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from bot.engine._scheduler import FairQueue
+from bot.engine._throughput import Throughput
 from bot.engine.base import EngineStatus, GenerationRequest, Queued, StreamEvent, Usage
-from bot.engine.scheduler import FairQueue
-from bot.engine.throughput import Throughput
 
 
 class _Turn:

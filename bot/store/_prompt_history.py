@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from bot.store.connection import StoreBase, guarded
+from bot.store._connection import StoreBase, guarded
 
 MAX_AUDIT_ROWS = 10_000  # attempts kept in the /prompts audit log (accepted changes are all kept)
 

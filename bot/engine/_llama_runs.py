@@ -5,9 +5,9 @@ from __future__ import annotations
 import codecs
 from dataclasses import dataclass, field
 
-from bot.engine.admission import Ticket
-from bot.engine.sampling import TokenSampler
-from bot.engine.stop_filter import StopFilter
+from bot.engine._admission import Ticket
+from bot.engine._sampling import TokenSampler
+from bot.engine._stop_filter import StopFilter
 
 
 @dataclass(eq=False, kw_only=True)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from bot.bench.grounding import Grounding
-from bot.bench.report import progress
-from bot.bench.timing import decode_rate, together
-from bot.bench.workload import (
+from bot.bench._grounding import Grounding
+from bot.bench._report import progress
+from bot.bench._timing import decode_rate, together
+from bot.bench._workload import (
     BENCH_USER,
     CHAT_SYSTEM,
     COLD_QUESTION,

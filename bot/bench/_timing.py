@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.bench.report import progress
-from bot.bench.workload import BENCH_USER, DECODE_PROMPT, BenchSizes
+from bot.bench._report import progress
+from bot.bench._workload import BENCH_USER, DECODE_PROMPT, BenchSizes
 from bot.engine.base import Engine, GenerationRequest, Sampling, Usage
 
 

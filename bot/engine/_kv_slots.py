@@ -18,7 +18,7 @@ from typing import Any
 
 import llama_cpp as llama
 
-from bot.engine.llama_runs import Run, Slot
+from bot.engine._llama_runs import Run, Slot
 
 # Wait for another slot to finish evaluating a shared prefix (then copy it) only when it saves this many.
 MIN_SHARED_PREFIX_GAIN = 32

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.bench.grounding import Grounding
-from bot.bench.peer import measure_peer, peer_ratios
-from bot.bench.phases import measure_engine
-from bot.bench.report import format_table, progress, rounded
-from bot.bench.timing import LoopLag
-from bot.bench.workload import QUICK_SIZES, BenchSizes
+from bot.bench._grounding import Grounding
+from bot.bench._peer import measure_peer, peer_ratios
+from bot.bench._phases import measure_engine
+from bot.bench._report import format_table, progress, rounded
+from bot.bench._timing import LoopLag
+from bot.bench._workload import QUICK_SIZES, BenchSizes
 from bot.config import Settings
 from bot.engine import build_engine
 from bot.engine.base import EngineStatus

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.bench.grounding import Grounding
-from bot.bench.phases import measure_engine
-from bot.bench.report import progress
-from bot.bench.workload import BenchSizes
+from bot.bench._grounding import Grounding
+from bot.bench._phases import measure_engine
+from bot.bench._report import progress
+from bot.bench._workload import BenchSizes
 from bot.config import Settings
 from bot.engine.base import Engine
 from bot.library import Snapshot
@@ -36,7 +36,7 @@ async def measure_peer(
 ) -> dict[str, Any]:
     """The same phases through `llama-server` (started from `peer_dir`, stopped at the end) and its
     OpenAI API, on the prompts the engine's tokenizer fitted."""
-    from bot.bench.peer_server import PeerClient, peer_server
+    from bot.bench._peer_server import PeerClient, peer_server
 
     progress(f"peer: starting llama-server from {peer_dir}")
     async with peer_server(peer_dir, settings) as url:
