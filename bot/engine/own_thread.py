@@ -12,6 +12,7 @@ throttled it on 2 cores as well. When the thread ends, libgomp frees its pool an
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -21,32 +22,20 @@ T = TypeVar("T")
 
 async def in_own_thread(fn: Callable[[], T], *, name: str = "llama-oneshot") -> T:
     """`fn()` in a new thread, awaited without blocking the loop; the thread has ended on return."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[T] = loop.create_future()
+    done: concurrent.futures.Future[T] = concurrent.futures.Future()
 
     def target() -> None:
         try:
-            result = fn()
+            done.set_result(fn())
         except BaseException as exc:  # handed to the awaiting task, raised there
-            loop.call_soon_threadsafe(_settle, done, None, exc)
-        else:
-            loop.call_soon_threadsafe(_settle, done, result, None)
+            done.set_exception(exc)
 
     thread = threading.Thread(target=target, name=name, daemon=True)
     thread.start()
     try:
-        return await done
+        return await asyncio.wrap_future(done)
     finally:
         await asyncio.to_thread(thread.join)  # its OpenMP pool is gone once it has exited
-
-
-def _settle(future: asyncio.Future[T], result: T | None, error: BaseException | None) -> None:
-    if future.cancelled():
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)  # type: ignore[arg-type]
 
 
 __all__ = ["in_own_thread"]
