@@ -19,7 +19,7 @@ from typing import Any
 import aiosqlite
 
 from bot.sources import FRAMINGS, Passage, Source
-from bot.terms import match_terms, stopwords, words
+from bot.terms import match_terms, sentences_of, stopwords, words
 
 MAX_K = 50
 MAX_QUERY_TERMS = 64  # a pasted essay as a query must not become a thousand-term OR
@@ -78,11 +78,28 @@ def fts_query(text: str) -> str:
     return " OR ".join(f'"{t}"' for t in terms)
 
 
+def _said_of_author(passages: Sequence[Passage], authors: dict[str, str]) -> dict[str, frozenset[str]]:
+    """By source, the words of its sentences that name its author ("Yi-Ling Liu, author of The Wall
+    Dancers"): a rare name said of the author (her book, her employer) identifies the source as its
+    byline does, while a name merely used in it (the town where a compact was signed) does not."""
+    found: dict[str, set[str]] = {}
+    for passage in passages:
+        names = {w for w in words(authors.get(passage.source, "")) if len(w) > 2}
+        for sentence in sentences_of(passage.text):
+            if names & set(words(sentence)):
+                found.setdefault(passage.source, set()).update(match_terms(sentence))
+    return {source: frozenset(terms) for source, terms in found.items()}
+
+
 class SourceIndex:
     """Searchable passages of one prompt-set version. Build with `await SourceIndex.build(...)`."""
 
     def __init__(
-        self, db: aiosqlite.Connection, passages: Sequence[Passage], meta: dict[str, str] | None = None
+        self,
+        db: aiosqlite.Connection,
+        passages: Sequence[Passage],
+        meta: dict[str, str] | None = None,
+        authors: dict[str, str] | None = None,
     ) -> None:
         self._db = db
         self.passages: tuple[Passage, ...] = tuple(passages)
@@ -100,6 +117,7 @@ class SourceIndex:
             for term in terms:
                 sources_of.setdefault(term, set()).add(passage.source)
         self.sources_of: dict[str, frozenset[str]] = {t: frozenset(s) for t, s in sources_of.items()}
+        self.said_of_author = _said_of_author(self.passages, authors or {})
         # Lowercased text of every passage: the fact-check looks names up in it.
         self.corpus_text = " ".join(f"{p.title} {p.heading} {p.text}" for p in self.passages).lower()
 
@@ -122,7 +140,7 @@ class SourceIndex:
         except BaseException:
             await db.close()
             raise
-        return cls(db, passages, meta)
+        return cls(db, passages, meta, {s.slug: s.author for s in sources})
 
     def get(self, passage_id: str) -> Passage | None:
         return self._by_id.get(passage_id)

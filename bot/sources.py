@@ -60,6 +60,7 @@ class Passage:
     heading: str  # the section heading ("" for .txt paragraphs)
     text: str
     framing: tuple[str, ...]  # subset of FRAMINGS, in FRAMINGS order; () = neutral
+    by: str = ""  # the source's byline (its author, else its outlet): who a quote of it is from
 
     @property
     def full_text(self) -> str:
@@ -194,6 +195,7 @@ def _parse_markdown(path: Path, rel: str, text: str) -> tuple[Source | None, lis
         elif line.strip():
             problems.append(f"{rel}:{number}: text before the first '## ' heading belongs to no passage")
     passages: list[Passage] = []
+    byline = meta.author or meta.outlet
     for section in sections:
         paragraphs = _paragraphs(section.body)
         if not paragraphs:
@@ -201,7 +203,9 @@ def _parse_markdown(path: Path, rel: str, text: str) -> tuple[Source | None, lis
             continue
         for i, chunk in enumerate(_chunks(paragraphs), start=1):
             pid = f"{path.stem}#{section.slug}" if i == 1 else f"{path.stem}#{section.slug}-{i}"
-            passages.append(Passage(pid, path.stem, meta.title, section.heading, chunk, section.framing))
+            passages.append(
+                Passage(pid, path.stem, meta.title, section.heading, chunk, section.framing, byline)
+            )
     if not sections and not problems:
         problems.append(f"{rel}:{end + 2}: no '## ' sections, so nothing to index")
     if problems:

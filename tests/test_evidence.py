@@ -151,6 +151,18 @@ async def test_a_question_for_a_figure_the_sources_never_give_is_declined(bikes:
     assert answered.answerable and "2.5 million dollars" in picked(answered)
 
 
+async def test_a_count_does_not_answer_a_question_for_a_sum_of_money(bikes: SourceIndex) -> None:
+    """ "How much did the ... cost?" wants money: the source counts the bicycles and the stations in
+    the same passage, but never gives what the docking stations cost."""
+    assert focus_of("How much did the docking stations cost?").answer_type == "money"
+    assert focus_of("How much of the city rode the bikes?").answer_type == "number"
+    evidence = await weighed(bikes, "How much did the 35 docking stations cost?")
+    assert (evidence.answerable, evidence.kind) == (False, "not_covered"), evidence.reason
+    assert "sum of money" in evidence.reason
+    answered = await weighed(bikes, "How much did the city spend on the pilot?")
+    assert answered.answerable and "2.5 million dollars" in picked(answered)
+
+
 async def test_a_list_question_gathers_items_from_sibling_passages(bikes: SourceIndex) -> None:
     evidence = await weighed(bikes, "Which problems did the pilot run into?")
     assert evidence.focus.wants_list
@@ -190,6 +202,8 @@ def test_focus_reads_what_a_question_wants() -> None:
     how_many = focus_of("How many chips did DeepSeek-R1 need?").answer_type
     assert not has_type("DeepSeek-R1 rattled the G7 and H100 buyers.", how_many), "a digit in a name"
     assert has_type("It needed 2,000 chips.", how_many) and has_type("It needed two thousand.", how_many)
+    assert focus_of("What penalties does the compact impose?").asked_for == {"penalti"}
+    assert not focus_of("What could outside inspectors do?").asked_for, "'could' is the verb, not a kind"
     focus = focus_of("What role could auditors play?")
     assert focus.weights["auditor"] > focus.weights["play"], "a question's subject outweighs its frame"
 
@@ -291,6 +305,19 @@ def test_quote_block_is_inline_for_one_quote_and_a_list_for_several() -> None:
     )
 
 
+async def test_a_quote_names_the_source_it_is_from(bikes: SourceIndex) -> None:
+    """Quotes of two articles say which said what: the byline (author, else outlet) follows each,
+    taken from the source's front matter, so it holds for any source a moderator adds."""
+    passage = bikes.get("bike-share#next")
+    assert passage is not None and passage.by == "Marta Okafor"
+    quote = from_source("Okafor recommends adding electric bikes.", Citation.of(2, passage, "x"))
+    assert render_part(Part((quote,), QUOTE_LEAD, "quotes")) == (
+        f'{QUOTE_LEAD} "Okafor recommends adding electric bikes." (Marta Okafor) [2]'
+    )
+    unsigned = Citation.of(1, Passage("s#p", "s", "t", "", "Text.", ()), "Text.")
+    assert render_part(Part((from_source("Text.", unsigned),), "", "quotes")) == '"Text." [1]'
+
+
 def test_the_lexicon_is_validated_data() -> None:
     assert any("trapped" in right for _, right in lexicon().antonyms)
     with pytest.raises(LexiconError, match="synonyms"):
@@ -359,6 +386,10 @@ async def test_a_source_described_by_its_authors_book_is_answered_from_the_right
         # The note still answers what it is about.
         evidence = await weighed(index, "Who wrote The Spoke Ledger?")
         assert evidence.ranked[0].passage.id == "bike-share#author", [s.passage.id for s in evidence.ranked]
+        # A name the source only uses (a place in the story), not said of its author, points at no
+        # source: the question about it must be answered by what one passage says of it.
+        assert index.said_of_author["bike-share"] >= {"spoke", "ledger"}
+        assert "harbor" not in index.said_of_author["bike-share"]
     finally:
         await index.aclose()
 

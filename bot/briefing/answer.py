@@ -181,9 +181,7 @@ class Reply:
         """`sentence` of passage `number`, cited; the answer's citation of that passage quotes the
         first sentence cited from it."""
         p = scored.passage
-        citation = Citation(
-            number=number, id=p.id, source=p.source, title=p.title, quote=sentence, framing=p.framing
-        )
+        citation = Citation.of(number, p, sentence)
         self.citations.setdefault(number, citation)
         return from_source(sentence, citation)
 

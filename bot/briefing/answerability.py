@@ -27,6 +27,7 @@ COVERAGE_MIN = 0.35  # weighted share of the question the best passage must hold
 MISSING_SPECIFIC_MAX = 0.25  # weighted share of names/figures absent from every source that declines
 SUBJECT_SHARE = 0.1  # a word in this share of passages is part of what the sources are about
 RARE_WEIGHT = ZIPF_CEILING - 3.5  # rarer in English than about 3 in a million words
+ANSWER_TYPE_NAMES = {"number": "a figure", "money": "a sum of money", "year": "a year", "person": "a name"}
 STRONG_MATCH = 0.8  # a question naming none of the subject must match a passage this well
 
 
@@ -122,7 +123,8 @@ def decide(
     if (carried := _carried_by_names(focus, rest_coverage, subject)) is not None:
         return unknown, carried
     if focus.answer_type and not any(_gives_type(focus, p) for p in picks):
-        return "not_covered", f"the question asks for a {focus.answer_type} and no close sentence gives one"
+        wanted = ANSWER_TYPE_NAMES.get(focus.answer_type, focus.answer_type)
+        return "not_covered", f"the question asks for {wanted} and no close sentence gives one"
     return "answer", f"the closest passage covers {coverage:.0%} of the question"
 
 

@@ -73,6 +73,7 @@ def citation_payload(citation: Citation) -> dict[str, Any]:
         **citation.to_json(with_framing=True),
         "number": citation.number,
         "framing": list(citation.framing),
+        "by": citation.by,
     }
 
 
@@ -84,6 +85,7 @@ def citation_from_payload(data: dict[str, Any]) -> Citation:
         title=data["title"],
         quote=data["quote"],
         framing=tuple(data.get("framing", ())),
+        by=str(data.get("by", "")),
     )
 
 

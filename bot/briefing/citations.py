@@ -150,9 +150,7 @@ def _citations(checked: Sequence[_Checked], passages: list[ScoredPassage]) -> li
     for n in sorted(said):
         p = passages[n - 1].passage
         quote = best_quote(p.text, " ".join(said[n]))
-        citations.append(
-            Citation(number=n, id=p.id, source=p.source, title=p.title, quote=quote, framing=p.framing)
-        )
+        citations.append(Citation.of(n, p, quote))
     return citations
 
 

@@ -226,12 +226,17 @@ def source_anchors(index: SourceIndex, focus: Focus) -> dict[str, frozenset[str]
     `ANCHOR_MAX_PASSAGES` passages, identifies the source the way its title and author (the meta)
     do, so it counts as covered by every passage of that source, like the meta, and the rest of
     the question picks the passage. Only names: a rare common word ("intellectual property") names
-    what a passage is about, not which source."""
+    what a passage is about, not which source. And only a name said of the author
+    (`SourceIndex.said_of_author`): the town where a compact was signed is a place in the story,
+    and "the Haldor plant" must not borrow every passage of the source that names it once."""
     found: dict[str, set[str]] = {}
     for term in focus.specific:
         sources = index.sources_of.get(term, frozenset())
-        if len(sources) == 1 and index.document_frequency[term] <= ANCHOR_MAX_PASSAGES:
-            found.setdefault(next(iter(sources)), set()).add(term)
+        if len(sources) != 1 or index.document_frequency[term] > ANCHOR_MAX_PASSAGES:
+            continue
+        source = next(iter(sources))
+        if term in index.said_of_author.get(source, frozenset()):
+            found.setdefault(source, set()).add(term)
     return {source: frozenset(terms) for source, terms in found.items()}
 
 

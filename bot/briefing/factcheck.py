@@ -162,9 +162,7 @@ async def check_claim(ctx: BriefingContext, claim: str, *, user_id: str) -> Fact
     others = [s for s in found if s is not deciding.scored]
     evidence = [deciding.scored, *others[: SHOWN_EVIDENCE - 1]]
     p = deciding.scored.passage
-    citation = Citation(
-        number=1, id=p.id, source=p.source, title=p.title, quote=deciding.sentence.strip(), framing=p.framing
-    )
+    citation = Citation.of(1, p, deciding.sentence.strip())
     quote_line = _quote_sentence(verdict, from_source(deciding.sentence, citation))
     model_line, model_citations, checked, supported = await _model_explanation(
         ctx, claim, verdict, deciding, evidence, user_id

@@ -22,7 +22,6 @@ MIN_WEIGHT = 0.5
 CONTEXT_WEIGHT = 0.5
 # "Which (Chinese) cities ...", "What warning signs do ...", "What kinds of ...", "What are ...": a
 # plural asked for by which/what wants every item, not the first one found.
-_WHICH_PLURAL_RE = re.compile(r"^\s*which\s+(?:[\w-]+\s+)?[a-z-]{2,}[^s\W]s\b", re.I)
 _WHAT_PLURAL_RE = re.compile(
     r"^\s*what\s+(?:(?:are|were)\b|(?:[\w-]+\s+)?[a-z-]{2,}[^s\W]s\s+(?:of|do|did|does|are|were|could|can|"
     r"would|should|will|might|may|have|has|had)\b)",
@@ -31,12 +30,21 @@ _WHAT_PLURAL_RE = re.compile(
 _NUMBER_Q_RE = re.compile(
     r"\bhow (?:much|many|large|big|often|long)\b|\bwhat (?:share|percentage|number)\b", re.I
 )
+_AUXILIARIES = r"(?:do|does|did|is|are|was|were|has|have|had|will|would|could|can|should|might|may|must)\b"
+_PLURAL_RE = re.compile(r"[a-z-]{2,}[^s\W]s")
+# Closed-class words that follow a verb but not a plural subject ("warns about", "says that").
+_FUNCTION_WORD_RE = re.compile(
+    r"about|of|that|the|a|an|to|for|in|on|with|at|by|from|into|against|over|this|these|those|his|her|its|their"
+)
+# "What penalties does ...": the words between "what" and the verb name the kind of thing asked for;
+# in "What could outside inspectors do ...", "could" is that verb, and no kind of thing is named.
 _ASKED_FOR_RE = re.compile(
-    r"^\s*(?:what|which|how many)\s+(?:(?:kinds?|sorts?|types?) of\s+)?"
-    r"(?P<phrase>(?:[\w'-]+\s+){1,3}?)(?:do|does|did|is|are|was|were|has|have|had|will|would|could|can|"
-    r"should|might|may|must)\b",
+    r"^\s*(?:what|which|how many)\s+(?!" + _AUXILIARIES + r")(?:(?:kinds?|sorts?|types?) of\s+)?"
+    r"(?P<phrase>(?:[\w'-]+\s+){1,3}?)" + _AUXILIARIES,
     re.I,
 )
+_HOW_MUCH_RE = re.compile(r"\bhow much\b|\bwhat (?:did|does|do|will|would) (?:it|\w+(?: \w+)?) cost\b", re.I)
+_CURRENCY_SIGN_RE = re.compile(r"[$€£¥₹]\s?\d|\d\s?[$€£¥₹]")
 _WHO_RE = re.compile(r"^\s*(?:who|whom)\b", re.I)  # "who ran it?" wants a name; "who is Liu?" has one
 _YEAR_Q_RE = re.compile(r"\b(?:what|which|in what) year\b|\bwhen (?:was|were|did|is|will)\b", re.I)
 _YEAR_RE = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
@@ -135,14 +143,31 @@ def _focus_of(question: str) -> Focus:
     answer_type = (
         "year"
         if _YEAR_Q_RE.search(question)
+        else "money"
+        if asks_for_money(question)
         else "number"
         if _NUMBER_Q_RE.search(question)
         else "person"
         if _WHO_RE.match(question) and not people_in(question)
         else None
     )
-    wants_list = bool(_WHICH_PLURAL_RE.match(question) or _WHAT_PLURAL_RE.match(question))
+    wants_list = _asks_which_plural(question) or bool(_WHAT_PLURAL_RE.match(question))
     return Focus(weights, frozenset(specific), answer_type, wants_list, surface, asked_for(question))
+
+
+def _asks_which_plural(question: str) -> bool:
+    """ "Which cities are ...", "Which warning signs does ...", "Which regions face ...": a plural
+    wants every item. In "Which author warns about ...", the word ending in -s is the verb: a verb is
+    followed by a preposition, an article or "that", a plural by its verb."""
+    following = words(question)
+    if following[:1] != ["which"]:
+        return False
+    for at in (1, 2):  # "which sectors ...", "which warning signs ..."
+        if at + 1 < len(following) and _PLURAL_RE.fullmatch(following[at]):
+            return not _FUNCTION_WORD_RE.fullmatch(following[at + 1])
+        if at + 1 == len(following) and _PLURAL_RE.fullmatch(following[at]):
+            return True  # "Which countries?"
+    return False
 
 
 def asked_for(question: str) -> frozenset[str]:
@@ -169,7 +194,22 @@ def figures(sentence: str) -> list[str]:
     return _figure_re(vocabulary().figure_words).findall(sentence)
 
 
+def asks_for_money(question: str) -> bool:
+    """ "How much did the upgrade cost?", "How much money has China invested?": a sum of money, which
+    a count in the same passage ("eleven plants must be upgraded") does not give."""
+    return bool(_HOW_MUCH_RE.search(question)) and bool(set(words(question)) & vocabulary().money_words)
+
+
+def gives_money(sentence: str) -> bool:
+    """A figure with a currency: a sign ("$2 billion", "€40m") or a currency word ("340 million euros")."""
+    if _CURRENCY_SIGN_RE.search(sentence):
+        return True
+    return bool(figures(sentence)) and bool(set(words(sentence)) & vocabulary().currency_words)
+
+
 def has_type(sentence: str, answer_type: str | None) -> bool:
+    if answer_type == "money":
+        return gives_money(sentence)
     if answer_type == "person":
         return bool(names_in(sentence))
     if answer_type == "year":
@@ -186,6 +226,6 @@ def typed_parts(sentence: str, answer_type: str | None) -> list[str]:
         return [" ".join(name) for name in people_in(sentence)]
     if answer_type == "year":
         return _YEAR_RE.findall(sentence)
-    if answer_type == "number":
+    if answer_type in ("number", "money"):
         return figures(sentence)
     return []

@@ -120,15 +120,7 @@ class Numbering:
         return len(self.passages)
 
     def citation(self, scored: ScoredPassage, quote: str) -> Citation:
-        p = scored.passage
-        return Citation(
-            number=self.number(scored),
-            id=p.id,
-            source=p.source,
-            title=p.title,
-            quote=quote,
-            framing=p.framing,
-        )
+        return Citation.of(self.number(scored), scored.passage, quote)
 
 
 @dataclass(slots=True)

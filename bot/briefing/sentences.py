@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from bot.sources import Passage
+
 Check = Literal["supported", "unsupported", "too_short"]
 Layout = Literal["prose", "list", "quotes"]
 QUOTE_LEAD = "In the sources' own words:"  # introduces verbatim quotes added to a thin answer or speech
@@ -34,6 +36,13 @@ class Citation:
     title: str
     quote: str
     framing: tuple[str, ...] = ()
+    by: str = ""  # the source's byline, named after a quote of it
+
+    @classmethod
+    def of(cls, number: int, passage: Passage, quote: str) -> Citation:
+        """Citation `number` of `passage`, resting on `quote` (a sentence of it)."""
+        p = passage
+        return cls(number, p.id, p.source, p.title, quote, p.framing, p.by)
 
     def to_json(self, *, with_framing: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -149,10 +158,18 @@ def render_sentence(sentence: Sentence, *, numbers: bool = True, in_quotes: bool
     text = sentence.text.strip()
     markers = "".join(f" [{n}]" for n in dict.fromkeys(sentence.numbers)) if numbers else ""
     if in_quotes:
-        return quoted(text) + markers
+        return quoted(text) + _byline(sentence) + markers
     if text and text[-1] in ".!?":
         return text[:-1] + markers + text[-1] if markers else text
     return text + markers + ("." if sentence.verbatim and sentence.citations and text else "")
+
+
+def _byline(sentence: Sentence) -> str:
+    """' (Yi-Ling Liu)' after a quote of a source that names its author or outlet: an answer that
+    quotes two articles says which said what ("who warns against ...?"), before the reader looks the
+    number up."""
+    by = sentence.citations[0].by if sentence.verbatim and sentence.citations else ""
+    return f" ({by})" if by else ""
 
 
 def render_sentences(sentences: Iterable[Sentence], separator: str = " ", *, numbers: bool = True) -> str:

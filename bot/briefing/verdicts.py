@@ -3,7 +3,8 @@
 The fact-check (`factcheck.py`) and the premise check (`premise.py`) both rest on this reading, and
 never on a model's say-so. For each passage the claim is compared word by word:
 
-- *coverage*: the share of the claim's content words found in the passage (reporting verbs such as
+- *coverage*: the share of the claim's content words found in the passage, each weighed by how
+  informative it is in general English, as a question is (reporting verbs such as
   "said" or "called" and a few synonyms are normalised: the word lists are data, in
   `prompts/lexicon/factcheck.toml`);
 - *critical details* that must match exactly for "supported": numbers, names, and the direction of
@@ -22,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.briefing.focus import informativeness
 from bot.briefing.lexicon import lexicon
 from bot.briefing.names import is_person_like, names_in
 from bot.index import ScoredPassage
@@ -49,6 +51,25 @@ def terms_of(text: str) -> set[str]:
     """Content terms with synonyms merged and reporting verbs dropped."""
     words_ = lexicon()
     return {words_.synonyms.get(t, t) for t in content_terms(text)} - words_.generic
+
+
+def term_weights(text: str) -> dict[str, float]:
+    """Each of `terms_of(text)` weighed by how informative its word is in general English, as the
+    answer path weighs a question (focus.py): "took place" adds little to "the Chernobyl disaster
+    took place in 1986", so a source that says it "happened in 1986" still covers the claim."""
+    words_ = lexicon()
+    found: dict[str, float] = {}
+    for word in words(text):
+        term = words_.synonyms.get(stem(word), stem(word))
+        found[term] = max(found.get(term, 0.0), informativeness(word.removesuffix("'s")))
+    return found
+
+
+def weighted_coverage(claim: str, claim_terms: set[str], matched: set[str]) -> float:
+    """The share of the claim's terms in `matched`, each weighed by `term_weights`."""
+    weights = term_weights(claim)
+    total = sum(weights.get(t, 0.0) for t in claim_terms)
+    return sum(weights.get(t, 0.0) for t in matched) / total if total else 0.0
 
 
 def numbers_in(text: str) -> set[str]:
@@ -339,7 +360,7 @@ def compare(claim: str, scored: ScoredPassage, corpus_text: str) -> Comparison:
     return Comparison(
         scored=scored,
         sentence=r.sentence,
-        coverage=len(matched) / len(claim_terms) if claim_terms else 0.0,
+        coverage=weighted_coverage(claim, claim_terms, matched),
         matched=len(matched),
         critical_ok=numbers_ok and names_ok and polarity_ok and negation_ok,
         mismatches=r.mismatches,

@@ -32,6 +32,8 @@ class Vocabulary:
     topic_words: frozenset[str]  # stems
     debate_generic: frozenset[str]  # stems
     figure_words: frozenset[str]  # number words and other amounts, lowercased
+    money_words: frozenset[str]  # a "how much" question with one of these wants a sum of money
+    currency_words: frozenset[str]
     leaning: frozenset[str]
     dangling: frozenset[str]
     cues: Mapping[str, Cues]  # "uncertainty", "race", "cooperation", "agreement"
@@ -77,6 +79,8 @@ def parse(data: dict[str, Any], numbers: Mapping[str, str]) -> Vocabulary:
         topic_words=frozenset(stem(w) for w in words(data, "topic_words")),
         debate_generic=frozenset(stem(w) for w in words(data, "debate_generic")),
         figure_words=frozenset(words(data, "figure_words")) | frozenset(numbers),
+        money_words=frozenset(words(data, "money_words")),
+        currency_words=frozenset(words(data, "currency_words")),
         leaning=frozenset(words(openers, "leaning", "openers.")),
         dangling=frozenset(words(openers, "dangling", "openers.")),
         cues={name: _cues(_table(cues, name, "cues."), name) for name in wanted},

@@ -257,6 +257,4 @@ class Speaker:
         if number in self.gate.citations and sentence not in self.given[number - 1].passage.text:
             return self.gate.citations[number]
         p = self.given[number - 1].passage
-        return Citation(
-            number=number, id=p.id, source=p.source, title=p.title, quote=sentence, framing=p.framing
-        )
+        return Citation.of(number, p, sentence)
