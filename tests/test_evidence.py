@@ -197,6 +197,9 @@ def test_focus_reads_what_a_question_wants() -> None:
     assert focus_of("What warning signs do researchers watch for?").wants_list
     assert not focus_of("What does Liu say about the race?").wants_list
     assert not focus_of("What remains unclear?").wants_list
+    assert not focus_of("Which author warns about a race to the bottom?").wants_list, "'warns' is the verb"
+    assert focus_of("Which sectors does the essay say AI will reshape?").wants_list
+    assert focus_of("Which regions face choices about hardware?").wants_list
     assert focus_of("In what year did it happen?").answer_type == "year"
     assert focus_of("How many bicycles were stolen?").answer_type == "number"
     how_many = focus_of("How many chips did DeepSeek-R1 need?").answer_type

@@ -25,6 +25,8 @@ REPO = Path(__file__).resolve().parent.parent
 CLAIMS = [
     # supported: restated from a passage
     ("The Chernobyl nuclear disaster happened in 1986.", "supported"),
+    # common words weigh little: "took place" for the source's "happened"
+    ("The Chernobyl nuclear disaster took place in 1986.", "supported"),
     ("Yi-Ling Liu wrote The Wall Dancers.", "supported"),
     ("Researchers in Shenzhen and Beijing work under immense pressure.", "supported"),
     ("No international body has the authority to enforce AI safety standards.", "supported"),
