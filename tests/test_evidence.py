@@ -200,6 +200,8 @@ def test_focus_reads_what_a_question_wants() -> None:
     assert not focus_of("Which author warns about a race to the bottom?").wants_list, "'warns' is the verb"
     assert focus_of("Which sectors does the essay say AI will reshape?").wants_list
     assert focus_of("Which regions face choices about hardware?").wants_list
+    assert focus_of("Which contradictory truths about China must policy hold?").wants_list, "a noun"
+    assert not focus_of("Which skill does the essay call the most critical?").wants_list
     assert focus_of("In what year did it happen?").answer_type == "year"
     assert focus_of("How many bicycles were stolen?").answer_type == "number"
     how_many = focus_of("How many chips did DeepSeek-R1 need?").answer_type

@@ -32,10 +32,6 @@ _NUMBER_Q_RE = re.compile(
 )
 _AUXILIARIES = r"(?:do|does|did|is|are|was|were|has|have|had|will|would|could|can|should|might|may|must)\b"
 _PLURAL_RE = re.compile(r"[a-z-]{2,}[^s\W]s")
-# Closed-class words that follow a verb but not a plural subject ("warns about", "says that").
-_FUNCTION_WORD_RE = re.compile(
-    r"about|of|that|the|a|an|to|for|in|on|with|at|by|from|into|against|over|this|these|those|his|her|its|their"
-)
 # "What penalties does ...": the words between "what" and the verb name the kind of thing asked for;
 # in "What could outside inspectors do ...", "could" is that verb, and no kind of thing is named.
 _ASKED_FOR_RE = re.compile(
@@ -156,18 +152,27 @@ def _focus_of(question: str) -> Focus:
 
 
 def _asks_which_plural(question: str) -> bool:
-    """ "Which cities are ...", "Which warning signs does ...", "Which regions face ...": a plural
-    wants every item. In "Which author warns about ...", the word ending in -s is the verb: a verb is
-    followed by a preposition, an article or "that", a plural by its verb."""
+    """ "Which cities are ...", "Which warning signs does ...", "Which contradictory truths about
+    ...": a plural wants every item. In "Which author warns about ...", the word ending in -s is a
+    verb, which lemminflect's lexicon knows ("warns" is only ever a verb, "truths" a noun, "rules"
+    either: a word that can be a noun is taken for one, unless it is an auxiliary like "does")."""
     following = words(question)
     if following[:1] != ["which"]:
         return False
-    for at in (1, 2):  # "which sectors ...", "which warning signs ..."
-        if at + 1 < len(following) and _PLURAL_RE.fullmatch(following[at]):
-            return not _FUNCTION_WORD_RE.fullmatch(following[at + 1])
-        if at + 1 == len(following) and _PLURAL_RE.fullmatch(following[at]):
-            return True  # "Which countries?"
+    for word in following[1:3]:  # "which sectors ...", "which warning signs ..."
+        if _PLURAL_RE.fullmatch(word):
+            return not _is_a_verb(word)
     return False
+
+
+@lru_cache(maxsize=4096)
+def _is_a_verb(word: str) -> bool:
+    """An auxiliary ("does", "has"), or a form that is only ever a verb. Imported on first use: the
+    lexicon takes a fifth of a second to load."""
+    from lemminflect import getAllLemmas
+
+    kinds = set(getAllLemmas(word))
+    return "AUX" in kinds or ("VERB" in kinds and "NOUN" not in kinds)
 
 
 def asked_for(question: str) -> frozenset[str]:
