@@ -71,6 +71,8 @@ CLAIMS = [
     ("The US and China signed a binding AI safety treaty in 2023.", "not_in_sources"),
     ("The EU AI Act bans facial recognition in 2024.", "not_in_sources"),
     ("Lionel Messi won the World Cup in 2022.", "not_in_sources"),
+    # the names are the sources', what is said of them is not ("lives" in no passage about her)
+    ("Yi-Ling Liu lives in Beijing.", "not_in_sources"),
 ]
 
 

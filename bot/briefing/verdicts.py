@@ -4,7 +4,8 @@ The fact-check (`factcheck.py`) and the premise check (`premise.py`) both rest o
 never on a model's say-so. For each passage the claim is compared word by word:
 
 - *coverage*: the share of the claim's content words found in the passage, each weighed by how
-  informative it is in general English, as a question is (reporting verbs such as
+  informative it is in general English, as a question is, and at least half of what it says of its
+  names unweighed, so that rare names cannot carry a claim alone (reporting verbs such as
   "said" or "called" and a few synonyms are normalised: the word lists are data, in
   `prompts/lexicon/factcheck.toml`);
 - *critical details* that must match exactly for "supported": numbers, names, and the direction of
@@ -152,11 +153,13 @@ class Comparison:
     mismatches: list[str]
     core_coverage: float  # coverage without the mismatched words
     sentence_coverage: float = 0.0  # the deciding sentence's coverage of the claim
+    predicate_coverage: float = 1.0  # the passage's coverage of the claim less its names
 
     @property
     def supports(self) -> bool:
         return (
             self.coverage >= SUPPORT_COVERAGE
+            and self.predicate_coverage >= MISMATCH_COVERAGE
             and self.matched >= MIN_MATCHED
             and self.critical_ok
             and not self.mismatches
@@ -190,6 +193,13 @@ class _Reading:
     def coverage_of(self, text: str) -> float:
         return len(terms_of(text) & self.claim_terms) / len(self.claim_terms) if self.claim_terms else 0.0
 
+    def predicate_coverage(self, text: str) -> float:
+        """`coverage_of` the claim less its names: what it says of them. "Liu lives in Beijing" shares
+        both names with "little evidence that AGI is a priority for Beijing", but not "lives"."""
+        names = terms_of(" ".join(" ".join(name) for name in names_in(self.claim)))
+        rest = self.claim_terms - names
+        return len(terms_of(text) & rest) / len(rest) if rest else 1.0
+
     def mismatch(self, reason: str, terms: set[str] | frozenset[str] = frozenset()) -> None:
         self.mismatches.append(reason)
         self.mismatched_terms |= terms
@@ -210,8 +220,10 @@ def _check_negation(r: _Reading) -> bool:
         # "They cannot call for a slowdown" is about the subject of the sentence before.
         before = r.sentences[at - 1] if at and leans_on_previous(sentence) else ""
         shared = r.claim_terms & terms_of(f"{before} {sentence}")
-        if r.coverage_of(f"{before} {sentence}") >= NEGATION_COVERAGE and (shared - supposed) & (
-            claim_negated ^ negated_terms(sentence, r.claim_terms)
+        if (
+            r.coverage_of(f"{before} {sentence}") >= NEGATION_COVERAGE
+            and r.predicate_coverage(f"{before} {sentence}") >= MISMATCH_COVERAGE
+            and (shared - supposed) & (claim_negated ^ negated_terms(sentence, r.claim_terms))
         ):
             r.mismatch("negation: one says 'not'/'no'/'little', the other does not")
             r.show(sentence)
@@ -366,6 +378,7 @@ def compare(claim: str, scored: ScoredPassage, corpus_text: str) -> Comparison:
         mismatches=r.mismatches,
         core_coverage=len(core & passage_terms) / len(core) if core else 0.0,
         sentence_coverage=r.coverage_of(r.sentence),
+        predicate_coverage=r.predicate_coverage(f"{p.title} {passage_text}"),
     )
 
 
