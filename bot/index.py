@@ -18,8 +18,9 @@ from typing import Any
 
 import aiosqlite
 
+from bot.acronyms import acronyms_of, is_acronym
 from bot.sources import FRAMINGS, Passage, Source
-from bot.terms import match_terms, sentences_of, stopwords, words
+from bot.terms import WORD_RE, match_terms, sentences_of, stopwords, words
 
 MAX_K = 50
 MAX_QUERY_TERMS = 64  # a pasted essay as a query must not become a thousand-term OR
@@ -118,8 +119,20 @@ class SourceIndex:
                 sources_of.setdefault(term, set()).add(passage.source)
         self.sources_of: dict[str, frozenset[str]] = {t: frozenset(s) for t, s in sources_of.items()}
         self.said_of_author = _said_of_author(self.passages, authors or {})
+        # "US" -> the terms of "United States", as the sources spell the acronyms they use.
+        self.acronyms = acronyms_of(f"{p.heading}. {p.text}" for p in self.passages)
         # Lowercased text of every passage: the fact-check looks names up in it.
         self.corpus_text = " ".join(f"{p.title} {p.heading} {p.text}" for p in self.passages).lower()
+
+    def spelled_out(self, query: str) -> str:
+        """`query`, plus the phrase of each acronym in it that the sources spell out ("US" adds
+        "united states": "us" alone is a stop word)."""
+        extra = [
+            " ".join(sorted(self.acronyms[word.lower()]))
+            for word in WORD_RE.findall(query)
+            if word.lower() in self.acronyms and is_acronym(word, query)
+        ]
+        return " ".join([query, *extra])
 
     def meta(self, passage: Passage) -> str:
         """The source's title, author, outlet and date: what "who wrote..." questions ask about."""
@@ -154,7 +167,7 @@ class SourceIndex:
         exclude: Collection[str] = (),
     ) -> list[ScoredPassage]:
         """The `k` best passages for `query`, optionally only those tagged `framing`, minus `exclude`."""
-        match = fts_query(query)
+        match = fts_query(self.spelled_out(query))
         if not match or k <= 0:
             return []
         if framing is not None and framing not in FRAMINGS:

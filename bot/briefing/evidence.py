@@ -136,6 +136,7 @@ def _candidates(
         if len(words(sentence)) < MIN_SENTENCE_WORDS or is_question(sentence):
             continue
         sentence, terms = _span(focus, sentences, start, carry_on)
+        terms |= {acronym for acronym, spelled in focus.aliases.items() if spelled <= terms}  # "us"
         score = sentence_score(focus, terms | anchored, context) + NOVELTY_WEIGHT * novelty(focus, terms)
         if focus.answer_type and has_type(sentence, focus.answer_type):
             score += 0.15
@@ -271,7 +272,7 @@ def _thread_cover(
 def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], context: str = "") -> Evidence:
     """Weigh the retrieved `pool` for `question` (see the module docstring); `context` is the
     previous question when this one is a follow-up."""
-    focus = focus_of(question, context)
+    focus = focus_of(question, context).spelled_out(index.acronyms)
     vocabulary = index.vocabulary
     missing = tuple(
         t for t in focus.weights if t not in vocabulary and not any(related(t, u) for u in vocabulary)

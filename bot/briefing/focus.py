@@ -10,9 +10,10 @@ everywhere, "auditors" and "Hiroshima" are not. The rules hold for any source a 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+from bot.acronyms import is_acronym
 from bot.briefing.names import names_in, people_in
 from bot.briefing.vocabulary import phrase_pattern, vocabulary
 from bot.terms import WORD_RE, stem, stopwords, words
@@ -68,11 +69,21 @@ class Focus:
     wants_list: bool
     surface: dict[str, str] = field(default_factory=dict, compare=False)  # stem -> the word as asked
     asked_for: frozenset[str] = frozenset()  # "what penalties does...": the kind of thing wanted
+    # acronym term -> the terms of the phrase the sources spell it out as ("us" -> "unit", "state")
+    aliases: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
 
     def without_names(self) -> Focus:
         """The question less its names and figures: what it asks *about* them."""
         rest = {t: w for t, w in self.weights.items() if t not in self.specific}
-        return Focus(rest, frozenset(), self.answer_type, self.wants_list, self.surface, self.asked_for)
+        return Focus(
+            rest, frozenset(), self.answer_type, self.wants_list, self.surface, self.asked_for, self.aliases
+        )
+
+    def spelled_out(self, acronyms: dict[str, frozenset[str]]) -> Focus:
+        """This focus with its acronyms' phrases as the sources spell them (`SourceIndex.acronyms`):
+        a passage saying "the United States" covers the question's "US"."""
+        aliases = {t: acronyms[t] for t in self.weights if t in acronyms}
+        return replace(self, aliases=aliases) if aliases else self
 
     @property
     def total(self) -> float:
@@ -84,9 +95,13 @@ class Focus:
         total = self.total
         if not total:
             return 0.0
-        return (
-            sum(w for t, w in self.weights.items() if t in terms or any(related(t, u) for u in terms)) / total
-        )
+        return sum(w for t, w in self.weights.items() if self._covered(t, terms)) / total
+
+    def _covered(self, term: str, terms: frozenset[str] | set[str]) -> bool:
+        if term in terms or any(related(term, u) for u in terms):
+            return True
+        spelled = self.aliases.get(term)
+        return spelled is not None and spelled <= terms
 
 
 def related(a: str, b: str) -> bool:
@@ -129,8 +144,10 @@ def _focus_of(question: str) -> Focus:
     for position, match in enumerate(WORD_RE.finditer(question)):
         token = match.group(0)
         word = token.lower().replace("’", "'")
-        if word in stop or (len(word) < 2 or (len(word) == 2 and not token.isupper())):
-            continue  # two letters only as written in capitals: "AI", "EU", "G7"
+        if (word in stop and not is_acronym(token, question)) or (
+            len(word) < 2 or (len(word) == 2 and not token.isupper())
+        ):
+            continue  # two letters only as written in capitals: "AI", "EU", "G7"; "US" is no "us"
         term = stem(word)
         surface.setdefault(term, token)
         weights[term] = max(weights.get(term, 0.0), informativeness(word.removesuffix("'s")))
