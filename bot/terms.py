@@ -68,12 +68,36 @@ def split_sentences(text: str) -> list[str]:
         if not block:
             continue
         start = 0
+        quotes = _Quotes(block)
         for match in _SENTENCE_END_RE.finditer(block):
+            if quotes.around(match.start()):
+                continue  # "I Met With China's Top AI Experts. They're Freaking Out, Too" is one title
             end = match.start() + len(match.group(0).rstrip())
             pieces.append(block[start:end].strip())
             start = match.end()
         pieces.append(block[start:].strip())
     return [p for p in pieces if p]
+
+
+class _Quotes:
+    """Whether a position of a block lies inside a quotation: an odd number of straight quotes before
+    it with one after it, or more curly openings than closings before it with a closing after it
+    ("I Met With China's Top AI Experts. They're Freaking Out, Too" is one title). An unbalanced
+    quote splits as usual. Positions are asked in increasing order, so counting stays linear."""
+
+    def __init__(self, block: str) -> None:
+        self.block = block
+        self.last_straight = block.rfind('"')
+        self.last_closing = block.rfind("”")
+        self.at = self.straight = self.opened = 0
+
+    def around(self, at: int) -> bool:
+        seen = self.block[self.at : at]
+        self.straight += seen.count('"')
+        self.opened += seen.count("“") - seen.count("”")
+        self.at = at
+        in_straight = self.straight % 2 == 1 and self.last_straight >= at
+        return in_straight or (self.opened > 0 and self.last_closing >= at)
 
 
 _AFTER_CLOSING_QUOTE_RE = re.compile(r"(?<=[.!?][\"”’])\s+(?=[\"“A-Z0-9])")

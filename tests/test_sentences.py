@@ -92,3 +92,16 @@ def test_the_model_text_is_parsed_once_into_sentences(shipped_passages: dict[str
     assert (supported.check, supported.numbers, short.check) == ("supported", [1], "too_short")
     part = Part(tuple(result.sentences), "**Bottom line:**")
     assert Part.from_payload(part.to_payload(), {1: result.citations[0]}) == part, "the cache round-trips"
+
+
+def test_a_full_stop_inside_a_quoted_title_does_not_end_the_sentence() -> None:
+    from bot.terms import split_sentences
+
+    text = 'Singh wrote "I Met With AI Experts. They\'re Worried, Too" last June. It ran online.'
+    assert split_sentences(text) == [
+        'Singh wrote "I Met With AI Experts. They\'re Worried, Too" last June.',
+        "It ran online.",
+    ]
+    assert split_sentences('He said "no. Then left. Later.') == ['He said "no.', "Then left.", "Later."], (
+        "an unbalanced quote splits as usual"
+    )
