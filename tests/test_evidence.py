@@ -204,6 +204,8 @@ def test_focus_reads_what_a_question_wants() -> None:
     assert not focus_of("Which skill does the essay call the most critical?").wants_list
     assert focus_of("In what year did it happen?").answer_type == "year"
     assert focus_of("How many bicycles were stolen?").answer_type == "number"
+    assert focus_of("Who says shop sales held up?").answer_type == "source", "a reporting verb"
+    assert focus_of("Who ran the scheme?").answer_type == "person"
     how_many = focus_of("How many chips did DeepSeek-R1 need?").answer_type
     assert not has_type("DeepSeek-R1 rattled the G7 and H100 buyers.", how_many), "a digit in a name"
     assert has_type("It needed 2,000 chips.", how_many) and has_type("It needed two thousand.", how_many)
@@ -351,6 +353,33 @@ async def test_an_answer_to_who_carries_the_name_the_source_gives(tmp_path: Path
     answer = next(e.answer for e in events if isinstance(e, Answered))
     assert "transport director led the program" in answer.text.lower(), answer.text
     assert "Marta Okafor" in answer.text, "the source's name follows the model's checked sentences"
+
+
+async def test_an_answer_to_who_says_it_names_the_source_the_model_left_unnamed(tmp_path: Path) -> None:
+    """The model restates the ferry article's point without saying whose it is: the source sentence
+    is quoted after it, with its byline, so "who writes ...?" is answered in the text."""
+    from bot.briefing.models import Answered
+    from bot.config import load_settings
+    from bot.engine import ScriptedEngine
+    from bot.service import BriefingService
+
+    root = tmp_path / "prompts"
+    shutil.copytree(REPO / "prompts", root)
+    for path in (root / "sources").iterdir():
+        path.unlink()
+    (root / "sources" / "bike-share.md").write_text(BIKE_SOURCE, encoding="utf-8")
+    (root / "sources" / "ferries.md").write_text(FERRY_SOURCE, encoding="utf-8")
+    settings = load_settings(prompts_dir=root, database_path=tmp_path / "db.sqlite3")
+    reply = "Three ferries now cross the estuary every hour [1]. The council recommends a night service [1]."
+    service = await BriefingService.open(settings, engine=ScriptedEngine([reply]))
+    try:
+        question = "Who writes that the council recommends a night ferry service?"
+        events = [e async for e in service.ask(question, conversation_id="c", user_id="u")]
+    finally:
+        await service.aclose()
+    answer = next(e.answer for e in events if isinstance(e, Answered))
+    assert "council recommends a night service" in answer.text, answer.text
+    assert "(Jonas Berg)" in answer.text, answer.text
 
 
 FERRY_SOURCE = """+++

@@ -33,7 +33,7 @@ from bot.engine.base import Engine, GenerationRequest, Usage
 from bot.index import ScoredPassage
 from bot.measures import elapsed_ms
 from bot.store import Turn
-from bot.terms import match_terms
+from bot.terms import match_terms, words
 
 POOL_K = 8  # passages weighed per question: enough to reach the items of a list
 PROMPT_K = 3  # passages the model reads (more costs prompt time on a CPU)
@@ -172,9 +172,18 @@ class Reply:
 
     def _lacks(self, pick: Pick, quotes: list[Sentence]) -> bool:
         """Whether the answer so far (with the `quotes` about to follow) lacks what a who/when/how-many
-        question asks for and `pick` gives: "Who recommends it?" answered without the source's name."""
-        parts = typed_parts(pick.sentence, self.evidence.focus.answer_type)
-        shown = " ".join([self.shown.text, *(q.text for q in quotes)]).lower()
+        question asks for and `pick` gives: "Who recommends it?" answered without the source's name.
+        For "who says ...?", the pick's byline counts as a name it gives (a quote is shown with it):
+        a model sentence that restates Liu's point without naming her does not answer it."""
+        answer_type = self.evidence.focus.answer_type
+        parts = typed_parts(pick.sentence, answer_type)
+        bylines = [c.by for q in quotes for c in q.citations[:1]]  # shown after each quote
+        shown = " ".join([self.shown.text, *(q.text for q in quotes), *bylines]).lower()
+        if answer_type == "source" and pick.scored.passage.by:
+            byline = [w for w in words(pick.scored.passage.by) if len(w) > 2]
+            return not any(w in words(shown) for w in byline) or (
+                bool(parts) and not any(part.lower() in shown for part in parts)
+            )
         return bool(parts) and not any(part.lower() in shown for part in parts)
 
     def _cite(self, number: int, scored: ScoredPassage, sentence: str) -> Sentence:

@@ -27,7 +27,13 @@ COVERAGE_MIN = 0.35  # weighted share of the question the best passage must hold
 MISSING_SPECIFIC_MAX = 0.25  # weighted share of names/figures absent from every source that declines
 SUBJECT_SHARE = 0.1  # a word in this share of passages is part of what the sources are about
 RARE_WEIGHT = ZIPF_CEILING - 3.5  # rarer in English than about 3 in a million words
-ANSWER_TYPE_NAMES = {"number": "a figure", "money": "a sum of money", "year": "a year", "person": "a name"}
+ANSWER_TYPE_NAMES = {
+    "number": "a figure",
+    "money": "a sum of money",
+    "year": "a year",
+    "person": "a name",
+    "source": "a name",
+}
 STRONG_MATCH = 0.8  # a question naming none of the subject must match a passage this well
 
 
@@ -131,7 +137,10 @@ def decide(
 def _gives_type(focus: Focus, pick: Pick) -> bool:
     """A sentence that gives what the question asks for (a figure, a year, a name), close enough to
     the question to be about what it asks."""
-    return has_type(pick.sentence, focus.answer_type) and focus.coverage(pick.terms) >= TYPED_COVERAGE
+    gives = has_type(pick.sentence, focus.answer_type) or (
+        focus.answer_type == "source" and bool(pick.scored.passage.by)  # quoted with its byline
+    )
+    return gives and focus.coverage(pick.terms) >= TYPED_COVERAGE
 
 
 def _carried_by_names(focus: Focus, rest_coverage: float, subject: frozenset[str]) -> str | None:

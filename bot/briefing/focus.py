@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from bot.acronyms import is_acronym
+from bot.briefing.lexicon import lexicon
 from bot.briefing.names import names_in, people_in
 from bot.briefing.vocabulary import phrase_pattern, vocabulary
 from bot.terms import WORD_RE, stem, stopwords, words
@@ -160,7 +161,7 @@ def _focus_of(question: str) -> Focus:
         if asks_for_money(question)
         else "number"
         if _NUMBER_Q_RE.search(question)
-        else "person"
+        else _who_type(question)
         if _WHO_RE.match(question) and not people_in(question)
         else None
     )
@@ -216,6 +217,15 @@ def figures(sentence: str) -> list[str]:
     return _figure_re(vocabulary().figure_words).findall(sentence)
 
 
+def _who_type(question: str) -> str:
+    """ "source" for "Who says / warns / writes ...?" (a reporting verb, factcheck.toml's
+    `[misreading] reporting`): the answer is whoever a source quotes or whose source it is, so a
+    quote shown with its byline answers it. "person" for any other "who" ("Who ran the scheme?"),
+    which a sentence naming someone must answer."""
+    verb = words(question)[1:2]
+    return "source" if verb and verb[0] in lexicon().reporting else "person"
+
+
 def asks_for_money(question: str) -> bool:
     """ "How much did the upgrade cost?", "How much money has China invested?": a sum of money, which
     a count in the same passage ("eleven plants must be upgraded") does not give."""
@@ -232,7 +242,7 @@ def gives_money(sentence: str) -> bool:
 def has_type(sentence: str, answer_type: str | None) -> bool:
     if answer_type == "money":
         return gives_money(sentence)
-    if answer_type == "person":
+    if answer_type in ("person", "source"):
         return bool(names_in(sentence))
     if answer_type == "year":
         return bool(_YEAR_RE.search(sentence))
@@ -244,7 +254,7 @@ def has_type(sentence: str, answer_type: str | None) -> bool:
 def typed_parts(sentence: str, answer_type: str | None) -> list[str]:
     """The parts of `sentence` that give what a who/when/how-many question asks for: the people it
     names, its years, its figures."""
-    if answer_type == "person":
+    if answer_type in ("person", "source"):
         return [" ".join(name) for name in people_in(sentence)]
     if answer_type == "year":
         return _YEAR_RE.findall(sentence)
