@@ -179,12 +179,11 @@ class Reply:
         parts = typed_parts(pick.sentence, answer_type)
         bylines = [c.by for q in quotes for c in q.citations[:1]]  # shown after each quote
         shown = " ".join([self.shown.text, *(q.text for q in quotes), *bylines]).lower()
-        if answer_type == "source" and pick.scored.passage.by:
-            byline = [w for w in words(pick.scored.passage.by) if len(w) > 2]
-            return not any(w in words(shown) for w in byline) or (
-                bool(parts) and not any(part.lower() in shown for part in parts)
-            )
-        return bool(parts) and not any(part.lower() in shown for part in parts)
+        lacking = bool(parts) and not any(part.lower() in shown for part in parts)
+        if answer_type != "source" or not pick.scored.passage.by:
+            return lacking
+        named = set(words(shown))
+        return lacking or not any(w in named for w in words(pick.scored.passage.by) if len(w) > 2)
 
     def _cite(self, number: int, scored: ScoredPassage, sentence: str) -> Sentence:
         """`sentence` of passage `number`, cited; the answer's citation of that passage quotes the

@@ -76,9 +76,7 @@ class Focus:
     def without_names(self) -> Focus:
         """The question less its names and figures: what it asks *about* them."""
         rest = {t: w for t, w in self.weights.items() if t not in self.specific}
-        return Focus(
-            rest, frozenset(), self.answer_type, self.wants_list, self.surface, self.asked_for, self.aliases
-        )
+        return replace(self, weights=rest, specific=frozenset())
 
     def spelled_out(self, acronyms: dict[str, frozenset[str]]) -> Focus:
         """This focus with its acronyms' phrases as the sources spell them (`SourceIndex.acronyms`):

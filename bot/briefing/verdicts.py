@@ -184,6 +184,11 @@ class _Reading:
     mismatches: list[str] = field(default_factory=list)
     mismatched_terms: set[str] = field(default_factory=set)
     quotable: frozenset[str] = frozenset()  # sentences of the passage text (not its heading)
+    predicate: set[str] = field(init=False)  # the claim's terms less its names: what it says of them
+
+    def __post_init__(self) -> None:
+        names = terms_of(" ".join(" ".join(name) for name in names_in(self.claim)))
+        self.predicate = self.claim_terms - names
 
     def show(self, sentence: str) -> None:
         """Make `sentence` the evidence shown, if it is quotable verbatim from the passage text."""
@@ -194,10 +199,9 @@ class _Reading:
         return len(terms_of(text) & self.claim_terms) / len(self.claim_terms) if self.claim_terms else 0.0
 
     def predicate_coverage(self, text: str) -> float:
-        """`coverage_of` the claim less its names: what it says of them. "Liu lives in Beijing" shares
-        both names with "little evidence that AGI is a priority for Beijing", but not "lives"."""
-        names = terms_of(" ".join(" ".join(name) for name in names_in(self.claim)))
-        rest = self.claim_terms - names
+        """`coverage_of` the claim less its names. "Liu lives in Beijing" shares both names with
+        "little evidence that AGI is a priority for Beijing", but not "lives"."""
+        rest = self.predicate
         return len(terms_of(text) & rest) / len(rest) if rest else 1.0
 
     def mismatch(self, reason: str, terms: set[str] | frozenset[str] = frozenset()) -> None:
