@@ -42,3 +42,26 @@ async def test_errors_reach_the_caller_after_the_thread_ended() -> None:
     with pytest.raises(ValueError, match="no model here"):
         await in_own_thread(fail)
     assert not seen[0].is_alive()
+
+
+async def test_a_cancelled_caller_leaves_no_error_in_the_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C during a bench's reference run cancels the awaiting task: the work still finishes in
+    its thread, quietly (no InvalidStateError from handing a result to a cancelled future)."""
+    import asyncio
+
+    errors: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+    started, finish = threading.Event(), threading.Event()
+
+    def work() -> int:
+        started.set()
+        finish.wait(5)
+        return 1
+
+    task = asyncio.ensure_future(in_own_thread(work))
+    await asyncio.to_thread(started.wait, 5)
+    task.cancel()
+    finish.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert errors == []

@@ -111,6 +111,3 @@ async def decode_rate(engine: Engine, sizes: BenchSizes) -> tuple[float, int]:
     if generated < sizes.decode_tokens:
         progress(f"  (the model stopped after {generated} tokens; the rate is over those)")
     return ((generated - 1) / span if generated > 1 and span > 0 else 0.0), generated
-
-
-# --- the command ------------------------------------------------------------------------------------

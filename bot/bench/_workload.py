@@ -45,10 +45,6 @@ DECODE_PROMPT = (
         ),
     ),
 )
-# The "users at once" phase is measured twice: with short chat prompts, the load llama.cpp's server
-# is usually benchmarked with (so `concurrent4_*` compares side by side with it), and with the bot's
-# grounded prompts (~450 tokens each, `concurrent4_grounded_*`), where prompt processing dominates
-# on a CPU.
 CHAT_SYSTEM = ChatMessage(role="system", content="You are a helpful policy analyst.")
 BENCH_USER = "bench"
 

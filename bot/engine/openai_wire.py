@@ -3,7 +3,7 @@ body, server-sent events, the JSON chunks and the first choice in them, usage fi
 `usage` or llama.cpp's `timings`).
 
 Pure functions of text and JSON, no I/O: `remote.py` does the talking (`_remote_http.py` reads
-error bodies), `bench/peer_server.py` reuses the same parsing to measure llama-server directly.
+error bodies), `bench/_peer_server.py` reuses the same parsing to measure llama-server directly.
 """
 
 from __future__ import annotations

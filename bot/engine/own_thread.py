@@ -25,6 +25,8 @@ async def in_own_thread(fn: Callable[[], T], *, name: str = "llama-oneshot") -> 
     done: concurrent.futures.Future[T] = concurrent.futures.Future()
 
     def target() -> None:
+        if not done.set_running_or_notify_cancel():
+            return  # the awaiting task was cancelled before the thread started (Ctrl-C in a bench)
         try:
             done.set_result(fn())
         except BaseException as exc:  # handed to the awaiting task, raised there

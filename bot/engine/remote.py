@@ -84,7 +84,7 @@ PROBE_TIMEOUT_S = 10.0
 # and uvicorn close them on their side.
 KEEPALIVE_S = 2.0
 # Caps on what a server may send: a stream (about 200 bytes a token in these servers' chunks, so
-# 8 MiB is some 40,000 tokens) and a JSON answer (error bodies: remote_http.MAX_ERROR_BODY_BYTES).
+# 8 MiB is some 40,000 tokens) and a JSON answer (error bodies: _remote_http.MAX_ERROR_BODY_BYTES).
 MAX_STREAM_BYTES = 8 * 1024 * 1024
 MAX_JSON_BYTES = 1024 * 1024
 MAX_BUSY_RETRIES = 3
@@ -180,7 +180,7 @@ class RemoteEngine:
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         """Estimated prompt tokens, rounded up: chat templates live on the server, so the client can
         only estimate; `start()` calibrates the characters-per-token ratio against the server's own
-        tokenizer when it offers one (remote_tokens.py)."""
+        tokenizer when it offers one (_remote_tokens.py)."""
         return self._tokens.estimate(messages)
 
     async def count_tokens_exact(self, text: str) -> int | None:
