@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.briefing.lexicon import FOLDER as LEXICON_FOLDER
 from bot.briefing.wordlists import FILES as LEXICON_FILES
-from bot.briefing.wordlists import WordLists, parse_word_lists
+from bot.briefing.wordlists import WordLists, missing_files, parse_word_lists
 from bot.safe_files import UnsafeFileError, list_folder, read_regular_file
 from bot.sources import Source, load_sources
 from bot.untrusted import load_toml, safe_prompt_text
@@ -316,15 +316,8 @@ def _load_word_lists(root: Path, hashes: dict[str, str]) -> tuple[WordLists | No
             problems.append(f"{where}:1: cannot read file ({exc.strerror})")
         else:
             hashes[where] = hashlib.sha256(texts[path.name].encode()).hexdigest()
-    if problems:  # each file's own problems, and which are missing (parse_word_lists would say)
-        missing = [
-            name
-            for name in LEXICON_FILES
-            if name not in texts and f"{LEXICON_FOLDER}/{name}:" not in str(problems)
-        ]
-        return None, problems + [
-            f"{LEXICON_FOLDER}/{name}:1: required lexicon file is missing" for name in missing
-        ]
+    if problems:  # each file's own problems, and which are missing
+        return None, problems + missing_files(texts, problems)
     return parse_word_lists(texts)
 
 

@@ -300,7 +300,7 @@ async def test_the_gate_releases_only_complete_checked_sentences(shipped: Source
     assert gate.unsupported and gate.grounded < 1
 
 
-def test_quote_block_is_inline_for_one_quote_and_a_list_for_several() -> None:
+def test_a_quotes_part_is_inline_for_one_quote_and_a_list_for_several() -> None:
     def quotes(*sentences: tuple[str, int]) -> str:
         cited = [from_source(text, Citation(n, f"p{n}", "s", "t", text)) for text, n in sentences]
         return render_part(Part(tuple(cited), QUOTE_LEAD, "quotes"))

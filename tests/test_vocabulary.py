@@ -74,6 +74,16 @@ def test_a_malformed_word_list_names_the_file_line_and_key() -> None:
     assert _problems("factcheck.toml", 'warn = "warn warning caution"', "warn = 3") == [
         f"lexicon/factcheck.toml:{at}: synonyms.warn must be a non-empty string of words"
     ]
+    # a broken pair of an array of tables is found in its own [[antonyms]], not at the first one
+    right = [line for line in _shipped()["factcheck.toml"].splitlines() if line.startswith("right = ")]
+    at = _line("factcheck.toml", right[2])
+    assert _problems("factcheck.toml", right[2], 'right = ""') == [
+        f"lexicon/factcheck.toml:{at}: antonyms[3].right must be a non-empty string of words"
+    ]
+    # an empty list of phrases would match every text: every claim would read as "harms"
+    assert _problems("factcheck.toml", "negative_phrases = [", "negative_phrases = []\nunused = [")[
+        0
+    ].endswith("polarity.negative_phrases must be a list of phrases")
     problems = _problems("factcheck.toml", "two = 2", "two = = 2")
     assert problems[0].startswith(
         f"lexicon/factcheck.toml:{_line('factcheck.toml', 'two = 2')}: not valid TOML"

@@ -4,8 +4,8 @@ Why data, and why in the prompt set: the lists grow as sources are added (a new 
 synonym the sources use), and a moderator who adds a source must be able to extend them the way they
 edit any prompt file (`/prompts put`, or on the host and `/reload`): validated with the rest of the set
 (`file:line: message` problems; a broken file never replaces a working one) and hashed into the set's
-version, which keys the briefing cache. Loading and installing both lexicon files is in wordlists.py;
-this module parses its own file and holds the lexicon now live (`lexicon()`).
+version, which keys the briefing cache. The files are read with the set (`promptset`), validated together
+and installed by wordlists.py; this module parses its own file and holds the lexicon now live (`lexicon()`).
 """
 
 from __future__ import annotations
@@ -82,7 +82,11 @@ def parse(data: dict[str, Any]) -> Lexicon:
     }
     negation, polarity = _table(data, "negation"), _table(data, "polarity")
     phrases = polarity.get("negative_phrases")
-    if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
+    if (
+        not isinstance(phrases, list)
+        or not phrases
+        or not all(isinstance(p, str) and p.strip() for p in phrases)
+    ):
         raise LexiconError("polarity.negative_phrases", "polarity.negative_phrases must be a list of phrases")
     pairs = data.get("antonyms")
     if not isinstance(pairs, list) or not pairs or not all(isinstance(pair, dict) for pair in pairs):
@@ -104,16 +108,20 @@ def parse(data: dict[str, Any]) -> Lexicon:
         misreading=frozenset(_words(_table(data, "misreading"), "cues", "misreading.")),
         appearance=frozenset(_words(_table(data, "misreading"), "appearance", "misreading.")),
         reporting=frozenset(_words(_table(data, "misreading"), "reporting", "misreading.")),
-        antonyms=tuple(
-            (frozenset(_words(pair, "left", "antonyms.")), frozenset(_words(pair, "right", "antonyms.")))
-            for pair in pairs
+        antonyms=tuple(  # "antonyms[6].left": the pair's number, so the problem names its line
+            (
+                frozenset(_words(pair, "left", f"antonyms[{n}].")),
+                frozenset(_words(pair, "right", f"antonyms[{n}].")),
+            )
+            for n, pair in enumerate(pairs, start=1)
         ),
         numbers={word.lower(): str(value) for word, value in numbers.items()},
     )
 
 
 class _Live:
-    """The lexicon of the prompt set now live; set by `wordlists.install` when a set is swapped in."""
+    """The lexicon of the prompt set now live; set by `WordLists.install`, which
+    `bot.library.build_snapshot` calls once a set has validated, before indexing it."""
 
     lexicon: Lexicon | None = None
 

@@ -212,7 +212,3 @@ class Shown:
         self.parts.append(part)
         self.text += render_part(part)
         return part
-
-    @property
-    def sentences(self) -> list[Sentence]:
-        return [s for p in self.parts for s in p.sentences]

@@ -3,7 +3,7 @@
 Why data in the prompt set: a moderator who adds a source may need the topic gate to know a new word
 for the subject (a product the source is about), or a selector to know a new cue; that must not need
 a code change. The file is validated with the prompt set (`file:line: message`), and the vocabulary of
-the set now live is what `vocabulary()` returns (installed by wordlists.py on each swap).
+the set now live is what `vocabulary()` returns (installed by `WordLists.install` in wordlists.py).
 
 Cue phrases are words or phrases matched as whole words, a trailing `*` standing for any ending; the
 weights (a strong cue counts three weak ones) are scoring, so they stay here in code.
@@ -89,7 +89,8 @@ def parse(data: dict[str, Any], numbers: Mapping[str, str]) -> Vocabulary:
 
 
 class _Live:
-    """The vocabulary of the prompt set now live; set by `wordlists.install` when a set is swapped in."""
+    """The vocabulary of the prompt set now live; set by `WordLists.install`, which
+    `bot.library.build_snapshot` calls once a set has validated, before indexing it."""
 
     vocabulary: Vocabulary | None = None
 

@@ -17,7 +17,7 @@ the key as any prompt edit does.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.briefing import lexicon as lexicon_module
@@ -27,6 +27,7 @@ from bot.briefing.vocabulary import Vocabulary
 
 FILES = (LEXICON_FILE, WORDS_FILE)  # the words read the fact-check's number words: that file first
 _TOML_LINE_RE = re.compile(r"at line (\d+)")
+_NTH_KEY_RE = re.compile(r"^(?P<table>[\w.]+)\[(?P<n>\d+)\]\.(?P<leaf>\w+)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,8 @@ def line_of(text: str, key: str) -> int:
     """The 1-based line of dotted `key` in a TOML text: its own table's header, else its `key =` line
     inside its table, else that table's header, else 1 (a key missing altogether)."""
     lines = text.splitlines()
+    if (nth := _NTH_KEY_RE.match(key)) is not None:  # "antonyms[6].left": in the 6th [[antonyms]]
+        return _line_in_nth(lines, nth["table"], int(nth["n"]), nth["leaf"])
     if (own := _header(lines, key)) is not None:
         return own + 1
     *table, leaf = key.split(".") if key else [""]
@@ -66,19 +69,37 @@ def line_of(text: str, key: str) -> int:
     return found + 1 if found >= 0 else 1
 
 
+def _line_in_nth(lines: list[str], table: str, n: int, leaf: str) -> int:
+    """The line of `leaf =` in the `n`th `[[table]]` of an array of tables, else that header's line."""
+    headers = [i for i, line in enumerate(lines) if line.split("#")[0].strip() == f"[[{table}]]"]
+    if not headers:
+        return 1
+    start = headers[min(n, len(headers)) - 1]
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
+    assignment = re.compile(rf"^\s*{re.escape(leaf)}\s*=")
+    return next((i for i in range(start + 1, end) if assignment.match(lines[i])), start) + 1
+
+
 def _header(lines: list[str], table: str) -> int | None:
     wanted = {f"[{table}]", f"[[{table}]]"}
     return next((i for i, line in enumerate(lines) if line.split("#")[0].strip() in wanted), None)
 
 
+def missing_files(texts: Mapping[str, str], problems: Sequence[str] = ()) -> list[str]:
+    """A `lexicon/<file>:1: required lexicon file is missing` problem for each lexicon file that was
+    not read and has no problem of its own in `problems` already (a file that could not be read is
+    not also called missing)."""
+    return [
+        f"{FOLDER}/{name}:1: required lexicon file is missing"
+        for name in FILES
+        if name not in texts and not any(p.startswith(f"{FOLDER}/{name}:") for p in problems)
+    ]
+
+
 def parse_word_lists(texts: Mapping[str, str]) -> tuple[WordLists | None, list[str]]:
     """Validate the lexicon files' texts (file name -> text). Returns (word lists, []) or (None,
     problems), each `lexicon/<file>:<line>: message` like every prompt-file problem."""
-    problems: list[str] = []
-    for name in FILES:
-        if name not in texts:
-            problems.append(f"{FOLDER}/{name}:1: required lexicon file is missing")
-    if problems:
+    if problems := missing_files(texts):
         return None, problems
     where = LEXICON_FILE
     try:
