@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.briefing.retrieval import is_follow_up
 from bot.index import SourceIndex, fts_query
 from bot.sources import load_sources
+from bot.store import Turn
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION_FILES = sorted((ROOT / "tests" / "data" / "retrieval").glob("*.jsonl"))
@@ -98,3 +100,27 @@ if __name__ == "__main__":
         print(f"MISS {question!r}\n     expected {expected}\n     got      {got}")
     hits = count - len(missed_questions)
     print(f"{hits}/{count} hit top-{TOP} ({hits / max(count, 1):.0%})")
+
+
+def _asked(question: str) -> list[Turn]:
+    return [Turn("user", question, question, {}), Turn("assistant", "...", "...", {})]
+
+
+@pytest.mark.parametrize(
+    ("question", "follows"),
+    [
+        ("And what caused it?", True),  # short: read with the conversation
+        ("What three stages did those earlier technologies go through before the reckoning?", True),
+        ("Which stock should I buy if I want it to double by the end of next year?", False),
+        ("What do those scientists think about the weather in Paris this coming weekend?", False),
+        ("What does Yi-Ling Liu say about her book and the earlier technologies it describes?", False),
+    ],
+)
+def test_a_long_question_follows_up_when_it_points_back_and_picks_up_the_thread(
+    question: str, follows: bool
+) -> None:
+    """"Those" points back only when the question also picks up a word of the previous one; a long
+    question that merely says "it", or names the person its "her" means, stands on its own."""
+    history = _asked("Which earlier technologies does Singh say followed the same pattern as AI?")
+    assert is_follow_up(question, history) is follows
+    assert not is_follow_up(question, [])

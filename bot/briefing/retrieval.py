@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.briefing.answerability import names_what_passages_name
+from bot.briefing.names import people_in
 from bot.briefing.prompting import conversation_numbers
 from bot.briefing.vocabulary import vocabulary
 from bot.index import ScoredPassage, SourceIndex
@@ -57,7 +58,20 @@ async def retrieve(
 
 
 def is_follow_up(question: str, history: Sequence[Turn]) -> bool:
-    return bool(history) and len(words(question)) <= FOLLOW_UP_MAX_WORDS
+    """A question in a conversation that is short ("why?", "and the other side?"), or that points
+    back at it ("What did those earlier technologies go through?": lexicon/words.toml's
+    `pointing_words`) and picks up a word of the previous question. A long question that only says
+    "it" is not a follow-up ("Which stock should I buy if I want it to double?"), nor one that names
+    a person of its own for the pointing word to mean ("What does Liu say about her book?"). A
+    follow-up is read with the previous question."""
+    if not history:
+        return False
+    asked = words(question)
+    if len(asked) <= FOLLOW_UP_MAX_WORDS:
+        return True
+    if not set(asked) & vocabulary().pointing_words or people_in(question):
+        return False
+    return bool(content_terms(question) & content_terms(previous_question(history)))
 
 
 def names_the_subject(text: str) -> bool:
