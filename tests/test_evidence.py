@@ -187,6 +187,18 @@ async def test_a_compound_question_is_answered_from_both_places(bikes: SourceInd
     assert "students" in text and "electric bikes" in text
 
 
+async def test_an_opening_like_according_to_leads_in_and_asks_nothing(bikes: SourceIndex) -> None:
+    """ "According to Okafor, which problems ...?" is one list question, not two parts: its opening
+    names whose account is wanted, and the kind of answer is read after it."""
+    question = "According to the city's survey, which problems did the pilot run into?"
+    assert question_parts(question) == []
+    assert focus_of(question).wants_list, "the list is asked for after the opening"
+    assert focus_of("In Okafor's view, who made up most riders?").answer_type == "person"
+    assert len(question_parts("Who made up most of the riders, and what does Okafor recommend next?")) == 2
+    text = picked(await weighed(bikes, question))
+    assert "empty docks" in text and "theft" in text and "winter" in text
+
+
 async def test_a_follow_up_weighs_its_own_words_above_the_previous_question(bikes: SourceIndex) -> None:
     evidence = await weighed(bikes, "What about theft?", context="Which problems did the pilot run into?")
     assert "38 bicycles" in picked(evidence)

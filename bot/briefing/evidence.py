@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.briefing.answerability import decide, subject_terms, unknown_names
-from bot.briefing.focus import Focus, focus_of, has_type, related
+from bot.briefing.focus import Focus, focus_of, has_type, lead_in, related
 from bot.briefing.vocabulary import vocabulary
 from bot.index import ScoredPassage, SourceIndex
 from bot.sources import Passage
@@ -175,8 +175,12 @@ def _choose(focus: Focus, candidates: list[Pick]) -> list[Pick]:
 
 
 def question_parts(question: str) -> list[str]:
-    """The sub-questions of a compound question ("Who warns X, and who warns Y?"), or [] if simple."""
+    """The sub-questions of a compound question ("Who warns X, and who warns Y?"), or [] if simple.
+    The opening of "According to Singh, what ...?" (`lead_in`) is no sub-question: it stays with
+    the question it leads into."""
     parts = [p.strip(" ,;") for p in _PARTS_RE.split(question) if len(words(p)) >= MIN_PART_WORDS]
+    if len(parts) > 1 and parts[0] == lead_in(question):
+        parts = [f"{parts[0]}, {parts[1]}", *parts[2:]]
     return parts if len(parts) > 1 else []
 
 

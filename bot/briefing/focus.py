@@ -46,6 +46,9 @@ _CURRENCY_SIGN_RE = re.compile(r"[$€£¥₹]\s?\d|\d\s?[$€£¥₹]")
 _WHO_RE = re.compile(r"^\s*(?:who|whom)\b", re.I)  # "who ran it?" wants a name; "who is Liu?" has one
 _YEAR_Q_RE = re.compile(r"\b(?:what|which|in what) year\b|\bwhen (?:was|were|did|is|will)\b", re.I)
 _YEAR_RE = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
+# "According to Singh, what ...", "In Liu's view, which ...": a short opening before the question word
+_LEAD_IN_RE = re.compile(r"^\s*(?P<lead>[^,;?]+),\s*(?=(?:which|who|whom|what|where|when|why|how)\b)", re.I)
+MAX_LEAD_IN_WORDS = 6
 
 
 @lru_cache(maxsize=16384)
@@ -135,6 +138,25 @@ def focus_of(question: str, context: str = "") -> Focus:
     return Focus(weights, focus.specific | earlier.specific, focus.answer_type, focus.wants_list, surface)
 
 
+def lead_in(question: str) -> str:
+    """The short opening of "According to Singh, what ...?" ("According to Singh"), or "": it starts
+    with one of lexicon/words.toml's `lead_in_words`. It names whose account is asked about, and asks
+    nothing itself: what kind of answer is wanted (a list, a name, a figure) is read after it. "Liu
+    calls it Sputnik, what does Singh call it?" opens with a clause of its own, and is two questions."""
+    match = _LEAD_IN_RE.match(question)
+    if not match:
+        return ""
+    opening = words(match.group("lead"))
+    if len(opening) > MAX_LEAD_IN_WORDS or opening[0] not in vocabulary().lead_in_words:
+        return ""
+    return match.group("lead").strip()
+
+
+def without_lead_in(question: str) -> str:
+    match = _LEAD_IN_RE.match(question)
+    return question[match.end() :] if match and lead_in(question) else question
+
+
 def _focus_of(question: str) -> Focus:
     weights: dict[str, float] = {}
     surface: dict[str, str] = {}
@@ -152,19 +174,20 @@ def _focus_of(question: str) -> Focus:
         weights[term] = max(weights.get(term, 0.0), informativeness(word.removesuffix("'s")))
         if _is_specific(token, position == 0):
             specific.add(term)
+    asked = without_lead_in(question)  # "According to Singh, which ...": the kind of answer is after it
     answer_type = (
         "year"
-        if _YEAR_Q_RE.search(question)
+        if _YEAR_Q_RE.search(asked)
         else "money"
-        if asks_for_money(question)
+        if asks_for_money(asked)
         else "number"
-        if _NUMBER_Q_RE.search(question)
-        else _who_type(question)
-        if _WHO_RE.match(question) and not people_in(question)
+        if _NUMBER_Q_RE.search(asked)
+        else _who_type(asked)
+        if _WHO_RE.match(asked) and not people_in(question)
         else None
     )
-    wants_list = _asks_which_plural(question) or bool(_WHAT_PLURAL_RE.match(question))
-    return Focus(weights, frozenset(specific), answer_type, wants_list, surface, asked_for(question))
+    wants_list = _asks_which_plural(asked) or bool(_WHAT_PLURAL_RE.match(asked))
+    return Focus(weights, frozenset(specific), answer_type, wants_list, surface, asked_for(asked))
 
 
 def _asks_which_plural(question: str) -> bool:

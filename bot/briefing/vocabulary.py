@@ -34,6 +34,7 @@ class Vocabulary:
     figure_words: frozenset[str]  # number words and other amounts, lowercased
     money_words: frozenset[str]  # a "how much" question with one of these wants a sum of money
     currency_words: frozenset[str]
+    lead_in_words: frozenset[str]  # "According to Singh, what ...": how a question's opening starts
     pointing_words: frozenset[str]  # a question using one points back at the conversation
     leaning: frozenset[str]
     dangling: frozenset[str]
@@ -82,6 +83,7 @@ def parse(data: dict[str, Any], numbers: Mapping[str, str]) -> Vocabulary:
         figure_words=frozenset(words(data, "figure_words")) | frozenset(numbers),
         money_words=frozenset(words(data, "money_words")),
         currency_words=frozenset(words(data, "currency_words")),
+        lead_in_words=frozenset(words(data, "lead_in_words")),
         pointing_words=frozenset(words(data, "pointing_words")),
         leaning=frozenset(words(openers, "leaning", "openers.")),
         dangling=frozenset(words(openers, "dangling", "openers.")),
