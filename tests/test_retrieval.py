@@ -119,7 +119,7 @@ def _asked(question: str) -> list[Turn]:
 def test_a_long_question_follows_up_when_it_points_back_and_picks_up_the_thread(
     question: str, follows: bool
 ) -> None:
-    """"Those" points back only when the question also picks up a word of the previous one; a long
+    """ "Those" points back only when the question also picks up a word of the previous one; a long
     question that merely says "it", or names the person its "her" means, stands on its own."""
     history = _asked("Which earlier technologies does Singh say followed the same pattern as AI?")
     assert is_follow_up(question, history) is follows
