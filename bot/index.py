@@ -12,13 +12,14 @@ so searching never blocks the event loop; each reload builds a fresh index and t
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Coroutine, Sequence
+from collections.abc import Callable, Collection, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
 
 from bot.acronyms import acronyms_of, is_acronym
+from bot.briefing.names import bare, names_in
 from bot.sources import FRAMINGS, Passage, Source
 from bot.terms import WORD_RE, match_terms, sentences_of, stopwords, words
 
@@ -92,6 +93,23 @@ def _said_of_author(passages: Sequence[Passage], authors: dict[str, str]) -> dic
     return {source: frozenset(terms) for source, terms in found.items()}
 
 
+@dataclass(frozen=True, slots=True)
+class Corpus:
+    """Every passage of a source set, for the checks that look names up: the text, lowercased, and
+    the words of the names its sentences use ("singh", "liu", "wall", "dancers"), so a claim opening
+    with "Singh recommends ..." is read as naming Singh, and one opening with "Many ..." is not."""
+
+    text: str
+    names: frozenset[str]
+
+    @classmethod
+    def of(cls, passages: Iterable[Passage]) -> Corpus:
+        passages = list(passages)
+        parts = [part for p in passages for part in (p.title, p.heading, p.text)]
+        names = frozenset(bare(token) for part in parts for name in names_in(part) for token in name)
+        return cls(" ".join(parts).lower(), names)
+
+
 class SourceIndex:
     """Searchable passages of one prompt-set version. Build with `await SourceIndex.build(...)`."""
 
@@ -121,8 +139,8 @@ class SourceIndex:
         self.said_of_author = _said_of_author(self.passages, authors or {})
         # "US" -> the terms of "United States", as the sources spell the acronyms they use.
         self.acronyms = acronyms_of(f"{p.heading}. {p.text}" for p in self.passages)
-        # Lowercased text of every passage: the fact-check looks names up in it.
-        self.corpus_text = " ".join(f"{p.title} {p.heading} {p.text}" for p in self.passages).lower()
+        # Every passage's text and names: the fact-check looks names up in it.
+        self.corpus = Corpus.of(self.passages)
 
     def spelled_out(self, query: str) -> str:
         """`query`, plus the phrase of each acronym in it that the sources spell out ("US" adds

@@ -28,7 +28,7 @@ async def verdict_of(index: SourceIndex, claim: str) -> tuple[Verdict, list[str]
     found = await index.search(claim, k=EVIDENCE_K)
     if not is_on_topic(claim, found):
         return "not_in_sources", ["off the subject"]
-    verdict, deciding = decide([compare(claim, scored, index.corpus_text) for scored in found])
+    verdict, deciding = decide([compare(claim, scored, index.corpus) for scored in found])
     return verdict, deciding.mismatches if deciding else []
 
 

@@ -19,7 +19,7 @@ from bot.briefing.lexicon import LexiconError, lexicon, parse
 from bot.briefing.premise import contradicted_premise, proposition
 from bot.briefing.sentences import QUOTE_LEAD, Citation, Part, Shown, from_source, render_part
 from bot.briefing.verdicts import compare, decide
-from bot.index import ScoredPassage, SourceIndex
+from bot.index import Corpus, ScoredPassage, SourceIndex
 from bot.promptset import load_prompt_set
 from bot.sources import Passage
 
@@ -229,29 +229,29 @@ def test_focus_reads_what_a_question_wants() -> None:
 
 async def test_a_false_premise_is_corrected_from_the_source(bikes: SourceIndex) -> None:
     evidence = await weighed(bikes, "Why did bike lanes cut shop sales?")
-    found = contradicted_premise("Why did bike lanes cut shop sales?", evidence.ranked, bikes.corpus_text)
+    found = contradicted_premise("Why did bike lanes cut shop sales?", evidence.ranked, bikes.corpus)
     assert found is not None and found.kind == "premise"
     assert "myth" in found.comparison.sentence.lower() or "steady" in found.comparison.sentence.lower()
     yes_no = "Were the docking stations in the hills full every morning?"
-    no = contradicted_premise(yes_no, (await weighed(bikes, yes_no)).ranked, bikes.corpus_text)
+    no = contradicted_premise(yes_no, (await weighed(bikes, yes_no)).ranked, bikes.corpus)
     assert no is not None and no.kind == "yes_no"
 
 
 async def test_a_which_question_takes_for_granted_that_there_is_such_a_thing(bikes: SourceIndex) -> None:
     # "Which docking stations were full...?" assumes some were; the source says they were empty.
     question = "Which docking stations were full in the hills each morning?"
-    found = contradicted_premise(question, (await weighed(bikes, question)).ranked, bikes.corpus_text)
+    found = contradicted_premise(question, (await weighed(bikes, question)).ranked, bikes.corpus)
     assert found is not None and found.kind == "premise"
     assert "empty docks" in found.comparison.sentence
     question = "Which problems did the pilot run into?"
-    assert contradicted_premise(question, (await weighed(bikes, question)).ranked, bikes.corpus_text) is None
+    assert contradicted_premise(question, (await weighed(bikes, question)).ranked, bikes.corpus) is None
 
 
 async def test_questions_without_a_premise_are_never_corrected(bikes: SourceIndex) -> None:
     assert proposition("What does Okafor recommend?") is None
     assert proposition("How could the city fix the hills?") is None
     question = "Why did the pilot have empty docks in the hills?"
-    assert contradicted_premise(question, (await weighed(bikes, question)).ranked, bikes.corpus_text) is None
+    assert contradicted_premise(question, (await weighed(bikes, question)).ranked, bikes.corpus) is None
 
 
 def test_fact_check_reads_a_sentence_that_points_back_and_a_double_negation() -> None:
@@ -265,7 +265,7 @@ def test_fact_check_reads_a_sentence_that_points_back_and_a_double_negation() ->
         framing=(),
     )
     scored = ScoredPassage(passage, 1.0)
-    corpus = passage.text.lower()
+    corpus = Corpus.of([passage])
     # "They cannot ask" is about the dock staff of the sentence before: it contradicts, and the
     # evidence shown carries both sentences.
     against = compare("Dock staff openly ask for breaks.", scored, corpus)
@@ -280,7 +280,7 @@ async def test_fact_check_reads_a_myth_as_a_contradiction_and_an_unknown_employe
 ) -> None:
     async def verdict(claim: str) -> str:
         found = await bikes.search(claim, k=4)
-        return decide([compare(claim, s, bikes.corpus_text) for s in found])[0]
+        return decide([compare(claim, s, bikes.corpus) for s in found])[0]
 
     assert await verdict("Bike lanes cut the sales of shops on those streets.") == "contradicted"
     assert await verdict("Marta Okafor works for the Harbor City Gazette.") == "not_in_sources"
@@ -290,7 +290,7 @@ async def test_fact_check_reads_a_myth_as_a_contradiction_and_an_unknown_employe
 
 async def test_the_gate_releases_only_complete_checked_sentences(shipped: SourceIndex) -> None:
     passages = await shipped.search("Yi-Ling Liu track-two dialogue recommends", k=3)
-    gate = SentenceGate(passages, shipped.corpus_text)
+    gate = SentenceGate(passages, shipped.corpus)
     shown = Shown()
     streamed = []
     text = (

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.briefing.factcheck import FactCheck
+from bot.briefing.names import names_in
 from bot.config import load_settings
 from bot.engine import ScriptedEngine
 from bot.engine.base import Engine
@@ -67,12 +68,18 @@ CLAIMS = [
     # "accurate" where the source says "misleading"; the same word where it says "accurate"
     ("Liu says framing the rivalry as a winner-take-all race is accurate.", "contradicted"),
     ("Liu says accurate China policy demands nuance.", "supported"),
+    # a surname opening the claim is a name the sources use: Liu recommends them, not Singh
+    ("Singh recommends expanding track-two dialogues.", "contradicted"),
+    # "says" reports what the source says, so the source's hedge ("looks like a simple contest") counts
+    ("The essay says the AI race is simply a contest of computing resources.", "contradicted"),
     # not in the sources
     ("The US and China signed a binding AI safety treaty in 2023.", "not_in_sources"),
     ("The EU AI Act bans facial recognition in 2024.", "not_in_sources"),
     ("Lionel Messi won the World Cup in 2022.", "not_in_sources"),
     # the names are the sources', what is said of them is not ("lives" in no passage about her)
     ("Yi-Ling Liu lives in Beijing.", "not_in_sources"),
+    # Liu wrote one book: that says nothing of what Tanwar has written
+    ("Rajendra Singh Tanwar has written three books about China.", "not_in_sources"),
 ]
 
 
@@ -134,3 +141,13 @@ async def test_real_model_three_verdicts(
             assert markers <= {c.number for c in result.citations}, (claim, result.explanation)
     finally:
         await service.aclose()
+
+
+def test_a_word_opening_a_sentence_is_a_name_only_when_the_sources_use_it_as_one() -> None:
+    """ "Singh recommends ..." names Singh when the sources name him mid-sentence (`Corpus.names`);
+    "Many fear ..." names no one, and neither does an unknown capitalised opener."""
+    known = frozenset({"singh", "liu"})
+    assert names_in("Singh recommends talks.", known) == [("Singh",)]
+    assert names_in("Singh's article ran on Monday.", known) == [("Singh's",), ("Monday",)]
+    assert names_in("Many fear a race with Liu.", known) == [("Liu",)]
+    assert names_in("Singh recommends talks.") == []

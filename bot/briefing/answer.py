@@ -30,7 +30,7 @@ from bot.briefing.prompting import SOURCES_META, QuestionPrompt, clean_user_text
 from bot.briefing.retrieval import is_follow_up, previous_question, retrieve
 from bot.briefing.sentences import QUOTE_LEAD, Part, Sentence, Shown, from_source
 from bot.engine.base import Engine, GenerationRequest, Usage
-from bot.index import ScoredPassage
+from bot.index import Corpus, ScoredPassage
 from bot.measures import elapsed_ms
 from bot.store import Turn
 from bot.terms import match_terms, words
@@ -111,10 +111,10 @@ class Reply:
     part of it. Each method returns the part to stream (None: nothing to show), or yields the events
     to relay."""
 
-    def __init__(self, evidence: Evidence, prompt: QuestionPrompt, corpus_text: str) -> None:
+    def __init__(self, evidence: Evidence, prompt: QuestionPrompt, corpus: Corpus) -> None:
         self.evidence = evidence
         self.prompt = prompt
-        self.gate = SentenceGate(prompt.numbered, corpus_text)
+        self.gate = SentenceGate(prompt.numbered, corpus)
         self.shown = Shown()
         self.citations: dict[int, Citation] = {}
         self.pieces: list[str] = []  # the model's raw text, for the conversation history
@@ -235,8 +235,8 @@ async def answer(
         return
     sampling = ctx.sampling()
     prompt = await question_prompt_for(ctx, question, evidence, history, sampling.max_tokens)
-    reply = Reply(evidence, prompt, ctx.index.corpus_text)
-    premise = await asyncio.to_thread(contradicted_premise, question, evidence.ranked, ctx.index.corpus_text)
+    reply = Reply(evidence, prompt, ctx.index.corpus)
+    premise = await asyncio.to_thread(contradicted_premise, question, evidence.ranked, ctx.index.corpus)
     asked = Turn(
         role="user", content=prompt.messages[-1].content, display=question, meta={SOURCES_META: prompt.listed}
     )

@@ -191,7 +191,7 @@ class BottomLine:
     ) -> None:
         self.gate = SentenceGate(
             passages,
-            ctx.index.corpus_text,
+            ctx.index.corpus,
             cited_threshold=BOTTOM_LINE_SUPPORT,
             labels=passage_labels(passages),
         )

@@ -24,7 +24,7 @@ from bot.briefing.grounding import trim_unfinished
 from bot.briefing.models import Citation
 from bot.briefing.sentences import Sentence
 from bot.briefing.verdicts import compare
-from bot.index import ScoredPassage
+from bot.index import Corpus, ScoredPassage
 from bot.terms import is_question, match_terms, split_sentences
 
 REPEAT_OVERLAP = 0.8  # a sentence whose words are this much inside a shown one says nothing new
@@ -38,13 +38,13 @@ class SentenceGate:
     def __init__(
         self,
         numbered: Sequence[ScoredPassage],
-        corpus_text: str,
+        corpus: Corpus,
         *,
         cited_threshold: float = CITED_SUPPORT_THRESHOLD,
         labels: Sequence[str] = (),
     ) -> None:
         self.numbered = list(numbered)
-        self.corpus_text = corpus_text
+        self.corpus = corpus
         self.cited_threshold = cited_threshold
         self.labels = list(labels)
         self.checks: list[Sentence] = []  # every sentence the model completed
@@ -100,7 +100,7 @@ class SentenceGate:
         if any(len(terms & shown) >= REPEAT_OVERLAP * len(terms) for shown in self._shown_terms):
             return False
         return not any(
-            compare(check.text, self.numbered[n - 1], self.corpus_text).mismatches for n in check.numbers
+            compare(check.text, self.numbered[n - 1], self.corpus).mismatches for n in check.numbers
         )
 
     @property

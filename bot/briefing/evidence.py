@@ -316,6 +316,6 @@ def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], cont
     if question_parts(question):
         rest_coverage = 1.0  # answered from several passages: no one passage need hold it all
     kind, reason = decide(focus, coverage, missing, picks, subject_terms(index), vocabulary, rest_coverage)
-    if kind != "off_topic" and (names := unknown_names(question, index.corpus_text)):
+    if kind != "off_topic" and (names := unknown_names(question, index.corpus.text)):
         kind, reason = "not_covered", f"the sources never mention {'; '.join(names)}"
     return Evidence(focus, ranked, picks, kind, round(coverage, 3), missing, reason, closest)

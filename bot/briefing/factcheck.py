@@ -25,10 +25,10 @@ from bot.briefing.retrieval import is_on_topic
 from bot.briefing.sentences import Part, Sentence, from_source, own_words, render_part
 from bot.briefing.verdicts import Comparison, Verdict, compare, decide, terms_of
 from bot.engine.base import GenerationRequest, collect
-from bot.index import ScoredPassage
+from bot.index import Corpus, ScoredPassage
 from bot.measures import elapsed_ms
 
-EVIDENCE_K = 4
+EVIDENCE_K = 5
 SHOWN_EVIDENCE = 3
 MAX_CLAIM_CHARS = 500
 EXPLAIN_MAX_TOKENS = 60
@@ -113,7 +113,7 @@ async def _model_explanation(
     verification = verify(strip_labels(trim_unfinished(text), passage_labels(given)), given)
     checked = len(verification.checked)
     supported = checked - len(verification.unsupported)
-    corpus = " ".join(p.passage.text.lower() for p in given)
+    corpus = Corpus.of(p.passage for p in given)
     claim_terms = terms_of(claim)
     titles = [normalise_for_quote(p.passage.title) for p in given]
     for check in verification.sentences:
@@ -142,8 +142,7 @@ async def check_claim(ctx: BriefingContext, claim: str, *, user_id: str) -> Fact
     if not is_on_topic(claim, found):
         said = Part((own_words(OFF_SUBJECT),))
         return FactCheck(claim, "not_in_sources", [], said, model=model, total_ms=elapsed_ms(started))
-    corpus_text = ctx.index.corpus_text
-    comparisons = [compare(claim, scored, corpus_text) for scored in found]
+    comparisons = [compare(claim, scored, ctx.index.corpus) for scored in found]
     verdict, deciding = decide(comparisons)
     if deciding is None:
         evidence = found[:SHOWN_EVIDENCE]

@@ -47,6 +47,7 @@ class Lexicon:
     misreading: frozenset[str]
     appearance: frozenset[str]
     reporting: frozenset[str]
+    naming: frozenset[str]  # "Liu calls DeepSeek-R1 ...": reports a name given, hedges and all
     antonyms: tuple[tuple[frozenset[str], frozenset[str]], ...]
     numbers: dict[str, str]
 
@@ -108,6 +109,7 @@ def parse(data: dict[str, Any]) -> Lexicon:
         misreading=frozenset(_words(_table(data, "misreading"), "cues", "misreading.")),
         appearance=frozenset(_words(_table(data, "misreading"), "appearance", "misreading.")),
         reporting=frozenset(_words(_table(data, "misreading"), "reporting", "misreading.")),
+        naming=frozenset(_words(_table(data, "misreading"), "naming", "misreading.")),
         antonyms=tuple(  # "antonyms[6].left": the pair's number, so the problem names its line
             (
                 frozenset(_words(pair, "left", f"antonyms[{n}].")),

@@ -6,14 +6,17 @@ a person named in a sentence must be named, in full, by the passage behind it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from bot.terms import WORD_RE, sentences_of, stopwords
 
 
-def names_in(text: str) -> list[tuple[str, ...]]:
+def names_in(text: str, known: Collection[str] = frozenset()) -> list[tuple[str, ...]]:
     """Runs of capitalised words inside a sentence ("Yi-Ling Liu", "DeepSeek-R1"), as written.
 
-    A run never crosses punctuation, and a lone sentence-initial capitalised word ("Many", "Liu"
-    can both start a sentence) is not taken for a name.
+    A run never crosses punctuation. A lone sentence-initial capitalised word ("Many", "Liu" can both
+    start a sentence) is taken for a name only if it is one of `known`, the lowercased words of the
+    names the sources use (`Corpus.names`): "Singh recommends ..." names Singh, "Many fear ..." no one.
     """
     runs: list[tuple[str, ...]] = []
     for sentence in sentences_of(text):
@@ -27,14 +30,24 @@ def names_in(text: str) -> list[tuple[str, ...]]:
             if capital and current and joined:
                 current.append(token)
             else:
-                if current and not (starts_sentence and len(current) == 1):
+                if current and not _lone_opener(current, starts_sentence, known):
                     runs.append(tuple(current))
                 current = [token] if capital else []
                 starts_sentence = previous_end is None
             previous_end = match.end()
-        if current and not (starts_sentence and len(current) == 1):
+        if current and not _lone_opener(current, starts_sentence, known):
             runs.append(tuple(current))
     return runs
+
+
+def _lone_opener(run: list[str], starts_sentence: bool, known: Collection[str]) -> bool:
+    """A single capitalised word opening a sentence that is not a known name: no name."""
+    return starts_sentence and len(run) == 1 and bare(run[0]) not in known
+
+
+def bare(token: str) -> str:
+    """A name's word, lowercased, without a possessive: "Singh's" -> "singh"."""
+    return token.lower().replace("’", "'").removesuffix("'s")
 
 
 def is_person_like(name: tuple[str, ...]) -> bool:

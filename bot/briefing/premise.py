@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Literal, cast
 
 from bot.briefing.verdicts import Comparison, compare, decide
-from bot.index import ScoredPassage
+from bot.index import Corpus, ScoredPassage
 
 EVIDENCE_K = 4
 _FACTUAL = (
@@ -59,7 +59,7 @@ def proposition(question: str) -> tuple[str, Kind] | None:
 
 
 def contradicted_premise(
-    question: str, ranked: Sequence[ScoredPassage], corpus_text: str
+    question: str, ranked: Sequence[ScoredPassage], corpus: Corpus
 ) -> Contradiction | None:
     """What contradicts the question's premise (or answers its yes/no question with no), or None.
 
@@ -69,5 +69,5 @@ def contradicted_premise(
     if not found or not ranked:
         return None
     statement, kind = found
-    verdict, deciding = decide([compare(statement, scored, corpus_text) for scored in ranked[:EVIDENCE_K]])
+    verdict, deciding = decide([compare(statement, scored, corpus) for scored in ranked[:EVIDENCE_K]])
     return Contradiction(kind, deciding) if verdict == "contradicted" and deciding is not None else None

@@ -137,7 +137,7 @@ class Speaker:
     def _gate(self, given: list[ScoredPassage]) -> SentenceGate:
         gate = SentenceGate(
             given,
-            self.ctx.index.corpus_text,
+            self.ctx.index.corpus,
             labels=[*passage_labels(given), *speech_labels(self.ctx.prompts)],
         )
         for text in self.plan.heard:
