@@ -312,6 +312,24 @@ async def test_the_gate_releases_only_complete_checked_sentences(shipped: Source
     assert gate.unsupported and gate.grounded < 1
 
 
+def test_the_gate_drops_a_sentence_that_only_names_its_source() -> None:
+    """ "Harbor City's Bike-Share Pilot [1]." is the source's title, not an answer, even where the
+    passage quotes it; a sentence that echoes a heading may answer (headings summarise), so it stays."""
+    passage = Passage(
+        id="t#about",
+        source="t",
+        title="Harbor City's Bike-Share Pilot",
+        heading="About the bike-share pilot report",
+        text='Marta Okafor wrote "Harbor City\'s Bike-Share Pilot" for the Civic Transit Review. '
+        "The report covers the first year of the bike-share pilot.",
+        framing=(),
+    )
+    gate = SentenceGate([ScoredPassage(passage, 1.0)], Corpus.of([passage]))
+    shown = gate.feed("Harbor City's Bike-Share Pilot [1]. The report covers the bike-share pilot [1]. ")
+    assert [s.text for s in shown + gate.finish()] == ["The report covers the bike-share pilot."]
+    assert gate.checks[0].supported, "the title is in the passage: only the new rule drops it"
+
+
 def test_a_quotes_part_is_inline_for_one_quote_and_a_list_for_several() -> None:
     def quotes(*sentences: tuple[str, int]) -> str:
         cited = [from_source(text, Citation(n, f"p{n}", "s", "t", text)) for text, n in sentences]

@@ -53,6 +53,9 @@ class SentenceGate:
         self.unverified_quotes = 0
         self._buffer = ""
         self._shown_terms: list[frozenset[str]] = []
+        # "I Met With China's Top AI Experts [3]." names a source and says nothing: a sentence made of
+        # a title's words is not shown (a heading's may be: headings here summarise what they head)
+        self._titles = {match_terms(s.passage.title) for s in self.numbered}
 
     def feed(self, piece: str) -> list[Sentence]:
         """Add a piece of streamed text; return the sentences it completed that pass."""
@@ -97,7 +100,9 @@ class SentenceGate:
         if not check.supported or is_question(check.text):
             return False
         terms = match_terms(check.text)
-        if any(len(terms & shown) >= REPEAT_OVERLAP * len(terms) for shown in self._shown_terms):
+        if any(
+            len(terms & said) >= REPEAT_OVERLAP * len(terms) for said in (*self._shown_terms, *self._titles)
+        ):
             return False
         return not any(
             compare(check.text, self.numbered[n - 1], self.corpus).mismatches for n in check.numbers
