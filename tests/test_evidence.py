@@ -275,6 +275,27 @@ def test_fact_check_reads_a_sentence_that_points_back_and_a_double_negation() ->
     assert compare("Dock staff fear being seen as lazy if they ask for breaks.", scored, corpus).supports
 
 
+def test_fact_check_reads_what_a_source_sets_aside() -> None:
+    """ "Rather than X, Okafor recommends Y": a claim that she recommends X is contradicted (a premise
+    built on it is corrected the same way); one that states the contrast itself, or says Y, is not."""
+    passage = Passage(
+        id="t#next",
+        source="t",
+        title="T",
+        heading="Next steps",
+        text="Rather than building new docks in the hills, Okafor recommends adding electric bikes. "
+        "The focus is shifting from how many bikes the city owns to how often they are ridden.",
+        framing=(),
+    )
+    scored, corpus = ScoredPassage(passage, 1.0), Corpus.of([passage])
+    against = compare("Okafor recommends building new docks in the hills.", scored, corpus)
+    assert against.contradicts and against.sentence.startswith("Rather than building")
+    assert compare("The focus is on how many bikes the city owns.", scored, corpus).contradicts
+    assert compare("Okafor recommends adding electric bikes.", scored, corpus).supports
+    instead = "Okafor recommends adding electric bikes rather than building new docks in the hills."
+    assert not compare(instead, scored, corpus).contradicts
+
+
 async def test_fact_check_reads_a_myth_as_a_contradiction_and_an_unknown_employer_as_absent(
     bikes: SourceIndex,
 ) -> None:

@@ -72,6 +72,8 @@ CLAIMS = [
     ("Singh recommends expanding track-two dialogues.", "contradicted"),
     # "says" reports what the source says, so the source's hedge ("looks like a simple contest") counts
     ("The essay says the AI race is simply a contest of computing resources.", "contradicted"),
+    # what the source sets aside ("As a practical alternative to an all-out AI race, Liu recommends ...")
+    ("Liu recommends an all-out AI race.", "contradicted"),
     # not in the sources
     ("The US and China signed a binding AI safety treaty in 2023.", "not_in_sources"),
     ("The EU AI Act bans facial recognition in 2024.", "not_in_sources"),

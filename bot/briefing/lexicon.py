@@ -48,8 +48,21 @@ class Lexicon:
     appearance: frozenset[str]
     reporting: frozenset[str]
     naming: frozenset[str]  # "Liu calls DeepSeek-R1 ...": reports a name given, hedges and all
+    set_aside: re.Pattern[str]  # "as an alternative to X", "rather than X": X is what the source rejects
     antonyms: tuple[tuple[frozenset[str], frozenset[str]], ...]
     numbers: dict[str, str]
+
+
+def _phrases(data: dict[str, Any], key: str, where: str) -> re.Pattern[str]:
+    """A list of phrases, as one case-insensitive pattern matching any of them as whole words."""
+    phrases = data.get(key)
+    if (
+        not isinstance(phrases, list)
+        or not phrases
+        or not all(isinstance(p, str) and p.strip() for p in phrases)
+    ):
+        raise LexiconError(f"{where}{key}", f"{where}{key} must be a list of phrases")
+    return re.compile(r"\b(?:" + "|".join(re.escape(p.strip()) for p in phrases) + r")\b", re.I)
 
 
 def _words(data: dict[str, Any], key: str, where: str) -> list[str]:
@@ -82,13 +95,6 @@ def parse(data: dict[str, Any]) -> Lexicon:
         for word in _words({canonical: group}, canonical, "synonyms.")
     }
     negation, polarity = _table(data, "negation"), _table(data, "polarity")
-    phrases = polarity.get("negative_phrases")
-    if (
-        not isinstance(phrases, list)
-        or not phrases
-        or not all(isinstance(p, str) and p.strip() for p in phrases)
-    ):
-        raise LexiconError("polarity.negative_phrases", "polarity.negative_phrases must be a list of phrases")
     pairs = data.get("antonyms")
     if not isinstance(pairs, list) or not pairs or not all(isinstance(pair, dict) for pair in pairs):
         raise LexiconError("antonyms", "[[antonyms]] must hold at least one pair")
@@ -103,9 +109,8 @@ def parse(data: dict[str, Any]) -> Lexicon:
         wide_scope_next=frozenset(_words(negation, "wide_before", "negation.")),
         positive=frozenset(stem(w) for w in _words(polarity, "positive", "polarity.")),
         negative=frozenset(stem(w) for w in _words(polarity, "negative", "polarity.")),
-        negative_phrases=re.compile(
-            r"\b(?:" + "|".join(re.escape(p.strip()) for p in phrases) + r")\b", re.I
-        ),
+        negative_phrases=_phrases(polarity, "negative_phrases", "polarity."),
+        set_aside=_phrases(_table(data, "contrast"), "set_aside", "contrast."),
         misreading=frozenset(_words(_table(data, "misreading"), "cues", "misreading.")),
         appearance=frozenset(_words(_table(data, "misreading"), "appearance", "misreading.")),
         reporting=frozenset(_words(_table(data, "misreading"), "reporting", "misreading.")),

@@ -282,6 +282,32 @@ def _check_antonyms(r: _Reading) -> None:
                 )
 
 
+_SET_ASIDE_END_RE = re.compile(r"[,;:.!?]|\b(?:to|toward|towards|into)\b", re.I)
+
+
+def _check_contrast(r: _Reading) -> None:
+    """A claim that says what the source sets aside: "Liu recommends an all-out AI race" against "As
+    an alternative to an all-out AI race, Liu recommends expanding track-two dialogues". It holds
+    half the set-aside phrase's words or more, shares a word of the rest of the sentence
+    ("recommends"), and fewer of the rest than of the phrase: it says the same of the other thing.
+    A claim that states the contrast itself ("... as an alternative to a race") is left alone."""
+    lex = lexicon()
+    if lex.set_aside.search(r.claim):
+        return
+    for sentence in r.sentences:
+        for marker in lex.set_aside.finditer(sentence):
+            after = sentence[marker.end() :]
+            end = _SET_ASIDE_END_RE.search(after)
+            cut = end.start() if end else len(after)
+            aside = terms_of(after[:cut])
+            rest = terms_of(f"{sentence[: marker.start()]} {after[cut:]}") - aside
+            held, shared = aside & r.claim_terms, rest & r.predicate
+            if aside and len(held) >= MISMATCH_COVERAGE * len(aside) and 0 < len(shared) < len(held):
+                r.mismatch(f"contrast: the source sets this aside ('{marker.group(0)} ...')", held)
+                r.show(sentence)
+                return
+
+
 def _check_numbers(r: _Reading) -> bool:
     """A figure the passage gives differently, in a sentence about the same thing: "1996" against
     "1986". A figure the passage gives for something else (a date of publication against an age) is
@@ -377,6 +403,7 @@ def compare(claim: str, scored: ScoredPassage, corpus: Corpus) -> Comparison:
     negation_ok = _check_negation(r)
     polarity_ok = _check_polarity(r)
     _check_antonyms(r)
+    _check_contrast(r)
     numbers_ok = _check_numbers(r)
     names_ok = _check_names(r, p, corpus.text)
     _check_misreading(r, p)
