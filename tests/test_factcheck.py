@@ -72,6 +72,8 @@ CLAIMS = [
     ("Singh recommends expanding track-two dialogues.", "contradicted"),
     # "says" reports what the source says, so the source's hedge ("looks like a simple contest") counts
     ("The essay says the AI race is simply a contest of computing resources.", "contradicted"),
+    # "will not disappear overnight": a negated word changes side ("continue" against "end")
+    ("The essay expects the AI arms race to end within a few years.", "contradicted"),
     # what the source sets aside ("As a practical alternative to an all-out AI race, Liu recommends ...")
     ("Liu recommends an all-out AI race.", "contradicted"),
     # not in the sources
