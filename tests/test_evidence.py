@@ -508,3 +508,28 @@ async def test_a_follow_up_stays_on_the_thread_of_the_previous_question(tmp_path
         assert evidence.ranked[0].passage.id == "bike-share#faults", [s.passage.id for s in evidence.ranked]
     finally:
         await index.aclose()
+
+
+HILL_DOCKS_PASSAGE = """
+## Why the hill docks stood empty {#hill-docks}
+Riders coasted downhill to work in the morning and took the bus home in the evening. So the docks at
+the top of the hills stood empty by nine o'clock every day.
+"""
+
+
+async def test_a_quoted_consequence_brings_the_sentence_that_gives_its_reason(tmp_path: Path) -> None:
+    """ "So the docks ... stood empty" answers "why?" only with the sentence before it, so the quote
+    carries both (words.toml's openers.consequence); scoring still rests on the chosen sentence."""
+    root = tmp_path / "prompts"
+    shutil.copytree(REPO / "prompts", root)
+    for path in (root / "sources").iterdir():
+        path.unlink()
+    (root / "sources" / "bike-share.md").write_text(BIKE_SOURCE + HILL_DOCKS_PASSAGE, encoding="utf-8")
+    index = await _index(root)
+    try:
+        evidence = await weighed(index, "Why were the docks at the top of the hills empty by nine o'clock?")
+        assert evidence.answerable, evidence.reason
+        quote = next(p.sentence for p in evidence.picks if "So the docks" in p.sentence)
+        assert quote.startswith("Riders coasted downhill to work"), quote
+    finally:
+        await index.aclose()

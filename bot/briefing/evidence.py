@@ -97,6 +97,13 @@ def goes_on(sentence: str) -> bool:
     return opener in vocabulary().dangling
 
 
+def _follows_from(sentence: str) -> bool:
+    """ "So the scientists keep quiet ...": a consequence of the sentence before (words.toml's
+    openers.consequence), which a quote must carry, since it holds the reason. "So far" is no such."""
+    opening = words(sentence)[:2]
+    return bool(opening) and opening[0] in vocabulary().consequence and opening[1:] != ["far"]
+
+
 def _span(
     focus: Focus, sentences: list[str], start: int, carry_on: bool = True
 ) -> tuple[str, frozenset[str]]:
@@ -104,7 +111,8 @@ def _span(
     ("There are reasons for cautious optimism." says which only in the next sentences). For a list
     question the rest of the passage follows: a passage names its items after introducing them.
     `carry_on`: the quote also takes the next sentences while they carry on from it (`goes_on`),
-    which are not scored: they complete what is quoted, not what is chosen. Not for a debate, whose
+    which are not scored: they complete what is quoted, not what is chosen; and a consequence ("So
+    they keep quiet") takes the sentence before it, which holds the reason. Not for a debate, whose
     measure counts a quote as one checked sentence whatever its length."""
     text, terms = sentences[start], match_terms(sentences[start])
     end = start + 1
@@ -118,6 +126,8 @@ def _span(
         end += 1
     while carry_on and end < len(sentences) and end - start <= limit and goes_on(sentences[end]):
         text, end = f"{text} {sentences[end]}", end + 1
+    if carry_on and start and _follows_from(text):
+        text = f"{sentences[start - 1]} {text}"  # "So they keep quiet": the reason is the one before
     return text, terms
 
 

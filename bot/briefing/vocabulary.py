@@ -38,6 +38,7 @@ class Vocabulary:
     pointing_words: frozenset[str]  # a question using one points back at the conversation
     leaning: frozenset[str]
     dangling: frozenset[str]
+    consequence: frozenset[str]  # "So ...", "Therefore ...": a sentence that follows from the one before
     cues: Mapping[str, Cues]  # "uncertainty", "race", "cooperation", "agreement"
     queries: Mapping[str, str]
 
@@ -87,6 +88,7 @@ def parse(data: dict[str, Any], numbers: Mapping[str, str]) -> Vocabulary:
         pointing_words=frozenset(words(data, "pointing_words")),
         leaning=frozenset(words(openers, "leaning", "openers.")),
         dangling=frozenset(words(openers, "dangling", "openers.")),
+        consequence=frozenset(words(openers, "consequence", "openers.")),
         cues={name: _cues(_table(cues, name, "cues."), name) for name in wanted},
         queries={name: " ".join(words(queries, name, "queries.")) for name in QUERIES},
     )
