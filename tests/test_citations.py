@@ -81,3 +81,13 @@ def test_a_person_the_passage_does_not_name_is_unsupported() -> None:
     assert result.unsupported and not result.citations
     named = verify("Yi-Ling Liu recommends expanding track-two dialogues between scientists [1].", PASSAGES)
     assert named.grounded == 1.0 and [c.id for c in named.citations] == ["liu#track-two"]
+
+
+def test_a_clause_copied_from_the_passage_does_not_carry_an_invented_one() -> None:
+    """ "Liu recommends expanding track-two dialogues between scientists: Martians run quantum
+    banana farms" holds most of the passage's words as a whole; its second clause holds none."""
+    copied = "Yi-Ling Liu recommends expanding track-two dialogues between scientists and civil-society groups"
+    result = verify(f"{copied}: Martians run quantum banana farms [1].", PASSAGES)
+    assert not result.citations and result.grounded == 0.0
+    both = verify(f"{copied}: such channels could coordinate safety standards [1].", PASSAGES)
+    assert [c.number for c in both.citations] == [1], "every clause is supported"

@@ -32,6 +32,7 @@ from bot.terms import content_terms, overlap, split_sentences
 # long run without a marker is scanned once, not once per position (quadratic).
 MARKER_RE = re.compile(r"(?<!\s)\s*\[(?:source\s*)?(\d{1,2}(?:\s*,\s*\d{1,2})*)\]", re.IGNORECASE)
 QUOTE_RE = re.compile(r"[\"“]([^\"“”]{12,400})[\"”]")
+_CLAUSE_RE = re.compile(r"[:;]\s+")  # where a sentence's clauses meet
 MIN_TERMS_TO_CHECK = 3  # shorter sentences ("Yes.", "In short:") carry no checkable claim
 SUPPORT_THRESHOLD = 0.5  # share of a sentence's content words that must appear in the passage
 CITED_SUPPORT_THRESHOLD = 0.34  # a passage the model cited explicitly needs less evidence
@@ -137,7 +138,16 @@ def _check_sentence(raw: str, evidence: _Evidence, attribute: bool, cited_thresh
         best = max(range(len(scores)), key=scores.__getitem__)
         if scores[best] >= max(SUPPORT_THRESHOLD, cited_threshold):
             valid = [best + 1]
+    valid = [n for n in valid if _every_clause_holds(bare, evidence.terms[n - 1], cited_threshold)]
     return _Checked(bare, valid, "supported" if valid and not removed else "unsupported", removed)
+
+
+def _every_clause_holds(sentence: str, passage_terms: set[str], threshold: float) -> bool:
+    """Each clause of the sentence ("...gives the main update: China is not a nation-state") must be
+    supported on its own: a clause copied from the passage must not carry an invented one past the
+    check. A clause too short to check (under MIN_TERMS_TO_CHECK words) is left to the whole."""
+    clauses = [content_terms(c) for c in _CLAUSE_RE.split(sentence)]
+    return all(overlap(c, passage_terms) >= threshold for c in clauses if len(c) >= MIN_TERMS_TO_CHECK)
 
 
 def _citations(checked: Sequence[_Checked], passages: list[ScoredPassage]) -> list[Citation]:
