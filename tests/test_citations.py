@@ -86,7 +86,9 @@ def test_a_person_the_passage_does_not_name_is_unsupported() -> None:
 def test_a_clause_copied_from_the_passage_does_not_carry_an_invented_one() -> None:
     """ "Liu recommends expanding track-two dialogues between scientists: Martians run quantum
     banana farms" holds most of the passage's words as a whole; its second clause holds none."""
-    copied = "Yi-Ling Liu recommends expanding track-two dialogues between scientists and civil-society groups"
+    copied = (
+        "Yi-Ling Liu recommends expanding track-two dialogues between scientists and civil-society groups"
+    )
     result = verify(f"{copied}: Martians run quantum banana farms [1].", PASSAGES)
     assert not result.citations and result.grounded == 0.0
     both = verify(f"{copied}: such channels could coordinate safety standards [1].", PASSAGES)

@@ -49,9 +49,6 @@ GENERAL_K = 3  # passages behind the bottom line and the key facts
 FRAMING_K = 8  # passages searched per framing: enough to reach passages of that framing alone
 UNCERTAIN_K = 4
 KEY_FACTS = 2
-# The bottom line is the one generated part, and it reads as the briefing's verdict: a sentence must
-# share this much of its wording with its passage, else the best-matching source sentence is used.
-BOTTOM_LINE_SUPPORT = 0.6
 MAX_TOPIC_CHARS = 300
 SECTION_TITLES = {
     "bottom_line": "Bottom line",
@@ -178,7 +175,7 @@ BriefEvent = Queued | Part | Briefed | Answered
 
 class BottomLine:
     """The briefing's one generated part, streamed sentence by sentence once each is checked
-    (`SentenceGate`: supported by a passage it was given, at BOTTOM_LINE_SUPPORT, and not
+    (`SentenceGate`: supported by a passage it was given, and not
     contradicting it) and on the topic: a supported sentence about something else ("track-two
     diplomacy" answered with the Sputnik moment) is no bottom line.
 
@@ -192,7 +189,6 @@ class BottomLine:
         self.gate = SentenceGate(
             passages,
             ctx.index.corpus,
-            cited_threshold=BOTTOM_LINE_SUPPORT,
             labels=passage_labels(passages),
         )
         self.engine = ctx.engine

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.briefing.citations import CITED_SUPPORT_THRESHOLD, verify
+from bot.briefing.citations import verify
 from bot.briefing.grounding import trim_unfinished
 from bot.briefing.models import Citation
 from bot.briefing.sentences import Sentence
@@ -40,12 +40,10 @@ class SentenceGate:
         numbered: Sequence[ScoredPassage],
         corpus: Corpus,
         *,
-        cited_threshold: float = CITED_SUPPORT_THRESHOLD,
         labels: Sequence[str] = (),
     ) -> None:
         self.numbered = list(numbered)
         self.corpus = corpus
-        self.cited_threshold = cited_threshold
         self.labels = list(labels)
         self.checks: list[Sentence] = []  # every sentence the model completed
         self.kept: list[Sentence] = []
@@ -82,7 +80,7 @@ class SentenceGate:
     def _check(self, text: str) -> list[Sentence]:
         for label in self.labels:
             text = text.replace(label, " ")
-        verification = verify(text, self.numbered, cited_threshold=self.cited_threshold)
+        verification = verify(text, self.numbered)
         self.unverified_quotes += verification.unverified_quotes
         passed = []
         for check in verification.sentences:

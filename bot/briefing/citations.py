@@ -34,8 +34,11 @@ MARKER_RE = re.compile(r"(?<!\s)\s*\[(?:source\s*)?(\d{1,2}(?:\s*,\s*\d{1,2})*)\
 QUOTE_RE = re.compile(r"[\"“]([^\"“”]{12,400})[\"”]")
 _CLAUSE_RE = re.compile(r"[:;]\s+")  # where a sentence's clauses meet
 MIN_TERMS_TO_CHECK = 3  # shorter sentences ("Yes.", "In short:") carry no checkable claim
-SUPPORT_THRESHOLD = 0.5  # share of a sentence's content words that must appear in the passage
-CITED_SUPPORT_THRESHOLD = 0.34  # a passage the model cited explicitly needs less evidence
+# Share of a sentence's content words (and of each clause's) that its passage must hold. At 0.34 for
+# a cited passage, a third of the model's shown sentences held 50-60% and many of those were
+# invented ("the US and China cannot collaborate on AI safety despite their desire to do so"); at
+# 0.6 they are dropped and the source sentences fill in, with the same coverage on every eval file.
+SUPPORT_THRESHOLD = 0.6
 
 
 @dataclass(slots=True)
@@ -122,7 +125,7 @@ class _Evidence:
         return cls(passages, texts, [content_terms(t) for t in texts])
 
 
-def _check_sentence(raw: str, evidence: _Evidence, attribute: bool, cited_threshold: float) -> _Checked:
+def _check_sentence(raw: str, evidence: _Evidence, attribute: bool) -> _Checked:
     """Parse one sentence's markers (the only place they are read) and check it against the passages."""
     sentence, removed = _check_quotes(raw, evidence.passages)
     claimed = [int(n) for group in MARKER_RE.findall(sentence) for n in group.split(",")]
@@ -133,21 +136,25 @@ def _check_sentence(raw: str, evidence: _Evidence, attribute: bool, cited_thresh
     scores = [overlap(sentence_terms, t) for t in evidence.terms]
     if people := people_in(bare):  # a person the passage does not name is invented, whatever else matches
         scores = [0.0 if names_missing(people, evidence.texts[i]) else s for i, s in enumerate(scores)]
-    valid = [n for n in dict.fromkeys(claimed) if 1 <= n <= len(scores) and scores[n - 1] >= cited_threshold]
+    valid = [
+        n for n in dict.fromkeys(claimed) if 1 <= n <= len(scores) and scores[n - 1] >= SUPPORT_THRESHOLD
+    ]
     if not valid and attribute and scores:
         best = max(range(len(scores)), key=scores.__getitem__)
-        if scores[best] >= max(SUPPORT_THRESHOLD, cited_threshold):
+        if scores[best] >= SUPPORT_THRESHOLD:
             valid = [best + 1]
-    valid = [n for n in valid if _every_clause_holds(bare, evidence.terms[n - 1], cited_threshold)]
+    valid = [n for n in valid if _every_clause_holds(bare, evidence.terms[n - 1])]
     return _Checked(bare, valid, "supported" if valid and not removed else "unsupported", removed)
 
 
-def _every_clause_holds(sentence: str, passage_terms: set[str], threshold: float) -> bool:
+def _every_clause_holds(sentence: str, passage_terms: set[str]) -> bool:
     """Each clause of the sentence ("...gives the main update: China is not a nation-state") must be
     supported on its own: a clause copied from the passage must not carry an invented one past the
     check. A clause too short to check (under MIN_TERMS_TO_CHECK words) is left to the whole."""
     clauses = [content_terms(c) for c in _CLAUSE_RE.split(sentence)]
-    return all(overlap(c, passage_terms) >= threshold for c in clauses if len(c) >= MIN_TERMS_TO_CHECK)
+    return all(
+        overlap(c, passage_terms) >= SUPPORT_THRESHOLD for c in clauses if len(c) >= MIN_TERMS_TO_CHECK
+    )
 
 
 def _citations(checked: Sequence[_Checked], passages: list[ScoredPassage]) -> list[Citation]:
@@ -169,16 +176,12 @@ def verify(
     passages: list[ScoredPassage],
     *,
     attribute: bool = True,
-    cited_threshold: float = CITED_SUPPORT_THRESHOLD,
 ) -> Verification:
     """Check the model's `text` against the numbered `passages` (number = index + 1): the one place
-    its `[n]` markers are parsed. Returns its sentences as `Sentence` objects citing what supports them.
-
-    `cited_threshold`: the share of a sentence's content words its cited passage must hold. Lenient
-    by default (a conversational answer paraphrases); a part that is shown as a settled statement,
-    such as a briefing's bottom line, asks for more."""
+    its `[n]` markers are parsed. Returns its sentences as `Sentence` objects citing what supports them
+    (each clause holding SUPPORT_THRESHOLD of its content words in the passage)."""
     evidence = _Evidence.of(passages)
-    checked = [_check_sentence(raw, evidence, attribute, cited_threshold) for raw in split_sentences(text)]
+    checked = [_check_sentence(raw, evidence, attribute) for raw in split_sentences(text)]
     citations = _citations(checked, passages)
     by_number = {c.number: c for c in citations}
     return Verification(
