@@ -48,8 +48,8 @@ WIDE_NEGATION_SCOPE = 10
 NEGATION_SCOPE = 4  # a negation applies to a claim word among the next few words ("little evidence that AGI")
 _CALLS_FOR_RE = re.compile(r"\bcall(?:s|ed|ing)? for\b", re.I)
 _CLAUSE_RE = re.compile(r"[:;]\s+")
-_ONLY_RE = re.compile(r"(?<!not )\bonly\b", re.I)
-_NOT_ONLY_RE = re.compile(r"\bnot only\b", re.I)
+_ONLY_RE = re.compile(r"(?<!not )(?<!no longer )\bonly\b", re.I)
+_NOT_ONLY_RE = re.compile(r"\b(?:not|no longer) (?:only|just)\b", re.I)  # "is no longer only a Chinese story"
 
 
 def terms_of(text: str) -> set[str]:
@@ -239,7 +239,7 @@ def _check_negation(r: _Reading) -> bool:
                 r.sentence = f"{before} {sentence}"
             break
     if _ONLY_RE.search(r.claim) and _NOT_ONLY_RE.search(r.text):
-        r.mismatch("only: the claim says 'only', the source 'not only'")
+        r.mismatch("only: the claim says 'only', the source 'not only' or 'no longer only'")
     return not claim_negated or any(claim_negated <= negated_terms(s, r.claim_terms) for s in r.sentences)
 
 
