@@ -75,7 +75,7 @@ CLAIMS = [
     # "will not disappear overnight": a negated word changes side ("continue" against "end")
     ("The essay expects the AI arms race to end within a few years.", "contradicted"),
     # "is no longer only a Chinese story" denies "only", as "not only" does
-    ("The tug of war between government, platforms and users is only a Chinese story.", "contradicted"),
+    ("The push-and-pull Liu observed in China is only a Chinese story.", "contradicted"),
     ("The tug of war between governments, platforms and users is no longer only Chinese.", "supported"),
     # what the source sets aside ("As a practical alternative to an all-out AI race, Liu recommends ...")
     ("Liu recommends an all-out AI race.", "contradicted"),
