@@ -504,3 +504,34 @@ async def test_a_side_finds_its_own_sentences_that_share_one_rarer_motion_word(
     about = motion_terms(focus_of(motion), service.library.current.index)
     cooperation = next(t for t in result.turns if t.side == "cooperation")
     assert speech_quality(cooperation, about).meets_target, cooperation.text
+
+
+async def test_an_own_framing_sentence_off_the_motion_does_not_stand_for_the_sides_case(
+    scripted: Callable[..., object],
+) -> None:
+    """The race side says one sentence of a race-only passage that is not about the motion ("...a
+    single theme: competition") and one on the motion from a passage both framings share: its own
+    framing's case on the motion is still missing, so the core's race-only sentence on DeepSeek-R1
+    is quoted after them."""
+    wanted = ("single theme", "Sputnik moment")
+
+    def script(request: GenerationRequest) -> str:
+        if side_of(request) != "race":
+            return first_source_sentence(request)
+        said = [
+            f"{sentence.rstrip('.')} [{number}]."
+            for number, text in re.findall(r"^\[(\d+)\] (.+)$", request.messages[-1].content, re.MULTILINE)
+            for sentence in sentences_of(text)
+            if any(w in sentence for w in wanted)
+        ]
+        return " ".join(said) or "Nothing to say."
+
+    service, _ = await scripted(script)  # type: ignore[misc]
+    result, events = await run_debate(
+        service, "DeepSeek-R1 proves that China is winning the AI race", rounds=1
+    )
+    race = result.turns[0]
+    assert "single theme" in race.text and race.quoted, race.text
+    about = motion_terms(focus_of(result.motion), service.library.current.index)
+    assert speech_quality(race, about).meets_target, race.text
+    assert_nothing_withdrawn(events)

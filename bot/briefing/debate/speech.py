@@ -202,13 +202,14 @@ class Speaker:
 
     def _fills(self, kept: Sequence[Sentence]) -> list[tuple[Pick, int]]:
         """The core sentences the speech still needs: while fewer than MIN_CHECKED_SENTENCES on the
-        motion stand,
-        while nothing rests on a passage of this framing alone, and any that adds a motion word the
-        speech lacks."""
+        motion stand, while nothing on the motion rests on a passage of this framing alone (a model
+        sentence of its own framing about something else does not state the side's case), and any
+        that adds a motion word the speech lacks."""
         side = self.plan.side
         covered = set(match_terms(self.shown.text)) & self.plan.about
-        alone = any(self.given[n - 1].passage.framing == (side,) for c in kept for n in c.numbers)
-        bearing = sum(1 for c in kept if match_terms(c.text) & self.plan.about)
+        on_motion = [c for c in kept if match_terms(c.text) & self.plan.about]
+        alone = any(self.given[n - 1].passage.framing == (side,) for c in on_motion for n in c.numbers)
+        bearing = len(on_motion)
         needed: list[tuple[Pick, int]] = []
         for pick in self.plan.core:
             number = self._number(pick.scored.passage.id)
