@@ -26,7 +26,7 @@ from bot.engine.scripted import ScriptedEngine
 
 QUESTION = "What does the race framing say about speed and safety?"
 ANSWER = "The race framing puts speed ahead of safety [1]. Researchers fear a Chernobyl moment [2]."
-PING = "@everyone <@&123> <@456> the race framing says speed matters [1]."
+PING = "@everyone <@&123> <@456>"  # put before a source sentence, which the check lets through
 MOTION = "The US should race China to build more powerful AI as fast as possible"
 
 
@@ -47,7 +47,7 @@ def script(request: GenerationRequest) -> str:
     if "longtest" in asked:
         return quote_everything(asked)
     if "pingtest" in asked:
-        return PING
+        return f"{PING} {quote_everything(asked).split('. ')[0]}."
     if "crashtest" in asked:
         raise RuntimeError("simulated bug in the model backend")
     return ANSWER
