@@ -97,7 +97,9 @@ def _said_of_author(passages: Sequence[Passage], authors: dict[str, str]) -> dic
 class Corpus:
     """Every passage of a source set, for the checks that look names up: the text, lowercased, and
     the words of the names its sentences use ("singh", "liu", "wall", "dancers"), so a claim opening
-    with "Singh recommends ..." is read as naming Singh, and one opening with "Many ..." is not."""
+    with "Singh recommends ..." is read as naming Singh, and one opening with "Many ..." is not.
+    Names come from the passages' text, not from title-case titles and headings, and a word the
+    text also writes in lower case ("researchers") is no name."""
 
     text: str
     names: frozenset[str]
@@ -106,8 +108,9 @@ class Corpus:
     def of(cls, passages: Iterable[Passage]) -> Corpus:
         passages = list(passages)
         parts = [part for p in passages for part in (p.title, p.heading, p.text)]
-        names = frozenset(bare(token) for part in parts for name in names_in(part) for token in name)
-        return cls(" ".join(parts).lower(), names)
+        lower = {word for p in passages for word in WORD_RE.findall(p.text) if word.islower()}
+        named = {bare(token) for p in passages for name in names_in(p.text) for token in name}
+        return cls(" ".join(parts).lower(), frozenset(named - lower))
 
 
 class SourceIndex:

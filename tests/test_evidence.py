@@ -294,6 +294,8 @@ def test_fact_check_reads_what_a_source_sets_aside() -> None:
     assert compare("Okafor recommends adding electric bikes.", scored, corpus).supports
     instead = "Okafor recommends adding electric bikes rather than building new docks in the hills."
     assert not compare(instead, scored, corpus).contradicts
+    # ...nor does one that puts the set-aside thing in the past
+    assert not compare("The focus used to be on how many bikes the city owns.", scored, corpus).contradicts
 
 
 async def test_fact_check_reads_a_myth_as_a_contradiction_and_an_unknown_employer_as_absent(
@@ -348,6 +350,10 @@ def test_the_gate_drops_a_sentence_that_only_names_its_source() -> None:
     gate = SentenceGate([ScoredPassage(passage, 1.0)], Corpus.of([passage]))
     shown = gate.feed("Harbor City's Bike-Share Pilot [1]. The report covers the bike-share pilot [1]. ")
     assert [s.text for s in shown + gate.finish()] == ["The report covers the bike-share pilot."]
+    # saying what the title says, in a sentence of its own, is no title
+    gate = SentenceGate([ScoredPassage(passage, 1.0)], Corpus.of([passage]))
+    said = "Okafor wrote Harbor City's Bike-Share Pilot for the Civic Transit Review"
+    assert [s.text for s in gate.feed(f"{said} [1]. ") + gate.finish()] == [f"{said}."]
     assert gate.checks[0].supported, "the title is in the passage: only the new rule drops it"
 
 
@@ -533,3 +539,14 @@ async def test_a_quoted_consequence_brings_the_sentence_that_gives_its_reason(tm
         assert quote.startswith("Riders coasted downhill to work"), quote
     finally:
         await index.aclose()
+
+
+async def test_a_long_follow_up_about_something_else_is_declined(shipped: SourceIndex) -> None:
+    """A long question that points back ("those scientists") is read with the previous question, but
+    the previous question's words must not make the weather in Paris look covered."""
+    asked_before = "What do Chinese scientists think about AI safety?"
+    weather = "What do those scientists think about the weather in Paris this coming weekend?"
+    assert (await weighed(shipped, weather, context=asked_before)).kind == "off_topic"
+    earlier = "Which earlier technologies does Singh say followed the same pattern as AI?"
+    stages = "What three stages did those earlier technologies go through before the reckoning?"
+    assert (await weighed(shipped, stages, context=earlier)).answerable

@@ -68,6 +68,8 @@ CLAIMS = [
     # "accurate" where the source says "misleading"; the same word where it says "accurate"
     ("Liu says framing the rivalry as a winner-take-all race is accurate.", "contradicted"),
     ("Liu says accurate China policy demands nuance.", "supported"),
+    # a title-case word of a title ("Researchers") is no name: only the text's names count
+    ("Researchers at China's AI frontier are alarmed rather than triumphant.", "supported"),
     # a surname opening the claim is a name the sources use: Liu recommends them, not Singh
     ("Singh recommends expanding track-two dialogues.", "contradicted"),
     # "says" reports what the source says, so the source's hedge ("looks like a simple contest") counts

@@ -25,10 +25,15 @@ from bot.briefing.models import Citation
 from bot.briefing.sentences import Sentence
 from bot.briefing.verdicts import compare
 from bot.index import Corpus, ScoredPassage
-from bot.terms import is_question, match_terms, split_sentences
+from bot.terms import is_question, match_terms, split_sentences, words
 
 REPEAT_OVERLAP = 0.8  # a sentence whose words are this much inside a shown one says nothing new
 _OPEN_MARKER_RE = re.compile(r"\[[\d,\s]*$")
+
+
+def _plain(text: str) -> str:
+    """Lowercased words only, for telling whether a sentence is part of a title."""
+    return " ".join(words(text))
 
 
 class SentenceGate:
@@ -51,9 +56,10 @@ class SentenceGate:
         self.unverified_quotes = 0
         self._buffer = ""
         self._shown_terms: list[frozenset[str]] = []
-        # "I Met With China's Top AI Experts [3]." names a source and says nothing: a sentence made of
-        # a title's words is not shown (a heading's may be: headings here summarise what they head)
-        self._titles = {match_terms(s.passage.title) for s in self.numbered}
+        # "I Met With China's Top AI Experts [3]." names a source and says nothing: a sentence that is
+        # (part of) a title is not shown; one that says what the title says in a sentence of its own
+        # ("China's top AI experts are freaking out") may be, and so may a heading's words
+        self._titles = [_plain(s.passage.title) for s in self.numbered]
 
     def feed(self, piece: str) -> list[Sentence]:
         """Add a piece of streamed text; return the sentences it completed that pass."""
@@ -98,9 +104,9 @@ class SentenceGate:
         if not check.supported or is_question(check.text):
             return False
         terms = match_terms(check.text)
-        if any(
-            len(terms & said) >= REPEAT_OVERLAP * len(terms) for said in (*self._shown_terms, *self._titles)
-        ):
+        if any(len(terms & shown) >= REPEAT_OVERLAP * len(terms) for shown in self._shown_terms):
+            return False
+        if any(_plain(check.text) in title for title in self._titles):
             return False
         return not any(
             compare(check.text, self.numbered[n - 1], self.corpus).mismatches for n in check.numbers

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.briefing.answerability import decide, subject_terms, unknown_names
 from bot.briefing.focus import Focus, focus_of, has_type, lead_in, related
+from bot.briefing.retrieval import FOLLOW_UP_MAX_WORDS
 from bot.briefing.vocabulary import vocabulary
 from bot.index import ScoredPassage, SourceIndex
 from bot.sources import Passage
@@ -97,11 +98,15 @@ def goes_on(sentence: str) -> bool:
     return opener in vocabulary().dangling
 
 
+_SO_MUCH = (["far"], ["many"], ["much"], ["few"], ["too"])  # "So many labs ...": no consequence
+
+
 def _follows_from(sentence: str) -> bool:
     """ "So the scientists keep quiet ...": a consequence of the sentence before (words.toml's
-    openers.consequence), which a quote must carry, since it holds the reason. "So far" is no such."""
+    openers.consequence), which a quote must carry, since it holds the reason. "So far", "So many"
+    are no such."""
     opening = words(sentence)[:2]
-    return bool(opening) and opening[0] in vocabulary().consequence and opening[1:] != ["far"]
+    return bool(opening) and opening[0] in vocabulary().consequence and opening[1:2] not in _SO_MUCH
 
 
 def _span(
@@ -283,6 +288,17 @@ def _thread_cover(
     }
 
 
+def _mostly_unknown(question: str, missing: tuple[str, ...]) -> bool:
+    """Whether a long follow-up (one that points back: `retrieval.is_follow_up`) is mostly words no
+    source uses ("What do those scientists think about the weather in Paris this weekend?"): the
+    previous question's words, which it is weighed with, must not make a question about something
+    else look covered. A short one ("Was it really such a big deal?") is read with them as asked."""
+    if len(words(question)) <= FOLLOW_UP_MAX_WORDS:
+        return False
+    asked = focus_of(question)
+    return bool(asked.total) and sum(asked.weights.get(t, 0.0) for t in missing) / asked.total >= 0.5
+
+
 def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], context: str = "") -> Evidence:
     """Weigh the retrieved `pool` for `question` (see the module docstring); `context` is the
     previous question when this one is a follow-up."""
@@ -326,6 +342,8 @@ def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], cont
     if question_parts(question):
         rest_coverage = 1.0  # answered from several passages: no one passage need hold it all
     kind, reason = decide(focus, coverage, missing, picks, subject_terms(index), vocabulary, rest_coverage)
+    if kind == "answer" and context and _mostly_unknown(question, missing):
+        kind, reason = "off_topic", "most of the follow-up's own words are in no source"
     if kind != "off_topic" and (names := unknown_names(question, index.corpus.text)):
         kind, reason = "not_covered", f"the sources never mention {'; '.join(names)}"
     return Evidence(focus, ranked, picks, kind, round(coverage, 3), missing, reason, closest)

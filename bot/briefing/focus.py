@@ -47,7 +47,10 @@ _WHO_RE = re.compile(r"^\s*(?:who|whom)\b", re.I)  # "who ran it?" wants a name;
 _YEAR_Q_RE = re.compile(r"\b(?:what|which|in what) year\b|\bwhen (?:was|were|did|is|will)\b", re.I)
 _YEAR_RE = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 # "According to Singh, what ...", "In Liu's view, which ...": a short opening before the question word
-_LEAD_IN_RE = re.compile(r"^\s*(?P<lead>[^,;?]+),\s*(?=(?:which|who|whom|what|where|when|why|how)\b)", re.I)
+_LEAD_IN_RE = re.compile(
+    r"^\s*(?P<lead>[^\s,;?][^,;?]*),\s*(?=(?:which|who|whom|what|where|when|why|how)\b)", re.I
+)
+_ASKS_RE = re.compile(r"\b(?:which|who|whom|what|where|when|why|how)\b", re.I)
 MAX_LEAD_IN_WORDS = 6
 
 
@@ -149,6 +152,8 @@ def lead_in(question: str) -> str:
     opening = words(match.group("lead"))
     if len(opening) > MAX_LEAD_IN_WORDS or opening[0] not in vocabulary().lead_in_words:
         return ""
+    if _ASKS_RE.search(match.group("lead")):
+        return ""  # "In what year was it founded, who founded it?" asks two things
     return match.group("lead").strip()
 
 

@@ -49,6 +49,7 @@ class Lexicon:
     reporting: frozenset[str]
     naming: frozenset[str]  # "Liu calls DeepSeek-R1 ...": reports a name given, hedges and all
     set_aside: re.Pattern[str]  # "as an alternative to X", "rather than X": X is what the source rejects
+    formerly: re.Pattern[str]  # "used to", "no longer": a claim that puts the set-aside thing in the past
     antonyms: tuple[tuple[frozenset[str], frozenset[str]], ...]
     numbers: dict[str, str]
 
@@ -111,6 +112,7 @@ def parse(data: dict[str, Any]) -> Lexicon:
         negative=frozenset(stem(w) for w in _words(polarity, "negative", "polarity.")),
         negative_phrases=_phrases(polarity, "negative_phrases", "polarity."),
         set_aside=_phrases(_table(data, "contrast"), "set_aside", "contrast."),
+        formerly=_phrases(_table(data, "contrast"), "formerly", "contrast."),
         misreading=frozenset(_words(_table(data, "misreading"), "cues", "misreading.")),
         appearance=frozenset(_words(_table(data, "misreading"), "appearance", "misreading.")),
         reporting=frozenset(_words(_table(data, "misreading"), "reporting", "misreading.")),

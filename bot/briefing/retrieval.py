@@ -62,8 +62,9 @@ def is_follow_up(question: str, history: Sequence[Turn]) -> bool:
     back at it ("What did those earlier technologies go through?": lexicon/words.toml's
     `pointing_words`) and picks up a word of the previous question. A long question that only says
     "it" is not a follow-up ("Which stock should I buy if I want it to double?"), nor one that names
-    a person of its own for the pointing word to mean ("What does Liu say about her book?"). A
-    follow-up is read with the previous question."""
+    a person of its own for the pointing word to mean ("What does Yi-Ling Liu say about her book and
+    the technologies it describes?"). A follow-up is read with the previous question; one that is
+    long and mostly words no source uses is still declined (`evidence._mostly_unknown`)."""
     if not history:
         return False
     asked = words(question)

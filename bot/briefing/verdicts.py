@@ -41,6 +41,7 @@ MIN_MATCHED = 2
 # nearly all the rest of it is said of that other person ("Tanwar wrote The Wall Dancers"), not when
 # a word or two is ("Tanwar has written three books": Liu wrote one, which says nothing of Tanwar)
 NAME_SWAP_COVERAGE = 0.75
+ONLY_COVERAGE = 0.34  # a "not only" counts in a sentence that, with the one before, carries this much
 NEGATION_COVERAGE = 0.6  # a negation counts only in a sentence that carries this much of the claim
 YEAR_RE = re.compile(r"^(1[5-9]|2[0-9])\d\d$")
 
@@ -216,6 +217,14 @@ class _Reading:
 _SUPPOSED_RE = re.compile(r"\b(?:if|unless|whether)\b[^,;.]*", re.I)
 
 
+def _about_claim(r: _Reading) -> list[str]:
+    """The passage's sentences that carry a third of the claim, each read with the one before it
+    ("The tug of war ... is no longer only a Chinese story" follows the sentence naming the
+    push-and-pull): a "not only" in a heading or elsewhere in the passage says nothing of it."""
+    pairs = zip(["", *r.sentences], r.sentences, strict=False)
+    return [s for before, s in pairs if r.coverage_of(f"{before} {s}") >= ONLY_COVERAGE]
+
+
 def _check_negation(r: _Reading) -> bool:
     """A sentence about the claim that negates what the claim affirms (or the reverse) contradicts
     it; a negative claim is supported only by a sentence that says the same "not". Returns whether a
@@ -238,7 +247,7 @@ def _check_negation(r: _Reading) -> bool:
             if before and r.sentence == sentence and before in r.quotable:
                 r.sentence = f"{before} {sentence}"
             break
-    if _ONLY_RE.search(r.claim) and _NOT_ONLY_RE.search(r.text):
+    if _ONLY_RE.search(r.claim) and any(_NOT_ONLY_RE.search(s) for s in _about_claim(r)):
         r.mismatch("only: the claim says 'only', the source 'not only' or 'no longer only'")
     return not claim_negated or any(claim_negated <= negated_terms(s, r.claim_terms) for s in r.sentences)
 
@@ -290,9 +299,11 @@ def _check_contrast(r: _Reading) -> None:
     an alternative to an all-out AI race, Liu recommends expanding track-two dialogues". It holds
     half the set-aside phrase's words or more, shares a word of the rest of the sentence
     ("recommends"), and fewer of the rest than of the phrase: it says the same of the other thing.
-    A claim that states the contrast itself ("... as an alternative to a race") is left alone."""
+    A claim that states the contrast itself ("... as an alternative to a race"), puts the set-aside
+    thing in the past ("used to", "no longer": `formerly`) or denies it ("does not recommend a race")
+    is left alone."""
     lex = lexicon()
-    if lex.set_aside.search(r.claim):
+    if lex.set_aside.search(r.claim) or lex.formerly.search(r.claim):
         return
     for sentence in r.sentences:
         for marker in lex.set_aside.finditer(sentence):
@@ -302,6 +313,8 @@ def _check_contrast(r: _Reading) -> None:
             aside = terms_of(after[:cut])
             rest = terms_of(f"{sentence[: marker.start()]} {after[cut:]}") - aside
             held, shared = aside & r.claim_terms, rest & r.predicate
+            if negated_terms(r.claim, held | shared):
+                continue
             if aside and len(held) >= MISMATCH_COVERAGE * len(aside) and 0 < len(shared) < len(held):
                 r.mismatch(f"contrast: the source sets this aside ('{marker.group(0)} ...')", held)
                 r.show(sentence)
