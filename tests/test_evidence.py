@@ -491,15 +491,20 @@ A software fault caused long delays at the docking stations in May, when the pay
 """
 
 
-async def test_a_follow_up_stays_on_the_thread_of_the_previous_question(tmp_path: Path) -> None:
-    """ "What caused it?" after "What is the winter drop?": the passage that says "caused" about
-    something else must not outrank the one about the winter drop, which never says "cause"."""
+async def _bike_index(tmp_path: Path, source: str) -> SourceIndex:
+    """An index over one bike-share source (`source`), with the shipped personas and templates."""
     root = tmp_path / "prompts"
     shutil.copytree(REPO / "prompts", root)
     for path in (root / "sources").iterdir():
         path.unlink()
-    (root / "sources" / "bike-share.md").write_text(BIKE_SOURCE + FAULTS_PASSAGE, encoding="utf-8")
-    index = await _index(root)
+    (root / "sources" / "bike-share.md").write_text(source, encoding="utf-8")
+    return await _index(root)
+
+
+async def test_a_follow_up_stays_on_the_thread_of_the_previous_question(tmp_path: Path) -> None:
+    """ "What caused it?" after "What is the winter drop?": the passage that says "caused" about
+    something else must not outrank the one about the winter drop, which never says "cause"."""
+    index = await _bike_index(tmp_path, BIKE_SOURCE + FAULTS_PASSAGE)
     try:
         for earlier, expected in (
             ("What is the winter drop?", "bike-share#problem-winter"),
@@ -526,12 +531,7 @@ the top of the hills stood empty by nine o'clock every day.
 async def test_a_quoted_consequence_brings_the_sentence_that_gives_its_reason(tmp_path: Path) -> None:
     """ "So the docks ... stood empty" answers "why?" only with the sentence before it, so the quote
     carries both (words.toml's openers.consequence); scoring still rests on the chosen sentence."""
-    root = tmp_path / "prompts"
-    shutil.copytree(REPO / "prompts", root)
-    for path in (root / "sources").iterdir():
-        path.unlink()
-    (root / "sources" / "bike-share.md").write_text(BIKE_SOURCE + HILL_DOCKS_PASSAGE, encoding="utf-8")
-    index = await _index(root)
+    index = await _bike_index(tmp_path, BIKE_SOURCE + HILL_DOCKS_PASSAGE)
     try:
         evidence = await weighed(index, "Why were the docks at the top of the hills empty by nine o'clock?")
         assert evidence.answerable, evidence.reason
