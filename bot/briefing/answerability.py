@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 TYPED_COVERAGE = 0.35  # a figure must come in a sentence about what the question asks the figure of
 COVERAGE_MIN = 0.35  # weighted share of the question the best passage must hold
 MISSING_SPECIFIC_MAX = 0.25  # weighted share of names/figures absent from every source that declines
+UNKNOWN_SHARE = 0.5  # a question mostly in words no source uses is off the subject
 SUBJECT_SHARE = 0.1  # a word in this share of passages is part of what the sources are about
 RARE_WEIGHT = ZIPF_CEILING - 3.5  # rarer in English than about 3 in a million words
 ANSWER_TYPE_NAMES = {
@@ -87,6 +88,12 @@ def names_what_passages_name(question: str, passages: Sequence[ScoredPassage]) -
     return any(w >= RARE_WEIGHT and t in used for t, w in focus_of(question).weights.items())
 
 
+def mostly_unknown(focus: Focus, missing: tuple[str, ...]) -> bool:
+    """Whether most of the question's weight is words no source uses (`missing`): off the subject."""
+    total = focus.total
+    return bool(total) and sum(focus.weights.get(t, 0.0) for t in missing) / total >= UNKNOWN_SHARE
+
+
 def decide(
     focus: Focus,
     coverage: float,
@@ -100,10 +107,9 @@ def decide(
     sources never use; not covered when the subject is there but what is asked is not.
     `rest_coverage` is the best passage's coverage of the question less its names."""
     total = focus.total or 1.0
-    missing_share = sum(focus.weights[t] for t in missing) / total
     missing_specific = [t for t in missing if t in focus.specific]
     specific_share = sum(focus.weights[t] for t in missing_specific) / total
-    unknown = "off_topic" if missing_share >= 0.5 or not picks else "not_covered"
+    unknown = "off_topic" if mostly_unknown(focus, missing) or not picks else "not_covered"
     if not focus.weights:
         return "off_topic", "the question has no content words"
     if not picks:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from bot.briefing.answerability import decide, subject_terms, unknown_names
+from bot.briefing.answerability import decide, mostly_unknown, subject_terms, unknown_names
 from bot.briefing.focus import Focus, focus_of, has_type, lead_in, related
 from bot.briefing.retrieval import FOLLOW_UP_MAX_WORDS
 from bot.briefing.vocabulary import vocabulary
@@ -98,7 +98,7 @@ def goes_on(sentence: str) -> bool:
     return opener in vocabulary().dangling
 
 
-_SO_MUCH = (["far"], ["many"], ["much"], ["few"], ["too"])  # "So many labs ...": no consequence
+_SO_MUCH = frozenset({"far", "many", "much", "few", "too"})  # "So many labs ...": no consequence
 
 
 def _follows_from(sentence: str) -> bool:
@@ -106,7 +106,7 @@ def _follows_from(sentence: str) -> bool:
     openers.consequence), which a quote must carry, since it holds the reason. "So far", "So many"
     are no such."""
     opening = words(sentence)[:2]
-    return bool(opening) and opening[0] in vocabulary().consequence and opening[1:2] not in _SO_MUCH
+    return bool(opening) and opening[0] in vocabulary().consequence and not _SO_MUCH & set(opening[1:])
 
 
 def _span(
@@ -293,10 +293,7 @@ def _mostly_unknown(question: str, missing: tuple[str, ...]) -> bool:
     source uses ("What do those scientists think about the weather in Paris this weekend?"): the
     previous question's words, which it is weighed with, must not make a question about something
     else look covered. A short one ("Was it really such a big deal?") is read with them as asked."""
-    if len(words(question)) <= FOLLOW_UP_MAX_WORDS:
-        return False
-    asked = focus_of(question)
-    return bool(asked.total) and sum(asked.weights.get(t, 0.0) for t in missing) / asked.total >= 0.5
+    return len(words(question)) > FOLLOW_UP_MAX_WORDS and mostly_unknown(focus_of(question), missing)
 
 
 def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], context: str = "") -> Evidence:

@@ -158,8 +158,9 @@ def lead_in(question: str) -> str:
 
 
 def without_lead_in(question: str) -> str:
-    match = _LEAD_IN_RE.match(question)
-    return question[match.end() :] if match and lead_in(question) else question
+    """The question after its `lead_in` (the lead-in holds no comma, so the question starts after
+    the first one)."""
+    return question.split(",", 1)[1].lstrip() if lead_in(question) else question
 
 
 def _focus_of(question: str) -> Focus:
