@@ -26,16 +26,18 @@ from bot.briefing.debate import (
     TurnFinished,
     TurnStarted,
 )
-from bot.briefing.debate.core import motion_terms
-from bot.briefing.debate.quality import speech_quality
-from bot.briefing.evidence import focus_of
+from bot.briefing.debate.core import choose_core, kept_back, motion_terms
+from bot.briefing.debate.quality import ceiling, speech_quality
+from bot.briefing.evidence import Pick, focus_of
 from bot.briefing.sentences import QUOTE_LEAD, Citation, Part, Sentence, from_source, render_part
 from bot.config import Settings, load_settings
 from bot.engine import ScriptedEngine
 from bot.engine.base import Engine, GenerationRequest
 from bot.errors import InputError
+from bot.index import ScoredPassage
 from bot.service import BriefingService
-from bot.terms import is_question, sentences_of
+from bot.sources import Passage
+from bot.terms import is_question, match_terms, sentences_of
 
 REPO = Path(__file__).resolve().parent.parent
 JUDGE_LABELS = (
@@ -535,3 +537,57 @@ async def test_an_own_framing_sentence_off_the_motion_does_not_stand_for_the_sid
     about = motion_terms(focus_of(result.motion), service.library.current.index)
     assert speech_quality(race, about).meets_target, race.text
     assert_nothing_withdrawn(events)
+
+
+def _kite_pick(pid: str, framing: tuple[str, ...], sentence: str, score: float) -> Pick:
+    """A pick from a made-up source on kite festivals (nothing to do with the seeds)."""
+    passage = Passage(f"kites#{pid}", "kites", "Kites", pid, sentence, framing)
+    return Pick(sentence, ScoredPassage(passage, 1.0), score, match_terms(sentence))
+
+
+def test_a_side_with_few_sentences_of_its_own_keeps_one_for_each_later_speech() -> None:
+    """Two race-only sentences on the motion, two race speeches: the first speech takes one and a
+    shared passage's sentence, and leaves the other race-only passage (and its sentence) for the
+    second speech; with three of its own, it may take two now."""
+    about = frozenset(match_terms("kite festivals noise"))
+    own1 = _kite_pick("a", ("race",), "Kite festivals draw the biggest crowds of the summer.", 0.9)
+    own2 = _kite_pick("b", ("race",), "The noise of kite festivals carries across the bay.", 0.8)
+    shared = _kite_pick("c", ("race", "cooperation"), "Neighbours complain about festival noise.", 0.5)
+    picks = [own1, own2, shared]
+    core = choose_core(picks, "race", about, later=1)
+    assert core == [own1, shared]
+    assert kept_back(picks, core, "race", about, later=1) == {"kites#b"}
+    assert choose_core(picks, "race", about, later=0) == [own1, own2], "the last speech takes its best"
+    assert not kept_back(picks, core, "race", about, later=0)
+    own3 = _kite_pick("d", ("race",), "Festival kites fly higher every year.", 0.7)
+    assert choose_core([*picks, own3], "race", about, later=1) == [own1, own2], "enough to go round"
+    alone = [own1, own2]
+    assert choose_core(alone, "race", about, later=1) == [own1, own2], "nothing else bears: both now"
+
+
+def test_the_ceiling_counts_what_each_framing_can_say_on_the_motion() -> None:
+    about = frozenset(match_terms("kite festivals"))
+
+    def passage(pid: str, framing: tuple[str, ...], text: str) -> Passage:
+        return Passage(f"kites#{pid}", "kites", "Kites", pid, text, framing)
+
+    passages = [
+        passage("a", ("race",), "Kite festivals draw crowds. Paper is cheap."),
+        passage("b", ("race", "cooperation"), "Festivals need permits. Kite festivals end at dusk."),
+        passage("c", ("cooperation",), "Kite festivals raise money. Kite makers share designs."),
+    ]
+    # race: one sentence of its own, three in all -> one speech; cooperation: two of its own
+    # ("festivals", "kite"), four in all -> two speeches.
+    assert ceiling(passages, about, ("race", "cooperation"), rounds=2) == 3
+    assert ceiling(passages, about, ("race", "cooperation"), rounds=1) == 2
+
+
+async def test_a_scarce_own_framing_lasts_both_rounds(scripted: Callable[..., object]) -> None:
+    """On slowing down frontier AI, the cooperation framing alone has two sentences: the model
+    says nothing, so each of its two speeches is its core, and each states its own case."""
+    service, _ = await scripted(lambda request: "Nothing to say.")  # type: ignore[misc]
+    motion = "The US should slow down frontier AI"
+    result, _ = await run_debate(service, motion, rounds=2)
+    about = motion_terms(focus_of(motion), service.library.current.index)
+    speeches = [t for t in result.turns if t.side == "cooperation"]
+    assert [speech_quality(t, about).own_alone_on_motion for t in speeches] == [1, 1], result.turns

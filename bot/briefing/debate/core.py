@@ -58,17 +58,45 @@ def side_sentences(
     return sorted(picks, key=lambda p: p.score, reverse=True)
 
 
-def choose_core(picks: Sequence[Pick], side: str, about: frozenset[str]) -> list[Pick]:
+def _bearing(picks: Sequence[Pick], about: frozenset[str]) -> list[Pick]:
+    return [p for p in picks if p.terms & about] or [p for p in picks if p.score > 0]
+
+
+def _scarce(own: Sequence[Pick], later: int) -> bool:
+    """Too few sentences of the side's own framing alone for this speech to take more than one and
+    still leave one for each of the side's `later` speeches."""
+    return len(own) - later <= 1
+
+
+def choose_core(picks: Sequence[Pick], side: str, about: frozenset[str], later: int = 0) -> list[Pick]:
     """Up to MAX_CORE sentences that bear on the motion, from different passages; the best one from
-    a passage of this framing alone always among them when there is one."""
-    bearing = [p for p in picks if p.terms & about] or [p for p in picks if p.score > 0]
-    core = [p for p in bearing if own_alone(p, side)][:1]
-    for pick in bearing:
+    a passage of this framing alone always among them when there is one.
+
+    `later`: how many more speeches this side will give. A side may have only two or three
+    sentences of its own framing alone on the motion, and each of its speeches should state its own
+    case: when they are scarce, a speech takes a second one only where nothing else bears."""
+    bearing = _bearing(picks, about)
+    own = [p for p in bearing if own_alone(p, side)]
+    order = [p for p in bearing if not own_alone(p, side)] + own[1:] if _scarce(own, later) else bearing
+    core = own[:1]
+    for pick in order:
         if len(core) >= MAX_CORE:
             break
         if all(c.scored.passage.id != pick.scored.passage.id for c in core):
             core.append(pick)
     return sorted(core, key=lambda p: p.score, reverse=True)
+
+
+def kept_back(
+    picks: Sequence[Pick], core: Sequence[Pick], side: str, about: frozenset[str], later: int
+) -> set[str]:
+    """The passages of the scarce own-framing sentences that `choose_core` left for later speeches:
+    the model is not given them now either, or it would say them now."""
+    own = [p for p in _bearing(picks, about) if own_alone(p, side)]
+    if not _scarce(own, later) or not later:
+        return set()
+    chosen = {c.scored.passage.id for c in core}
+    return {p.scored.passage.id for p in own} - chosen
 
 
 def speech_passages(core: Sequence[Pick], picks: Sequence[Pick], k: int) -> list[ScoredPassage]:

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.briefing.sentences import Sentence
-from bot.terms import is_question, match_terms
+from bot.sources import Passage
+from bot.terms import is_question, match_terms, sentences_of
 
 MIN_CHECKED = 2
 
@@ -67,3 +68,25 @@ def speech_quality(speech: Speech, about: frozenset[str]) -> SpeechQuality:
 def share_meeting_target(qualities: Iterable[SpeechQuality]) -> float:
     measured: Sequence[SpeechQuality] = list(qualities)
     return sum(q.meets_target for q in measured) / len(measured) if measured else 0.0
+
+
+def ceiling(passages: Iterable[Passage], about: frozenset[str], sides: Sequence[str], rounds: int) -> int:
+    """How many of a debate's speeches the sources let meet the target at best.
+
+    A sentence is said once per debate, so a side's speeches can meet the target only as often as
+    its framing offers sentences on the motion: one of its own framing alone per speech, and two in
+    all. This counts, per side, min(rounds, own-alone sentences, all its sentences // 2), ignoring
+    that the sides also compete for the passages tagged with both: a bound, not a forecast. A motion
+    whose ceiling is below 2 * rounds fails the target on any debate code."""
+    passages = list(passages)
+    best = 0
+    for side in sides:
+        own = every = 0
+        for passage in passages:
+            if side not in passage.framing:
+                continue
+            bearing = sum(1 for s in sentences_of(passage.text) if match_terms(s) & about)
+            every += bearing
+            own += bearing if passage.framing == (side,) else 0
+        best += min(rounds, own, every // MIN_CHECKED)
+    return best

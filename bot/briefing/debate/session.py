@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator
 
 from bot.briefing.context import BriefingContext
-from bot.briefing.debate.core import choose_core, motion_terms, side_sentences, speech_passages
+from bot.briefing.debate.core import choose_core, kept_back, motion_terms, side_sentences, speech_passages
 from bot.briefing.debate.judge import Judge
 from bot.briefing.debate.results import (
     SIDES,
@@ -211,13 +211,15 @@ class DebateSession:
         picks = side_sentences(
             self.ctx.index, self.focus, await self._side_pool(side, opponent), side, spoken
         )
-        core = choose_core(picks, side, self.about)
+        later = max(0, self.planned_rounds - number)
+        core = choose_core(picks, side, self.about, later)
+        held = kept_back(picks, core, side, self.about, later)
         return SpeechPlan(
             side=side,
             round=number,
             motion=self.motion,
             opponent=opponent,
-            given=speech_passages(core, picks, SIDE_K),
+            given=speech_passages(core, [p for p in picks if p.scored.passage.id not in held], SIDE_K),
             core=core,
             heard=[t.plain for t in self.turns],
             about=self.about,
