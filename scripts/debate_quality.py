@@ -20,7 +20,7 @@ from bot.briefing.debate import DebateFinished
 from bot.briefing.debate.core import motion_terms
 from bot.briefing.debate.quality import ceiling, share_meeting_target, speech_quality
 from bot.briefing.debate.results import SIDES
-from bot.briefing.evidence import focus_of
+from bot.briefing.focus import focus_of
 from bot.config import load_settings
 from bot.errors import InputError
 from bot.service import BriefingService
