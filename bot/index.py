@@ -19,7 +19,7 @@ from typing import Any
 import aiosqlite
 
 from bot.acronyms import acronyms_of, is_acronym
-from bot.briefing.names import bare, names_in
+from bot.briefing.names import bare, is_person_like, names_in
 from bot.sources import FRAMINGS, Passage, Source
 from bot.terms import WORD_RE, match_terms, sentences_of, stopwords, words
 
@@ -103,14 +103,21 @@ class Corpus:
 
     text: str
     names: frozenset[str]
+    # The words a person is named by on their own ("Singh", "Liu", "Okafor"): the last word of each
+    # person-like name (names.is_person_like) and the words of a person-like byline. A sentence
+    # naming one must rest on a passage that names that person (citations._check_sentence).
+    people: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, passages: Iterable[Passage]) -> Corpus:
         passages = list(passages)
         parts = [part for p in passages for part in (p.title, p.heading, p.text)]
         lower = {word for p in passages for word in WORD_RE.findall(p.text) if word.islower()}
-        named = {bare(token) for p in passages for name in names_in(p.text) for token in name}
-        return cls(" ".join(parts).lower(), frozenset(named - lower))
+        runs = [name for p in passages for name in names_in(p.text)]
+        named = {bare(token) for name in runs for token in name}
+        surnames = {bare(name[-1]) for name in runs if is_person_like(name)}
+        bylines = {bare(t) for p in passages if is_person_like(n := tuple(p.by.split())) for t in n}
+        return cls(" ".join(parts).lower(), frozenset(named - lower), frozenset((surnames | bylines) - lower))
 
 
 class SourceIndex:

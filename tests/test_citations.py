@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.briefing.citations import verify
-from bot.index import ScoredPassage
+from bot.index import Corpus, ScoredPassage
 from bot.sources import Passage
 
 
@@ -93,3 +95,34 @@ def test_a_clause_copied_from_the_passage_does_not_carry_an_invented_one() -> No
     assert not result.citations and result.grounded == 0.0
     both = verify(f"{copied}: such channels could coordinate safety standards [1].", PASSAGES)
     assert [c.number for c in both.citations] == [1], "every clause is supported"
+
+
+def test_a_person_named_by_surname_alone_must_be_named_by_the_passage() -> None:
+    """A source unrelated to the seeds names two people in full, once each. A model sentence that
+    gives one of them, by surname alone, the other's words is unsupported, though every other word
+    is in the passage; the right surname, or no name, passes. A byline names its author."""
+    river = [
+        scored(
+            "ostra#monitoring",
+            "Hydrologist Amara Okafor of the University of Haldor designed the monitoring network of "
+            "fourteen stations along the river.",
+        ),
+        scored("ostra#signing", "Kelland's environment minister, Tomas Reyes, signed the compact in Haldor."),
+    ]
+    people = Corpus.of(p.passage for p in river).people
+    assert {"okafor", "reyes"} <= people
+
+    def supported(sentence: str, passages: list[ScoredPassage] = river) -> bool:
+        return bool(verify(sentence, passages, people=people).sentences[0].numbers)
+
+    network = "designed the monitoring network of fourteen stations along the river [1]."
+    assert supported(f"Okafor {network}")
+    assert supported(f"Hydrologist Okafor {network}")
+    assert not supported(f"Reyes {network}")
+    assert not supported(f"According to Reyes, Okafor {network}")
+    assert supported(f"A hydrologist {network}")
+    assert verify(f"Reyes {network}", river).sentences[0].numbers, "unchecked without `people`"
+    bylined = [replace(river[0], passage=replace(river[0].passage, by="Marta Villanueva"))]
+    people = Corpus.of(p.passage for p in bylined).people
+    assert "villanueva" in people
+    assert supported(f"Villanueva notes that a hydrologist {network}", bylined)

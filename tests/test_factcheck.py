@@ -14,12 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.briefing.factcheck import FactCheck
+from bot.briefing.factcheck import EVIDENCE_K, FactCheck
 from bot.briefing.names import names_in
+from bot.briefing.verdicts import compare, decide
 from bot.config import load_settings
 from bot.engine import ScriptedEngine
 from bot.engine.base import Engine
+from bot.index import SourceIndex
 from bot.service import BriefingService
+from bot.sources import load_sources
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -81,6 +84,16 @@ CLAIMS = [
     ("The tug of war between governments, platforms and users is no longer only Chinese.", "supported"),
     # what the source sets aside ("As a practical alternative to an all-out AI race, Liu recommends ...")
     ("Liu recommends an all-out AI race.", "contradicted"),
+    # A negative claim is supported by a source that denies the same thing, in its own words ("does
+    # not identify ... by name"), by setting it aside ("as an alternative to an all-out AI race") or
+    # with a "cannot" of its own; a claim word the claim itself negates ("not publicly") is no antonym.
+    ("Liu does not recommend an all-out AI race.", "supported"),
+    ("Singh does not name the Chinese experts he met.", "supported"),
+    ("Chinese AI researchers do not publicly call for a slowdown.", "supported"),
+    ("The essay does not propose joint task forces.", "contradicted"),
+    # a "not" reaches no further than its part of the sentence: "whose author ... are not named, is
+    # written by someone who spent time ..." does not deny the time spent
+    ("The essay's author did not spend time with AI researchers in China.", "contradicted"),
     # not in the sources
     ("The US and China signed a binding AI safety treaty in 2023.", "not_in_sources"),
     ("The EU AI Act bans facial recognition in 2024.", "not_in_sources"),
@@ -160,3 +173,36 @@ def test_a_word_opening_a_sentence_is_a_name_only_when_the_sources_use_it_as_one
     assert names_in("Singh's article ran on Monday.", known) == [("Singh's",), ("Monday",)]
     assert names_in("Many fear a race with Liu.", known) == [("Liu",)]
     assert names_in("Singh recommends talks.") == []
+
+
+RIVER_CLAIMS = [
+    # the source calls it a misreading: denying it is right, saying it is wrong
+    ("The compact does not ban fertilizer on farms.", "supported"),
+    ("The compact bans fertilizer near the river.", "contradicted"),
+    ("Villanueva found no factory that moved after the signing.", "supported"),
+    ("The compact does not pay farmers for buffer strips.", "contradicted"),
+    ("The monitoring stations do not publish their readings.", "contradicted"),
+    # the passage names the other person as the one who designed it (the heading holds "monitoring")
+    ("Tomas Reyes designed the monitoring network.", "contradicted"),
+    ("Amara Okafor was born in Marrow.", "not_in_sources"),
+]
+
+
+@pytest.fixture(scope="module")
+async def river_index() -> AsyncIterator[SourceIndex]:
+    sources, problems = load_sources(REPO / "tests" / "data" / "other_sources")
+    assert not problems
+    index = await SourceIndex.build(sources)
+    yield index
+    await index.aclose()
+
+
+@pytest.mark.parametrize(("claim", "verdict"), RIVER_CLAIMS)
+async def test_verdicts_on_a_source_unrelated_to_the_seeds(
+    river_index: SourceIndex, claim: str, verdict: str
+) -> None:
+    """The comparison the fact-check makes, on a source about a river clean-up: the rules are the
+    sources' grammar, not the seeds' words."""
+    found = await river_index.search(claim, k=EVIDENCE_K)
+    decided, deciding = decide([compare(claim, scored, river_index.corpus) for scored in found])
+    assert decided == verdict, deciding.mismatches if deciding else []

@@ -86,7 +86,7 @@ class SentenceGate:
     def _check(self, text: str) -> list[Sentence]:
         for label in self.labels:
             text = text.replace(label, " ")
-        verification = verify(text, self.numbered)
+        verification = verify(text, self.numbered, people=self.corpus.people)
         self.unverified_quotes += verification.unverified_quotes
         passed = []
         for check in verification.sentences:

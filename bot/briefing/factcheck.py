@@ -110,10 +110,11 @@ async def _model_explanation(
     text, _usage = await collect(
         ctx.engine, GenerationRequest(messages=messages, sampling=sampling, user_id=user_id)
     )
-    verification = verify(strip_labels(trim_unfinished(text), passage_labels(given)), given)
+    corpus = Corpus.of(p.passage for p in given)
+    text = strip_labels(trim_unfinished(text), passage_labels(given))
+    verification = verify(text, given, people=corpus.people)
     checked = len(verification.checked)
     supported = checked - len(verification.unsupported)
-    corpus = Corpus.of(p.passage for p in given)
     claim_terms = terms_of(claim)
     titles = [normalise_for_quote(p.passage.title) for p in given]
     for check in verification.sentences:

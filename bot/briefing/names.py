@@ -55,12 +55,17 @@ def is_person_like(name: tuple[str, ...]) -> bool:
     return 2 <= len(name) <= 3 and all(len(t) >= 3 and not t.isupper() for t in name)
 
 
-def people_in(text: str) -> list[tuple[str, ...]]:
-    """The person-like names in `text`."""
-    return [name for name in names_in(text) if is_person_like(name)]
+def people_in(text: str, alone: Collection[str] = frozenset()) -> list[tuple[str, ...]]:
+    """The person-like names in `text`, and the words of `alone` (`Corpus.people`: "singh", "liu")
+    where they name someone on their own ("Singh recommends ...")."""
+    return [
+        name
+        for name in names_in(text, alone)
+        if is_person_like(name) or (len(name) == 1 and bare(name[0]) in alone)
+    ]
 
 
 def names_missing(people: list[tuple[str, ...]], passage_text: str) -> bool:
     """Whether the passage lacks a word of one of the `people` (from `people_in`)."""
     lowered = passage_text.lower()
-    return any(not all(token.lower() in lowered for token in name) for name in people)
+    return any(not all(bare(token) in lowered for token in name) for name in people)

@@ -102,7 +102,10 @@ def negated_terms(text: str, about: set[str]) -> set[str]:
     seen as unpatriotic". "Not only" / "not just" add, they do not negate.
     """
     lex = lexicon()
-    tokens = words(text)
+    # Which comma-separated part each word is in: a negation does not reach past its part ("whose
+    # author is not named, is written by someone who spent time ..." does not deny the time spent).
+    parts = [(n, w) for n, part in enumerate(_PART_RE.split(text)) for w in words(part)]
+    tokens = [w for _, w in parts]
     found: set[str] = set()
     for i, word in enumerate(tokens):
         if not (word in lex.negations or word.endswith("n't")):
@@ -114,19 +117,27 @@ def negated_terms(text: str, about: set[str]) -> set[str]:
         # "little evidence that X is a priority": the negation reaches over the whole clause.
         wide = i + 1 < len(tokens) and tokens[i + 1] in lex.wide_scope_next
         # Counted in content words: "does not identify any of the researchers" reaches "researchers".
-        reach = [t for t in tokens[i + 1 :] if t not in stopwords()]
+        reach = [t for n, t in parts[i + 1 :] if t not in stopwords() and (wide or n == parts[i][0])]
         for following in reach[: WIDE_NEGATION_SCOPE if wide else NEGATION_SCOPE]:
-            term = lex.synonyms.get(stem(following), stem(following))
+            term = _term(following)
             if term in about:
                 found ^= {term}
                 break
     return found
 
 
+def _term(word: str) -> str:
+    """A word as the comparison counts it: stemmed, synonyms merged."""
+    return lexicon().synonyms.get(stem(word), stem(word))
+
+
 def negated_words(text: str) -> set[str]:
     """The words of `text` that a negation a few words before them reaches ("not mean abandoning")."""
     lex = lexicon()
-    tokens = words(text)
+    # Which comma-separated part each word is in: a negation does not reach past its part ("whose
+    # author is not named, is written by someone who spent time ..." does not deny the time spent).
+    parts = [(n, w) for n, part in enumerate(_PART_RE.split(text)) for w in words(part)]
+    tokens = [w for _, w in parts]
     found: set[str] = set()
     for i, word in enumerate(tokens):
         if (word in lex.negations or word.endswith("n't")) and not (
@@ -214,6 +225,7 @@ class _Reading:
         self.mismatched_terms |= terms
 
 
+_PART_RE = re.compile(r"[,;:]")
 _SUPPOSED_RE = re.compile(r"\b(?:if|unless|whether)\b[^,;.]*", re.I)
 
 
@@ -227,9 +239,13 @@ def _about_claim(r: _Reading) -> list[str]:
 
 def _check_negation(r: _Reading) -> bool:
     """A sentence about the claim that negates what the claim affirms (or the reverse) contradicts
-    it; a negative claim is supported only by a sentence that says the same "not". Returns whether a
-    negative claim's negation is found."""
+    it; a negative claim is supported only by a sentence that says the same "not", or denies the
+    same thing in other words (`_denies`). A passage that says the negative claim itself is not
+    read against its other sentences ("Farm groups campaigned against a 'fertilizer ban'" follows
+    "the compact does not ban fertilizer"). Returns whether a negative claim's negation is found."""
     claim_negated = negated_terms(r.claim, r.claim_terms)
+    if claim_negated and any(_denies(r, s, claim_negated) for s in r.sentences):
+        return True
     # "...fear being seen as weak if they call for a slowdown" asserts no call: a source saying they
     # cannot call for one does not contradict it.
     supposed = set().union(*(terms_of(m.group(0)) for m in _SUPPOSED_RE.finditer(r.claim)))
@@ -237,10 +253,11 @@ def _check_negation(r: _Reading) -> bool:
         # "They cannot call for a slowdown" is about the subject of the sentence before.
         before = r.sentences[at - 1] if at and leans_on_previous(sentence) else ""
         shared = r.claim_terms & terms_of(f"{before} {sentence}")
+        negated = negated_terms(sentence, r.claim_terms)
         if (
             r.coverage_of(f"{before} {sentence}") >= NEGATION_COVERAGE
             and r.predicate_coverage(f"{before} {sentence}") >= MISMATCH_COVERAGE
-            and (shared - supposed) & (claim_negated ^ negated_terms(sentence, r.claim_terms))
+            and (shared - supposed) & (claim_negated ^ negated)
         ):
             r.mismatch("negation: one says 'not'/'no'/'little', the other does not")
             r.show(sentence)
@@ -249,7 +266,7 @@ def _check_negation(r: _Reading) -> bool:
             break
     if _ONLY_RE.search(r.claim) and any(_NOT_ONLY_RE.search(s) for s in _about_claim(r)):
         r.mismatch("only: the claim says 'only', the source 'not only' or 'no longer only'")
-    return not claim_negated or any(claim_negated <= negated_terms(s, r.claim_terms) for s in r.sentences)
+    return not claim_negated or any(claim_negated & negated_terms(s, r.claim_terms) for s in r.sentences)
 
 
 def _check_polarity(r: _Reading) -> bool:
@@ -268,7 +285,7 @@ def _check_antonyms(r: _Reading) -> None:
     """Antonyms, clause by clause: only clauses about the claim (sharing one of its other content
     words) count, so "who is ahead: governance is losing" contradicts "governance is winning" although
     the passage also says "ahead" elsewhere. "calls for X" endorses X like "recommends X"."""
-    claim_words = set(words(r.claim))
+    claim_words = set(words(r.claim)) - negated_words(r.claim)  # "do not publicly call" says neither side
     clauses = [
         (terms_of(c), set(words(c)) | ({"favors"} if _CALLS_FOR_RE.search(c) else set()), negated_words(c))
         for c in (part for sentence in r.sentences for part in _CLAUSE_RE.split(sentence))
@@ -306,19 +323,56 @@ def _check_contrast(r: _Reading) -> None:
     if lex.set_aside.search(r.claim) or lex.formerly.search(r.claim):
         return
     for sentence in r.sentences:
-        for marker in lex.set_aside.finditer(sentence):
-            after = sentence[marker.end() :]
-            end = _SET_ASIDE_END_RE.search(after)
-            cut = end.start() if end else len(after)
-            aside = terms_of(after[:cut])
-            rest = terms_of(f"{sentence[: marker.start()]} {after[cut:]}") - aside
-            held, shared = aside & r.claim_terms, rest & r.predicate
-            if negated_terms(r.claim, held | shared):
+        if marker := _sets_aside(r, sentence):
+            if negated_terms(r.claim, r.claim_terms):
                 continue
-            if aside and len(held) >= MISMATCH_COVERAGE * len(aside) and 0 < len(shared) < len(held):
-                r.mismatch(f"contrast: the source sets this aside ('{marker.group(0)} ...')", held)
-                r.show(sentence)
-                return
+            r.mismatch(f"contrast: the source sets this aside ('{marker} ...')", _aside_held(r, sentence))
+            r.show(sentence)
+            return
+
+
+def _denies(r: _Reading, sentence: str, claim_negated: set[str]) -> bool:
+    """Whether `sentence`, about the claim, denies what the negative claim denies: with a "not" of
+    its own on the same thing ("the real race is not between nations" for "Singh does not think the
+    real race is between nations"), by setting it aside ("as an alternative to an all-out AI race,
+    Liu recommends ...") or by calling it a misreading before saying it ("A common misreading is
+    that the compact bans fertilizer"; not "Liu considers the framing dangerous and a misreading")."""
+    if r.coverage_of(sentence) < NEGATION_COVERAGE:
+        return bool(_sets_aside(r, sentence))
+    if claim_negated & negated_terms(sentence, r.claim_terms) or _sets_aside(r, sentence):
+        return True
+    tokens = words(sentence)
+    cue = next((i for i, w in enumerate(tokens) if w in lexicon().misreading), None)
+    said = next((i for i, w in enumerate(tokens) if _term(w) in claim_negated), None)
+    return cue is not None and said is not None and cue < said
+
+
+def _set_asides(sentence: str) -> list[tuple[str, set[str], set[str]]]:
+    """Each set-aside phrase of `sentence`: (its marker, the words it sets aside, the other words)."""
+    found = []
+    for marker in lexicon().set_aside.finditer(sentence):
+        after = sentence[marker.end() :]
+        end = _SET_ASIDE_END_RE.search(after)
+        cut = end.start() if end else len(after)
+        aside = terms_of(after[:cut])
+        found.append(
+            (marker.group(0), aside, terms_of(f"{sentence[: marker.start()]} {after[cut:]}") - aside)
+        )
+    return found
+
+
+def _sets_aside(r: _Reading, sentence: str) -> str:
+    """The marker of a phrase of `sentence` that sets aside what the claim says of the same subject
+    (half the phrase's words or more, a word of the rest, and fewer of the rest), or ""."""
+    for marker, aside, rest in _set_asides(sentence):
+        held, shared = aside & r.claim_terms, rest & r.predicate
+        if aside and len(held) >= MISMATCH_COVERAGE * len(aside) and 0 < len(shared) < len(held):
+            return marker
+    return ""
+
+
+def _aside_held(r: _Reading, sentence: str) -> set[str]:
+    return set().union(*(aside & r.claim_terms for _, aside, _ in _set_asides(sentence)))
 
 
 def _check_numbers(r: _Reading) -> bool:
@@ -354,7 +408,14 @@ def _check_names(r: _Reading, passage: Passage, corpus_text: str) -> bool:
         known_elsewhere = re.search(r"\b" + r"\s+".join(re.escape(t) for t in tokens) + r"\b", corpus_text)
         naming = [s for s in r.sentences if any(" ".join(n) in s for n in source_people)]
         others = r.claim_terms - terms_of(" ".join(name))
-        about = max((len(terms_of(s) & others) / len(others) for s in naming), default=0.0) if others else 0.0
+        # Each naming sentence is read with the heading (the first sentence), which often holds the
+        # subject: "who designed the network" under "Pillar three: joint monitoring stations".
+        heading = terms_of(r.sentences[0]) if r.sentences else set()
+        about = (
+            max((len((terms_of(s) | heading) & others) / len(others) for s in naming), default=0.0)
+            if others
+            else 0.0
+        )
         if is_person_like(name) and known_elsewhere and source_people and about >= NAME_SWAP_COVERAGE:
             claimed, named = " ".join(name), " ".join(source_people[0])
             r.mismatch(f"name: the claim names {claimed}, the source {named}", terms_of(claimed))
@@ -367,6 +428,8 @@ def _check_misreading(r: _Reading, passage: Passage) -> None:
     cues = lexicon().misreading
     if set(words(r.claim)) & cues:
         return  # the claim itself says it is a misreading
+    if negated_terms(r.claim, r.claim_terms):
+        return  # "The compact does not ban fertilizer" denies the misreading, it does not repeat it
     if _check_appearance(r):
         return
     at = r.sentences.index(r.sentence) if r.sentence in r.sentences else -1
