@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.briefing import citations, grounding, topics, verdicts
+from bot.briefing import citations, grounding, negation, topics, verdicts
 from bot.briefing.prompting import clean_user_text
 from bot.discord_app.chunks import split_message
 from bot.promptset import load_prompt_set
@@ -51,7 +51,7 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "strip_labels": lambda text: grounding.strip_labels(text, ["Race side"]),
     "topic": topics.normalise_topic,
     "fact-check polarity": verdicts.polarity,
-    "negated terms": lambda text: verdicts.negated_terms(text, {"race"}),
+    "negated terms": lambda text: negation.negated_terms(text, {"race"}),
     "heading": lambda text: split_heading("## " + text + " {#slug}"),
     "message splitting": split_message,
 }

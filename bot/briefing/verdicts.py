@@ -27,9 +27,10 @@ from typing import Literal
 from bot.briefing.focus import informativeness
 from bot.briefing.lexicon import lexicon
 from bot.briefing.names import bare, is_person_like, names_in
+from bot.briefing.negation import comparable, negated_terms, negated_words
 from bot.index import Corpus, ScoredPassage
 from bot.sources import Passage
-from bot.terms import content_terms, leans_on_previous, sentences_of, stem, stopwords, words
+from bot.terms import content_terms, leans_on_previous, sentences_of, stem, words
 
 Verdict = Literal["supported", "contradicted", "not_in_sources"]
 
@@ -45,8 +46,6 @@ ONLY_COVERAGE = 0.34  # a "not only" counts in a sentence that, with the one bef
 NEGATION_COVERAGE = 0.6  # a negation counts only in a sentence that carries this much of the claim
 YEAR_RE = re.compile(r"^(1[5-9]|2[0-9])\d\d$")
 
-WIDE_NEGATION_SCOPE = 10
-NEGATION_SCOPE = 4  # a negation applies to a claim word among the next few words ("little evidence that AGI")
 _CALLS_FOR_RE = re.compile(r"\bcall(?:s|ed|ing)? for\b", re.I)
 _CLAUSE_RE = re.compile(r"[:;]\s+")
 _ONLY_RE = re.compile(r"(?<!not )(?<!no longer )\bonly\b", re.I)
@@ -63,10 +62,9 @@ def term_weights(text: str) -> dict[str, float]:
     """Each of `terms_of(text)` weighed by how informative its word is in general English, as the
     answer path weighs a question (focus.py): "took place" adds little to "the Chernobyl disaster
     took place in 1986", so a source that says it "happened in 1986" still covers the claim."""
-    words_ = lexicon()
     found: dict[str, float] = {}
     for word in words(text):
-        term = words_.synonyms.get(stem(word), stem(word))
+        term = comparable(word)
         found[term] = max(found.get(term, 0.0), informativeness(word.removesuffix("'s")))
     return found
 
@@ -87,63 +85,6 @@ def numbers_in(text: str) -> set[str]:
             found.add(w)
         elif w in lexicon().numbers:
             found.add(lexicon().numbers[w])
-    return found
-
-
-def negated_terms(text: str, about: set[str]) -> set[str]:
-    """The terms of `about` that `text` negates: each negation word negates the first of them among
-    the next few words; two negations of the same term cancel.
-
-    Scoped, because long source sentences often hold an unrelated "no" ("no single operator could
-    have foreseen") that says nothing about the claim. Targeted, because "experts worry about systems
-    rolled out without adequate safety testing" negates the testing, not the worry: it does not
-    support "experts are not worried about safety". Counted, because "they cannot call for a slowdown
-    without being seen as unpatriotic" is the opposite of "they can call for a slowdown without being
-    seen as unpatriotic". "Not only" / "not just" add, they do not negate.
-    """
-    lex = lexicon()
-    # Which comma-separated part each word is in: a negation does not reach past its part ("whose
-    # author is not named, is written by someone who spent time ..." does not deny the time spent).
-    parts = [(n, w) for n, part in enumerate(_PART_RE.split(text)) for w in words(part)]
-    tokens = [w for _, w in parts]
-    found: set[str] = set()
-    for i, word in enumerate(tokens):
-        if not (word in lex.negations or word.endswith("n't")):
-            continue
-        if i + 1 < len(tokens) and tokens[i + 1] in lex.not_negating_next:
-            continue
-        if word == "without" and any(t in lex.negations or t.endswith("n't") for t in tokens[:i]):
-            continue  # "cannot call for X without being seen as weak": calling is seen as weak
-        # "little evidence that X is a priority": the negation reaches over the whole clause.
-        wide = i + 1 < len(tokens) and tokens[i + 1] in lex.wide_scope_next
-        # Counted in content words: "does not identify any of the researchers" reaches "researchers".
-        reach = [t for n, t in parts[i + 1 :] if t not in stopwords() and (wide or n == parts[i][0])]
-        for following in reach[: WIDE_NEGATION_SCOPE if wide else NEGATION_SCOPE]:
-            term = _term(following)
-            if term in about:
-                found ^= {term}
-                break
-    return found
-
-
-def _term(word: str) -> str:
-    """A word as the comparison counts it: stemmed, synonyms merged."""
-    return lexicon().synonyms.get(stem(word), stem(word))
-
-
-def negated_words(text: str) -> set[str]:
-    """The words of `text` that a negation a few words before them reaches ("not mean abandoning")."""
-    lex = lexicon()
-    # Which comma-separated part each word is in: a negation does not reach past its part ("whose
-    # author is not named, is written by someone who spent time ..." does not deny the time spent).
-    parts = [(n, w) for n, part in enumerate(_PART_RE.split(text)) for w in words(part)]
-    tokens = [w for _, w in parts]
-    found: set[str] = set()
-    for i, word in enumerate(tokens):
-        if (word in lex.negations or word.endswith("n't")) and not (
-            i + 1 < len(tokens) and tokens[i + 1] in lex.not_negating_next
-        ):
-            found.update(tokens[i + 1 : i + 1 + NEGATION_SCOPE])
     return found
 
 
@@ -225,7 +166,6 @@ class _Reading:
         self.mismatched_terms |= terms
 
 
-_PART_RE = re.compile(r"[,;:]")
 _SUPPOSED_RE = re.compile(r"\b(?:if|unless|whether)\b[^,;.]*", re.I)
 
 
@@ -343,7 +283,7 @@ def _denies(r: _Reading, sentence: str, claim_negated: set[str]) -> bool:
         return True
     tokens = words(sentence)
     cue = next((i for i, w in enumerate(tokens) if w in lexicon().misreading), None)
-    said = next((i for i, w in enumerate(tokens) if _term(w) in claim_negated), None)
+    said = next((i for i, w in enumerate(tokens) if comparable(w) in claim_negated), None)
     return cue is not None and said is not None and cue < said
 
 

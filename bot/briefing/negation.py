@@ -1,0 +1,80 @@
+"""Which words a "not" reaches, for the fact-check's comparison (verdicts.py).
+
+Why a module of its own: a negation is read the same way in a claim and in a source sentence, and
+how far it reaches decides most contradictions; the rules are easier to test and to change here than
+among the comparison's other checks. The negation words are data (prompts/lexicon/factcheck.toml).
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.briefing.lexicon import lexicon
+from bot.terms import stem, stopwords, words
+
+WIDE_NEGATION_SCOPE = 10
+NEGATION_SCOPE = 4  # a negation applies to a claim word among the next few words ("little evidence that AGI")
+_PART_RE = re.compile(r"[,;:]")
+
+
+def negated_terms(text: str, about: set[str]) -> set[str]:
+    """The terms of `about` that `text` negates: each negation word negates the first of them among
+    the next few words; two negations of the same term cancel.
+
+    Scoped, because long source sentences often hold an unrelated "no" ("no single operator could
+    have foreseen") that says nothing about the claim. Targeted, because "experts worry about systems
+    rolled out without adequate safety testing" negates the testing, not the worry: it does not
+    support "experts are not worried about safety". Counted, because "they cannot call for a slowdown
+    without being seen as unpatriotic" is the opposite of "they can call for a slowdown without being
+    seen as unpatriotic". "Not only" / "not just" add, they do not negate.
+    """
+    lex = lexicon()
+    parts = _parts(text)
+    tokens = [w for _, w in parts]
+    found: set[str] = set()
+    for i, word in enumerate(tokens):
+        if not _negates(tokens, i):
+            continue
+        if word == "without" and any(t in lex.negations or t.endswith("n't") for t in tokens[:i]):
+            continue  # "cannot call for X without being seen as weak": calling is seen as weak
+        # "little evidence that X is a priority": the negation reaches over the whole clause.
+        wide = i + 1 < len(tokens) and tokens[i + 1] in lex.wide_scope_next
+        # Counted in content words: "does not identify any of the researchers" reaches "researchers".
+        reach = [t for n, t in parts[i + 1 :] if t not in stopwords() and (wide or n == parts[i][0])]
+        for following in reach[: WIDE_NEGATION_SCOPE if wide else NEGATION_SCOPE]:
+            term = comparable(following)
+            if term in about:
+                found ^= {term}
+                break
+    return found
+
+
+def comparable(word: str) -> str:
+    """A word as the fact-check compares it: stemmed, synonyms merged (factcheck.toml)."""
+    return lexicon().synonyms.get(stem(word), stem(word))
+
+
+def negated_words(text: str) -> set[str]:
+    """The words of `text` that a negation a few words before them reaches ("not mean abandoning")."""
+    parts = _parts(text)
+    tokens = [w for _, w in parts]
+    found: set[str] = set()
+    for i in range(len(tokens)):
+        if _negates(tokens, i):
+            found.update(w for n, w in parts[i + 1 : i + 1 + NEGATION_SCOPE] if n == parts[i][0])
+    return found
+
+
+def _parts(text: str) -> list[tuple[int, str]]:
+    """Each word of `text`, lowercased, with the number of its comma-separated part: a negation does
+    not reach past its part ("whose author is not named, is written by someone who spent time ..."
+    does not deny the time spent)."""
+    return [(n, w) for n, part in enumerate(_PART_RE.split(text)) for w in words(part)]
+
+
+def _negates(tokens: list[str], i: int) -> bool:
+    """Whether word `i` is a negation ("not", "never", "cannot", "isn't"); "not only" is none."""
+    lex = lexicon()
+    word = tokens[i]
+    negation = word in lex.negations or word.endswith("n't")
+    return negation and not (i + 1 < len(tokens) and tokens[i + 1] in lex.not_negating_next)
