@@ -112,7 +112,7 @@ async def _model_explanation(
     )
     corpus = Corpus.of(p.passage for p in given)
     text = strip_labels(trim_unfinished(text), passage_labels(given))
-    verification = verify(text, given, people=corpus.people)
+    verification = verify(text, given, people=ctx.index.corpus.people)
     checked = len(verification.checked)
     supported = checked - len(verification.unsupported)
     claim_terms = terms_of(claim)
