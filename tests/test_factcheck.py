@@ -94,6 +94,12 @@ CLAIMS = [
     # a "not" reaches no further than its part of the sentence: "whose author ... are not named, is
     # written by someone who spent time ..." does not deny the time spent
     ("The essay's author did not spend time with AI researchers in China.", "contradicted"),
+    # "does not think/say/warn [clause]" denies the clause as a whole: a source saying its opposite
+    # supports it, one saying it as it stands contradicts it
+    ("Singh does not think the real race is between nations.", "supported"),
+    ("Singh does not say the Chinese experts celebrate their country's AI progress.", "supported"),
+    ("The essay does not warn about deployment without safety testing.", "contradicted"),
+    ("Singh does not say that no international body can enforce AI safety standards.", "contradicted"),
     # not in the sources
     ("The US and China signed a binding AI safety treaty in 2023.", "not_in_sources"),
     ("The EU AI Act bans facial recognition in 2024.", "not_in_sources"),
@@ -184,6 +190,8 @@ RIVER_CLAIMS = [
     ("The monitoring stations do not publish their readings.", "contradicted"),
     # the passage names the other person as the one who designed it (the heading holds "monitoring")
     ("Tomas Reyes designed the monitoring network.", "contradicted"),
+    ("Villanueva does not say the compact bans fertilizer.", "supported"),
+    ("Villanueva does not write that phosphate fell in the first year.", "contradicted"),
     ("Amara Okafor was born in Marrow.", "not_in_sources"),
 ]
 

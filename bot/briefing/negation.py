@@ -78,3 +78,13 @@ def _negates(tokens: list[str], i: int) -> bool:
     word = tokens[i]
     negation = word in lex.negations or word.endswith("n't")
     return negation and not (i + 1 < len(tokens) and tokens[i + 1] in lex.not_negating_next)
+
+
+def denied_report(text: str) -> str:
+    """What follows a negated reporting verb ("Singh does not think [the real race is between
+    nations]"), or "": such a claim denies that clause as a whole, not its first word."""
+    tokens = words(text)
+    for i in range(len(tokens) - 1):
+        if _negates(tokens, i) and tokens[i + 1] in lexicon().reporting:
+            return " ".join(tokens[i + 2 :])
+    return ""

@@ -27,7 +27,7 @@ from typing import Literal
 from bot.briefing.focus import informativeness
 from bot.briefing.lexicon import lexicon
 from bot.briefing.names import bare, is_person_like, names_in
-from bot.briefing.negation import comparable, negated_terms, negated_words
+from bot.briefing.negation import comparable, denied_report, negated_terms, negated_words
 from bot.index import Corpus, ScoredPassage
 from bot.sources import Passage
 from bot.terms import content_terms, leans_on_previous, sentences_of, stem, words
@@ -183,6 +183,8 @@ def _check_negation(r: _Reading) -> bool:
     same thing in other words (`_denies`). A passage that says the negative claim itself is not
     read against its other sentences ("Farm groups campaigned against a 'fertilizer ban'" follows
     "the compact does not ban fertilizer"). Returns whether a negative claim's negation is found."""
+    if complement := denied_report(r.claim):
+        return _check_denied_report(r, complement)
     claim_negated = negated_terms(r.claim, r.claim_terms)
     if claim_negated and any(_denies(r, s, claim_negated) for s in r.sentences):
         return True
@@ -209,6 +211,30 @@ def _check_negation(r: _Reading) -> bool:
     return not claim_negated or any(claim_negated & negated_terms(s, r.claim_terms) for s in r.sentences)
 
 
+def _check_denied_report(r: _Reading, clause: str) -> bool:
+    """ "Singh does not think the real race is between nations" denies the clause after its verb: a
+    sentence about the claim that says the opposite of the clause (a "not" on its words where the
+    clause has none, or none where it has one: "the real race is not between nations") supports
+    it; one that says the clause as it stands contradicts it ("The essay does not warn about
+    deployment without safety testing" against "deployment without adequate testing"). A whole
+    clause, not a word: the two "not"s rarely fall on the same word. Returns whether the denial is
+    found."""
+    terms = terms_of(clause) & r.claim_terms
+    denied = bool(negated_terms(clause, terms))
+    about = []
+    for at, sentence in enumerate(r.sentences):
+        before = r.sentences[at - 1] if at and leans_on_previous(sentence) else ""
+        text = f"{before} {sentence}"
+        if r.coverage_of(text) >= NEGATION_COVERAGE and r.predicate_coverage(text) >= MISMATCH_COVERAGE:
+            about.append(sentence)
+    if any(bool(negated_terms(s, terms)) != denied for s in about):
+        return True
+    if about:
+        r.mismatch("negation: the claim denies what the source says")
+        r.show(about[0])
+    return False
+
+
 def _check_polarity(r: _Reading) -> bool:
     """The direction of an effect ("improves" against "weakens"). Returns whether it agrees."""
     claim_up, claim_down = polarity(r.claim)
@@ -225,7 +251,9 @@ def _check_antonyms(r: _Reading) -> None:
     """Antonyms, clause by clause: only clauses about the claim (sharing one of its other content
     words) count, so "who is ahead: governance is losing" contradicts "governance is winning" although
     the passage also says "ahead" elsewhere. "calls for X" endorses X like "recommends X"."""
-    claim_words = set(words(r.claim)) - negated_words(r.claim)  # "do not publicly call" says neither side
+    # A word the claim itself denies says neither side: "do not publicly call", "does not say [the
+    # experts celebrate]".
+    claim_words = set(words(r.claim)) - negated_words(r.claim) - set(words(denied_report(r.claim)))
     clauses = [
         (terms_of(c), set(words(c)) | ({"favors"} if _CALLS_FOR_RE.search(c) else set()), negated_words(c))
         for c in (part for sentence in r.sentences for part in _CLAUSE_RE.split(sentence))
