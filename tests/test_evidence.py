@@ -175,6 +175,8 @@ async def test_a_sentence_that_announces_items_is_quoted_with_them(shipped: Sour
     # and "The second is ...", which open with words that carry on a count (openers.dangling).
     assert goes_on("The first is treating China as a monolith.") and goes_on("Second, it spreads.")
     assert not goes_on("People who arrive first pay less.")
+    # "One path is ... The other, harder path is ...": the other half of a pair carries on too
+    assert goes_on("The other, harder path is a concerted effort.") and goes_on("Other towns wait.")
     evidence = await weighed(shipped, "What misconceptions about China does Liu point out?")
     assert evidence.answerable, evidence.reason
     assert "monolith" in picked(evidence) and "dissident" in picked(evidence)
