@@ -552,3 +552,13 @@ async def test_a_long_follow_up_about_something_else_is_declined(shipped: Source
     earlier = "Which earlier technologies does Singh say followed the same pattern as AI?"
     stages = "What three stages did those earlier technologies go through before the reckoning?"
     assert (await weighed(shipped, stages, context=earlier)).answerable
+
+
+async def test_a_sentence_that_only_adds_who_wrote_it_is_quoted_with_the_next(shipped: SourceIndex) -> None:
+    """ "Rajendra Singh Tanwar, bylined as Rajendra Singh, wrote '...' after meeting China's top AI
+    experts" tells nothing new but its author's name: like an announcement, it is quoted with the
+    sentence after it, which says where the piece appeared."""
+    previous = "Who wrote the article about meeting China's top AI experts?"
+    evidence = await weighed(shipped, "Where was it published?", previous)
+    assert evidence.answerable, evidence.reason
+    assert "news headline alert" in picked(evidence)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.briefing.answerability import decide, mostly_unknown, subject_terms, unknown_names
 from bot.briefing.focus import Focus, focus_of, has_type, lead_in, related
+from bot.briefing.names import people_in
 from bot.briefing.retrieval import FOLLOW_UP_MAX_WORDS
 from bot.briefing.vocabulary import vocabulary
 from bot.index import ScoredPassage, SourceIndex
@@ -113,19 +114,25 @@ def _span(
     focus: Focus, sentences: list[str], start: int, carry_on: bool = True
 ) -> tuple[str, frozenset[str]]:
     """The sentence at `start`, continued by the next ones while it only announces what follows
-    ("There are reasons for cautious optimism." says which only in the next sentences). For a list
+    ("There are reasons for cautious optimism." says which only in the next sentences); a person's
+    name is no news ("X, bylined as Y, wrote '...'" is continued to where the piece appeared). For a list
     question the rest of the passage follows: a passage names its items after introducing them.
     `carry_on`: the quote also takes the next sentences while they carry on from it (`goes_on`),
     which are not scored: they complete what is quoted, not what is chosen; and a consequence ("So
     they keep quiet") takes the sentence before it, which holds the reason. Not for a debate, whose
     measure counts a quote as one checked sentence whatever its length."""
     text, terms = sentences[start], match_terms(sentences[start])
+    said_by = match_terms(" ".join(" ".join(n) for n in people_in(text)))
     end = start + 1
     limit = MAX_LIST_CONTINUATION if focus.wants_list else MAX_CONTINUATION
     while (
         end < len(sentences)
         and end - start <= limit
-        and (focus.wants_list or novelty(focus, terms) < ANNOUNCEMENT_NOVELTY or text.rstrip().endswith(":"))
+        and (
+            focus.wants_list
+            or novelty(focus, terms - said_by) < ANNOUNCEMENT_NOVELTY
+            or text.rstrip().endswith(":")
+        )
     ):
         text, terms = f"{text} {sentences[end]}", terms | match_terms(sentences[end])
         end += 1
