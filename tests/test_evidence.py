@@ -211,6 +211,10 @@ def test_focus_reads_what_a_question_wants() -> None:
     assert focus_of("What warning signs do researchers watch for?").wants_list
     assert not focus_of("What does Liu say about the race?").wants_list
     assert not focus_of("What remains unclear?").wants_list
+    # a plural with a short phrase of its own before the question's verb
+    assert focus_of("What reasons for cautious optimism does Singh give?").wants_list
+    assert focus_of("What fixes for empty docks did the city try?").wants_list
+    assert not focus_of("What stays unresolved even if the app is sold?").wants_list
     assert not focus_of("Which author warns about a race to the bottom?").wants_list, "'warns' is the verb"
     assert focus_of("Which sectors does the essay say AI will reshape?").wants_list
     assert focus_of("Which regions face choices about hardware?").wants_list

@@ -24,9 +24,12 @@ MIN_WEIGHT = 0.5
 CONTEXT_WEIGHT = 0.5
 # "Which (Chinese) cities ...", "What warning signs do ...", "What kinds of ...", "What are ...": a
 # plural asked for by which/what wants every item, not the first one found.
+# "What risks does ...", "What reasons for cautious optimism does Singh give?": a plural noun,
+# perhaps with a short phrase of its own ("for ...", "about ..."), then the question's verb.
 _WHAT_PLURAL_RE = re.compile(
-    r"^\s*what\s+(?:(?:are|were)\b|(?:[\w-]+\s+)?[a-z-]{2,}[^s\W]s\s+(?:of|do|did|does|are|were|could|can|"
-    r"would|should|will|might|may|have|has|had)\b)",
+    r"^\s*what\s+(?:(?:are|were)\b|(?:[\w-]+\s+)?[a-z-]{2,}[^s\W]s\s+"
+    r"(?:(?:for|about|against|behind|between|from|in|on|to|toward|towards|with)\s+(?:[\w'-]+\s+){1,3})?"
+    r"(?:of|do|did|does|are|were|could|can|would|should|will|might|may|have|has|had)\b)",
     re.I,
 )
 _NUMBER_Q_RE = re.compile(
