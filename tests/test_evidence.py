@@ -566,3 +566,14 @@ async def test_a_sentence_that_only_adds_who_wrote_it_is_quoted_with_the_next(sh
     evidence = await weighed(shipped, "Where was it published?", previous)
     assert evidence.answerable, evidence.reason
     assert "news headline alert" in picked(evidence)
+
+
+async def test_a_phrase_the_question_quotes_is_looked_for_as_quoted(shipped: SourceIndex) -> None:
+    """ "Which author warns about a 'race to the bottom' ...": the quoted words are the user's
+    exact words, so the sentence holding them answers that part, not one about an author who warns
+    about the race narrative. An apostrophe inside a word opens no quote."""
+    assert focus_of("What does 'China envy' mean?").phrases == ("china envy",)
+    assert focus_of("What is Liu's view of the race?").phrases == ()
+    question = "Which author warns about a 'race to the bottom', and which about rolling back regulation?"
+    evidence = await weighed(shipped, question)
+    assert "race to the bottom" in picked(evidence)

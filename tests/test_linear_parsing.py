@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.briefing import citations, grounding, negation, topics, verdicts
+from bot.briefing import citations, focus, grounding, negation, topics, verdicts
 from bot.briefing.prompting import clean_user_text
 from bot.discord_app.chunks import split_message
 from bot.promptset import load_prompt_set
@@ -34,6 +34,7 @@ HOSTILE = {
     "unclosed marker": ". [1" + ", 1" * (N // 3),
     "markers": ". " + "[1] " * (N // 4) + "x",
     "quotes": '"' * N,
+    "apostrophes": "a'" * (N // 2),
     "braces": "{" * N,
     "stops": ". " * (N // 2),
     "backticks": "`" * N,
@@ -52,6 +53,8 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "topic": topics.normalise_topic,
     "fact-check polarity": verdicts.polarity,
     "negated terms": lambda text: negation.negated_terms(text, {"race"}),
+    "denied report": negation.denied_report,
+    "quoted phrases": lambda text: focus._QUOTED_RE.findall(text),
     "heading": lambda text: split_heading("## " + text + " {#slug}"),
     "message splitting": split_message,
 }

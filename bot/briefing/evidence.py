@@ -34,6 +34,7 @@ ANNOUNCEMENT_NOVELTY = 0.5  # a sentence with fewer new words than this announce
 MAX_CONTINUATION = 2
 MAX_LIST_CONTINUATION = 3
 MAX_LIST_PICKS = 5
+PHRASE_BONUS = 0.3  # a sentence holding a phrase the question quotes ('race to the bottom')
 MIN_SENTENCE_WORDS = 5
 MIN_PART_WORDS = 3
 # "..., and which/who/what ...", "...; what ...": where a compound question starts its next part.
@@ -162,6 +163,8 @@ def _candidates(
         score = sentence_score(focus, terms | anchored, context) + NOVELTY_WEIGHT * novelty(focus, terms)
         if focus.answer_type and has_type(sentence, focus.answer_type):
             score += 0.15
+        if any(phrase in " ".join(words(sentence)) for phrase in focus.phrases):
+            score += PHRASE_BONUS  # the words the question quotes, as it quotes them
         if leans_on_previous(sentence):
             score -= 0.05
         picks.append(Pick(sentence.strip(), scored, round(score, 4), terms))

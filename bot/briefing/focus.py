@@ -32,6 +32,9 @@ _WHAT_PLURAL_RE = re.compile(
     r"(?:of|do|did|does|are|were|could|can|would|should|will|might|may|have|has|had)\b)",
     re.I,
 )
+# A phrase the question quotes: 'race to the bottom', "Chernobyl moment" (an apostrophe inside a
+# word, as in "Liu's", opens no quote).
+_QUOTED_RE = re.compile(r"(?<!\w)[\"'“‘]([^\"'“”‘’]{3,80})[\"'”’](?!\w)")
 _NUMBER_Q_RE = re.compile(
     r"\bhow (?:much|many|large|big|often|long)\b|\bwhat (?:share|percentage|number)\b", re.I
 )
@@ -81,6 +84,8 @@ class Focus:
     asked_for: frozenset[str] = frozenset()  # "what penalties does...": the kind of thing wanted
     # acronym term -> the terms of the phrase the sources spell it out as ("us" -> "unit", "state")
     aliases: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
+    # phrases the question quotes ("a 'race to the bottom'"), lowercased: the user's exact words
+    phrases: tuple[str, ...] = ()
 
     def without_names(self) -> Focus:
         """The question less its names and figures: what it asks *about* them."""
@@ -196,7 +201,10 @@ def _focus_of(question: str) -> Focus:
         else None
     )
     wants_list = _asks_which_plural(asked) or bool(_WHAT_PLURAL_RE.match(asked))
-    return Focus(weights, frozenset(specific), answer_type, wants_list, surface, asked_for(asked))
+    phrases = tuple(" ".join(words(m)) for m in _QUOTED_RE.findall(question) if len(words(m)) >= 2)
+    return Focus(
+        weights, frozenset(specific), answer_type, wants_list, surface, asked_for(asked), phrases=phrases
+    )
 
 
 def _asks_which_plural(question: str) -> bool:
