@@ -114,6 +114,20 @@ def test_claim_file_covers_every_class_with_its_verdict() -> None:
     assert all(c.verdict == CLAIM_VERDICTS[c.cls] for c in claims)
 
 
+@pytest.mark.parametrize(
+    "path", sorted({*DATA.glob("*claims*.jsonl"), *DATA.glob("factcheck_*.jsonl")}), ids=lambda p: p.name
+)
+def test_every_claim_file_parses_with_known_verdicts(path: Path) -> None:
+    """The held-out and negative-claim files feed scripts/factcheck_verdicts.py: each must parse,
+    and each class must stand for one verdict throughout the file."""
+    claims = load_claims(path)
+    assert claims, path.name
+    verdict_of: dict[str, str] = {}
+    for claim in claims:
+        assert claim.verdict in {"supported", "contradicted", "not_in_sources"}, claim
+        assert verdict_of.setdefault(claim.cls, claim.verdict) == claim.verdict, claim
+
+
 def test_other_source_is_a_valid_source_file() -> None:
     sources, problems = load_sources(DATA / "other_sources")
     assert not problems and len(sources) == 1
