@@ -418,9 +418,19 @@ async def test_an_answer_to_who_carries_the_name_the_source_gives(tmp_path: Path
     assert "Marta Okafor" in answer.text, "the source's name follows the model's checked sentences"
 
 
-async def test_an_answer_to_who_says_it_names_the_source_the_model_left_unnamed(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who writes that the council recommends a night ferry service?",
+        "Which journalist writes that the council recommends a night ferry service?",
+    ],
+)
+async def test_an_answer_to_who_says_it_names_the_source_the_model_left_unnamed(
+    tmp_path: Path, question: str
+) -> None:
     """The model restates the ferry article's point without saying whose it is: the source sentence
-    is quoted after it, with its byline, so "who writes ...?" is answered in the text."""
+    is quoted after it, with its byline, so "who writes ...?" (or "which journalist ...?") is
+    answered in the text."""
     from bot.briefing.models import Answered
     from bot.config import load_settings
     from bot.engine import ScriptedEngine
@@ -436,7 +446,6 @@ async def test_an_answer_to_who_says_it_names_the_source_the_model_left_unnamed(
     reply = "Three ferries now cross the estuary every hour [1]. The council recommends a night service [1]."
     service = await BriefingService.open(settings, engine=ScriptedEngine([reply]))
     try:
-        question = "Who writes that the council recommends a night ferry service?"
         events = [e async for e in service.ask(question, conversation_id="c", user_id="u")]
     finally:
         await service.aclose()

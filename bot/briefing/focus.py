@@ -198,6 +198,8 @@ def _focus_of(question: str) -> Focus:
         if _NUMBER_Q_RE.search(asked)
         else _who_type(asked)
         if _WHO_RE.match(asked) and not people_in(question)
+        else "source"
+        if _asks_which_author(asked)
         else None
     )
     wants_list = _asks_which_plural(asked) or bool(_WHAT_PLURAL_RE.match(asked))
@@ -253,6 +255,13 @@ def _figure_re(amount_words: frozenset[str]) -> re.Pattern[str]:
 def figures(sentence: str) -> list[str]:
     """The figures a sentence gives, digit by digit and word by word ("2.5 million" -> 2, 5, million)."""
     return _figure_re(vocabulary().figure_words).findall(sentence)
+
+
+def _asks_which_author(question: str) -> bool:
+    """ "Which author warns about ...?", "What journalist wrote ...?" (words.toml's `author_nouns`):
+    like "Who says ...?", it asks whose account a point is."""
+    opening = words(question)[:2]
+    return len(opening) == 2 and opening[0] in ("which", "what") and opening[1] in vocabulary().author_nouns
 
 
 def _who_type(question: str) -> str:

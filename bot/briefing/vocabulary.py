@@ -36,6 +36,7 @@ class Vocabulary:
     currency_words: frozenset[str]
     lead_in_words: frozenset[str]  # "According to Singh, what ...": how a question's opening starts
     pointing_words: frozenset[str]  # a question using one points back at the conversation
+    author_nouns: frozenset[str]  # "Which author warns ...?" asks for whose source it is
     leaning: frozenset[str]
     dangling: frozenset[str]
     consequence: frozenset[str]  # "So ...", "Therefore ...": a sentence that follows from the one before
@@ -86,6 +87,7 @@ def parse(data: dict[str, Any], numbers: Mapping[str, str]) -> Vocabulary:
         currency_words=frozenset(words(data, "currency_words")),
         lead_in_words=frozenset(words(data, "lead_in_words")),
         pointing_words=frozenset(words(data, "pointing_words")),
+        author_nouns=frozenset(words(data, "author_nouns")),
         leaning=frozenset(words(openers, "leaning", "openers.")),
         dangling=frozenset(words(openers, "dangling", "openers.")),
         consequence=frozenset(words(openers, "consequence", "openers.")),
