@@ -13,7 +13,10 @@ never on a model's say-so. For each passage the claim is compared word by word:
 - *mismatches* that make a well-covered claim "contradicted": a negation in one but not the other
   (not/no/never/little evidence...), antonyms (increase/decrease, before/after, first/last...), a
   number the passage gives differently (1996 vs 1986), a person named in the claim where the passage
-  names another, an effect in the opposite direction, a view the source names as a misreading.
+  names another, an effect in the opposite direction, a view the source names as a misreading;
+- *denials*: a negative claim ("the compact does not ban fertilizer", "Singh does not think the race
+  is between nations") is supported by a passage that denies the same thing, in a "not" of its own,
+  a set-aside phrase or a misreading it names (which words a "not" reaches: negation.py).
 
 `decide` then weighs the comparisons with every passage retrieved for the claim.
 """
