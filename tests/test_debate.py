@@ -257,7 +257,7 @@ async def test_a_motion_the_sources_barely_touch_is_said_to_be_so(scripted: Call
     assert "barely touch" in notes[0].text and "never mention G7, Hiroshima" in notes[0].text
     assert result.note == notes[0].text and result.to_json()["note"] == notes[0].text
     assert len(result.turns) == 2, "the debate still argues from what the sources cover"
-    covered, events = await run_debate(service, "China and the US should agree on shared AI safety norms", 1)
+    covered, events = await run_debate(service, "Export controls on AI chips make the world safer", 1)
     assert covered.note == "" and not any(isinstance(e, MotionNote) for e in events)
 
 
@@ -591,3 +591,17 @@ async def test_a_scarce_own_framing_lasts_both_rounds(scripted: Callable[..., ob
     about = motion_terms(focus_of(motion), service.library.current.index)
     speeches = [t for t in result.turns if t.side == "cooperation"]
     assert [speech_quality(t, about).own_alone_on_motion for t in speeches] == [1, 1], result.turns
+
+
+async def test_a_side_whose_framing_says_nothing_on_the_motion_is_named(
+    scripted: Callable[..., object],
+) -> None:
+    """No race-only passage says anything on tech companies escaping regulation: the debate says so
+    first, so nobody mistakes a race side quoting shared passages for the race framing's own case.
+    A motion both framings speak to gets no such note."""
+    service, _ = await scripted(lambda request: "Nothing to say.")  # type: ignore[misc]
+    _, events = await run_debate(service, "Tech companies use the China threat to escape regulation", 1)
+    notes = [e.text for e in events if isinstance(e, MotionNote)]
+    assert notes and "race framing alone" in notes[0], notes
+    _, events = await run_debate(service, "Export controls on AI chips make the world safer", 1)
+    assert not [e for e in events if isinstance(e, MotionNote)]

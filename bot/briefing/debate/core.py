@@ -16,7 +16,7 @@ passages use (every passage here says "AI" and "China"; that says nothing about 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 
 from bot.briefing.answerability import subject_terms
@@ -26,6 +26,8 @@ from bot.briefing.grounding import cue_score
 from bot.briefing.topics import normalise_topic
 from bot.briefing.vocabulary import vocabulary
 from bot.index import ScoredPassage, SourceIndex
+from bot.sources import Passage
+from bot.terms import match_terms, sentences_of
 
 OWN_ALONE_BONUS = 0.15  # passage tagged with this side's framing alone
 CUE_WEIGHT = 0.02  # per unit of the side's cue score...
@@ -36,6 +38,19 @@ MAX_CORE = 2
 def motion_terms(focus: Focus, index: SourceIndex) -> frozenset[str]:
     """The motion's words that say what it is about: not the words most passages share."""
     return frozenset(focus.weights) - subject_terms(index)
+
+
+def own_sentences_on(passages: Iterable[Passage], about: frozenset[str], side: str) -> tuple[int, int]:
+    """(sentences of passages tagged with `side` alone, sentences of any passage tagged with `side`)
+    that bear on the motion: what the side's case on it can rest on, said once each."""
+    own = every = 0
+    for passage in passages:
+        if side not in passage.framing:
+            continue
+        bearing = sum(1 for s in sentences_of(passage.text) if match_terms(s) & about)
+        every += bearing
+        own += bearing if passage.framing == (side,) else 0
+    return own, every
 
 
 def own_alone(pick: Pick, side: str) -> bool:

@@ -18,9 +18,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.briefing.debate.core import own_sentences_on
 from bot.briefing.sentences import Sentence
 from bot.sources import Passage
-from bot.terms import is_question, match_terms, sentences_of
+from bot.terms import is_question, match_terms
 
 MIN_CHECKED = 2
 
@@ -81,12 +82,6 @@ def ceiling(passages: Iterable[Passage], about: frozenset[str], sides: Sequence[
     passages = list(passages)
     best = 0
     for side in sides:
-        own = every = 0
-        for passage in passages:
-            if side not in passage.framing:
-                continue
-            bearing = sum(1 for s in sentences_of(passage.text) if match_terms(s) & about)
-            every += bearing
-            own += bearing if passage.framing == (side,) else 0
+        own, every = own_sentences_on(passages, about, side)
         best += min(rounds, own, every // MIN_CHECKED)
     return best

@@ -20,7 +20,8 @@ def other_side(side: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class MotionNote:
-    """Sent first when the sources barely touch the motion: says so, and what they do cover."""
+    """Sent first when the sources barely touch the motion (says so, and what they do cover), or
+    when one side's framing alone says nothing on it."""
 
     text: str
 

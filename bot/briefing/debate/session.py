@@ -16,7 +16,14 @@ import time
 from collections.abc import AsyncIterator
 
 from bot.briefing.context import BriefingContext
-from bot.briefing.debate.core import choose_core, kept_back, motion_terms, side_sentences, speech_passages
+from bot.briefing.debate.core import (
+    choose_core,
+    kept_back,
+    motion_terms,
+    own_sentences_on,
+    side_sentences,
+    speech_passages,
+)
 from bot.briefing.debate.judge import Judge
 from bot.briefing.debate.results import (
     SIDES,
@@ -55,14 +62,22 @@ BARELY = (
     "The briefing sources barely touch this motion{never}: the closest passage covers {coverage:.0%} of it. "
     "The speeches argue from what the sources do cover: {topics}."
 )
+ONE_SIDED = (
+    "No source passage of the {side} framing alone speaks to this motion: the {side} side argues from "
+    "passages both framings share."
+)
 
 
 async def motion_note(ctx: BriefingContext, motion: str) -> str:
     """Empty when the sources cover the motion; else a plain sentence saying they barely touch it,
-    with the closest topics they do cover (the same weighing answers use: evidence.weigh)."""
+    with the closest topics they do cover (the same weighing answers use: evidence.weigh). A side
+    whose own framing says nothing on a motion the sources do cover is named (`ONE_SIDED`): its
+    speeches can only argue from passages both framings share, and the user should know that."""
     evidence = weigh(ctx.index, motion, await ctx.index.search(motion, k=WEIGH_K))
     if evidence.answerable:
-        return ""
+        about = motion_terms(focus_of(motion), ctx.index)
+        silent = [side for side in SIDES if not own_sentences_on(ctx.index.passages, about, side)[0]]
+        return ONE_SIDED.format(side=silent[0]) if len(silent) == 1 else ""
     absent = [w for w in WORD_RE.findall(motion) if stem(w.lower()) in evidence.missing]
     return BARELY.format(
         never=f" (they never mention {', '.join(dict.fromkeys(absent))})" if absent else "",
