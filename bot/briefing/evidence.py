@@ -123,7 +123,8 @@ def _span(
     they keep quiet") takes the sentence before it, which holds the reason. Not for a debate, whose
     measure counts a quote as one checked sentence whatever its length."""
     text, terms = sentences[start], match_terms(sentences[start])
-    said_by = match_terms(" ".join(" ".join(n) for n in people_in(text)))
+    # who said it is no news (not needed for a list, which takes the rest of the passage anyway)
+    said_by = frozenset() if focus.wants_list else match_terms(" ".join(" ".join(n) for n in people_in(text)))
     end = start + 1
     limit = MAX_LIST_CONTINUATION if focus.wants_list else MAX_CONTINUATION
     while (
@@ -163,7 +164,7 @@ def _candidates(
         score = sentence_score(focus, terms | anchored, context) + NOVELTY_WEIGHT * novelty(focus, terms)
         if focus.answer_type and has_type(sentence, focus.answer_type):
             score += 0.15
-        if any(phrase in " ".join(words(sentence)) for phrase in focus.phrases):
+        if focus.phrases and any(phrase in " ".join(words(sentence)) for phrase in focus.phrases):
             score += PHRASE_BONUS  # the words the question quotes, as it quotes them
         if leans_on_previous(sentence):
             score -= 0.05

@@ -146,9 +146,13 @@ class _Reading:
     quotable: frozenset[str] = frozenset()  # sentences of the passage text (not its heading)
     names: list[tuple[str, ...]] = field(default_factory=list)  # the claim's names (`names_in`)
     predicate: set[str] = field(init=False)  # the claim's terms less its names: what it says of them
+    negated: set[str] = field(init=False)  # the claim's terms it negates itself (`negated_terms`)
+    denied: str = field(init=False)  # the clause a negated reporting verb denies (`denied_report`)
 
     def __post_init__(self) -> None:
         self.predicate = self.claim_terms - terms_of(" ".join(" ".join(name) for name in self.names))
+        self.negated = negated_terms(self.claim, self.claim_terms)
+        self.denied = denied_report(self.claim)
 
     def show(self, sentence: str) -> None:
         """Make `sentence` the evidence shown, if it is quotable verbatim from the passage text."""
@@ -186,9 +190,9 @@ def _check_negation(r: _Reading) -> bool:
     same thing in other words (`_denies`). A passage that says the negative claim itself is not
     read against its other sentences ("Farm groups campaigned against a 'fertilizer ban'" follows
     "the compact does not ban fertilizer"). Returns whether a negative claim's negation is found."""
-    if complement := denied_report(r.claim):
-        return _check_denied_report(r, complement)
-    claim_negated = negated_terms(r.claim, r.claim_terms)
+    if r.denied:
+        return _check_denied_report(r, r.denied)
+    claim_negated = r.negated
     if claim_negated and any(_denies(r, s, claim_negated) for s in r.sentences):
         return True
     # "...fear being seen as weak if they call for a slowdown" asserts no call: a source saying they
@@ -198,11 +202,10 @@ def _check_negation(r: _Reading) -> bool:
         # "They cannot call for a slowdown" is about the subject of the sentence before.
         before = r.sentences[at - 1] if at and leans_on_previous(sentence) else ""
         shared = r.claim_terms & terms_of(f"{before} {sentence}")
-        negated = negated_terms(sentence, r.claim_terms)
         if (
             r.coverage_of(f"{before} {sentence}") >= NEGATION_COVERAGE
             and r.predicate_coverage(f"{before} {sentence}") >= MISMATCH_COVERAGE
-            and (shared - supposed) & (claim_negated ^ negated)
+            and (shared - supposed) & (claim_negated ^ negated_terms(sentence, r.claim_terms))
         ):
             r.mismatch("negation: one says 'not'/'no'/'little', the other does not")
             r.show(sentence)
@@ -256,7 +259,7 @@ def _check_antonyms(r: _Reading) -> None:
     the passage also says "ahead" elsewhere. "calls for X" endorses X like "recommends X"."""
     # A word the claim itself denies says neither side: "do not publicly call", "does not say [the
     # experts celebrate]".
-    claim_words = set(words(r.claim)) - negated_words(r.claim) - set(words(denied_report(r.claim)))
+    claim_words = set(words(r.claim)) - negated_words(r.claim) - set(words(r.denied))
     clauses = [
         (terms_of(c), set(words(c)) | ({"favors"} if _CALLS_FOR_RE.search(c) else set()), negated_words(c))
         for c in (part for sentence in r.sentences for part in _CLAUSE_RE.split(sentence))
@@ -291,12 +294,10 @@ def _check_contrast(r: _Reading) -> None:
     thing in the past ("used to", "no longer": `formerly`) or denies it ("does not recommend a race")
     is left alone."""
     lex = lexicon()
-    if lex.set_aside.search(r.claim) or lex.formerly.search(r.claim):
+    if lex.set_aside.search(r.claim) or lex.formerly.search(r.claim) or r.negated:
         return
     for sentence in r.sentences:
         if marker := _sets_aside(r, sentence):
-            if negated_terms(r.claim, r.claim_terms):
-                continue
             r.mismatch(f"contrast: the source sets this aside ('{marker} ...')", _aside_held(r, sentence))
             r.show(sentence)
             return
@@ -308,9 +309,11 @@ def _denies(r: _Reading, sentence: str, claim_negated: set[str]) -> bool:
     real race is between nations"), by setting it aside ("as an alternative to an all-out AI race,
     Liu recommends ...") or by calling it a misreading before saying it ("A common misreading is
     that the compact bans fertilizer"; not "Liu considers the framing dangerous and a misreading")."""
+    if _sets_aside(r, sentence):
+        return True
     if r.coverage_of(sentence) < NEGATION_COVERAGE:
-        return bool(_sets_aside(r, sentence))
-    if claim_negated & negated_terms(sentence, r.claim_terms) or _sets_aside(r, sentence):
+        return False
+    if claim_negated & negated_terms(sentence, r.claim_terms):
         return True
     tokens = words(sentence)
     cue = next((i for i, w in enumerate(tokens) if w in lexicon().misreading), None)
@@ -371,6 +374,9 @@ def _check_names(r: _Reading, passage: Passage, corpus_text: str) -> bool:
     lowered = r.text.lower()
     source_people = [n for n in names_in(passage.text) if is_person_like(n)]
     names_ok = True
+    # Each naming sentence is read with the heading (the first sentence), which often holds the
+    # subject: "who designed the network" under "Pillar three: joint monitoring stations".
+    heading = terms_of(r.sentences[0]) if r.sentences else set()
     for name in r.names:
         tokens = [bare(t) for t in name]
         if any(token in lowered for token in tokens):
@@ -379,9 +385,6 @@ def _check_names(r: _Reading, passage: Passage, corpus_text: str) -> bool:
         known_elsewhere = re.search(r"\b" + r"\s+".join(re.escape(t) for t in tokens) + r"\b", corpus_text)
         naming = [s for s in r.sentences if any(" ".join(n) in s for n in source_people)]
         others = r.claim_terms - terms_of(" ".join(name))
-        # Each naming sentence is read with the heading (the first sentence), which often holds the
-        # subject: "who designed the network" under "Pillar three: joint monitoring stations".
-        heading = terms_of(r.sentences[0]) if r.sentences else set()
         about = (
             max((len((terms_of(s) | heading) & others) / len(others) for s in naming), default=0.0)
             if others
@@ -399,7 +402,7 @@ def _check_misreading(r: _Reading, passage: Passage) -> None:
     cues = lexicon().misreading
     if set(words(r.claim)) & cues:
         return  # the claim itself says it is a misreading
-    if negated_terms(r.claim, r.claim_terms):
+    if r.negated:
         return  # "The compact does not ban fertilizer" denies the misreading, it does not repeat it
     if _check_appearance(r):
         return
