@@ -214,3 +214,55 @@ async def test_verdicts_on_a_source_unrelated_to_the_seeds(
     found = await river_index.search(claim, k=EVIDENCE_K)
     decided, deciding = decide([compare(claim, scored, river_index.corpus) for scored in found])
     assert decided == verdict, deciding.mismatches if deciding else []
+
+
+STORM = (
+    "The trust's engineers inspected the tower after the January gales. "
+    "The old lamp was not repaired: the trust replaced it with a solar beacon in April."
+)
+ROTA = (
+    "Morrow writes that the rota now has thirty volunteers. "
+    "She does not think the rota needs paid staff, as long as the volunteers keep training each spring."
+)
+LIGHTHOUSE = f"""+++
+title = "Keeping the Lights On: The Skerry Lighthouse Trust"
+author = "Ines Morrow"
+outlet = "Coastal Heritage Notes"
+date = "May 9, 2025"
+framing = ["cooperation"]
++++
+
+## Storm damage to the Skerry lighthouse lamp {{#storm}}
+{STORM}
+
+## Volunteer keepers and the trust's rota {{#keepers}}
+{ROTA}
+"""
+
+HEADING_CLAIMS = [
+    # The sentence says the negation; its heading says what it is about ("storm", "lighthouse").
+    ("After the storm, engineers repaired the old lighthouse lamp.", "contradicted"),
+    ("After the storm, the old lighthouse lamp was not repaired.", "supported"),
+    # A "not" on a different verb with different objects says nothing of this claim.
+    ("Morrow does not count the keepers among the trust's staff.", "not_in_sources"),
+]
+
+
+@pytest.mark.parametrize(("claim", "verdict"), HEADING_CLAIMS)
+async def test_a_sentence_is_read_with_its_heading_for_negation(
+    tmp_path: Path, claim: str, verdict: str
+) -> None:
+    """A sentence leans on its heading for its subject ("The old lamp was not repaired" under
+    "Storm damage to the Skerry lighthouse lamp"), so the heading counts toward how much of the
+    claim it carries; the "not" itself must be in the sentence, and the sentence must share more of
+    the claim than the word the "not" falls on."""
+    (tmp_path / "skerry.md").write_text(LIGHTHOUSE, encoding="utf-8")
+    sources, problems = load_sources(tmp_path)
+    assert not problems
+    index = await SourceIndex.build(sources)
+    try:
+        found = await index.search(claim, k=EVIDENCE_K)
+        decided, deciding = decide([compare(claim, scored, index.corpus) for scored in found])
+    finally:
+        await index.aclose()
+    assert decided == verdict, deciding.mismatches if deciding else []

@@ -201,12 +201,7 @@ def _check_negation(r: _Reading) -> bool:
     for at, sentence in enumerate(r.sentences):
         # "They cannot call for a slowdown" is about the subject of the sentence before.
         before = r.sentences[at - 1] if at and leans_on_previous(sentence) else ""
-        shared = r.claim_terms & terms_of(f"{before} {sentence}")
-        if (
-            r.coverage_of(f"{before} {sentence}") >= NEGATION_COVERAGE
-            and r.predicate_coverage(f"{before} {sentence}") >= MISMATCH_COVERAGE
-            and (shared - supposed) & (claim_negated ^ negated_terms(sentence, r.claim_terms))
-        ):
+        if _says_the_opposite(r, at, before, supposed):
             r.mismatch("negation: one says 'not'/'no'/'little', the other does not")
             r.show(sentence)
             if before and r.sentence == sentence and before in r.quotable:
@@ -215,6 +210,30 @@ def _check_negation(r: _Reading) -> bool:
     if _ONLY_RE.search(r.claim) and any(_NOT_ONLY_RE.search(s) for s in _about_claim(r)):
         r.mismatch("only: the claim says 'only', the source 'not only' or 'no longer only'")
     return not claim_negated or any(claim_negated & negated_terms(s, r.claim_terms) for s in r.sentences)
+
+
+def _says_the_opposite(r: _Reading, at: int, before: str, supposed: set[str]) -> bool:
+    """Whether the passage's sentence `at` (read after `before`, the sentence it leans on) carries
+    enough of the claim and puts a "not" where the claim has none, or the reverse, on a word they share.
+
+    A sentence leans on its heading for its subject ("The old lamp was not repaired" under "Storm
+    damage to the lighthouse lamp"), so the heading counts toward how much of the claim it carries.
+    A sentence that needs its heading for that must share more of what the claim says than the
+    words the "not" falls on: "She does not think the rota needs paid staff" says nothing of
+    whether she counts keepers as staff. Two "not"s that fall on different words of the same
+    clause ("cannot be kept inside" against "would not stay inside") agree."""
+    text = f"{before} {r.sentences[at]}"
+    with_heading = f"{r.sentences[0] if at else ''} {text}"
+    if r.coverage_of(with_heading) < NEGATION_COVERAGE:
+        return False
+    if r.predicate_coverage(with_heading) < MISMATCH_COVERAGE:
+        return False
+    shared = r.claim_terms & terms_of(text)
+    denies = negated_terms(r.sentences[at], r.claim_terms)
+    differ = r.negated ^ denies
+    if not (shared - supposed) & differ or (r.negated and denies & shared):
+        return False
+    return at == 0 or r.coverage_of(text) >= NEGATION_COVERAGE or bool((shared & r.predicate) - differ)
 
 
 def _check_denied_report(r: _Reading, clause: str) -> bool:
