@@ -100,15 +100,16 @@ def goes_on(sentence: str) -> bool:
     return opener in vocabulary().dangling
 
 
-_SO_MUCH = frozenset({"far", "many", "much", "few", "too"})  # "So many labs ...": no consequence
-
-
 def _follows_from(sentence: str) -> bool:
     """ "So the scientists keep quiet ...": a consequence of the sentence before (words.toml's
     openers.consequence), which a quote must carry, since it holds the reason. "So far", "So many"
-    are no such."""
+    are no such (openers.not_consequence)."""
     opening = words(sentence)[:2]
-    return bool(opening) and opening[0] in vocabulary().consequence and not _SO_MUCH & set(opening[1:])
+    return (
+        bool(opening)
+        and opening[0] in vocabulary().consequence
+        and not vocabulary().not_consequence & set(opening[1:])
+    )
 
 
 def _span(

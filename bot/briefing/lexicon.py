@@ -26,6 +26,9 @@ WORDS_FILE = "words.toml"
 BUNDLED = Path(__file__).resolve().parents[2] / "prompts" / FOLDER
 
 
+_PHRASE_RE = re.compile(r"^[a-z0-9'-]+(?: [a-z0-9'-]+)*\*?$")  # words, spaces, a trailing *
+
+
 class LexiconError(ValueError):
     """A lexicon file is malformed. `key` is the dotted TOML key at fault (to find its line)."""
 
@@ -54,16 +57,22 @@ class Lexicon:
     numbers: dict[str, str]
 
 
-def _phrases(data: dict[str, Any], key: str, where: str) -> re.Pattern[str]:
-    """A list of phrases, as one case-insensitive pattern matching any of them as whole words."""
-    phrases = data.get(key)
+def phrase_pattern(phrases: object, where: str) -> re.Pattern[str]:
+    """One case-insensitive pattern matching any of `phrases` as whole words ("compet*" = any ending)."""
     if (
         not isinstance(phrases, list)
         or not phrases
-        or not all(isinstance(p, str) and p.strip() for p in phrases)
+        or not all(isinstance(p, str) and _PHRASE_RE.match(p.strip().lower()) for p in phrases)
     ):
-        raise LexiconError(f"{where}{key}", f"{where}{key} must be a list of phrases")
-    return re.compile(r"\b(?:" + "|".join(re.escape(p.strip()) for p in phrases) + r")\b", re.I)
+        raise LexiconError(where, f"{where} must list words or phrases (a-z 0-9 ' -)")
+    cleaned = [p.strip().lower() for p in phrases]
+    parts = [re.escape(p.removesuffix("*")) + (r"\w*" if p.endswith("*") else "") for p in cleaned]
+    return re.compile(r"\b(?:" + "|".join(parts) + r")\b", re.I)
+
+
+def _phrases(data: dict[str, Any], key: str, where: str) -> re.Pattern[str]:
+    """A list of phrases, as one case-insensitive pattern matching any of them as whole words."""
+    return phrase_pattern(data.get(key), f"{where}{key}")
 
 
 def _words(data: dict[str, Any], key: str, where: str) -> list[str]:

@@ -16,14 +16,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.briefing.lexicon import BUNDLED, WORDS_FILE, LexiconError, _table, _words, lexicon, read_toml
+from bot.briefing.lexicon import (
+    BUNDLED,
+    WORDS_FILE,
+    LexiconError,
+    _table,
+    _words,
+    lexicon,
+    phrase_pattern,
+    read_toml,
+)
 from bot.stems import stem
 
 # (pattern, weight) pairs: a sentence's cue score is the weighted count of their matches.
 Cues = tuple[tuple[re.Pattern[str], int], ...]
 CUE_WEIGHTS = {"strong": 3, "weak": 1, "critique": -4}
 QUERIES = ("uncertainty", "agreement", "race", "cooperation")
-_PHRASE_RE = re.compile(r"^[a-z0-9'-]+(?: [a-z0-9'-]+)*\*?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,21 +48,9 @@ class Vocabulary:
     leaning: frozenset[str]
     dangling: frozenset[str]
     consequence: frozenset[str]  # "So ...", "Therefore ...": a sentence that follows from the one before
+    not_consequence: frozenset[str]  # "So far", "So many": the word after such an opener, which is none
     cues: Mapping[str, Cues]  # "uncertainty", "race", "cooperation", "agreement"
     queries: Mapping[str, str]
-
-
-def phrase_pattern(phrases: list[str], where: str) -> re.Pattern[str]:
-    """One case-insensitive pattern matching any of `phrases` as whole words ("compet*" = any ending)."""
-    if (
-        not isinstance(phrases, list)
-        or not phrases
-        or not all(isinstance(p, str) and _PHRASE_RE.match(p.strip().lower()) for p in phrases)
-    ):
-        raise LexiconError(where, f"{where} must list words or phrases (a-z 0-9 ' -)")
-    phrases = [p.strip().lower() for p in phrases]
-    parts = [re.escape(p.removesuffix("*")) + (r"\w*" if p.endswith("*") else "") for p in phrases]
-    return re.compile(r"\b(?:" + "|".join(parts) + r")\b", re.I)
 
 
 def _cues(section: dict[str, Any], name: str) -> Cues:
@@ -91,6 +87,7 @@ def parse(data: dict[str, Any], numbers: Mapping[str, str]) -> Vocabulary:
         leaning=frozenset(words(openers, "leaning", "openers.")),
         dangling=frozenset(words(openers, "dangling", "openers.")),
         consequence=frozenset(words(openers, "consequence", "openers.")),
+        not_consequence=frozenset(words(openers, "not_consequence", "openers.")),
         cues={name: _cues(_table(cues, name, "cues."), name) for name in wanted},
         queries={name: " ".join(words(queries, name, "queries.")) for name in QUERIES},
     )
