@@ -14,7 +14,7 @@ import pytest
 
 from bot.briefing.checked import SentenceGate
 from bot.briefing.evidence import Evidence, focus_of, goes_on, question_parts, weigh
-from bot.briefing.focus import has_type
+from bot.briefing.focus import has_type, stands_for_a_subject, subject_of
 from bot.briefing.lexicon import LexiconError, lexicon, parse
 from bot.briefing.premise import contradicted_premise, proposition
 from bot.briefing.sentences import QUOTE_LEAD, Citation, Part, Shown, from_source, render_part
@@ -586,3 +586,33 @@ async def test_a_phrase_the_question_quotes_is_looked_for_as_quoted(shipped: Sou
     question = "Which author warns about a 'race to the bottom', and which about rolling back regulation?"
     evidence = await weighed(shipped, question)
     assert "race to the bottom" in picked(evidence)
+
+
+NIGHT_SHIFT_PASSAGES = """
+## Riders after the last bus {#night-riders}
+Hospital night-shift workers told the city they relied on the bikes after the last bus. They cannot get
+home safely in winter unless the docking stations are lit.
+
+## The night-shift survey {#night-survey}
+The city's survey of hospital night-shift workers ran for two weeks in May at six docking stations.
+"""
+
+
+async def test_a_sentence_that_says_they_is_scored_with_who_they_are(tmp_path: Path) -> None:
+    """ "They cannot get home safely ... unless the docking stations are lit" answers what the
+    night-shift workers cannot do, but who "they" are is in the sentence before: that sentence counts
+    (at half weight, as it holds claims of its own) and is quoted with it, so the answer beats a
+    sentence that only names the same workers."""
+    index = await _bike_index(tmp_path, BIKE_SOURCE + NIGHT_SHIFT_PASSAGES)
+    try:
+        evidence = await weighed(index, "What can't hospital night-shift workers do in winter?")
+        assert evidence.answerable, evidence.reason
+        first = evidence.picks[0].sentence
+        assert first.startswith("Hospital night-shift workers told the city"), picked(evidence)
+        assert "cannot get home safely" in first, picked(evidence)
+    finally:
+        await index.aclose()
+    assert stands_for_a_subject("It calls for baseline standards.")
+    assert stands_for_a_subject("These are the first steps.")
+    assert not stands_for_a_subject("This spread of Chinese technology is part of a wider shift.")
+    assert subject_of("A common misreading, she notes, is that the compact bans it.") == "a common misreading"

@@ -17,7 +17,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.briefing.answerability import decide, mostly_unknown, subject_terms, unknown_names
-from bot.briefing.focus import Focus, focus_of, has_type, lead_in, related
+from bot.briefing.focus import (
+    Focus,
+    focus_of,
+    has_type,
+    lead_in,
+    related,
+    stands_for_a_subject,
+    subject_of,
+)
 from bot.briefing.names import people_in
 from bot.briefing.retrieval import FOLLOW_UP_MAX_WORDS
 from bot.briefing.vocabulary import vocabulary
@@ -143,6 +151,8 @@ def _span(
         text, end = f"{text} {sentences[end]}", end + 1
     if carry_on and start and _follows_from(text):
         text = f"{sentences[start - 1]} {text}"  # "So they keep quiet": the reason is the one before
+    elif carry_on and start and stands_for_a_subject(sentences[start]):
+        text = f"{sentences[start - 1]} {text}"  # "They cannot call for ...": who "they" are is before
     return text, terms
 
 
@@ -162,6 +172,10 @@ def _candidates(
             continue
         sentence, terms = _span(focus, sentences, start, carry_on)
         terms |= {acronym for acronym, spelled in focus.aliases.items() if spelled <= terms}  # "us"
+        if carry_on and start and stands_for_a_subject(sentences[start]):
+            # "They cannot get home": who "they" are is the subject of the sentence before (quoted
+            # with it), not the rest of that sentence, which says something of its own
+            anchored = anchored | match_terms(subject_of(sentences[start - 1]))
         score = sentence_score(focus, terms | anchored, context) + NOVELTY_WEIGHT * novelty(focus, terms)
         if focus.answer_type and has_type(sentence, focus.answer_type):
             score += 0.15

@@ -58,6 +58,7 @@ _LEAD_IN_RE = re.compile(
 )
 _ASKS_RE = re.compile(r"\b(?:which|who|whom|what|where|when|why|how)\b", re.I)
 MAX_LEAD_IN_WORDS = 6
+MAX_SUBJECT_WORDS = 8
 
 
 @lru_cache(maxsize=16384)
@@ -231,6 +232,29 @@ def _is_a_verb(word: str) -> bool:
 
     kinds = set(getAllLemmas(word))
     return "AUX" in kinds or ("VERB" in kinds and "NOUN" not in kinds)
+
+
+def stands_for_a_subject(sentence: str) -> bool:
+    """Whether `sentence` opens with a word standing for a subject named before ("They cannot ...",
+    "It calls for ...", "These are ..."): one of words.toml's `openers.pronouns`, or another
+    `openers.leaning` word followed by a verb or a function word. "This spread of Chinese technology
+    ..." names its own subject."""
+    opening = words(sentence)[:2]
+    if len(opening) < 2 or opening[0] not in vocabulary().leaning:
+        return False
+    return opening[0] in vocabulary().pronouns or opening[1] in stopwords() or _is_a_verb(opening[1])
+
+
+def subject_of(sentence: str) -> str:
+    """The words of `sentence` before its first verb or comma: "Hospital night-shift workers" in
+    "Hospital night-shift workers told the city ...", "A common misreading" in "A common misreading,
+    she notes, is ...". What the "they" or "it" opening the next sentence most often points back to."""
+    subject = []
+    for word in words(sentence.split(",", 1)[0])[:MAX_SUBJECT_WORDS]:
+        if _is_a_verb(word):
+            break
+        subject.append(word)
+    return " ".join(subject)
 
 
 def asked_for(question: str) -> frozenset[str]:

@@ -46,6 +46,7 @@ class Vocabulary:
     pointing_words: frozenset[str]  # a question using one points back at the conversation
     author_nouns: frozenset[str]  # "Which author warns ...?" asks for whose source it is
     leaning: frozenset[str]
+    pronouns: frozenset[str]  # "it", "they": openers that always stand for a subject named before
     dangling: frozenset[str]
     consequence: frozenset[str]  # "So ...", "Therefore ...": a sentence that follows from the one before
     not_consequence: frozenset[str]  # "So far", "So many": the word after such an opener, which is none
@@ -85,6 +86,7 @@ def parse(data: dict[str, Any], numbers: Mapping[str, str]) -> Vocabulary:
         pointing_words=frozenset(words(data, "pointing_words")),
         author_nouns=frozenset(words(data, "author_nouns")),
         leaning=frozenset(words(openers, "leaning", "openers.")),
+        pronouns=frozenset(words(openers, "pronouns", "openers.")),
         dangling=frozenset(words(openers, "dangling", "openers.")),
         consequence=frozenset(words(openers, "consequence", "openers.")),
         not_consequence=frozenset(words(openers, "not_consequence", "openers.")),
