@@ -81,16 +81,19 @@ def fts_query(text: str) -> str:
 
 
 def _said_of_author(passages: Sequence[Passage], authors: dict[str, str]) -> dict[str, frozenset[str]]:
-    """By source, the words of its sentences that name its author ("Yi-Ling Liu, author of The Wall
-    Dancers"): a rare name said of the author (her book, her employer) identifies the source as its
-    byline does, while a name merely used in it (the town where a compact was signed) does not."""
-    found: dict[str, set[str]] = {}
+    """By source, the words that its text uses only in sentences naming its author ("Yi-Ling Liu,
+    author of The Wall Dancers"): a rare name said of the author (her book, her employer) identifies
+    the source as its byline does, while a name merely used in it (the town where a compact was
+    signed) does not, nor one her views are about ("AGI", in "Yi-Ling Liu cautions that ... AGI"
+    and in "Policymakers who assume China is racing toward AGI")."""
+    named: dict[str, set[str]] = {}
+    unnamed: dict[str, set[str]] = {}
     for passage in passages:
         names = {w for w in words(authors.get(passage.source, "")) if len(w) > 2}
         for sentence in sentences_of(passage.text):
-            if names & set(words(sentence)):
-                found.setdefault(passage.source, set()).update(match_terms(sentence))
-    return {source: frozenset(terms) for source, terms in found.items()}
+            side = named if names & set(words(sentence)) else unnamed
+            side.setdefault(passage.source, set()).update(match_terms(sentence))
+    return {source: frozenset(terms - unnamed.get(source, set())) for source, terms in named.items()}
 
 
 @dataclass(frozen=True, slots=True)

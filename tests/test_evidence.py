@@ -616,3 +616,16 @@ async def test_a_sentence_that_says_they_is_scored_with_who_they_are(tmp_path: P
     assert stands_for_a_subject("These are the first steps.")
     assert not stands_for_a_subject("This spread of Chinese technology is part of a wider shift.")
     assert subject_of("A common misreading, she notes, is that the compact bans it.") == "a common misreading"
+
+
+async def test_a_name_her_views_are_about_does_not_point_at_her_source(shipped: SourceIndex) -> None:
+    """ "AGI" is in sentences naming Liu ("Yi-Ling Liu cautions that ... AGI") but also in ones
+    that do not ("Policymakers who assume China is racing toward AGI"): it is what her views are
+    about, not a name for her, like her book. So "Does Liu think China is secretly racing toward
+    AGI?" is answered from the passage on AGI, not from any passage of her source."""
+    said = shipped.said_of_author["liu-race-narrative"]
+    assert {"wall", "dancer"} <= said, sorted(said)
+    assert "agi" not in said
+    evidence = await weighed(shipped, "Does Liu think China is secretly racing toward AGI?")
+    first = evidence.picks[0].scored.passage.id
+    assert first == "liu-race-narrative#agi-not-beijing-priority", picked(evidence)
