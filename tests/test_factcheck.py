@@ -16,6 +16,7 @@ import pytest
 
 from bot.briefing.factcheck import EVIDENCE_K, FactCheck
 from bot.briefing.names import names_in
+from bot.briefing.stance import AGAINST, FOR, prescribes, stance_of
 from bot.briefing.verdicts import compare, decide
 from bot.config import load_settings
 from bot.engine import ScriptedEngine
@@ -23,6 +24,7 @@ from bot.engine.base import Engine
 from bot.index import SourceIndex
 from bot.service import BriefingService
 from bot.sources import load_sources
+from bot.terms import words
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -100,6 +102,15 @@ CLAIMS = [
     ("Singh does not say the Chinese experts celebrate their country's AI progress.", "supported"),
     ("The essay does not warn about deployment without safety testing.", "contradicted"),
     ("Singh does not say that no international body can enforce AI safety standards.", "contradicted"),
+    # what ought to be: the source's stance decides (a warning is against, a recommendation for), and
+    # a "not" on the "should" is no denial of what the source describes
+    ("Liu says the US should not treat the competition as zero-sum.", "supported"),
+    ("Liu thinks Washington should treat the competition as winner-take-all.", "contradicted"),
+    ("Liu thinks AI regulation should not be rolled back to beat China.", "supported"),
+    ("Liu says the US should not expand track-two dialogues with Chinese experts.", "contradicted"),
+    ("Singh's advice is that ordinary citizens should stay informed about AI developments.", "supported"),
+    ("The essay says the US and China should not share research on model alignment.", "contradicted"),
+    ("Singh says the US should host an AI treaty conference in Geneva.", "not_in_sources"),
     # not in the sources
     ("The US and China signed a binding AI safety treaty in 2023.", "not_in_sources"),
     ("The EU AI Act bans facial recognition in 2024.", "not_in_sources"),
@@ -193,6 +204,10 @@ RIVER_CLAIMS = [
     ("Villanueva does not say the compact bans fertilizer.", "supported"),
     ("Villanueva does not write that phosphate fell in the first year.", "contradicted"),
     ("Amara Okafor was born in Marrow.", "not_in_sources"),
+    # the chamber warned that stricter rules could push factories away: it is against them
+    ("Kelland's chamber of commerce said discharge rules should be made stricter.", "contradicted"),
+    ("The compact says fertilizer use on farms near the river should be banned.", "contradicted"),
+    ("Villanueva says the compact should build a new dam at Haldor.", "not_in_sources"),
 ]
 
 
@@ -266,3 +281,18 @@ async def test_a_sentence_is_read_with_its_heading_for_negation(
     finally:
         await index.aclose()
     assert decided == verdict, deciding.mismatches if deciding else []
+
+
+def test_the_stance_word_nearest_before_what_the_claim_is_about_decides() -> None:
+    """A modal of the sentence's own decides; else the nearest stance word before the claim's first
+    word: "calls for establishing baseline standards ... to monitor emerging risks" is for the
+    standards, though "risks" is a warning word."""
+    proposals = "It calls for establishing baseline standards and task forces to monitor emerging risks."
+    assert stance_of(proposals, words(proposals).index("establishing")) == FOR
+    warning = "Liu warns that treating the competition as zero-sum risks a self-fulfilling prophecy."
+    assert stance_of(warning, words(warning).index("treating")) == AGAINST
+    assert stance_of("Experts warn that labs must slow down.", 3) == FOR
+    assert stance_of("Labs should not race ahead.", 0) == AGAINST
+    assert stance_of("The race gives labs an incentive to put speed ahead of safety.", 2) == 0
+    assert prescribes("The US shouldn't treat AI as a race.")
+    assert not prescribes("The US treats AI as a race.")

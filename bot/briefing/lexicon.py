@@ -54,6 +54,9 @@ class Lexicon:
     set_aside: re.Pattern[str]  # "as an alternative to X", "rather than X": X is what the source rejects
     formerly: re.Pattern[str]  # "used to", "no longer": a claim that puts the set-aside thing in the past
     antonyms: tuple[tuple[frozenset[str], frozenset[str]], ...]
+    modal: frozenset[str]  # "should": a claim that says what ought to be
+    warning: frozenset[str]  # "warns", "risk": a source sentence against what it is about
+    endorsing: frozenset[str]  # "recommends": a source sentence for what it is about
     numbers: dict[str, str]
 
 
@@ -134,6 +137,9 @@ def parse(data: dict[str, Any]) -> Lexicon:
             for n, pair in enumerate(pairs, start=1)
         ),
         numbers={word.lower(): str(value) for word, value in numbers.items()},
+        modal=frozenset(_words(_table(data, "stance"), "modal", "stance.")),
+        warning=frozenset(_words(_table(data, "stance"), "warning", "stance.")),
+        endorsing=frozenset(_words(_table(data, "stance"), "endorsing", "stance.")),
     )
 
 

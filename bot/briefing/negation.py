@@ -35,7 +35,7 @@ def negated_terms(text: str, about: set[str]) -> set[str]:
     for i, word in enumerate(tokens):
         if not _negates(tokens, i):
             continue
-        if word == "without" and any(_is_negation(t) for t in tokens[:i]):
+        if word == "without" and any(is_negation(t) for t in tokens[:i]):
             continue  # "cannot call for X without being seen as weak": calling is seen as weak
         # "little evidence that X is a priority": the negation reaches over the whole clause.
         wide = i + 1 < len(tokens) and tokens[i + 1] in lex.wide_scope_next
@@ -72,7 +72,7 @@ def _parts(text: str) -> list[tuple[int, str]]:
     return [(n, w) for n, part in enumerate(_PART_RE.split(text)) for w in words(part)]
 
 
-def _is_negation(word: str) -> bool:
+def is_negation(word: str) -> bool:
     """ "not", "never", "cannot", "isn't" (factcheck.toml's [negation] words, or an -n't)."""
     return word in lexicon().negations or word.endswith("n't")
 
@@ -80,7 +80,7 @@ def _is_negation(word: str) -> bool:
 def _negates(tokens: list[str], i: int) -> bool:
     """Whether word `i` negates what follows: a negation, but not "not only"."""
     following = tokens[i + 1] if i + 1 < len(tokens) else ""
-    return _is_negation(tokens[i]) and following not in lexicon().not_negating_next
+    return is_negation(tokens[i]) and following not in lexicon().not_negating_next
 
 
 def denied_report(text: str) -> str:

@@ -31,6 +31,7 @@ from bot.briefing.focus import informativeness
 from bot.briefing.lexicon import lexicon
 from bot.briefing.names import bare, is_person_like, names_in
 from bot.briefing.negation import comparable, denied_report, negated_terms, negated_words
+from bot.briefing.stance import AGAINST, CALLS_FOR_RE, FOR, prescribes, stance_of
 from bot.index import Corpus, ScoredPassage
 from bot.sources import Passage
 from bot.terms import content_terms, leans_on_previous, sentences_of, stem, words
@@ -49,7 +50,6 @@ ONLY_COVERAGE = 0.34  # a "not only" counts in a sentence that, with the one bef
 NEGATION_COVERAGE = 0.6  # a negation counts only in a sentence that carries this much of the claim
 YEAR_RE = re.compile(r"^(1[5-9]|2[0-9])\d\d$")
 
-_CALLS_FOR_RE = re.compile(r"\bcall(?:s|ed|ing)? for\b", re.I)
 _CLAUSE_RE = re.compile(r"[:;]\s+")
 _ONLY_RE = re.compile(r"(?<!not )(?<!no longer )\bonly\b", re.I)
 _NOT_ONLY_RE = re.compile(r"\b(?:not|no longer) (?:only|just)\b", re.I)  # "is no longer only a Chinese story"
@@ -192,6 +192,8 @@ def _check_negation(r: _Reading) -> bool:
     "the compact does not ban fertilizer"). Returns whether a negative claim's negation is found."""
     if r.denied:
         return _check_denied_report(r, r.denied)
+    if prescribes(r.claim) and (found := _check_stance(r)) is not None:
+        return found
     claim_negated = r.negated
     if claim_negated and any(_denies(r, s, claim_negated) for s in r.sentences):
         return True
@@ -234,6 +236,46 @@ def _says_the_opposite(r: _Reading, at: int, before: str, supposed: set[str]) ->
     if not (shared - supposed) & differ or (r.negated and denies & shared):
         return False
     return at == 0 or r.coverage_of(text) >= NEGATION_COVERAGE or bool((shared & r.predicate) - differ)
+
+
+def _check_stance(r: _Reading) -> bool | None:
+    """A claim that says what ought to be ("The US should not treat the race as zero-sum"): the
+    sentence about it that takes a stance (stance.py: a warning, a recommendation, a "should" of its
+    own) and carries most of it decides. Its stance, turned round by a "not" on the claim's words
+    ("warns against deployment without testing" is for testing), must be the claim's, turned round
+    by the claim's own "not". A sentence that only describes the thing ("the race gives labs an
+    incentive to put speed ahead of safety") decides nothing: with no sentence taking a stance, a
+    claim against something is not found (its "not" is on the "should", not a denial of what the
+    source describes), and one for something is read like any other claim (None). Returns whether
+    the claim's stance is found, which a claim against something needs to be supported."""
+    wanted = AGAINST if r.negated else FOR
+    best: tuple[float, int, str] | None = None
+    for at, sentence in enumerate(r.sentences):
+        before = r.sentences[at - 1] if at and leans_on_previous(sentence) else ""
+        text = f"{before} {sentence}"
+        with_heading = f"{r.sentences[0] if at else ''} {text}"
+        coverage = r.coverage_of(with_heading)
+        if coverage < NEGATION_COVERAGE or r.predicate_coverage(with_heading) < MISMATCH_COVERAGE:
+            continue
+        tokens = words(sentence)
+        first = next((n for n, w in enumerate(tokens) if terms_of(w) & r.predicate), None)
+        if not (stance := stance_of(sentence, first)):
+            continue
+        if negated_terms(sentence, r.claim_terms) & terms_of(text) or _sets_aside(r, sentence):
+            stance = -stance  # "warns against deployment without testing", "as an alternative to X"
+        if best is None or coverage > best[0]:
+            best = (coverage, stance, sentence)
+    if best is None:
+        return None if wanted == FOR else False
+    if best[1] != wanted:
+        r.mismatch(
+            "stance: the claim says it should be; the source warns against it"
+            if wanted == FOR
+            else "stance: the claim says it should not be; the source is for it"
+        )
+        r.show(best[2])
+        return False
+    return True
 
 
 def _check_denied_report(r: _Reading, clause: str) -> bool:
@@ -280,7 +322,7 @@ def _check_antonyms(r: _Reading) -> None:
     # experts celebrate]".
     claim_words = set(words(r.claim)) - negated_words(r.claim) - set(words(r.denied))
     clauses = [
-        (terms_of(c), set(words(c)) | ({"favors"} if _CALLS_FOR_RE.search(c) else set()), negated_words(c))
+        (terms_of(c), set(words(c)) | ({"favors"} if CALLS_FOR_RE.search(c) else set()), negated_words(c))
         for c in (part for sentence in r.sentences for part in _CLAUSE_RE.split(sentence))
     ]
     for left, right in lexicon().antonyms:
