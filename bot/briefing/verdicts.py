@@ -214,6 +214,16 @@ def _check_negation(r: _Reading) -> bool:
     return not claim_negated or any(claim_negated & negated_terms(s, r.claim_terms) for s in r.sentences)
 
 
+def _carried(r: _Reading, at: int, before: str) -> float:
+    """How much of the claim the passage's sentence `at` carries, read after `before` (the sentence
+    it leans on) and under its heading, on which it leans for its subject; 0.0 when it carries too
+    little of what the claim says of its names."""
+    with_heading = f"{r.sentences[0] if at else ''} {before} {r.sentences[at]}"
+    if r.predicate_coverage(with_heading) < MISMATCH_COVERAGE:
+        return 0.0
+    return r.coverage_of(with_heading)
+
+
 def _says_the_opposite(r: _Reading, at: int, before: str, supposed: set[str]) -> bool:
     """Whether the passage's sentence `at` (read after `before`, the sentence it leans on) carries
     enough of the claim and puts a "not" where the claim has none, or the reverse, on a word they share.
@@ -224,12 +234,9 @@ def _says_the_opposite(r: _Reading, at: int, before: str, supposed: set[str]) ->
     words the "not" falls on: "She does not think the rota needs paid staff" says nothing of
     whether she counts keepers as staff. Two "not"s that fall on different words of the same
     clause ("cannot be kept inside" against "would not stay inside") agree."""
+    if _carried(r, at, before) < NEGATION_COVERAGE:
+        return False
     text = f"{before} {r.sentences[at]}"
-    with_heading = f"{r.sentences[0] if at else ''} {text}"
-    if r.coverage_of(with_heading) < NEGATION_COVERAGE:
-        return False
-    if r.predicate_coverage(with_heading) < MISMATCH_COVERAGE:
-        return False
     shared = r.claim_terms & terms_of(text)
     denies = negated_terms(r.sentences[at], r.claim_terms)
     differ = r.negated ^ denies
@@ -252,11 +259,9 @@ def _check_stance(r: _Reading) -> bool | None:
     best: tuple[float, int, str] | None = None
     for at, sentence in enumerate(r.sentences):
         before = r.sentences[at - 1] if at and leans_on_previous(sentence) else ""
-        text = f"{before} {sentence}"
-        with_heading = f"{r.sentences[0] if at else ''} {text}"
-        coverage = r.coverage_of(with_heading)
-        if coverage < NEGATION_COVERAGE or r.predicate_coverage(with_heading) < MISMATCH_COVERAGE:
+        if (coverage := _carried(r, at, before)) < NEGATION_COVERAGE:
             continue
+        text = f"{before} {sentence}"
         tokens = words(sentence)
         first = next((n for n, w in enumerate(tokens) if terms_of(w) & r.predicate), None)
         if not (stance := stance_of(sentence, first)):
