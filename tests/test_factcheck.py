@@ -111,6 +111,10 @@ CLAIMS = [
     ("Singh's advice is that ordinary citizens should stay informed about AI developments.", "supported"),
     ("The essay says the US and China should not share research on model alignment.", "contradicted"),
     ("Singh says the US should host an AI treaty conference in Geneva.", "not_in_sources"),
+    # a "not" in one clause says nothing of the next: "The article does not identify any of the
+    # Chinese AI researchers by name; the experts Singh met remain anonymous"
+    ("Singh met with China's top AI experts.", "supported"),
+    ("Singh's article names the Chinese AI researchers he met.", "contradicted"),
     # not in the sources
     ("The US and China signed a binding AI safety treaty in 2023.", "not_in_sources"),
     ("The EU AI Act bans facial recognition in 2024.", "not_in_sources"),
