@@ -164,6 +164,9 @@ async def test_contradiction_names_the_mismatch(scripted_service: BriefingServic
     result = await scripted_service.check("The Chernobyl disaster happened in 1991.", user_id="u")
     assert any("1991" in reason and "1986" in reason for reason in result.reasons)
     assert "1986" in result.explanation
+    # a word of the claim's own side, negated in the source, is named with its "not"
+    result = await scripted_service.check("The essay recommends slowing down AI progress.", user_id="u")
+    assert "antonym: the claim says 'slowing', the source 'not slowing'" in result.reasons
 
 
 async def test_real_model_three_verdicts(

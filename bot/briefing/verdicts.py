@@ -345,10 +345,10 @@ def _check_antonyms(r: _Reading) -> None:
                 set().union(*((w & theirs) - n | (w & mine & n) for w, n in relevant)) if relevant else set()
             )
             if opposite and not any((w & mine) - n for w, n in relevant):
-                r.mismatch(
-                    f"antonym: the claim says '{min(said)}', the source '{min(opposite)}'",
-                    {stem(w) for w in said},
-                )
+                word = min(opposite)  # a word of the claim's own side is the opposite only when negated
+                shown = f"not {word}" if word in mine else word
+                reason = f"antonym: the claim says '{min(said)}', the source '{shown}'"
+                r.mismatch(reason, {stem(w) for w in said})
 
 
 _SET_ASIDE_END_RE = re.compile(r"[,;:.!?]|\b(?:to|toward|towards|into)\b", re.I)
