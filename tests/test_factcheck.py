@@ -115,6 +115,8 @@ CLAIMS = [
     # Chinese AI researchers by name; the experts Singh met remain anonymous"
     ("Singh met with China's top AI experts.", "supported"),
     ("Singh's article names the Chinese AI researchers he met.", "contradicted"),
+    # the "not"s fall on different words of one clause; the name is the passage's byline
+    ("Singh says a Terminator-style uprising is not the immediate worry.", "supported"),
     # not in the sources
     ("The US and China signed a binding AI safety treaty in 2023.", "not_in_sources"),
     ("The EU AI Act bans facial recognition in 2024.", "not_in_sources"),

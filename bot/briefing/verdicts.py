@@ -214,7 +214,20 @@ def _check_negation(r: _Reading) -> bool:
             break
     if _ONLY_RE.search(r.claim) and any(_NOT_ONLY_RE.search(s) for s in _about_claim(r)):
         r.mismatch("only: the claim says 'only', the source 'not only' or 'no longer only'")
-    return not claim_negated or any(claim_negated & negated_terms(s, r.claim_terms) for s in r.sentences)
+    return not claim_negated or any(_also_denies(r, at) for at in range(len(r.sentences)))
+
+
+def _also_denies(r: _Reading, at: int) -> bool:
+    """Whether the passage's sentence `at` denies what the negative claim denies: a "not" on the same
+    word, or, in a clause that carries the claim, on another word of it ("the immediate worry is not
+    a Terminator-style uprising" for "a Terminator-style uprising is not the immediate worry")."""
+    sentence = r.sentences[at]
+    if r.negated & negated_terms(sentence, r.claim_terms):
+        return True
+    return any(
+        negated_terms(part, r.claim_terms) and _carried(r, at, "", part) >= NEGATION_COVERAGE
+        for part in _CLAUSES_RE.split(sentence)
+    )
 
 
 def _carried(r: _Reading, at: int, before: str, part: str = "") -> float:
@@ -437,10 +450,11 @@ def _check_numbers(r: _Reading) -> bool:
 
 
 def _check_names(r: _Reading, passage: Passage, corpus_text: str) -> bool:
-    """Every name in the claim must be in the passage. A person the sources know, named where this
+    """Every name in the claim must be in the passage or its byline ("Singh says ..." of a passage
+    of Singh's article that does not repeat his name). A person the sources know, named where this
     passage names another person, is a misattribution; a name the sources never use (an employer, a
     newspaper) leaves the claim unsupported, not contradicted. Returns whether all names are there."""
-    lowered = r.text.lower()
+    lowered = f"{r.text} {passage.by}".lower()
     source_people = [n for n in names_in(passage.text) if is_person_like(n)]
     names_ok = True
     # Each naming sentence is read with the heading (the first sentence), which often holds the
