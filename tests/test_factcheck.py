@@ -117,6 +117,8 @@ CLAIMS = [
     ("Singh's article names the Chinese AI researchers he met.", "contradicted"),
     # the "not"s fall on different words of one clause; the name is the passage's byline
     ("Singh says a Terminator-style uprising is not the immediate worry.", "supported"),
+    # one of several alternatives where the source says another
+    ("DeepSeek-R1 was released by an American company.", "contradicted"),
     # not in the sources
     ("The US and China signed a binding AI safety treaty in 2023.", "not_in_sources"),
     ("The EU AI Act bans facial recognition in 2024.", "not_in_sources"),
@@ -305,3 +307,32 @@ def test_the_stance_word_nearest_before_what_the_claim_is_about_decides() -> Non
     assert stance_of("The race gives labs an incentive to put speed ahead of safety.", 2) == 0
     assert prescribes("The US shouldn't treat AI as a race.")
     assert not prescribes("The US treats AI as a race.")
+
+
+BEACON = """
+## The new solar beacon {#beacon}
+The solar beacon that replaced the old lamp was built by a Canadian firm and installed in April.
+"""
+
+ALTERNATIVE_CLAIMS = [
+    ("A Japanese firm built the solar beacon.", "contradicted"),
+    ("A Canadian firm built the solar beacon.", "supported"),
+]
+
+
+@pytest.mark.parametrize(("claim", "verdict"), ALTERNATIVE_CLAIMS)
+async def test_an_alternative_that_excludes_the_claims_is_a_contradiction(
+    tmp_path: Path, claim: str, verdict: str
+) -> None:
+    """ "A Japanese firm" is not "a Canadian firm" (factcheck.toml's [alternatives]): the word right
+    before the same noun, from one group of alternatives."""
+    (tmp_path / "skerry.md").write_text(LIGHTHOUSE + BEACON, encoding="utf-8")
+    sources, problems = load_sources(tmp_path)
+    assert not problems
+    index = await SourceIndex.build(sources)
+    try:
+        found = await index.search(claim, k=EVIDENCE_K)
+        decided, deciding = decide([compare(claim, scored, index.corpus) for scored in found])
+    finally:
+        await index.aclose()
+    assert decided == verdict, deciding.mismatches if deciding else []

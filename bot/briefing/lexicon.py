@@ -57,6 +57,7 @@ class Lexicon:
     modal: frozenset[str]  # "should": a claim that says what ought to be
     warning: frozenset[str]  # "warns", "risk": a source sentence against what it is about
     endorsing: frozenset[str]  # "recommends": a source sentence for what it is about
+    alternatives: tuple[frozenset[str], ...]  # groups of words that exclude each other ("american")
     numbers: dict[str, str]
 
 
@@ -140,6 +141,10 @@ def parse(data: dict[str, Any]) -> Lexicon:
         modal=frozenset(_words(_table(data, "stance"), "modal", "stance.")),
         warning=frozenset(_words(_table(data, "stance"), "warning", "stance.")),
         endorsing=frozenset(_words(_table(data, "stance"), "endorsing", "stance.")),
+        alternatives=tuple(
+            frozenset(_words(_table(data, "alternatives"), key, "alternatives."))
+            for key in _table(data, "alternatives")
+        ),
     )
 
 

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.briefing.alternatives import swapped
 from bot.briefing.focus import informativeness
 from bot.briefing.lexicon import lexicon
 from bot.briefing.names import bare, is_person_like, names_in
@@ -479,6 +480,17 @@ def _check_names(r: _Reading, passage: Passage, corpus_text: str) -> bool:
     return names_ok
 
 
+def _check_alternatives(r: _Reading) -> None:
+    """A sentence carrying the claim that describes the same thing with an alternative that excludes
+    the claim's ("released by an American company" against "a model from a Chinese company")."""
+    for at, sentence in enumerate(r.sentences):
+        if _carried(r, at, "") < NEGATION_COVERAGE or not (swap := swapped(r.claim, sentence)):
+            continue
+        r.mismatch(f"alternative: the claim says '{swap[0]}', the source '{swap[1]}'", terms_of(swap[0]))
+        r.show(sentence)
+        return
+
+
 def _check_misreading(r: _Reading, passage: Passage) -> None:
     """A view the source itself calls a misconception or misreading is not supported by it: "the
     first misconception is treating China as a monolith" contradicts "China is a monolith"."""
@@ -540,6 +552,7 @@ def compare(claim: str, scored: ScoredPassage, corpus: Corpus) -> Comparison:
     numbers_ok = _check_numbers(r)
     names_ok = _check_names(r, p, corpus.text)
     _check_misreading(r, p)
+    _check_alternatives(r)
     passage_terms = terms_of(f"{p.title} {passage_text}")
     matched = claim_terms & passage_terms
     core = claim_terms - r.mismatched_terms
