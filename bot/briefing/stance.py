@@ -11,14 +11,11 @@ what should be done. The words are data (prompts/lexicon/factcheck.toml's [stanc
 
 from __future__ import annotations
 
-import re
-
 from bot.briefing.lexicon import lexicon
 from bot.briefing.negation import is_negation
 from bot.terms import words
 
 FOR, AGAINST = 1, -1
-CALLS_FOR_RE = re.compile(r"\bcall(?:s|ed|ing)? for\b", re.I)  # "calls for X" recommends X
 _CALL = frozenset({"call", "calls", "called", "calling"})
 
 
@@ -43,11 +40,20 @@ def stance_of(sentence: str, at: int | None = None) -> int:
             return AGAINST if n + 1 < len(tokens) and is_negation(tokens[n + 1]) else FOR
         if word.endswith("n't") and word[:-3] in lex.modal:  # "shouldn't"
             return AGAINST
-    marks = [(n, _mark(tokens, n)) for n in range(len(tokens)) if _mark(tokens, n)]
+    marks = [(n, mark) for n in range(len(tokens)) if (mark := _mark(tokens, n))]
     if not marks:
         return 0
     before = [stance for n, stance in marks if at is not None and n < at]
     return before[-1] if before else marks[0][1]
+
+
+def calls_for(tokens: list[str]) -> bool:
+    """Whether the words hold "calls for" (or "call/called/calling for"): "calls for X" recommends X."""
+    return any(_calls_for(tokens, n) for n in range(len(tokens)))
+
+
+def _calls_for(tokens: list[str], n: int) -> bool:
+    return tokens[n] in _CALL and n + 1 < len(tokens) and tokens[n + 1] == "for"
 
 
 def _mark(tokens: list[str], n: int) -> int:
@@ -55,5 +61,4 @@ def _mark(tokens: list[str], n: int) -> int:
     lex = lexicon()
     if tokens[n] in lex.warning:
         return AGAINST
-    calls_for = tokens[n] in _CALL and n + 1 < len(tokens) and tokens[n + 1] == "for"
-    return FOR if tokens[n] in lex.endorsing or calls_for else 0
+    return FOR if tokens[n] in lex.endorsing or _calls_for(tokens, n) else 0

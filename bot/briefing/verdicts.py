@@ -32,7 +32,7 @@ from bot.briefing.focus import informativeness
 from bot.briefing.lexicon import lexicon
 from bot.briefing.names import bare, is_person_like, names_in
 from bot.briefing.negation import comparable, denied_report, negated_terms, negated_words
-from bot.briefing.stance import AGAINST, CALLS_FOR_RE, FOR, prescribes, stance_of
+from bot.briefing.stance import AGAINST, FOR, calls_for, prescribes, stance_of
 from bot.index import Corpus, ScoredPassage
 from bot.sources import Passage
 from bot.terms import content_terms, leans_on_previous, sentences_of, stem, words
@@ -344,7 +344,7 @@ def _check_antonyms(r: _Reading) -> None:
     # experts celebrate]".
     claim_words = set(words(r.claim)) - negated_words(r.claim) - set(words(r.denied))
     clauses = [
-        (terms_of(c), set(words(c)) | ({"favors"} if CALLS_FOR_RE.search(c) else set()), negated_words(c))
+        (terms_of(c), set(words(c)) | ({"favors"} if calls_for(words(c)) else set()), negated_words(c))
         for c in (part for sentence in r.sentences for part in _CLAUSE_RE.split(sentence))
     ]
     for left, right in lexicon().antonyms:
