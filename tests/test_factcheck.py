@@ -265,6 +265,22 @@ framing = ["cooperation"]
 {ROTA}
 """
 
+
+async def _verdict_on(folder: Path, source: str, claim: str) -> tuple[str, list[str]]:
+    """The fact-check's verdict on `claim` against one source file of the test's own, with the
+    reasons of the comparison that decided it."""
+    (folder / "skerry.md").write_text(source, encoding="utf-8")
+    sources, problems = load_sources(folder)
+    assert not problems
+    index = await SourceIndex.build(sources)
+    try:
+        found = await index.search(claim, k=EVIDENCE_K)
+        decided, deciding = decide([compare(claim, scored, index.corpus) for scored in found])
+    finally:
+        await index.aclose()
+    return decided, deciding.mismatches if deciding else []
+
+
 HEADING_CLAIMS = [
     # The sentence says the negation; its heading says what it is about ("storm", "lighthouse").
     ("After the storm, engineers repaired the old lighthouse lamp.", "contradicted"),
@@ -282,16 +298,8 @@ async def test_a_sentence_is_read_with_its_heading_for_negation(
     "Storm damage to the Skerry lighthouse lamp"), so the heading counts toward how much of the
     claim it carries; the "not" itself must be in the sentence, and the sentence must share more of
     the claim than the word the "not" falls on."""
-    (tmp_path / "skerry.md").write_text(LIGHTHOUSE, encoding="utf-8")
-    sources, problems = load_sources(tmp_path)
-    assert not problems
-    index = await SourceIndex.build(sources)
-    try:
-        found = await index.search(claim, k=EVIDENCE_K)
-        decided, deciding = decide([compare(claim, scored, index.corpus) for scored in found])
-    finally:
-        await index.aclose()
-    assert decided == verdict, deciding.mismatches if deciding else []
+    decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE, claim)
+    assert decided == verdict, reasons
 
 
 def test_the_stance_word_nearest_before_what_the_claim_is_about_decides() -> None:
@@ -326,13 +334,5 @@ async def test_an_alternative_that_excludes_the_claims_is_a_contradiction(
 ) -> None:
     """ "A Japanese firm" is not "a Canadian firm" (factcheck.toml's [alternatives]): the word right
     before the same noun, from one group of alternatives."""
-    (tmp_path / "skerry.md").write_text(LIGHTHOUSE + BEACON, encoding="utf-8")
-    sources, problems = load_sources(tmp_path)
-    assert not problems
-    index = await SourceIndex.build(sources)
-    try:
-        found = await index.search(claim, k=EVIDENCE_K)
-        decided, deciding = decide([compare(claim, scored, index.corpus) for scored in found])
-    finally:
-        await index.aclose()
-    assert decided == verdict, deciding.mismatches if deciding else []
+    decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + BEACON, claim)
+    assert decided == verdict, reasons
