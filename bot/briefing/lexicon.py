@@ -109,6 +109,7 @@ def parse(data: dict[str, Any]) -> Lexicon:
         for word in _words({canonical: group}, canonical, "synonyms.")
     }
     negation, polarity = _table(data, "negation"), _table(data, "polarity")
+    stance, alternatives = _table(data, "stance"), _table(data, "alternatives")
     pairs = data.get("antonyms")
     if not isinstance(pairs, list) or not pairs or not all(isinstance(pair, dict) for pair in pairs):
         raise LexiconError("antonyms", "[[antonyms]] must hold at least one pair")
@@ -138,13 +139,10 @@ def parse(data: dict[str, Any]) -> Lexicon:
             for n, pair in enumerate(pairs, start=1)
         ),
         numbers={word.lower(): str(value) for word, value in numbers.items()},
-        modal=frozenset(_words(_table(data, "stance"), "modal", "stance.")),
-        warning=frozenset(_words(_table(data, "stance"), "warning", "stance.")),
-        endorsing=frozenset(_words(_table(data, "stance"), "endorsing", "stance.")),
-        alternatives=tuple(
-            frozenset(_words(_table(data, "alternatives"), key, "alternatives."))
-            for key in _table(data, "alternatives")
-        ),
+        modal=frozenset(_words(stance, "modal", "stance.")),
+        warning=frozenset(_words(stance, "warning", "stance.")),
+        endorsing=frozenset(_words(stance, "endorsing", "stance.")),
+        alternatives=tuple(frozenset(_words(alternatives, key, "alternatives.")) for key in alternatives),
     )
 
 

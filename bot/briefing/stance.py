@@ -21,8 +21,7 @@ _CALL = frozenset({"call", "calls", "called", "calling"})
 
 def prescribes(claim: str) -> bool:
     """Whether `claim` says what ought to be ("should", "ought", "must", "shouldn't")."""
-    modal = lexicon().modal
-    return any(w in modal or (w.endswith("n't") and w[:-3] in modal) for w in words(claim))
+    return any(w in lexicon().modal or _negated_modal(w) for w in words(claim))
 
 
 def stance_of(sentence: str, at: int | None = None) -> int:
@@ -38,13 +37,18 @@ def stance_of(sentence: str, at: int | None = None) -> int:
     for n, word in enumerate(tokens):
         if word in lex.modal:  # "should not", "must never"
             return AGAINST if n + 1 < len(tokens) and is_negation(tokens[n + 1]) else FOR
-        if word.endswith("n't") and word[:-3] in lex.modal:  # "shouldn't"
+        if _negated_modal(word):
             return AGAINST
     marks = [(n, mark) for n in range(len(tokens)) if (mark := _mark(tokens, n))]
     if not marks:
         return 0
     before = [stance for n, stance in marks if at is not None and n < at]
     return before[-1] if before else marks[0][1]
+
+
+def _negated_modal(word: str) -> bool:
+    """ "shouldn't", "mustn't": a modal with its "not" in one word."""
+    return word.endswith("n't") and word[:-3] in lexicon().modal
 
 
 def calls_for(tokens: list[str]) -> bool:

@@ -52,7 +52,7 @@ NEGATION_COVERAGE = 0.6  # a negation counts only in a sentence that carries thi
 YEAR_RE = re.compile(r"^(1[5-9]|2[0-9])\d\d$")
 
 _CLAUSE_RE = re.compile(r"[:;]\s+")
-_CLAUSES_RE = re.compile(r";\s+")  # independent clauses, for the negation check
+_SEMICOLON_RE = re.compile(r";\s+")  # independent clauses, for the negation check
 _ONLY_RE = re.compile(r"(?<!not )(?<!no longer )\bonly\b", re.I)
 _NOT_ONLY_RE = re.compile(r"\b(?:not|no longer) (?:only|just)\b", re.I)  # "is no longer only a Chinese story"
 
@@ -207,7 +207,7 @@ def _check_negation(r: _Reading) -> bool:
         before = r.sentences[at - 1] if at and leans_on_previous(sentence) else ""
         # clause by clause: in "The article does not identify the researchers; the experts Singh
         # met remain anonymous" the "not" is on identifying them, not on meeting them
-        if any(_says_the_opposite(r, at, before, supposed, part) for part in _CLAUSES_RE.split(sentence)):
+        if any(_says_the_opposite(r, at, before, supposed, part) for part in _SEMICOLON_RE.split(sentence)):
             r.mismatch("negation: one says 'not'/'no'/'little', the other does not")
             r.show(sentence)
             if before and r.sentence == sentence and before in r.quotable:
@@ -227,7 +227,7 @@ def _also_denies(r: _Reading, at: int) -> bool:
         return True
     return any(
         negated_terms(part, r.claim_terms) and _carried(r, at, "", part) >= NEGATION_COVERAGE
-        for part in _CLAUSES_RE.split(sentence)
+        for part in _SEMICOLON_RE.split(sentence)
     )
 
 
@@ -242,8 +242,9 @@ def _carried(r: _Reading, at: int, before: str, part: str = "") -> float:
 
 
 def _says_the_opposite(r: _Reading, at: int, before: str, supposed: set[str], part: str) -> bool:
-    """Whether the passage's sentence `at` (read after `before`, the sentence it leans on) carries
-    enough of the claim and puts a "not" where the claim has none, or the reverse, on a word they share.
+    """Whether `part` (a clause of the passage's sentence `at`, read after `before`, the sentence it
+    leans on) carries enough of the claim and puts a "not" where the claim has none, or the
+    reverse, on a word they share.
 
     A sentence leans on its heading for its subject ("The old lamp was not repaired" under "Storm
     damage to the lighthouse lamp"), so the heading counts toward how much of the claim it carries.

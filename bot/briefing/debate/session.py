@@ -75,7 +75,7 @@ async def motion_note(ctx: BriefingContext, motion: str) -> str:
     speeches can only argue from passages both framings share, and the user should know that."""
     evidence = weigh(ctx.index, motion, await ctx.index.search(motion, k=WEIGH_K))
     if evidence.answerable:
-        about = motion_terms(focus_of(motion), ctx.index)
+        about = motion_terms(evidence.focus, ctx.index)
         silent = [side for side in SIDES if not own_sentences_on(ctx.index.passages, about, side)[0]]
         return ONE_SIDED.format(side=silent[0]) if len(silent) == 1 else ""
     absent = [w for w in WORD_RE.findall(motion) if stem(w.lower()) in evidence.missing]
