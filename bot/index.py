@@ -27,6 +27,8 @@ MAX_K = 50
 MAX_QUERY_TERMS = 64  # a pasted essay as a query must not become a thousand-term OR
 VARIANT_ENDINGS = (("ent", "ence"), ("ant", "ance"))  # adjective to noun only: "intelligent" would flood
 MIN_VARIANT_LENGTH = 6
+WIDESPREAD_SHARE = 0.125  # a name word in more passages than this share is what the sources are about
+MIN_WIDESPREAD = 2  # ...and in more than two (a small source set names each thing in few passages)
 # bm25() column weights, in the table's column order (heading, text, meta). A heading is a
 # moderator's one-line summary of its passage, so a hit there says more than one in the body; the
 # meta column (title, author, outlet, date) is shared by every passage of a source and only breaks
@@ -110,6 +112,9 @@ class Corpus:
     # person-like name (names.is_person_like) and the words of a person-like byline. A sentence
     # naming one must rest on a passage that names that person (citations._check_sentence).
     people: frozenset[str] = frozenset()
+    # Name words in the text of more than one passage in eight ("China", "AI", "Liu"): what the
+    # sources are about, not one thing among others that a claim could name in its place.
+    widespread: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, passages: Iterable[Passage]) -> Corpus:
@@ -120,7 +125,16 @@ class Corpus:
         named = {bare(token) for name in runs for token in name}
         surnames = {bare(name[-1]) for name in runs if is_person_like(name)}
         bylines = {bare(t) for p in passages if is_person_like(n := tuple(p.by.split())) for t in n}
-        return cls(" ".join(parts).lower(), frozenset(named - lower), frozenset((surnames | bylines) - lower))
+        name_words = [{bare(t) for name in names_in(p.text) for t in name} for p in passages]
+        in_passages = Counter(t for found in name_words for t in found)
+        most = max(MIN_WIDESPREAD, WIDESPREAD_SHARE * len(passages))
+        widespread = {t for t, n in in_passages.items() if n > most}
+        return cls(
+            " ".join(parts).lower(),
+            frozenset(named - lower),
+            frozenset((surnames | bylines) - lower),
+            frozenset(widespread),
+        )
 
 
 class SourceIndex:

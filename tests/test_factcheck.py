@@ -16,6 +16,7 @@ import pytest
 
 from bot.briefing.factcheck import EVIDENCE_K, FactCheck
 from bot.briefing.names import names_in
+from bot.briefing.negation import negated_terms
 from bot.briefing.stance import AGAINST, FOR, prescribes, stance_of
 from bot.briefing.verdicts import compare, decide
 from bot.config import load_settings
@@ -335,4 +336,97 @@ async def test_an_alternative_that_excludes_the_claims_is_a_contradiction(
     """ "A Japanese firm" is not "a Canadian firm" (factcheck.toml's [alternatives]): the word right
     before the same noun, from one group of alternatives."""
     decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + BEACON, claim)
+    assert decided == verdict, reasons
+
+
+VISIT = (
+    "\n## Visiting the volunteer keepers {#visit}\n"
+    "Morrow, who visited and photographed the volunteer keepers in March, writes about their winter "
+    "routine. Morrow's note does not name any of the volunteer keepers; the keepers she met stay anonymous.\n"
+)
+
+FLEET = (
+    "\n## The beacon and the fishing fleet {#fleet}\n"
+    'The skippers of the fishing fleet praised the beacon as a "lifesaver" in the winter storms. '
+    "The beacon's fame among the skippers of the fishing fleet is overhyped, Morrow adds.\n"
+)
+
+OUTRIGHT_CLAIMS = [
+    ("Morrow photographed the volunteer keepers.", "supported"),
+    ("Morrow names the volunteer keepers.", "contradicted"),
+    # said outright before the doubt; a term in quotation marks is only reported
+    ("Skippers of the fishing fleet praised the beacon.", "supported"),
+    ("The beacon was a lifesaver for the fishing fleet.", "contradicted"),
+]
+
+
+@pytest.mark.parametrize(("claim", "verdict"), OUTRIGHT_CLAIMS)
+async def test_a_sentence_that_says_the_claim_outright_outweighs_a_not_on_another_verb(
+    tmp_path: Path, claim: str, verdict: str
+) -> None:
+    """ "Morrow's note does not name any of the keepers" denies naming them, not photographing them,
+    which the sentence before says outright; a claim of naming them still meets the "not". So with
+    a doubt ("overhyped") cast on the part of a claim that another sentence says plainly."""
+    decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + VISIT + FLEET, claim)
+    assert decided == verdict, reasons
+
+
+TRAINING = """
+## Training and fundraising at the trust {#training}
+Morrow finds that the volunteers' training now outpaces the trust's fundraising for new equipment.
+"""
+
+COMPARISON_CLAIMS = [
+    ("The volunteers' training outpaces the trust's fundraising.", "supported"),
+    ("The trust's fundraising outpaces the volunteers' training.", "contradicted"),
+    ("The trust's fundraising is growing faster than the volunteers' training.", "contradicted"),
+    ("The volunteers' training lags behind the trust's fundraising.", "contradicted"),
+]
+
+
+@pytest.mark.parametrize(("claim", "verdict"), COMPARISON_CLAIMS)
+async def test_a_comparison_the_other_way_round_is_a_contradiction(
+    tmp_path: Path, claim: str, verdict: str
+) -> None:
+    """The same two things, the same words, the other one ahead (factcheck.toml's [comparison]):
+    "A outpaces B" against "B outpaces A", "B is growing faster than A" or "A lags behind B"."""
+    decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + TRAINING, claim)
+    assert decided == verdict, reasons
+
+
+def test_a_not_stops_at_a_verb_of_wanting() -> None:
+    """ "Neither wants to fall behind" denies the wanting, not the falling behind; a claim that
+    names the wanting still meets the "not"."""
+    assert negated_terms("Neither side wants to fall behind.", {"behind", "fall"}) == set()
+    assert negated_terms("Neither side wants to fall behind.", {"want", "behind"}) == {"want"}
+    assert negated_terms("The keepers did not fall behind.", {"behind", "fall"}) == {"fall"}
+
+
+FUNDING = (
+    "\n## Who paid for the beacon {#funding}\n"
+    "The Marlow Foundation paid for the solar beacon that replaced the old lamp in April, after the "
+    "United States Coast Guard approved its design.\n"
+)
+
+NAME_CLAIMS = [
+    # a name the sources never use, where the sentence saying the rest of the claim names another
+    ("The Harbour Fund paid for the solar beacon that replaced the old lamp.", "contradicted"),
+    ("The Marlow Foundation paid for the solar beacon that replaced the old lamp.", "supported"),
+    # a name the sources never use, and little else: an attribute they never give
+    ("Morrow was interviewed by the BBC.", "not_in_sources"),
+    # the country by another of its names
+    ("An American coast guard approved the design of the solar beacon.", "supported"),
+    # the source itself: every passage stands for it
+    ("The essay says the Marlow Foundation paid for the solar beacon.", "supported"),
+]
+
+
+@pytest.mark.parametrize(("claim", "verdict"), NAME_CLAIMS)
+async def test_a_name_the_sources_never_use_in_a_role_they_give_another_is_a_contradiction(
+    tmp_path: Path, claim: str, verdict: str
+) -> None:
+    """ "The Harbour Fund paid for the beacon" against "The Marlow Foundation paid for the beacon":
+    the sentence says all the rest of the claim and names another. "Morrow was interviewed by the
+    BBC" says too little besides the name to be contradicted by anything."""
+    decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + BEACON + FUNDING, claim)
     assert decided == verdict, reasons

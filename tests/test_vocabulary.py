@@ -70,9 +70,9 @@ def test_a_malformed_word_list_names_the_file_line_and_key() -> None:
     assert _problems("words.toml", "topic_words =", "topic_wordz =") == [
         "lexicon/words.toml:1: topic_words must be a non-empty string of words"  # no line holds it
     ]
-    at = _line("factcheck.toml", "warn =")
-    assert _problems("factcheck.toml", 'warn = "warn warning caution"', "warn = 3") == [
-        f"lexicon/factcheck.toml:{at}: synonyms.warn must be a non-empty string of words"
+    at = _line("factcheck.toml", "cost =")
+    assert _problems("factcheck.toml", 'cost = "cost expense"', "cost = 3") == [
+        f"lexicon/factcheck.toml:{at}: synonyms.cost must be a non-empty string of words"
     ]
     # a broken pair of an array of tables is found in its own [[antonyms]], not at the first one
     right = [line for line in _shipped()["factcheck.toml"].splitlines() if line.startswith("right = ")]

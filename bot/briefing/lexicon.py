@@ -10,6 +10,7 @@ and installed by wordlists.py; this module parses its own file and holds the lex
 
 from __future__ import annotations
 
+import calendar
 import re
 import tomllib
 from dataclasses import dataclass
@@ -26,6 +27,13 @@ WORDS_FILE = "words.toml"
 BUNDLED = Path(__file__).resolve().parents[2] / "prompts" / FOLDER
 
 
+# "Jun 24, 2026" is "June 24, 2026": a month and its short form are one word to the comparison.
+# (calendar's names follow LC_TIME, which the bot never sets: the C locale's English names.)
+MONTH_ABBREVIATIONS = {
+    month.lower(): short.lower()
+    for month, short in zip(calendar.month_name[1:], calendar.month_abbr[1:], strict=True)
+    if month != short
+}
 _PHRASE_RE = re.compile(r"^[a-z0-9'-]+(?: [a-z0-9'-]+)*\*?$")  # words, spaces, a trailing *
 
 
@@ -40,10 +48,12 @@ class LexiconError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Lexicon:
     generic: frozenset[str]  # stems
+    document: frozenset[str]  # stems: "essay", "article": every passage stands for its source
     synonyms: dict[str, str]  # stem -> canonical stem
     negations: frozenset[str]
     not_negating_next: frozenset[str]
     wide_scope_next: frozenset[str]
+    wanting: frozenset[str]  # "neither wants to fall behind": a "not" stops at the wanting
     positive: frozenset[str]  # stems
     negative: frozenset[str]  # stems
     negative_phrases: re.Pattern[str]
@@ -59,6 +69,10 @@ class Lexicon:
     endorsing: frozenset[str]  # "recommends": a source sentence for what it is about
     alternatives: tuple[frozenset[str], ...]  # groups of words that exclude each other ("american")
     numbers: dict[str, str]
+    surpassing: frozenset[str]  # "A outpaces B": A is the greater
+    trailing: frozenset[str]  # "A lags B": B is the greater
+    greater: frozenset[str]  # "A faster than B"
+    lesser: frozenset[str]  # "A slower than B"
 
 
 def phrase_pattern(phrases: object, where: str) -> re.Pattern[str]:
@@ -108,8 +122,10 @@ def parse(data: dict[str, Any]) -> Lexicon:
         for canonical, group in _table(data, "synonyms").items()
         for word in _words({canonical: group}, canonical, "synonyms.")
     }
+    synonyms.update({stem(short): stem(month) for month, short in MONTH_ABBREVIATIONS.items()})
     negation, polarity = _table(data, "negation"), _table(data, "polarity")
     stance, alternatives = _table(data, "stance"), _table(data, "alternatives")
+    comparison = _table(data, "comparison")
     pairs = data.get("antonyms")
     if not isinstance(pairs, list) or not pairs or not all(isinstance(pair, dict) for pair in pairs):
         raise LexiconError("antonyms", "[[antonyms]] must hold at least one pair")
@@ -118,10 +134,12 @@ def parse(data: dict[str, Any]) -> Lexicon:
         raise LexiconError("numbers", "[numbers] values must be positive whole numbers")
     return Lexicon(
         generic=frozenset(stem(w) for w in _words(data, "generic", "")),
+        document=frozenset(stem(w) for w in _words(data, "document", "")),
         synonyms=synonyms,
         negations=frozenset(_words(negation, "words", "negation.")),
         not_negating_next=frozenset(_words(negation, "not_after", "negation.")),
         wide_scope_next=frozenset(_words(negation, "wide_before", "negation.")),
+        wanting=frozenset(_words(negation, "stops_at", "negation.")),
         positive=frozenset(stem(w) for w in _words(polarity, "positive", "polarity.")),
         negative=frozenset(stem(w) for w in _words(polarity, "negative", "polarity.")),
         negative_phrases=_phrases(polarity, "negative_phrases", "polarity."),
@@ -143,6 +161,10 @@ def parse(data: dict[str, Any]) -> Lexicon:
         warning=frozenset(_words(stance, "warning", "stance.")),
         endorsing=frozenset(_words(stance, "endorsing", "stance.")),
         alternatives=tuple(frozenset(_words(alternatives, key, "alternatives.")) for key in alternatives),
+        surpassing=frozenset(_words(comparison, "surpassing", "comparison.")),
+        trailing=frozenset(_words(comparison, "trailing", "comparison.")),
+        greater=frozenset(_words(comparison, "greater", "comparison.")),
+        lesser=frozenset(_words(comparison, "lesser", "comparison.")),
     )
 
 

@@ -46,6 +46,8 @@ def negated_terms(text: str, about: set[str]) -> set[str]:
             if term in about:
                 found ^= {term}
                 break
+            if following in lex.wanting:
+                break  # "neither wants to fall behind" denies the wanting, not the falling behind
     return found
 
 

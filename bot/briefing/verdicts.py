@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Literal
 
 from bot.briefing.alternatives import swapped
+from bot.briefing.comparison import comparisons, reversed_in
 from bot.briefing.focus import informativeness
-from bot.briefing.lexicon import lexicon
+from bot.briefing.lexicon import MONTH_ABBREVIATIONS, lexicon
 from bot.briefing.names import bare, is_person_like, names_in
 from bot.briefing.negation import comparable, denied_report, negated_terms, negated_words
 from bot.briefing.stance import AGAINST, FOR, calls_for, prescribes, stance_of
@@ -47,6 +49,7 @@ MIN_MATCHED = 2
 # nearly all the rest of it is said of that other person ("Tanwar wrote The Wall Dancers"), not when
 # a word or two is ("Tanwar has written three books": Liu wrote one, which says nothing of Tanwar)
 NAME_SWAP_COVERAGE = 0.75
+MIN_NAME_SWAP_TERMS = 3  # ...and, for a name the sources never use, at least this many of its other words
 ONLY_COVERAGE = 0.34  # a "not only" counts in a sentence that, with the one before, carries this much
 NEGATION_COVERAGE = 0.6  # a negation counts only in a sentence that carries this much of the claim
 YEAR_RE = re.compile(r"^(1[5-9]|2[0-9])\d\d$")
@@ -57,10 +60,30 @@ _ONLY_RE = re.compile(r"(?<!not )(?<!no longer )\bonly\b", re.I)
 _NOT_ONLY_RE = re.compile(r"\b(?:not|no longer) (?:only|just)\b", re.I)  # "is no longer only a Chinese story"
 
 
+_US_RE = re.compile(r"\bU\.?S\b")  # the country, capitalised: "us" is a stopword
+
+
 def terms_of(text: str) -> set[str]:
-    """Content terms with synonyms merged and reporting verbs dropped."""
+    """Content terms with synonyms merged and reporting verbs dropped ("US" is the country, as
+    "America" and "Washington" are)."""
     words_ = lexicon()
-    return {words_.synonyms.get(t, t) for t in content_terms(text)} - words_.generic
+    found = {words_.synonyms.get(t, t) for t in content_terms(text)} - words_.generic
+    if _US_RE.search(text):
+        found.add(comparable("usa"))
+    return found
+
+
+def text_terms(text: str) -> set[str]:
+    """`terms_of` a source text, with what a claim may spell its compounds as: the parts of the
+    text's hyphenated words ("city-wide" also gives "city") and each pair of adjacent words
+    hyphenated ("traffic management" also gives "traffic-management"); and the words for the source
+    itself ("essay"), which every passage of it stands for."""
+    found = terms_of(text) | lexicon().document
+    words_ = words(text)
+    parts = (part for word in words_ if "-" in word for part in word.split("-"))
+    found.update(comparable(part) for part in parts if len(part) > 2)
+    found.update(comparable(f"{a}-{b}") for a, b in pairwise(words_) if "-" not in a + b)
+    return found
 
 
 def term_weights(text: str) -> dict[str, float]:
@@ -102,7 +125,7 @@ def polarity(text: str) -> tuple[bool, bool]:
 
 def best_sentence(passage_text: str, claim_terms: set[str]) -> str:
     sentences = sentences_of(passage_text) or [passage_text]
-    return max(sentences, key=lambda s: (len(terms_of(s) & claim_terms), -len(s)))
+    return max(sentences, key=lambda s: (len(text_terms(s) & claim_terms), -len(s)))
 
 
 @dataclass(slots=True)
@@ -162,19 +185,20 @@ class _Reading:
             self.sentence = sentence
 
     def coverage_of(self, text: str) -> float:
-        return len(terms_of(text) & self.claim_terms) / len(self.claim_terms) if self.claim_terms else 0.0
+        return len(text_terms(text) & self.claim_terms) / len(self.claim_terms) if self.claim_terms else 0.0
 
     def predicate_coverage(self, text: str) -> float:
         """`coverage_of` the claim less its names. "Liu lives in Beijing" shares both names with
         "little evidence that AGI is a priority for Beijing", but not "lives"."""
         rest = self.predicate
-        return len(terms_of(text) & rest) / len(rest) if rest else 1.0
+        return len(text_terms(text) & rest) / len(rest) if rest else 1.0
 
     def mismatch(self, reason: str, terms: set[str] | frozenset[str] = frozenset()) -> None:
         self.mismatches.append(reason)
         self.mismatched_terms |= terms
 
 
+_QUOTED_RE = re.compile(r"[\"“][^\"“”]*[\"”]")
 _SUPPOSED_RE = re.compile(r"\b(?:if|unless|whether)\b[^,;.]*", re.I)
 
 
@@ -207,7 +231,9 @@ def _check_negation(r: _Reading) -> bool:
         before = r.sentences[at - 1] if at and leans_on_previous(sentence) else ""
         # clause by clause: in "The article does not identify the researchers; the experts Singh
         # met remain anonymous" the "not" is on identifying them, not on meeting them
-        if any(_says_the_opposite(r, at, before, supposed, part) for part in _SEMICOLON_RE.split(sentence)):
+        if any(
+            _says_the_opposite(r, at, before, supposed, part) for part in _SEMICOLON_RE.split(sentence)
+        ) and not _said_outright(r, sentence):
             r.mismatch("negation: one says 'not'/'no'/'little', the other does not")
             r.show(sentence)
             if before and r.sentence == sentence and before in r.quotable:
@@ -216,6 +242,25 @@ def _check_negation(r: _Reading) -> bool:
     if _ONLY_RE.search(r.claim) and any(_NOT_ONLY_RE.search(s) for s in _about_claim(r)):
         r.mismatch("only: the claim says 'only', the source 'not only' or 'no longer only'")
     return not claim_negated or any(_also_denies(r, at) for at in range(len(r.sentences)))
+
+
+def _said_outright(r: _Reading, sentence: str, cues: frozenset[str] = frozenset()) -> bool:
+    """Whether another sentence of the passage says the affirmative claim outright, carrying more of
+    it than `sentence`, with no "not" on its words and none of `cues`: "Singh, the journalist who
+    met and interviewed the researchers, argues..." settles "Singh interviewed Chinese AI
+    researchers", whatever "The article does not identify any of the researchers by name" denies."""
+    if r.negated:
+        return False
+    here = r.coverage_of(sentence)
+    return any(
+        # a term in quotation marks is reported, not said: Liu points to DeepSeek-R1 as a "Sputnik
+        # moment", which does not say outright that it was one
+        r.coverage_of(_QUOTED_RE.sub(" ", other)) >= max(SUPPORT_COVERAGE, here + 1e-9)
+        and not negated_terms(other, r.claim_terms)
+        and not set(words(other)) & cues
+        for other in r.sentences
+        if other != sentence
+    )
 
 
 def _also_denies(r: _Reading, at: int) -> bool:
@@ -451,12 +496,13 @@ def _check_numbers(r: _Reading) -> bool:
     return claim_numbers <= text_numbers
 
 
-def _check_names(r: _Reading, passage: Passage, corpus_text: str) -> bool:
+def _check_names(r: _Reading, passage: Passage, corpus: Corpus) -> bool:
     """Every name in the claim must be in the passage or its byline ("Singh says ..." of a passage
     of Singh's article that does not repeat his name). A person the sources know, named where this
     passage names another person, is a misattribution; a name the sources never use (an employer, a
     newspaper) leaves the claim unsupported, not contradicted. Returns whether all names are there."""
     lowered = f"{r.text} {passage.by}".lower()
+    passage_terms = text_terms(r.text)
     source_people = [n for n in names_in(passage.text) if is_person_like(n)]
     names_ok = True
     # Each naming sentence is read with the heading (the first sentence), which often holds the
@@ -464,10 +510,12 @@ def _check_names(r: _Reading, passage: Passage, corpus_text: str) -> bool:
     heading = terms_of(r.sentences[0]) if r.sentences else set()
     for name in r.names:
         tokens = [bare(t) for t in name]
-        if any(token in lowered for token in tokens):
+        if any(token in lowered or MONTH_ABBREVIATIONS.get(token, token) in lowered for token in tokens):
             continue
+        if all(stem(t) in lexicon().synonyms for t in tokens) and terms_of(" ".join(name)) <= passage_terms:
+            continue  # "Washington" for a passage that says "the United States"
         names_ok = False
-        known_elsewhere = re.search(r"\b" + r"\s+".join(re.escape(t) for t in tokens) + r"\b", corpus_text)
+        known_elsewhere = re.search(r"\b" + r"\s+".join(re.escape(t) for t in tokens) + r"\b", corpus.text)
         naming = [s for s in r.sentences if any(" ".join(n) in s for n in source_people)]
         others = r.claim_terms - terms_of(" ".join(name))
         about = (
@@ -478,7 +526,29 @@ def _check_names(r: _Reading, passage: Passage, corpus_text: str) -> bool:
         if is_person_like(name) and known_elsewhere and source_people and about >= NAME_SWAP_COVERAGE:
             claimed, named = " ".join(name), " ".join(source_people[0])
             r.mismatch(f"name: the claim names {claimed}, the source {named}", terms_of(claimed))
+        elif not known_elsewhere and (named := _named_instead(r, corpus.widespread)):
+            claimed = " ".join(name)
+            r.mismatch(f"name: the claim names {claimed}, the source {named}", terms_of(claimed))
     return names_ok
+
+
+def _named_instead(r: _Reading, widespread: frozenset[str]) -> str:
+    """The name a sentence of the passage gives where the claim gives one the sources never use,
+    when that sentence says nearly all the rest of the claim: "Liu points to the release of
+    Alibaba's Qwen as the Sputnik moment" against "Liu points to the release of DeepSeek-R1 ... as
+    a recent Sputnik moment". A claim that says little besides the unknown name ("Liu was
+    interviewed by CNN") is only not found: an attribute the sources never give."""
+    claim_names = {bare(t) for name in r.names for t in name}
+    for sentence in r.sentences[1:]:
+        carried = text_terms(f"{r.sentences[0]} {sentence}") & r.predicate
+        if len(carried) < MIN_NAME_SWAP_TERMS or len(carried) < NAME_SWAP_COVERAGE * len(r.predicate):
+            continue
+        skip = claim_names | widespread
+        for name in names_in(sentence):
+            if not {bare(t) for t in name} & skip and not _US_RE.fullmatch(" ".join(name)):
+                r.show(sentence)
+                return " ".join(name)
+    return ""
 
 
 def _check_alternatives(r: _Reading) -> None:
@@ -490,6 +560,25 @@ def _check_alternatives(r: _Reading) -> None:
         r.mismatch(f"alternative: the claim says '{swap[0]}', the source '{swap[1]}'", terms_of(swap[0]))
         r.show(sentence)
         return
+
+
+def _check_comparison(r: _Reading) -> None:
+    """A sentence carrying the claim that compares the same two things the other way round
+    ("capabilities outpace the evaluation frameworks" against "frameworks are developed faster than
+    capabilities improve")."""
+    claimed = comparisons(r.claim, terms_of)
+    if not claimed or r.negated:
+        return
+    for at, sentence in enumerate(r.sentences):
+        if _carried(r, at, "") < MISMATCH_COVERAGE:
+            continue
+        for mine in claimed:
+            if theirs := next((c for c in comparisons(sentence, text_terms) if reversed_in(mine, c)), None):
+                r.mismatch(
+                    f"comparison: the claim puts it the other way round ('{mine.word}', '{theirs.word}')"
+                )
+                r.show(sentence)
+                return
 
 
 def _check_misreading(r: _Reading, passage: Passage) -> None:
@@ -504,6 +593,8 @@ def _check_misreading(r: _Reading, passage: Passage) -> None:
         return
     at = r.sentences.index(r.sentence) if r.sentence in r.sentences else -1
     after = r.sentences[at + 1] if 0 <= at < len(r.sentences) - 1 else ""
+    if not leans_on_previous(after) and not (terms_of(after) & r.claim_terms) - lexicon().document:
+        after = ""  # a sentence calling something else misleading, sharing no word with the claim
     near = [passage.heading, r.sentence, after]
     if r.coverage_of(r.sentence) >= MISMATCH_COVERAGE and any(set(words(text)) & cues for text in near):
         r.mismatch("misreading: the source presents this view as a misconception or misreading")
@@ -525,7 +616,9 @@ def _check_appearance(r: _Reading) -> bool:
         return False
     for sentence in r.sentences:
         clauses = _CLAUSE_RE.split(sentence)
-        if any(set(words(c)) & lex.appearance and r.coverage_of(c) >= MISMATCH_COVERAGE for c in clauses):
+        if any(
+            set(words(c)) & lex.appearance and r.coverage_of(c) >= MISMATCH_COVERAGE for c in clauses
+        ) and not _said_outright(r, sentence, lex.appearance):
             r.mismatch("misreading: the source gives this as an impression or appearance, not as fact")
             r.show(sentence)
             return True
@@ -551,10 +644,11 @@ def compare(claim: str, scored: ScoredPassage, corpus: Corpus) -> Comparison:
     _check_antonyms(r)
     _check_contrast(r)
     numbers_ok = _check_numbers(r)
-    names_ok = _check_names(r, p, corpus.text)
+    names_ok = _check_names(r, p, corpus)
     _check_misreading(r, p)
     _check_alternatives(r)
-    passage_terms = terms_of(f"{p.title} {passage_text}")
+    _check_comparison(r)
+    passage_terms = text_terms(f"{p.title} {passage_text}")
     matched = claim_terms & passage_terms
     core = claim_terms - r.mismatched_terms
     return Comparison(
