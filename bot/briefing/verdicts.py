@@ -244,13 +244,17 @@ def _check_negation(r: _Reading) -> bool:
     return not claim_negated or any(_also_denies(r, at) for at in range(len(r.sentences)))
 
 
-def _said_outright(r: _Reading, sentence: str, cues: frozenset[str] = frozenset()) -> bool:
+def _said_outright(r: _Reading, sentence: str) -> bool:
     """Whether another sentence of the passage says the affirmative claim outright, carrying more of
-    it than `sentence`, with no "not" on its words and none of `cues`: "Singh, the journalist who
-    met and interviewed the researchers, argues..." settles "Singh interviewed Chinese AI
-    researchers", whatever "The article does not identify any of the researchers by name" denies."""
+    it than `sentence`, with no "not" on its words and not as an impression or a misreading:
+    "Singh, the journalist who met and interviewed the researchers, argues..." settles "Singh
+    interviewed Chinese AI researchers", whatever "The article does not identify any of the
+    researchers by name" denies; "A common misreading is that the compact bans fertilizer" says
+    nothing outright."""
     if r.negated:
         return False
+    lex = lexicon()
+    cues = lex.appearance | lex.misreading
     here = r.coverage_of(sentence)
     return any(
         # a term in quotation marks is reported, not said: Liu points to DeepSeek-R1 as a "Sputnik
@@ -618,7 +622,7 @@ def _check_appearance(r: _Reading) -> bool:
         clauses = _CLAUSE_RE.split(sentence)
         if any(
             set(words(c)) & lex.appearance and r.coverage_of(c) >= MISMATCH_COVERAGE for c in clauses
-        ) and not _said_outright(r, sentence, lex.appearance):
+        ) and not _said_outright(r, sentence):
             r.mismatch("misreading: the source gives this as an impression or appearance, not as fact")
             r.show(sentence)
             return True
