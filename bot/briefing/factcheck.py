@@ -17,13 +17,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.briefing.citations import normalise_for_quote, verify
+from bot.briefing.claim_terms import terms_of
 from bot.briefing.context import BriefingContext
 from bot.briefing.grounding import model_messages, passage_labels, strip_labels, trim_unfinished
 from bot.briefing.models import Citation
 from bot.briefing.prompting import clean_user_text, fit_to_context
 from bot.briefing.retrieval import is_on_topic
 from bot.briefing.sentences import Part, Sentence, from_source, own_words, render_part
-from bot.briefing.verdicts import Comparison, Verdict, compare, decide, terms_of
+from bot.briefing.verdicts import Comparison, Verdict, compare, decide
 from bot.engine.base import GenerationRequest, collect
 from bot.index import Corpus, ScoredPassage
 from bot.measures import elapsed_ms

@@ -25,19 +25,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from itertools import pairwise
 from typing import Literal
 
 from bot.briefing.alternatives import swapped
+from bot.briefing.claim_terms import US_RE, numbers_in, polarity, terms_of, text_terms, weighted_coverage
 from bot.briefing.comparison import comparisons, reversed_in
-from bot.briefing.focus import informativeness
 from bot.briefing.lexicon import MONTH_ABBREVIATIONS, lexicon
 from bot.briefing.names import bare, is_person_like, names_in
 from bot.briefing.negation import comparable, denied_report, negated_terms, negated_words
 from bot.briefing.stance import AGAINST, FOR, calls_for, prescribes, stance_of
 from bot.index import Corpus, ScoredPassage
 from bot.sources import Passage
-from bot.terms import content_terms, leans_on_previous, sentences_of, stem, words
+from bot.terms import leans_on_previous, sentences_of, stem, words
 
 Verdict = Literal["supported", "contradicted", "not_in_sources"]
 
@@ -58,69 +57,6 @@ _CLAUSE_RE = re.compile(r"[:;]\s+")
 _SEMICOLON_RE = re.compile(r";\s+")  # independent clauses, for the negation check
 _ONLY_RE = re.compile(r"(?<!not )(?<!no longer )\bonly\b", re.I)
 _NOT_ONLY_RE = re.compile(r"\b(?:not|no longer) (?:only|just)\b", re.I)  # "is no longer only a Chinese story"
-
-
-_US_RE = re.compile(r"\bU\.?S\b")  # the country, capitalised: "us" is a stopword
-
-
-def terms_of(text: str) -> set[str]:
-    """Content terms with synonyms merged and reporting verbs dropped ("US" is the country, as
-    "America" and "Washington" are)."""
-    words_ = lexicon()
-    found = {words_.synonyms.get(t, t) for t in content_terms(text)} - words_.generic
-    if _US_RE.search(text):
-        found.add(comparable("usa"))
-    return found
-
-
-def text_terms(text: str) -> set[str]:
-    """`terms_of` a source text, with what a claim may spell its compounds as: the parts of the
-    text's hyphenated words ("city-wide" also gives "city") and each pair of adjacent words
-    hyphenated ("traffic management" also gives "traffic-management"); and the words for the source
-    itself ("essay"), which every passage of it stands for."""
-    found = terms_of(text) | lexicon().document
-    words_ = words(text)
-    parts = (part for word in words_ if "-" in word for part in word.split("-"))
-    found.update(comparable(part) for part in parts if len(part) > 2)
-    found.update(comparable(f"{a}-{b}") for a, b in pairwise(words_) if "-" not in a + b)
-    return found
-
-
-def term_weights(text: str) -> dict[str, float]:
-    """Each of `terms_of(text)` weighed by how informative its word is in general English, as the
-    answer path weighs a question (focus.py): "took place" adds little to "the Chernobyl disaster
-    took place in 1986", so a source that says it "happened in 1986" still covers the claim."""
-    found: dict[str, float] = {}
-    for word in words(text):
-        term = comparable(word)
-        found[term] = max(found.get(term, 0.0), informativeness(word.removesuffix("'s")))
-    return found
-
-
-def weighted_coverage(claim: str, claim_terms: set[str], matched: set[str]) -> float:
-    """The share of the claim's terms in `matched`, each weighed by `term_weights`."""
-    weights = term_weights(claim)
-    total = sum(weights.get(t, 0.0) for t in claim_terms)
-    return sum(weights.get(t, 0.0) for t in matched) / total if total else 0.0
-
-
-def numbers_in(text: str) -> set[str]:
-    """Digits, plus small number words and magnitudes as digits: "five risks" must not be supported by
-    "three risks", nor "millions of dollars" by "billions" ("one" is left out: "no one", "one path")."""
-    found = set()
-    for w in words(text):
-        if w.isdigit():
-            found.add(w)
-        elif w in lexicon().numbers:
-            found.add(lexicon().numbers[w])
-    return found
-
-
-def polarity(text: str) -> tuple[bool, bool]:
-    """(says something improves, says something is weakened/harmed)."""
-    lex = lexicon()
-    stems = {stem(w) for w in words(text)}
-    return bool(stems & lex.positive), bool(stems & lex.negative) or bool(lex.negative_phrases.search(text))
 
 
 def best_sentence(passage_text: str, claim_terms: set[str]) -> str:
@@ -549,7 +485,7 @@ def _named_instead(r: _Reading, widespread: frozenset[str]) -> str:
             continue
         skip = claim_names | widespread
         for name in names_in(sentence):
-            if not {bare(t) for t in name} & skip and not _US_RE.fullmatch(" ".join(name)):
+            if not {bare(t) for t in name} & skip and not US_RE.fullmatch(" ".join(name)):
                 r.show(sentence)
                 return " ".join(name)
     return ""
