@@ -351,8 +351,19 @@ FLEET = (
     "The beacon's fame among the skippers of the fishing fleet is overhyped, Morrow adds.\n"
 )
 
+WORKSHOPS = (
+    "\n## Repairs away from the rock {#workshops}\n"
+    "Old lamps cannot be mended on the islands: keepers send them to regional workshops and share "
+    "spare parts between lighthouses.\n"
+)
+
 OUTRIGHT_CLAIMS = [
     ("Morrow photographed the volunteer keepers.", "supported"),
+    # a source named by its title ("Keeping the Lights On: The Skerry Lighthouse Trust")
+    ("The Skerry Lighthouse note says Morrow photographed the volunteer keepers.", "supported"),
+    # the "not" is in the clause before the colon
+    ("Keepers on the islands send old lamps to regional workshops and share spare parts.", "supported"),
+    ("Old lamps are mended on the islands.", "contradicted"),
     ("Morrow names the volunteer keepers.", "contradicted"),
     # said outright before the doubt; a term in quotation marks is only reported
     ("Skippers of the fishing fleet praised the beacon.", "supported"),
@@ -366,8 +377,9 @@ async def test_a_sentence_that_says_the_claim_outright_outweighs_a_not_on_anothe
 ) -> None:
     """ "Morrow's note does not name any of the keepers" denies naming them, not photographing them,
     which the sentence before says outright; a claim of naming them still meets the "not". So with
-    a doubt ("overhyped") cast on the part of a claim that another sentence says plainly."""
-    decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + VISIT + FLEET, claim)
+    a doubt ("overhyped") cast on the part of a claim that another sentence says plainly, and with
+    a "not" in the clause before a colon. A claim may name its source by its title."""
+    decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + VISIT + FLEET + WORKSHOPS, claim)
     assert decided == verdict, reasons
 
 

@@ -54,7 +54,6 @@ NEGATION_COVERAGE = 0.6  # a negation counts only in a sentence that carries thi
 YEAR_RE = re.compile(r"^(1[5-9]|2[0-9])\d\d$")
 
 _CLAUSE_RE = re.compile(r"[:;]\s+")
-_SEMICOLON_RE = re.compile(r";\s+")  # independent clauses, for the negation check
 _ONLY_RE = re.compile(r"(?<!not )(?<!no longer )\bonly\b", re.I)
 _NOT_ONLY_RE = re.compile(r"\b(?:not|no longer) (?:only|just)\b", re.I)  # "is no longer only a Chinese story"
 
@@ -165,10 +164,12 @@ def _check_negation(r: _Reading) -> bool:
     for at, sentence in enumerate(r.sentences):
         # "They cannot call for a slowdown" is about the subject of the sentence before.
         before = r.sentences[at - 1] if at and leans_on_previous(sentence) else ""
-        # clause by clause: in "The article does not identify the researchers; the experts Singh
-        # met remain anonymous" the "not" is on identifying them, not on meeting them
+        # clause by clause (at ";" and ":"): in "The article does not identify the researchers; the
+        # experts Singh met remain anonymous" the "not" is on identifying them, not on meeting them,
+        # and "AI cannot be contained within borders: researchers collaborate through global
+        # conferences" does not deny the conferences
         if any(
-            _says_the_opposite(r, at, before, supposed, part) for part in _SEMICOLON_RE.split(sentence)
+            _says_the_opposite(r, at, before, supposed, part) for part in _CLAUSE_RE.split(sentence)
         ) and not _said_outright(r, sentence):
             r.mismatch("negation: one says 'not'/'no'/'little', the other does not")
             r.show(sentence)
@@ -212,7 +213,7 @@ def _also_denies(r: _Reading, at: int) -> bool:
         return True
     return any(
         negated_terms(part, r.claim_terms) and _carried(r, at, "", part) >= NEGATION_COVERAGE
-        for part in _SEMICOLON_RE.split(sentence)
+        for part in _CLAUSE_RE.split(sentence)
     )
 
 
@@ -441,7 +442,7 @@ def _check_names(r: _Reading, passage: Passage, corpus: Corpus) -> bool:
     of Singh's article that does not repeat his name). A person the sources know, named where this
     passage names another person, is a misattribution; a name the sources never use (an employer, a
     newspaper) leaves the claim unsupported, not contradicted. Returns whether all names are there."""
-    lowered = f"{r.text} {passage.by}".lower()
+    lowered = f"{r.text} {passage.by} {passage.title}".lower()  # "the Chernobyl essay": its title
     passage_terms = text_terms(r.text)
     source_people = [n for n in names_in(passage.text) if is_person_like(n)]
     names_ok = True
