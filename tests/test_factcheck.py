@@ -442,3 +442,24 @@ async def test_a_name_the_sources_never_use_in_a_role_they_give_another_is_a_con
     BBC" says too little besides the name to be contradicted by anything."""
     decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + BEACON + FUNDING, claim)
     assert decided == verdict, reasons
+
+
+ASIDE_CLAIMS = [
+    # the claim sets aside what the source says of the same thing
+    (
+        "Keepers on the islands send old lamps to the mainland rather than to regional workshops.",
+        "contradicted",
+    ),
+    # ...but not what the source itself denies ("cannot be mended on the islands")
+    ("Keepers send old lamps to regional workshops rather than mending them on the islands.", "supported"),
+]
+
+
+@pytest.mark.parametrize(("claim", "verdict"), ASIDE_CLAIMS)
+async def test_a_claim_that_sets_aside_what_the_source_says_is_a_contradiction(
+    tmp_path: Path, claim: str, verdict: str
+) -> None:
+    """ "X rather than Y", "away from Y", "instead of Y" (factcheck.toml's set_aside) against a
+    sentence that says Y of the same thing, with no "not" on it."""
+    decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + WORKSHOPS, claim)
+    assert decided == verdict, reasons

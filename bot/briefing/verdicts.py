@@ -353,6 +353,7 @@ def _check_antonyms(r: _Reading) -> None:
 
 
 _SET_ASIDE_END_RE = re.compile(r"[,;:.!?]|\b(?:to|toward|towards|into)\b", re.I)
+_LEADING_TO_RE = re.compile(r"\s*(?:to|into)\b", re.I)
 
 
 def _check_contrast(r: _Reading) -> None:
@@ -364,13 +365,38 @@ def _check_contrast(r: _Reading) -> None:
     thing in the past ("used to", "no longer": `formerly`) or denies it ("does not recommend a race")
     is left alone."""
     lex = lexicon()
-    if lex.set_aside.search(r.claim) or lex.formerly.search(r.claim) or r.negated:
+    if r.negated or lex.formerly.search(r.claim):
+        return
+    if lex.set_aside.search(r.claim):
+        _check_claims_aside(r)
         return
     for sentence in r.sentences:
         if marker := _sets_aside(r, sentence):
             r.mismatch(f"contrast: the source sets this aside ('{marker} ...')", _aside_held(r, sentence))
             r.show(sentence)
             return
+
+
+def _check_claims_aside(r: _Reading) -> None:
+    """The other way round: a claim that sets aside what the source says of the same thing ("the
+    lesson is that complexity calls for confidence rather than humility" against "complexity
+    demands humility"; "countries will turn away from Chinese infrastructure" against "will rely
+    on Chinese infrastructure"). The sentence holds half the set-aside words or more, with no "not"
+    on them and no set-aside phrase of its own over them, and half the claim's other words."""
+    for marker, aside, rest in _set_asides(r.claim):
+        aside &= r.claim_terms
+        if not aside or not rest:
+            continue
+        for sentence in r.sentences[1:]:
+            held = text_terms(sentence) & aside
+            if len(held) < MISMATCH_COVERAGE * len(aside) or held & negated_terms(sentence, aside):
+                continue
+            if any(theirs & aside for _, theirs, _ in _set_asides(sentence)):
+                continue
+            if len(text_terms(sentence) & rest) >= MISMATCH_COVERAGE * len(rest):
+                r.mismatch(f"contrast: the claim sets aside what the source says ('{marker} ...')", aside)
+                r.show(sentence)
+                return
 
 
 def _denies(r: _Reading, sentence: str, claim_negated: set[str]) -> bool:
@@ -396,7 +422,8 @@ def _set_asides(sentence: str) -> list[tuple[str, set[str], set[str]]]:
     found = []
     for marker in lexicon().set_aside.finditer(sentence):
         after = sentence[marker.end() :]
-        end = _SET_ASIDE_END_RE.search(after)
+        lead = _LEADING_TO_RE.match(after)  # "rather than to the workshops": what follows is set aside
+        end = _SET_ASIDE_END_RE.search(after, lead.end() if lead else 0)
         cut = end.start() if end else len(after)
         aside = terms_of(after[:cut])
         found.append(
