@@ -543,7 +543,7 @@ def _check_comparison(r: _Reading) -> None:
         for mine in claimed:
             if theirs := next((c for c in comparisons(sentence, text_terms) if reversed_in(mine, c)), None):
                 r.mismatch(
-                    f"comparison: the claim puts it the other way round ('{mine.word}', '{theirs.word}')"
+                    f"comparison: the other way round (the claim '{mine.word}', the source '{theirs.word}')"
                 )
                 r.show(sentence)
                 return
