@@ -121,12 +121,12 @@ class Corpus:
         passages = list(passages)
         parts = [part for p in passages for part in (p.title, p.heading, p.text)]
         lower = {word for p in passages for word in WORD_RE.findall(p.text) if word.islower()}
-        runs = [name for p in passages for name in names_in(p.text)]
+        per_passage = [names_in(p.text) for p in passages]
+        runs = [name for found in per_passage for name in found]
         named = {bare(token) for name in runs for token in name}
         surnames = {bare(name[-1]) for name in runs if is_person_like(name)}
         bylines = {bare(t) for p in passages if is_person_like(n := tuple(p.by.split())) for t in n}
-        name_words = [{bare(t) for name in names_in(p.text) for t in name} for p in passages]
-        in_passages = Counter(t for found in name_words for t in found)
+        in_passages = Counter(t for found in per_passage for t in {bare(t) for name in found for t in name})
         most = max(MIN_WIDESPREAD, WIDESPREAD_SHARE * len(passages))
         widespread = {t for t, n in in_passages.items() if n > most}
         return cls(

@@ -388,12 +388,13 @@ def _check_claims_aside(r: _Reading) -> None:
         if not aside or not rest:
             continue
         for sentence in r.sentences[1:]:
-            held = text_terms(sentence) & aside
+            said = text_terms(sentence)
+            held = said & aside
             if len(held) < MISMATCH_COVERAGE * len(aside) or held & negated_terms(sentence, aside):
                 continue
             if any(theirs & aside for _, theirs, _ in _set_asides(sentence)):
                 continue
-            if len(text_terms(sentence) & rest) >= MISMATCH_COVERAGE * len(rest):
+            if len(said & rest) >= MISMATCH_COVERAGE * len(rest):
                 r.mismatch(f"contrast: the claim sets aside what the source says ('{marker} ...')", aside)
                 r.show(sentence)
                 return
@@ -470,7 +471,6 @@ def _check_names(r: _Reading, passage: Passage, corpus: Corpus) -> bool:
     passage names another person, is a misattribution; a name the sources never use (an employer, a
     newspaper) leaves the claim unsupported, not contradicted. Returns whether all names are there."""
     lowered = f"{r.text} {passage.by} {passage.title}".lower()  # "the Chernobyl essay": its title
-    passage_terms = text_terms(r.text)
     source_people = [n for n in names_in(passage.text) if is_person_like(n)]
     names_ok = True
     # Each naming sentence is read with the heading (the first sentence), which often holds the
@@ -480,7 +480,8 @@ def _check_names(r: _Reading, passage: Passage, corpus: Corpus) -> bool:
         tokens = [bare(t) for t in name]
         if any(token in lowered or MONTH_ABBREVIATIONS.get(token, token) in lowered for token in tokens):
             continue
-        if all(stem(t) in lexicon().synonyms for t in tokens) and terms_of(" ".join(name)) <= passage_terms:
+        synonym = all(stem(t) in lexicon().synonyms for t in tokens)
+        if synonym and terms_of(" ".join(name)) <= text_terms(r.text):
             continue  # "Washington" for a passage that says "the United States"
         names_ok = False
         known_elsewhere = re.search(r"\b" + r"\s+".join(re.escape(t) for t in tokens) + r"\b", corpus.text)
@@ -506,12 +507,11 @@ def _named_instead(r: _Reading, widespread: frozenset[str]) -> str:
     Alibaba's Qwen as the Sputnik moment" against "Liu points to the release of DeepSeek-R1 ... as
     a recent Sputnik moment". A claim that says little besides the unknown name ("Liu was
     interviewed by CNN") is only not found: an attribute the sources never give."""
-    claim_names = {bare(t) for name in r.names for t in name}
+    skip = {bare(t) for name in r.names for t in name} | widespread
     for sentence in r.sentences[1:]:
         carried = text_terms(f"{r.sentences[0]} {sentence}") & r.predicate
         if len(carried) < MIN_NAME_SWAP_TERMS or len(carried) < NAME_SWAP_COVERAGE * len(r.predicate):
             continue
-        skip = claim_names | widespread
         for name in names_in(sentence):
             if not {bare(t) for t in name} & skip and not US_RE.fullmatch(" ".join(name)):
                 r.show(sentence)
