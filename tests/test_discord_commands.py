@@ -26,7 +26,9 @@ from bot.engine.scripted import ScriptedEngine
 
 QUESTION = "What does the race framing say about speed and safety?"
 ANSWER = "The race framing puts speed ahead of safety [1]. Researchers fear a Chernobyl moment [2]."
-PING = "@everyone <@&123> <@456>"  # put before a source sentence, which the check lets through
+# Put before a source sentence, which the check lets through. Role and user mentions ("<@&123>")
+# carry figures no source gives, so the check drops a sentence holding one; "@everyone" gets through.
+PING = "@everyone @here"
 MOTION = "The US should race China to build more powerful AI as fast as possible"
 
 

@@ -629,3 +629,37 @@ async def test_a_name_her_views_are_about_does_not_point_at_her_source(shipped: 
     evidence = await weighed(shipped, "Does Liu think China is secretly racing toward AGI?")
     first = evidence.picks[0].scored.passage.id
     assert first == "liu-race-narrative#agi-not-beijing-priority", picked(evidence)
+
+
+async def test_the_answer_shows_no_model_sentence_off_the_question_or_naming_what_the_source_does_not(
+    tmp_path: Path,
+) -> None:
+    """Two of the model's three sentences pass the word-overlap check and are still not shown: one
+    is true of the source but says nothing of the question (the commutes, asked about thefts), and
+    one names a maker the source never names ("Velora")."""
+    from bot.briefing.models import Answered
+    from bot.config import load_settings
+    from bot.engine import ScriptedEngine
+    from bot.service import BriefingService
+
+    root = tmp_path / "prompts"
+    shutil.copytree(REPO / "prompts", root)
+    for path in (root / "sources").iterdir():
+        path.unlink()
+    (root / "sources" / "bike-share.md").write_text(BIKE_SOURCE, encoding="utf-8")
+    settings = load_settings(prompts_dir=root, database_path=tmp_path / "db.sqlite3")
+    reply = (
+        "Most trips were short commutes of under three kilometres [1]. "
+        "The 38 bicycles stolen or vandalised during the first year were Velora bicycles [1]. "
+        "During the first year, 38 bicycles were stolen or vandalised [1]."
+    )
+    service = await BriefingService.open(settings, engine=ScriptedEngine([reply]))
+    try:
+        question = "How many bicycles were stolen in the first year?"
+        events = [e async for e in service.ask(question, conversation_id="c", user_id="u")]
+    finally:
+        await service.aclose()
+    answer = next(e.answer for e in events if isinstance(e, Answered))
+    assert answer.text.startswith("During the first year, 38 bicycles were stolen"), answer.text
+    assert "commutes" not in answer.text, answer.text
+    assert "Velora" not in answer.text, answer.text

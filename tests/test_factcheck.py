@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.briefing.claim_terms import polarity
 from bot.briefing.factcheck import EVIDENCE_K, FactCheck
 from bot.briefing.names import names_in
 from bot.briefing.negation import negated_terms
@@ -463,3 +464,91 @@ async def test_a_claim_that_sets_aside_what_the_source_says_is_a_contradiction(
     sentence that says Y of the same thing, with no "not" on it."""
     decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + WORKSHOPS, claim)
     assert decided == verdict, reasons
+
+
+DUTIES = (
+    "Morrow says the keepers of both lights have three duties: logging the weather, winding the clock "
+    "and guiding visitors."
+)
+FIGURES = f"""
+## Visitors and the keepers' watch {{#figures}}
+The Skerry lighthouse drew about 12,000 visitors last summer, compared with 4,500 at the Hollin light.
+Each keeper's watch lasts 90 minutes, and the logbooks are kept for 30 days.
+The trust was founded in 1962; the new beacon was installed in 2024.
+Morrow's essay appeared in Coastal Heritage Notes on May 9, 2025.
+{DUTIES}
+"""
+
+FIGURE_CLAIMS = [
+    # two names compared, each with its figure in the sentence
+    ("The Skerry lighthouse drew more visitors last summer than the Hollin light.", "supported"),
+    ("The Hollin light drew more visitors last summer than the Skerry lighthouse.", "contradicted"),
+    # a stretch of time in other units
+    ("Each keeper's watch lasts two hours.", "contradicted"),
+    ("The keepers' logbooks are kept for a month.", "supported"),
+    ("The keepers' logbooks are kept for a full year.", "contradicted"),
+    # a decade holds its years
+    ("The new beacon was installed in the 2020s.", "supported"),
+    ("The new beacon was installed in the 1990s.", "contradicted"),
+    # a year of something the passage never dates is no contradiction of the years it gives
+    ("The trust was founded in 1975.", "contradicted"),
+    ("Morrow's essay appeared in Coastal Heritage Notes on May 9, 2023.", "contradicted"),
+    ("Coastal Heritage Notes, which ran Morrow's essay, was founded in 2001.", "not_in_sources"),
+    # a count of something else: "the two lights" against "three duties"
+    ("Keepers at the two lights guide visitors and log the weather.", "not_in_sources"),
+    ("Morrow says the keepers have five duties.", "contradicted"),
+]
+
+
+@pytest.mark.parametrize(("claim", "verdict"), FIGURE_CLAIMS)
+async def test_a_figure_is_compared_with_the_figure_of_the_same_thing(
+    tmp_path: Path, claim: str, verdict: str
+) -> None:
+    """A figure contradicts only a figure of the same thing (`figure_anchors`): the count of what it
+    counts, the year of what it dates. Durations compare across units, a decade holds its years,
+    and "A more than B" is read against the figures a sentence gives A and B."""
+    decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + FIGURES, claim)
+    assert decided == verdict, reasons
+
+
+WINDING = (
+    "What ends is the nightly hand-winding; winding the lamp by hand stopped back in 1998, when an "
+    "electric motor was fitted."
+)
+MYTH = f"""
+## A common misreading: the old lamp is not being scrapped {{#myth}}
+A common misreading, Morrow writes, is that the trust is scrapping the old lamp.
+It is not: the old lamp goes to the maritime museum in Hollin.
+{WINDING}
+Leaflets warning that "the lamp goes to the scrapyard" described a plan that does not exist.
+
+## The keepers' voice in the trust {{#voice}}
+Keepers cannot publicly criticise the trust without being seen as disloyal.
+"""
+
+MYTH_CLAIMS = [
+    ("The trust is scrapping the old lamp.", "contradicted"),
+    # ...and a sentence quoting the misreading to dismiss it is no account of the source's own
+    ("The old lamp goes to the scrapyard.", "contradicted"),
+    # after "It is not:", the passage gives its own account, not the misreading
+    ("Winding the lamp by hand stopped in 1998, when an electric motor was fitted.", "supported"),
+    # a claim's if-clause asserts nothing: no antonym against "cannot publicly criticise"
+    ("If keepers publicly criticise the trust, they are seen as disloyal.", "supported"),
+    ("Keepers publicly criticise the trust.", "contradicted"),
+]
+
+
+@pytest.mark.parametrize(("claim", "verdict"), MYTH_CLAIMS)
+async def test_a_passage_naming_a_misreading_gives_its_own_account_after_rejecting_it(
+    tmp_path: Path, claim: str, verdict: str
+) -> None:
+    """Under a heading naming a misreading, the sentences from the one rejecting it ("It is not:")
+    on are the source's own account, and a claim repeating them is supported."""
+    decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + MYTH, claim)
+    assert decided == verdict, reasons
+
+
+def test_a_polarity_word_keeps_the_suffix_that_gives_its_sense() -> None:
+    """Snowball stems "useful" to "use": "the card can be used" says nothing of usefulness."""
+    assert polarity("The card can be used on the ferry.") == (False, False)
+    assert polarity("The card is useful on the ferry.") == (True, False)

@@ -39,6 +39,7 @@ POOL_K = 8  # passages weighed per question: enough to reach the items of a list
 PROMPT_K = 3  # passages the model reads (more costs prompt time on a CPU)
 MAX_PROMPT_PASSAGES = 5  # ...unless the extractive core needs more of them cited
 MIN_CHECKED_SENTENCES = 2  # fewer checked sentences than this, and source sentences are quoted
+ON_PICK_SHARE = 0.5  # a model sentence sharing no word with the question must be this much inside a pick
 LEADS = {
     "premise": "The sources contradict the question's premise:",
     "yes_no": "No - the sources say otherwise:",
@@ -114,12 +115,21 @@ class Reply:
     def __init__(self, evidence: Evidence, prompt: QuestionPrompt, corpus: Corpus) -> None:
         self.evidence = evidence
         self.prompt = prompt
-        self.gate = SentenceGate(prompt.numbered, corpus)
+        self.gate = SentenceGate(prompt.numbered, corpus, bears_on=self._bears_on)
         self.shown = Shown()
         self.citations: dict[int, Citation] = {}
         self.pieces: list[str] = []  # the model's raw text, for the conversation history
         self.usage = Usage(prompt_tokens=0, completion_tokens=0)
         self.first_token_ms = 0.0
+
+    def _bears_on(self, terms: frozenset[str]) -> bool:
+        """Whether a model sentence is about the question: it shares a word with it, or most of its
+        words are in a sentence chosen as answering it ("model collapse from its own outputs" for
+        "What happens when a system is fed the text it generated?"). "By 2024 the validator boxes were
+        worn out" is true of the sources and no answer to "Which company won the contract?"."""
+        if not terms or self.evidence.focus.coverage(terms) > 0:
+            return True
+        return any(len(terms & pick.terms) >= ON_PICK_SHARE * len(terms) for pick in self.evidence.picks)
 
     def correct(self, premise: Contradiction) -> Part | None:
         """Open with what contradicts the question, quoted and cited."""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from bot.briefing.focus import ZIPF_CEILING, Focus, focus_of, has_type
 from bot.briefing.names import names_in
 from bot.index import ScoredPassage, SourceIndex
-from bot.terms import content_terms
+from bot.terms import content_terms, match_terms
 
 if TYPE_CHECKING:
     from bot.briefing.evidence import Pick
@@ -142,11 +142,13 @@ def decide(
 
 def _gives_type(focus: Focus, pick: Pick) -> bool:
     """A sentence that gives what the question asks for (a figure, a year, a name), close enough to
-    the question to be about what it asks."""
+    the question to be about what it asks. The passage's heading counts: it names what the sentence
+    is about ("The readers went live on 1 September 2025" under "The Line 4 pilot")."""
+    passage = pick.scored.passage
     gives = has_type(pick.sentence, focus.answer_type) or (
-        focus.answer_type == "source" and bool(pick.scored.passage.by)  # quoted with its byline
+        focus.answer_type == "source" and bool(passage.by)  # quoted with its byline
     )
-    return gives and focus.coverage(pick.terms) >= TYPED_COVERAGE
+    return gives and focus.coverage(pick.terms | match_terms(passage.heading)) >= TYPED_COVERAGE
 
 
 def _carried_by_names(focus: Focus, rest_coverage: float, subject: frozenset[str]) -> str | None:

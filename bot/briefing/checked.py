@@ -6,7 +6,9 @@ complete and has passed every check, so nothing shown is ever withdrawn:
 - `verify` (citations.py): it shares enough of its words with a passage it was given, names no
   person that passage does not name, and quotes nothing that is not verbatim;
 - the fact-check comparison (factcheck.py): it does not contradict the passage it rests on (a
-  number, a negation, an antonym, a person the passage gives differently);
+  number, a negation, an antonym, a person the passage gives differently), and every figure and
+  name it gives is in that passage ("The technology is called Vettrak" is not, whatever else is);
+- where the mode says what the text must be about (an answer: its question), it bears on that;
 - it is not a question, and not a repeat of a sentence already shown.
 
 `SentenceGate` does this for any mode that streams model text (answers, debate speeches, the judge,
@@ -17,7 +19,7 @@ they go and the front end renders them.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.briefing.citations import verify
 from bot.briefing.grounding import trim_unfinished
@@ -46,10 +48,12 @@ class SentenceGate:
         corpus: Corpus,
         *,
         labels: Sequence[str] = (),
+        bears_on: Callable[[frozenset[str]], bool] | None = None,
     ) -> None:
         self.numbered = list(numbered)
         self.corpus = corpus
         self.labels = list(labels)
+        self.bears_on = bears_on  # whether a sentence's terms are about what the mode was asked
         self.checks: list[Sentence] = []  # every sentence the model completed
         self.kept: list[Sentence] = []
         self.citations: dict[int, Citation] = {}
@@ -108,9 +112,10 @@ class SentenceGate:
             return False
         if any(_plain(check.text) in title for title in self._titles):
             return False
-        return not any(
-            compare(check.text, self.numbered[n - 1], self.corpus).mismatches for n in check.numbers
-        )
+        if self.bears_on is not None and not self.bears_on(terms):
+            return False
+        comparisons = [compare(check.text, self.numbered[n - 1], self.corpus) for n in check.numbers]
+        return any(c.founded for c in comparisons) and not any(c.mismatches for c in comparisons)
 
     @property
     def checked(self) -> list[Sentence]:

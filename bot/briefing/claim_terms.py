@@ -8,17 +8,34 @@ belongs to). The word lists are data (prompts/lexicon/factcheck.toml).
 
 from __future__ import annotations
 
+import calendar
 import re
+from functools import lru_cache
 from itertools import pairwise
 
 from bot.briefing.focus import informativeness
-from bot.briefing.lexicon import lexicon
+from bot.briefing.lexicon import lexicon, sense_stem
 from bot.briefing.negation import comparable
-from bot.terms import content_terms, stem, words
+from bot.terms import content_terms, stopwords, words
 
-__all__ = ["US_RE", "numbers_in", "polarity", "term_weights", "terms_of", "text_terms", "weighted_coverage"]
+__all__ = [
+    "US_RE",
+    "YEAR_RE",
+    "figure_anchors",
+    "numbers_in",
+    "polarity",
+    "term_weights",
+    "terms_of",
+    "text_terms",
+    "weighted_coverage",
+]
 
 US_RE = re.compile(r"\bU\.?S\b")  # the country, capitalised: "us" is a stopword
+YEAR_RE = re.compile(r"^(1[5-9]|2[0-9])\d\d$")
+ANCHOR_REACH = 4  # words either side of a figure in which to look for what it is a figure of
+DURATION_TOLERANCE = 0.05
+WIDE_ANCHOR_REACH = 6  # ...after a figure in a source sentence, whose list may run on
+_MONTHS = frozenset(name.lower() for name in (*calendar.month_name, *calendar.month_abbr) if name)
 
 
 def terms_of(text: str) -> set[str]:
@@ -62,20 +79,78 @@ def weighted_coverage(claim: str, claim_terms: set[str], matched: set[str]) -> f
     return sum(weights.get(t, 0.0) for t in matched) / total if total else 0.0
 
 
+def figure_anchors(text: str, number: str, *, wide: bool = False) -> set[str]:
+    """What a figure of `text` is a figure of: the content word after a count ("five major dangers"
+    -> major, danger), the few before a year ("founded in 2019" -> found; "the 2025 decision" ->
+    decision when nothing comes before). Other figures and month names are skipped ("on Jun 24,
+    2025" -> what appeared). `wide`, for a source sentence: every content word near the figure
+    ("three clear risks, or main dangers"). A count compared with another that counts something
+    else ("between the two countries" against "could do three things") is no contradiction."""
+    tokens, stop = words(text), stopwords()
+
+    def content(span: list[str]) -> list[str]:
+        return [t for t in span if t not in stop and _figure(t) is None and t not in _MONTHS]
+
+    year = bool(YEAR_RE.match(number))
+    found: set[str] = set()
+    for at, token in enumerate(tokens):
+        if _figure(token) != number:
+            continue
+        before = content(tokens[max(0, at - ANCHOR_REACH) : at][::-1])
+        after = content(tokens[at + 1 : at + 1 + (WIDE_ANCHOR_REACH if wide else ANCHOR_REACH)])
+        # a year between a stopword and a content word dates what follows: "the 2025 decision"
+        following = tokens[at + 1] if at + 1 < len(tokens) else ""
+        attributive = at > 0 and tokens[at - 1] in stop and bool(content([following]))
+        near, far = (before, after) if year and not attributive else (after, before)
+        if wide:  # a count counts what follows it; a year may date what comes on either side
+            chosen = near + far if year and not attributive else near or far
+        elif year:  # "the disaster took place in 1996" -> disaster, place
+            chosen = near or far
+        else:
+            chosen = (near or far)[:2]
+        found.update(comparable(t) for t in chosen)
+    return found
+
+
+def _figure(word: str) -> str | None:
+    return word if word.isdigit() else lexicon().numbers.get(word)
+
+
+def durations_in(text: str) -> list[tuple[str, float]]:
+    """Each stretch of time `text` gives, as written and in minutes ("two hours" -> 120, "a full
+    year" -> 525600, "60-minute" -> 60), by factcheck.toml's [durations]; "riders a day" is a rate."""
+    found = []
+    for match in _duration_pattern(tuple(lexicon().durations)).finditer(text):
+        count, unit = match.group("count").lower(), match.group("unit").lower()
+        before = words(text[: match.start()])[-1:]
+        if count in ("a", "an") and before and before[0] not in stopwords():
+            continue  # a rate, not a stretch of time: "410,000 riders a day"
+        value = float(count) if count[0].isdigit() else float(lexicon().numbers.get(count, 1))
+        found.append((match.group(0), value * lexicon().durations[unit]))
+    return found
+
+
+def same_duration(a: float, b: float) -> bool:
+    """Equal within a twentieth: "30 days" is "a month"."""
+    return abs(a - b) <= DURATION_TOLERANCE * max(a, b)
+
+
+@lru_cache(maxsize=8)
+def _duration_pattern(units: tuple[str, ...]) -> re.Pattern[str]:
+    counts = r"\d+(?:\.\d+)?|an?|one|" + "|".join(map(re.escape, lexicon().numbers))
+    return re.compile(
+        rf"\b(?P<count>{counts})(?:[\s-]+(?:full|whole|entire))?[\s-]+(?P<unit>{'|'.join(units)})s?\b", re.I
+    )
+
+
 def numbers_in(text: str) -> set[str]:
     """Digits, plus small number words and magnitudes as digits: "five risks" must not be supported by
     "three risks", nor "millions of dollars" by "billions" ("one" is left out: "no one", "one path")."""
-    found = set()
-    for w in words(text):
-        if w.isdigit():
-            found.add(w)
-        elif w in lexicon().numbers:
-            found.add(lexicon().numbers[w])
-    return found
+    return {figure for w in words(text) if (figure := _figure(w)) is not None}
 
 
 def polarity(text: str) -> tuple[bool, bool]:
     """(says something improves, says something is weakened/harmed)."""
     lex = lexicon()
-    stems = {stem(w) for w in words(text)}
-    return bool(stems & lex.positive), bool(stems & lex.negative) or bool(lex.negative_phrases.search(text))
+    said = {sense_stem(w) for w in words(text)}
+    return bool(said & lex.positive), bool(said & lex.negative) or bool(lex.negative_phrases.search(text))

@@ -1,4 +1,5 @@
-"""Which side of a comparison is ahead: "A outpaces B" and "B is faster than A" disagree.
+"""Which side of a comparison is ahead: "A outpaces B" and "B is faster than A" disagree, and so do
+"A carries more riders than B" and "B carries 410,000 riders, A 170,000".
 
 Why a module of its own: the other checks compare the words a claim and a source share, and a
 comparison with its sides swapped shares all of them ("capabilities outpace the evaluation
@@ -17,6 +18,12 @@ from bot.briefing.lexicon import lexicon
 from bot.terms import words
 
 _CLAUSE_RE = re.compile(r"[,;:]\s+")
+COMPARATIVE_REACH = 4  # "more riders per day than": words between the comparing word and "than"
+_FIGURE_RE = re.compile(
+    r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s+(thousand|million|billion))?\b", re.I
+)
+_MAGNITUDES = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
+_YEAR_RE = re.compile(r"^(1[5-9]|2[0-9])\d\d$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +44,17 @@ def comparisons(text: str, terms: Callable[[str], set[str]]) -> list[Ranked]:
         tokens = words(clause)
         for at, word in enumerate(tokens):
             if word == "than" and at:
-                sign = 1 if tokens[at - 1] in lex.greater else -1 if tokens[at - 1] in lex.lesser else 0
-                word = f"{tokens[at - 1]} than"
+                # the comparing word may come a few words before: "more riders per day than"
+                back = next(
+                    (
+                        t
+                        for t in reversed(tokens[max(0, at - COMPARATIVE_REACH) : at])
+                        if t in lex.greater | lex.lesser
+                    ),
+                    "",
+                )
+                sign = 1 if back in lex.greater else -1 if back in lex.lesser else 0
+                word = f"{back} than"
             else:
                 sign = 1 if word in lex.surpassing else -1 if word in lex.trailing else 0
             if not sign:
@@ -55,3 +71,21 @@ def reversed_in(claim: Ranked, other: Ranked) -> bool:
     crossed = (claim.ahead & other.behind, claim.behind & other.ahead)
     same = len(claim.ahead & other.ahead) + len(claim.behind & other.behind)
     return all(crossed) and len(crossed[0]) + len(crossed[1]) > same
+
+
+def figure_of(text: str, side: frozenset[str], terms: Callable[[str], set[str]]) -> float | None:
+    """The one figure `text` gives in the clauses that name `side` (a name's terms), or None:
+    "Dornhafen's trams carry about 410,000 riders a day, compared with 170,000 in Veltmark" gives
+    Dornhafen 410,000 and Veltmark 170,000. Years are dates, not amounts, and are left out."""
+    found = {value for clause in _CLAUSE_RE.split(text) if side & terms(clause) for value in _figures(clause)}
+    return found.pop() if len(found) == 1 else None
+
+
+def _figures(clause: str) -> list[float]:
+    values = []
+    for match in _FIGURE_RE.finditer(clause):
+        digits, magnitude = match.group(1).replace(",", ""), match.group(2)
+        if _YEAR_RE.match(digits) and not magnitude:
+            continue
+        values.append(float(digits) * _MAGNITUDES.get((magnitude or "").lower(), 1.0))
+    return values

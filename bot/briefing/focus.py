@@ -181,7 +181,7 @@ def _focus_of(question: str) -> Focus:
         token = match.group(0)
         word = token.lower().replace("’", "'")
         if (word in stop and not is_acronym(token, question)) or (
-            len(word) < 2 or (len(word) == 2 and not token.isupper())
+            (len(word) < 2 and not word.isdigit()) or (len(word) == 2 and not token.isupper())
         ):
             continue  # two letters only as written in capitals: "AI", "EU", "G7"; "US" is no "us"
         term = stem(word)

@@ -29,6 +29,8 @@ BUNDLED = Path(__file__).resolve().parents[2] / "prompts" / FOLDER
 
 # "Jun 24, 2026" is "June 24, 2026": a month and its short form are one word to the comparison.
 # (calendar's names follow LC_TIME, which the bot never sets: the C locale's English names.)
+_SENSE_SUFFIXES = ("ful", "ness")  # Snowball step 3 deletes these outright
+
 MONTH_ABBREVIATIONS = {
     month.lower(): short.lower()
     for month, short in zip(calendar.month_name[1:], calendar.month_abbr[1:], strict=True)
@@ -69,6 +71,7 @@ class Lexicon:
     endorsing: frozenset[str]  # "recommends": a source sentence for what it is about
     alternatives: tuple[frozenset[str], ...]  # groups of words that exclude each other ("american")
     numbers: dict[str, str]
+    durations: dict[str, int]  # a unit of time -> minutes
     surpassing: frozenset[str]  # "A outpaces B": A is the greater
     trailing: frozenset[str]  # "A lags B": B is the greater
     greater: frozenset[str]  # "A faster than B"
@@ -100,6 +103,16 @@ def _words(data: dict[str, Any], key: str, where: str) -> list[str]:
     return value.lower().split()
 
 
+def sense_stem(word: str) -> str:
+    """The stem of a word of a list that matches by stems, or the word itself where Snowball deletes
+    the suffix that gives it its sense: "useful" -> "use", "-ness" likewise. A claim saying a card
+    "can be used" says nothing of anything being useful."""
+    stemmed = stem(word)
+    if any(word.endswith(suffix) and stemmed == word[: -len(suffix)] for suffix in _SENSE_SUFFIXES):
+        return word
+    return stemmed
+
+
 def _table(data: dict[str, Any], key: str, where: str = "") -> dict[str, Any]:
     value = data.get(key)
     if not isinstance(value, dict):
@@ -129,9 +142,10 @@ def parse(data: dict[str, Any]) -> Lexicon:
     pairs = data.get("antonyms")
     if not isinstance(pairs, list) or not pairs or not all(isinstance(pair, dict) for pair in pairs):
         raise LexiconError("antonyms", "[[antonyms]] must hold at least one pair")
-    numbers = _table(data, "numbers")
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in numbers.values()):
-        raise LexiconError("numbers", "[numbers] values must be positive whole numbers")
+    numbers, durations = _table(data, "numbers"), _table(data, "durations")
+    for name, table in (("numbers", numbers), ("durations", durations)):
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in table.values()):
+            raise LexiconError(name, f"[{name}] values must be positive whole numbers")
     return Lexicon(
         generic=frozenset(stem(w) for w in _words(data, "generic", "")),
         document=frozenset(stem(w) for w in _words(data, "document", "")),
@@ -140,8 +154,8 @@ def parse(data: dict[str, Any]) -> Lexicon:
         not_negating_next=frozenset(_words(negation, "not_after", "negation.")),
         wide_scope_next=frozenset(_words(negation, "wide_before", "negation.")),
         wanting=frozenset(_words(negation, "stops_at", "negation.")),
-        positive=frozenset(stem(w) for w in _words(polarity, "positive", "polarity.")),
-        negative=frozenset(stem(w) for w in _words(polarity, "negative", "polarity.")),
+        positive=frozenset(map(sense_stem, _words(polarity, "positive", "polarity."))),
+        negative=frozenset(map(sense_stem, _words(polarity, "negative", "polarity."))),
         negative_phrases=_phrases(polarity, "negative_phrases", "polarity."),
         set_aside=_phrases(_table(data, "contrast"), "set_aside", "contrast."),
         formerly=_phrases(_table(data, "contrast"), "formerly", "contrast."),
@@ -157,6 +171,7 @@ def parse(data: dict[str, Any]) -> Lexicon:
             for n, pair in enumerate(pairs, start=1)
         ),
         numbers={word.lower(): str(value) for word, value in numbers.items()},
+        durations={unit.lower(): value for unit, value in durations.items()},
         modal=frozenset(_words(stance, "modal", "stance.")),
         warning=frozenset(_words(stance, "warning", "stance.")),
         endorsing=frozenset(_words(stance, "endorsing", "stance.")),

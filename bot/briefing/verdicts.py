@@ -28,11 +28,22 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.briefing.alternatives import swapped
-from bot.briefing.claim_terms import US_RE, numbers_in, polarity, terms_of, text_terms, weighted_coverage
-from bot.briefing.comparison import comparisons, reversed_in
-from bot.briefing.lexicon import MONTH_ABBREVIATIONS, lexicon
+from bot.briefing.claim_terms import (
+    US_RE,
+    YEAR_RE,
+    durations_in,
+    figure_anchors,
+    numbers_in,
+    polarity,
+    same_duration,
+    terms_of,
+    text_terms,
+    weighted_coverage,
+)
+from bot.briefing.comparison import Ranked, comparisons, figure_of, reversed_in
+from bot.briefing.lexicon import MONTH_ABBREVIATIONS, lexicon, sense_stem
 from bot.briefing.names import bare, is_person_like, names_in
-from bot.briefing.negation import comparable, denied_report, negated_terms, negated_words
+from bot.briefing.negation import comparable, denied_report, is_negation, negated_terms, negated_words
 from bot.briefing.stance import AGAINST, FOR, calls_for, prescribes, stance_of
 from bot.index import Corpus, ScoredPassage
 from bot.sources import Passage
@@ -50,8 +61,8 @@ MIN_MATCHED = 2
 NAME_SWAP_COVERAGE = 0.75
 MIN_NAME_SWAP_TERMS = 3  # ...and, for a name the sources never use, at least this many of its other words
 ONLY_COVERAGE = 0.34  # a "not only" counts in a sentence that, with the one before, carries this much
+REJECTION_WORDS = 4  # "It is not: ...", "This does not ...": a rejection opens its sentence
 NEGATION_COVERAGE = 0.6  # a negation counts only in a sentence that carries this much of the claim
-YEAR_RE = re.compile(r"^(1[5-9]|2[0-9])\d\d$")
 
 _CLAUSE_RE = re.compile(r"[:;]\s+")
 _ONLY_RE = re.compile(r"(?<!not )(?<!no longer )\bonly\b", re.I)
@@ -74,6 +85,7 @@ class Comparison:
     core_coverage: float  # coverage without the mismatched words
     sentence_coverage: float = 0.0  # the deciding sentence's coverage of the claim
     predicate_coverage: float = 1.0  # the passage's coverage of the claim less its names
+    founded: bool = True  # every figure and name of the claim is in the passage (or its byline)
 
     @property
     def supports(self) -> bool:
@@ -315,7 +327,7 @@ def _check_polarity(r: _Reading) -> bool:
     """The direction of an effect ("improves" against "weakens"). Returns whether it agrees."""
     claim_up, claim_down = polarity(r.claim)
     text_up, text_down = polarity(r.text)
-    stems = {stem(w) for w in words(r.claim)} & (lexicon().positive | lexicon().negative)
+    stems = {sense_stem(w) for w in words(r.claim)} & (lexicon().positive | lexicon().negative)
     if claim_up and not claim_down and text_down and not text_up:
         r.mismatch("direction: the claim says it improves; the source says it weakens or harms", stems)
     elif claim_down and not claim_up and text_up and not text_down:
@@ -328,8 +340,10 @@ def _check_antonyms(r: _Reading) -> None:
     words) count, so "who is ahead: governance is losing" contradicts "governance is winning" although
     the passage also says "ahead" elsewhere. "calls for X" endorses X like "recommends X"."""
     # A word the claim itself denies says neither side: "do not publicly call", "does not say [the
-    # experts celebrate]".
-    claim_words = set(words(r.claim)) - negated_words(r.claim) - set(words(r.denied))
+    # experts celebrate]"; nor does one it only supposes: "if they publicly ask, they are seen as
+    # disloyal" against "they cannot publicly call for it without being seen as unpatriotic".
+    supposed = set().union(*(words(m.group(0)) for m in _SUPPOSED_RE.finditer(r.claim)))
+    claim_words = set(words(r.claim)) - negated_words(r.claim) - set(words(r.denied)) - supposed
     clauses = [
         (terms_of(c), set(words(c)) | ({"favors"} if calls_for(words(c)) else set()), negated_words(c))
         for c in (part for sentence in r.sentences for part in _CLAUSE_RE.split(sentence))
@@ -449,20 +463,65 @@ def _aside_held(r: _Reading, sentence: str) -> set[str]:
 
 def _check_numbers(r: _Reading) -> bool:
     """A figure the passage gives differently, in a sentence about the same thing: "1996" against
-    "1986". A figure the passage gives for something else (a date of publication against an age) is
-    no contradiction. Returns whether every figure of the claim is in the passage."""
+    "1986". A figure the passage gives for something else (a date of publication against an age, a
+    founding year against a publication date, told apart by the words near each figure:
+    `figure_anchors`) is no contradiction. A decade ("the late 1970s") holds the years in it, and a
+    stretch of time may be given in other units (`_check_durations`). Returns whether every figure
+    of the claim is in the passage."""
     claim_numbers, text_numbers = numbers_in(r.claim), numbers_in(r.text)
-    for number in sorted(claim_numbers - text_numbers):
-        kind = bool(YEAR_RE.match(number))
+    decades = {d: _in_decade(d, text_numbers) for d in _DECADE_RE.findall(r.claim)}
+    missing = sorted(claim_numbers - text_numbers) + [d for d, held in decades.items() if not held]
+    others = r.claim_terms - claim_numbers - set(decades)
+    settled = _check_durations(r, others)
+    missing = [n for n in missing if n not in settled]
+    for number in missing:
+        kind = number in decades or bool(YEAR_RE.match(number))
+        anchors = set() if number in decades else figure_anchors(r.claim, number)
         for sentence in r.sentences:
-            differing = sorted(n for n in numbers_in(sentence) if bool(YEAR_RE.match(n)) == kind)
-            others = r.claim_terms - claim_numbers
-            about = len(terms_of(sentence) & others) / len(others) if others else 0.0
-            if differing and about >= MISMATCH_COVERAGE:
+            differing = sorted(
+                n
+                for n in numbers_in(sentence)
+                if bool(YEAR_RE.match(n)) == kind
+                and (not anchors or anchors & figure_anchors(sentence, n, wide=True))
+            )
+            if differing and _share(terms_of(sentence), others) >= MISMATCH_COVERAGE:
                 r.mismatch(f"number: the claim says {number}, the source {', '.join(differing)}", {number})
                 r.show(sentence)
                 break
-    return claim_numbers <= text_numbers
+    return not missing
+
+
+def _check_durations(r: _Reading, others: set[str]) -> set[str]:
+    """A stretch of time the passage gives in other units ("two hours" against "60 minutes"): the
+    same length is the claim's figure; a different one, in a sentence about the claim, contradicts
+    it. Returns the claim's figures the durations settle, either way."""
+    settled: set[str] = set()
+    given = [(s, d) for s in r.sentences for d in durations_in(s)]
+    claimed = durations_in(r.claim)
+    others = others - terms_of(" ".join(surface for surface, _ in claimed))  # "year" in "a full year"
+    for surface, minutes in claimed:
+        if any(same_duration(minutes, m) for _, (_, m) in given):
+            settled |= numbers_in(surface)
+            continue
+        about = [(s, d) for s, d in given if _share(terms_of(s), others) >= MISMATCH_COVERAGE]
+        if about:
+            sentence, (theirs, _) = about[0]
+            r.mismatch(f"duration: the claim says {surface}, the source {theirs}", numbers_in(surface))
+            r.show(sentence)
+            settled |= numbers_in(surface)
+    return settled
+
+
+def _share(terms: set[str], of: set[str]) -> float:
+    return len(terms & of) / len(of) if of else 0.0
+
+
+_DECADE_RE = re.compile(r"\b(1[5-9]\d0s|20\d0s)\b")
+
+
+def _in_decade(decade: str, numbers: set[str]) -> bool:
+    """Whether `numbers` hold a year of `decade` ("1980s" holds 1986)."""
+    return any(YEAR_RE.match(n) and n[:3] == decade[:3] for n in numbers)
 
 
 def _check_names(r: _Reading, passage: Passage, corpus: Corpus) -> bool:
@@ -547,6 +606,33 @@ def _check_comparison(r: _Reading) -> None:
                 )
                 r.show(sentence)
                 return
+            if reason := _figures_reversed(r, mine, sentence):
+                r.mismatch(reason)
+                r.show(sentence)
+                return
+
+
+def _figures_reversed(r: _Reading, mine: Ranked, sentence: str) -> str:
+    """Why the figures `sentence` gives the two names the claim compares put them the other way
+    round ("Veltmark's trams carry more riders than Dornhafen's" against "Dornhafen's trams carry
+    410,000 riders a day, compared with 170,000 in Veltmark"), or "". Each side must hold one name
+    of the claim, and the sentence one figure for each."""
+    sides = []
+    for side in (mine.ahead, mine.behind):
+        named = [(" ".join(n).removesuffix("'s"), frozenset(terms_of(" ".join(n)))) for n in r.names]
+        named = [(name, terms) for name, terms in named if terms <= side]
+        if len(named) != 1:
+            return ""
+        sides.append(named[0])
+    (ahead_name, ahead_terms), (behind_name, behind_terms) = sides
+    ahead, behind = (
+        figure_of(sentence, ahead_terms, text_terms),
+        figure_of(sentence, behind_terms, text_terms),
+    )
+    if ahead is None or behind is None or ahead >= behind:
+        return ""
+    given = f"{ahead_name} {ahead:,g}, {behind_name} {behind:,g}"
+    return f"comparison: the claim says '{mine.word}', the source gives {given}"
 
 
 def _check_misreading(r: _Reading, passage: Passage) -> None:
@@ -563,11 +649,32 @@ def _check_misreading(r: _Reading, passage: Passage) -> None:
     after = r.sentences[at + 1] if 0 <= at < len(r.sentences) - 1 else ""
     if not leans_on_previous(after) and not (terms_of(after) & r.claim_terms) - lexicon().document:
         after = ""  # a sentence calling something else misleading, sharing no word with the claim
-    near = [passage.heading, r.sentence, after]
+    near = [r.sentence, after] if _own_account(r, at) else [passage.heading, r.sentence, after]
     if r.coverage_of(r.sentence) >= MISMATCH_COVERAGE and any(set(words(text)) & cues for text in near):
         r.mismatch("misreading: the source presents this view as a misconception or misreading")
         if set(words(after)) & cues and not set(words(r.sentence)) & cues:
             r.sentence = f"{r.sentence} {after}"  # the evidence is the view and the sentence calling it wrong
+
+
+def _own_account(r: _Reading, at: int) -> bool:
+    """Whether the passage's sentence `at` gives the source's own account under a heading that
+    names a misreading: it comes after the sentence rejecting the misreading ("It is not: ...") and
+    says something flatly ("paying cash on board ended in 2016"), neither quoting the misreading
+    nor denying anything ("Leaflets warning that 'cash is banned' described a change that is not
+    in the plan" restates the misreading to dismiss it)."""
+    rejected = next(
+        (
+            n
+            for n, sentence in enumerate(r.sentences[1:], start=1)
+            if leans_on_previous(sentence)
+            and any(map(is_negation, words(_CLAUSE_RE.split(sentence)[0])[:REJECTION_WORDS]))
+        ),
+        None,
+    )
+    if rejected is None or at <= rejected:
+        return False
+    sentence = r.sentences[at]
+    return not _QUOTED_RE.search(sentence) and not any(map(is_negation, words(sentence)))
 
 
 def _check_appearance(r: _Reading) -> bool:
@@ -617,6 +724,7 @@ def compare(claim: str, scored: ScoredPassage, corpus: Corpus) -> Comparison:
     _check_alternatives(r)
     _check_comparison(r)
     passage_terms = text_terms(f"{p.title} {passage_text}")
+    passage_terms |= {d for d in _DECADE_RE.findall(claim) if _in_decade(d, numbers_in(passage_text))}
     matched = claim_terms & passage_terms
     core = claim_terms - r.mismatched_terms
     return Comparison(
@@ -629,6 +737,7 @@ def compare(claim: str, scored: ScoredPassage, corpus: Corpus) -> Comparison:
         core_coverage=len(core & passage_terms) / len(core) if core else 0.0,
         sentence_coverage=r.coverage_of(r.sentence),
         predicate_coverage=r.predicate_coverage(f"{p.title} {passage_text}"),
+        founded=numbers_ok and names_ok,
     )
 
 
