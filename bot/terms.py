@@ -14,6 +14,8 @@ from bot.briefing.vocabulary import vocabulary
 from bot.stems import stem as stem  # re-exported: callers take words and stems from here
 
 WORD_RE = re.compile(r"[A-Za-z0-9]+(?:[-'’][A-Za-z0-9]+)*")
+CLAUSE_RE = re.compile(r"[:;]\s+")  # where a sentence's clauses meet
+PART_RE = re.compile(r"[,;:]\s+")  # ...and its comma-separated parts ("410,000" is one figure)
 
 
 def stopwords() -> frozenset[str]:

@@ -26,13 +26,12 @@ from bot.briefing.models import Citation
 from bot.briefing.names import names_missing, people_in
 from bot.briefing.sentences import Check, Sentence, render_sentences
 from bot.index import ScoredPassage
-from bot.terms import content_terms, overlap, split_sentences
+from bot.terms import CLAUSE_RE, content_terms, overlap, split_sentences
 
 # `(?<!\s)`: a match starts where a whitespace run starts (as the leftmost match would anyway), so a
 # long run without a marker is scanned once, not once per position (quadratic).
 MARKER_RE = re.compile(r"(?<!\s)\s*\[(?:source\s*)?(\d{1,2}(?:\s*,\s*\d{1,2})*)\]", re.IGNORECASE)
 QUOTE_RE = re.compile(r"[\"“]([^\"“”]{12,400})[\"”]")
-_CLAUSE_RE = re.compile(r"[:;]\s+")  # where a sentence's clauses meet
 MIN_TERMS_TO_CHECK = 3  # shorter sentences ("Yes.", "In short:") carry no checkable claim
 # Share of a sentence's content words (and of each clause's) that its passage must hold. At 0.34 for
 # a cited passage, a third of the model's shown sentences held 50-60% and many of those were
@@ -158,7 +157,7 @@ def _every_clause_holds(sentence: str, passage_terms: set[str]) -> bool:
     """Each clause of the sentence ("...gives the main update: China is not a nation-state") must be
     supported on its own: a clause copied from the passage must not carry an invented one past the
     check. A clause too short to check (under MIN_TERMS_TO_CHECK words) is left to the whole."""
-    clauses = [content_terms(c) for c in _CLAUSE_RE.split(sentence)]
+    clauses = [content_terms(c) for c in CLAUSE_RE.split(sentence)]
     return all(
         overlap(c, passage_terms) >= SUPPORT_THRESHOLD for c in clauses if len(c) >= MIN_TERMS_TO_CHECK
     )

@@ -15,9 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.briefing.lexicon import lexicon
-from bot.terms import words
+from bot.terms import PART_RE, words
 
-_CLAUSE_RE = re.compile(r"[,;:]\s+")
 COMPARATIVE_REACH = 4  # "more riders per day than": words between the comparing word and "than"
 _FIGURE_RE = re.compile(
     r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s+(thousand|million|billion))?\b", re.I
@@ -40,7 +39,7 @@ def comparisons(text: str, terms: Callable[[str], set[str]]) -> list[Ranked]:
     ordered by which the comparison puts ahead."""
     lex = lexicon()
     found = []
-    for clause in _CLAUSE_RE.split(text):
+    for clause in PART_RE.split(text):
         tokens = words(clause)
         for at, word in enumerate(tokens):
             if word == "than" and at:
@@ -77,7 +76,7 @@ def figure_of(text: str, side: frozenset[str], terms: Callable[[str], set[str]])
     """The one figure `text` gives in the clauses that name `side` (a name's terms), or None:
     "Dornhafen's trams carry about 410,000 riders a day, compared with 170,000 in Veltmark" gives
     Dornhafen 410,000 and Veltmark 170,000. Years are dates, not amounts, and are left out."""
-    found = {value for clause in _CLAUSE_RE.split(text) if side & terms(clause) for value in _figures(clause)}
+    found = {value for clause in PART_RE.split(text) if side & terms(clause) for value in _figures(clause)}
     return found.pop() if len(found) == 1 else None
 
 

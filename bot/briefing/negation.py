@@ -7,14 +7,11 @@ among the comparison's other checks. The negation words are data (prompts/lexico
 
 from __future__ import annotations
 
-import re
-
 from bot.briefing.lexicon import lexicon
-from bot.terms import stem, stopwords, words
+from bot.terms import PART_RE, stem, stopwords, words
 
 WIDE_NEGATION_SCOPE = 10
 NEGATION_SCOPE = 4  # a negation applies to a claim word among the next few words ("little evidence that AGI")
-_PART_RE = re.compile(r"[,;:]")
 
 
 def negated_terms(text: str, about: set[str]) -> set[str]:
@@ -71,7 +68,7 @@ def _parts(text: str) -> list[tuple[int, str]]:
     """Each word of `text`, lowercased, with the number of its comma-separated part: a negation does
     not reach past its part ("whose author is not named, is written by someone who spent time ..."
     does not deny the time spent)."""
-    return [(n, w) for n, part in enumerate(_PART_RE.split(text)) for w in words(part)]
+    return [(n, w) for n, part in enumerate(PART_RE.split(text)) for w in words(part)]
 
 
 def is_negation(word: str) -> bool:

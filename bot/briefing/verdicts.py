@@ -18,53 +18,45 @@ never on a model's say-so. For each passage the claim is compared word by word:
   is between nations") is supported by a passage that denies the same thing, in a "not" of its own,
   a set-aside phrase or a misreading it names (which words a "not" reaches: negation.py).
 
-`decide` then weighs the comparisons with every passage retrieved for the claim.
+`decide` then weighs the comparisons with every passage retrieved for the claim. The figure and name
+checks are in figure_checks.py and name_checks.py; what every check shares, in reading.py.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from bot.briefing.alternatives import swapped
 from bot.briefing.claim_terms import (
-    US_RE,
-    YEAR_RE,
-    durations_in,
-    figure_anchors,
     numbers_in,
     polarity,
-    same_duration,
     terms_of,
     text_terms,
     weighted_coverage,
 )
-from bot.briefing.comparison import Ranked, comparisons, figure_of, reversed_in
-from bot.briefing.lexicon import MONTH_ABBREVIATIONS, lexicon, sense_stem
-from bot.briefing.names import bare, is_person_like, names_in
-from bot.briefing.negation import comparable, denied_report, is_negation, negated_terms, negated_words
+from bot.briefing.comparison import comparisons, reversed_in
+from bot.briefing.figure_checks import DECADE_RE, check_numbers, figures_reversed, in_decade
+from bot.briefing.lexicon import lexicon, sense_stem
+from bot.briefing.name_checks import check_names
+from bot.briefing.names import names_in
+from bot.briefing.negation import comparable, is_negation, negated_terms, negated_words
+from bot.briefing.reading import MISMATCH_COVERAGE, Reading
 from bot.briefing.stance import AGAINST, FOR, calls_for, prescribes, stance_of
 from bot.index import Corpus, ScoredPassage
 from bot.sources import Passage
-from bot.terms import leans_on_previous, sentences_of, stem, words
+from bot.terms import CLAUSE_RE, leans_on_previous, sentences_of, stem, words
 
 Verdict = Literal["supported", "contradicted", "not_in_sources"]
 
 
 SUPPORT_COVERAGE = 0.75  # share of the claim's content words the passage must contain
-MISMATCH_COVERAGE = 0.5  # ...and for a contradiction, share of the words other than the mismatched ones
 MIN_MATCHED = 2
-# a person the sources know, named where the passage names another, contradicts the claim only when
-# nearly all the rest of it is said of that other person ("Tanwar wrote The Wall Dancers"), not when
-# a word or two is ("Tanwar has written three books": Liu wrote one, which says nothing of Tanwar)
-NAME_SWAP_COVERAGE = 0.75
-MIN_NAME_SWAP_TERMS = 3  # ...and, for a name the sources never use, at least this many of its other words
 ONLY_COVERAGE = 0.34  # a "not only" counts in a sentence that, with the one before, carries this much
 REJECTION_WORDS = 4  # "It is not: ...", "This does not ...": a rejection opens its sentence
 NEGATION_COVERAGE = 0.6  # a negation counts only in a sentence that carries this much of the claim
 
-_CLAUSE_RE = re.compile(r"[:;]\s+")
 _ONLY_RE = re.compile(r"(?<!not )(?<!no longer )\bonly\b", re.I)
 _NOT_ONLY_RE = re.compile(r"\b(?:not|no longer) (?:only|just)\b", re.I)  # "is no longer only a Chinese story"
 
@@ -104,52 +96,11 @@ class Comparison:
         )
 
 
-@dataclass(slots=True)
-class _Reading:
-    """One claim read against one passage: what the checks below share."""
-
-    claim: str
-    claim_terms: set[str]
-    sentence: str  # the passage sentence closest to the claim
-    sentences: list[str]  # the passage's sentences, heading first
-    text: str  # heading and text
-    mismatches: list[str] = field(default_factory=list)
-    mismatched_terms: set[str] = field(default_factory=set)
-    quotable: frozenset[str] = frozenset()  # sentences of the passage text (not its heading)
-    names: list[tuple[str, ...]] = field(default_factory=list)  # the claim's names (`names_in`)
-    predicate: set[str] = field(init=False)  # the claim's terms less its names: what it says of them
-    negated: set[str] = field(init=False)  # the claim's terms it negates itself (`negated_terms`)
-    denied: str = field(init=False)  # the clause a negated reporting verb denies (`denied_report`)
-
-    def __post_init__(self) -> None:
-        self.predicate = self.claim_terms - terms_of(" ".join(" ".join(name) for name in self.names))
-        self.negated = negated_terms(self.claim, self.claim_terms)
-        self.denied = denied_report(self.claim)
-
-    def show(self, sentence: str) -> None:
-        """Make `sentence` the evidence shown, if it is quotable verbatim from the passage text."""
-        if sentence in self.quotable:
-            self.sentence = sentence
-
-    def coverage_of(self, text: str) -> float:
-        return len(text_terms(text) & self.claim_terms) / len(self.claim_terms) if self.claim_terms else 0.0
-
-    def predicate_coverage(self, text: str) -> float:
-        """`coverage_of` the claim less its names. "Liu lives in Beijing" shares both names with
-        "little evidence that AGI is a priority for Beijing", but not "lives"."""
-        rest = self.predicate
-        return len(text_terms(text) & rest) / len(rest) if rest else 1.0
-
-    def mismatch(self, reason: str, terms: set[str] | frozenset[str] = frozenset()) -> None:
-        self.mismatches.append(reason)
-        self.mismatched_terms |= terms
-
-
 _QUOTED_RE = re.compile(r"[\"“][^\"“”]*[\"”]")
 _SUPPOSED_RE = re.compile(r"\b(?:if|unless|whether)\b[^,;.]*", re.I)
 
 
-def _about_claim(r: _Reading) -> list[str]:
+def _about_claim(r: Reading) -> list[str]:
     """The passage's sentences that carry a third of the claim, each read with the one before it
     ("The tug of war ... is no longer only a Chinese story" follows the sentence naming the
     push-and-pull): a "not only" in a heading or elsewhere in the passage says nothing of it."""
@@ -157,7 +108,7 @@ def _about_claim(r: _Reading) -> list[str]:
     return [s for before, s in pairs if r.coverage_of(f"{before} {s}") >= ONLY_COVERAGE]
 
 
-def _check_negation(r: _Reading) -> bool:
+def _check_negation(r: Reading) -> bool:
     """A sentence about the claim that negates what the claim affirms (or the reverse) contradicts
     it; a negative claim is supported only by a sentence that says the same "not", or denies the
     same thing in other words (`_denies`). A passage that says the negative claim itself is not
@@ -181,7 +132,7 @@ def _check_negation(r: _Reading) -> bool:
         # and "AI cannot be contained within borders: researchers collaborate through global
         # conferences" does not deny the conferences
         if any(
-            _says_the_opposite(r, at, before, supposed, part) for part in _CLAUSE_RE.split(sentence)
+            _says_the_opposite(r, at, before, supposed, part) for part in CLAUSE_RE.split(sentence)
         ) and not _said_outright(r, sentence):
             r.mismatch("negation: one says 'not'/'no'/'little', the other does not")
             r.show(sentence)
@@ -193,7 +144,7 @@ def _check_negation(r: _Reading) -> bool:
     return not claim_negated or any(_also_denies(r, at) for at in range(len(r.sentences)))
 
 
-def _said_outright(r: _Reading, sentence: str) -> bool:
+def _said_outright(r: Reading, sentence: str) -> bool:
     """Whether another sentence of the passage says the affirmative claim outright, carrying more of
     it than `sentence`, with no "not" on its words and not as an impression or a misreading:
     "Singh, the journalist who met and interviewed the researchers, argues..." settles "Singh
@@ -216,7 +167,7 @@ def _said_outright(r: _Reading, sentence: str) -> bool:
     )
 
 
-def _also_denies(r: _Reading, at: int) -> bool:
+def _also_denies(r: Reading, at: int) -> bool:
     """Whether the passage's sentence `at` denies what the negative claim denies: a "not" on the same
     word, or, in a clause that carries the claim, on another word of it ("the immediate worry is not
     a Terminator-style uprising" for "a Terminator-style uprising is not the immediate worry")."""
@@ -225,11 +176,11 @@ def _also_denies(r: _Reading, at: int) -> bool:
         return True
     return any(
         negated_terms(part, r.claim_terms) and _carried(r, at, "", part) >= NEGATION_COVERAGE
-        for part in _CLAUSE_RE.split(sentence)
+        for part in CLAUSE_RE.split(sentence)
     )
 
 
-def _carried(r: _Reading, at: int, before: str, part: str = "") -> float:
+def _carried(r: Reading, at: int, before: str, part: str = "") -> float:
     """How much of the claim the passage's sentence `at` (or `part` of it) carries, read after
     `before` (the sentence it leans on) and under its heading, on which it leans for its subject;
     0.0 when it carries too little of what the claim says of its names."""
@@ -239,7 +190,7 @@ def _carried(r: _Reading, at: int, before: str, part: str = "") -> float:
     return r.coverage_of(with_heading)
 
 
-def _says_the_opposite(r: _Reading, at: int, before: str, supposed: set[str], part: str) -> bool:
+def _says_the_opposite(r: Reading, at: int, before: str, supposed: set[str], part: str) -> bool:
     """Whether `part` (a clause of the passage's sentence `at`, read after `before`, the sentence it
     leans on) carries enough of the claim and puts a "not" where the claim has none, or the
     reverse, on a word they share.
@@ -261,7 +212,7 @@ def _says_the_opposite(r: _Reading, at: int, before: str, supposed: set[str], pa
     return at == 0 or r.coverage_of(text) >= NEGATION_COVERAGE or bool((shared & r.predicate) - differ)
 
 
-def _check_stance(r: _Reading) -> bool | None:
+def _check_stance(r: Reading) -> bool | None:
     """A claim that says what ought to be ("The US should not treat the race as zero-sum"): the
     sentence about it that takes a stance (stance.py: a warning, a recommendation, a "should" of its
     own) and carries most of it decides. Its stance, turned round by a "not" on the claim's words
@@ -299,7 +250,7 @@ def _check_stance(r: _Reading) -> bool | None:
     return True
 
 
-def _check_denied_report(r: _Reading, clause: str) -> bool:
+def _check_denied_report(r: Reading, clause: str) -> bool:
     """ "Singh does not think the real race is between nations" denies the clause after its verb: a
     sentence about the claim that says the opposite of the clause (a "not" on its words where the
     clause has none, or none where it has one: "the real race is not between nations") supports
@@ -323,7 +274,7 @@ def _check_denied_report(r: _Reading, clause: str) -> bool:
     return False
 
 
-def _check_polarity(r: _Reading) -> bool:
+def _check_polarity(r: Reading) -> bool:
     """The direction of an effect ("improves" against "weakens"). Returns whether it agrees."""
     claim_up, claim_down = polarity(r.claim)
     text_up, text_down = polarity(r.text)
@@ -335,7 +286,7 @@ def _check_polarity(r: _Reading) -> bool:
     return (not claim_up or text_up) and (not claim_down or text_down)
 
 
-def _check_antonyms(r: _Reading) -> None:
+def _check_antonyms(r: Reading) -> None:
     """Antonyms, clause by clause: only clauses about the claim (sharing one of its other content
     words) count, so "who is ahead: governance is losing" contradicts "governance is winning" although
     the passage also says "ahead" elsewhere. "calls for X" endorses X like "recommends X"."""
@@ -346,7 +297,7 @@ def _check_antonyms(r: _Reading) -> None:
     claim_words = set(words(r.claim)) - negated_words(r.claim) - set(words(r.denied)) - supposed
     clauses = [
         (terms_of(c), set(words(c)) | ({"favors"} if calls_for(words(c)) else set()), negated_words(c))
-        for c in (part for sentence in r.sentences for part in _CLAUSE_RE.split(sentence))
+        for c in (part for sentence in r.sentences for part in CLAUSE_RE.split(sentence))
     ]
     for left, right in lexicon().antonyms:
         for mine, theirs in ((left, right), (right, left)):
@@ -370,7 +321,7 @@ _SET_ASIDE_END_RE = re.compile(r"[,;:.!?]|\b(?:to|toward|towards|into)\b", re.I)
 _LEADING_TO_RE = re.compile(r"\s*(?:to|into)\b", re.I)
 
 
-def _check_contrast(r: _Reading) -> None:
+def _check_contrast(r: Reading) -> None:
     """A claim that says what the source sets aside: "Liu recommends an all-out AI race" against "As
     an alternative to an all-out AI race, Liu recommends expanding track-two dialogues". It holds
     half the set-aside phrase's words or more, shares a word of the rest of the sentence
@@ -391,7 +342,7 @@ def _check_contrast(r: _Reading) -> None:
             return
 
 
-def _check_claims_aside(r: _Reading) -> None:
+def _check_claims_aside(r: Reading) -> None:
     """The other way round: a claim that sets aside what the source says of the same thing ("the
     lesson is that complexity calls for confidence rather than humility" against "complexity
     demands humility"; "countries will turn away from Chinese infrastructure" against "will rely
@@ -414,7 +365,7 @@ def _check_claims_aside(r: _Reading) -> None:
                 return
 
 
-def _denies(r: _Reading, sentence: str, claim_negated: set[str]) -> bool:
+def _denies(r: Reading, sentence: str, claim_negated: set[str]) -> bool:
     """Whether `sentence`, about the claim, denies what the negative claim denies: with a "not" of
     its own on the same thing ("the real race is not between nations" for "Singh does not think the
     real race is between nations"), by setting it aside ("as an alternative to an all-out AI race,
@@ -447,7 +398,7 @@ def _set_asides(sentence: str) -> list[tuple[str, set[str], set[str]]]:
     return found
 
 
-def _sets_aside(r: _Reading, sentence: str) -> str:
+def _sets_aside(r: Reading, sentence: str) -> str:
     """The marker of a phrase of `sentence` that sets aside what the claim says of the same subject
     (half the phrase's words or more, a word of the rest, and fewer of the rest), or ""."""
     for marker, aside, rest in _set_asides(sentence):
@@ -457,128 +408,11 @@ def _sets_aside(r: _Reading, sentence: str) -> str:
     return ""
 
 
-def _aside_held(r: _Reading, sentence: str) -> set[str]:
+def _aside_held(r: Reading, sentence: str) -> set[str]:
     return set().union(*(aside & r.claim_terms for _, aside, _ in _set_asides(sentence)))
 
 
-def _check_numbers(r: _Reading) -> bool:
-    """A figure the passage gives differently, in a sentence about the same thing: "1996" against
-    "1986". A figure the passage gives for something else (a date of publication against an age, a
-    founding year against a publication date, told apart by the words near each figure:
-    `figure_anchors`) is no contradiction. A decade ("the late 1970s") holds the years in it, and a
-    stretch of time may be given in other units (`_check_durations`). Returns whether every figure
-    of the claim is in the passage."""
-    claim_numbers, text_numbers = numbers_in(r.claim), numbers_in(r.text)
-    decades = {d: _in_decade(d, text_numbers) for d in _DECADE_RE.findall(r.claim)}
-    missing = sorted(claim_numbers - text_numbers) + [d for d, held in decades.items() if not held]
-    others = r.claim_terms - claim_numbers - set(decades)
-    settled = _check_durations(r, others)
-    missing = [n for n in missing if n not in settled]
-    for number in missing:
-        kind = number in decades or bool(YEAR_RE.match(number))
-        anchors = set() if number in decades else figure_anchors(r.claim, number)
-        for sentence in r.sentences:
-            differing = sorted(
-                n
-                for n in numbers_in(sentence)
-                if bool(YEAR_RE.match(n)) == kind
-                and (not anchors or anchors & figure_anchors(sentence, n, wide=True))
-            )
-            if differing and _share(terms_of(sentence), others) >= MISMATCH_COVERAGE:
-                r.mismatch(f"number: the claim says {number}, the source {', '.join(differing)}", {number})
-                r.show(sentence)
-                break
-    return not missing
-
-
-def _check_durations(r: _Reading, others: set[str]) -> set[str]:
-    """A stretch of time the passage gives in other units ("two hours" against "60 minutes"): the
-    same length is the claim's figure; a different one, in a sentence about the claim, contradicts
-    it. Returns the claim's figures the durations settle, either way."""
-    settled: set[str] = set()
-    given = [(s, d) for s in r.sentences for d in durations_in(s)]
-    claimed = durations_in(r.claim)
-    others = others - terms_of(" ".join(surface for surface, _ in claimed))  # "year" in "a full year"
-    for surface, minutes in claimed:
-        if any(same_duration(minutes, m) for _, (_, m) in given):
-            settled |= numbers_in(surface)
-            continue
-        about = [(s, d) for s, d in given if _share(terms_of(s), others) >= MISMATCH_COVERAGE]
-        if about:
-            sentence, (theirs, _) = about[0]
-            r.mismatch(f"duration: the claim says {surface}, the source {theirs}", numbers_in(surface))
-            r.show(sentence)
-            settled |= numbers_in(surface)
-    return settled
-
-
-def _share(terms: set[str], of: set[str]) -> float:
-    return len(terms & of) / len(of) if of else 0.0
-
-
-_DECADE_RE = re.compile(r"\b(1[5-9]\d0s|20\d0s)\b")
-
-
-def _in_decade(decade: str, numbers: set[str]) -> bool:
-    """Whether `numbers` hold a year of `decade` ("1980s" holds 1986)."""
-    return any(YEAR_RE.match(n) and n[:3] == decade[:3] for n in numbers)
-
-
-def _check_names(r: _Reading, passage: Passage, corpus: Corpus) -> bool:
-    """Every name in the claim must be in the passage or its byline ("Singh says ..." of a passage
-    of Singh's article that does not repeat his name). A person the sources know, named where this
-    passage names another person, is a misattribution; a name the sources never use (an employer, a
-    newspaper) leaves the claim unsupported, not contradicted. Returns whether all names are there."""
-    lowered = f"{r.text} {passage.by} {passage.title}".lower()  # "the Chernobyl essay": its title
-    source_people = [n for n in names_in(passage.text) if is_person_like(n)]
-    names_ok = True
-    # Each naming sentence is read with the heading (the first sentence), which often holds the
-    # subject: "who designed the network" under "Pillar three: joint monitoring stations".
-    heading = terms_of(r.sentences[0]) if r.sentences else set()
-    for name in r.names:
-        tokens = [bare(t) for t in name]
-        if any(token in lowered or MONTH_ABBREVIATIONS.get(token, token) in lowered for token in tokens):
-            continue
-        synonym = all(stem(t) in lexicon().synonyms for t in tokens)
-        if synonym and terms_of(" ".join(name)) <= text_terms(r.text):
-            continue  # "Washington" for a passage that says "the United States"
-        names_ok = False
-        known_elsewhere = re.search(r"\b" + r"\s+".join(re.escape(t) for t in tokens) + r"\b", corpus.text)
-        naming = [s for s in r.sentences if any(" ".join(n) in s for n in source_people)]
-        others = r.claim_terms - terms_of(" ".join(name))
-        about = (
-            max((len((terms_of(s) | heading) & others) / len(others) for s in naming), default=0.0)
-            if others
-            else 0.0
-        )
-        if is_person_like(name) and known_elsewhere and source_people and about >= NAME_SWAP_COVERAGE:
-            claimed, named = " ".join(name), " ".join(source_people[0])
-            r.mismatch(f"name: the claim names {claimed}, the source {named}", terms_of(claimed))
-        elif not known_elsewhere and (named := _named_instead(r, corpus.widespread)):
-            claimed = " ".join(name)
-            r.mismatch(f"name: the claim names {claimed}, the source {named}", terms_of(claimed))
-    return names_ok
-
-
-def _named_instead(r: _Reading, widespread: frozenset[str]) -> str:
-    """The name a sentence of the passage gives where the claim gives one the sources never use,
-    when that sentence says nearly all the rest of the claim: "Liu points to the release of
-    Alibaba's Qwen as the Sputnik moment" against "Liu points to the release of DeepSeek-R1 ... as
-    a recent Sputnik moment". A claim that says little besides the unknown name ("Liu was
-    interviewed by CNN") is only not found: an attribute the sources never give."""
-    skip = {bare(t) for name in r.names for t in name} | widespread
-    for sentence in r.sentences[1:]:
-        carried = text_terms(f"{r.sentences[0]} {sentence}") & r.predicate
-        if len(carried) < MIN_NAME_SWAP_TERMS or len(carried) < NAME_SWAP_COVERAGE * len(r.predicate):
-            continue
-        for name in names_in(sentence):
-            if not {bare(t) for t in name} & skip and not US_RE.fullmatch(" ".join(name)):
-                r.show(sentence)
-                return " ".join(name)
-    return ""
-
-
-def _check_alternatives(r: _Reading) -> None:
+def _check_alternatives(r: Reading) -> None:
     """A sentence carrying the claim that describes the same thing with an alternative that excludes
     the claim's ("released by an American company" against "a model from a Chinese company")."""
     for at, sentence in enumerate(r.sentences):
@@ -589,7 +423,7 @@ def _check_alternatives(r: _Reading) -> None:
         return
 
 
-def _check_comparison(r: _Reading) -> None:
+def _check_comparison(r: Reading) -> None:
     """A sentence carrying the claim that compares the same two things the other way round
     ("capabilities outpace the evaluation frameworks" against "frameworks are developed faster than
     capabilities improve")."""
@@ -606,36 +440,13 @@ def _check_comparison(r: _Reading) -> None:
                 )
                 r.show(sentence)
                 return
-            if reason := _figures_reversed(r, mine, sentence):
+            if reason := figures_reversed(r, mine, sentence):
                 r.mismatch(reason)
                 r.show(sentence)
                 return
 
 
-def _figures_reversed(r: _Reading, mine: Ranked, sentence: str) -> str:
-    """Why the figures `sentence` gives the two names the claim compares put them the other way
-    round ("Veltmark's trams carry more riders than Dornhafen's" against "Dornhafen's trams carry
-    410,000 riders a day, compared with 170,000 in Veltmark"), or "". Each side must hold one name
-    of the claim, and the sentence one figure for each."""
-    sides = []
-    for side in (mine.ahead, mine.behind):
-        named = [(" ".join(n).removesuffix("'s"), frozenset(terms_of(" ".join(n)))) for n in r.names]
-        named = [(name, terms) for name, terms in named if terms <= side]
-        if len(named) != 1:
-            return ""
-        sides.append(named[0])
-    (ahead_name, ahead_terms), (behind_name, behind_terms) = sides
-    ahead, behind = (
-        figure_of(sentence, ahead_terms, text_terms),
-        figure_of(sentence, behind_terms, text_terms),
-    )
-    if ahead is None or behind is None or ahead >= behind:
-        return ""
-    given = f"{ahead_name} {ahead:,g}, {behind_name} {behind:,g}"
-    return f"comparison: the claim says '{mine.word}', the source gives {given}"
-
-
-def _check_misreading(r: _Reading, passage: Passage) -> None:
+def _check_misreading(r: Reading, passage: Passage) -> None:
     """A view the source itself calls a misconception or misreading is not supported by it: "the
     first misconception is treating China as a monolith" contradicts "China is a monolith"."""
     cues = lexicon().misreading
@@ -656,7 +467,7 @@ def _check_misreading(r: _Reading, passage: Passage) -> None:
             r.sentence = f"{r.sentence} {after}"  # the evidence is the view and the sentence calling it wrong
 
 
-def _own_account(r: _Reading, at: int) -> bool:
+def _own_account(r: Reading, at: int) -> bool:
     """Whether the passage's sentence `at` gives the source's own account under a heading that
     names a misreading: it comes after the sentence rejecting the misreading ("It is not: ...") and
     says something flatly ("paying cash on board ended in 2016"), neither quoting the misreading
@@ -667,7 +478,7 @@ def _own_account(r: _Reading, at: int) -> bool:
             n
             for n, sentence in enumerate(r.sentences[1:], start=1)
             if leans_on_previous(sentence)
-            and any(map(is_negation, words(_CLAUSE_RE.split(sentence)[0])[:REJECTION_WORDS]))
+            and any(map(is_negation, words(CLAUSE_RE.split(sentence)[0])[:REJECTION_WORDS]))
         ),
         None,
     )
@@ -677,7 +488,7 @@ def _own_account(r: _Reading, at: int) -> bool:
     return not _QUOTED_RE.search(sentence) and not any(map(is_negation, words(sentence)))
 
 
-def _check_appearance(r: _Reading) -> bool:
+def _check_appearance(r: Reading) -> bool:
     """A sentence that holds the claim only as how things look ("short trips ... reinforce the
     impression that China is sprinting ahead") reports an impression, not a fact: it does not support
     the claim said flatly, it presents it as a view the source doubts. Only a clause that itself
@@ -690,7 +501,7 @@ def _check_appearance(r: _Reading) -> bool:
         # contest of resources" drops the essay's "looks like": it is checked.
         return False
     for sentence in r.sentences:
-        clauses = _CLAUSE_RE.split(sentence)
+        clauses = CLAUSE_RE.split(sentence)
         if any(
             set(words(c)) & lex.appearance and r.coverage_of(c) >= MISMATCH_COVERAGE for c in clauses
         ) and not _said_outright(r, sentence):
@@ -705,7 +516,7 @@ def compare(claim: str, scored: ScoredPassage, corpus: Corpus) -> Comparison:
     p = scored.passage
     passage_text = p.full_text
     claim_terms = terms_of(claim)
-    r = _Reading(
+    r = Reading(
         claim,
         claim_terms,
         best_sentence(p.text, claim_terms),
@@ -718,13 +529,13 @@ def compare(claim: str, scored: ScoredPassage, corpus: Corpus) -> Comparison:
     polarity_ok = _check_polarity(r)
     _check_antonyms(r)
     _check_contrast(r)
-    numbers_ok = _check_numbers(r)
-    names_ok = _check_names(r, p, corpus)
+    numbers_ok = check_numbers(r)
+    names_ok = check_names(r, p, corpus)
     _check_misreading(r, p)
     _check_alternatives(r)
     _check_comparison(r)
     passage_terms = text_terms(f"{p.title} {passage_text}")
-    passage_terms |= {d for d in _DECADE_RE.findall(claim) if _in_decade(d, numbers_in(passage_text))}
+    passage_terms |= {d for d in DECADE_RE.findall(claim) if in_decade(d, numbers_in(passage_text))}
     matched = claim_terms & passage_terms
     core = claim_terms - r.mismatched_terms
     return Comparison(

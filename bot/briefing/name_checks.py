@@ -1,0 +1,81 @@
+"""Names in a claim against the passage: a name the passage lacks leaves the claim unsupported, and
+one in a role the passage gives another name contradicts it.
+
+Why a module of its own: names decide most misattributions ("Singh recommends track-two dialogue"
+of Liu's passage), and which words are names, which name a person and which the sources use
+everywhere are read from the corpus (`Corpus`), not from a list.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.briefing.claim_terms import US_RE, terms_of, text_terms
+from bot.briefing.lexicon import MONTH_ABBREVIATIONS, lexicon
+from bot.briefing.names import bare, is_person_like, names_in
+from bot.briefing.reading import Reading
+from bot.index import Corpus
+from bot.sources import Passage
+from bot.terms import stem
+
+__all__ = ["check_names"]
+
+# a person the sources know, named where the passage names another, contradicts the claim only when
+# nearly all the rest of it is said of that other person ("Tanwar wrote The Wall Dancers"), not when
+# a word or two is ("Tanwar has written three books": Liu wrote one, which says nothing of Tanwar)
+NAME_SWAP_COVERAGE = 0.75
+MIN_NAME_SWAP_TERMS = 3  # ...and, for a name the sources never use, at least this many of its other words
+
+
+def check_names(r: Reading, passage: Passage, corpus: Corpus) -> bool:
+    """Every name in the claim must be in the passage or its byline ("Singh says ..." of a passage
+    of Singh's article that does not repeat his name). A person the sources know, named where this
+    passage names another person, is a misattribution; a name the sources never use (an employer, a
+    newspaper) leaves the claim unsupported, not contradicted. Returns whether all names are there."""
+    lowered = f"{r.text} {passage.by} {passage.title}".lower()  # "the Chernobyl essay": its title
+    source_people = [n for n in names_in(passage.text) if is_person_like(n)]
+    names_ok = True
+    # Each naming sentence is read with the heading (the first sentence), which often holds the
+    # subject: "who designed the network" under "Pillar three: joint monitoring stations".
+    heading = terms_of(r.sentences[0]) if r.sentences else set()
+    for name in r.names:
+        tokens = [bare(t) for t in name]
+        if any(token in lowered or MONTH_ABBREVIATIONS.get(token, token) in lowered for token in tokens):
+            continue
+        synonym = all(stem(t) in lexicon().synonyms for t in tokens)
+        if synonym and terms_of(" ".join(name)) <= text_terms(r.text):
+            continue  # "Washington" for a passage that says "the United States"
+        names_ok = False
+        known_elsewhere = re.search(r"\b" + r"\s+".join(re.escape(t) for t in tokens) + r"\b", corpus.text)
+        naming = [s for s in r.sentences if any(" ".join(n) in s for n in source_people)]
+        others = r.claim_terms - terms_of(" ".join(name))
+        about = (
+            max((len((terms_of(s) | heading) & others) / len(others) for s in naming), default=0.0)
+            if others
+            else 0.0
+        )
+        if is_person_like(name) and known_elsewhere and source_people and about >= NAME_SWAP_COVERAGE:
+            claimed, named = " ".join(name), " ".join(source_people[0])
+            r.mismatch(f"name: the claim names {claimed}, the source {named}", terms_of(claimed))
+        elif not known_elsewhere and (named := _named_instead(r, corpus.widespread)):
+            claimed = " ".join(name)
+            r.mismatch(f"name: the claim names {claimed}, the source {named}", terms_of(claimed))
+    return names_ok
+
+
+def _named_instead(r: Reading, widespread: frozenset[str]) -> str:
+    """The name a sentence of the passage gives where the claim gives one the sources never use,
+    when that sentence says nearly all the rest of the claim: "Liu points to the release of
+    Alibaba's Qwen as the Sputnik moment" against "Liu points to the release of DeepSeek-R1 ... as
+    a recent Sputnik moment". A claim that says little besides the unknown name ("Liu was
+    interviewed by CNN") is only not found: an attribute the sources never give."""
+    skip = {bare(t) for name in r.names for t in name} | widespread
+    for sentence in r.sentences[1:]:
+        carried = text_terms(f"{r.sentences[0]} {sentence}") & r.predicate
+        if len(carried) < MIN_NAME_SWAP_TERMS or len(carried) < NAME_SWAP_COVERAGE * len(r.predicate):
+            continue
+        for name in names_in(sentence):
+            if not {bare(t) for t in name} & skip and not US_RE.fullmatch(" ".join(name)):
+                r.show(sentence)
+                return " ".join(name)
+    return ""
