@@ -23,25 +23,34 @@ def _stemmer() -> Stemmer.Stemmer:
 def stem(word: str) -> str:
     """The Snowball (Porter 2) stem of a lowercased word, possessive dropped: 'racing'/'races' ->
     'race', 'proposal'/'proposes' -> 'propos'. The same algorithm as the index's Porter tokenizer,
-    from a maintained library rather than a hand-written suffix list. An irregular verb form is
-    stemmed as its lemma ('wrote' -> 'write', 'took' -> 'take', 'won' -> 'win'): no suffix rule
-    can join those, and a claim or question in the past tense must meet a source in the present."""
+    from a maintained library rather than a hand-written suffix list. A word form with one lemma that
+    stems apart from it is stemmed as its lemma: irregular verbs ('wrote' -> 'write', 'took' ->
+    'take'), and plurals Snowball splits from their singular ('buses' -> 'bus', 'crises' ->
+    'crisis', 'children' -> 'child'). No suffix rule can join those, and a claim or question in the
+    past tense or the plural must meet a source in the present or the singular."""
     word = word.removesuffix("'s")
-    stemmed: str = _stemmer().stemWord(_irregular_verb_lemma(word) or word)
+    stemmer = _stemmer()
+    stemmed: str = stemmer.stemWord(word)
+    lemma = _single_lemma(word)
+    if lemma is not None and stemmer.stemWord(lemma) != stemmed:
+        stemmed = stemmer.stemWord(lemma)
     return stemmed
 
 
-def _irregular_verb_lemma(word: str) -> str | None:
-    """The lemma of a word form that lemminflect's lexicon knows only as a verb form with a single
-    lemma ('wrote' -> 'write'); None for anything that can also be a noun or adjective ('thought',
-    'left', 'saw'), an auxiliary ('was'), or a form whose lemma is itself. Imported on first use."""
+@lru_cache(maxsize=65536)
+def _single_lemma(word: str) -> str | None:
+    """The lemma of a word form that lemminflect's lexicon knows with one lemma only, whatever its
+    part of speech ('wrote' -> 'write', 'buses' -> 'bus'), or None: for a form with several
+    ('thought' is a noun and a verb of 'think', 'lives' is of 'life' and 'live'), an auxiliary
+    ('was'), an adjective or adverb ('safer', 'faster': a comparison keeps its degree), or a form
+    whose lemma is itself. Imported on first use."""
     if not word.isalpha():
         return None
     from lemminflect import getAllLemmas
 
     lemmas = getAllLemmas(word)
-    verbs = lemmas.get("VERB", ())
-    if set(lemmas) != {"VERB"} or len(verbs) != 1 or verbs[0] == word:
-        return None
-    lemma: str = verbs[0]
-    return lemma
+    found = {lemma for forms in lemmas.values() for lemma in forms}
+    if not lemmas or {"AUX", "ADJ", "ADV"} & set(lemmas) or len(found) != 1:
+        return None  # "faster" is no "fast": a comparison must keep its degree
+    lemma = found.pop()
+    return None if lemma == word else lemma

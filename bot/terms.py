@@ -74,11 +74,22 @@ def split_sentences(text: str) -> list[str]:
         for match in _SENTENCE_END_RE.finditer(block):
             if quotes.around(match.start()):
                 continue  # "I Met With China's Top AI Experts. They're Freaking Out, Too" is one title
+            if _abbreviated(block[start : match.start()]):
+                continue  # "the chief executive of St. Brenna"
             end = match.start() + len(match.group(0).rstrip())
             pieces.append(block[start:end].strip())
             start = match.end()
         pieces.append(block[start:].strip())
     return [p for p in pieces if p]
+
+
+_ABBREVIATION_RE = re.compile(r"\b([A-Za-z]+)\.$")
+
+
+def _abbreviated(text: str) -> bool:
+    """Whether `text` ends with an abbreviation's full stop ("Dr.", "St.": lexicon/words.toml)."""
+    match = _ABBREVIATION_RE.search(text)
+    return match is not None and match.group(1).lower() in vocabulary().abbreviations
 
 
 class _Quotes:

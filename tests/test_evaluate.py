@@ -83,6 +83,7 @@ def _passages(folder: Path) -> dict[str, str]:
         (DATA / "other_questions.jsonl", DATA / "other_sources", 20, 2, set()),
         # written by a helper that read no code, with its one source: no question spans two articles
         (DATA / "tram_questions.jsonl", DATA / "tram_sources", 20, 2, {"multi_hop"}),
+        (DATA / "hospital_questions.jsonl", DATA / "hospital_sources", 20, 2, {"multi_hop"}),
     ],
 )
 def test_question_files_are_tagged_and_point_at_real_passages(

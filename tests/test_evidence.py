@@ -163,6 +163,26 @@ async def test_a_count_does_not_answer_a_question_for_a_sum_of_money(bikes: Sour
     assert answered.answerable and "2.5 million dollars" in picked(answered)
 
 
+@pytest.mark.parametrize(
+    ("question", "answerable"),
+    [
+        ("How many bicycles were stolen or vandalised in the first year?", True),
+        # "electric" is in the sources (what comes next), never in the sentence giving the thefts
+        ("How many electric bikes were stolen or vandalised in the first year?", False),
+        ("By how much did trips fall during the winter months?", True),
+        ("By how much did trips fall in the hills during the winter months?", False),
+    ],
+)
+async def test_a_figure_of_something_else_does_not_answer(
+    bikes: SourceIndex, question: str, answerable: bool
+) -> None:
+    """A figure answers only if its sentence (with its heading) holds the question's words that
+    single out one thing among those the sources speak of: the thefts of all bicycles are not the
+    thefts of the electric bikes the sources only recommend."""
+    evidence = await weighed(bikes, question)
+    assert evidence.answerable == answerable, evidence.reason
+
+
 async def test_a_list_question_gathers_items_from_sibling_passages(bikes: SourceIndex) -> None:
     evidence = await weighed(bikes, "Which problems did the pilot run into?")
     assert evidence.focus.wants_list

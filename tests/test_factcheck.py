@@ -494,6 +494,8 @@ FIGURE_CLAIMS = [
     ("The trust was founded in 1975.", "contradicted"),
     ("Morrow's essay appeared in Coastal Heritage Notes on May 9, 2023.", "contradicted"),
     ("Coastal Heritage Notes, which ran Morrow's essay, was founded in 2001.", "not_in_sources"),
+    ("Coastal Heritage Notes was founded in 2001.", "not_in_sources"),
+    ("The new beacon was installed in mid-2019.", "contradicted"),
     # a count of something else: "the two lights" against "three duties"
     ("Keepers at the two lights guide visitors and log the weather.", "not_in_sources"),
     ("Morrow says the keepers have five duties.", "contradicted"),
@@ -552,3 +554,27 @@ def test_a_polarity_word_keeps_the_suffix_that_gives_its_sense() -> None:
     """Snowball stems "useful" to "use": "the card can be used" says nothing of usefulness."""
     assert polarity("The card can be used on the ferry.") == (False, False)
     assert polarity("The card is useful on the ferry.") == (True, False)
+
+
+DISPUTE = """
+## The keepers' pay dispute {#dispute}
+Councillor Ada Pennick opposes paying the volunteer keepers of the Skerry lighthouse.
+Morrow replies that paid keepers would cost the trust its independence.
+"""
+
+SAID_OF_CLAIMS = [
+    ("Ada Pennick opposes paying the volunteer keepers.", "supported"),
+    # what the passage says of Pennick, credited to Morrow, whom it names in another sentence
+    ("Morrow opposes paying the volunteer keepers.", "contradicted"),
+    ("Morrow says paid keepers would cost the trust its independence.", "supported"),
+]
+
+
+@pytest.mark.parametrize(("claim", "verdict"), SAID_OF_CLAIMS)
+async def test_what_a_passage_says_of_one_person_is_not_said_of_another_it_names(
+    tmp_path: Path, claim: str, verdict: str
+) -> None:
+    """The sentence saying the claim's predicate opens with another person; the claimed one is named
+    only where the passage says something else of them."""
+    decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + DISPUTE, claim)
+    assert decided == verdict, reasons

@@ -105,3 +105,19 @@ def test_a_full_stop_inside_a_quoted_title_does_not_end_the_sentence() -> None:
     assert split_sentences('He said "no. Then left. Later.') == ['He said "no.', "Then left.", "Later."], (
         "an unbalanced quote splits as usual"
     )
+
+
+def test_the_full_stop_of_an_abbreviation_does_not_end_the_sentence() -> None:
+    """ "St. Brenna", "Dr. Lena Moraes" (lexicon/words.toml's `abbreviations`): cut there, a sentence
+    would lose its subject and the next would open with half a name."""
+    from bot.terms import split_sentences
+
+    text = "Rafael Quint, chief executive of St. Brenna, will lead the trust. Dr. Lena Moraes opposes it."
+    assert split_sentences(text) == [
+        "Rafael Quint, chief executive of St. Brenna, will lead the trust.",
+        "Dr. Lena Moraes opposes it.",
+    ]
+    assert split_sentences("It ends at the station. St. Brenna is next.") == [
+        "It ends at the station.",
+        "St. Brenna is next.",
+    ]

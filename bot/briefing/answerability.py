@@ -35,6 +35,7 @@ ANSWER_TYPE_NAMES = {
     "person": "a name",
     "source": "a name",
 }
+PARTICULAR_WEIGHT = 3.25  # a figure's sentence must hold the question's words rarer than "keep" or "make"
 STRONG_MATCH = 0.8  # a question naming none of the subject must match a passage this well
 
 
@@ -102,10 +103,13 @@ def decide(
     subject: frozenset[str],
     vocabulary: frozenset[str],
     rest_coverage: float,
+    *,
+    compound: bool = False,
 ) -> tuple[str, str]:
     """(kind, reason): "answer", or why not. Off topic when most of the question is words the
     sources never use; not covered when the subject is there but what is asked is not.
-    `rest_coverage` is the best passage's coverage of the question less its names."""
+    `rest_coverage` is the best passage's coverage of the question less its names; `compound`: it
+    asks several things (evidence.question_parts)."""
     total = focus.total or 1.0
     missing_specific = [t for t in missing if t in focus.specific]
     specific_share = sum(focus.weights[t] for t in missing_specific) / total
@@ -134,21 +138,36 @@ def decide(
         )
     if (carried := _carried_by_names(focus, rest_coverage, subject)) is not None:
         return unknown, carried
-    if focus.answer_type and not any(_gives_type(focus, p) for p in picks):
+    # a compound question's particular words are each its own part's ("who says X, and who Y?")
+    particular = frozenset() if compound else _particular(focus, vocabulary)
+    if focus.answer_type and not any(_gives_type(focus, p, particular) for p in picks):
         wanted = ANSWER_TYPE_NAMES.get(focus.answer_type, focus.answer_type)
         return "not_covered", f"the question asks for {wanted} and no close sentence gives one"
     return "answer", f"the closest passage covers {coverage:.0%} of the question"
 
 
-def _gives_type(focus: Focus, pick: Pick) -> bool:
+def _gives_type(focus: Focus, pick: Pick, particular: frozenset[str]) -> bool:
     """A sentence that gives what the question asks for (a figure, a year, a name), close enough to
-    the question to be about what it asks. The passage's heading counts: it names what the sentence
-    is about ("The readers went live on 1 September 2025" under "The Line 4 pilot")."""
+    the question to be about what it asks. The passage's heading and its source's title count: they
+    name what the sentence is about ("The readers went live on 1 September 2025" under "The Line 4
+    pilot"). It must hold the question's `particular` words: the riders a day of the trams do not
+    answer "How many ride the buses each day?"."""
     passage = pick.scored.passage
     gives = has_type(pick.sentence, focus.answer_type) or (
         focus.answer_type == "source" and bool(passage.by)  # quoted with its byline
     )
-    return gives and focus.coverage(pick.terms | match_terms(passage.heading)) >= TYPED_COVERAGE
+    about = pick.terms | match_terms(f"{passage.heading} {passage.title}")
+    return gives and focus.coverage(about) >= TYPED_COVERAGE and particular <= about
+
+
+def _particular(focus: Focus, vocabulary: frozenset[str]) -> frozenset[str]:
+    """The question's words that single out what it asks a figure of: informative words the sources
+    use (a word they never use is another rule's), and no name (names have rules of their own)."""
+    return frozenset(
+        t
+        for t, w in focus.weights.items()
+        if w >= PARTICULAR_WEIGHT and t in vocabulary and t not in focus.specific
+    )
 
 
 def _carried_by_names(focus: Focus, rest_coverage: float, subject: frozenset[str]) -> str | None:

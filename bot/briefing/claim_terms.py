@@ -86,7 +86,7 @@ def figure_anchors(text: str, number: str, *, wide: bool = False) -> set[str]:
     2025" -> what appeared). `wide`, for a source sentence: every content word near the figure
     ("three clear risks, or main dangers"). A count compared with another that counts something
     else ("between the two countries" against "could do three things") is no contradiction."""
-    tokens, stop = words(text), stopwords()
+    tokens, stop = _figure_words(text), stopwords()
 
     def content(span: list[str]) -> list[str]:
         return [t for t in span if t not in stop and _figure(t) is None and t not in _MONTHS]
@@ -146,7 +146,17 @@ def _duration_pattern(units: tuple[str, ...]) -> re.Pattern[str]:
 def numbers_in(text: str) -> set[str]:
     """Digits, plus small number words and magnitudes as digits: "five risks" must not be supported by
     "three risks", nor "millions of dollars" by "billions" ("one" is left out: "no one", "one path")."""
-    return {figure for w in words(text) if (figure := _figure(w)) is not None}
+    return {figure for w in _figure_words(text) if (figure := _figure(w)) is not None}
+
+
+def _figure_words(text: str) -> list[str]:
+    """`words`, with a figure hyphenated to a word apart from it ("mid-2024" -> mid, 2024; "60-minute"
+    -> 60, minute). A number word stays in its compound: "track-two" counts nothing."""
+    found: list[str] = []
+    for word in words(text):
+        parts = word.split("-")
+        found.extend(parts if len(parts) > 1 and any(p.isdigit() for p in parts) else [word])
+    return found
 
 
 def polarity(text: str) -> tuple[bool, bool]:

@@ -362,9 +362,12 @@ def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], cont
     rest_coverage = max(
         (rest.coverage(match_terms(s.passage.text) | contexts[s.passage.id]) for s in pool), default=0.0
     )
-    if question_parts(question):
+    compound = bool(question_parts(question))
+    if compound:
         rest_coverage = 1.0  # answered from several passages: no one passage need hold it all
-    kind, reason = decide(focus, coverage, missing, picks, subject_terms(index), vocabulary, rest_coverage)
+    kind, reason = decide(
+        focus, coverage, missing, picks, subject_terms(index), vocabulary, rest_coverage, compound=compound
+    )
     if kind == "answer" and context and _mostly_unknown(question, missing):
         kind, reason = "off_topic", "most of the follow-up's own words are in no source"
     if kind != "off_topic" and (names := unknown_names(question, index.corpus.text)):

@@ -21,6 +21,8 @@ from bot.briefing.claim_terms import (
     text_terms,
 )
 from bot.briefing.comparison import Ranked, figure_of
+from bot.briefing.names import bare
+from bot.briefing.negation import comparable
 from bot.briefing.reading import MISMATCH_COVERAGE, Reading, share
 
 __all__ = ["DECADE_RE", "check_numbers", "figures_reversed", "in_decade"]
@@ -38,10 +40,12 @@ def check_numbers(r: Reading) -> bool:
     missing = sorted(claim_numbers - text_numbers) + [d for d, held in decades.items() if not held]
     others = r.claim_terms - claim_numbers - set(decades)
     settled = _check_durations(r, others)
+    name_terms = {comparable(bare(t)) for name in r.names for t in name}  # as figure_anchors reads words
     missing = [n for n in missing if n not in settled]
     for number in missing:
         kind = number in decades or bool(YEAR_RE.match(number))
-        anchors = set() if number in decades else figure_anchors(r.claim, number)
+        # what the figure is of, less the names it is said of ("News Headline Alert was founded")
+        anchors = set() if number in decades else figure_anchors(r.claim, number) - name_terms
         for sentence in r.sentences:
             differing = sorted(
                 n

@@ -16,7 +16,7 @@ from bot.briefing.names import bare, is_person_like, names_in
 from bot.briefing.reading import Reading
 from bot.index import Corpus
 from bot.sources import Passage
-from bot.terms import stem
+from bot.terms import stem, words
 
 __all__ = ["check_names"]
 
@@ -25,6 +25,9 @@ __all__ = ["check_names"]
 # a word or two is ("Tanwar has written three books": Liu wrote one, which says nothing of Tanwar)
 NAME_SWAP_COVERAGE = 0.75
 MIN_NAME_SWAP_TERMS = 3  # ...and, for a name the sources never use, at least this many of its other words
+SAID_OF_ANOTHER_SHARE = 0.5  # a sentence saying this much of what the claim says of a person...
+MIN_PREDICATE_TERMS = 2  # ...of a claim saying at least this much of them
+SUBJECT_WORDS = 4  # ...and naming another person in its opening words, as its subject ("Dr. Lena Moraes")
 
 
 def check_names(r: Reading, passage: Passage, corpus: Corpus) -> bool:
@@ -60,7 +63,44 @@ def check_names(r: Reading, passage: Passage, corpus: Corpus) -> bool:
         elif not known_elsewhere and (named := _named_instead(r, corpus.widespread)):
             claimed = " ".join(name)
             r.mismatch(f"name: the claim names {claimed}, the source {named}", terms_of(claimed))
+    if names_ok:
+        _check_said_of_another(r, corpus)
     return names_ok
+
+
+def _check_said_of_another(r: Reading, corpus: Corpus) -> None:
+    """A person the passage names, credited with what it says of another: "Rafael Quint opposes the
+    merger" against "Dr. Lena Moraes opposes moving births ... Quint replies that ...". The sentence
+    saying most of the claim's predicate opens with another person and does not name the claimed
+    one, and no sentence naming the claimed one says as much of it."""
+    # a byline name opening the claim is a name too ("Morrow opposes ..."), though no sentence of
+    # the sources uses it past its first word
+    claimed = [name for name in names_in(r.claim, corpus.names | corpus.people) if _is_person(name, corpus)]
+    if len(claimed) != 1 or len(r.predicate) < MIN_PREDICATE_TERMS:
+        return
+    mine = {bare(t) for t in claimed[0]}
+    said = [(len(text_terms(s) & r.predicate) / len(r.predicate), s) for s in r.sentences[1:]]
+    best, sentence = max(said, default=(0.0, ""))
+    if best < SAID_OF_ANOTHER_SHARE:
+        return
+    people = [n for n in names_in(sentence, corpus.names) if _is_person(n, corpus)]
+    if not people or any({bare(t) for t in n} & mine for n in people):
+        return
+    opening = {bare(w) for w in words(sentence)[:SUBJECT_WORDS]}
+    if not {bare(t) for t in people[0]} & opening:
+        return  # the other name is no subject of the sentence ("appeared on the site News Headline Alert")
+    if any(share >= best for share, s in said if mine & {bare(w) for w in words(s)}):
+        return
+    other = " ".join(people[0])
+    r.mismatch(
+        f"name: the source says this of {other}, not {' '.join(claimed[0])}", terms_of(" ".join(claimed[0]))
+    )
+    r.show(sentence)
+
+
+def _is_person(name: tuple[str, ...], corpus: Corpus) -> bool:
+    """A person's name: two or three capitalised words, or a word the sources name a person by."""
+    return is_person_like(name) or (len(name) == 1 and bare(name[0]) in corpus.people)
 
 
 def _named_instead(r: Reading, widespread: frozenset[str]) -> str:

@@ -37,7 +37,9 @@ def negated_terms(text: str, about: set[str]) -> set[str]:
         # "little evidence that X is a priority": the negation reaches over the whole clause.
         wide = i + 1 < len(tokens) and tokens[i + 1] in lex.wide_scope_next
         # Counted in content words: "does not identify any of the researchers" reaches "researchers".
-        reach = [t for n, t in parts[i + 1 :] if t not in stopwords() and (wide or n == parts[i][0])]
+        reach = [
+            t for n, t in _until_but(parts[i + 1 :]) if t not in stopwords() and (wide or n == parts[i][0])
+        ]
         for following in reach[: WIDE_NEGATION_SCOPE if wide else NEGATION_SCOPE]:
             term = comparable(following)
             if term in about:
@@ -60,8 +62,15 @@ def negated_words(text: str) -> set[str]:
     found: set[str] = set()
     for i in range(len(tokens)):
         if _negates(tokens, i):
-            found.update(w for n, w in parts[i + 1 : i + 1 + NEGATION_SCOPE] if n == parts[i][0])
+            found.update(w for n, w in _until_but(parts[i + 1 : i + 1 + NEGATION_SCOPE]) if n == parts[i][0])
     return found
+
+
+def _until_but(parts: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The words a negation may reach, up to a "but": "the real race is not between nations but
+    between humanity's ability to innovate and to govern" denies the nations, not the ability."""
+    words_ = [w for _, w in parts]
+    return parts[: words_.index("but")] if "but" in words_ else parts
 
 
 def _parts(text: str) -> list[tuple[int, str]]:

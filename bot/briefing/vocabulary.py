@@ -45,6 +45,7 @@ class Vocabulary:
     lead_in_words: frozenset[str]  # "According to Singh, what ...": how a question's opening starts
     pointing_words: frozenset[str]  # a question using one points back at the conversation
     author_nouns: frozenset[str]  # "Which author warns ...?" asks for whose source it is
+    abbreviations: frozenset[str]  # "St.", "Dr.": a full stop that ends no sentence
     leaning: frozenset[str]
     pronouns: frozenset[str]  # "it", "they": openers that always stand for a subject named before
     dangling: frozenset[str]
@@ -85,6 +86,7 @@ def parse(data: dict[str, Any], numbers: Mapping[str, str]) -> Vocabulary:
         lead_in_words=frozenset(words(data, "lead_in_words")),
         pointing_words=frozenset(words(data, "pointing_words")),
         author_nouns=frozenset(words(data, "author_nouns")),
+        abbreviations=frozenset(words(data, "abbreviations")),
         leaning=frozenset(words(openers, "leaning", "openers.")),
         pronouns=frozenset(words(openers, "pronouns", "openers.")),
         dangling=frozenset(words(openers, "dangling", "openers.")),
