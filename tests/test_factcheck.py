@@ -578,3 +578,27 @@ async def test_what_a_passage_says_of_one_person_is_not_said_of_another_it_names
     only where the passage says something else of them."""
     decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + DISPUTE, claim)
     assert decided == verdict, reasons
+
+
+MOVES = """
+## Where the lamps go {#moves}
+The old lamp moves from the Skerry lighthouse to the maritime museum in Hollin.
+The spare lens goes the other way: the spare lens moves from Hollin to the Skerry lighthouse.
+"""
+
+MOVE_CLAIMS = [
+    ("The old lamp moves from the Skerry lighthouse to the museum in Hollin.", "supported"),
+    ("The old lamp moves from the museum in Hollin to the Skerry lighthouse.", "contradicted"),
+    # the other thing's move, the other way round, says nothing against this one
+    ("The spare lens moves from Hollin to the Skerry lighthouse.", "supported"),
+]
+
+
+@pytest.mark.parametrize(("claim", "verdict"), MOVE_CLAIMS)
+async def test_a_move_the_other_way_round_is_a_contradiction(
+    tmp_path: Path, claim: str, verdict: str
+) -> None:
+    """ "X moves from A to B" against "X moves from B to A" ([comparison] read for "from ... to"),
+    only for the same X."""
+    decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + MOVES, claim)
+    assert decided == verdict, reasons

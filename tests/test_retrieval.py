@@ -114,13 +114,16 @@ def _asked(question: str) -> list[Turn]:
         ("Which stock should I buy if I want it to double by the end of next year?", False),
         ("What do those scientists think about the weather in Paris this coming weekend?", False),
         ("What does Yi-Ling Liu say about her book and the earlier technologies it describes?", False),
+        # says too little of its own to stand alone
+        ("What could happen if one of them is ever broken?", True),
     ],
 )
 def test_a_long_question_follows_up_when_it_points_back_and_picks_up_the_thread(
     question: str, follows: bool
 ) -> None:
-    """ "Those" points back only when the question also picks up a word of the previous one; a long
-    question that merely says "it", or names the person its "her" means, stands on its own."""
+    """ "Those" points back only when the question also picks up a word of the previous one, or has
+    at most two words of its own; a long question that merely says "it", or names the person its
+    "her" means, stands on its own."""
     history = _asked("Which earlier technologies does Singh say followed the same pattern as AI?")
     assert is_follow_up(question, history) is follows
     assert not is_follow_up(question, [])

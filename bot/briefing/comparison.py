@@ -1,5 +1,6 @@
 """Which side of a comparison is ahead: "A outpaces B" and "B is faster than A" disagree, and so do
-"A carries more riders than B" and "B carries 410,000 riders, A 170,000".
+"A carries more riders than B" and "B carries 410,000 riders, A 170,000", and "from A to B" and
+"from B to A".
 
 Why a module of its own: the other checks compare the words a claim and a source share, and a
 comparison with its sides swapped shares all of them ("capabilities outpace the evaluation
@@ -32,6 +33,7 @@ class Ranked:
     ahead: frozenset[str]
     behind: frozenset[str]
     word: str  # the comparing word, as written
+    mover: frozenset[str] = frozenset()  # for "X moves from A to B": X, which the other must share
 
 
 def comparisons(text: str, terms: Callable[[str], set[str]]) -> list[Ranked]:
@@ -67,6 +69,8 @@ def comparisons(text: str, terms: Callable[[str], set[str]]) -> list[Ranked]:
 def reversed_in(claim: Ranked, other: Ranked) -> bool:
     """Whether `other` puts the claim's sides the other way round: more of the claim's terms sit on
     the opposite side than on the same side, and both sides cross."""
+    if claim.mover and len(claim.mover & other.mover) * 2 <= len(claim.mover):
+        return False  # another thing's move: "cardiac surgery moves from A to B", "births from B to A"
     crossed = (claim.ahead & other.behind, claim.behind & other.ahead)
     same = len(claim.ahead & other.ahead) + len(claim.behind & other.behind)
     return all(crossed) and len(crossed[0]) + len(crossed[1]) > same
@@ -88,3 +92,22 @@ def _figures(clause: str) -> list[float]:
             continue
         values.append(float(digits) * _MAGNITUDES.get((magnitude or "").lower(), 1.0))
     return values
+
+
+_FROM_TO_RE = re.compile(r"\bfrom\s+(?P<origin>[^,;:]+?)\s+to\s+(?P<goal>[^,;:]+)", re.I)  # "St. Brenna"
+
+
+def movements(text: str, terms: Callable[[str], set[str]]) -> list[Ranked]:
+    """Each "from A to B" in `text`, as a `Ranked` whose `ahead` is where it goes (B) and `behind`
+    where it comes from (A): "births move from St. Brenna to Vestry Valley" and "births moving from
+    Vestry Valley to St. Brenna" are the same move the other way round (`reversed_in`)."""
+    return [
+        Ranked(
+            frozenset(terms(m.group("goal"))),
+            frozenset(terms(m.group("origin"))),
+            "from ... to",
+            frozenset(terms(clause[: m.start()])),
+        )
+        for clause in PART_RE.split(text)
+        for m in _FROM_TO_RE.finditer(clause)
+    ]

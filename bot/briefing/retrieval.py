@@ -21,6 +21,7 @@ from bot.terms import content_terms, overlap, stem, words
 DEFAULT_K = 3
 GATE_OVERLAP = 0.5
 FOLLOW_UP_MAX_WORDS = 8  # "why?", "and the other side?": judged by the conversation, not on their own
+FOLLOW_UP_MAX_OWN_TERMS = 2  # ...and a longer one that points back with no more content words than this
 FOLLOW_UP_POOL = 30  # a follow-up looks this deep for passages the conversation has already seen
 
 
@@ -60,7 +61,8 @@ async def retrieve(
 def is_follow_up(question: str, history: Sequence[Turn]) -> bool:
     """A question in a conversation that is short ("why?", "and the other side?"), or that points
     back at it ("What did those earlier technologies go through?": lexicon/words.toml's
-    `pointing_words`) and picks up a word of the previous question. A long question that only says
+    `pointing_words`) and picks up a word of the previous question, or says too little of its own to
+    stand alone ("What can happen if one of them is broken?"). A long question that only says
     "it" is not a follow-up ("Which stock should I buy if I want it to double?"), nor one that names
     a person of its own for the pointing word to mean ("What does Yi-Ling Liu say about her book and
     the technologies it describes?"). A follow-up is read with the previous question; one that is
@@ -72,7 +74,9 @@ def is_follow_up(question: str, history: Sequence[Turn]) -> bool:
         return True
     if not set(asked) & vocabulary().pointing_words or people_in(question):
         return False
-    return bool(content_terms(question) & content_terms(previous_question(history)))
+    own = content_terms(question)
+    # "What can happen if one of them is broken?" says too little of its own to stand alone
+    return len(own) <= FOLLOW_UP_MAX_OWN_TERMS or bool(own & content_terms(previous_question(history)))
 
 
 def names_the_subject(text: str) -> bool:

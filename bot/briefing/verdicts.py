@@ -36,7 +36,7 @@ from bot.briefing.claim_terms import (
     text_terms,
     weighted_coverage,
 )
-from bot.briefing.comparison import comparisons, reversed_in
+from bot.briefing.comparison import comparisons, movements, reversed_in
 from bot.briefing.figure_checks import DECADE_RE, check_numbers, figures_reversed, in_decade
 from bot.briefing.lexicon import lexicon, sense_stem
 from bot.briefing.name_checks import check_names
@@ -427,14 +427,15 @@ def _check_comparison(r: Reading) -> None:
     """A sentence carrying the claim that compares the same two things the other way round
     ("capabilities outpace the evaluation frameworks" against "frameworks are developed faster than
     capabilities improve")."""
-    claimed = comparisons(r.claim, terms_of)
+    claimed = comparisons(r.claim, terms_of) + movements(r.claim, terms_of)
     if not claimed or r.negated:
         return
     for at, sentence in enumerate(r.sentences):
         if _carried(r, at, "") < MISMATCH_COVERAGE:
             continue
         for mine in claimed:
-            if theirs := next((c for c in comparisons(sentence, text_terms) if reversed_in(mine, c)), None):
+            found = comparisons(sentence, text_terms) + movements(sentence, text_terms)
+            if theirs := next((c for c in found if reversed_in(mine, c)), None):
                 r.mismatch(
                     f"comparison: the other way round (the claim '{mine.word}', the source '{theirs.word}')"
                 )
