@@ -183,6 +183,17 @@ async def test_a_figure_of_something_else_does_not_answer(
     assert evidence.answerable == answerable, evidence.reason
 
 
+async def test_what_is_the_x_of_asks_for_x(bikes: SourceIndex) -> None:
+    """ "What is the annual salary of the transport director?" asks for a salary, which no source
+    mentions, though the director is in them; "What was the source of the pilot's funding?" asks
+    for a source the text gives (the transport budget)."""
+    assert focus_of("What is the annual salary of the transport director?").asked_for == {"annual", "salari"}
+    declined = await weighed(bikes, "What is the annual salary of the transport director?")
+    assert (declined.answerable, declined.kind) == (False, "not_covered"), declined.reason
+    answered = await weighed(bikes, "What was the source of the pilot's funding?")
+    assert answered.answerable, answered.reason
+
+
 async def test_a_list_question_gathers_items_from_sibling_passages(bikes: SourceIndex) -> None:
     evidence = await weighed(bikes, "Which problems did the pilot run into?")
     assert evidence.focus.wants_list
