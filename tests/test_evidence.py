@@ -16,6 +16,7 @@ from bot.briefing.checked import SentenceGate
 from bot.briefing.evidence import Evidence, focus_of, goes_on, question_parts, weigh
 from bot.briefing.focus import has_type, stands_for_a_subject, subject_of
 from bot.briefing.lexicon import LexiconError, lexicon, parse
+from bot.briefing.models import Answer, Answered
 from bot.briefing.premise import contradicted_premise, proposition
 from bot.briefing.sentences import QUOTE_LEAD, Citation, Part, Shown, from_source, render_part
 from bot.briefing.verdicts import compare, decide
@@ -425,8 +426,9 @@ def test_the_lexicon_is_validated_data() -> None:
         parse({"generic": "say"})
 
 
-async def test_an_answer_to_who_carries_the_name_the_source_gives(tmp_path: Path) -> None:
-    from bot.briefing.models import Answered
+async def _answered(tmp_path: Path, sources: dict[str, str], reply: str, question: str) -> Answer:
+    """The answer to `question` from the scripted model's `reply`, with `sources` (file name: text)
+    as the only briefing sources."""
     from bot.config import load_settings
     from bot.engine import ScriptedEngine
     from bot.service import BriefingService
@@ -435,16 +437,21 @@ async def test_an_answer_to_who_carries_the_name_the_source_gives(tmp_path: Path
     shutil.copytree(REPO / "prompts", root)
     for path in (root / "sources").iterdir():
         path.unlink()
-    (root / "sources" / "bike-share.md").write_text(BIKE_SOURCE, encoding="utf-8")
+    for name, text in sources.items():
+        (root / "sources" / name).write_text(text, encoding="utf-8")
     settings = load_settings(prompts_dir=root, database_path=tmp_path / "db.sqlite3")
-    # Two checked sentences that say who led the program only as "the transport director".
-    reply = "The transport director led the program [1]. The pilot started with 400 bicycles [1]."
     service = await BriefingService.open(settings, engine=ScriptedEngine([reply]))
     try:
-        events = [e async for e in service.ask("Who led the program?", conversation_id="c", user_id="u")]
+        events = [e async for e in service.ask(question, conversation_id="c", user_id="u")]
     finally:
         await service.aclose()
-    answer = next(e.answer for e in events if isinstance(e, Answered))
+    return next(e.answer for e in events if isinstance(e, Answered))
+
+
+async def test_an_answer_to_who_carries_the_name_the_source_gives(tmp_path: Path) -> None:
+    # Two checked sentences that say who led the program only as "the transport director".
+    reply = "The transport director led the program [1]. The pilot started with 400 bicycles [1]."
+    answer = await _answered(tmp_path, {"bike-share.md": BIKE_SOURCE}, reply, "Who led the program?")
     assert "transport director led the program" in answer.text.lower(), answer.text
     assert "Marta Okafor" in answer.text, "the source's name follows the model's checked sentences"
 
@@ -462,25 +469,9 @@ async def test_an_answer_to_who_says_it_names_the_source_the_model_left_unnamed(
     """The model restates the ferry article's point without saying whose it is: the source sentence
     is quoted after it, with its byline, so "who writes ...?" (or "which journalist ...?") is
     answered in the text."""
-    from bot.briefing.models import Answered
-    from bot.config import load_settings
-    from bot.engine import ScriptedEngine
-    from bot.service import BriefingService
-
-    root = tmp_path / "prompts"
-    shutil.copytree(REPO / "prompts", root)
-    for path in (root / "sources").iterdir():
-        path.unlink()
-    (root / "sources" / "bike-share.md").write_text(BIKE_SOURCE, encoding="utf-8")
-    (root / "sources" / "ferries.md").write_text(FERRY_SOURCE, encoding="utf-8")
-    settings = load_settings(prompts_dir=root, database_path=tmp_path / "db.sqlite3")
     reply = "Three ferries now cross the estuary every hour [1]. The council recommends a night service [1]."
-    service = await BriefingService.open(settings, engine=ScriptedEngine([reply]))
-    try:
-        events = [e async for e in service.ask(question, conversation_id="c", user_id="u")]
-    finally:
-        await service.aclose()
-    answer = next(e.answer for e in events if isinstance(e, Answered))
+    sources = {"bike-share.md": BIKE_SOURCE, "ferries.md": FERRY_SOURCE}
+    answer = await _answered(tmp_path, sources, reply, question)
     assert "council recommends a night service" in answer.text, answer.text
     assert "(Jonas Berg)" in answer.text, answer.text
 
@@ -668,29 +659,13 @@ async def test_the_answer_shows_no_model_sentence_off_the_question_or_naming_wha
     """Two of the model's three sentences pass the word-overlap check and are still not shown: one
     is true of the source but says nothing of the question (the commutes, asked about thefts), and
     one names a maker the source never names ("Velora")."""
-    from bot.briefing.models import Answered
-    from bot.config import load_settings
-    from bot.engine import ScriptedEngine
-    from bot.service import BriefingService
-
-    root = tmp_path / "prompts"
-    shutil.copytree(REPO / "prompts", root)
-    for path in (root / "sources").iterdir():
-        path.unlink()
-    (root / "sources" / "bike-share.md").write_text(BIKE_SOURCE, encoding="utf-8")
-    settings = load_settings(prompts_dir=root, database_path=tmp_path / "db.sqlite3")
     reply = (
         "Most trips were short commutes of under three kilometres [1]. "
         "The 38 bicycles stolen or vandalised during the first year were Velora bicycles [1]. "
         "During the first year, 38 bicycles were stolen or vandalised [1]."
     )
-    service = await BriefingService.open(settings, engine=ScriptedEngine([reply]))
-    try:
-        question = "How many bicycles were stolen in the first year?"
-        events = [e async for e in service.ask(question, conversation_id="c", user_id="u")]
-    finally:
-        await service.aclose()
-    answer = next(e.answer for e in events if isinstance(e, Answered))
+    question = "How many bicycles were stolen in the first year?"
+    answer = await _answered(tmp_path, {"bike-share.md": BIKE_SOURCE}, reply, question)
     assert answer.text.startswith("During the first year, 38 bicycles were stolen"), answer.text
     assert "commutes" not in answer.text, answer.text
     assert "Velora" not in answer.text, answer.text

@@ -502,17 +502,6 @@ FIGURE_CLAIMS = [
 ]
 
 
-@pytest.mark.parametrize(("claim", "verdict"), FIGURE_CLAIMS)
-async def test_a_figure_is_compared_with_the_figure_of_the_same_thing(
-    tmp_path: Path, claim: str, verdict: str
-) -> None:
-    """A figure contradicts only a figure of the same thing (`figure_anchors`): the count of what it
-    counts, the year of what it dates. Durations compare across units, a decade holds its years,
-    and "A more than B" is read against the figures a sentence gives A and B."""
-    decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + FIGURES, claim)
-    assert decided == verdict, reasons
-
-
 WINDING = (
     "What ends is the nightly hand-winding; winding the lamp by hand stopped back in 1998, when an "
     "electric motor was fitted."
@@ -540,16 +529,6 @@ MYTH_CLAIMS = [
 ]
 
 
-@pytest.mark.parametrize(("claim", "verdict"), MYTH_CLAIMS)
-async def test_a_passage_naming_a_misreading_gives_its_own_account_after_rejecting_it(
-    tmp_path: Path, claim: str, verdict: str
-) -> None:
-    """Under a heading naming a misreading, the sentences from the one rejecting it ("It is not:")
-    on are the source's own account, and a claim repeating them is supported."""
-    decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + MYTH, claim)
-    assert decided == verdict, reasons
-
-
 def test_a_polarity_word_keeps_the_suffix_that_gives_its_sense() -> None:
     """Snowball stems "useful" to "use": "the card can be used" says nothing of usefulness."""
     assert polarity("The card can be used on the ferry.") == (False, False)
@@ -570,16 +549,6 @@ SAID_OF_CLAIMS = [
 ]
 
 
-@pytest.mark.parametrize(("claim", "verdict"), SAID_OF_CLAIMS)
-async def test_what_a_passage_says_of_one_person_is_not_said_of_another_it_names(
-    tmp_path: Path, claim: str, verdict: str
-) -> None:
-    """The sentence saying the claim's predicate opens with another person; the claimed one is named
-    only where the passage says something else of them."""
-    decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + DISPUTE, claim)
-    assert decided == verdict, reasons
-
-
 MOVES = """
 ## Where the lamps go {#moves}
 The old lamp moves from the Skerry lighthouse to the maritime museum in Hollin.
@@ -594,11 +563,26 @@ MOVE_CLAIMS = [
 ]
 
 
-@pytest.mark.parametrize(("claim", "verdict"), MOVE_CLAIMS)
-async def test_a_move_the_other_way_round_is_a_contradiction(
-    tmp_path: Path, claim: str, verdict: str
+# Each rule's claims, against the lighthouse source with the section the rule reads.
+RULE_CLAIMS = [
+    *((FIGURES, claim, verdict) for claim, verdict in FIGURE_CLAIMS),
+    *((MYTH, claim, verdict) for claim, verdict in MYTH_CLAIMS),
+    *((DISPUTE, claim, verdict) for claim, verdict in SAID_OF_CLAIMS),
+    *((MOVES, claim, verdict) for claim, verdict in MOVE_CLAIMS),
+]
+
+
+@pytest.mark.parametrize(("section", "claim", "verdict"), RULE_CLAIMS)
+async def test_figures_misreadings_people_and_moves_are_read_as_the_source_gives_them(
+    tmp_path: Path, section: str, claim: str, verdict: str
 ) -> None:
-    """ "X moves from A to B" against "X moves from B to A" ([comparison] read for "from ... to"),
-    only for the same X."""
-    decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + MOVES, claim)
+    """- FIGURE_CLAIMS: a figure contradicts only a figure of the same thing (`figure_anchors`): the
+      count of what it counts, the year of what it dates; durations compare across units, a decade
+      holds its years, and "A more than B" is read against the figures a sentence gives A and B.
+    - MYTH_CLAIMS: under a heading naming a misreading, the sentences from the one rejecting it ("It
+      is not:") on are the source's own account, unless they quote the misreading to dismiss it.
+    - SAID_OF_CLAIMS: what a sentence opening with one person says is not said by another person
+      the passage names only elsewhere.
+    - MOVE_CLAIMS: "X moves from A to B" against "X moves from B to A", for the same X."""
+    decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + section, claim)
     assert decided == verdict, reasons
