@@ -83,7 +83,9 @@ def _check_said_of_another(r: Reading, corpus: Corpus) -> None:
     best, sentence = max(said, default=(0.0, ""))
     if best < SAID_OF_ANOTHER_SHARE:
         return
-    people = [n for n in names_in(sentence, corpus.names) if _is_person(n, corpus)]
+    people = [
+        n for n in names_in(sentence, corpus.names) if _is_person(n, corpus) and not _is_place(n, corpus)
+    ]
     if not people or any({bare(t) for t in n} & mine for n in people):
         return
     opening = {bare(w) for w in words(sentence)[:SUBJECT_WORDS]}
@@ -96,6 +98,13 @@ def _check_said_of_another(r: Reading, corpus: Corpus) -> None:
         f"name: the source says this of {other}, not {' '.join(claimed[0])}", terms_of(" ".join(claimed[0]))
     )
     r.show(sentence)
+
+
+def _is_place(name: tuple[str, ...], corpus: Corpus) -> bool:
+    """A name the sources use after "in", "at" or "from" ("in San Francisco"): a place, whatever its
+    shape says."""
+    spelled = r"\s+".join(re.escape(bare(t)) for t in name)
+    return re.search(r"\b(?:in|at|from)\s+" + spelled + r"\b", corpus.text) is not None
 
 
 def _is_person(name: tuple[str, ...], corpus: Corpus) -> bool:
