@@ -29,15 +29,10 @@ def stem(word: str) -> str:
     'crisis', 'children' -> 'child'). No suffix rule can join those, and a claim or question in the
     past tense or the plural must meet a source in the present or the singular."""
     word = word.removesuffix("'s")
-    stemmer = _stemmer()
-    stemmed: str = stemmer.stemWord(word)
-    lemma = _single_lemma(word)
-    if lemma is not None and stemmer.stemWord(lemma) != stemmed:
-        stemmed = stemmer.stemWord(lemma)
+    stemmed: str = _stemmer().stemWord(_single_lemma(word) or word)
     return stemmed
 
 
-@lru_cache(maxsize=65536)
 def _single_lemma(word: str) -> str | None:
     """The lemma of a word form that lemminflect's lexicon knows with one lemma only, whatever its
     part of speech ('wrote' -> 'write', 'buses' -> 'bus'), or None: for a form with several
