@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     max_queue: int = Field(default=32, ge=1)
     max_answer_tokens: int = Field(default=120, ge=16, le=4096)
 
+    # spaCy's English pipeline and the all-MiniLM-L6-v2 sentence encoder (both installed packages):
+    # off, the bot reads text by its words alone.
+    language_models: bool = True
+
     # --- Remote OpenAI-compatible backend (scale-out) ------------------------------------------
     llm_base_url: str = ""
     llm_model: str = ""

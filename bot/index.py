@@ -11,6 +11,7 @@ so searching never blocks the event loop; each reload builds a fresh index and t
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Callable, Collection, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import aiosqlite
 
 from bot.acronyms import acronyms_of, is_acronym
 from bot.briefing.names import bare, is_person_like, names_in
+from bot.language import LanguageModels, SemanticIndex
 from bot.sources import FRAMINGS, Passage, Source
 from bot.terms import WORD_RE, match_terms, sentences_of, stopwords, words
 
@@ -34,6 +36,10 @@ MIN_WIDESPREAD = 2  # ...and in more than two (a small source set names each thi
 # meta column (title, author, outlet, date) is shared by every passage of a source and only breaks
 # ties towards the right article ("what did Liu say about ...").
 BM25_WEIGHTS = (2.0, 1.0, 0.4)
+# Reciprocal-rank fusion of the BM25 and the dense ranking: a passage scores 1 / (RRF_K + rank) in
+# each. The usual constant; the dense list is read as deep as the lexical one.
+RRF_K = 60
+DENSE_WEIGHT = 0.5
 
 SCHEMA = """
 CREATE VIRTUAL TABLE passages USING fts5(
@@ -137,6 +143,21 @@ class Corpus:
         )
 
 
+def embedded_text(passage: Passage) -> str:
+    """What a passage's vector is made of: its heading (a moderator's summary of it) and text."""
+    return f"{passage.heading}. {passage.text}" if passage.heading else passage.text
+
+
+def fuse(lexical: Sequence[int], dense: Sequence[int]) -> list[tuple[int, float]]:
+    """Reciprocal-rank fusion: (item, score), best first. An item only one list holds still counts."""
+    scores: dict[int, float] = {}
+    for rank, item in enumerate(lexical):
+        scores[item] = scores.get(item, 0.0) + 1.0 / (RRF_K + rank + 1)
+    for rank, item in enumerate(dense):
+        scores[item] = scores.get(item, 0.0) + DENSE_WEIGHT / (RRF_K + rank + 1)
+    return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
 class SourceIndex:
     """Searchable passages of one prompt-set version. Build with `await SourceIndex.build(...)`."""
 
@@ -146,8 +167,12 @@ class SourceIndex:
         passages: Sequence[Passage],
         meta: dict[str, str] | None = None,
         authors: dict[str, str] | None = None,
+        semantic: SemanticIndex | None = None,
     ) -> None:
         self._db = db
+        # Passage and sentence vectors (None when the sentence encoder is not loaded): retrieval
+        # fuses them with BM25, and the answer gate and sentence choice read sentence similarity.
+        self.semantic = semantic
         self.passages: tuple[Passage, ...] = tuple(passages)
         self._by_id = {p.id: p for p in self.passages}
         self._meta = dict(meta or {})
@@ -184,9 +209,17 @@ class SourceIndex:
         return self._meta.get(passage.source, "")
 
     @classmethod
-    async def build(cls, sources: Sequence[Source]) -> SourceIndex:
+    async def build(cls, sources: Sequence[Source], language: LanguageModels | None = None) -> SourceIndex:
         passages = [p for s in sources for p in s.passages]
         meta = {s.slug: " ".join(filter(None, (s.title, s.author, s.outlet, s.date))) for s in sources}
+        semantic = None
+        if language is not None and language.semantic:
+            semantic = await asyncio.to_thread(
+                SemanticIndex.build,
+                language,
+                [embedded_text(p) for p in passages],
+                [sentences_of(p.text) for p in passages],
+            )
         db = await aiosqlite.connect(":memory:")
         try:
             await db.execute(SCHEMA)
@@ -198,7 +231,7 @@ class SourceIndex:
         except BaseException:
             await db.close()
             raise
-        return cls(db, passages, meta, {s.slug: s.author for s in sources})
+        return cls(db, passages, meta, {s.slug: s.author for s in sources}, semantic)
 
     def get(self, passage_id: str) -> Passage | None:
         return self._by_id.get(passage_id)
@@ -226,11 +259,26 @@ class SourceIndex:
         params: list[object] = [*BM25_WEIGHTS, match]
         if framing:
             params.append(f"% {framing} %")
-        params.append(min(k, MAX_K) + len(excluded))
+        params.append(MAX_K + len(excluded))
         async with self._db.execute(sql, params) as cursor:
             rows = await cursor.fetchall()
-        found = [ScoredPassage(self.passages[rowid], -rank) for rowid, rank in rows]
-        return [s for s in found if s.passage.id not in excluded][: min(k, MAX_K)]
+        lexical = [(rowid, -rank) for rowid, rank in rows]
+        wanted = min(k, MAX_K)
+        keep = self._filter(framing, excluded)
+        if self.semantic is None:
+            found = [ScoredPassage(self.passages[i], score) for i, score in lexical if keep(i)]
+            return found[:wanted]
+        ranked = await asyncio.to_thread(self.semantic.rank, query, len(self.passages))
+        dense = [i for i, _ in ranked if keep(i)]
+        fused = fuse([i for i, _ in lexical if keep(i)], dense[:MAX_K])
+        return [ScoredPassage(self.passages[i], score) for i, score in fused[:wanted]]
+
+    def _filter(self, framing: str | None, excluded: set[str]) -> Callable[[int], bool]:
+        def keep(i: int) -> bool:
+            passage = self.passages[i]
+            return passage.id not in excluded and (framing is None or framing in passage.framing)
+
+        return keep
 
     def closer(self) -> Callable[[], Coroutine[Any, Any, None]]:
         """Closes this index's connection without holding the index itself (for a finalizer)."""

@@ -23,6 +23,7 @@ from typing import Any
 from bot.briefing.wordlists import live_word_lists
 from bot.errors import PromptSetError
 from bot.index import SourceIndex
+from bot.language import LanguageModels
 from bot.promptset import PromptSet, load_prompt_set
 
 
@@ -57,16 +58,17 @@ class ReloadReport:
         return "\n".join(parts)
 
 
-async def build_snapshot(root: Path) -> Snapshot:
+async def build_snapshot(root: Path, language: LanguageModels | None = None) -> Snapshot:
     """Load, validate and index `root`, installing its word lists; raises PromptSetError listing
-    every problem (then nothing was installed). If indexing fails, the previous word lists go back."""
+    every problem (then nothing was installed). If indexing fails, the previous word lists go back.
+    With `language`, the index also holds each passage's and sentence's vectors."""
     prompts, problems = await asyncio.to_thread(load_prompt_set, root)
     if prompts is None:
         raise PromptSetError(problems)
     previous = live_word_lists()
     prompts.word_lists.install()
     try:
-        index = await SourceIndex.build(prompts.sources)
+        index = await SourceIndex.build(prompts.sources, language)
     except BaseException:
         previous.install()
         raise
@@ -76,8 +78,9 @@ async def build_snapshot(root: Path) -> Snapshot:
 class Library:
     """Holds the live snapshot. Reloads are serialised so two moderators cannot interleave."""
 
-    def __init__(self, root: Path, snapshot: Snapshot) -> None:
+    def __init__(self, root: Path, snapshot: Snapshot, language: LanguageModels | None = None) -> None:
         self.root = root
+        self.language = language
         self._snapshot = snapshot
         self._lock = asyncio.Lock()
         # Indexes replaced by a reload stay open while anything still holds them: a request that
@@ -87,8 +90,8 @@ class Library:
         self._closing: set[asyncio.Task[None]] = set()
 
     @classmethod
-    async def open(cls, root: Path) -> Library:
-        return cls(root, await build_snapshot(root))
+    async def open(cls, root: Path, language: LanguageModels | None = None) -> Library:
+        return cls(root, await build_snapshot(root, language), language)
 
     @property
     def current(self) -> Snapshot:
@@ -98,7 +101,7 @@ class Library:
         async with self._lock:
             old = self._snapshot
             try:
-                new = await build_snapshot(self.root)
+                new = await build_snapshot(self.root, self.language)
             except PromptSetError as exc:
                 return ReloadReport(
                     ok=False,

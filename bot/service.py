@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ from bot.feedback import (
     parse_facts,
 )
 from bot.index import ScoredPassage, SourceIndex
+from bot.language import LanguageModels
 from bot.library import Library, ReloadReport, build_snapshot
 from bot.prompt_admin import Actor, FileInfo, PromptAdmin, Proposal
 from bot.promptset import load_prompt_set, tree_hash
@@ -75,6 +76,8 @@ class ServiceStatus:
     prompt_version: str
     passages: int
     sources: int
+    # One sentence per language model that is not loaded (answers then rest on word overlap alone).
+    language: list[str] = field(default_factory=list)
 
 
 class BriefingService:
@@ -102,7 +105,8 @@ class BriefingService:
     async def open(cls, settings: Settings, *, engine: Engine | None = None) -> BriefingService:
         """Load the prompts and their word lists first (cheap, most likely to be broken), then the
         database, then the model. A malformed file stops start-up with its file and line."""
-        library = await Library.open(settings.prompts_dir)
+        language = await asyncio.to_thread(LanguageModels.shared) if settings.language_models else None
+        library = await Library.open(settings.prompts_dir, language)
         store: Store | None = None
         owns_engine = engine is None
         try:
@@ -357,7 +361,8 @@ class BriefingService:
     @staticmethod
     async def search_prompts(settings: Settings, query: str, k: int = 5) -> list[ScoredPassage]:
         """`search` without opening the model or the database."""
-        snapshot = await build_snapshot(settings.prompts_dir)
+        language = await asyncio.to_thread(LanguageModels.shared) if settings.language_models else None
+        snapshot = await build_snapshot(settings.prompts_dir, language)
         try:
             return await _search(snapshot.index, settings, query, k)
         finally:
@@ -399,7 +404,16 @@ class BriefingService:
             prompt_version=snapshot.prompts.version,
             passages=len(snapshot.index.passages),
             sources=len(snapshot.prompts.sources),
+            language=self._language_problems(),
         )
+
+    def _language_problems(self) -> list[str]:
+        language = self.library.language
+        if language is None:
+            return [
+                "The language models are off (LANGUAGE_MODELS=false): answers rest on word overlap alone."
+            ]
+        return list(language.problems)
 
 
 async def _search(index: SourceIndex, settings: Settings, query: str, k: int) -> list[ScoredPassage]:

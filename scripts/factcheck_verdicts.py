@@ -13,35 +13,37 @@ import argparse
 import asyncio
 import json
 from collections import defaultdict
+from collections.abc import Collection
 from pathlib import Path
 
 from bot.briefing.eval_files import EvalClaim, load_claims
-from bot.briefing.factcheck import EVIDENCE_K
-from bot.briefing.retrieval import is_on_topic
-from bot.briefing.verdicts import Verdict, compare, decide
+from bot.briefing.factcheck import verdict_for
+from bot.briefing.verdicts import Verdict
 from bot.index import SourceIndex
+from bot.language import LanguageModels
 from bot.sources import load_sources
 
 
-async def verdict_of(index: SourceIndex, claim: str) -> tuple[Verdict, list[str]]:
+async def verdict_of(index: SourceIndex, claim: str, off: Collection[str] = ()) -> tuple[Verdict, list[str]]:
     """The verdict `check_claim` gives, and the mismatches it rests on."""
-    found = await index.search(claim, k=EVIDENCE_K)
-    if not is_on_topic(claim, found):
+    found, _, verdict, deciding = await verdict_for(index, claim, off)
+    if not found:
         return "not_in_sources", ["off the subject"]
-    verdict, deciding = decide([compare(claim, scored, index.corpus) for scored in found])
     return verdict, deciding.mismatches if deciding else []
 
 
-async def measure(sources: Path, claims: list[EvalClaim]) -> dict[str, object]:
+async def measure(
+    sources: Path, claims: list[EvalClaim], lexical: bool = False, off: Collection[str] = ()
+) -> dict[str, object]:
     loaded, problems = load_sources(sources)
     if problems:
         raise SystemExit("\n".join(problems))
-    index = await SourceIndex.build(loaded)
+    index = await SourceIndex.build(loaded, None if lexical else LanguageModels.shared())
     right: dict[str, list[bool]] = defaultdict(list)
     misses = []
     try:
         for item in claims:
-            verdict, reasons = await verdict_of(index, item.claim)
+            verdict, reasons = await verdict_of(index, item.claim, off)
             right[item.cls].append(verdict == item.verdict)
             if verdict != item.verdict:
                 misses.append(
@@ -63,8 +65,9 @@ def main() -> None:
     parser.add_argument("sources", type=Path, help="a folder of sources (prompts/sources)")
     parser.add_argument("claims", type=Path, help='a claims file (JSON lines {"claim", "verdict", "class"})')
     parser.add_argument("--misses", action="store_true", help="list the wrong verdicts")
+    parser.add_argument("--lexical", action="store_true", help="without the language models")
     args = parser.parse_args()
-    report = asyncio.run(measure(args.sources, load_claims(args.claims)))
+    report = asyncio.run(measure(args.sources, load_claims(args.claims), args.lexical))
     if not args.misses:
         report.pop("misses")
     print(json.dumps(report, indent=2))

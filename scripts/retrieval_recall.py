@@ -23,32 +23,37 @@ from bot.briefing.evaluate import recall_at
 from bot.briefing.evidence import weigh
 from bot.briefing.retrieval import is_follow_up, previous_question, retrieve
 from bot.index import SourceIndex
+from bot.language import LanguageModels
 from bot.sources import load_sources
 from bot.store import Turn
 
 
-async def shown(index: SourceIndex, question: EvalQuestion) -> tuple[bool, list[str]]:
-    """Whether the question is answered, and the ids of the passages its answer would be built from."""
+async def shown(index: SourceIndex, question: EvalQuestion) -> tuple[bool, list[str], str]:
+    """Whether the question is answered, the ids of the passages its answer would be built from, and
+    the extractive core's text (the source sentences the answer quotes when the model says little)."""
     history = [Turn("user", question.previous, question.previous, {})] if question.previous else []
     pool = await retrieve(index, question.question, history, k=POOL_K)
     earlier = previous_question(history) if is_follow_up(question.question, history) else ""
     evidence = weigh(index, question.question, pool, earlier)
     ids = [s.passage.id for s in prompt_passages(evidence)] if evidence.answerable else []
-    return evidence.answerable, ids
+    return evidence.answerable, ids, " ".join(pick.sentence for pick in evidence.picks).lower()
 
 
-async def measure(sources: Path, questions: list[EvalQuestion]) -> dict[str, object]:
+async def measure(sources: Path, questions: list[EvalQuestion], lexical: bool) -> dict[str, object]:
     loaded, problems = load_sources(sources)
     if problems:
         raise SystemExit("\n".join(problems))
-    index = await SourceIndex.build(loaded)
+    index = await SourceIndex.build(loaded, None if lexical else LanguageModels.load(spacy_pipeline=False))
     hits: dict[str, list[bool]] = defaultdict(list)
+    core: list[float] = []
     declined: dict[str, list[bool]] = defaultdict(list)
     misses = []
     try:
         for question in questions:
-            answered, ids = await shown(index, question)
+            answered, ids, quoted = await shown(index, question)
             declined[question.cls].append(not answered)
+            if answered and question.expect:
+                core.append(sum(any(a in quoted for a in g) for g in question.expect) / len(question.expect))
             if (hit := recall_at(question.passages, ids)) is not None:
                 hits[question.cls].append(hit)
                 if not hit:
@@ -65,6 +70,7 @@ async def measure(sources: Path, questions: list[EvalQuestion]) -> dict[str, obj
     }
     return {
         "recall_at_3": round(sum(every) / len(every), 3) if every else None,
+        "core_coverage": round(sum(core) / len(core), 3) if core else None,
         "classes": classes,
         "misses": misses,
     }
@@ -75,8 +81,9 @@ def main() -> None:
     parser.add_argument("sources", type=Path, help="a folder of sources (prompts/sources)")
     parser.add_argument("questions", type=Path, help="an eval question file (JSON lines)")
     parser.add_argument("--misses", action="store_true", help="list the questions that miss")
+    parser.add_argument("--lexical", action="store_true", help="without the sentence encoder")
     args = parser.parse_args()
-    report = asyncio.run(measure(args.sources, load_questions(args.questions)))
+    report = asyncio.run(measure(args.sources, load_questions(args.questions), args.lexical))
     if not args.misses:
         report.pop("misses")
     print(json.dumps(report, indent=2))

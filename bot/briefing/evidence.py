@@ -52,6 +52,9 @@ _PARTS_RE = re.compile(
 CLOSEST_TOPICS = 3
 THREAD_WEIGHT = 0.5  # a follow-up's passage must also be about what the previous question asked
 ANCHOR_MAX_PASSAGES = 2  # a name in more passages than this is a subject, not a pointer
+# Weight of a sentence's semantic similarity to the question in its score, beside its weighted word
+# coverage: a paraphrase shares meaning, not words.
+MEANING_WEIGHT = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +325,25 @@ def _mostly_unknown(question: str, missing: tuple[str, ...]) -> bool:
     return len(words(question)) > FOLLOW_UP_MAX_WORDS and mostly_unknown(focus_of(question), missing)
 
 
+def _by_meaning(index: SourceIndex, query: str, candidates: list[Pick]) -> tuple[list[Pick], float]:
+    """The candidates with their semantic similarity to the question added to their score, and the
+    best similarity (0.0 without the sentence encoder, when only the words count)."""
+    if index.semantic is None or not candidates:
+        return candidates, 0.0
+    # A pick may span several sentences; each was embedded with the index, so only the question is
+    # new here, and the span counts as its closest sentence.
+    spans = [sentences_of(pick.sentence) or [pick.sentence] for pick in candidates]
+    flat = [sentence for span in spans for sentence in span]
+    vectors = index.semantic.models.embed([query, *flat])
+    each = iter(vectors[1:] @ vectors[0])
+    sims = [max(float(next(each)) for _ in span) for span in spans]
+    scored = [
+        replace(pick, score=round(pick.score + MEANING_WEIGHT * sim, 4))
+        for pick, sim in zip(candidates, sims, strict=True)
+    ]
+    return scored, max(sims)
+
+
 def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], context: str = "") -> Evidence:
     """Weigh the retrieved `pool` for `question` (see the module docstring); `context` is the
     previous question when this one is a follow-up."""
@@ -340,6 +362,7 @@ def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], cont
         for s in passages
         for pick in _candidates(focus, s, contexts[s.passage.id], anchored[s.passage.id])
     ]
+    candidates, meaning = _by_meaning(index, f"{question} {context}".strip(), candidates)
     passage_cover = {
         s.passage.id: focus.coverage(match_terms(s.passage.text) | contexts[s.passage.id]) for s in passages
     }
@@ -366,7 +389,15 @@ def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], cont
     if compound:
         rest_coverage = 1.0  # answered from several passages: no one passage need hold it all
     kind, reason = decide(
-        focus, coverage, missing, picks, subject_terms(index), vocabulary, rest_coverage, compound=compound
+        focus,
+        coverage,
+        missing,
+        picks,
+        subject_terms(index),
+        vocabulary,
+        rest_coverage,
+        compound=compound,
+        meaning=meaning,
     )
     if kind == "answer" and context and _mostly_unknown(question, missing):
         kind, reason = "off_topic", "most of the follow-up's own words are in no source"

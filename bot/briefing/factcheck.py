@@ -12,7 +12,9 @@ deciding sentence verbatim.
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,13 +22,14 @@ from bot.briefing.citations import normalise_for_quote, verify
 from bot.briefing.claim_terms import terms_of
 from bot.briefing.context import BriefingContext
 from bot.briefing.grounding import model_messages, passage_labels, strip_labels, trim_unfinished
+from bot.briefing.meaning_checks import judge
 from bot.briefing.models import Citation
 from bot.briefing.prompting import clean_user_text, fit_to_context
 from bot.briefing.retrieval import is_on_topic
 from bot.briefing.sentences import Part, Sentence, from_source, own_words, render_part
 from bot.briefing.verdicts import Comparison, Verdict, compare, decide
 from bot.engine.base import GenerationRequest, collect
-from bot.index import Corpus, ScoredPassage
+from bot.index import Corpus, ScoredPassage, SourceIndex
 from bot.measures import elapsed_ms
 
 EVIDENCE_K = 5
@@ -135,17 +138,32 @@ async def _model_explanation(
     return None, [], checked, supported
 
 
+async def verdict_for(
+    index: SourceIndex, claim: str, off: Collection[str] = ()
+) -> tuple[list[ScoredPassage], list[Comparison], Verdict, Comparison | None]:
+    """The evidence for `claim` (empty when it is off the subject), each passage's word-level
+    comparison, and the verdict with the comparison it rests on, after the meaning checks
+    (`off`: those left out, for ablation)."""
+    found = await index.search(claim, k=EVIDENCE_K)
+    if not is_on_topic(claim, found):
+        return [], [], "not_in_sources", None
+    comparisons = [compare(claim, scored, index.corpus) for scored in found]
+    verdict, deciding = decide(comparisons)
+    verdict, deciding = await asyncio.to_thread(
+        judge, index, claim, verdict, deciding, comparisons, found, off
+    )
+    return found, comparisons, verdict, deciding
+
+
 async def check_claim(ctx: BriefingContext, claim: str, *, user_id: str) -> FactCheck:
     """Fact-check `claim` against the sources (see the module docstring for how)."""
     started = time.perf_counter()
     claim = clean_user_text(claim, max_chars=min(ctx.max_input_chars, MAX_CLAIM_CHARS), what="claim")
-    found = await ctx.index.search(claim, k=EVIDENCE_K)
     model = ctx.engine.model_name
-    if not is_on_topic(claim, found):
+    found, comparisons, verdict, deciding = await verdict_for(ctx.index, claim)
+    if not found:
         said = Part((own_words(OFF_SUBJECT),))
         return FactCheck(claim, "not_in_sources", [], said, model=model, total_ms=elapsed_ms(started))
-    comparisons = [compare(claim, scored, ctx.index.corpus) for scored in found]
-    verdict, deciding = decide(comparisons)
     if deciding is None:
         evidence = found[:SHOWN_EVIDENCE]
         return FactCheck(

@@ -117,6 +117,7 @@ def status_embed(status: ServiceStatus) -> discord.Embed:
         "Queue": f"{engine.queue_length} waiting, {engine.active} answering",
         "Recent speed": f"{engine.recent_tokens_per_s:.1f} tokens/s",
         "Prompt set": f"{status.prompt_version} ({status.sources} sources, {status.passages} passages)",
+        "Language": " ".join(status.language) or "spaCy parser and sentence embeddings loaded",
     }
     for name, value in fields.items():
         embed.add_field(name=name, value=shorten(str(value), FIELD_LIMIT), inline=True)

@@ -8,7 +8,6 @@ reply to the bot) is a follow-up answered with the conversation's memory.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -20,6 +19,7 @@ from bot.discord_app.conversations import dm_conversation, message_conversation,
 from bot.discord_app.courier import NO_MENTIONS, RESTARTING
 from bot.discord_app.feedback_ui import answer_feedback, stop_view
 from bot.discord_app.limits import check_length, rate_limit_message
+from bot.discord_app.mentions import strip_mentions
 from bot.discord_app.streaming import MessageReply, StreamingReply, stream_answer
 
 if TYPE_CHECKING:
@@ -36,10 +36,6 @@ class Route:
     mode: Literal["ask", "brief"]
     conversation_id: str
     text: str
-
-
-def strip_mention(content: str, bot_id: int) -> str:
-    return re.sub(rf"<@!?{bot_id}>", " ", content).strip()
 
 
 class Chat(commands.Cog):
@@ -75,7 +71,7 @@ class Chat(commands.Cog):
     async def route(self, message: discord.Message) -> Route | None:
         """Decide whether and how to answer, and which conversation the message continues."""
         bot_id = self.bot.bot_id
-        text = strip_mention(message.content, bot_id)
+        text = strip_mentions(message.content)
         conversations = self.bot.conversations
         reference = message.reference.message_id if message.reference else None
         if message.guild is None:

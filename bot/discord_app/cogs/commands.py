@@ -19,6 +19,7 @@ from bot.discord_app.courier import NO_MENTIONS
 from bot.discord_app.feedback_ui import answer_feedback, feedback_for, stop_view
 from bot.discord_app.formatting import factcheck_message, search_embed, source_list_embed, status_embed
 from bot.discord_app.limits import check_length, refuse_if_limited
+from bot.discord_app.mentions import strip_mentions
 from bot.discord_app.streaming import InteractionReply, StreamingReply, stream_answer
 from bot.feedback import shown_factcheck
 
@@ -65,6 +66,7 @@ class SlashCommands(commands.Cog):
     @app_commands.describe(question="Your question about the US-China AI race/cooperation debate")
     async def ask(self, interaction: discord.Interaction, question: str) -> None:
         service = self.bot.service
+        question = strip_mentions(question)
         await self._stream(
             interaction,
             question,
@@ -76,6 +78,7 @@ class SlashCommands(commands.Cog):
     @app_commands.describe(topic="What to brief on (suggestions come from the sources)")
     async def brief(self, interaction: discord.Interaction, topic: str) -> None:
         service = self.bot.service
+        topic = strip_mentions(topic)
         await self._stream(
             interaction,
             topic,

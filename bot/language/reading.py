@@ -1,0 +1,110 @@
+"""What spaCy's parse says of a sentence, in the few terms the checks above need.
+
+- `Entity`: a named entity with its type family ("money", "date", "place", "person", ...) and the
+  parts that carry its value (digits, number words, proper nouns), so "$2.8 million" and
+  "$1.8 million" differ while "about $1.8 million" and "$1.8 million" do not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span
+
+# spaCy's entity labels, grouped where the small model confuses them or a claim may say one for
+# the other ("Sentosa" is tagged GPE in one sentence and ORG in the next).
+FAMILIES = {
+    "PERSON": "person",
+    "GPE": "place",
+    "LOC": "place",
+    "FAC": "place",
+    "ORG": "organisation",
+    "NORP": "group",
+    "DATE": "date",
+    "TIME": "date",
+    "MONEY": "money",
+    "PERCENT": "percent",
+    "CARDINAL": "count",
+    "QUANTITY": "count",
+    "EVENT": "event",
+    "LAW": "law",
+    "WORK_OF_ART": "work",
+}
+FIGURES = frozenset({"date", "money", "percent", "count"})
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    text: str
+    family: str
+    values: frozenset[str]  # lowercased tokens that carry the value
+
+    @property
+    def is_figure(self) -> bool:
+        return self.family in FIGURES
+
+    @property
+    def definite(self) -> bool:
+        """Whether it pins a value down: a figure with digits ("1986", "$1.8 million"), a name with
+        a proper noun. "Years", "the next decade" and "today" pin nothing."""
+        if self.is_figure:
+            return any(any(ch.isdigit() for ch in value) for value in self.values)
+        return bool(self.values)
+
+    def found_in(self, text: str, others: list[Entity]) -> bool:
+        """Whether `text` (with its entities `others`) gives this entity: as written, or, for a
+        figure, an entity of its type holding all of its values ("February 23" is in "February 23
+        to 25"; "March 23" is not), and for a name, every word of it."""
+        flat = _plain(text)
+        if _plain(self.text) in flat:
+            return True
+        if self.is_figure:
+            return any(o.family == self.family and self.values <= o.values for o in others)
+        present = set(flat.split())
+        return self.values <= present
+
+
+def _plain(text: str) -> str:
+    """Lowercased, digit groups joined ("3,400" as "3400"), possessives and punctuation dropped."""
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text.lower()).replace("’", "'").replace("'s", "")
+    return " ".join(re.sub(r"[^\w.$%-]+", " ", text).split())
+
+
+def _values(span: Span) -> frozenset[str]:
+    """The tokens that carry the entity's value: numbers and proper nouns."""
+    return frozenset(
+        _plain(token.text)
+        for token in span
+        if (token.like_num or token.pos_ == "PROPN") and _plain(token.text)
+    )
+
+
+def entities_of(doc: Doc | Span) -> list[Entity]:
+    return [
+        Entity(ent.text, FAMILIES[ent.label_], _values(ent))
+        for ent in doc.ents
+        if ent.label_ in FAMILIES and not (ent.label_ == "CARDINAL" and ent.text.lower() in {"one", "two"})
+    ]
+
+
+class ParseCache:
+    """Parsed texts by text, bounded: the same evidence sentences are read by many claims."""
+
+    def __init__(self, limit: int = 5000) -> None:
+        self._docs: OrderedDict[str, Doc] = OrderedDict()
+        self._limit = limit
+
+    def get(self, text: str) -> Doc | None:
+        doc = self._docs.get(text)
+        if doc is not None:
+            self._docs.move_to_end(text)
+        return doc
+
+    def put(self, text: str, doc: Doc) -> None:
+        self._docs[text] = doc
+        while len(self._docs) > self._limit:
+            self._docs.popitem(last=False)
