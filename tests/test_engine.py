@@ -268,7 +268,9 @@ async def test_event_loop_keeps_ticking_during_generation(llama_engine: LlamaEng
     await tick
     assert len(gaps) > 20
     p99 = statistics.quantiles(gaps, n=100)[98]
-    assert p99 < 0.1, f"event loop stalled: p99 gap {p99 * 1000:.0f} ms"
+    # Real time is the point: decoding on the loop would stall it for a whole step on every token. The
+    # bound leaves a busy machine (both cores taken) room to schedule the loop's thread late.
+    assert p99 < 0.25, f"event loop stalled: p99 gap {p99 * 1000:.0f} ms"
 
 
 async def test_queue_positions_bound_and_cancellation(llama_settings: Callable[..., Settings]) -> None:
