@@ -121,7 +121,9 @@ async def test_event_loop_keeps_ticking_while_answering(service: BriefingService
         )
     finally:
         task.cancel()
-    assert gaps and max(gaps) < 0.25, f"event loop blocked for {max(gaps):.3f}s"
+    # Real time is the point here. A generation or a search on the loop would hold it for seconds; the
+    # bound leaves a busy machine (both cores taken) room to schedule the loop's thread late.
+    assert gaps and max(gaps) < 1.0, f"event loop blocked for {max(gaps):.3f}s"
 
 
 async def test_cancelling_mid_answer_stores_nothing(service: BriefingService) -> None:

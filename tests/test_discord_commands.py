@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -194,10 +194,20 @@ async def controls(im: DiscordImitation, thread_id: int, count: int) -> Any:
     )
 
 
+async def new_debate_thread(im: DiscordImitation, rounds: int) -> int:
+    """Start a debate on MOTION and return its thread (a new one: other tests may have made theirs)."""
+    before = set(im.world.threads)
+    await im.command("debate", motion=MOTION, rounds=rounds)
+    return await im.wait_for(lambda: next(iter(set(im.world.threads) - before), None), what="the thread")
+
+
 async def test_debate_in_a_thread_with_buttons(im: DiscordImitation) -> None:
+    before = set(im.world.threads)
     interaction = await im.command("debate", motion=MOTION, rounds=2)
     response = await final_response(im, interaction)
-    thread_id = await im.wait_for(lambda: next(iter(im.world.threads), None), what="the debate thread")
+    thread_id = await im.wait_for(
+        lambda: next(iter(set(im.world.threads) - before), None), what="the debate thread"
+    )
     assert im.world.threads[thread_id]["name"].startswith("Debate:")
     assert f"<#{thread_id}>" in response.content
     [first] = await controls(im, thread_id, 1)
@@ -226,9 +236,7 @@ async def test_debate_in_a_thread_with_buttons(im: DiscordImitation) -> None:
 async def test_debate_stop_button_and_a_debate_the_bot_no_longer_holds(
     im: DiscordImitation, bot: BriefingBot
 ) -> None:
-    before = set(im.world.threads)
-    await im.command("debate", motion=MOTION, rounds=3)
-    thread_id = await im.wait_for(lambda: next(iter(set(im.world.threads) - before), None))
+    thread_id = await new_debate_thread(im, rounds=3)
     [control] = await controls(im, thread_id, 1)
     cog: Any = bot.get_cog("Debates")
     held = dict(cog.debates)
@@ -246,7 +254,8 @@ async def test_debate_stop_button_and_a_debate_the_bot_no_longer_holds(
 async def test_messages_in_the_bots_thread_are_answered_without_a_mention(
     im: DiscordImitation, bot: BriefingBot
 ) -> None:
-    thread_id = await im.wait_for(lambda: next(iter(im.world.threads), None))
+    thread_id = await new_debate_thread(im, rounds=1)
+    await controls(im, thread_id, 1)  # the first round is over: the thread is quiet
     question = await im.send(QUESTION, channel_id=thread_id)
     reply = await final_reply(im, question)
     assert "speed ahead of safety" in reply.content
@@ -337,13 +346,14 @@ async def test_a_failure_edits_the_reply_into_an_error_and_the_bot_keeps_going(i
 async def test_queue_position_shown_and_updated_with_two_users(
     im: DiscordImitation, engine: ScriptedEngine
 ) -> None:
-    # The tests before this one used up the channel's message bucket (5 creates per 5 s, enforced by
-    # the imitation): start with a full one, or the replies wait for Discord, not for the model.
-    await asyncio.sleep(5.5)
+    # A channel of its own: its message buckets (5 creates per 5 s, enforced by the imitation and
+    # kept by the bot) start full whatever other tests sent, so the replies wait for the model only.
+    channel = await im.new_channel("queue")
     engine.delay = 0.06  # ~1 s per answer on the single slot
     try:
         questions = [
-            await im.send(QUESTION, author=who, mention_bot=True) for who in ("alice", "bob", "carol")
+            await im.send(QUESTION, author=who, channel_id=channel, mention_bot=True)
+            for who in ("alice", "bob", "carol")
         ]
         replies = await asyncio.gather(*(final_reply(im, q) for q in questions))
     finally:
@@ -369,7 +379,9 @@ async def test_queue_position_shown_and_updated_with_two_users(
     streamed = [v for v in first[0].versions if formatting.WRITING in v.content]
     assert streamed  # the first user's reply streamed while the others waited
     gaps = [b.at - a.at for a, b in zip(first[0].versions, first[0].versions[1:], strict=False)]
-    assert all(gap >= 0.9 for gap in gaps)  # at most about one edit per second
+    # At most about one edit per second. A lower bound that load cannot break: the bot starts its
+    # one-second wait when Discord has answered an edit, which the imitation records on arrival.
+    assert all(gap >= 0.9 for gap in gaps)
 
 
 async def test_typing_indicator_while_answering(im: DiscordImitation, engine: ScriptedEngine) -> None:
@@ -383,15 +395,36 @@ async def test_typing_indicator_while_answering(im: DiscordImitation, engine: Sc
     assert [channel for channel, _ in im.world.typing[before:]] == [im.world.general]
 
 
-async def test_every_message_the_bot_sent_disallowed_mentions(im: DiscordImitation) -> None:
-    """Checked last, over everything this module made the bot send."""
+def message_bodies(im: DiscordImitation, since: int = 0) -> list[tuple[str, dict[str, Any]]]:
+    """(path, body) of every message the bot sent (created, edited, or answered an interaction with)
+    from its `since`-th request on."""
     bodies = []
-    for request in im.world.requests:
+    for request in im.world.requests[since:]:
         body = request.body if isinstance(request.body, dict) else None
         if body and "/callback" in request.path:
             body = body.get("data")
         if body and body.get("content") is not None:
             bodies.append((request.path, body))
-    assert len(bodies) > 20
+    return bodies
+
+
+@pytest.fixture(autouse=True)
+def every_message_disallows_mentions(im: DiscordImitation) -> Iterator[None]:
+    """Checked after every test of the module, over what that test made the bot send (whatever ran
+    before it)."""
+    since = len(im.world.requests)
+    yield
+    for path, body in message_bodies(im, since):
+        assert body.get("allowed_mentions", {}).get("parse") == [], path
+
+
+async def test_every_kind_of_message_disallows_mentions(im: DiscordImitation) -> None:
+    since = len(im.world.requests)
+    await final_reply(im, await im.send(f"{QUESTION} pingtest", mention_bot=True))
+    await final_response(im, await im.command("ask", question=f"{QUESTION} pingtest"))
+    await final_reply(im, await im.dm("Chernobyl moment for AI", author="bob"))
+    await final_response(im, await im.command("status"))
+    bodies = message_bodies(im, since)
+    assert len(bodies) >= 4
     for path, body in bodies:
         assert body.get("allowed_mentions", {}).get("parse") == [], path

@@ -138,11 +138,14 @@ async def test_seeded_sampling_repeats_and_stop_strings_end_the_answer(llama_eng
 async def test_text_is_handed_over_in_groups_without_losing_or_delaying_the_first_piece(
     llama_settings: Callable[..., Settings],
 ) -> None:
-    """With an interval longer than the answer, the first piece goes out at once and the rest at the end."""
+    """With an interval longer than the answer, the first piece goes out at once and the rest at the end.
+
+    The engine's clock is the test's and reads 5.0 throughout, as `perf_counter` does 5 s after a
+    machine boots: the first piece must not wait for the interval to pass since a reading of 0.0."""
     messages = first_turn(QUESTIONS[2])
     streams = []
     for interval in (3600.0, 0.0):  # fresh engines: the prompt is evaluated the same way in both
-        engine = LlamaEngine(llama_settings(), emit_interval=interval)
+        engine = LlamaEngine(llama_settings(), emit_interval=interval, clock=lambda: 5.0)
         await engine.start()
         try:
             streams.append([event async for event in engine.stream(request(messages))])
@@ -265,7 +268,9 @@ async def test_event_loop_keeps_ticking_during_generation(llama_engine: LlamaEng
     await tick
     assert len(gaps) > 20
     p99 = statistics.quantiles(gaps, n=100)[98]
-    assert p99 < 0.1, f"event loop stalled: p99 gap {p99 * 1000:.0f} ms"
+    # Real time is the point: decoding on the loop would stall it for a whole step on every token. The
+    # bound leaves a busy machine (both cores taken) room to schedule the loop's thread late.
+    assert p99 < 0.25, f"event loop stalled: p99 gap {p99 * 1000:.0f} ms"
 
 
 async def test_queue_positions_bound_and_cancellation(llama_settings: Callable[..., Settings]) -> None:

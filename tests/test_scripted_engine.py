@@ -116,8 +116,9 @@ async def test_cancelling_frees_the_slot_and_the_queue() -> None:
     assert engine.status().queue_length == 0
     await running.aclose()  # gave up mid-answer
     assert engine.status().active == 0
-    text, usage = await collect(engine, ask(user="u3", max_tokens=3))
-    assert text == "word word word " and usage.queue_ms < 50
+    events = [event async for event in engine.stream(ask(user="u3", max_tokens=3))]
+    assert "".join(e for e in events if isinstance(e, str)) == "word word word "
+    assert not any(isinstance(e, Queued) for e in events), "admitted at once: nobody holds the slot"
 
 
 async def test_closed_engine_refuses_clearly() -> None:

@@ -40,7 +40,7 @@ class Run:
     prompt_pos: int = 0
     cached: int = 0
     first_token_at: float = 0.0
-    emitted_at: float = 0.0  # when text last went to the event loop (0: none yet)
+    emitted_at: float | None = None  # when text last went to the event loop (None: none yet)
     generated: int = 0
     next_token: int = -1  # >= 0 once generating: the sampled token the next step decodes
     wait_for: tuple[Slot, Run, int] | None = None  # (slot, run, length) of a prefix being evaluated

@@ -28,7 +28,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -76,6 +76,7 @@ class LlamaEngine:
         verbose: bool = False,
         prompt_chunk: int = PROMPT_CHUNK_TOKENS,
         emit_interval: float = EMIT_INTERVAL_S,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self._settings = settings
         self._verbose = verbose
@@ -83,6 +84,7 @@ class LlamaEngine:
         self._n_slots = settings.n_slots
         self._prompt_chunk = max(1, prompt_chunk)
         self._emit_interval = emit_interval
+        self._clock = clock  # paces the hand-over of text (tests pass a clock they control)
         self._path: Path | None = settings.model_path
         self._cv = threading.Condition()
         # The shared line and books; the worker thread admits (llama.cpp decides when a slot is free).
@@ -446,10 +448,11 @@ class LlamaEngine:
             run.next_token = token
 
     def _flush_output(self) -> None:
-        """Hand each run's new text to its loop: the first piece at once, then in EMIT_INTERVAL_S groups."""
-        now = time.perf_counter()
+        """Hand each run's new text to its loop: the first piece at once, then in EMIT_INTERVAL_S groups.
+        "At once" whatever the clock reads: a clock may start anywhere (perf_counter counts from boot)."""
+        now = self._clock()
         for run in self._runs:
-            if run.out and now - run.emitted_at >= self._emit_interval:
+            if run.out and (run.emitted_at is None or now - run.emitted_at >= self._emit_interval):
                 run.job.emit("".join(run.out))
                 run.out.clear()
                 run.emitted_at = now

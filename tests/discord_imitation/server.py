@@ -171,6 +171,17 @@ class DiscordImitation:
         await self.gateway.dispatch("MESSAGE_DELETE", data)
         self._notify()
 
+    async def new_channel(self, name: str) -> int:
+        """A moderator creates a text channel (CHANNEL_CREATE): its rate-limit buckets start full, so a
+        test there does not wait for what the tests before it sent elsewhere."""
+        world = self.world
+        channel_id = world.new_id()
+        world.channels[channel_id] = payloads.text_channel(
+            channel_id, world.guild_id, name, len(world.channels)
+        )
+        await self.gateway.dispatch("CHANNEL_CREATE", world.channels[channel_id])
+        return channel_id
+
     def revoke_access(self, channel_id: int) -> None:
         """A moderator takes the bot's access to a channel away: its requests there get 403."""
         self.world.no_access.add(channel_id)
