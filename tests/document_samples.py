@@ -15,6 +15,7 @@ import io
 import zipfile
 import zlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 TOPIC = "Geneva compute accord"
 
@@ -266,7 +267,9 @@ def memo_docx(*, headings: bool = True) -> bytes:
     document = docx.Document()
     document.core_properties.title = f"Memo on the {TOPIC}"
     document.core_properties.author = "Lena Fischer"
-    document.add_paragraph("Internal memo", style="Title") if headings else None
+    document.core_properties.created = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+    if headings:
+        document.add_paragraph("Internal memo", style="Title")
     for heading, paragraphs in REPORT[:3]:
         if headings:
             document.add_heading(heading, level=1)
@@ -318,3 +321,21 @@ def deflate_bomb_pdf(inflated_mib: int = 400) -> bytes:
     out.write(b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets))
     out.write(b"trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref)
     return out.getvalue()
+
+
+def long_pdf(pages: int = 300) -> bytes:
+    """A report of `pages` pages (one line each): over the page limit, however small in bytes."""
+    return pdf_bytes([[Text(72, 700, f"Page {n} of the annex on compute thresholds.")] for n in range(pages)])
+
+
+HOSTILE = {
+    # name: (file name, bytes maker, words the refusal must contain)
+    "encrypted": ("locked.pdf", encrypted_pdf, "encrypted"),
+    "zip bomb": ("bomb.docx", zip_bomb_docx, "zip bomb"),
+    "300 pages": ("annex.pdf", long_pdf, "300 pages"),
+    "all script": ("app.html", script_only_html, "almost all script"),
+    "lying extension": ("memo.pdf", lambda: memo_docx(), "not what its name says"),
+    "html called docx": ("page.docx", news_html, "not what its name says"),
+    "scanned": ("scan.pdf", scanned_pdf, "needs OCR"),
+    "converts to nothing": ("blank.pdf", blank_pdf, "converts to no text"),
+}
