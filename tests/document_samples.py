@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -39,7 +40,13 @@ def _stream(body: bytes, extra: str = "") -> bytes:
     return b"<< /Length %d%s >>\nstream\n" % (len(body), extra.encode()) + body + b"\nendstream"
 
 
-def pdf_bytes(pages: list[list[Text]], info: dict[str, str] | None = None, *, images: bool = False) -> bytes:
+def pdf_bytes(
+    pages: list[list[Text]],
+    info: dict[str, str] | None = None,
+    *,
+    images: bool = False,
+    outline: Sequence[tuple[str, int]] = (),
+) -> bytes:
     """A PDF of `pages` (each a list of text lines) with Helvetica and Helvetica-Bold, and the
     document information `info` (Title, Author, CreationDate, ...). `images`: each page instead
     shows a small grey image and no text at all, as a scan does."""
@@ -74,7 +81,22 @@ def pdf_bytes(pages: list[list[Text]], info: dict[str, str] | None = None, *, im
             f"/Resources {resources} >>".encode()
         )
         page_ids.append(len(objects))
-    objects[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
+    outlines = ""
+    if outline:
+        first = len(objects) + 2  # the outline root comes first, then its items
+        objects.append(
+            f"<< /Type /Outlines /First {first} 0 R /Last {first + len(outline) - 1} 0 R >>".encode()
+        )
+        for n, (title, page) in enumerate(outline):
+            links = (f" /Prev {first + n - 1} 0 R" if n else "") + (
+                f" /Next {first + n + 1} 0 R" if n < len(outline) - 1 else ""
+            )
+            dest = f"[{page_ids[page]} 0 R /XYZ 0 792 0]"
+            objects.append(
+                f"<< /Title ({_escape(title)}) /Parent {first - 1} 0 R{links} /Dest {dest} >>".encode()
+            )
+        outlines = f" /Outlines {first - 1} 0 R"
+    objects[0] = f"<< /Type /Catalog /Pages 2 0 R{outlines} >>".encode()
     kids = " ".join(f"{i} 0 R" for i in page_ids)
     objects[1] = f"<< /Type /Pages /Kids [{kids}] /Count {len(page_ids)} >>".encode()
     info_id = 0
@@ -149,16 +171,19 @@ HEADER = "Policy Review - Compute Governance Series"
 FOOTER = "Institute for Technology Diplomacy"
 
 
-def report_pdf(*, with_info: bool = True, headings: bool = True) -> bytes:
+def report_pdf(*, with_info: bool = True, headings: bool = True, outline: bool = False) -> bytes:
     """The two-column report: two sections per page (one per column), a bold 14 pt heading above
     each, a running header and footer and the page number on every page, the column lines drawn
-    interleaved, and 'cooper-/ation'-style hyphenation where a line ends inside a word."""
+    interleaved, and 'cooper-/ation'-style hyphenation where a line ends inside a word. `outline`:
+    the headings are set like the body text (no layout shows them) and the PDF's outline (its
+    bookmarks) names them instead."""
     pages: list[list[Text]] = []
     for number, pair in enumerate((REPORT[:2], REPORT[2:]), start=1):
         page = [Text(72, 760, HEADER, 8), Text(72, 30, FOOTER, 8), Text(540, 30, str(number), 8)]
         columns: list[list[Text]] = []
         for x, (heading, paragraphs) in zip((72.0, 320.0), pair, strict=True):
-            column = [Text(x, 700, heading, 14, bold=True)] if headings else []
+            shown = Text(x, 700, heading) if outline else Text(x, 700, heading, 14, bold=True)
+            column = [shown] if headings else []
             lines = _wrap(" ".join(paragraphs), 44)
             lines = _hyphenate(lines)
             column += [Text(x, 680 - 13 * i, line) for i, line in enumerate(lines)]
@@ -168,7 +193,8 @@ def report_pdf(*, with_info: bool = True, headings: bool = True) -> bytes:
             page += left[i : i + 1] + right[i : i + 1]
         pages.append(page)
     info = {"Title": f"The {TOPIC}", "Author": "Mei Tanaka", "CreationDate": "D:20261104120000Z"}
-    return pdf_bytes(pages, info if with_info else None)
+    marks = [(heading, i // 2) for i, (heading, _) in enumerate(REPORT)] if outline else []
+    return pdf_bytes(pages, info if with_info else None, outline=marks)
 
 
 def _hyphenate(lines: list[str]) -> list[str]:

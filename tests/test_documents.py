@@ -62,6 +62,32 @@ def test_pdf_without_headings_or_metadata_has_a_section_per_page() -> None:
     assert "## Page 1 {#page-1 page=1}" in text and "## Page 2 {#page-2 page=2}" in text
 
 
+def test_pdf_outline_names_headings_the_layout_does_not_show() -> None:
+    text = converted("report.pdf", samples.report_pdf(outline=True))
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert headings == [
+        "## Summary {#summary page=1}",
+        "## How verification works {#how-verification-works page=1}",
+        "## Open questions {#open-questions page=2}",
+        "## What comes next {#what-comes-next page=2}",
+    ]
+
+
+def test_a_section_running_over_a_page_break_cites_both_pages(tmp_path: Path) -> None:
+    body = [f"Line {n} of the background on the registry and its verification rules" for n in range(8)]
+    pages = [
+        [samples.Text(72, 700, "Background", 16, bold=True)]
+        + [samples.Text(72, 680 - 13 * i, line) for i, line in enumerate(body[:5])],
+        [samples.Text(72, 700 - 13 * i, line) for i, line in enumerate(body[5:])]
+        + [samples.Text(72, 600, "Annex", 16, bold=True), samples.Text(72, 580, "The annex lists the labs.")],
+    ]
+    text = converted("long.pdf", samples.pdf_bytes(pages))
+    assert "## Background {#background page=1-2}" in text and "## Annex {#annex page=2}" in text
+    (tmp_path / "long.md").write_text(text, encoding="utf-8")
+    [source], _ = load_sources(tmp_path)
+    assert source.passages[0].where == "pp. 1-2"
+
+
 def test_news_page_keeps_the_article_and_its_metadata_only() -> None:
     text = converted("news.html", samples.news_html())
     assert 'author = "Omar Haddad"' in text and 'date = "2026-11-05"' in text

@@ -5,8 +5,8 @@ whatever order they like (some interleave the columns line by line), so the read
 rebuilt from where the words are: a vertical gutter that no word crosses splits a page into
 columns, read left then right. The same positions find running headers and footers (lines in the
 top or bottom margin that repeat on most pages, page numbers aside) and paragraphs (a taller gap
-between lines). Headings come from the layout, since a PDF rarely marks them: lines set larger than
-the body text, or bold while the body is not.
+between lines). Headings are the document's own where it has an outline (bookmarks) naming them,
+else they come from the layout: lines set larger than the body text, or bold while the body is not.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ def convert_pdf(data: bytes) -> Document:
                 lines += page_lines(page, number)
                 images += len(page.images)
             document = _metadata(pdf.metadata)
+            outline = _outline(pdf)
     except PdfminerException as exc:
         cause = exc.args[0] if exc.args else None
         if isinstance(cause, MemoryError):
@@ -72,7 +73,7 @@ def convert_pdf(data: bytes) -> Document:
         raise DocumentRefused(
             "The PDF has no text layer (it looks like a scan): it needs OCR, which the bot does not do."
         )
-    document.sections = sections(strip_running(lines))
+    document.sections = sections(strip_running(lines), outline)
     return document
 
 
@@ -86,6 +87,16 @@ def _metadata(info: dict[str, Any]) -> Document:
     date = re.match(r"^D:(\d{4})(\d{2})?(\d{2})?", text("CreationDate"))
     when = "-".join(part for part in date.groups() if part) if date else ""
     return Document(title=text("Title"), author=text("Author"), date=when)
+
+
+def _outline(pdf: Any) -> set[str]:
+    """The titles in the PDF's outline (its bookmarks), lower-cased: the document's own headings."""
+    from pdfminer.pdfdocument import PDFNoOutlines
+
+    try:
+        return {clean(str(entry[1])).lower() for entry, _ in zip(pdf.doc.get_outlines(), range(2000))}
+    except (PDFNoOutlines, AttributeError, TypeError, ValueError):
+        return set()
 
 
 def _gutter(words: list[dict[str, Any]], width: float) -> float | None:
@@ -187,11 +198,14 @@ def _is_heading(line: Line, body_size: float, body_bold: bool) -> bool:
     return line.size >= body_size * HEADING_SIZE or (line.bold and not body_bold and words <= 15)
 
 
-def sections(lines: list[Line]) -> list[Section]:
-    """Lines in reading order -> sections at the headings the layout shows; one section per page
-    (`Page 4`) when it shows none. Lines are joined into paragraphs, undoing line-end hyphenation."""
-    body_size, body_bold = _body_style(lines)
-    marks = [_is_heading(line, body_size, body_bold) for line in lines]
+def sections(lines: list[Line], outline: set[str] | frozenset[str] = frozenset()) -> list[Section]:
+    """Lines in reading order -> sections at the document's own headings (lines its outline names)
+    or, when it has none, at those its layout shows; one section per page (`Page 4`) when neither
+    does. Lines are joined into paragraphs, undoing line-end hyphenation."""
+    marks = [line.text.lower() in outline for line in lines]
+    if not any(marks):
+        body_size, body_bold = _body_style(lines)
+        marks = [_is_heading(line, body_size, body_bold) for line in lines]
     found: list[Section] = []
     previous, after_heading = None, False
     for line, heading in zip(lines, marks, strict=True):

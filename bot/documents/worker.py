@@ -4,8 +4,8 @@ Why a process: the parsers (pdfminer, lxml, python-docx) run on bytes a moderato
 hostile or merely huge file can make them loop or allocate without end. In the bot's own process
 that would stall every conversation; in a child process it is bounded. The child caps its own
 address space (RLIMIT_AS) and CPU time before it reads a byte, and the parent kills it when the
-wall-clock limit passes. The child is a fresh interpreter (`python -m bot.documents.worker`), not
-a fork of the bot: it inherits none of the bot's threads, sockets or memory.
+wall-clock limit passes. The child is a fresh, isolated interpreter (`python -I`), not a fork of
+the bot: it inherits none of the bot's threads, sockets, memory or environment (so no token).
 
 Protocol: the document's bytes on stdin, its file name as the argument; one JSON object on stdout,
 `{"source": text}` or `{"refused": sentence}`.
@@ -18,6 +18,7 @@ import json
 import os
 import resource
 import sys
+import tempfile
 from pathlib import Path
 
 from bot.documents.model import DocumentRefused
@@ -26,6 +27,11 @@ from bot.documents.sniff import check
 TIMEOUT_S = 60.0
 MEMORY_MIB = 1024
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding this `bot` package
+# The child's first lines: find this very package (not one in its working directory), then run.
+BOOTSTRAP = (
+    "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+    "from bot.documents.worker import main; sys.exit(main(sys.argv[1:]))"
+)
 
 
 def _memory_refusal(filename: str, memory_mib: int) -> str:
@@ -38,21 +44,20 @@ async def convert_in_worker(
     """The source text for document `data` named `filename`, converted in a child process;
     DocumentRefused with one sentence on any refusal, time-out or memory overrun."""
     check(data, filename)  # the cheap checks first: a lying or oversized file starts no process
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [PACKAGE_ROOT, os.environ.get("PYTHONPATH")])),
-    }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        "-m",
-        "bot.documents.worker",
+        "-I",  # isolated: no environment variables, user site or working directory on the path
+        "-c",
+        BOOTSTRAP,
+        PACKAGE_ROOT,
         filename,
         str(memory_mib),
         str(int(timeout_s) + 1),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env=env,
+        env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"},  # no token or secret reaches it
+        cwd=tempfile.gettempdir(),
     )
     try:
         out, err = await asyncio.wait_for(process.communicate(data), timeout_s)

@@ -53,6 +53,7 @@ MAX_PROPOSALS = 50
 DIFF_LINES = 30
 MAX_DIFF_LINE_CHARS = 160
 HOST = "host (files edited outside Discord)"
+MAX_CONVERSIONS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +140,8 @@ class PromptAdmin:
         self.fetch_timeout_s = fetch_timeout_s
         self._pending: dict[int, Proposal] = {}
         self._lock = asyncio.Lock()  # one write-and-reload at a time
+        # Conversions at once (each a worker process of up to 1 GiB): more uploads wait their turn.
+        self._converting = asyncio.Semaphore(MAX_CONVERSIONS)
 
     # --- permissions and the audit log ---------------------------------------------------------
 
@@ -273,7 +276,8 @@ class PromptAdmin:
         except InputError as exc:
             await self._refuse(actor, "put", rel, exc.user_message)
         try:
-            source = (await convert_in_worker(data, filename)).encode("utf-8")
+            async with self._converting:
+                source = (await convert_in_worker(data, filename)).encode("utf-8")
         except InputError as exc:
             await self._refuse(actor, "put", rel, f"Upload refused; nothing was changed: {exc.user_message}")
         original = f"{names.DOCUMENTS}/{stem}{suffix}"
