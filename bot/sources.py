@@ -19,6 +19,9 @@ long as the `{#slug}` stays, readable in citations. `.race` / `.cooperation` cla
 source's framing for that passage; without a `{#slug}` the heading text is slugified. A section
 longer than MAX_PASSAGE_WORDS is split at paragraphs (`slug-2`, `slug-3`) so retrieval stays sharp.
 
+A heading may also say where the passage is in an original document: `{#summary page=4}` or
+`page=4-5` (the PDF converter in bot/documents writes it); citations then show "(p. 4)".
+
 A `.txt` file (a moderator's quick drop-in) needs no front matter: its first line is the title,
 and each blank-line-separated paragraph becomes a passage `<stem>#p1`, `#p2`, ... with no framing.
 

@@ -106,6 +106,22 @@ async def test_upload_review_confirm_answer_rollback(
     }
 
 
+async def test_the_original_can_be_downloaded_and_goes_with_its_source(
+    im: DiscordImitation, bot: BriefingBot
+) -> None:
+    root = bot.settings.prompts_dir
+    data = samples.memo_docx()
+    assert "Prompt set" in await press(im, await put(im, "Lena memo.docx", data), "confirm")
+    assert (root / "sources" / "Lena-memo.md").exists()
+    response = await prompts(im, "get", file="documents/Lena-memo.docx")
+    assert response.files == {"Lena-memo.docx": data}
+    preview = await prompts(im, "delete", file="sources/Lena-memo.md")
+    assert "# documents/Lena-memo.docx: original document removed" in preview.content
+    assert "Removed: " in await press(im, preview, "confirm")
+    assert not (root / "sources" / "Lena-memo.md").exists()
+    assert not (root / "documents" / "Lena-memo.docx").exists()
+
+
 @pytest.mark.parametrize("name", sorted(samples.HOSTILE))
 async def test_hostile_documents_are_refused_and_nothing_changes(
     im: DiscordImitation, bot: BriefingBot, name: str

@@ -12,6 +12,7 @@ else they come from the layout: lines set larger than the body text, or bold whi
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any
 from bot.documents.model import Document, DocumentRefused, Section, clean
 
 MAX_PAGES = 150
+MAX_OUTLINE = 2000
 MARGIN = 0.09  # the top and bottom share of a page where running headers and footers live
 HEADING_SIZE = 1.15  # a line this much larger than the body text is a heading
 PAGE_NUMBER = re.compile(
@@ -94,7 +96,8 @@ def _outline(pdf: Any) -> set[str]:
     from pdfminer.pdfdocument import PDFNoOutlines
 
     try:
-        return {clean(str(entry[1])).lower() for entry, _ in zip(pdf.doc.get_outlines(), range(2000))}
+        entries = itertools.islice(pdf.doc.get_outlines(), MAX_OUTLINE)  # a hostile outline is endless
+        return {clean(str(entry[1])).lower() for entry in entries}
     except (PDFNoOutlines, AttributeError, TypeError, ValueError):
         return set()
 
