@@ -40,6 +40,23 @@ def _stream(body: bytes, extra: str = "") -> bytes:
     return b"<< /Length %d%s >>\nstream\n" % (len(body), extra.encode()) + body + b"\nendstream"
 
 
+def _outline_objects(objects: list[bytes], outline: Sequence[tuple[str, int]], page_ids: list[int]) -> str:
+    """Append the outline (bookmarks: title, page index) to `objects`; the catalog's entry for it."""
+    if not outline:
+        return ""
+    first = len(objects) + 2  # the outline root comes first, then its items
+    objects.append(f"<< /Type /Outlines /First {first} 0 R /Last {first + len(outline) - 1} 0 R >>".encode())
+    for n, (title, page) in enumerate(outline):
+        links = (f" /Prev {first + n - 1} 0 R" if n else "") + (
+            f" /Next {first + n + 1} 0 R" if n < len(outline) - 1 else ""
+        )
+        dest = f"[{page_ids[page]} 0 R /XYZ 0 792 0]"
+        objects.append(
+            f"<< /Title ({_escape(title)}) /Parent {first - 1} 0 R{links} /Dest {dest} >>".encode()
+        )
+    return f" /Outlines {first - 1} 0 R"
+
+
 def pdf_bytes(
     pages: list[list[Text]],
     info: dict[str, str] | None = None,
@@ -81,21 +98,7 @@ def pdf_bytes(
             f"/Resources {resources} >>".encode()
         )
         page_ids.append(len(objects))
-    outlines = ""
-    if outline:
-        first = len(objects) + 2  # the outline root comes first, then its items
-        objects.append(
-            f"<< /Type /Outlines /First {first} 0 R /Last {first + len(outline) - 1} 0 R >>".encode()
-        )
-        for n, (title, page) in enumerate(outline):
-            links = (f" /Prev {first + n - 1} 0 R" if n else "") + (
-                f" /Next {first + n + 1} 0 R" if n < len(outline) - 1 else ""
-            )
-            dest = f"[{page_ids[page]} 0 R /XYZ 0 792 0]"
-            objects.append(
-                f"<< /Title ({_escape(title)}) /Parent {first - 1} 0 R{links} /Dest {dest} >>".encode()
-            )
-        outlines = f" /Outlines {first - 1} 0 R"
+    outlines = _outline_objects(objects, outline, page_ids)
     objects[0] = f"<< /Type /Catalog /Pages 2 0 R{outlines} >>".encode()
     kids = " ".join(f"{i} 0 R" for i in page_ids)
     objects[1] = f"<< /Type /Pages /Kids [{kids}] /Count {len(page_ids)} >>".encode()
