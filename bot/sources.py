@@ -19,6 +19,9 @@ long as the `{#slug}` stays, readable in citations. `.race` / `.cooperation` cla
 source's framing for that passage; without a `{#slug}` the heading text is slugified. A section
 longer than MAX_PASSAGE_WORDS is split at paragraphs (`slug-2`, `slug-3`) so retrieval stays sharp.
 
+A heading may also say where the passage is in an original document: `{#summary page=4}` or
+`page=4-5` (the PDF converter in bot/documents writes it); citations then show "(p. 4)".
+
 A `.txt` file (a moderator's quick drop-in) needs no front matter: its first line is the title,
 and each blank-line-separated paragraph becomes a passage `<stem>#p1`, `#p2`, ... with no framing.
 
@@ -47,6 +50,7 @@ MAX_PASSAGE_WORDS = 160
 MAX_SOURCES = 200
 FENCE = "+++"
 SLUG_OK = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+PAGE_OK = re.compile(r"^[1-9][0-9]{0,4}(-[1-9][0-9]{0,4})?$")
 STEM_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
@@ -61,6 +65,12 @@ class Passage:
     text: str
     framing: tuple[str, ...]  # subset of FRAMINGS, in FRAMINGS order; () = neutral
     by: str = ""  # the source's byline (its author, else its outlet): who a quote of it is from
+    page: str = ""  # where in the original document the passage is: "4" or "4-5" ({#slug page=4}); "" unknown
+
+    @property
+    def where(self) -> str:
+        """The page as a citation shows it: "p. 4", "pp. 4-5", or "" where the source gives none."""
+        return page_label(self.page)
 
     @property
     def full_text(self) -> str:
@@ -104,6 +114,13 @@ class _SourceMeta(BaseModel):
         if unknown:
             raise ValueError(f"unknown framing {unknown}; use {list(FRAMINGS)}")
         return value
+
+
+def page_label(page: str) -> str:
+    """ "4" -> "p. 4", "4-5" -> "pp. 4-5", "" -> "": how a citation names a page of the original."""
+    if not page:
+        return ""
+    return f"pp. {page}" if "-" in page else f"p. {page}"
 
 
 def slugify(text: str) -> str:
@@ -173,6 +190,7 @@ class _Section:
     heading: str
     slug: str
     framing: tuple[str, ...]
+    page: str = ""  # `page=4` or `page=4-5`: the original document's pages (converted PDFs)
     body: list[str] = field(default_factory=list)
 
 
@@ -204,7 +222,9 @@ def _parse_markdown(path: Path, rel: str, text: str) -> tuple[Source | None, lis
         for i, chunk in enumerate(_chunks(paragraphs), start=1):
             pid = f"{path.stem}#{section.slug}" if i == 1 else f"{path.stem}#{section.slug}-{i}"
             passages.append(
-                Passage(pid, path.stem, meta.title, section.heading, chunk, section.framing, byline)
+                Passage(
+                    pid, path.stem, meta.title, section.heading, chunk, section.framing, byline, section.page
+                )
             )
     if not sections and not problems:
         problems.append(f"{rel}:{end + 2}: no '## ' sections, so nothing to index")
@@ -252,23 +272,32 @@ def _front_matter(lines: list[str], rel: str) -> tuple[_SourceMeta | None, int, 
 def _heading(
     line: str, number: int, rel: str, default_framing: tuple[str, ...], problems: list[str]
 ) -> _Section:
-    """A '## Heading {#slug .race}' line as a section; what is wrong with it goes to `problems`."""
+    """A '## Heading {#slug .race page=4}' line as a section; what is wrong with it goes to `problems`.
+
+    `page=` is written by the document converter (bot/documents) so that a citation can say where in
+    the original PDF a passage is; a moderator may write or fix it by hand."""
     heading, attrs = split_heading(line)
-    slug, classes = "", set()
+    slug, page, classes = "", "", set()
     for attr in attrs.split():
         if attr.startswith("#"):
             slug = attr[1:]
         elif attr.startswith("."):
             classes.add(attr[1:])
+        elif attr.startswith("page=") and PAGE_OK.match(attr[5:]):
+            page = attr[5:]
+        elif attr.startswith("page="):
+            problems.append(
+                f"{rel}:{number}: page '{attr[5:]}' must be a page number like 4 or a range like 4-5"
+            )
         else:
-            problems.append(f"{rel}:{number}: unknown heading attribute '{attr}'; use {{#slug .race}}")
+            problems.append(f"{rel}:{number}: unknown heading attribute '{attr}'; use {{#slug .race page=4}}")
     unknown = classes - set(FRAMINGS)
     if unknown:
         problems.append(f"{rel}:{number}: unknown framing class {sorted(unknown)}; use .race or .cooperation")
     slug = slug or slugify(heading)
     if not SLUG_OK.match(slug):
         problems.append(f"{rel}:{number}: passage id '{slug}' must be lower-case letters, digits, hyphens")
-    return _Section(number, heading, slug, _ordered(classes & set(FRAMINGS)) or default_framing)
+    return _Section(number, heading, slug, _ordered(classes & set(FRAMINGS)) or default_framing, page)
 
 
 def _parse_text(path: Path, text: str) -> Source:

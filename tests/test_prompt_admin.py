@@ -52,7 +52,7 @@ def test_plain_names_resolve_to_their_folder(spec: str, path: str) -> None:
         ("sources/a/x.md", "not a plain file name"),
         ("sources\\x.md", "not a plain file name"),
         ("sources/.x.md", "hidden"),
-        ("sources/x", "only .md, .toml, .txt"),
+        ("sources/x", "only .docx, .htm, .html, .md, .pdf, .toml, .txt"),
         ("lexicon/words.md", "end in .toml"),
         ("sources/words.toml", "end in .md or .txt"),
         ("personas/x.txt", "end in .md"),

@@ -83,6 +83,7 @@ def citation_from_payload(data: dict[str, Any]) -> Citation:
         quote=data["quote"],
         framing=tuple(data.get("framing", ())),
         by=str(data.get("by", "")),
+        page=str(data.get("page", "")),
     )
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from bot.sources import Passage
+from bot.sources import Passage, page_label
 
 Check = Literal["supported", "unsupported", "too_short"]
 Layout = Literal["prose", "list", "quotes"]
@@ -37,12 +37,19 @@ class Citation:
     quote: str
     framing: tuple[str, ...] = ()
     by: str = ""  # the source's byline, named after a quote of it
+    page: str = ""  # the passage's page in the original document ("4", "4-5"; "" when unknown)
 
     @classmethod
     def of(cls, number: int, passage: Passage, quote: str) -> Citation:
         """Citation `number` of `passage`, resting on `quote` (a sentence of it)."""
         p = passage
-        return cls(number, p.id, p.source, p.title, quote, p.framing, p.by)
+        return cls(number, p.id, p.source, p.title, quote, p.framing, p.by, p.page)
+
+    @property
+    def label(self) -> str:
+        """The passage id as a source list shows it, with its page where the original has pages:
+        `report#summary (p. 4)`, so a reader can find the passage in the PDF."""
+        return f"{self.id} ({page_label(self.page)})" if self.page else self.id
 
     def to_json(self, *, with_framing: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -51,6 +58,8 @@ class Citation:
             "title": self.title,
             "quote": self.quote,
         }
+        if self.page:
+            data["page"] = self.page
         if with_framing:
             data["framing"] = (
                 "both" if len(self.framing) > 1 else (self.framing[0] if self.framing else "neutral")

@@ -76,7 +76,8 @@ async def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
         if not results:
             print("No passages match.")
         for rank, r in enumerate(results, start=1):
-            print(f"{rank}. {r.passage.id}  (score {r.score:.2f})\n   {r.passage.text}\n")
+            page = f", {r.passage.where}" if r.passage.page else ""
+            print(f"{rank}. {r.passage.id}  (score {r.score:.2f}{page})\n   {r.passage.text}\n")
     return 0
 
 
@@ -181,7 +182,7 @@ async def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
     if briefing.citations:
         print("\nSources:")
         for c in briefing.citations:
-            print(f'  [{c.number}] {c.id} - {c.title}\n      "{c.quote}"')
+            print(f'  [{c.number}] {c.label} - {c.title}\n      "{c.quote}"')
     cached = "cached" if briefing.cached else "fresh"
     status(f"({cached}, {briefing.total_ms:.0f} ms, grounded {briefing.grounded:.0%})")
     return 0
@@ -366,6 +367,27 @@ async def cmd_feedback(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_sources(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["add"], help="add: convert a document into a source")
+    parser.add_argument("file", type=Path, help="a .pdf, .html, .htm or .docx document")
+    parser.add_argument("--name", default=None, help="the source's name (default: the file's name)")
+    parser.add_argument("--dry-run", action="store_true", help="print the converted source; write nothing")
+
+
+async def cmd_sources(settings: Settings, args: argparse.Namespace) -> int:
+    """Needs no model: converts, validates the set and writes (bot/console/sources.py)."""
+    from bot.console.sources import add_document
+
+    added = await add_document(settings.prompts_dir, args.file, args.name, dry_run=args.dry_run)
+    if args.dry_run:
+        print(added.text, end="")
+        status(f"(dry run: {added.source} was not written)")
+        return 0
+    verb = "Replaced" if added.replaced else "Added"
+    status(f"{verb} {added.source}; the prompt set validates. Run /reload in Discord to make it live.")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {
     "ask": ("answer one question, with sources", _configure_ask, cmd_ask),
     "search": ("show the passages that match a query", _configure_search, cmd_search),
@@ -386,4 +408,9 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handle
     "check": ("fact-check a claim against the sources", _configure_check, cmd_check),
     "eval": ("score answers on a JSON-lines question file", _configure_eval, cmd_eval),
     "feedback": ("export answers voted down as eval questions", _configure_feedback, cmd_feedback),
+    "sources": (
+        "add a PDF, web page or Word file as a briefing source",
+        _configure_sources,
+        cmd_sources,
+    ),
 }

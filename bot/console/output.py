@@ -32,7 +32,7 @@ def format_answer_sources(answer: Answer) -> str:
         return ""
     lines = ["", "Sources:"]
     for c in answer.citations:
-        lines.append(f'  [{c.number}] {c.id} - {c.title}\n      "{c.quote}"')
+        lines.append(f'  [{c.number}] {c.label} - {c.title}\n      "{c.quote}"')
     return "\n".join(lines)
 
 

@@ -17,7 +17,7 @@ from bot.briefing.factcheck import FactCheck
 from bot.briefing.models import Answer, Citation
 from bot.index import ScoredPassage
 from bot.service import ServiceStatus
-from bot.sources import Source
+from bot.sources import Source, page_label
 
 EMBED_LIMIT = 4096
 FIELD_LIMIT = 1024
@@ -60,9 +60,16 @@ def sources_embed(citations: Sequence[Citation], title: str = "Sources") -> disc
         return None
     lines = []
     for c in citations:
-        lines.append(f"**[{c.number}]** `{c.id}` — {c.title}\n> {shorten(c.quote, QUOTE_CHARS)}")
+        lines.append(
+            f"**[{c.number}]** `{c.id}`{_page(c.page)} — {c.title}\n> {shorten(c.quote, QUOTE_CHARS)}"
+        )
     description = shorten_lines(lines, EMBED_LIMIT)
     return discord.Embed(title=title, description=description, colour=SOURCES_COLOUR)
+
+
+def _page(page: str) -> str:
+    """' (p. 4)' after a citation whose passage came from a PDF page; '' otherwise."""
+    return f" ({page_label(page)})" if page else ""
 
 
 def shorten_lines(lines: list[str], limit: int) -> str:
@@ -94,7 +101,8 @@ def factcheck_message(check: FactCheck) -> tuple[str, discord.Embed | None]:
 
 def search_embed(results: Sequence[ScoredPassage], title: str) -> discord.Embed:
     lines = [
-        f"**{rank}.** `{r.passage.id}` — {r.passage.title}\n{shorten(r.passage.text, SNIPPET_CHARS)}"
+        f"**{rank}.** `{r.passage.id}`{_page(r.passage.page)} — {r.passage.title}\n"
+        f"{shorten(r.passage.text, SNIPPET_CHARS)}"
         for rank, r in enumerate(results, start=1)
     ]
     return discord.Embed(title=title, description=shorten_lines(lines, EMBED_LIMIT), colour=SOURCES_COLOUR)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import bot.prompt_admin.files as files
 import bot.prompt_admin.names as names
+from bot.documents import convert_in_worker, suffix_of
 from bot.errors import InputError
 from bot.prompt_admin.fetch import fetch_capped
 from bot.safe_files import list_folder
@@ -52,6 +53,7 @@ MAX_PROPOSALS = 50
 DIFF_LINES = 30
 MAX_DIFF_LINE_CHARS = 160
 HOST = "host (files edited outside Discord)"
+MAX_CONVERSIONS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +95,15 @@ class Proposal:
     omitted: int
     passages: files.PassageChanges
     created: float
+    converted: tuple[str, bytes] | None = None  # a document upload: (source file name, its text)
 
     def preview(self, limit: int = 2000) -> str:
         """What the moderator reviews before pressing Confirm, in at most `limit` characters: the
         index summary and the instructions always, as much of the diff as fits."""
         verb = {"put": "Upload", "delete": "Delete", "rollback": "Roll back to"}[self.action]
-        head = f"**{verb} {self.target}**: the whole prompt set validates with this change.\n```diff\n"
+        converted = f" (converted; `{self.converted[0]}` is attached)" if self.converted else ""
+        head = f"**{verb} {self.target}**{converted}: the whole prompt set validates with this change.\n"
+        head += "```diff\n"
         index = self.passages.summary()[:600]
         tail = f"\n```\n{index}\nConfirm writes it and reloads; nothing changes until then."
         budget = limit - len(head) - len(tail) - 40  # room for the "more lines" note
@@ -135,6 +140,8 @@ class PromptAdmin:
         self.fetch_timeout_s = fetch_timeout_s
         self._pending: dict[int, Proposal] = {}
         self._lock = asyncio.Lock()  # one write-and-reload at a time
+        # Conversions at once (each a worker process of up to 1 GiB): more uploads wait their turn.
+        self._converting = asyncio.Semaphore(MAX_CONVERSIONS)
 
     # --- permissions and the audit log ---------------------------------------------------------
 
@@ -225,6 +232,8 @@ class PromptAdmin:
         """An uploaded file (at `url`, `size` bytes claimed) as the new `spec` (default: its name)."""
         await self._gate(actor, "put", spec or filename)
         live = await asyncio.to_thread(files.read_live, self.root)
+        if suffix_of(filename) and not (spec or "").startswith(f"{names.DOCUMENTS}/"):
+            return await self._propose_document(actor, spec, filename, url=url, size=size, live=live)
         rel = await self._resolve(actor, "put", spec or filename, live)
         limit = names.size_limit(rel)
         if size > limit:
@@ -241,18 +250,61 @@ class PromptAdmin:
             await self._refuse(actor, "put", rel, f"Upload refused; nothing was changed:\n{problem}")
         return await self._propose(actor, "put", rel, {rel: data}, live)
 
+    async def _propose_document(
+        self, actor: Actor, spec: str | None, filename: str, *, url: str, size: int, live: dict[str, bytes]
+    ) -> Proposal:
+        """An uploaded PDF, web page or Word file: converted (in a worker process) into the source
+        `spec` (default: named after the file), previewed together with the original, which goes
+        into `documents/` so that the history holds both and a rollback restores both."""
+        suffix = suffix_of(filename)
+        stem = names.document_stem(filename, suffix)
+        rel = await self._resolve(actor, "put", spec or f"{stem}.md", live)
+        if names.kind_of(rel) != "source" or not rel.endswith(".md"):
+            await self._refuse(
+                actor, "put", rel, f"A document becomes a source: name it like `sources/{stem}.md`."
+            )
+        stem = rel.partition("/")[2][: -len(".md")]
+        limit = names.size_limit(f"{names.DOCUMENTS}/x{suffix}")
+        if size > limit:
+            await self._refuse(
+                actor, "put", rel, f"`{filename}` is {size} bytes; documents may be at most {limit}."
+            )
+        try:
+            data = await fetch_capped(
+                url, max_bytes=limit, timeout_s=self.fetch_timeout_s, what=f"`{filename}`"
+            )
+        except InputError as exc:
+            await self._refuse(actor, "put", rel, exc.user_message)
+        try:
+            async with self._converting:
+                source = (await convert_in_worker(data, filename)).encode("utf-8")
+        except InputError as exc:
+            await self._refuse(actor, "put", rel, f"Upload refused; nothing was changed: {exc.user_message}")
+        original = f"{names.DOCUMENTS}/{stem}{suffix}"
+        change: dict[str, bytes | None] = {rel: source, original: data}
+        for other in live:  # the same source's original in another format is replaced, not kept
+            if other.startswith(f"{names.DOCUMENTS}/{stem}.") and other != original:
+                change[other] = None
+        proposal = await self._propose(actor, "put", rel, change, live)
+        proposal.converted = (rel.partition("/")[2], source)
+        return proposal
+
     async def propose_delete(self, actor: Actor, spec: str) -> Proposal:
         await self._gate(actor, "delete", spec)
         live = await asyncio.to_thread(files.read_live, self.root)
         rel = await self._resolve(actor, "delete", spec, live)
         if rel not in live:
             await self._refuse(actor, "delete", rel, f"There is no prompt file `{rel}` (see /prompts list).")
-        if (kind := names.kind_of(rel)) != "source":
+        if (kind := names.kind_of(rel)) not in ("source", "document"):
             needed = (
                 f"`{rel}` is a {kind} the bot needs; it cannot be deleted (upload a new version instead)."
             )
             await self._refuse(actor, "delete", rel, needed)
-        return await self._propose(actor, "delete", rel, {rel: None}, live)
+        change: dict[str, bytes | None] = {rel: None}
+        if kind == "source":  # the document it was converted from goes with it
+            stem = rel.partition("/")[2].rpartition(".")[0]
+            change |= {other: None for other in live if other.startswith(f"{names.DOCUMENTS}/{stem}.")}
+        return await self._propose(actor, "delete", rel, change, live)
 
     async def propose_rollback(self, actor: Actor, ref: str) -> Proposal:
         """Restore the whole prompt set of an earlier version (`#12`, `12` or a set-hash prefix)."""

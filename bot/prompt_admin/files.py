@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.prompt_admin.names import FOLDERS
+from bot.prompt_admin.names import DOCUMENTS, FOLDERS
 from bot.promptset import PromptSet, load_prompt_set
 from bot.safe_files import UnsafeFileError, list_folder, read_regular_file
 from bot.sources import Source
@@ -99,7 +99,12 @@ def text_problem(rel: str, data: bytes) -> str | None:
 
 
 def diff(rel: str, old: bytes | None, new: bytes | None, max_lines: int) -> tuple[list[str], int]:
-    """A unified diff of one file (at most `max_lines` lines) and how many lines were left out."""
+    """A unified diff of one file (at most `max_lines` lines) and how many lines were left out. An
+    original document (PDF, Word) is binary: one line says what happens to it instead."""
+    if rel.startswith(f"{DOCUMENTS}/"):
+        what = "removed" if new is None else "added" if old is None else "replaced"
+        size = f", {len(new)} bytes" if new is not None else ""
+        return [f"# {rel}: original document {what}{size} (kept in the history, not shown)"][:max_lines], 0
     before = old.decode("utf-8-sig", errors="replace").splitlines() if old is not None else []
     after = new.decode("utf-8-sig", errors="replace").splitlines() if new is not None else []
     lines = list(
@@ -137,8 +142,8 @@ class PassageChanges:
 
 
 def passage_changes(old: Sequence[Source], new: Sequence[Source]) -> PassageChanges:
-    def by_id(sources: Sequence[Source]) -> dict[str, tuple[str, str, tuple[str, ...]]]:
-        return {p.id: (p.heading, p.text, p.framing) for s in sources for p in s.passages}
+    def by_id(sources: Sequence[Source]) -> dict[str, tuple[str, str, tuple[str, ...], str]]:
+        return {p.id: (p.heading, p.text, p.framing, p.page) for s in sources for p in s.passages}
 
     before, after = by_id(old), by_id(new)
     return PassageChanges(

@@ -10,14 +10,18 @@ separators, no `..`, no hidden files, no control characters, whatever the operat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from types import MappingProxyType
 
 from bot.briefing.lexicon import FOLDER as LEXICON_FOLDER
+from bot.documents import MAX_DOCUMENT_BYTES
+from bot.documents import SUFFIXES as DOCUMENT_SUFFIXES
 from bot.errors import InputError
 from bot.promptset import MAX_PROMPT_FILE_BYTES
 from bot.sources import MAX_SOURCE_BYTES, STEM_OK
 
+DOCUMENTS = "documents"
 # folder -> (kind, allowed suffixes, size limit): the same limits the loaders apply.
 FOLDERS = MappingProxyType(
     {
@@ -26,10 +30,21 @@ FOLDERS = MappingProxyType(
         "messages": ("message", (".md",), MAX_PROMPT_FILE_BYTES),
         "sources": ("source", (".md", ".txt"), MAX_SOURCE_BYTES),
         LEXICON_FOLDER: ("lexicon", (".toml",), MAX_PROMPT_FILE_BYTES),
+        # The originals that sources were converted from (bot/documents): kept beside their source
+        # so that history and rollback restore both; the loaders never read them.
+        DOCUMENTS: ("document", DOCUMENT_SUFFIXES, MAX_DOCUMENT_BYTES),
     }
 )
 SUFFIXES = frozenset(suffix for _kind, suffixes, _limit in FOLDERS.values() for suffix in suffixes)
 SHAPE = "a file name like `sources/my-article.md` (letters, digits, - and _; .md, .txt or .toml)"
+
+
+def document_stem(filename: str, suffix: str) -> str:
+    """A source name for an uploaded document: its file name without `suffix`, anything but letters,
+    digits, `-` and `_` made a hyphen ('Geneva Report (2026).pdf' -> 'Geneva-Report-2026')."""
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", base[: len(base) - len(suffix)]).strip("-_")[:64].rstrip("-_")
+    return stem or "document"
 
 
 def kind_of(path: str) -> str:

@@ -151,9 +151,11 @@ class Prompts(
         text = f"`{rel}` ({len(data)} bytes). Edit it and send it back with `/prompts put`."
         await self._answer(interaction, text, attachments=[attachment])
 
-    @app_commands.command(name="put", description="Upload a new or changed prompt file (.md, .txt or .toml).")
+    @app_commands.command(
+        name="put", description="Upload a prompt file (.md, .txt, .toml) or a document (.pdf, .html, .docx)."
+    )
     @app_commands.describe(
-        file="The file to upload", target="Where it goes, e.g. sources/new.md (default: its name)"
+        file="The file or document to upload", target="Where it goes, e.g. sources/new.md (default: its name)"
     )
     async def put(
         self, interaction: discord.Interaction, file: discord.Attachment, target: str | None = None
@@ -207,8 +209,12 @@ class Prompts(
         except BriefingError as exc:
             await self._answer(interaction, exc.user_message)
             return
+        extra: dict[str, Any] = {}
+        if proposal.converted is not None:  # a converted document: the moderator reads the whole file
+            name, data = proposal.converted
+            extra["attachments"] = [discord.File(io.BytesIO(data), filename=name)]
         await interaction.edit_original_response(
-            content=proposal.preview(), view=preview_view(proposal), allowed_mentions=NO_MENTIONS
+            content=proposal.preview(), view=preview_view(proposal), allowed_mentions=NO_MENTIONS, **extra
         )
 
     async def may_press(self, interaction: discord.Interaction, action: str, key: int) -> bool:
