@@ -29,6 +29,7 @@ from bot.briefing.evaluate import (
     EvalItem,
     EvalQuestion,
     EvalReport,
+    ablate_claims,
     evaluate,
     evaluate_claims,
 )
@@ -213,6 +214,10 @@ class BriefingService:
     ) -> ClaimReport:
         """Fact-check a list of claims and score the verdicts (see bot/briefing/evaluate.py)."""
         return await evaluate_claims(self.context(), claims, on_item=on_item)
+
+    async def ablate_claims(self, claims: Sequence[EvalClaim]) -> dict[str, dict[str, object]]:
+        """Verdict accuracy with each meaning check left out in turn (bot/briefing/evaluate.py)."""
+        return await ablate_claims(self.library.current.index, claims)
 
     async def search(self, query: str, k: int = 5) -> list[ScoredPassage]:
         """The passages that best match `query` (at most MAX_SEARCH_K)."""

@@ -38,8 +38,10 @@ from bot.briefing.eval_files import (
     parse_claims,
     parse_questions,
 )
-from bot.briefing.factcheck import check_claim
+from bot.briefing.factcheck import check_claim, verdict_for
+from bot.briefing.meaning_checks import CHECKS
 from bot.briefing.models import Answer, Answered
+from bot.index import SourceIndex
 from bot.measures import percentile
 
 __all__ = [
@@ -338,3 +340,25 @@ async def evaluate_claims(
         if on_item is not None:
             on_item(number, item)
     return ClaimReport(items)
+
+
+async def ablate_claims(index: SourceIndex, claims: Sequence[EvalClaim]) -> dict[str, dict[str, object]]:
+    """What each meaning check adds: verdict accuracy with every check, then with each left out,
+    per claim class. The verdict rests on the evidence alone (the model only explains it), so this
+    runs without the model."""
+
+    async def accuracy(off: tuple[str, ...]) -> dict[str, object]:
+        right: dict[str, list[bool]] = defaultdict(list)
+        for claim in claims:
+            _found, _comparisons, verdict, _deciding = await verdict_for(index, claim.claim, off)
+            right[claim.cls].append(verdict == claim.verdict)
+        every = [r for found in right.values() for r in found]
+        return {
+            "accuracy": round(sum(every) / len(every), 3) if every else None,
+            "classes": {cls: f"{sum(found)}/{len(found)}" for cls, found in sorted(right.items())},
+        }
+
+    report = {"all checks": await accuracy(())}
+    for name in CHECKS:
+        report[f"without {name}"] = await accuracy((name,))
+    return report

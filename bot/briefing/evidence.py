@@ -65,6 +65,7 @@ class Pick:
     scored: ScoredPassage
     score: float
     terms: frozenset[str]
+    meaning: float = 0.0  # semantic similarity to the question (0.0 without the sentence encoder)
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,10 +339,19 @@ def _by_meaning(index: SourceIndex, query: str, candidates: list[Pick]) -> tuple
     each = iter(vectors[1:] @ vectors[0])
     sims = [max(float(next(each)) for _ in span) for span in spans]
     scored = [
-        replace(pick, score=round(pick.score + MEANING_WEIGHT * sim, 4))
+        replace(pick, score=round(pick.score + MEANING_WEIGHT * sim, 4), meaning=round(sim, 4))
         for pick, sim in zip(candidates, sims, strict=True)
     ]
     return scored, max(sims)
+
+
+def _typed_by_meaning(focus: Focus, candidates: list[Pick]) -> Pick | None:
+    """The candidate closest in meaning that gives what the question asks for (a figure, a year, a
+    name), or None when the question asks for no such thing."""
+    if not focus.answer_type:
+        return None
+    typed = [c for c in candidates if has_type(c.sentence, focus.answer_type)]
+    return max(typed, key=lambda c: c.meaning, default=None)
 
 
 def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], context: str = "") -> Evidence:
@@ -388,6 +398,7 @@ def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], cont
     compound = bool(question_parts(question))
     if compound:
         rest_coverage = 1.0  # answered from several passages: no one passage need hold it all
+    typed = _typed_by_meaning(focus, candidates)
     kind, reason = decide(
         focus,
         coverage,
@@ -398,7 +409,10 @@ def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], cont
         rest_coverage,
         compound=compound,
         meaning=meaning,
+        typed_meaning=typed.meaning if typed else 0.0,
     )
+    if kind == "answer" and typed is not None and focus.answer_type and typed not in picks:
+        picks = [*picks, typed][: max(MAX_PICKS, len(picks))]
     if kind == "answer" and context and _mostly_unknown(question, missing):
         kind, reason = "off_topic", "most of the follow-up's own words are in no source"
     if kind != "off_topic" and (names := unknown_names(question, index.corpus.text)):

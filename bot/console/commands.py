@@ -298,6 +298,11 @@ def _configure_eval(parser: argparse.ArgumentParser) -> None:
         "--claims", type=Path, default=None, help='also fact-check JSON lines {"claim", "verdict", "class"}'
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--ablate",
+        action="store_true",
+        help="with --claims: verdict accuracy with each meaning check left out (no model needed)",
+    )
 
 
 def _print_eval_table(report: EvalReport) -> None:
@@ -333,6 +338,12 @@ async def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
         mark = "ok  " if item.correct else "FAIL"
         status(f"{number:>3}/{len(claims or [])} {item.cls:<26} {mark} {item.verdict:<15} {item.claim}")
 
+    if args.ablate:
+        if claims is None:
+            raise InputError("--ablate needs --claims FILE: it measures the fact-check's checks.")
+        async with open_service(settings) as service:
+            print_json(await service.ablate_claims(claims))
+        return 0
     async with open_service(settings) as service:
         report = await service.evaluate(questions, on_item=progress)
         if claims is not None:

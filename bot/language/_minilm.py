@@ -70,6 +70,10 @@ class MiniLM:
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.no_padding()
         self.dimensions = int(self._w["embeddings.word_embeddings.weight"].shape[1])
+        # What a cached vector was made by: the weights file's size and time (a changed file is
+        # another model), and this forward pass's version.
+        stat = (folder / "model.safetensors").stat()
+        self.identity = f"minilm-numpy-1:{stat.st_size}:{int(stat.st_mtime)}"
 
     def encode(self, texts: list[str]) -> Matrix:
         """Unit vectors, one row per text, in order. Texts are batched by length so padding is

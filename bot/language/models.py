@@ -22,6 +22,7 @@ import numpy as np
 
 from bot.language._minilm import Matrix, MiniLM
 from bot.language.reading import Entity, ParseCache, entities_of
+from bot.language.vector_cache import VectorCache, default_path
 
 if TYPE_CHECKING:
     from spacy.language import Language as SpacyLanguage
@@ -83,13 +84,19 @@ class LanguageModels:
     _cache: OrderedDict[str, Any] = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _parsed: ParseCache = field(default_factory=ParseCache, repr=False)
+    disk: VectorCache | None = field(default=None, repr=False)
 
     @classmethod
     def load(
-        cls, *, embeddings: Path | bool | None = True, spacy_pipeline: Path | bool | None = True
+        cls,
+        *,
+        embeddings: Path | bool | None = True,
+        spacy_pipeline: Path | bool | None = True,
+        cache: Path | None = None,
     ) -> LanguageModels:
-        """Load both models; `False` skips one, a path overrides where it is read from. Never raises:
-        a failure becomes one sentence in `problems`."""
+        """Load both models; `False` skips one, a path overrides where it is read from; `cache`: a
+        file that keeps vectors across processes. Never raises: a failure becomes one sentence in
+        `problems`."""
         models = cls()
         if embeddings is not False:
             folder = embeddings_folder() if embeddings is True else embeddings
@@ -97,6 +104,9 @@ class LanguageModels:
                 models.encoder = _load_embedder(folder)
             except Exception as exc:  # a corrupt file raises anything from OSError to a JSON error
                 models.problems.append(f"Sentence embeddings are off: {_why(exc)}.")
+            else:
+                if cache is not None:
+                    models.disk = VectorCache(cache, models.encoder.identity, models.encoder.dimensions)
         if spacy_pipeline is not False:
             folder = spacy_folder() if spacy_pipeline is True else spacy_pipeline
             try:
@@ -144,8 +154,13 @@ class LanguageModels:
             raise RuntimeError("no sentence encoder is loaded")
         with self._lock:
             wanted = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        stored = self.disk.get(wanted) if self.disk is not None else {}
+        wanted = [t for t in wanted if t not in stored]
         fresh = self.encoder.encode(wanted) if wanted else None
+        if fresh is not None and self.disk is not None:
+            self.disk.put(wanted, fresh)
         with self._lock:
+            self._cache.update(stored)
             if fresh is not None:
                 for text, vector in zip(wanted, fresh, strict=True):
                     self._cache[text] = vector
@@ -160,7 +175,7 @@ class LanguageModels:
 
 @functools.cache
 def _shared() -> LanguageModels:
-    return LanguageModels.load()
+    return LanguageModels.load(cache=default_path())
 
 
 def _why(exc: BaseException) -> str:

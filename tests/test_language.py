@@ -1,0 +1,166 @@
+"""The language layer (bot/language) and what reads through it: the real spaCy pipeline and the real
+all-MiniLM-L6-v2 encoder, on a source of the tests' own (a ferry operator's fleet), unrelated to the
+seeds, so nothing here passes because of what the shipped sources say."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.briefing.evidence import weigh
+from bot.briefing.factcheck import verdict_for
+from bot.briefing.retrieval import retrieve
+from bot.discord_app.mentions import strip_mentions
+from bot.index import SourceIndex
+from bot.language import LanguageModels
+from bot.sources import Source, load_sources
+
+FERRY = """+++
+title = "Quiet Engines on the Fjord"
+author = "Maren Solberg"
+outlet = "Coastal Weekly"
+date = "April 2, 2026"
+framing = ["race", "cooperation"]
++++
+
+## Out with the old boats {#fleet}
+The ferry operator Nordlys Lines will retire its three diesel boats by 2028 and replace them with
+battery-electric vessels that charge at the quay while passengers board. The order, worth 96 million
+kroner, went to the shipyard Vestvik Marine after a tender that drew four bids.
+
+## A harbour that pays more {#fees}
+Harbour fees rose by 4 percent last spring after the council renegotiated its lease with the marina
+owners. Skippers of small fishing boats say the rise hit them hardest.
+
+## What the mayor wants {#mayor}
+Mayor Tove Aasen says the town must not fall behind its rival port, Brekke, which electrified its
+crossings in 2024. "Visitors notice the silence," she told the council.
+"""
+
+
+@pytest.fixture(scope="module")
+def language() -> LanguageModels:
+    return LanguageModels.shared()
+
+
+@pytest.fixture(scope="module")
+def ferry_sources(tmp_path_factory: pytest.TempPathFactory) -> list[Source]:
+    folder = tmp_path_factory.mktemp("ferry")
+    (folder / "ferry.md").write_text(FERRY, encoding="utf-8")
+    sources, problems = load_sources(folder)
+    assert not problems
+    return sources
+
+
+@pytest.fixture(scope="module")
+async def ferry(ferry_sources: list[Source], language: LanguageModels) -> AsyncIterator[SourceIndex]:
+    index = await SourceIndex.build(ferry_sources, language)
+    yield index
+    await index.aclose()
+
+
+def test_the_encoder_reproduces_the_published_similarities(language: LanguageModels) -> None:
+    """sentence-transformers' own example for all-MiniLM-L6-v2 gives 0.7553 for this pair; a wrong
+    layer, pooling or tokenizer moves it far from that."""
+    vectors = language.embed(
+        ["A man is eating food.", "A man is eating a piece of bread.", "The cat sits outside"]
+    )
+    assert vectors[0] @ vectors[1] == pytest.approx(0.7553, abs=0.005)
+    assert vectors[0] @ vectors[2] < 0.2
+    assert abs(float((vectors**2).sum(axis=1).max()) - 1.0) < 1e-4
+
+
+def test_the_parser_gives_entities_by_type_and_value(language: LanguageModels) -> None:
+    money, *_ = (e for e in language.entities("The meeting cost about $1.8 million.") if e.family == "money")
+    same = "It cost $1.8 million in all."
+    assert money.definite and money.found_in(same, language.entities(same))
+    other = language.entities("It cost $2.8 million in all.")
+    assert not money.found_in("It cost $2.8 million in all.", other)
+    vague = [e for e in language.entities("The drivers stopped years ago.") if e.family == "date"]
+    assert all(not e.definite for e in vague)
+
+
+def test_a_missing_or_corrupt_model_is_one_sentence_each_and_the_index_still_works(tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{}", encoding="utf-8")
+    (broken / "model.safetensors").write_bytes(b"not a model")
+    models = LanguageModels.load(embeddings=broken, spacy_pipeline=tmp_path / "absent")
+    assert not models.semantic and not models.parses
+    assert len(models.problems) == 2
+    assert models.problems[0].startswith("Sentence embeddings are off:")
+    assert models.problems[1].startswith("The English parser is off:")
+    assert models.entities("Oslo in 2026") == []
+
+
+async def test_a_missing_encoder_leaves_retrieval_on_words(tmp_path: Path) -> None:
+    (tmp_path / "ferry.md").write_text(FERRY, encoding="utf-8")
+    sources, _ = load_sources(tmp_path)
+    index = await SourceIndex.build(sources, LanguageModels.load(embeddings=False, spacy_pipeline=False))
+    try:
+        assert index.semantic is None
+        found = await index.search("harbour fees", k=1)
+        assert found[0].passage.id == "ferry#fees"
+    finally:
+        await index.aclose()
+
+
+async def test_a_question_in_other_words_is_answered_where_shared_words_alone_decline(
+    ferry: SourceIndex, ferry_sources: list[Source]
+) -> None:
+    question = "Which shipbuilder got the order?"
+    lexical = await SourceIndex.build(ferry_sources, None)
+    try:
+        assert not weigh(lexical, question, await retrieve(lexical, question, k=3)).answerable
+    finally:
+        await lexical.aclose()
+    pool = await retrieve(ferry, question, k=3)
+    assert pool[0].passage.id == "ferry#fleet"
+    evidence = weigh(ferry, question, pool)
+    assert evidence.answerable, evidence.reason
+    assert "Vestvik Marine" in " ".join(p.sentence for p in evidence.picks)
+
+
+async def test_questions_off_the_subject_are_still_declined(ferry: SourceIndex) -> None:
+    for question in (
+        "Who won the 1998 football World Cup?",
+        "What is the boiling point of water on Everest?",
+    ):
+        evidence = weigh(ferry, question, await retrieve(ferry, question, k=3))
+        assert not evidence.answerable, question
+
+
+@pytest.mark.parametrize(
+    ("claim", "verdict"),
+    [
+        ("Nordlys Lines will retire its three diesel boats by 2031.", "contradicted"),
+        ("The shipyard order was worth 69 million kroner.", "contradicted"),
+        (
+            "Nordlys Lines is swapping its diesel ferries for electric boats that recharge at the dock.",
+            "supported",
+        ),
+        ("Nordlys Lines will retire its three diesel boats by 2028.", "supported"),
+        ("Nordlys Lines was founded in 1952.", "not_in_sources"),
+    ],
+)
+async def test_the_fact_check_compares_figures_by_type_and_reads_other_words(
+    ferry: SourceIndex, claim: str, verdict: str
+) -> None:
+    _found, _comparisons, got, _deciding = await verdict_for(ferry, claim)
+    assert got == verdict
+
+
+async def test_without_the_meaning_checks_the_words_alone_decide(ferry: SourceIndex) -> None:
+    """What `--ablate` measures: the same claim with a check left out."""
+    claim = "Nordlys Lines is swapping its diesel ferries for electric boats that recharge at the dock."
+    _f, _c, got, _d = await verdict_for(ferry, claim)
+    assert got == "supported"
+    _f, _c, got, _d = await verdict_for(ferry, claim, off=("meaning_support",))
+    assert got == "not_in_sources"
+
+
+def test_every_discord_mention_is_removed_before_the_question_is_read() -> None:
+    text = "<@123> <@!456> asked me this: what is <#789> track-two? <@&12> @everyone @here </ask:99>"
+    assert strip_mentions(text) == "asked me this: what is track-two?"
