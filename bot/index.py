@@ -21,6 +21,7 @@ import aiosqlite
 
 from bot.acronyms import acronyms_of, is_acronym
 from bot.briefing.names import bare, is_person_like, names_in
+from bot.errors import PromptSetError
 from bot.language import LanguageModels, SemanticIndex
 from bot.sources import FRAMINGS, Passage, Source
 from bot.terms import WORD_RE, match_terms, sentences_of, stopwords, words
@@ -148,6 +149,30 @@ def embedded_text(passage: Passage) -> str:
     return f"{passage.heading}. {passage.text}" if passage.heading else passage.text
 
 
+def _embedded(language: LanguageModels, sources: Sequence[Source]) -> SemanticIndex:
+    """The vectors of every passage and sentence; a source whose text the encoder cannot read is
+    refused as a whole set's problem would be, naming its file (the old set keeps serving)."""
+    passages = [p for s in sources for p in s.passages]
+    try:
+        return SemanticIndex.build(
+            language, [embedded_text(p) for p in passages], [sentences_of(p.text) for p in passages]
+        )
+    except Exception as exc:  # the tokenizer or numpy on text it cannot take: any error
+        failing = next((s for s in sources if not _embeds(language, s)), None)
+        where = f"sources/{failing.path.name}" if failing is not None else "sources"
+        raise PromptSetError(
+            [f"{where}:1: its text could not be embedded ({type(exc).__name__}: {exc})"]
+        ) from exc
+
+
+def _embeds(language: LanguageModels, source: Source) -> bool:
+    try:
+        language.embed([embedded_text(p) for p in source.passages])
+    except Exception:
+        return False
+    return True
+
+
 def fuse(lexical: Sequence[int], dense: Sequence[int]) -> list[tuple[int, float]]:
     """Reciprocal-rank fusion: (item, score), best first. An item only one list holds still counts."""
     scores: dict[int, float] = {}
@@ -214,12 +239,7 @@ class SourceIndex:
         meta = {s.slug: " ".join(filter(None, (s.title, s.author, s.outlet, s.date))) for s in sources}
         semantic = None
         if language is not None and language.semantic:
-            semantic = await asyncio.to_thread(
-                SemanticIndex.build,
-                language,
-                [embedded_text(p) for p in passages],
-                [sentences_of(p.text) for p in passages],
-            )
+            semantic = await asyncio.to_thread(_embedded, language, sources)
         db = await aiosqlite.connect(":memory:")
         try:
             await db.execute(SCHEMA)

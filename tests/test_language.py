@@ -4,9 +4,11 @@ seeds, so nothing here passes because of what the shipped sources say."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.briefing.evidence import weigh
@@ -15,6 +17,8 @@ from bot.briefing.retrieval import retrieve
 from bot.discord_app.mentions import strip_mentions
 from bot.index import SourceIndex
 from bot.language import LanguageModels
+from bot.language._minilm import Matrix
+from bot.library import Library
 from bot.sources import Source, load_sources
 
 FERRY = """+++
@@ -164,3 +168,35 @@ async def test_without_the_meaning_checks_the_words_alone_decide(ferry: SourceIn
 def test_every_discord_mention_is_removed_before_the_question_is_read() -> None:
     text = "<@123> <@!456> asked me this: what is <#789> track-two? <@&12> @everyone @here </ask:99>"
     assert strip_mentions(text) == "asked me this: what is track-two?"
+
+
+class _Refusing:
+    """An encoder that cannot read one marked text (as a tokenizer might fail on odd input)."""
+
+    dimensions = 4
+    identity = "test"
+
+    def encode(self, texts: list[str]) -> Matrix:
+        if any("UNREADABLE" in t for t in texts):
+            raise ValueError("the tokenizer failed")
+        return np.ones((len(texts), self.dimensions), dtype=np.float32) / 2
+
+
+async def test_a_source_the_encoder_cannot_read_is_refused_and_the_old_set_keeps_serving(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "prompts"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "prompts", root)
+    language = LanguageModels(encoder=_Refusing())  # type: ignore[arg-type]
+    library = await Library.open(root, language)
+    try:
+        before = len(library.current.index.passages)
+        (root / "sources" / "ferry.md").write_text(FERRY.replace("Harbour fees", "UNREADABLE fees"), "utf-8")
+        report = await library.reload()
+        assert not report.ok
+        assert report.problems == [
+            "sources/ferry.md:1: its text could not be embedded (ValueError: the tokenizer failed)"
+        ]
+        assert len(library.current.index.passages) == before
+    finally:
+        await library.aclose()
