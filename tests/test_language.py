@@ -170,6 +170,9 @@ def test_every_discord_mention_is_removed_before_the_question_is_read() -> None:
     assert strip_mentions(text) == "asked me this: what is track-two?"
 
 
+SHIPPED_PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
+
+
 class _Refusing:
     """An encoder that cannot read one marked text (as a tokenizer might fail on odd input)."""
 
@@ -186,7 +189,7 @@ async def test_a_source_the_encoder_cannot_read_is_refused_and_the_old_set_keeps
     tmp_path: Path,
 ) -> None:
     root = tmp_path / "prompts"
-    shutil.copytree(Path(__file__).resolve().parent.parent / "prompts", root)
+    shutil.copytree(SHIPPED_PROMPTS, root)
     language = LanguageModels(encoder=_Refusing())  # type: ignore[arg-type]
     library = await Library.open(root, language)
     try:
