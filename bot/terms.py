@@ -40,8 +40,8 @@ def match_terms(text: str) -> frozenset[str]:
     question that spells a compound apart still meets the passage that hyphenates it."""
     found, stop = set(content_terms(text)), stopwords()
     for word in words(text):
-        if len(word) == 2 and word.isalpha() and word not in stop:
-            found.add(word)  # "AI", "EU": two letters, but the subject itself
+        if len(word) == 2 and word.isalnum() and word not in stop:
+            found.add(word)  # "AI", "EU", "X9": two characters, but the subject itself
         if "-" in word:
             found.update(stem(part) for part in word.split("-") if len(part) > 2 and part not in stop)
     return frozenset(found)

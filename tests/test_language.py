@@ -20,6 +20,7 @@ from bot.language import LanguageModels
 from bot.language._minilm import Matrix
 from bot.library import Library
 from bot.sources import Source, load_sources
+from bot.terms import match_terms
 
 FERRY = """+++
 title = "Quiet Engines on the Fjord"
@@ -203,3 +204,9 @@ async def test_a_source_the_encoder_cannot_read_is_refused_and_the_old_set_keeps
         assert len(library.current.index.passages) == before
     finally:
         await library.aclose()
+
+
+def test_a_two_character_model_name_is_a_word_the_sources_use() -> None:
+    """ "Aurora X9": a name of letters and digits is as much a word as "AI"; without it, a question
+    naming the product was declined as about something the sources never mention."""
+    assert "x9" in match_terms("the Aurora X9 accelerators")
