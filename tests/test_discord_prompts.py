@@ -48,7 +48,9 @@ def cite_the_pilot(request: GenerationRequest) -> str:
 async def prompts_bot(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[tuple[DiscordImitation, BriefingBot]]:
-    folder = tmp_path_factory.mktemp("discord-prompts")
+    # One level down: the path-trick tests watch the folder above the bot's too, and that must be
+    # this module's own, not the session's temporary root where other tests leave their files.
+    folder = tmp_path_factory.mktemp("discord-prompts") / "deploy"
     shutil.copytree(REPO_PROMPTS, folder / "prompts")
     imitation = await DiscordImitation().start()
     settings = bot_settings(imitation, folder, prompts_dir=folder / "prompts", prompt_upload_timeout_s=1.0)
@@ -109,7 +111,8 @@ def admin_working() -> str:
 
 
 async def audit(bot: BriefingBot) -> list[dict[str, Any]]:
-    return await bot.service._prompt_admin.store.prompt_attempts()
+    """The audit log, newest first (all of it: the module's bot keeps every test's attempts)."""
+    return await bot.service._prompt_admin.store.prompt_attempts(limit=100_000)
 
 
 async def test_upload_diff_confirm_reload_then_the_new_source_answers(
@@ -162,6 +165,7 @@ async def test_refused_upload_leaves_everything_as_it_was(im: DiscordImitation, 
 
 async def test_non_moderator_is_refused_and_audited(im: DiscordImitation, bot: BriefingBot) -> None:
     before, fetches = snapshot(bot.settings.prompts_dir.parent), len(im.world.cdn.fetches)
+    earlier = len(await audit(bot))  # other tests of this module's bot add their own attempts
     for sub, options in (("list", {}), ("get", {"file": "personas/briefer.md"}), ("history", {})):
         assert admin.NOT_A_MODERATOR in (await prompts(im, sub, user="alice", **options)).content
     assert admin.NOT_A_MODERATOR in (await put(im, "x.md", NEW_SOURCE, user="alice")).content
@@ -171,7 +175,9 @@ async def test_non_moderator_is_refused_and_audited(im: DiscordImitation, bot: B
     assert await im.autocomplete("prompts", "file", "", user="alice", subcommand="get") == []
     assert snapshot(bot.settings.prompts_dir.parent) == before
     alice = f"discord:{im.world.people['alice'].id} (alice)"
-    refused = [a for a in await audit(bot) if a["actor"] == alice and a["outcome"] == "refused"]
+    log = await audit(bot)
+    mine = log[: len(log) - earlier]  # newest first: this test's attempts
+    refused = [a for a in mine if a["actor"] == alice and a["outcome"] == "refused"]
     assert {a["action"] for a in refused} == {"list", "get", "history", "put"}
 
 

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+import discord.http
 from aiohttp import web
 
 from discord_imitation import cdn, payloads
@@ -138,6 +139,7 @@ class DiscordImitation:
         reply_to: int | None = None,
     ) -> StoredMessage:
         """Post a message as a user (MESSAGE_CREATE). `mention_bot` prefixes `<@bot>` like a client."""
+        self._driving()
         world = self.world
         person = world.person(author)
         channel_id = channel_id or world.general
@@ -193,9 +195,17 @@ class DiscordImitation:
             content, author=author, channel_id=self.world.dm_channel(author), reply_to=reply_to
         )
 
+    def _driving(self) -> None:
+        """Point discord.py at this imitation before an event that makes the bot call back.
+        discord.py keeps the API base in a class attribute (`Route.BASE`, bot/discord_app/client.py
+        `point_at`): a test that starts a second imitation and bot in the same process moves it,
+        and a module's long-running bot would then answer to a server that has gone."""
+        discord.http.Route.BASE = self.api_base.rstrip("/")
+
     def _interaction_payload(
         self, kind: int, data: dict[str, Any], person: Person, channel_id: int
     ) -> Interaction:
+        self._driving()
         world = self.world
         interaction = Interaction(
             id=world.new_id(),
