@@ -36,7 +36,7 @@ from bot.briefing.evaluate import (
 from bot.briefing.factcheck import FactCheck, check_claim
 from bot.briefing.models import AnswerEvent
 from bot.briefing.prompting import clean_user_text
-from bot.briefing.topics import MAX_CHOICES, topic_menu, topics_matching
+from bot.briefing.topics import MAX_CHOICES, topic_menu, topics_by_meaning, topics_matching
 from bot.briefing.why import Explanation, explain
 from bot.config import Settings
 from bot.engine import build_engine
@@ -181,8 +181,11 @@ class BriefingService:
         return list(self._topics[1])
 
     def topics_matching(self, prefix: str, limit: int = MAX_CHOICES) -> list[str]:
-        """Autocomplete choices: at most 25, each at most 100 characters."""
-        return topics_matching(self.topics(), prefix, limit)
+        """Autocomplete choices: at most 25, each at most 100 characters; those spelled like
+        `prefix` first, then those closest to it in meaning."""
+        menu = self.topics()
+        found = topics_matching(menu, prefix, limit)
+        return topics_by_meaning(menu, prefix, self.library.language, found, limit)
 
     def debate(
         self, motion: str, *, rounds: int = DEFAULT_ROUNDS, conversation_id: str, user_id: str

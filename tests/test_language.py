@@ -14,6 +14,7 @@ import pytest
 from bot.briefing.evidence import weigh
 from bot.briefing.factcheck import verdict_for
 from bot.briefing.retrieval import retrieve
+from bot.briefing.topics import topics_by_meaning, topics_matching
 from bot.discord_app.mentions import strip_mentions
 from bot.index import SourceIndex
 from bot.language import LanguageModels
@@ -210,3 +211,11 @@ def test_a_two_character_model_name_is_a_word_the_sources_use() -> None:
     """ "Aurora X9": a name of letters and digits is as much a word as "AI"; without it, a question
     naming the product was declined as about something the sources never mention."""
     assert "x9" in match_terms("the Aurora X9 accelerators")
+
+
+def test_brief_topics_are_suggested_by_meaning_after_spelling(language: LanguageModels) -> None:
+    menu = ["Out with the old boats", "A harbour that pays more", "What the mayor wants"]
+    spelled = topics_matching(menu, "harb", 25)
+    assert topics_by_meaning(menu, "harb", language, spelled, 25)[0] == "A harbour that pays more"
+    assert topics_by_meaning(menu, "vessels", language, [], 25)[0] == "Out with the old boats"
+    assert topics_by_meaning(menu, "ve", language, [], 25) == []  # too short to mean anything

@@ -11,11 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bot.language import LanguageModels
 from bot.sources import Source
 
 MAX_CHOICES = 25  # Discord autocomplete limit
 MAX_TOPIC_CHARS = 100  # Discord choice name/value limit
 ELLIPSIS = "…"
+MEANING_MIN_CHARS = 3  # a letter or two says nothing of meaning yet
+MEANING_MIN = 0.25  # cosine below which a topic is no suggestion for what was typed
 
 
 def normalise_topic(topic: str) -> str:
@@ -62,3 +65,22 @@ def topics_matching(menu: Sequence[str], prefix: str, limit: int = MAX_CHOICES) 
         elif wanted in lowered:
             contains.append(topic)
     return (starts + word_starts + contains)[:limit]
+
+
+def topics_by_meaning(
+    menu: Sequence[str], query: str, language: LanguageModels | None, found: Sequence[str], limit: int
+) -> list[str]:
+    """`found` (the topics matching by spelling), then the topics closest in meaning to `query`
+    ("chip" finds export controls and hardware dependence), while there is room. Without the
+    sentence encoder, or for a query of a letter or two, spelling alone."""
+    limit = max(0, min(limit, MAX_CHOICES))
+    wanted = query.strip()
+    if language is None or not language.semantic or len(wanted) < MEANING_MIN_CHARS or len(found) >= limit:
+        return list(found[:limit])
+    rest = [t for t in menu if t not in found]
+    if not rest:
+        return list(found[:limit])
+    vectors = language.embed([wanted, *rest])
+    scores = vectors[1:] @ vectors[0]
+    close = [t for t, s in sorted(zip(rest, scores, strict=True), key=lambda p: -p[1]) if s >= MEANING_MIN]
+    return [*found, *close][:limit]
