@@ -122,6 +122,7 @@ class BriefingService:
             await library.aclose()
             raise
         service = cls(settings, engine, store, library, owns_engine=owns_engine)
+        await service._prompt_admin.record_start(library.current.prompts.version)
         if settings.conversation_retention_days > 0:
             service._retention = asyncio.create_task(
                 keep_forgetting(store, settings.conversation_retention_days)

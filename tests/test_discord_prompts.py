@@ -290,7 +290,7 @@ async def test_rollback_restores_a_whole_earlier_version(im: DiscordImitation, b
     await press(im, await put(im, "briefer.md", changed), "confirm")
     history = (await prompts(im, "history")).content
     first = re.findall(r"\*\*#(\d+)\*\* `([0-9a-f]{12})`", history)[-1]  # the oldest: the files as installed
-    assert "baseline" in history.splitlines()[-1]
+    assert "baseline" in history.splitlines()[-1]  # recorded at start-up, whatever ran before
     preview = await prompts(im, "rollback", version=f"#{first[0]}")
     assert "Roll back to" in preview.content and "-Keep every answer under 80 words." in preview.content
     assert "Prompt set" in await press(im, preview, "confirm")

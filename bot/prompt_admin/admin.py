@@ -411,6 +411,14 @@ class PromptAdmin:
             await self._audit(actor, proposal.action, proposal.target, "accepted", report.version)
         return report
 
+    async def record_start(self, prompt_version: str) -> None:
+        """At start-up: record the files as found if they differ from the newest recorded version,
+        so a host edit and `/reload` made before any change from Discord can still be rolled back
+        to the files the bot started with."""
+        async with self._lock:
+            live = await asyncio.to_thread(files.read_live, self.root)
+            await self._record(HOST, "baseline", "files as found", prompt_version, live)
+
     async def record_reload(self, actor_label: str, prompt_version: str) -> None:
         """After a successful `/reload`: record the set if host edits changed it since the last record."""
         async with self._lock:
