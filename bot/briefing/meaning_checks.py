@@ -128,7 +128,7 @@ def judge(
 ) -> tuple[Verdict, Comparison | None]:
     """The word-level verdict, changed where a meaning check finds otherwise (`off`: checks left
     out, for ablation). A conflict of names or figures outranks word-level support; support in other
-    words and a flipped polarity only decide what the words left undecided."""
+    words only decides what the words left undecided."""
     evidence = closest_sentence(index, claim, found)
     if evidence is None:
         return verdict, deciding
