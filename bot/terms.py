@@ -41,7 +41,7 @@ def match_terms(text: str) -> frozenset[str]:
     found, stop = set(content_terms(text)), stopwords()
     for word in words(text):
         if len(word) == 2 and word.isalnum() and word not in stop:
-            found.add(word)  # "AI", "EU", "X9": two characters, but the subject itself
+            found.add(word)  # "AI", "EU", "5G": two characters, but the subject itself
         if "-" in word:
             found.update(stem(part) for part in word.split("-") if len(part) > 2 and part not in stop)
     return frozenset(found)

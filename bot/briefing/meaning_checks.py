@@ -5,8 +5,8 @@ passage, and spaCy's reading of both) and returns a `Finding` or None. `CHECKS` 
 `judge` runs them after the word-level comparison (verdicts.py) and may change its verdict:
 
 - `entity_conflict`: the claim gives a name, date or figure that its passage never gives, where the
-  closest sentence gives another of the same type ("$2.8 million" against "$1.8 million",
-  "March 23" against "February 23"): contradicted, even when the words otherwise match;
+  closest sentence gives another of the same type (a sum, a date or a place other than the one the
+  source gives for the same thing): contradicted, even when the words otherwise match;
 - `meaning_support`: a claim that says in other words what a sentence says, with no conflict found:
   supported.
 
@@ -65,8 +65,9 @@ Check = Callable[[Evidence], Finding | None]
 
 def entity_conflict(e: Evidence) -> Finding | None:
     """A name, date or figure the sources never give, where the closest sentence, saying the same
-    thing, gives another of the same type. A name must be in a closer sentence than a figure: "lives
-    in Beijing" against a sentence naming China is an attribute the sources do not give."""
+    thing, gives another of the same type. A name must be in a closer sentence than a figure: where
+    a person lives, against a sentence naming their country for something else, is an attribute the
+    sources do not give, not a different one."""
     if e.similarity < SAME_STATEMENT:
         return None
     rivals = [r for r in e.models.entities(e.sentence) if r.definite and not r.found_in(e.claim, [])]

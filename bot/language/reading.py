@@ -1,8 +1,8 @@
 """What spaCy's parse says of a sentence, in the few terms the checks above need.
 
 - `Entity`: a named entity with its type family ("money", "date", "place", "person", ...) and the
-  parts that carry its value (digits, number words, proper nouns), so "$2.8 million" and
-  "$1.8 million" differ while "about $1.8 million" and "$1.8 million" do not.
+  parts that carry its value (digits, number words, proper nouns), so "$4.5 million" and
+  "$5.4 million" differ while "about $4.5 million" and "$4.5 million" do not.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class Entity:
 
     @property
     def definite(self) -> bool:
-        """Whether it pins a value down: a figure with digits ("1986", "$1.8 million"), a name with
+        """Whether it pins a value down: a figure with digits ("1969", "$4.5 million"), a name with
         a proper noun. "Years", "the next decade" and "today" pin nothing."""
         if self.is_figure:
             return any(any(ch.isdigit() for ch in value) for value in self.values)
@@ -57,8 +57,8 @@ class Entity:
 
     def found_in(self, text: str, others: list[Entity]) -> bool:
         """Whether `text` (with its entities `others`) gives this entity: as written, or, for a
-        figure, an entity of its type holding all of its values ("February 23" is in "February 23
-        to 25"; "March 23" is not), and for a name, every word of it."""
+        figure, an entity of its type holding all of its values ("May 4" is in "May 4 to 6"; "June
+        4" is not), and for a name, every word of it."""
         flat = _plain(text)
         if _plain(self.text) in flat:
             return True
