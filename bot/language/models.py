@@ -84,6 +84,9 @@ class LanguageModels:
     _cache: OrderedDict[str, Any] = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _parsed: ParseCache = field(default_factory=ParseCache, repr=False)
+    # spaCy does not promise that one pipeline parses safely from several threads at once, and the
+    # fact-check reads off the event loop: one parse at a time.
+    _parse_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     disk: VectorCache | None = field(default=None, repr=False)
 
     @classmethod
@@ -139,7 +142,8 @@ class LanguageModels:
         with self._lock:
             doc = self._parsed.get(text)
         if doc is None:
-            doc = self.nlp(text)
+            with self._parse_lock:
+                doc = self.nlp(text)
             with self._lock:
                 self._parsed.put(text, doc)
         return doc
