@@ -12,6 +12,7 @@ the original safetensors); nothing is downloaded.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,19 @@ class _Config:
         )
 
 
+def _identity(weights: Path) -> str:
+    """What a cached vector was made by: this forward pass's version and a fingerprint of the weights
+    (their size and a hash of their first and last mebibyte), the same after a reinstall of the same
+    file and different for other weights."""
+    size = weights.stat().st_size
+    digest = hashlib.sha256()
+    with weights.open("rb") as handle:
+        digest.update(handle.read(1 << 20))
+        handle.seek(max(0, size - (1 << 20)))
+        digest.update(handle.read(1 << 20))
+    return f"minilm-numpy-1:{size}:{digest.hexdigest()[:16]}"
+
+
 class MiniLM:
     """A loaded encoder: `encode(texts)` gives one unit-length 384-vector per text."""
 
@@ -70,10 +84,7 @@ class MiniLM:
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.no_padding()
         self.dimensions = int(self._w["embeddings.word_embeddings.weight"].shape[1])
-        # What a cached vector was made by: the weights file's size and time (a changed file is
-        # another model), and this forward pass's version.
-        stat = (folder / "model.safetensors").stat()
-        self.identity = f"minilm-numpy-1:{stat.st_size}:{int(stat.st_mtime)}"
+        self.identity = _identity(folder / "model.safetensors")
 
     def encode(self, texts: list[str]) -> Matrix:
         """Unit vectors, one row per text, in order. Texts are batched by length so padding is

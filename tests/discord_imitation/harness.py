@@ -24,7 +24,9 @@ from bot.engine.base import Engine
 from discord_imitation.server import DiscordImitation
 from discord_imitation.world import Interaction, StoredMessage
 
-READY_TIMEOUT = 30.0
+# A bot's start-up embeds its sources when the vector cache does not hold them yet (a fresh
+# install): several seconds on two idle cores, and far more with both cores busy.
+READY_TIMEOUT = 120.0
 QUEUED = "waiting in the queue"
 REPO = Path(__file__).resolve().parent.parent.parent
 
