@@ -84,6 +84,8 @@ def _passages(folder: Path) -> dict[str, str]:
         # written by a helper that read no code, with its one source: no question spans two articles
         (DATA / "tram_questions.jsonl", DATA / "tram_sources", 20, 2, {"multi_hop"}),
         (DATA / "hospital_questions.jsonl", DATA / "hospital_sources", 20, 2, {"multi_hop"}),
+        # a journalist's article on the subject, by a helper that read no code (docs/language.md)
+        (DATA / "summit_questions.jsonl", DATA / "summit_sources", 20, 2, set()),
     ],
 )
 def test_question_files_are_tagged_and_point_at_real_passages(
