@@ -105,9 +105,8 @@ def closest_sentence(index: SourceIndex, claim: str, found: Sequence[ScoredPassa
     if index.semantic is None or not found:
         return None
     best: tuple[float, ScoredPassage, str] | None = None
-    position = {p.id: i for i, p in enumerate(index.passages)}
     for scored in found:
-        unit = position.get(scored.passage.id)
+        unit = index.position(scored.passage.id)
         sims = index.semantic.sentence_similarities(claim, unit) if unit is not None else {}
         for sentence, sim in sims.items():
             if best is None or sim > best[0]:

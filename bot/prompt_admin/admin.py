@@ -236,19 +236,25 @@ class PromptAdmin:
             return await self._propose_document(actor, spec, filename, url=url, size=size, live=live)
         rel = await self._resolve(actor, "put", spec or filename, live)
         limit = names.size_limit(rel)
+        too_big = f"`{filename}` is {size} bytes; the limit for {rel} is {limit}."
+        data = await self._fetch(actor, rel, filename, url=url, size=size, limit=limit, too_big=too_big)
+        if (problem := files.text_problem(rel, data)) is not None:
+            await self._refuse(actor, "put", rel, f"Upload refused; nothing was changed:\n{problem}")
+        return await self._propose(actor, "put", rel, {rel: data}, live)
+
+    async def _fetch(
+        self, actor: Actor, rel: str, filename: str, *, url: str, size: int, limit: int, too_big: str
+    ) -> bytes:
+        """The upload's bytes; refused (and audited as a refused put of `rel`) when the size Discord
+        reports is over `limit`, before any fetch, or when the fetch itself passes it or fails."""
         if size > limit:
-            await self._refuse(
-                actor, "put", rel, f"`{filename}` is {size} bytes; the limit for {rel} is {limit}."
-            )
+            await self._refuse(actor, "put", rel, too_big)
         try:
-            data = await fetch_capped(
+            return await fetch_capped(
                 url, max_bytes=limit, timeout_s=self.fetch_timeout_s, what=f"`{filename}`"
             )
         except InputError as exc:
             await self._refuse(actor, "put", rel, exc.user_message)
-        if (problem := files.text_problem(rel, data)) is not None:
-            await self._refuse(actor, "put", rel, f"Upload refused; nothing was changed:\n{problem}")
-        return await self._propose(actor, "put", rel, {rel: data}, live)
 
     async def _propose_document(
         self, actor: Actor, spec: str | None, filename: str, *, url: str, size: int, live: dict[str, bytes]
@@ -265,16 +271,8 @@ class PromptAdmin:
             )
         stem = rel.partition("/")[2][: -len(".md")]
         limit = names.size_limit(f"{names.DOCUMENTS}/x{suffix}")
-        if size > limit:
-            await self._refuse(
-                actor, "put", rel, f"`{filename}` is {size} bytes; documents may be at most {limit}."
-            )
-        try:
-            data = await fetch_capped(
-                url, max_bytes=limit, timeout_s=self.fetch_timeout_s, what=f"`{filename}`"
-            )
-        except InputError as exc:
-            await self._refuse(actor, "put", rel, exc.user_message)
+        too_big = f"`{filename}` is {size} bytes; documents may be at most {limit}."
+        data = await self._fetch(actor, rel, filename, url=url, size=size, limit=limit, too_big=too_big)
         try:
             async with self._converting:
                 source = (await convert_in_worker(data, filename)).encode("utf-8")

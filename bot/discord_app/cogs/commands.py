@@ -8,6 +8,7 @@ them into a message.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
@@ -90,8 +91,10 @@ class SlashCommands(commands.Cog):
     async def brief_topics(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        """Topics of the live prompt set (source titles and headings) matching what is typed."""
-        return [app_commands.Choice(name=t, value=t) for t in self.bot.service.topics_matching(current)]
+        """Topics of the live prompt set (source titles and headings) matching what is typed. Off the
+        event loop: matching by meaning embeds what is typed (and, once per prompt set, the menu)."""
+        topics = await asyncio.to_thread(self.bot.service.topics_matching, current)
+        return [app_commands.Choice(name=t, value=t) for t in topics]
 
     @app_commands.command(name="factcheck", description="Check a claim against the briefing sources.")
     @app_commands.describe(claim="The claim to check")
