@@ -43,7 +43,7 @@ async def measure(sources: Path, questions: list[EvalQuestion], lexical: bool) -
     loaded, problems = load_sources(sources)
     if problems:
         raise SystemExit("\n".join(problems))
-    index = await SourceIndex.build(loaded, None if lexical else LanguageModels.load(spacy_pipeline=False))
+    index = await SourceIndex.build(loaded, None if lexical else LanguageModels.load())
     hits: dict[str, list[bool]] = defaultdict(list)
     core: list[float] = []
     declined: dict[str, list[bool]] = defaultdict(list)

@@ -43,6 +43,10 @@ owners. Skippers of small fishing boats say the rise hit them hardest.
 ## What the mayor wants {#mayor}
 Mayor Tove Aasen says the town must not fall behind its rival port, Brekke, which electrified its
 crossings in 2024. "Visitors notice the silence," she told the council.
+
+## The first quiet crossing {#maiden}
+The first electric boat made its maiden crossing to Brekke on a grey morning in March, with the
+mayor at the rail. On board were 212 passengers, a record for a winter sailing.
 """
 
 
@@ -127,6 +131,29 @@ async def test_a_question_in_other_words_is_answered_where_shared_words_alone_de
     evidence = weigh(ferry, question, pool)
     assert evidence.answerable, evidence.reason
     assert "Vestvik Marine" in " ".join(p.sentence for p in evidence.picks)
+
+
+def test_the_parse_says_what_a_how_many_question_counts_and_what_figures_count(
+    language: LanguageModels,
+) -> None:
+    assert language.asked_count("How many passengers were on board?") == "passenger"
+    assert language.asked_count("How many of the old boats are left?") == "boat"
+    assert language.asked_count("How much did the order cost?") is None
+    assert "passenger" in language.counted("On board were 212 passengers, a record.")
+    assert "passenger" not in language.counted("The boat carries passengers to 212 Harbour Road.")
+
+
+async def test_a_figure_that_leans_on_the_sentence_before_answers_a_how_many_question(
+    ferry: SourceIndex,
+) -> None:
+    """The count is in a sentence that repeats almost nothing of the question: what it counts comes
+    from the parse, where it happened from the sentence before."""
+    question = "How many passengers were on the maiden crossing of the electric boat?"
+    evidence = weigh(ferry, question, await retrieve(ferry, question, k=3))
+    assert evidence.answerable, evidence.reason
+    assert "212" in " ".join(p.sentence for p in evidence.picks)
+    unknown = "How many crew members work on the electric boats?"
+    assert not weigh(ferry, unknown, await retrieve(ferry, unknown, k=3)).answerable
 
 
 async def test_questions_off_the_subject_are_still_declined(ferry: SourceIndex) -> None:

@@ -35,6 +35,7 @@ ANSWER_TYPE_NAMES = {
     "person": "a name",
     "source": "a name",
 }
+FIGURE_TYPES = frozenset({"number", "money", "year"})
 PARTICULAR_WEIGHT = 3.25  # a figure's sentence must hold the question's words rarer than "keep" or "make"
 STRONG_MATCH = 0.8  # a question naming none of the subject must match a passage this well
 # Cosine similarity (all-MiniLM-L6-v2) of the question with the best candidate sentence, above which
@@ -118,6 +119,7 @@ def decide(
     compound: bool = False,
     meaning: float = 0.0,
     typed_meaning: float = 0.0,
+    counted: bool = False,
 ) -> tuple[str, str]:
     """(kind, reason): "answer", or why not. Off topic when most of the question is words the
     sources never use; not covered when the subject is there but what is asked is not.
@@ -125,7 +127,8 @@ def decide(
     asks several things (evidence.question_parts); `meaning`: the best candidate sentence's semantic
     similarity to the question (0 without the sentence encoder), which stands in for shared words
     when the question paraphrases the sources; `typed_meaning`, the same for the closest sentence
-    that gives the figure, year or name the question asks for."""
+    that gives the figure, year or name the question asks for; `counted`: a candidate sentence's
+    figure counts what a how-many question asks about (evidence._counting)."""
     total = focus.total or 1.0
     missing_specific = [t for t in missing if t in focus.specific]
     specific_share = sum(focus.weights[t] for t in missing_specific) / total
@@ -156,7 +159,7 @@ def decide(
         return unknown, carried
     # a compound question's particular words are each its own part's ("who says X, and who Y?")
     particular = frozenset() if compound else _particular(focus, vocabulary)
-    gives = typed_meaning >= MEANING_TYPED or any(_gives_type(focus, p, particular) for p in picks)
+    gives = counted or typed_meaning >= MEANING_TYPED or any(_gives_type(focus, p, particular) for p in picks)
     if focus.answer_type and not gives:
         wanted = ANSWER_TYPE_NAMES.get(focus.answer_type, focus.answer_type)
         return "not_covered", f"the question asks for {wanted} and no close sentence gives one"
@@ -167,15 +170,17 @@ def decide(
 
 def _gives_type(focus: Focus, pick: Pick, particular: frozenset[str]) -> bool:
     """A sentence that gives what the question asks for (a figure, a year, a name), close enough to
-    the question to be about what it asks. The passage's heading and its source's title count: they
-    name what the sentence is about ("The readers went live on 1 September 2025" under "The Line 4
-    pilot"). It must hold the question's `particular` words: the riders a day of the trams do not
-    answer "How many ride the buses each day?"."""
+    the question to be about what it asks. The passage's heading and its source's title count, since
+    they name what its sentences are about; for a figure, a year or a sum, so do the words of the
+    sentence before it, since a figure is often given of what that sentence introduced (a name is
+    given with what it did). It must hold the question's `particular` words: a figure of another
+    thing in the same passage answers nothing."""
     passage = pick.scored.passage
     gives = has_type(pick.sentence, focus.answer_type) or (
         focus.answer_type == "source" and bool(passage.by)  # quoted with its byline
     )
-    about = pick.terms | match_terms(f"{passage.heading} {passage.title}")
+    leans = pick.before if focus.answer_type in FIGURE_TYPES else frozenset()
+    about = pick.terms | leans | match_terms(f"{passage.heading} {passage.title}")
     return gives and focus.coverage(about) >= TYPED_COVERAGE and particular <= about
 
 

@@ -31,7 +31,7 @@ from bot.briefing.retrieval import FOLLOW_UP_MAX_WORDS
 from bot.briefing.vocabulary import vocabulary
 from bot.index import ScoredPassage, SourceIndex
 from bot.sources import Passage
-from bot.terms import is_question, leans_on_previous, match_terms, sentences_of, words
+from bot.terms import is_question, leans_on_previous, match_terms, sentences_of, stem, words
 
 PICK_RATIO = 0.6  # a further sentence must score this share of the best one
 LIST_RATIO = 0.45  # list items from sibling passages may be weaker
@@ -66,6 +66,7 @@ class Pick:
     score: float
     terms: frozenset[str]
     meaning: float = 0.0  # semantic similarity to the question (0.0 without the sentence encoder)
+    before: frozenset[str] = frozenset()  # the words of the sentence before it in its passage
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,14 +181,19 @@ def _candidates(
             # "They cannot get home": who "they" are is the subject of the sentence before (quoted
             # with it), not the rest of that sentence, which says something of its own
             anchored = anchored | match_terms(subject_of(sentences[start - 1]))
-        score = sentence_score(focus, terms | anchored, context) + NOVELTY_WEIGHT * novelty(focus, terms)
+        before = match_terms(sentences[start - 1]) if start else frozenset()
+        # a sentence is read after the one before it: a figure given in one sentence is often of
+        # what the sentence before introduced, as a sentence is about its passage's heading
+        score = sentence_score(focus, terms | anchored, context | before) + NOVELTY_WEIGHT * novelty(
+            focus, terms
+        )
         if focus.answer_type and has_type(sentence, focus.answer_type):
             score += 0.15
         if focus.phrases and any(phrase in " ".join(words(sentence)) for phrase in focus.phrases):
             score += PHRASE_BONUS  # the words the question quotes, as it quotes them
         if leans_on_previous(sentence):
             score -= 0.05
-        picks.append(Pick(sentence.strip(), scored, round(score, 4), terms))
+        picks.append(Pick(sentence.strip(), scored, round(score, 4), terms, before=before))
     return picks
 
 
@@ -354,6 +360,24 @@ def _typed_by_meaning(focus: Focus, candidates: list[Pick]) -> Pick | None:
     return max(typed, key=lambda c: c.meaning, default=None)
 
 
+def _counting(
+    index: SourceIndex, question: str, focus: Focus, candidates: list[Pick]
+) -> tuple[str | None, Pick | None]:
+    """For a how-many question, what it counts (a noun's lemma, read from the parse) and the best
+    candidate in which a figure counts that very thing (the figure modifies the same noun in the
+    parse): such a sentence answers however few of the question's other words it repeats, since it
+    leans on the sentences before it for the rest. (None, None) for any other
+    question, or without the parser."""
+    models = index.semantic.models if index.semantic is not None else None
+    if focus.answer_type != "number" or models is None or not models.parses:
+        return None, None
+    asked = models.asked_count(question)
+    if asked is None:
+        return None, None
+    found = [c for c in candidates if asked in models.counted(c.sentence)]
+    return asked, max(found, key=lambda c: c.score, default=None)
+
+
 def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], context: str = "") -> Evidence:
     """Weigh the retrieved `pool` for `question` (see the module docstring); `context` is the
     previous question when this one is a follow-up."""
@@ -398,7 +422,8 @@ def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], cont
     compound = bool(question_parts(question))
     if compound:
         rest_coverage = 1.0  # answered from several passages: no one passage need hold it all
-    typed = _typed_by_meaning(focus, candidates)
+    asked, counting = _counting(index, question, focus, candidates)
+    typed = counting or _typed_by_meaning(focus, candidates)
     kind, reason = decide(
         focus,
         coverage,
@@ -410,9 +435,18 @@ def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], cont
         compound=compound,
         meaning=meaning,
         typed_meaning=typed.meaning if typed else 0.0,
+        counted=counting is not None,
     )
     if kind == "answer" and typed is not None and focus.answer_type and typed not in picks:
-        picks = [*picks, typed][: max(MAX_PICKS, len(picks))]
+        # the sentence that counts what is asked is the answer: it goes right after the lead
+        extended = [*picks[:1], typed, *picks[1:]] if typed is counting else [*picks, typed]
+        picks = extended[: max(MAX_PICKS, len(picks))]
+    if kind == "answer" and counting is None and asked is not None and stem(asked) not in vocabulary:
+        # nothing can be counted that the sources never name, however close the rest of the question
+        kind, reason = (
+            "not_covered",
+            f"the question asks how many, of {asked}, which the sources never mention",
+        )
     if kind == "answer" and context and _mostly_unknown(question, missing):
         kind, reason = "off_topic", "most of the follow-up's own words are in no source"
     if kind != "off_topic" and (names := unknown_names(question, index.corpus.text)):

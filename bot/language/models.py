@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bot.language._minilm import Matrix, MiniLM
-from bot.language.reading import Entity, ParseCache, entities_of
+from bot.language.reading import Entity, ParseCache, asked_count, counted, entities_of
 from bot.language.vector_cache import VectorCache, default_path
 
 if TYPE_CHECKING:
@@ -151,6 +151,14 @@ class LanguageModels:
     def entities(self, text: str) -> list[Entity]:
         """The named entities of `text`, empty without the parser."""
         return entities_of(self.parse(text)) if self.nlp is not None else []
+
+    def asked_count(self, question: str) -> str | None:
+        """What a how-many question counts (a noun's lemma); None without the parser."""
+        return asked_count(self.parse(question)) if self.nlp is not None else None
+
+    def counted(self, text: str) -> frozenset[str]:
+        """What the text's figures count (nouns' lemmas); empty without the parser."""
+        return counted(self.parse(text)) if self.nlp is not None else frozenset()
 
     def embed(self, texts: list[str]) -> Matrix:
         """Unit vectors for `texts` (cached by text). Raises RuntimeError without an encoder."""

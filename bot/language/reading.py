@@ -1,5 +1,7 @@
 """What spaCy's parse says of a sentence, in the few terms the checks above need.
 
+- `asked_count` and `counted`: what a how-many question counts, and what the figures of a sentence
+  count, from the dependency parse (a figure that modifies a noun counts it).
 - `Entity`: a named entity with its type family ("money", "date", "place", "person", ...) and the
   parts that carry its value (digits, number words, proper nouns), so "$4.5 million" and
   "$5.4 million" differ while "about $4.5 million" and "$4.5 million" do not.
@@ -89,6 +91,30 @@ def entities_of(doc: Doc | Span) -> list[Entity]:
         for ent in doc.ents
         if ent.label_ in FAMILIES and not (ent.label_ == "CARDINAL" and ent.text.lower() in {"one", "two"})
     ]
+
+
+def asked_count(doc: Doc) -> str | None:
+    """The lemma of the noun a how-many question counts, or None: "how many" modifies it directly,
+    or through "of" ("how many of the machines")."""
+    for token in doc:
+        if token.lower_ != "many" or not any(child.lower_ == "how" for child in token.children):
+            continue
+        if token.dep_ == "amod":
+            counted_noun = token.head
+        else:
+            objects = [o for c in token.children if c.dep_ == "prep" for o in c.children if o.dep_ == "pobj"]
+            counted_noun = objects[0] if objects else token
+        return counted_noun.lemma_.lower() if counted_noun.pos_ in _NOUNS else None
+    return None
+
+
+def counted(doc: Doc) -> frozenset[str]:
+    """The lemmas of the nouns the text's figures count: a figure that modifies a noun in the parse
+    ("forty-one delegates", "3,000 tonnes") says how many of it there are."""
+    return frozenset(t.head.lemma_.lower() for t in doc if t.dep_ == "nummod" and t.head.pos_ in _NOUNS)
+
+
+_NOUNS = frozenset({"NOUN", "PROPN"})
 
 
 class ParseCache:
