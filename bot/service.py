@@ -35,6 +35,7 @@ from bot.briefing.evaluate import (
 )
 from bot.briefing.factcheck import FactCheck, check_claim
 from bot.briefing.models import AnswerEvent
+from bot.briefing.progress import reading_first
 from bot.briefing.prompting import clean_user_text
 from bot.briefing.topics import MAX_CHOICES, topic_menu, topics_by_meaning, topics_matching
 from bot.briefing.why import Explanation, explain
@@ -166,13 +167,16 @@ class BriefingService:
     # --- modes ---------------------------------------------------------------------------------
 
     def ask(self, question: str, *, conversation_id: str, user_id: str) -> AsyncIterator[AnswerEvent]:
-        """Stream a grounded answer; the exchange is remembered under `conversation_id`."""
-        return answer(self.context(), question, conversation_id=conversation_id, user_id=user_id)
+        """Stream a grounded answer; the exchange is remembered under `conversation_id`. The stream
+        opens with the `reading` stage before any work, so a front end can show progress at once."""
+        events = answer(self.context(), question, conversation_id=conversation_id, user_id=user_id)
+        return reading_first(events)
 
     def brief(self, topic: str, *, conversation_id: str, user_id: str) -> AsyncIterator[BriefEvent]:
         """Stream a quick briefing (cached per prompt version); ends with `Briefed`, then `Answered`.
-        The exchange is remembered under `conversation_id`, so follow-up `ask`s see it."""
-        return brief(self.context(), topic, conversation_id=conversation_id, user_id=user_id)
+        The exchange is remembered under `conversation_id`, so follow-up `ask`s see it. Like `ask`,
+        it opens with the `reading` stage."""
+        return reading_first(brief(self.context(), topic, conversation_id=conversation_id, user_id=user_id))
 
     def topics(self) -> list[str]:
         """The briefing topic menu (source titles and section headings) of the live prompt set."""

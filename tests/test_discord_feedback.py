@@ -312,7 +312,9 @@ async def test_stop_cancels_the_generation_within_a_few_tokens(tmp_path: Path) -
             asked = await im.send(QUESTION, mention_bot=True)
             preview = await im.wait_message(
                 lambda m: (
-                    m.reference_id == asked.id and any(c.startswith("reply:stop:") for c in m.custom_ids())
+                    m.reference_id == asked.id
+                    and not m.content.startswith("-#")  # the answer's text, not the stages before it
+                    and any(c.startswith("reply:stop:") for c in m.custom_ids())
                 ),
                 what="a streaming reply with a Stop button",
             )
