@@ -341,7 +341,7 @@ async def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
 
     def progress(number: int, item: EvalItem) -> None:
         found = item.hit if item.recall_at_3 is None else item.recall_at_3
-        mark = "DECL" if item.declined else ("hit " if found else "MISS")
+        mark = "DECL" if item.declined else ("hit " if found else "MISS") if item.scored else "?   "
         coverage = "  - " if item.coverage is None else f"{item.coverage:4.0%}"
         figures = f"{item.cls:<14} {mark} {coverage} {item.latency_ms:6.0f} ms"
         status(f"{number:>3}/{len(questions)} {figures}  {item.question}")
