@@ -172,6 +172,19 @@ async def test_prompt_list_is_one_grouped_table_noting_host_edits(
     assert admin.HOST not in listing
 
 
+async def test_brief_topics_are_a_prompt_file_and_a_broken_one_never_goes_live(
+    im: DiscordImitation, bot: BriefingBot
+) -> None:
+    hardware = "Hardware dependence and digital sovereignty"  # named in lexicon/topics.toml
+    offered = await im.autocomplete("brief", "topic", "chip")  # by what the topic is about
+    assert offered[0]["name"] == hardware and len(offered) <= 25
+    version = bot.service.prompt_version
+    refused = await put(im, "topics.toml", b'[[topic]]\nname = "Chips"\nabout = 3\n')
+    assert "lexicon/topics.toml:3: about must be text" in refused.content and not refused.components
+    assert bot.service.prompt_version == version
+    assert (await im.autocomplete("brief", "topic", "chip"))[0]["name"] == hardware
+
+
 async def test_refused_upload_leaves_everything_as_it_was(im: DiscordImitation, bot: BriefingBot) -> None:
     root = bot.settings.prompts_dir
     before, version = snapshot(root.parent), bot.service.prompt_version
