@@ -41,7 +41,6 @@ from bot.discord_app.formatting import (
     WRITING,
     answer_text,
     finished_line,
-    found_line,
     progress_text,
     sources_embed,
 )
@@ -424,7 +423,7 @@ class StreamingReply:
         if self.lost:
             await self._settled()
             return
-        streamed = self._shown_text() or found_line(self.progress)  # what the reader already saw
+        streamed = self._shown_text()  # stages and queue positions were passing states, not text
         body = f"{streamed}\n{message}" if streamed else message
         chunks = split_message(f"{self.header}\n{body}" if self.header else body)  # Discord's 2000
         shown = await self._show_final(chunks[0], [])
