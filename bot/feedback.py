@@ -12,8 +12,9 @@ appear only in moderator commands and exports. Retention follows CONVERSATION_RE
 
 A 👎 becomes an eval line (`bot/briefing/eval_files.py` format) in one step: "should have declined"
 becomes a `not_in_sources` question; every other reason an in-scope question whose `expect` is the
-facts a moderator gave for it (`/feedback expect`), or else the question's own key terms (the answer
-must at least address them) until a moderator replaces them.
+facts a moderator gave for it (`/feedback expect`), or else "unknown". Not the question's own key
+terms: a wrong answer usually repeats them, so `eval` scored the very answer voted down as right.
+An unknown line is replayed and reported as unscored until a moderator gives its facts.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.briefing.debate import DebateTurn, Judgement
+from bot.briefing.eval_files import UNKNOWN
 from bot.briefing.factcheck import FactCheck
-from bot.briefing.focus import focus_of
 from bot.briefing.models import Answer, Citation
 from bot.errors import InputError
 from bot.index import ScoredPassage
@@ -42,7 +43,6 @@ REASONS = {
 }
 MAX_NOTE_CHARS = 300
 PAGE_SIZE = 5
-EXPECT_TERMS = 2  # key terms of the question an exported line expects until a moderator edits it
 
 
 def _passages(passages: Sequence[ScoredPassage]) -> list[dict[str, Any]]:
@@ -146,13 +146,6 @@ async def feedback_page(
     return FeedbackPage(items=items, total=total, page=page, pages=pages, reason=reason)
 
 
-def expected_terms(question: str) -> list[list[str]]:
-    """The question's most informative terms, one group each: what any answer must mention."""
-    weights = focus_of(question).weights
-    best = sorted(weights, key=lambda t: (-weights[t], t))[:EXPECT_TERMS]
-    return [[term] for term in best]
-
-
 def eval_line(votes: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The 👎 on one question (newest first) as an `eval` question line; the newest vote that gives
     a reason decides the class, and `feedback` carries what a moderator needs to edit the line."""
@@ -162,7 +155,7 @@ def eval_line(votes: Sequence[dict[str, Any]]) -> dict[str, Any]:
     if item["reason"] == "should_decline":
         line |= {"class": "not_in_sources", "expect": []}
     else:
-        line["expect"] = record.get("expect") or expected_terms(record["question"])
+        line["expect"] = record.get("expect") or UNKNOWN
     line["feedback"] = {
         "reason": item["reason"],
         "votes": len(votes),

@@ -6,7 +6,8 @@ Layout, each file Markdown with TOML front matter between `+++` lines:
     prompts/templates/<name>.md   user-turn templates with {placeholders} (see TEMPLATE_FIELDS)
     prompts/messages/<name>.md    fixed sentences the bot says without the model (see MESSAGE_NAMES)
     prompts/sources/*.md|*.txt    briefing sources (format in bot/sources.py)
-    prompts/lexicon/<name>.toml   the word lists the briefing reads (bot/briefing/wordlists.py)
+    prompts/lexicon/<name>.toml   the word lists the briefing reads (bot/briefing/wordlists.py), and
+                                  optionally topics.toml: the named topics /brief offers (topics.py)
 
 Some template text is read back by code, so a template declares it in its front matter and the
 declaration is checked against the text (`_reads_problems`): `stop` (strings that end generation,
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import string
 import tomllib
 from collections.abc import Mapping
@@ -35,8 +37,10 @@ from types import MappingProxyType
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.briefing.lexicon import FOLDER as LEXICON_FOLDER
+from bot.briefing.lexicon import LexiconError, read_toml
+from bot.briefing.topics import TOPICS_FILE, NamedTopic, parse_topics
 from bot.briefing.wordlists import FILES as LEXICON_FILES
-from bot.briefing.wordlists import WordLists, missing_files, parse_word_lists
+from bot.briefing.wordlists import WordLists, line_of, missing_files, parse_word_lists
 from bot.safe_files import UnsafeFileError, list_folder, read_regular_file
 from bot.sources import Source, load_sources
 from bot.untrusted import load_toml, safe_prompt_text
@@ -109,6 +113,7 @@ class PromptSet:
     messages: Mapping[str, PromptFile]
     sources: tuple[Source, ...]
     word_lists: WordLists  # installed as the live word lists when the set goes live (bot/library.py)
+    topics: tuple[NamedTopic, ...] = ()  # the moderators' named topics for /brief (lexicon/topics.toml)
     file_hashes: Mapping[str, str] = field(default_factory=dict)  # relative path -> sha256
 
     @property
@@ -296,16 +301,20 @@ def _expected_names(kind: str, templates: Mapping[str, PromptFile], present: lis
     return {"template": frozenset(TEMPLATE_FIELDS), "message": MESSAGE_NAMES}[kind]
 
 
-def _load_word_lists(root: Path, hashes: dict[str, str]) -> tuple[WordLists | None, list[str]]:
-    """The lexicon folder's files, read like any prompt file, validated together (wordlists.py)."""
+def _load_word_lists(
+    root: Path, hashes: dict[str, str]
+) -> tuple[WordLists | None, tuple[NamedTopic, ...], list[str]]:
+    """The lexicon folder's files, read like any prompt file, validated together (wordlists.py), and
+    the named topics beside them (topics.py)."""
     directory = root / LEXICON_FOLDER
     paths, refused = list_folder(directory, (".toml",))
     problems = [f"{LEXICON_FOLDER}/{p.name if p != directory else ''}:1: {why}" for p, why in refused]
     texts: dict[str, str] = {}
+    known = (*LEXICON_FILES, TOPICS_FILE)
     for path in paths:
         where = f"{LEXICON_FOLDER}/{path.name}"
-        if path.name not in LEXICON_FILES:
-            problems.append(f"{where}:1: unknown lexicon file; expected one of {', '.join(LEXICON_FILES)}")
+        if path.name not in known:
+            problems.append(f"{where}:1: unknown lexicon file; expected one of {', '.join(known)}")
             continue
         try:
             texts[path.name] = read_text_file(path, MAX_PROMPT_FILE_BYTES)
@@ -317,8 +326,20 @@ def _load_word_lists(root: Path, hashes: dict[str, str]) -> tuple[WordLists | No
         else:
             hashes[where] = hashlib.sha256(texts[path.name].encode()).hexdigest()
     if problems:  # each file's own problems, and which are missing
-        return None, problems + missing_files(texts, problems)
-    return parse_word_lists(texts)
+        return None, (), problems + missing_files(texts, problems)
+    word_lists, problems = parse_word_lists(texts)
+    topics, topic_problems = _named_topics(texts.get(TOPICS_FILE, ""))
+    return word_lists, topics, problems + topic_problems
+
+
+def _named_topics(text: str) -> tuple[tuple[NamedTopic, ...], list[str]]:
+    """topics.toml's topics (none without the file), or its problem as `file:line: message`."""
+    try:
+        return parse_topics(read_toml(text)), []
+    except LexiconError as exc:
+        syntax = re.search(r"at line (\d+)", str(exc))
+        line = int(syntax.group(1)) if syntax and not exc.key else line_of(text, exc.key)
+        return (), [f"{LEXICON_FOLDER}/{TOPICS_FILE}:{line}: {exc}"]
 
 
 def load_prompt_set(root: Path) -> tuple[PromptSet | None, list[str]]:
@@ -349,7 +370,7 @@ def load_prompt_set(root: Path) -> tuple[PromptSet | None, list[str]]:
         for missing in sorted(expected - loaded[kind].keys()):
             if not any(p.startswith(f"{folder}/{missing}.md:") for p in problems):
                 problems.append(f"{folder}/{missing}.md:1: required {kind} file is missing")
-    word_lists, lexicon_problems = _load_word_lists(root, hashes)
+    word_lists, topics, lexicon_problems = _load_word_lists(root, hashes)
     problems.extend(lexicon_problems)
     sources, source_problems = load_sources(root / "sources")
     problems.extend(source_problems)
@@ -367,6 +388,7 @@ def load_prompt_set(root: Path) -> tuple[PromptSet | None, list[str]]:
             messages=MappingProxyType(loaded["message"]),
             sources=tuple(sources),
             word_lists=word_lists,
+            topics=topics,
             file_hashes=MappingProxyType(hashes),
         ),
         [],

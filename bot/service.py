@@ -35,8 +35,9 @@ from bot.briefing.evaluate import (
 )
 from bot.briefing.factcheck import FactCheck, check_claim
 from bot.briefing.models import AnswerEvent
+from bot.briefing.progress import reading_first
 from bot.briefing.prompting import clean_user_text
-from bot.briefing.topics import MAX_CHOICES, topic_menu, topics_by_meaning, topics_matching
+from bot.briefing.topics import MAX_CHOICES, NamedTopic, normalise_topic, topic_choices, topic_menu
 from bot.briefing.why import Explanation, explain
 from bot.config import Settings
 from bot.engine import build_engine
@@ -166,27 +167,33 @@ class BriefingService:
     # --- modes ---------------------------------------------------------------------------------
 
     def ask(self, question: str, *, conversation_id: str, user_id: str) -> AsyncIterator[AnswerEvent]:
-        """Stream a grounded answer; the exchange is remembered under `conversation_id`."""
-        return answer(self.context(), question, conversation_id=conversation_id, user_id=user_id)
+        """Stream a grounded answer; the exchange is remembered under `conversation_id`. The stream
+        opens with the `reading` stage before any work, so a front end can show progress at once."""
+        events = answer(self.context(), question, conversation_id=conversation_id, user_id=user_id)
+        return reading_first(events)
 
     def brief(self, topic: str, *, conversation_id: str, user_id: str) -> AsyncIterator[BriefEvent]:
         """Stream a quick briefing (cached per prompt version); ends with `Briefed`, then `Answered`.
-        The exchange is remembered under `conversation_id`, so follow-up `ask`s see it."""
-        return brief(self.context(), topic, conversation_id=conversation_id, user_id=user_id)
+        The exchange is remembered under `conversation_id`, so follow-up `ask`s see it. Like `ask`,
+        it opens with the `reading` stage."""
+        return reading_first(brief(self.context(), topic, conversation_id=conversation_id, user_id=user_id))
 
     def topics(self) -> list[str]:
-        """The briefing topic menu (source titles and section headings) of the live prompt set."""
+        """The briefing topic menu of the live prompt set: the moderators' named topics, then the
+        sources' titles and section headings."""
+        return _menu(self.library.current.prompts.topics, self._sections())
+
+    def _sections(self) -> list[str]:
         version = self.prompt_version
         if self._topics[0] != version:
             self._topics = (version, topic_menu(self.library.current.prompts.sources))
-        return list(self._topics[1])
+        return self._topics[1]
 
     def topics_matching(self, prefix: str, limit: int = MAX_CHOICES) -> list[str]:
-        """Autocomplete choices: at most 25, each at most 100 characters; those spelled like
-        `prefix` first, then those closest to it in meaning."""
-        menu = self.topics()
-        found = topics_matching(menu, prefix, limit)
-        return topics_by_meaning(menu, prefix, self.library.language, found, limit)
+        """Autocomplete choices: at most 25, each at most 100 characters; the named topics spelled
+        like `prefix` or close to it in meaning first, then the sections that are."""
+        named = self.library.current.prompts.topics
+        return topic_choices(named, self._sections(), prefix, self.library.language, limit)
 
     def debate(
         self, motion: str, *, rounds: int = DEFAULT_ROUNDS, conversation_id: str, user_id: str
@@ -382,7 +389,7 @@ class BriefingService:
         """`topics` without opening the model or the database."""
         snapshot = await build_snapshot(settings.prompts_dir)
         try:
-            return topic_menu(snapshot.prompts.sources)
+            return _menu(snapshot.prompts.topics, topic_menu(snapshot.prompts.sources))
         finally:
             await snapshot.index.aclose()
 
@@ -423,6 +430,13 @@ class BriefingService:
                 "The language models are off (LANGUAGE_MODELS=false): answers rest on word overlap alone."
             ]
         return list(language.problems)
+
+
+def _menu(named: Sequence[NamedTopic], sections: Sequence[str]) -> list[str]:
+    """Named topics first, then the sections not already named (case and punctuation aside)."""
+    names = [t.name for t in named]
+    taken = {normalise_topic(n) for n in names}
+    return names + [s for s in sections if normalise_topic(s) not in taken]
 
 
 async def _search(index: SourceIndex, settings: Settings, query: str, k: int) -> list[ScoredPassage]:

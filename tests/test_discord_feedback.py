@@ -27,6 +27,7 @@ from bot.store import STORE_DOWN
 
 QUESTION = "What do researchers fear about a Chernobyl moment for AI?"
 OFF_SUBJECT = "What is the best recipe for banana bread?"
+WRONG_QUESTION = "Why is a Chernobyl moment feared for AI?"
 ANSWER = "The race framing puts speed ahead of safety [1]. Researchers fear a Chernobyl moment [2]."
 NOTE = "It should have said the sources do not cover this."
 RECORD = {
@@ -229,6 +230,41 @@ async def test_feedback_export_round_trip_to_eval(
     assert not by_question[QUESTION].declined
 
 
+async def test_a_wrong_answer_without_facts_exports_unscored_never_a_hit(
+    discord_bot: tuple[DiscordImitation, Any], tmp_path: Path
+) -> None:
+    im, bot = discord_bot
+    wrong = await answered(im, WRONG_QUESTION, user="bob")
+    assert "chernobyl moment" in wrong.content.lower()  # it repeats the question's own key terms
+    _, down = vote_ids(wrong)
+    form = private_answer(im, await click(im, wrong, down, "bob"))
+    reason_id = next(c for c in form.custom_ids() if c.startswith("fb:reason:"))
+    await click(im, form, reason_id, "bob", values=["wrong"])
+
+    async def exported() -> Any:
+        export = await final_response(im, await im.command("feedback export", user="mod", reason="wrong"))
+        path = tmp_path / "wrong.jsonl"
+        path.write_bytes(export.files[feedback_cog.EXPORT_FILE])
+        assert '"expect": "unknown"' in path.read_text() or '"expect": [[' in path.read_text()
+        question = {q.question: q for q in load_questions(path)}[WRONG_QUESTION]
+        report = await bot.service.evaluate([question])
+        return question, report.items[0], report.summary()
+
+    question, item, summary = await exported()
+    assert not question.scored and question.in_scope
+    assert not item.scored and not item.hit and item.coverage is None
+    assert summary["unscored"] == 1 and summary["coverage"] is None
+    assert summary["retrieval_hit_rate"] is None  # nothing to hit: not counted either way
+
+    answer_id = int(down.rsplit(":", 1)[1])
+    await final_response(
+        im, await im.command("feedback expect", user="mod", answer=answer_id, facts="reactor; meltdown")
+    )
+    question, item, summary = await exported()
+    assert question.scored and question.expect == (("reactor",), ("meltdown",))
+    assert item.scored and item.coverage == 0.0 and summary["unscored"] == 0  # the facts it lacks
+
+
 async def test_why_shows_passages_decision_and_checked_draft(
     discord_bot: tuple[DiscordImitation, Any],
 ) -> None:
@@ -312,7 +348,9 @@ async def test_stop_cancels_the_generation_within_a_few_tokens(tmp_path: Path) -
             asked = await im.send(QUESTION, mention_bot=True)
             preview = await im.wait_message(
                 lambda m: (
-                    m.reference_id == asked.id and any(c.startswith("reply:stop:") for c in m.custom_ids())
+                    m.reference_id == asked.id
+                    and not m.content.startswith("-#")  # the answer's text, not the stages before it
+                    and any(c.startswith("reply:stop:") for c in m.custom_ids())
                 ),
                 what="a streaming reply with a Stop button",
             )

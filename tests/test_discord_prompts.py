@@ -17,6 +17,7 @@ from discord_imitation import DiscordImitation, StoredMessage
 from discord_imitation.harness import bot_settings, final_reply, final_response, running_bot
 
 from bot.discord_app.client import BriefingBot
+from bot.discord_app.cogs import prompts as prompts_cog
 from bot.engine.base import GenerationRequest
 from bot.engine.scripted import ScriptedEngine
 from bot.prompt_admin import admin
@@ -141,13 +142,47 @@ async def test_upload_diff_confirm_reload_then_the_new_source_answers(
     assert "singapore-pilot#pilot" in reply.text, reply.text
 
     listing = (await prompts(im, "list")).content
-    mod_id = im.world.people["mod"].id
-    assert re.search(
-        rf"`sources/singapore-pilot.md` source, {len(NEW_SOURCE)} B, .*discord:{mod_id} \(mod\), put", listing
-    )
-    assert "`personas/briefer.md` persona" in listing and admin.HOST in listing
+    assert re.search(rf"\n  singapore-pilot\.md +{len(NEW_SOURCE)} B  [0-9a-f]{{8}}  .*  mod, put\n", listing)
+    assert "\npersonas/\n  briefer.md " in listing
     outcomes = [(a["action"], a["outcome"]) for a in await audit(bot)]
     assert ("put", "accepted") in outcomes and ("put", "previewed") in outcomes
+
+
+async def test_prompt_list_is_one_grouped_table_noting_host_edits(
+    im: DiscordImitation, bot: BriefingBot
+) -> None:
+    root = bot.settings.prompts_dir
+    edited = root / "messages" / "no_sources.md"
+    original = edited.read_bytes()
+    edited.write_bytes(original + b"\n")  # a host edit, made live with /reload
+    try:
+        assert (await bot.service.reload(actor="host test")).ok
+        interaction = await im.command("prompts", subcommand="list", user="mod")
+        listing = (await final_response(im, interaction)).content
+    finally:
+        edited.write_bytes(original)
+        assert (await bot.service.reload(actor="host test")).ok
+    assert not im.followups(interaction) and len(listing) <= 2000  # one message
+    rows = listing.split("```")[1].strip("\n").splitlines()
+    folders = [r for r in rows if not r.startswith("  ")]
+    assert {"messages/", "personas/", "sources/", "templates/", "lexicon/"} <= set(folders)
+    assert len(folders) == len(set(folders))  # each folder once, its files under it
+    noted = [r for r in rows if prompts_cog.OUTSIDE in r]
+    assert [r.split()[0] for r in noted] == ["no_sources.md"]  # a note only where one is due
+    assert admin.HOST not in listing
+
+
+async def test_brief_topics_are_a_prompt_file_and_a_broken_one_never_goes_live(
+    im: DiscordImitation, bot: BriefingBot
+) -> None:
+    hardware = "Hardware dependence and digital sovereignty"  # named in lexicon/topics.toml
+    offered = await im.autocomplete("brief", "topic", "chip")  # by what the topic is about
+    assert offered[0]["name"] == hardware and len(offered) <= 25
+    version = bot.service.prompt_version
+    refused = await put(im, "topics.toml", b'[[topic]]\nname = "Chips"\nabout = 3\n')
+    assert "lexicon/topics.toml:3: about must be text" in refused.content and not refused.components
+    assert bot.service.prompt_version == version
+    assert (await im.autocomplete("brief", "topic", "chip"))[0]["name"] == hardware
 
 
 async def test_refused_upload_leaves_everything_as_it_was(im: DiscordImitation, bot: BriefingBot) -> None:

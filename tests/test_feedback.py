@@ -89,8 +89,10 @@ async def test_console_export_is_an_eval_file(
     questions = {q.question: q for q in load_questions(out)}
     assert set(questions) == {COVERED, OFF_SUBJECT}  # only this server's
     assert questions[COVERED].cls == "not_in_sources" and questions[COVERED].expect == ()
-    assert questions[OFF_SUBJECT].in_scope and questions[OFF_SUBJECT].expect  # the question's key terms
-    assert {"banana", "bread"} & {alt for group in questions[OFF_SUBJECT].expect for alt in group}
+    # Nobody said what a right answer holds: replayed, but unscored (not the question's own words,
+    # which the answer voted down usually repeats).
+    assert questions[OFF_SUBJECT].in_scope and not questions[OFF_SUBJECT].scored
+    assert questions[OFF_SUBJECT].expect == ()
 
     assert await service.set_expected(off, guild_id="g2", facts="banana") is None  # another server's
     assert await service.set_expected(off, guild_id="g1", facts="banana; loaf|bread") == [

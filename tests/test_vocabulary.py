@@ -188,6 +188,6 @@ async def test_an_unknown_lexicon_file_is_refused(tmp_path: Path, word_lists_res
     prompts, problems = load_prompt_set(root)
     assert prompts is None
     assert problems == [
-        "lexicon/stems.toml:1: unknown lexicon file; expected one of factcheck.toml, words.toml",
+        "lexicon/stems.toml:1: unknown lexicon file; expected one of factcheck.toml, words.toml, topics.toml",
         "lexicon/factcheck.toml:1: required lexicon file is missing",
     ]

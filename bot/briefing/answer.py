@@ -9,9 +9,10 @@ This is the conversational mode behind `ask`, `chat`, mentions and `/ask`. In or
 4. the source sentences that best answer the question fill what the model's checked sentences
    left out (the extractive core), word for word and cited.
 
-Every front end streams the same way: `Queued`, then `Part`s of checked sentences that only ever
-extend what was shown (the front end renders each with `render_part`), then `Answered` with the
-whole answer (its text is exactly the streamed parts rendered).
+Every front end streams the same way: `Stage`s and `Queued` while it waits (progress.py), then
+`Part`s of checked sentences that only ever extend what was shown (the front end renders each with
+`render_part`), then `Answered` with the whole answer (its text is exactly the streamed parts
+rendered).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bot.briefing.evidence import Evidence, Pick, weigh
 from bot.briefing.focus import typed_parts
 from bot.briefing.models import Answer, Answered, AnswerEvent, Citation
 from bot.briefing.premise import Contradiction, contradicted_premise
+from bot.briefing.progress import checking_at_first_text, found_in
 from bot.briefing.prompting import SOURCES_META, QuestionPrompt, clean_user_text, fit_question
 from bot.briefing.retrieval import is_follow_up, previous_question, retrieve
 from bot.briefing.sentences import QUOTE_LEAD, Part, Sentence, Shown, from_source
@@ -145,7 +147,7 @@ class Reply:
         self, engine: Engine, request: GenerationRequest, started: float
     ) -> AsyncIterator[AnswerEvent]:
         """Relay the queue position, and each of the model's sentences once it is checked."""
-        async for event in stream_generation(engine, request, self.pieces):
+        async for event in checking_at_first_text(stream_generation(engine, request, self.pieces)):
             if isinstance(event, Usage):
                 self.usage = event
             elif isinstance(event, str):
@@ -243,6 +245,7 @@ async def answer(
         result.timings.update(retrieve_ms=retrieve_ms, total_ms=elapsed_ms(started))
         yield Answered(result)
         return
+    yield found_in(prompt_passages(evidence))
     sampling = ctx.sampling()
     prompt = await question_prompt_for(ctx, question, evidence, history, sampling.max_tokens)
     reply = Reply(evidence, prompt, ctx.index.corpus)

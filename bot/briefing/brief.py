@@ -33,6 +33,7 @@ from bot.briefing.grounding import (
     passage_labels,
 )
 from bot.briefing.models import Answer, Answered, Citation
+from bot.briefing.progress import Stage, checking_at_first_text, found_in
 from bot.briefing.prompting import clean_user_text, fit_to_context
 from bot.briefing.retrieval import is_on_topic, retrieve
 from bot.briefing.sentences import Part, Sentence, Shown, own_words, render, render_sentences, renumbered
@@ -171,7 +172,7 @@ class Briefed:
     briefing: Briefing
 
 
-BriefEvent = Queued | Part | Briefed | Answered
+BriefEvent = Queued | Stage | Part | Briefed | Answered
 
 
 class BottomLine:
@@ -200,11 +201,11 @@ class BottomLine:
         self.usage: Usage | None = None
         self._order: dict[int, int] = {}
 
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[Queued | Part]:
-        async for event in stream_generation(self.engine, request, []):
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[Queued | Stage | Part]:
+        async for event in checking_at_first_text(stream_generation(self.engine, request, [])):
             if isinstance(event, Usage):
                 self.usage = event
-            elif isinstance(event, Queued):
+            elif isinstance(event, Queued | Stage):
                 yield event
             else:
                 for sentence in self.gate.feed(event):
@@ -317,6 +318,7 @@ async def brief(
         uncertain=await ctx.index.search(f"{topic} {vocabulary().queries['uncertainty']}", k=UNCERTAIN_K),
     )
     retrieve_ms = elapsed_ms(started)
+    yield found_in(general)
 
     # 1. The bottom line: the only generated part; each sentence is streamed once it is checked.
     line, request = _bottom_line(ctx, topic, general, user_id)

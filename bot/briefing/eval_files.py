@@ -3,7 +3,9 @@
 A question line is `{"question", "expect", "class"?, "passages"?, "previous"?}`:
 - `expect`: keyword groups (a list of lists of lowercase alternatives; a plain string is a group of
   one) that the answer text must contain. Out-of-scope classes (`off_topic`, `not_in_sources`)
-  expect nothing (`[]`); every other question needs at least one group.
+  expect nothing (`[]`); every other question needs at least one group, or `"unknown"`: a question
+  exported from a 👎 before anyone said what a right answer holds. It is asked and reported, but
+  unscored: nothing it says can count as covered.
 - `class`: one of `QUESTION_CLASSES`; a line without one is scored as `untagged`, in scope, so
   files written before classes existed still work.
 - `passages`: the ids (`<source file stem>#<slug>`) of the passages that hold the answer.
@@ -28,6 +30,7 @@ from bot.errors import InputError
 MAX_LINES = 1000
 MAX_FILE_BYTES = 2 * 1024 * 1024
 UNTAGGED = "untagged"
+UNKNOWN = "unknown"  # an `expect` nobody has given yet (feedback exports)
 OUT_OF_SCOPE = frozenset({"off_topic", "not_in_sources"})
 QUESTION_CLASSES = (
     "direct",
@@ -52,6 +55,7 @@ class EvalQuestion:
     cls: str = UNTAGGED
     passages: tuple[str, ...] = ()
     previous: str = ""
+    scored: bool = True  # False for `"expect": "unknown"`: replayed, never counted as covered
 
     @property
     def in_scope(self) -> bool:
@@ -103,13 +107,15 @@ def _question(data: dict[str, Any], number: int, where: str) -> EvalQuestion:
     previous = _text(data, "previous", where, required=False)
     if cls == "follow_up" and not previous:
         raise InputError(f'{where}: a follow_up question needs the "previous" question')
+    unknown = data.get("expect") == UNKNOWN and cls not in OUT_OF_SCOPE
     return EvalQuestion(
         question=_text(data, "question", where),
-        expect=_groups(data.get("expect"), where, allow_empty=cls in OUT_OF_SCOPE),
+        expect=() if unknown else _groups(data.get("expect"), where, allow_empty=cls in OUT_OF_SCOPE),
         line=number,
         cls=cls,
         passages=_passage_ids(data.get("passages", []), where),
         previous=previous,
+        scored=not unknown,
     )
 
 

@@ -11,7 +11,9 @@ overall:
   in-scope questions wrongly declined is reported beside them;
 - premise corrections: a false-premise question counts when the answer says it corrected the
   premise (`Answer.corrected_premise`) and its text holds every `expect` group (the correction);
-- citation validity, grounded share, and latency (mean and 95th percentile of the whole answer).
+- citation validity, grounded share, and latency (mean and 95th percentile of the whole answer);
+- unscored: questions whose `expect` is "unknown" (a 👎 exported before a moderator said what a right
+  answer holds). They are asked and listed, but count as neither hit nor coverage.
 
 A follow-up is asked after its `previous` question in the same conversation; only the follow-up is
 scored. Every question runs in a fresh conversation that is deleted afterwards, so the database is
@@ -80,6 +82,7 @@ class EvalItem:
     corrected_premise: bool = False
     previous: str = ""
     expected: int = 0  # how many expect groups the question has
+    scored: bool = True  # False when nobody has said what a right answer holds ("expect": "unknown")
 
     @property
     def declined(self) -> bool:
@@ -88,13 +91,14 @@ class EvalItem:
     @property
     def premise_corrected(self) -> bool:
         """The answer flags the false premise and states the correction."""
-        return self.corrected_premise and not self.missing
+        return self.scored and self.corrected_premise and not self.missing
 
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "class": self.cls,
             **({"previous": self.previous} if self.previous else {}),
+            **({} if self.scored else {"scored": False}),
             "answer": self.answer,
             "kind": self.kind,
             "declined": self.declined,
@@ -132,6 +136,7 @@ def group_figures(items: Sequence[EvalItem]) -> dict[str, Any]:
     premises = [i for i in items if i.cls == "false_premise"]
     return {
         "questions": len(items),
+        "unscored": sum(not i.scored for i in items),
         "coverage": _round(mean(i.coverage for i in items)),
         "fully_covered": _round(mean(None if i.coverage is None else i.coverage == 1.0 for i in items)),
         "recall_at_3": _round(mean(i.recall_at_3 for i in items)),
@@ -223,7 +228,8 @@ def score(question: EvalQuestion, result: Answer) -> EvalItem:
         question=question.question,
         answer=result.text,
         kind=result.kind,
-        hit=all(_matched(g, normalise_for_quote(" ".join(given.values()))) for g in question.expect),
+        hit=question.scored
+        and all(_matched(g, normalise_for_quote(" ".join(given.values()))) for g in question.expect),
         coverage=_coverage(question.expect, text),
         cited_coverage=_coverage(question.expect, f"{text} {cited}"),
         missing=[list(g) for g in question.expect if not _matched(g, text)],
@@ -238,6 +244,7 @@ def score(question: EvalQuestion, result: Answer) -> EvalItem:
         corrected_premise=result.corrected_premise,
         previous=question.previous,
         expected=len(question.expect),
+        scored=question.scored,
     )
 
 

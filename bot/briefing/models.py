@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.briefing.progress import Stage
 from bot.briefing.sentences import Citation, Part, own_words, render
 from bot.engine.base import Queued
 from bot.index import ScoredPassage
@@ -74,4 +75,4 @@ class Answered:
     answer: Answer
 
 
-AnswerEvent = Queued | Part | Answered  # a Part: checked text to show (render_part)
+AnswerEvent = Queued | Stage | Part | Answered  # a Part: checked text to show (render_part)

@@ -1,16 +1,22 @@
-"""The topic menu for quick briefings, drawn from the briefing sources themselves.
+"""The topic menu for quick briefings: the moderators' named topics, then the sources' own sections.
 
-Why from the sources: a briefing is only as good as the passages behind it, so the menu offers
-exactly what the sources cover (each source's title and its section headings) and changes by itself
-when a moderator edits the sources and reloads. Discord autocomplete allows at most 25 choices of at
-most 100 characters each, so `topics_matching` respects both limits.
+Why named topics first: section headings are written for reading an article ("Key facts: main
+update and impact"), not for choosing what to be briefed on. A moderator names the topics people
+ask about in `prompts/lexicon/topics.toml` (each a name, and optionally words it is `about`, which
+matching by meaning reads too), validated with the prompt set like every prompt file, so a broken
+file never replaces a working one. The sections stay as the fallback: each source's title and its
+headings, which change by themselves when a moderator edits the sources and reloads. Discord
+autocomplete allows at most 25 choices of at most 100 characters each, so the matching respects both.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+from bot.briefing.lexicon import LexiconError
 from bot.language import LanguageModels
 from bot.sources import Source
 
@@ -19,6 +25,21 @@ MAX_TOPIC_CHARS = 100  # Discord choice name/value limit
 ELLIPSIS = "…"
 MEANING_MIN_CHARS = 3  # a letter or two says nothing of meaning yet
 MEANING_MIN = 0.25  # cosine below which a topic is no suggestion for what was typed
+TOPICS_FILE = "topics.toml"  # in the lexicon folder: optional
+MAX_NAMED = 200
+MAX_ABOUT_CHARS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class NamedTopic:
+    """A topic a moderator named; `about` is what matching by meaning reads beside the name."""
+
+    name: str
+    about: str = ""
+
+    @property
+    def meaning(self) -> str:
+        return f"{self.name}. {self.about}" if self.about else self.name
 
 
 def normalise_topic(topic: str) -> str:
@@ -68,11 +89,17 @@ def topics_matching(menu: Sequence[str], prefix: str, limit: int = MAX_CHOICES) 
 
 
 def topics_by_meaning(
-    menu: Sequence[str], query: str, language: LanguageModels | None, found: Sequence[str], limit: int
+    menu: Sequence[str],
+    query: str,
+    language: LanguageModels | None,
+    found: Sequence[str],
+    limit: int,
+    meanings: Mapping[str, str] | None = None,
 ) -> list[str]:
     """`found` (the topics matching by spelling), then the topics closest in meaning to `query`
-    ("chip" finds export controls and hardware dependence), while there is room. Without the
-    sentence encoder, or for a query of a letter or two, spelling alone."""
+    ("chip" finds export controls and hardware dependence), while there is room; `meanings` gives
+    the text read for a topic where it is more than its name. Without the sentence encoder, or for
+    a query of a letter or two, spelling alone."""
     limit = max(0, min(limit, MAX_CHOICES))
     wanted = query.strip()
     if language is None or not language.semantic or len(wanted) < MEANING_MIN_CHARS or len(found) >= limit:
@@ -80,7 +107,55 @@ def topics_by_meaning(
     rest = [t for t in menu if t not in found]
     if not rest:
         return list(found[:limit])
-    vectors = language.embed([wanted, *rest])
+    vectors = language.embed([wanted, *((meanings or {}).get(t, t) for t in rest)])
     scores = vectors[1:] @ vectors[0]
     close = [t for t, s in sorted(zip(rest, scores, strict=True), key=lambda p: -p[1]) if s >= MEANING_MIN]
     return [*found, *close][:limit]
+
+
+def topic_choices(
+    named: Sequence[NamedTopic],
+    sections: Sequence[str],
+    query: str,
+    language: LanguageModels | None,
+    limit: int = MAX_CHOICES,
+) -> list[str]:
+    """Autocomplete: the named topics that match `query` by spelling or meaning, then the sections
+    that do, while there is room (every named topic first for an empty query)."""
+    limit = max(0, min(limit, MAX_CHOICES))
+    names = [t.name for t in named]
+    meanings = {t.name: t.meaning for t in named}
+    chosen = topics_by_meaning(names, query, language, topics_matching(names, query, limit), limit, meanings)
+    taken = {normalise_topic(n) for n in names}
+    rest = [s for s in sections if normalise_topic(s) not in taken]
+    room = limit - len(chosen)
+    return chosen + topics_by_meaning(rest, query, language, topics_matching(rest, query, room), room)
+
+
+def parse_topics(data: Mapping[str, Any]) -> tuple[NamedTopic, ...]:
+    """The `[[topic]]` tables of topics.toml; a `LexiconError` naming the key at fault otherwise."""
+    if unknown := sorted(set(data) - {"topic"}):
+        raise LexiconError(unknown[0], f"unknown key {unknown[0]!r}; topics are [[topic]] tables")
+    entries = data.get("topic", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise LexiconError("topic", "topics are [[topic]] tables, each with a name")
+    if len(entries) > MAX_NAMED:
+        raise LexiconError("topic", f"{len(entries)} topics; at most {MAX_NAMED}")
+    topics: list[NamedTopic] = []
+    seen: set[str] = set()
+    for n, entry in enumerate(entries, start=1):
+        key = f"topic[{n}]"
+        if unknown := sorted(set(entry) - {"name", "about"}):
+            raise LexiconError(
+                f"{key}.{unknown[0]}", f"unknown key {unknown[0]!r}; a topic has name and about"
+            )
+        name, about = entry.get("name"), entry.get("about", "")
+        if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_TOPIC_CHARS:
+            raise LexiconError(f"{key}.name", f"each topic needs a name of 1 to {MAX_TOPIC_CHARS} characters")
+        if not isinstance(about, str) or len(about) > MAX_ABOUT_CHARS:
+            raise LexiconError(f"{key}.about", f"about must be text of at most {MAX_ABOUT_CHARS} characters")
+        if normalise_topic(name) in seen:
+            raise LexiconError(f"{key}.name", f"the topic {name.strip()!r} is named twice")
+        seen.add(normalise_topic(name))
+        topics.append(NamedTopic(" ".join(name.split()), " ".join(about.split())))
+    return tuple(topics)

@@ -13,10 +13,12 @@ from bot.briefing.models import passage_json
 from bot.briefing.sentences import Part, render_part
 
 if TYPE_CHECKING:
+    from bot.briefing.brief import Briefing
     from bot.briefing.debate import DebateTurn
 from bot.config import Settings
 from bot.console.output import (
     CHAT_HELP,
+    StatusLine,
     print_json,
     status,
     stream_answer,
@@ -146,8 +148,6 @@ def _configure_brief(parser: argparse.ArgumentParser) -> None:
 
 
 async def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.briefing.brief import Briefed, Briefing
-
     if args.list:
         menu = await BriefingService.topics_of_prompts(settings)  # needs no model
         if args.json:
@@ -160,21 +160,8 @@ async def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
     async with open_service(settings) as service:
         if args.conversation == "console:brief":
             await service.reset(args.conversation)
-        briefing: Briefing | None = None
-        streamed = ""  # the bottom line's checked sentences, shown as they pass
         events = service.brief(args.topic, conversation_id=args.conversation, user_id="console")
-        async for event in events:
-            if args.json:
-                briefing = event.briefing if isinstance(event, Briefed) else briefing
-            elif isinstance(event, Queued):
-                status(f"(waiting: position {event.position} in the queue)")
-            elif isinstance(event, Part):
-                piece = render_part(event)
-                print(piece, end="", flush=True)
-                streamed += piece
-            elif isinstance(event, Briefed):
-                briefing = event.briefing
-        assert briefing is not None, "briefing stream ended without a result"
+        briefing, streamed = await _stream_brief(events, echo=not args.json)
     if args.json:
         print_json(briefing.to_json())
         return 0
@@ -186,6 +173,31 @@ async def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
     cached = "cached" if briefing.cached else "fresh"
     status(f"({cached}, {briefing.total_ms:.0f} ms, grounded {briefing.grounded:.0%})")
     return 0
+
+
+async def _stream_brief(events: AsyncIterator[object], *, echo: bool) -> tuple[Briefing, str]:
+    """The briefing, and the bottom line's checked sentences as they were shown (when `echo`), with
+    the stages before them on one status line."""
+    from bot.briefing.brief import Briefed
+
+    briefing: Briefing | None = None
+    streamed = ""
+    line = StatusLine()
+    try:
+        async for event in events:
+            if isinstance(event, Briefed):
+                briefing = event.briefing
+            elif not echo or line.note(event):
+                continue
+            elif isinstance(event, Part):
+                line.clear()
+                piece = render_part(event)
+                print(piece, end="", flush=True)
+                streamed += piece
+    finally:
+        line.clear()
+    assert briefing is not None, "briefing stream ended without a result"
+    return briefing, streamed
 
 
 def _configure_debate(parser: argparse.ArgumentParser) -> None:
@@ -329,7 +341,7 @@ async def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
 
     def progress(number: int, item: EvalItem) -> None:
         found = item.hit if item.recall_at_3 is None else item.recall_at_3
-        mark = "DECL" if item.declined else ("hit " if found else "MISS")
+        mark = "DECL" if item.declined else ("hit " if found else "MISS") if item.scored else "?   "
         coverage = "  - " if item.coverage is None else f"{item.coverage:4.0%}"
         figures = f"{item.cls:<14} {mark} {coverage} {item.latency_ms:6.0f} ms"
         status(f"{number:>3}/{len(questions)} {figures}  {item.question}")

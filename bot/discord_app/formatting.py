@@ -15,6 +15,7 @@ import discord
 from bot.briefing.debate import DebateTurn, Judgement
 from bot.briefing.factcheck import FactCheck
 from bot.briefing.models import Answer, Citation
+from bot.briefing.progress import Progress
 from bot.index import ScoredPassage
 from bot.service import ServiceStatus
 from bot.sources import Source, page_label
@@ -27,6 +28,10 @@ SOURCES_COLOUR = discord.Colour.blurple()
 # The last line of a reply says what state it is in; "-#" renders as small grey text.
 WRITING = "-# ✍️ still writing…"
 FINISHED = "-# ✅ finished"
+READING = "-# 🔎 reading the sources…"
+FOUND = "-# 📚 found: {titles}"
+STARTING = "-# ✍️ starting to write…"
+CHECKING = "-# 🧐 checking…"
 NEXT_IN_LINE = "-# ⏳ waiting in the queue: position 1, you are next"
 IN_LINE = "-# ⏳ waiting in the queue: position {position} ({ahead} ahead of you)"
 VERDICTS = {
@@ -34,6 +39,7 @@ VERDICTS = {
     "contradicted": "❌ Contradicted by the sources",
     "not_in_sources": "❔ Not in the sources",
 }
+TITLE_CHARS = 60  # each found title on the progress line; the sources embed gives them in full
 SIDE_TITLES = {"race": "🏁 Race side", "cooperation": "🤝 Cooperation side"}
 
 
@@ -47,6 +53,26 @@ def shorten(text: str, limit: int) -> str:
 
 def queue_line(position: int) -> str:
     return NEXT_IN_LINE if position <= 1 else IN_LINE.format(position=position, ahead=position - 1)
+
+
+def progress_text(progress: Progress) -> str | None:
+    """A reply's state before its first checked sentence: the passages found (by title), then the
+    queue position or the stage; None before any stage (nothing worth an edit yet)."""
+    lines = [found] if (found := found_line(progress)) else []
+    if progress.position is not None:
+        lines.append(queue_line(progress.position))
+    elif progress.stage is not None:
+        lines.append({"reading": READING, "found": STARTING, "checking": CHECKING}[progress.stage])
+    return "\n".join(lines) or None
+
+
+def found_line(progress: Progress) -> str:
+    """The passages found, by title; '' before any were."""
+    if not progress.titles:
+        return ""
+    return FOUND.format(
+        titles=" · ".join(discord.utils.escape_markdown(shorten(t, TITLE_CHARS)) for t in progress.titles)
+    )
 
 
 def finished_line(seconds: float, citations: int) -> str:

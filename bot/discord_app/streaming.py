@@ -1,13 +1,15 @@
 """Streaming a reply into a Discord message.
 
-The loop, in words: while the prompt is processed the channel shows "typing" (once per channel,
-and only for replies not waiting in the queue); if others are ahead in the model's queue the reply
-says its position and updates it; once text arrives the message is edited with the text so far and
-a "still writing" line, at most once per `EDIT_INTERVAL_S` per message and within the channel's
-budget (`courier.Pace`: final answers first, previews next, queue positions last, each showing its
-latest state when its turn comes). At the end it is edited into the checked answer with a "finished"
-line and the sources embed, split over several messages when longer than Discord allows. A failure
-edits the reply into a short error instead.
+The loop, in words: the reply is posted as soon as the request's first stage arrives ("reading the
+sources", at once), with its Stop button, and edited as stages complete (the passages found, then
+"checking" once the model writes); while the prompt is processed the channel shows "typing" (once
+per channel, and only for replies not waiting in the queue); if others are ahead in the model's
+queue the reply says its position and updates it; once text arrives the message is edited with the
+text so far and a "still writing" line, at most once per `EDIT_INTERVAL_S` per message and within
+the channel's budget (`courier.Pace`: final answers first, previews next, queue positions last,
+each showing its latest state when its turn comes). At the end it is edited into the checked answer
+with a "finished" line and the sources embed, split over several messages when longer than Discord
+allows. A failure edits the reply into a short error instead.
 
 Nothing stops the edit loop but the end of the reply: an HTTP error, a dropped connection or a
 database failure is logged and the next update tries again. A reply whose message was deleted, or
@@ -30,11 +32,18 @@ from typing import Any
 import discord
 
 from bot.briefing.models import Answer, Answered
+from bot.briefing.progress import Progress, Stage
 from bot.briefing.sentences import Part, render_part
 from bot.discord_app.chunks import split_message
 from bot.discord_app.courier import FINAL, NO_MENTIONS, PREVIEW, QUEUE, Courier
 from bot.discord_app.failures import user_message
-from bot.discord_app.formatting import WRITING, answer_text, finished_line, queue_line, sources_embed
+from bot.discord_app.formatting import (
+    WRITING,
+    answer_text,
+    finished_line,
+    progress_text,
+    sources_embed,
+)
 from bot.engine.base import Queued
 
 log = logging.getLogger(__name__)
@@ -212,7 +221,7 @@ class StreamingReply:
         self.interval = interval
         self._typing_channel = typing
         self._text = ""
-        self._position: int | None = None
+        self.progress = Progress()  # stages and queue position, shown until the text starts
         self._dirty = asyncio.Event()
         self._waiting_over = asyncio.Event()  # text or a queue position arrived: no typing needed
         self._last_show = -interval
@@ -235,7 +244,7 @@ class StreamingReply:
 
     def add_text(self, piece: str) -> None:
         self._text += piece
-        self._position = None
+        self.progress.position = None
         self._waiting_over.set()
         self._dirty.set()
 
@@ -245,8 +254,13 @@ class StreamingReply:
         self._dirty.set()
 
     def set_queue(self, position: int) -> None:
-        self._position = position
+        self.progress.queued(position)
         self._waiting_over.set()
+        self._dirty.set()
+
+    def set_stage(self, stage: Stage) -> None:
+        """A stage of the request is done (bot/briefing/progress.py): the next edit shows it."""
+        self.progress.note(stage)
         self._dirty.set()
 
     def stop(self, reason: str) -> None:
@@ -280,8 +294,8 @@ class StreamingReply:
         """What the message shows while the answer is pending; None = nothing to show yet."""
         if text := self._shown_text():
             body = f"{text}\n{WRITING}"
-        elif self._position is not None:
-            body = queue_line(self._position)
+        elif (status := progress_text(self.progress)) is not None:
+            body = status
         else:
             return None
         return f"{self.header}\n{body}" if self.header else body
@@ -300,7 +314,8 @@ class StreamingReply:
         while not self.lost:
             await self._dirty.wait()
             await self._wait_interval()
-            await self._turn(PREVIEW if self._text.strip() else QUEUE)
+            # A first message goes before queue positions: it is what tells the asker "on it".
+            await self._turn(PREVIEW if self._text.strip() or not self.target.messages else QUEUE)
             self._dirty.clear()
             preview = self._preview()  # the latest state: updates made while waiting coalesce
             if preview is None:
@@ -408,7 +423,7 @@ class StreamingReply:
         if self.lost:
             await self._settled()
             return
-        streamed = self._shown_text()
+        streamed = self._shown_text()  # stages and queue positions were passing states, not text
         body = f"{streamed}\n{message}" if streamed else message
         chunks = split_message(f"{self.header}\n{body}" if self.header else body)  # Discord's 2000
         shown = await self._show_final(chunks[0], [])
@@ -424,6 +439,8 @@ async def _relay(reply: StreamingReply, make_events: Callable[[], AsyncIterator[
     async for event in make_events():
         if isinstance(event, Queued):
             reply.set_queue(event.position)
+        elif isinstance(event, Stage):
+            reply.set_stage(event)
         elif isinstance(event, Part):
             reply.add_text(render_part(event))
         elif isinstance(event, Answered):

@@ -53,6 +53,7 @@ MAX_PROPOSALS = 50
 DIFF_LINES = 30
 MAX_DIFF_LINE_CHARS = 160
 HOST = "host (files edited outside Discord)"
+INSTALLED = "as installed"  # in the first version the bot recorded, and never changed since
 MAX_CONVERSIONS = 2
 
 
@@ -79,6 +80,7 @@ class FileInfo:
     hash: str
     changed_at: float
     changed_by: str
+    outside: bool = False  # its content was last changed outside Discord (on the host)
 
 
 @dataclass(slots=True)
@@ -185,16 +187,25 @@ class PromptAdmin:
         for rel, data in sorted(live.items()):
             content_hash = files.digest(data)
             at, by = last.get((rel, content_hash)) or (self._mtime(rel), HOST)
-            found.append(FileInfo(rel, names.kind_of(rel), len(data), content_hash, at, by))
+            info = FileInfo(rel, names.kind_of(rel), len(data), content_hash, at, by, outside=by == HOST)
+            found.append(info)
         await self._audit(actor, "list", "", "shown", f"{len(found)} files")
         return found
 
     async def _last_changes(self) -> dict[tuple[str, str], tuple[float, str]]:
-        """(path, hash) -> (when, who) of the newest recorded change that gave the file that content."""
+        """(path, hash) -> (when, who) of the newest recorded change that gave the file that content.
+        A file as the first recorded version had it was installed, not edited: only a later change
+        on the host (found at start-up, or reloaded) counts as HOST."""
+        changes = await self.store.prompt_file_changes()
+        first_at = changes[0][2] if changes else None
         last: dict[tuple[str, str], tuple[float, str]] = {}
-        for path, new, at, actor, action in await self.store.prompt_file_changes():
-            if action == "baseline":  # found on the host: its own time is the best "when" there is
+        for path, new, at, actor, action in changes:
+            if at == first_at:
+                last[(path, new)] = (self._mtime(path), INSTALLED)
+            elif action == "baseline":  # found on the host: its own time is the best "when" there is
                 last[(path, new)] = (self._mtime(path), HOST)
+            elif action == "reload":
+                last[(path, new)] = (at, HOST)
             else:
                 last[(path, new)] = (at, f"{actor}, {action}")
         return last

@@ -103,7 +103,8 @@ def finished(message: StoredMessage) -> bool:
 
 def pending(message: StoredMessage) -> bool:
     """Still streaming or waiting in the queue (an error or a refusal is final, not finished)."""
-    return message.loading or formatting.WRITING in message.content or QUEUED in message.content
+    progress = (formatting.WRITING, formatting.READING, formatting.STARTING, formatting.CHECKING, QUEUED)
+    return message.loading or any(line in message.content for line in progress)
 
 
 async def final_reply(imitation: DiscordImitation, to: StoredMessage, within: float = 60.0) -> StoredMessage:

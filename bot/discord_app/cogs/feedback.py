@@ -35,9 +35,9 @@ MODERATORS_ONLY = (
 )
 NO_FEEDBACK = "No 👎 {what}yet in this server."
 EXPORTED = (
-    "{count} question{s} voted down, as lines `python -m bot eval` reads. Where a line still expects "
-    "only the question's key terms, put in the facts a right answer holds (or set them with "
-    "/feedback expect and export again)."
+    "{count} question{s} voted down, as lines `python -m bot eval` reads. A line that says "
+    '`"expect": "unknown"` is not scored until you put in the facts a right answer holds (or set '
+    "them with /feedback expect and export again)."
 )
 NOTHING_TO_EXPORT = "Nothing to export: no 👎 on answers or briefs {what}in this server."
 EXPORT_FILE = "feedback.jsonl"

@@ -25,6 +25,7 @@ from discord.ext import commands
 from bot.discord_app.chunks import split_message
 from bot.discord_app.cogs.moderation import is_moderator
 from bot.discord_app.courier import NO_MENTIONS
+from bot.discord_app.formatting import shorten_lines
 from bot.discord_app.streaming import tell
 from bot.errors import BriefingError
 from bot.prompt_admin import Actor, FileInfo, PromptChange, Proposal
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
     from bot.discord_app.client import BriefingBot
 
 MAX_CHOICES = 25
+NAME_CHARS = 36  # a longer file name pushes its own row's columns, not everyone's
+TABLE_CHARS = 2000  # one message
+OUTSIDE = "✎ edited outside Discord"
 WORKING = "Writing the change and reloading..."
 
 
@@ -40,11 +44,33 @@ def when(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M UTC") if at else "unknown"
 
 
-def file_line(info: FileInfo) -> str:
-    return (
-        f"`{info.path}` {info.kind}, {info.size} B, `{info.hash[:12]}`, "
-        f"changed {when(info.changed_at)} by {info.changed_by}"
-    )
+def _size(size: int) -> str:
+    return f"{size} B" if size < 1024 else f"{size / 1024:.1f} KB"
+
+
+def _who(info: FileInfo) -> str:
+    """Who made the file what it is: a note only for a file edited outside Discord."""
+    if info.outside:
+        return OUTSIDE
+    name = re.search(r"\((.+?)\)", info.changed_by)  # "discord:123 (mod), put" -> "mod, put"
+    return f"{name[1]}, {info.changed_by.rsplit(', ', 1)[-1]}" if name else info.changed_by
+
+
+def files_table(found: list[FileInfo]) -> str:
+    """Every prompt file, grouped by folder, one aligned row each (name, size, hash, when, who), in
+    a code block so the columns line up; cut with a count, never over Discord's 2000 characters."""
+    width = min(NAME_CHARS, max((len(i.path.partition("/")[2]) for i in found), default=0))
+    rows: list[str] = []
+    for folder in dict.fromkeys(i.path.partition("/")[0] for i in found):
+        rows.append(f"{folder}/")
+        for info in (i for i in found if i.path.partition("/")[0] == folder):
+            name = info.path.partition("/")[2]
+            rows.append(
+                f"  {name:<{width}} {_size(info.size):>8}  {info.hash[:8]}  "
+                f"{when(info.changed_at).removesuffix(' UTC')}  {_who(info)}"
+            )
+    head = f"**{len(found)} prompt files** (times UTC)\n```\n"
+    return head + shorten_lines(rows, TABLE_CHARS - len(head) - 4) + "\n```"
 
 
 def change_line(change: PromptChange) -> str:
@@ -136,7 +162,7 @@ class Prompts(
         except BriefingError as exc:
             await self._answer(interaction, exc.user_message)
             return
-        await self._answer(interaction, f"{len(found)} prompt files:\n" + "\n".join(map(file_line, found)))
+        await self._answer(interaction, files_table(found))
 
     @app_commands.command(name="get", description="Download a prompt file to edit it.")
     @app_commands.describe(file="The file, e.g. sources/liu-race-narrative.md")
