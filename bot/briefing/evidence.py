@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from bot.briefing.answerability import decide, mostly_unknown, subject_terms, unknown_names
+from bot.briefing.answerability import TYPED_COVERAGE, decide, mostly_unknown, subject_terms, unknown_names
 from bot.briefing.focus import (
     Focus,
     focus_of,
@@ -374,8 +374,16 @@ def _counting(
     asked = models.asked_count(question)
     if asked is None:
         return None, None
-    found = [c for c in candidates if asked in models.counted(c.sentence)]
+    found = [c for c in candidates if asked in models.counted(c.sentence) and _about_it(focus, c)]
     return asked, max(found, key=lambda c: c.score, default=None)
+
+
+def _about_it(focus: Focus, pick: Pick) -> bool:
+    """Whether a sentence, read with the one before it and its passage's heading, is about what the
+    question asks a figure of: the same noun counted of something else answers nothing."""
+    passage = pick.scored.passage
+    about = pick.terms | pick.before | match_terms(f"{passage.heading} {passage.title}")
+    return focus.coverage(about) >= TYPED_COVERAGE
 
 
 def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], context: str = "") -> Evidence:
