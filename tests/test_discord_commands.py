@@ -378,7 +378,9 @@ async def test_queue_position_shown_and_updated_with_two_users(
     # positions, so the last position a reply shows may be overtaken by its answer and coalesced
     # away: "you are next" is not always shown, a position going up never is.
     assert all(p == sorted(p, reverse=True) for p in shown), shown
-    assert max(max(p) for p in shown) == 2, "the later of the two waited behind one other"
+    # Under load even the later one's "position 2" may be overtaken by its "you are next" before the
+    # budget lets it out, so which positions show is timing; that they are real positions is not.
+    assert all(1 <= x <= 2 for p in shown for x in p), shown
     writing = (formatting.WRITING, formatting.CHECKING)  # the text, or its first words being checked
     streamed = [v for v in first[0].versions if any(line in v.content for line in writing)]
     assert streamed  # the first user's reply was being written while the others waited

@@ -156,6 +156,20 @@ async def test_a_figure_that_leans_on_the_sentence_before_answers_a_how_many_que
     assert not weigh(ferry, unknown, await retrieve(ferry, unknown, k=3)).answerable
 
 
+async def test_a_follow_up_gets_sentences_the_last_answer_did_not_show(ferry: SourceIndex) -> None:
+    first = "What is replacing the diesel boats?"
+    pool = await retrieve(ferry, first, k=3)
+    shown = [p.sentence for p in weigh(ferry, first, pool).picks]
+    assert shown
+    said = " ".join(f'"{sentence}" [1]' for sentence in shown)  # as the answer rendered them
+    follow_up = "What else is said about it?"
+    again = weigh(ferry, follow_up, await retrieve(ferry, f"{follow_up} {first}", k=3), first)
+    new = weigh(ferry, follow_up, await retrieve(ferry, f"{follow_up} {first}", k=3), first, said)
+    assert again.answerable and new.answerable
+    assert {p.sentence for p in again.picks} & set(shown)  # without the answer, the same quotes again
+    assert not {p.sentence for p in new.picks} & set(shown)
+
+
 async def test_questions_off_the_subject_are_still_declined(ferry: SourceIndex) -> None:
     for question in (
         "Who won the 1998 football World Cup?",

@@ -29,7 +29,7 @@ from bot.briefing.models import Answer, Answered, AnswerEvent, Citation
 from bot.briefing.premise import Contradiction, contradicted_premise
 from bot.briefing.progress import checking_at_first_text, found_in
 from bot.briefing.prompting import SOURCES_META, QuestionPrompt, clean_user_text, fit_question
-from bot.briefing.retrieval import is_follow_up, previous_question, retrieve
+from bot.briefing.retrieval import is_follow_up, previous_answer, previous_question, retrieve
 from bot.briefing.sentences import QUOTE_LEAD, Part, Sentence, Shown, from_source
 from bot.engine.base import Engine, GenerationRequest, Usage
 from bot.index import Corpus, ScoredPassage
@@ -236,9 +236,10 @@ async def answer(
     question = clean_user_text(question, max_chars=ctx.max_input_chars)
     history = await ctx.store.history(conversation_id)
     pool = await retrieve(ctx.index, question, history, k=POOL_K)
-    earlier = previous_question(history) if is_follow_up(question, history) else ""
+    follow_up = is_follow_up(question, history)
+    earlier, said = (previous_question(history), previous_answer(history)) if follow_up else ("", "")
     # Weighing scores every sentence of the pool: CPU work, kept off the event loop.
-    evidence = await asyncio.to_thread(weigh, ctx.index, question, pool, earlier)
+    evidence = await asyncio.to_thread(weigh, ctx.index, question, pool, earlier, said)
     retrieve_ms = elapsed_ms(started)
     if not evidence.answerable:
         result = declined(ctx, question, evidence, evidence.kind)

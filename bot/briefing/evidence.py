@@ -16,7 +16,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from bot.briefing.answerability import TYPED_COVERAGE, decide, mostly_unknown, subject_terms, unknown_names
+from bot.briefing.answerability import (
+    TYPED_COVERAGE,
+    decide,
+    mostly_unknown,
+    subject_terms,
+    unknown_names,
+)
 from bot.briefing.focus import (
     Focus,
     focus_of,
@@ -51,6 +57,7 @@ _PARTS_RE = re.compile(
 )
 CLOSEST_TOPICS = 3
 THREAD_WEIGHT = 0.5  # a follow-up's passage must also be about what the previous question asked
+_MARKER_RE = re.compile(r"\s*\[\d+\]")
 ANCHOR_MAX_PASSAGES = 2  # a name in more passages than this is a subject, not a pointer
 # Weight of a sentence's semantic similarity to the question in its score, beside its weighted word
 # coverage: a paraphrase shares meaning, not words.
@@ -386,9 +393,22 @@ def _about_it(focus: Focus, pick: Pick) -> bool:
     return focus.coverage(about) >= TYPED_COVERAGE
 
 
-def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], context: str = "") -> Evidence:
+def _unshown(candidates: list[Pick], said: str) -> list[Pick]:
+    """The candidates the previous answer (`said`, as shown) did not quote, if any: a follow-up asks
+    for something new, and the same quotes again tell the reader nothing. (Not for one asking for a
+    name, a figure or a year: "who says so?" may ask about what was just shown.)"""
+    shown = " ".join(words(_MARKER_RE.sub("", said)))
+    if not shown:
+        return candidates
+    fresh = [pick for pick in candidates if " ".join(words(pick.sentence)) not in shown]
+    return fresh if any(pick.score > 0 for pick in fresh) else candidates
+
+
+def weigh(
+    index: SourceIndex, question: str, pool: Sequence[ScoredPassage], context: str = "", said: str = ""
+) -> Evidence:
     """Weigh the retrieved `pool` for `question` (see the module docstring); `context` is the
-    previous question when this one is a follow-up."""
+    previous question when this one is a follow-up, and `said` the answer it was given."""
     focus = focus_of(question, context).spelled_out(index.acronyms)
     vocabulary = index.vocabulary
     missing = tuple(
@@ -404,6 +424,8 @@ def weigh(index: SourceIndex, question: str, pool: Sequence[ScoredPassage], cont
         for s in passages
         for pick in _candidates(focus, s, contexts[s.passage.id], anchored[s.passage.id])
     ]
+    if not focus.answer_type:
+        candidates = _unshown(candidates, said)
     candidates, meaning = _by_meaning(index, f"{question} {context}".strip(), candidates)
     passage_cover = {
         s.passage.id: focus.coverage(match_terms(s.passage.text) | contexts[s.passage.id]) for s in passages

@@ -30,6 +30,11 @@ def previous_question(history: Sequence[Turn]) -> str:
     return next((t.display for t in reversed(history) if t.role == "user"), "")
 
 
+def previous_answer(history: Sequence[Turn]) -> str:
+    """The conversation's last answer, as it was shown."""
+    return next((t.display for t in reversed(history) if t.role == "assistant"), "")
+
+
 def retrieval_query(question: str, history: Sequence[Turn]) -> str:
     """The question, plus the previous question of the conversation for context."""
     return f"{question} {previous_question(history)}".strip()
