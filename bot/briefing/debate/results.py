@@ -109,6 +109,7 @@ class Judgement:
     strongest: dict[str, list[Sentence]]  # side -> its strongest point, cited
     agreement: list[Sentence]
     open_question: list[Sentence]
+    verdict: list[Sentence] = field(default_factory=list)  # who carried the motion on the sources
     unsupported: list[str] = field(default_factory=list)
     checked: int = 0
     supported: int = 0
@@ -121,9 +122,13 @@ class Judgement:
             ("**Strongest cooperation point:**", self.strongest["cooperation"]),
             ("**Where they agree:**", self.agreement),
             ("**What the sources leave open:**", self.open_question),
+            ("**Verdict:**", self.verdict),
         ]
         summary = [Part(tuple(self.summary))] if self.summary else []
-        return summary + [Part(tuple(sentences), lead, separator="\n") for lead, sentences in lines]
+        # A section with nothing to say (no agreement found) is left out rather than filled.
+        return summary + [
+            Part(tuple(sentences), lead, separator="\n") for lead, sentences in lines if sentences
+        ]
 
     @property
     def text(self) -> str:
@@ -141,6 +146,7 @@ class Judgement:
             "strongest": {side: render_sentences(point) for side, point in self.strongest.items()},
             "agreement": render_sentences(self.agreement),
             "open": render_sentences(self.open_question),
+            "verdict": render_sentences(self.verdict),
             "unsupported": list(self.unsupported),
             "grounded": round(self.grounded, 3),
         }
