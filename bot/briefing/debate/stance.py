@@ -83,10 +83,10 @@ class StanceReader:
 
     def motion_side(self, motion: str) -> str:
         """The framing the motion favours: the nearer one, however small the difference (a motion
-        has a direction even when its words are shared by both framings)."""
+        has a direction even when its words are shared by both framings). Not flipped on negation:
+        a motion's "not" is mostly part of its claim ("must not fall behind" is the race framing's
+        own claim), which the descriptions state the same way."""
         contrast = self.contrasts([motion])[0]
-        if self._negated(motion):
-            contrast = -contrast
         return self.sides[0 if contrast >= 0 else 1]
 
     def _negated(self, text: str) -> bool:
