@@ -147,8 +147,10 @@ async def test_turn_order_budgets_and_balance_over_three_rounds(scripted: Callab
     # whose first attempt gave nothing of its side is asked once more.
     assert 6 <= len(speeches) <= 12
     assert len({r.sampling.max_tokens for r in speeches}) == 1, "equal token budgets for every speech"
-    # The second speaker of a round answers the first: its prompt quotes the race speech.
-    race_words = result.turns[0].text.split(" [")[0][:40]
+    # The second speaker of a round answers the first: its prompt quotes what the race speech argued
+    # (its sentences, not the position the bot composed).
+    race_words = result.turns[0].argued[:40]
+    assert race_words and not race_words.startswith("The race side argues")
     first_answer = next(r for r in speeches if side_of(r) == "cooperation")
     assert race_words in first_answer.messages[-1].content
 
@@ -183,7 +185,7 @@ async def test_a_side_showing_nothing_is_regenerated_once_then_built_from_its_ow
     assert race.supported <= 1
     assert cooperation.regenerated and not cooperation.own_framing_cited and cooperation.quoted
     # The retry adds to the speech's opening (its position), so it starts no new speech.
-    attempts = [(e.side, e.attempt) for e in events if isinstance(e, TurnStarted)]
+    attempts = [(e.side, e.round) for e in events if isinstance(e, TurnStarted)]
     assert attempts == [("race", 1), ("cooperation", 1)]
     retry = [r for r in engine.requests if side_of(r) == "cooperation"][-1]
     assert "Cite [1]." in retry.messages[-1].content, "the retry carries the harder nudge"
@@ -265,16 +267,20 @@ async def test_a_motion_the_sources_barely_touch_is_said_to_be_so(scripted: Call
 
 
 async def test_judge_streams_checked_summary_sentences_only(scripted: Callable[..., object]) -> None:
-    """The issue's garbled judge line is left out; a checked sentence is streamed and opens the text."""
+    """The issue's garbled judge line is left out; a checked sentence is streamed and opens the text.
+
+    The judge repeats the first sentence the race side argued with, as its transcript gives it: the
+    transcript holds the sentences each side argued with, not the position and reasons the bot
+    composes around them (those open every speech and would fill the transcript's cut)."""
     garbled = "In 2017, a Chinese AI defeated the top US AI model DeepMind at the 2023 AI World Championship."
 
     def script(request: GenerationRequest) -> str:
         if side_of(request) != "judge":
             return first_source_sentence(request)
         content = request.messages[-1].content
-        said = re.search(r"^Race side \(round 1\): (.+?)(?=^Cooperation side|\Z)", content, re.M | re.S)
-        quoted = re.findall(r'"([^"]+)"', said.group(1)) if said else []
-        return f"{garbled} {quoted[0] if quoted else ''}"
+        said = re.search(r"^Race side \(round 1\): (.+?)$", content, re.M)
+        first = sentences_of(said.group(1))[0] if said else ""
+        return f"{garbled} {first}"
 
     service, _ = await scripted(script)  # type: ignore[misc]
     result, events = await run_debate(service, "Track-two dialogue beats an AI arms race", rounds=1)
@@ -285,8 +291,10 @@ async def test_judge_streams_checked_summary_sentences_only(scripted: Callable[.
     ]
     assert judge.to_json()["summary"] == streamed
     assert judge.text.startswith(streamed)
-    if streamed:  # the quoted reason may be left out as a repeat of the speech
-        assert re.search(r"\[1\]", streamed), "numbered as the finished judgement numbers it"
+    assert streamed and judge.summary, "the race side's own sentence, repeated, is checked and shown"
+    assert re.search(r"\[1\]", streamed), "numbered as the finished judgement numbers it"
+    race_said = result.turns[0].points[0][0].rstrip(".")
+    assert race_said[:40] in streamed, streamed
 
 
 async def test_off_subject_motion_and_bad_rounds_are_declined(scripted: Callable[..., object]) -> None:

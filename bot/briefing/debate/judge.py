@@ -74,7 +74,7 @@ class Judge:
 
     def _transcript(self, turns: Sequence[DebateTurn]) -> str:
         return "\n".join(
-            f"{t.side.capitalize()} side (round {t.round}): {t.plain[:TRANSCRIPT_TURN_CHARS]}" for t in turns
+            f"{t.side.capitalize()} side (round {t.round}): {t.argued[:TRANSCRIPT_TURN_CHARS]}" for t in turns
         )
 
     def _messages(self) -> tuple[ChatMessage, ...]:
@@ -263,5 +263,6 @@ class Judge:
             "verdict", side=winner, other=loser, points=str(counts[winner]), other_points=str(counts[loser])
         )
         point = strongest[winner][-1]
-        why = lines.line("verdict_why", point=clause(point.text, None))
+        models = self.reader.models if self.reader is not None else None
+        why = lines.line("verdict_why", point=clause(point.text, models))
         return [own_words(first), Sentence(why, point.citations, "supported" if point.citations else None)]

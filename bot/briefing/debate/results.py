@@ -28,12 +28,10 @@ class MotionNote:
 
 @dataclass(frozen=True, slots=True)
 class TurnStarted:
-    """A speech begins. `attempt` 2: the first attempt showed nothing and the model tries again (only
-    checked text is streamed, so there is nothing to take back)."""
+    """A speech begins, once: a second attempt of the model adds to what the first showed."""
 
     side: str
     round: int
-    attempt: int = 1
 
 
 @dataclass(slots=True)
@@ -62,6 +60,13 @@ class DebateTurn:
     def plain(self) -> str:
         """The speech without citation markers: what the other speakers and the judge read."""
         return render(self.parts, numbers=False)
+
+    @property
+    def argued(self) -> str:
+        """The sentences the speech argued with (the model's checked ones and its quoted evidence),
+        without the lines the bot composes around them: what the judge and the other side answer.
+        The composed position and reasons come first in a speech and would fill any cut of it."""
+        return " ".join(sentence.strip() for sentence, _ in self.points)
 
     @property
     def sentences(self) -> list[Sentence]:

@@ -229,7 +229,7 @@ class DebateSession:
 
     async def _plan(self, side: str, number: int) -> SpeechPlan:
         last = next((t for t in reversed(self.turns) if t.side == other_side(side)), None)
-        opponent = last.plain[:OPPONENT_MAX_CHARS] if last else ""
+        opponent = last.argued[:OPPONENT_MAX_CHARS] if last else ""
         spoken = {normalise_topic(sentence) for t in self.turns for sentence, _ in t.points}
         pool = await self._side_pool(side, opponent)
         picks = await asyncio.to_thread(

@@ -223,9 +223,6 @@ class Debates(commands.Cog):
         self, debate: Debate, reply: StreamingReply | None, event: object
     ) -> StreamingReply | None:
         if isinstance(event, TurnStarted):
-            if event.attempt > 1 and reply is not None:
-                reply.reset_text()
-                return reply
             reply = await self._speech(debate, reply, turn_header(event.side, event.round))
         elif isinstance(event, JudgeStarted):
             reply = await self._speech(debate, reply, JUDGE_HEADER)
