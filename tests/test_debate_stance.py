@@ -23,9 +23,9 @@ def reader() -> StanceReader:
 
 
 def test_the_classifier_reads_labelled_sentences_and_rarely_gives_one_to_the_wrong_side() -> None:
-    """Measured: 27 of 44 right (neutral included), 2 given to the wrong side (docs/debates.md).
-    What matters most for a debate is the second figure: a wrong-side sentence argues the other
-    side's case in a speech."""
+    """Measured: 32 of 44 right (neutral included), 1 given to the wrong side (docs/debates.md;
+    27 and 2 before the topic was removed and far sentences made neutral). What matters most for a
+    debate is the second figure: a wrong-side sentence argues the other side's case in a speech."""
     rows = [json.loads(line) for line in LABELLED.read_text().splitlines() if line.strip()]
     assert len(rows) >= 30
     readings = reader().read([r["text"] for r in rows])
@@ -34,8 +34,8 @@ def test_the_classifier_reads_labelled_sentences_and_rarely_gives_one_to_the_wro
     wrong_side = sum(
         bool(r.side and label and r.side != label) for r, label in zip(readings, labels, strict=True)
     )
-    assert right >= 0.55 * len(rows), right
-    assert wrong_side <= 3, wrong_side
+    assert right >= 0.7 * len(rows), right
+    assert wrong_side <= 1, wrong_side
 
 
 def test_motions_are_read_for_their_direction() -> None:

@@ -37,7 +37,7 @@ OWN_ALONE_BONUS = 0.15  # passage tagged with this side's framing alone
 CUE_WEIGHT = 0.02  # per unit of the side's cue score...
 CUE_CAP = 6  # ...capped both ways, so cues nudge and the motion decides
 MAX_CORE = 2
-STANCE_WEIGHT = 1.0  # per unit of contrast toward the side (contrasts run about -0.2 to 0.2)
+STANCE_WEIGHT = 0.5  # per unit of contrast toward the side (contrasts run about -0.4 to 0.4)
 
 
 def motion_terms(focus: Focus, index: SourceIndex) -> frozenset[str]:
