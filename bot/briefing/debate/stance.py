@@ -2,8 +2,8 @@
 
 Why not the passage's framing tag: a passage tagged with both framings weighs one against the other
 sentence by sentence, and even a passage tagged with one framing often reports that framing in order
-to reject it ("... dangerous and a misreading"). So each sentence is read on its own, against each
-framing's description (`prompts/framings/*.md`, one claim a line, edited by moderators):
+to reject it. So each sentence is read on its own, against each framing's description
+(`prompts/framings/*.md`, one claim a line, edited by moderators):
 
 - *relevance*: its cosine (MiniLM) to the nearest claim of either description. A sentence far from
   every claim of both (a date, a method, a name) argues for neither side, however the two compare;
@@ -15,9 +15,9 @@ framing's description (`prompts/framings/*.md`, one claim a line, edited by mode
   the same for the cooperation description's;
 - *margin*: under `MARGIN` the sentence is neutral and supports neither side.
 
-Not read: negation. The descriptions state each side's claims with their own "not" ("must not fall
-behind"), so a negated sentence already sits near the claim it makes; flipping it on the parse's
-negation only misread the labelled sentences (docs/debates.md).
+Not read: negation. The descriptions state each side's claims with their own negations where the
+side puts them that way, so a negated sentence already sits near the claim it makes; flipping it on
+the parse's negation only misread the labelled sentences (docs/debates.md).
 
 The motion is read the same way (`motion_side`): the framing its text is nearer to is the one it
 favours, so the race side argues for a motion near the race framing and against one near the
