@@ -43,7 +43,6 @@ from bot.terms import content_terms, match_terms, overlap
 JUDGE_MAX_TOKENS = 80
 SUMMARY_SENTENCES = 2
 OPEN_K = 3  # passages searched for what the sources leave open
-AGREEMENT_K = 9
 TRANSCRIPT_TURN_CHARS = 400
 AGREE_MIN = 0.6  # cosine at which two sides' sentences say the same thing
 
