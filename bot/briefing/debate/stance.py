@@ -31,14 +31,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from bot.language import LanguageModels
-from bot.language._minilm import Matrix
 from bot.terms import sentences_of
 
 MARGIN = 0.08  # contrast under which a sentence argues for neither side (docs/debates.md)
 RELEVANCE = 0.4  # cosine to the nearest claim of either side under which a sentence argues neither
 NEAREST = 2  # a side's score: the mean of its description's NEAREST closest claims
+Matrix = npt.NDArray[np.float32]  # sentence vectors, one a row (the encoder's own type is private)
 
 
 @dataclass(frozen=True, slots=True)
