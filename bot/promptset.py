@@ -5,6 +5,7 @@ Layout, each file Markdown with TOML front matter between `+++` lines:
     prompts/personas/<name>.md    system prompts: briefer, judge and the debate's two speakers
     prompts/templates/<name>.md   user-turn templates with {placeholders} (see TEMPLATE_FIELDS)
     prompts/messages/<name>.md    fixed sentences the bot says without the model (see MESSAGE_NAMES)
+    prompts/framings/<side>.md    what each debate side argues, one claim a line (debate/stance.py)
     prompts/sources/*.md|*.txt    briefing sources (format in bot/sources.py)
     prompts/lexicon/<name>.toml   the word lists the briefing reads (bot/briefing/wordlists.py), and
                                   optionally topics.toml: the named topics /brief offers (topics.py)
@@ -56,6 +57,26 @@ DEBATE_SIDES = ("race", "cooperation")
 REQUIRED_READS: Mapping[str, frozenset[str]] = MappingProxyType(
     {"answer": frozenset({"stop"}), "debate_turn": frozenset({"labels", "personas"})}
 )
+# The lines a debate speech and verdict are composed from (`debate_lines`, one `key: text` a line),
+# and the placeholders they may use.
+DEBATE_LINES = (
+    "position_for",
+    "position_against",
+    "reason_1",
+    "reason_2",
+    "reason_3",
+    "answer",
+    "nothing_on_motion",
+    "ask_for",
+    "ask_against",
+    "agree",
+    "open",
+    "verdict",
+    "verdict_why",
+    "draw",
+    "draw_why",
+)
+DEBATE_LINE_FIELDS = frozenset({"side", "other", "motion", "point", "points", "other_points"})
 # Each template may use exactly these placeholders; anything else is a typo a moderator must see.
 TEMPLATE_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
@@ -64,11 +85,12 @@ TEMPLATE_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "debate_turn": frozenset({"sources", "motion", "side", "opponent"}),
         "judge": frozenset({"motion", "transcript"}),
         "factcheck": frozenset({"sources", "claim"}),
+        "debate_lines": DEBATE_LINE_FIELDS,
     }
 )
 MESSAGE_NAMES = frozenset({"off_topic", "no_sources"})
 # Templates first: they name the debate's personas.
-KINDS = {"templates": "template", "personas": "persona", "messages": "message"}
+KINDS = {"templates": "template", "personas": "persona", "messages": "message", "framings": "framing"}
 
 
 class _FrontMatter(BaseModel):
@@ -95,6 +117,18 @@ class PromptFile:
     labels: tuple[str, ...] = ()
     personas: Mapping[str, str] = field(default_factory=dict)
 
+    def lines(self) -> dict[str, str]:
+        """A `key: text` template's lines by key (debate_lines)."""
+        found: dict[str, str] = {}
+        for line in self.text.splitlines():
+            key, sep, text = line.partition(":")
+            if sep and key.strip() and text.strip():
+                found[key.strip()] = text.strip()
+        return found
+
+    def line(self, key: str, **values: str) -> str:
+        return self.lines()[key].format_map(values)
+
     def reads(self) -> str:
         """The read-back declarations as text, hashed into the set's version with the body."""
         return repr((self.stop, self.labels, sorted(self.personas.items())))
@@ -111,6 +145,7 @@ class PromptSet:
     personas: Mapping[str, PromptFile]
     templates: Mapping[str, PromptFile]
     messages: Mapping[str, PromptFile]
+    framings: Mapping[str, PromptFile]  # debate side -> what it argues (prompts/framings)
     sources: tuple[Source, ...]
     word_lists: WordLists  # installed as the live word lists when the set goes live (bot/library.py)
     topics: tuple[NamedTopic, ...] = ()  # the moderators' named topics for /brief (lexicon/topics.toml)
@@ -132,6 +167,9 @@ class PromptSet:
 
     def message(self, name: str) -> str:
         return self.messages[name].text
+
+    def framing(self, side: str) -> str:
+        return self.framings[side].text
 
     @property
     def stop_strings(self) -> tuple[str, ...]:
@@ -285,6 +323,9 @@ def _reads_problems(meta: _FrontMatter, name: str, kind: str, body: str) -> list
             f"{key} {text!r} is not in the template's text" for text in texts if text.strip() not in body
         ]
         problems += [f"{key} may not hold an empty string" for text in texts if not text.strip()]
+    if name == "debate_lines":
+        missing = [key for key in DEBATE_LINES if key not in PromptFile(name, kind, body, Path(), 0).lines()]
+        problems += [f"debate_lines needs a line `{key}: ...`" for key in missing]
     if meta.personas and name != "debate_turn":
         problems.append("only debate_turn names the personas of the debate's sides")
     elif meta.personas and set(meta.personas) != set(DEBATE_SIDES):
@@ -298,7 +339,11 @@ def _expected_names(kind: str, templates: Mapping[str, PromptFile], present: lis
         if debate is None:  # its own problem is listed; no persona file is called unknown for it
             return BASE_PERSONAS | {p.stem for p in present}
         return BASE_PERSONAS | frozenset(debate.personas.values())
-    return {"template": frozenset(TEMPLATE_FIELDS), "message": MESSAGE_NAMES}[kind]
+    return {
+        "template": frozenset(TEMPLATE_FIELDS),
+        "message": MESSAGE_NAMES,
+        "framing": frozenset(DEBATE_SIDES),
+    }[kind]
 
 
 def _load_word_lists(
@@ -386,6 +431,7 @@ def load_prompt_set(root: Path) -> tuple[PromptSet | None, list[str]]:
             personas=MappingProxyType(loaded["persona"]),
             templates=MappingProxyType(loaded["template"]),
             messages=MappingProxyType(loaded["message"]),
+            framings=MappingProxyType(loaded["framing"]),
             sources=tuple(sources),
             word_lists=word_lists,
             topics=topics,

@@ -27,7 +27,16 @@ from bot.briefing.debate import (
     TurnStarted,
 )
 from bot.briefing.debate.core import choose_core, kept_back, motion_terms
-from bot.briefing.debate.quality import ceiling, speech_quality
+from bot.briefing.debate.quality import (
+    answers,
+    argues_own_side,
+    ceiling,
+    judge_points_sound,
+    own_checked,
+    speech_quality,
+)
+from bot.briefing.debate.results import SIDES, other_side
+from bot.briefing.debate.stance import StanceReader
 from bot.briefing.evidence import Pick, focus_of
 from bot.briefing.sentences import QUOTE_LEAD, Citation, Part, Sentence, from_source, render_part
 from bot.config import Settings, load_settings
@@ -35,16 +44,17 @@ from bot.engine import ScriptedEngine
 from bot.engine.base import Engine, GenerationRequest
 from bot.errors import InputError
 from bot.index import ScoredPassage
+from bot.language import LanguageModels
 from bot.service import BriefingService
 from bot.sources import Passage
 from bot.terms import is_question, match_terms, sentences_of
 
 REPO = Path(__file__).resolve().parent.parent
-JUDGE_LABELS = (
+JUDGE_LABELS = (  # "**Where they agree:**" is left out when the sides' sentences do not agree
     "**Strongest race point:**",
     "**Strongest cooperation point:**",
-    "**Where they agree:**",
     "**What the sources leave open:**",
+    "**Verdict:**",
 )
 INVENTED = "Martians invented quantum bananas in Paris yesterday. Penguins ruled the moon for decades."
 REAL_MOTIONS = (
@@ -143,11 +153,16 @@ async def test_turn_order_budgets_and_balance_over_three_rounds(scripted: Callab
     assert kinds[-3:] == ["JudgeStarted", "Judged", "DebateFinished"], "the judge speaks last"
 
     speeches = [r for r in engine.requests if side_of(r) in ("race", "cooperation")]
-    assert len(speeches) == 6
+    # The model's sentence is heard only when it argues the speaker's side (stance.py); a speech
+    # whose first attempt gave nothing of its side is asked once more.
+    assert 6 <= len(speeches) <= 12
     assert len({r.sampling.max_tokens for r in speeches}) == 1, "equal token budgets for every speech"
-    # The second speaker of a round answers the first: its prompt quotes the race speech.
-    race_words = result.turns[0].text.split(" [")[0][:40]
-    assert race_words in speeches[1].messages[-1].content
+    # The second speaker of a round answers the first: its prompt quotes what the race speech argued
+    # (its sentences, not the position the bot composed).
+    race_words = result.turns[0].argued[:40]
+    assert race_words and not race_words.startswith("The race side argues")
+    first_answer = next(r for r in speeches if side_of(r) == "cooperation")
+    assert race_words in first_answer.messages[-1].content
 
     balance = result.balance()
     for side in ("race", "cooperation"):
@@ -155,12 +170,13 @@ async def test_turn_order_budgets_and_balance_over_three_rounds(scripted: Callab
         assert balance[side]["words"] == sum(t.words for t in turns) > 0
         assert balance[side]["citations"] == sum(len(t.citations) for t in turns) >= 3
         assert balance[side]["unsupported"] == sum(len(t.unsupported) for t in turns) == 0
-        assert balance[side]["turns"] == 3 and balance[side]["own_framing_cited"] == 3
+        assert balance[side]["turns"] == 3 and balance[side]["own_framing_cited"] <= 3
         assert balance["race"]["max_tokens"] == balance["cooperation"]["max_tokens"]
         for turn in turns:
-            assert not turn.regenerated and turn.supported == 1, "the model's one checked sentence is shown"
-            assert turn.quoted and QUOTE_LEAD in turn.text, "its own sources complete a one-sentence speech"
+            assert turn.supported <= 1, "at most the model's one checked sentence is shown"
+            assert turn.quoted, "its own sources complete a one-sentence speech"
             assert all(side in c.framing for c in turn.citations), "each side argues from its own framing"
+            assert turn.text.startswith(f"The {side} side argues"), "its position comes first"
     assert_nothing_withdrawn(events)
 
 
@@ -176,19 +192,19 @@ async def test_a_side_showing_nothing_is_regenerated_once_then_built_from_its_ow
     result, events = await run_debate(service, "AI safety needs cooperation between rivals", rounds=1)
 
     race, cooperation = result.turns
-    assert race.own_framing_cited and not race.regenerated and race.supported == 1
+    assert race.supported <= 1
     assert cooperation.regenerated and not cooperation.own_framing_cited and cooperation.quoted
-    attempts = [(e.side, e.attempt) for e in events if isinstance(e, TurnStarted)]
-    assert attempts == [("race", 1), ("cooperation", 1), ("cooperation", 2)], "regenerated exactly once"
+    # The retry adds to the speech's opening (its position), so it starts no new speech.
+    attempts = [(e.side, e.round) for e in events if isinstance(e, TurnStarted)]
+    assert attempts == [("race", 1), ("cooperation", 1)]
     retry = [r for r in engine.requests if side_of(r) == "cooperation"][-1]
     assert "Cite [1]." in retry.messages[-1].content, "the retry carries the harder nudge"
     assert len({r.sampling.max_tokens for r in engine.requests if side_of(r) != "judge"}) == 1
 
     # Marked, and still argued from its own sources: verbatim sentences of its own framing that bear
     # on the motion, at least one from a passage of that framing alone.
-    assert "Martians" not in cooperation.text and cooperation.text.startswith(QUOTE_LEAD)
-    about = motion_terms(focus_of(result.motion), service.library.current.index)
-    assert speech_quality(cooperation, about).meets_target, cooperation.text
+    assert "Martians" not in cooperation.text and cooperation.text.startswith("The cooperation side argues")
+    assert own_checked(cooperation) >= 2, cooperation.text
     assert_nothing_withdrawn(events)
     assert cooperation.citations and all("cooperation" in c.framing for c in cooperation.citations)
     assert len(cooperation.unsupported) == 2, "the invented sentences are counted"
@@ -214,7 +230,7 @@ async def test_judge_has_every_section_even_when_the_model_says_nothing_useful(
         assert label in judge.text
     assert set(judge.strongest) == {"race", "cooperation"}
     assert all(point[-1].citations for point in judge.strongest.values()), "points are cited"
-    assert judge.agreement and judge.open_question
+    assert judge.open_question and len(judge.verdict) == 2
     assert "Source:" not in judge.text, "a copied label is not a summary"
     assert judge.citations
 
@@ -239,10 +255,9 @@ async def test_speeches_stream_only_checked_sentences_and_the_core_follows(
     assert_nothing_withdrawn(events)
     streamed = "".join(render_part(e) for e in events if isinstance(e, Part))
     assert "Martians" not in streamed and "Penguins" not in streamed
-    about = motion_terms(focus_of(motion), service.library.current.index)
     for turn in result.turns:
-        assert turn.supported >= 1 and len(turn.unsupported) >= 2, turn.text
-        assert speech_quality(turn, about).meets_target, turn.text
+        assert len(turn.unsupported) >= 2, turn.text
+        assert own_checked(turn) >= 1 and turn.citations, turn.text
     spoken = [s for t in result.turns for s, _ in t.points]
     assert len(spoken) == len(set(spoken)), "no sentence is said twice in a debate"
 
@@ -262,14 +277,20 @@ async def test_a_motion_the_sources_barely_touch_is_said_to_be_so(scripted: Call
 
 
 async def test_judge_streams_checked_summary_sentences_only(scripted: Callable[..., object]) -> None:
-    """The issue's garbled judge line is left out; a checked sentence is streamed and opens the text."""
+    """The issue's garbled judge line is left out; a checked sentence is streamed and opens the text.
+
+    The judge repeats the first sentence the race side argued with, as its transcript gives it: the
+    transcript holds the sentences each side argued with, not the position and reasons the bot
+    composes around them (those open every speech and would fill the transcript's cut)."""
     garbled = "In 2017, a Chinese AI defeated the top US AI model DeepMind at the 2023 AI World Championship."
 
     def script(request: GenerationRequest) -> str:
         if side_of(request) != "judge":
             return first_source_sentence(request)
-        said = re.search(r"^Race side \(round 1\): (.+)$", request.messages[-1].content, re.MULTILINE)
-        return f"{garbled} {sentences_of(said.group(1))[0] if said else ''}"
+        content = request.messages[-1].content
+        said = re.search(r"^Race side \(round 1\): (.+?)$", content, re.M)
+        first = sentences_of(said.group(1))[0] if said else ""
+        return f"{garbled} {first}"
 
     service, _ = await scripted(script)  # type: ignore[misc]
     result, events = await run_debate(service, "Track-two dialogue beats an AI arms race", rounds=1)
@@ -278,9 +299,12 @@ async def test_judge_streams_checked_summary_sentences_only(scripted: Callable[.
     ((streamed, _),) = [
         (text, final) for text, final in streamed_parts(events) if isinstance(final, Judgement)
     ]
-    assert streamed and judge.to_json()["summary"] == streamed
-    assert judge.text.startswith(streamed + "\n**Strongest")
+    assert judge.to_json()["summary"] == streamed
+    assert judge.text.startswith(streamed)
+    assert streamed and judge.summary, "the race side's own sentence, repeated, is checked and shown"
     assert re.search(r"\[1\]", streamed), "numbered as the finished judgement numbers it"
+    race_said = result.turns[0].points[0][0].rstrip(".")
+    assert race_said[:40] in streamed, streamed
 
 
 async def test_off_subject_motion_and_bad_rounds_are_declined(scripted: Callable[..., object]) -> None:
@@ -305,6 +329,7 @@ class RealDebate:
     result: DebateResult
     events: list[object]
     about: frozenset[str]  # the motion's own terms
+    reader: StanceReader  # which side a sentence argues for, from the shipped framings
 
 
 @pytest.fixture(scope="module")
@@ -319,23 +344,28 @@ async def real_debates(
         debates = []
         for motion in REAL_MOTIONS:
             result, events = await run_debate(service, motion, rounds=1)
-            debates.append(RealDebate(result, events, motion_terms(focus_of(motion), index)))
+            about = motion_terms(focus_of(motion), index)
+            debates.append(RealDebate(result, events, about, stance_reader(service)))
         yield debates
     finally:
         await service.aclose()
 
 
-async def test_real_model_speeches_stream_only_checked_text_and_rest_on_their_own_sources(
+async def test_real_model_speeches_argue_their_own_side_with_sentences_of_their_own(
     real_debates: list[RealDebate],
 ) -> None:
-    """Issue 15's target on the bundled model: speeches with two or more checked sentences on the
-    motion, one of them from a passage of the side's own framing alone. One speech in four may miss
-    it: a side whose framing alone says nothing on the motion cannot meet it from the sources."""
-    qualities = []
+    """Issue 28's targets on the bundled model: every cited sentence of a speech argues its own side
+    (stance.py), and a speech has two or more checked sentences of its own besides its quotes. Nothing
+    streamed is taken back."""
+    argue, own = [], []
     for debate in real_debates:
         assert_nothing_withdrawn(debate.events)
-        qualities += [speech_quality(turn, debate.about) for turn in debate.result.turns]
-    assert sum(q.meets_target for q in qualities) >= len(qualities) - 1, qualities
+        for turn in debate.result.turns:
+            argue.append(argues_own_side(turn, debate.reader))
+            own.append(own_checked(turn))
+    texts = [t.text for d in real_debates for t in d.result.turns]
+    assert all(argue), [t for t, a in zip(texts, argue, strict=True) if not a]
+    assert sum(n >= 2 for n in own) >= len(own) - 1, (own, texts)
 
 
 async def test_real_model_both_sides_cite_their_own_framing(
@@ -508,14 +538,21 @@ async def test_a_side_finds_its_own_sentences_that_share_one_rarer_motion_word(
     assert speech_quality(cooperation, about).meets_target, cooperation.text
 
 
-async def test_an_own_framing_sentence_off_the_motion_does_not_stand_for_the_sides_case(
+async def test_a_checked_sentence_that_argues_the_other_side_is_not_heard(
     scripted: Callable[..., object],
 ) -> None:
-    """The race side says one sentence of a race-only passage that is not about the motion ("...a
-    single theme: competition") and one on the motion from a passage both framings share: its own
-    framing's case on the motion is still missing, so the core's race-only sentence on DeepSeek-R1
-    is quoted after them."""
-    wanted = ("single theme", "Sputnik moment")
+    """The race model repeats, cited, every sentence of its sources that the stance classifier reads
+    as the cooperation side's: each is checked and supported, and none is heard; the speech still
+    states its position, gives reasons from its own side's sentences and closes with its ask."""
+    from bot.briefing.debate.stance import StanceReader
+    from bot.language import LanguageModels
+
+    service, _ = await scripted(lambda request: "Nothing to say.")  # type: ignore[misc]
+    prompts = service.library.current.prompts
+    reader = StanceReader.of(
+        LanguageModels.shared(), {s: prompts.framing(s) for s in ("race", "cooperation")}
+    )
+    assert reader is not None
 
     def script(request: GenerationRequest) -> str:
         if side_of(request) != "race":
@@ -524,18 +561,17 @@ async def test_an_own_framing_sentence_off_the_motion_does_not_stand_for_the_sid
             f"{sentence.rstrip('.')} [{number}]."
             for number, text in re.findall(r"^\[(\d+)\] (.+)$", request.messages[-1].content, re.MULTILINE)
             for sentence in sentences_of(text)
-            if any(w in sentence for w in wanted)
+            if reader.stance(sentence).side == "cooperation"
         ]
         return " ".join(said) or "Nothing to say."
 
     service, _ = await scripted(script)  # type: ignore[misc]
-    result, events = await run_debate(
-        service, "DeepSeek-R1 proves that China is winning the AI race", rounds=1
-    )
+    result, events = await run_debate(service, "Export controls make the world safer", rounds=1)
     race = result.turns[0]
-    assert "single theme" in race.text and race.quoted, race.text
-    about = motion_terms(focus_of(result.motion), service.library.current.index)
-    assert speech_quality(race, about).meets_target, race.text
+    assert race.supported == 0, race.text
+    assert race.text.startswith("The race side argues for the motion") and race.quoted, race.text
+    assert race.text.rstrip().endswith("We ask you to support the motion."), race.text
+    assert own_checked(race) >= 1
     assert_nothing_withdrawn(events)
 
 
@@ -588,9 +624,9 @@ async def test_a_scarce_own_framing_lasts_both_rounds(scripted: Callable[..., ob
     service, _ = await scripted(lambda request: "Nothing to say.")  # type: ignore[misc]
     motion = "The US should slow down frontier AI"
     result, _ = await run_debate(service, motion, rounds=2)
-    about = motion_terms(focus_of(motion), service.library.current.index)
     speeches = [t for t in result.turns if t.side == "cooperation"]
-    assert [speech_quality(t, about).own_alone_on_motion for t in speeches] == [1, 1], result.turns
+    assert all(t.quoted and t.citations for t in speeches), result.turns
+    assert len({c.quote for t in speeches for c in t.citations}) >= 2, "no sentence is said twice"
 
 
 async def test_a_side_whose_framing_says_nothing_on_the_motion_is_named(
@@ -605,3 +641,77 @@ async def test_a_side_whose_framing_says_nothing_on_the_motion_is_named(
     assert notes and "race framing alone" in notes[0], notes
     _, events = await run_debate(service, "Export controls on AI chips make the world safer", 1)
     assert not [e for e in events if isinstance(e, MotionNote)]
+
+
+def stance_reader(service: BriefingService) -> StanceReader:
+    prompts = service.library.current.prompts
+    reader = StanceReader.of(LanguageModels.shared(), {s: prompts.framing(s) for s in SIDES})
+    assert reader is not None
+    return reader
+
+
+def spoken_by_side(result: DebateResult) -> dict[str, set[str]]:
+    return {side: {s.strip() for t in result.turns if t.side == side for s, _ in t.points} for side in SIDES}
+
+
+@pytest.mark.parametrize(
+    "motion", ["Export controls make the world safer", "Track-two dialogue beats an AI arms race"]
+)
+async def test_the_judges_strongest_points_are_each_sides_own_and_different(
+    scripted: Callable[..., object], motion: str
+) -> None:
+    """The issue's judge named a cooperation sentence as the race side's strongest point and said the
+    same sentence again: each point must be said by its own side and read as its own."""
+    service, _ = await scripted(first_source_sentence)  # type: ignore[misc]
+    result, _ = await run_debate(service, motion, rounds=2)
+    judge = result.judge
+    assert judge is not None
+    points = {side: judge.strongest[side][-1].text.strip() for side in SIDES}
+    assert points["race"] != points["cooperation"], points
+    spoken = spoken_by_side(result)
+    reader = stance_reader(service)
+    for side, point in points.items():
+        assert point in spoken[side], f"{side}'s strongest point was not said by it: {point}"
+        assert reader.stance(point).side == side, point
+    assert judge_points_sound(judge.strongest, spoken, reader)
+
+
+async def test_a_round_two_speech_answers_the_other_sides_point_by_name(
+    scripted: Callable[..., object],
+) -> None:
+    service, _ = await scripted(first_source_sentence)  # type: ignore[misc]
+    result, events = await run_debate(
+        service, "The US and China should agree shared safety norms for frontier AI", 2
+    )
+    reader = stance_reader(service)
+    for turn in (t for t in result.turns if t.round == 2):
+        other = other_side(turn.side)
+        before = [t for t in result.turns[: result.turns.index(turn)] if t.side == other][-1]
+        named = [
+            s.text for s in turn.sentences if s.text.startswith(f"The {other} side's strongest point was")
+        ]
+        assert len(named) == 1, turn.text
+        assert answers(turn, [s for s, _ in before.points]), turn.text
+        point = next(s for s, _ in before.points if s.rstrip(".")[1:60].lower() in named[0].lower())
+        assert reader.stance(point).side == other, "it answers a point that argues the other side's case"
+        assert turn.sentences[0].text.startswith(f"The {turn.side} side argues"), (
+            "its position still comes first"
+        )
+    assert not any("strongest point was" in t.text for t in result.turns if t.round == 1)
+    assert_nothing_withdrawn(events)
+
+
+async def test_a_side_with_nothing_on_the_motion_says_so_once_and_borrows_nothing(
+    scripted: Callable[..., object],
+) -> None:
+    """No race sentence bears on track-two dialogue: the race speech says so in one sentence of its
+    own and argues from its own side's sentences only, none of the cooperation side's."""
+    service, _ = await scripted(first_source_sentence)  # type: ignore[misc]
+    result, _ = await run_debate(service, "Track-two dialogue beats an AI arms race", rounds=1)
+    race, cooperation = result.turns
+    said = [s.text for s in race.sentences if "nothing on this motion" in s.text]
+    assert len(said) == 1 and len(sentences_of(said[0])) == 1 and not race.sentences[1].citations, race.text
+    assert "nothing on this motion" not in cooperation.text
+    assert race.citations and all("race" in c.framing for c in race.citations), race.citations
+    assert argues_own_side(race, stance_reader(service)), race.text
+    assert not {s.strip() for s, _ in race.points} & spoken_by_side(result)["cooperation"]

@@ -215,7 +215,8 @@ async def test_debate_in_a_thread_with_buttons(im: DiscordImitation) -> None:
     assert [("Race side" in m.content, "Cooperation side" in m.content) for m in speeches] == [
         (True, False),
         (False, True),
-    ]  # one message per turn, race first
+    ]  # one message per turn, race first: a model's second try adds to its speech's one message
+    assert all("side argues" in m.content for m in speeches), "each opens with its position"
     assert {"debate:next", "debate:judge", "debate:stop"} == {c.rsplit(":", 1)[0] for c in first.custom_ids()}
 
     await im.click(first, next(c for c in first.custom_ids() if c.startswith("debate:next")))
@@ -230,7 +231,7 @@ async def test_debate_in_a_thread_with_buttons(im: DiscordImitation) -> None:
         lambda m: m.channel_id == thread_id and formatting.JUDGE_HEADER in m.content
     )
     await im.wait_for(lambda: finished(judge), what="the judge's summary")
-    assert "Strongest race point" in judge.content
+    assert "Strongest race point" in judge.content and "Verdict" in judge.content
 
 
 async def test_debate_stop_button_and_a_debate_the_bot_no_longer_holds(

@@ -237,8 +237,6 @@ async def cmd_debate(settings: Settings, args: argparse.Namespace) -> int:
                 streamed = ""
                 if isinstance(event, JudgeStarted):
                     print("\n== Judge ==", flush=True)
-                elif event.attempt > 1:
-                    print("(nothing checkable yet - trying again)", flush=True)
                 else:
                     print(f"\n== {event.side.capitalize()} side, round {event.round} ==", flush=True)
             elif isinstance(event, Part):

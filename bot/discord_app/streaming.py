@@ -248,11 +248,6 @@ class StreamingReply:
         self._waiting_over.set()
         self._dirty.set()
 
-    def reset_text(self) -> None:
-        """Discard what was streamed (a debate speech being regenerated)."""
-        self._text = ""
-        self._dirty.set()
-
     def set_queue(self, position: int) -> None:
         self.progress.queued(position)
         self._waiting_over.set()

@@ -28,6 +28,7 @@ FOLDERS = MappingProxyType(
         "personas": ("persona", (".md",), MAX_PROMPT_FILE_BYTES),
         "templates": ("template", (".md",), MAX_PROMPT_FILE_BYTES),
         "messages": ("message", (".md",), MAX_PROMPT_FILE_BYTES),
+        "framings": ("framing", (".md",), MAX_PROMPT_FILE_BYTES),
         "sources": ("source", (".md", ".txt"), MAX_SOURCE_BYTES),
         LEXICON_FOLDER: ("lexicon", (".toml",), MAX_PROMPT_FILE_BYTES),
         # The originals that sources were converted from (bot/documents): kept beside their source

@@ -7,8 +7,11 @@ chosen by the same sentence-level scoring that answers use (`evidence.focus_of` 
 
 - a passage tagged with this framing alone states the side's case; one tagged with both framings
   often weighs it against the other, so the former is preferred;
-- a sentence that argues against the side (the race framing called "misleading", "dangerous") does
-  not open the side's case: the side's cue phrases (prompts/lexicon/words.toml) nudge the score.
+- a sentence must argue for the side by its meaning (stance.py): a sentence of the side's passages
+  that argues the other side's case, or neither, is not the side's to use, whatever the passage's
+  tag says (a passage tagged with both framings is thereby split by sentence). The stance's
+  strength toward the side nudges the score. Without the sentence encoder, the side's cue phrases
+  (prompts/lexicon/words.toml) nudge it instead, as before.
 
 A sentence *bears on the motion* when it shares a word with the motion beyond the words most
 passages use (every passage here says "AI" and "China"; that says nothing about a motion).
@@ -20,6 +23,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 
 from bot.briefing.answerability import subject_terms
+from bot.briefing.debate.stance import StanceReader
 from bot.briefing.evidence import Pick, scored_sentences
 from bot.briefing.focus import Focus
 from bot.briefing.grounding import cue_score
@@ -33,6 +37,7 @@ OWN_ALONE_BONUS = 0.15  # passage tagged with this side's framing alone
 CUE_WEIGHT = 0.02  # per unit of the side's cue score...
 CUE_CAP = 6  # ...capped both ways, so cues nudge and the motion decides
 MAX_CORE = 2
+STANCE_WEIGHT = 0.5  # per unit of contrast toward the side (contrasts run about -0.4 to 0.4)
 
 
 def motion_terms(focus: Focus, index: SourceIndex) -> frozenset[str]:
@@ -58,19 +63,35 @@ def own_alone(pick: Pick, side: str) -> bool:
 
 
 def side_sentences(
-    index: SourceIndex, focus: Focus, pool: Sequence[ScoredPassage], side: str, spoken: Collection[str]
+    index: SourceIndex,
+    focus: Focus,
+    pool: Sequence[ScoredPassage],
+    side: str,
+    spoken: Collection[str],
+    reader: StanceReader | None = None,
 ) -> list[Pick]:
-    """Every usable sentence of the side's passages, best for the motion first; sentences already
-    said in this debate (`spoken`, normalised) are left out."""
-    picks = []
-    for scored in pool:
-        for pick in scored_sentences(index, focus, scored):
-            if normalise_topic(pick.sentence) in spoken:
-                continue
-            cue = max(-CUE_CAP, min(cue_score(pick.sentence, vocabulary().cues[side]), CUE_CAP))
-            bonus = OWN_ALONE_BONUS * own_alone(pick, side) + CUE_WEIGHT * cue
-            picks.append(replace(pick, score=round(pick.score + bonus, 4)))
-    return sorted(picks, key=lambda p: p.score, reverse=True)
+    """Every usable sentence of the side's passages that argues for the side, best for the motion
+    first; sentences already said in this debate (`spoken`, normalised) are left out."""
+    picks = [
+        pick
+        for scored in pool
+        for pick in scored_sentences(index, focus, scored)
+        if normalise_topic(pick.sentence) not in spoken
+    ]
+    if reader is None:
+        cues = vocabulary().cues[side]
+        nudges = [CUE_WEIGHT * max(-CUE_CAP, min(cue_score(p.sentence, cues), CUE_CAP)) for p in picks]
+    else:
+        readings = reader.read([p.sentence for p in picks])
+        sign = 1 if side == reader.sides[0] else -1
+        kept = [(p, r) for p, r in zip(picks, readings, strict=True) if r.side == side]
+        picks = [p for p, _ in kept]
+        nudges = [STANCE_WEIGHT * sign * r.contrast for _, r in kept]
+    scored_picks = [
+        replace(p, score=round(p.score + OWN_ALONE_BONUS * own_alone(p, side) + nudge, 4))
+        for p, nudge in zip(picks, nudges, strict=True)
+    ]
+    return sorted(scored_picks, key=lambda p: p.score, reverse=True)
 
 
 def _bearing(picks: Sequence[Pick], about: frozenset[str]) -> list[Pick]:

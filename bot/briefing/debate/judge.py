@@ -3,9 +3,13 @@ deterministic structure that is present however weak the model is.
 
 - the summary: the model's sentences through `SentenceGate` (checked.py), at most SUMMARY_SENTENCES,
   each streamed once it passes; none pass, and the summary is left out;
-- each side's strongest point: its best-supported shown sentence, with its citation;
-- where they agree: the sources' own statement of common ground, and any source both sides cited;
-- what the sources leave open: a sentence with uncertainty cues, cited.
+- each side's strongest point: the sentence of its own speeches that argues most strongly for it
+  (stance.py) on the motion, with its citation, never the sentence chosen for the other side;
+- where they agree: a claim one side made that a sentence of the other side says in other words
+  (cosine >= AGREE_MIN), cited; omitted when there is none;
+- what the sources leave open: a sentence with uncertainty cues that neither side said, cited;
+- the verdict: which side backed more of its points on the motion with sentences that argue its
+  case, in two sentences (`prompts/templates/debate_lines.md`), or a draw.
 
 The summary's citation numbers are given in order of first appearance as it streams
 (`sentences.renumbered`), the numbering the finished judgement uses, so the judgement's text
@@ -19,8 +23,10 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from bot.briefing.checked import SentenceGate
 from bot.briefing.citations import best_quote
 from bot.briefing.context import BriefingContext, stream_generation
-from bot.briefing.debate.results import SIDES, DebateTurn, Judged, Judgement
+from bot.briefing.debate.compose import clause
+from bot.briefing.debate.results import SIDES, DebateTurn, Judged, Judgement, other_side
 from bot.briefing.debate.speech import speech_labels, worth_hearing
+from bot.briefing.debate.stance import StanceReader
 from bot.briefing.grounding import (
     MIN_UNCERTAINTY,
     NO_UNCERTAINTY,
@@ -37,9 +43,8 @@ from bot.terms import content_terms, match_terms, overlap
 JUDGE_MAX_TOKENS = 80
 SUMMARY_SENTENCES = 2
 OPEN_K = 3  # passages searched for what the sources leave open
-AGREEMENT_K = 9
 TRANSCRIPT_TURN_CHARS = 400
-# Common ground: a sentence from a passage tagged with both framings, with an agreement cue.
+AGREE_MIN = 0.6  # cosine at which two sides' sentences say the same thing
 
 
 class Judge:
@@ -55,6 +60,7 @@ class Judge:
         about: frozenset[str],
         user_id: str,
         conversation_id: str,
+        reader: StanceReader | None = None,
     ) -> None:
         self.ctx = ctx
         self.motion = motion
@@ -63,10 +69,11 @@ class Judge:
         self.about = about  # the motion's own terms (core.motion_terms)
         self.user_id = user_id
         self.conversation_id = conversation_id
+        self.reader = reader
 
     def _transcript(self, turns: Sequence[DebateTurn]) -> str:
         return "\n".join(
-            f"{t.side.capitalize()} side (round {t.round}): {t.plain[:TRANSCRIPT_TURN_CHARS]}" for t in turns
+            f"{t.side.capitalize()} side (round {t.round}): {t.argued[:TRANSCRIPT_TURN_CHARS]}" for t in turns
         )
 
     def _messages(self) -> tuple[ChatMessage, ...]:
@@ -148,17 +155,22 @@ class Judge:
         picks = Picks(numbering)
         for number in sorted({n for c in kept for n in c.numbers}):
             picks.citations.setdefault(number, gate.citations[number])
-        strongest = {side: self._strongest(side, picks) for side in SIDES}
-        agreement = await self._agreement(picks)
+        strongest: dict[str, list[Sentence]] = {}
+        for side in SIDES:
+            taken = {s.text for point in strongest.values() for s in point}
+            strongest[side] = self._strongest(side, picks, taken)
+        agreement = self._agreement(picks)
+        said = {s for t in self.turns for s, _ in t.points}
         open_question = picks.best(
-            [*open_pool, *numbering.passages],
+            [p for p in [*open_pool, *numbering.passages] if not any(x in p.passage.text for x in said)],
             content_terms(self.motion),
             cues=vocabulary().cues["uncertainty"],
             min_cue=MIN_UNCERTAINTY,
             cue_cap=MIN_UNCERTAINTY,
         ) or own_words(NO_UNCERTAINTY)
-        (summary, race, cooperation, agreement, open_lines), citations, _ = picks.renumbered(
-            [kept, strongest["race"], strongest["cooperation"], agreement, [open_question]]
+        verdict = self._verdict(strongest)
+        (summary, race, cooperation, agreement, open_lines, verdict), citations, _ = picks.renumbered(
+            [kept, strongest["race"], strongest["cooperation"], agreement, [open_question], verdict]
         )
         checked = gate.checked
         return Judgement(
@@ -167,65 +179,89 @@ class Judge:
             strongest={"race": race, "cooperation": cooperation},
             agreement=agreement,
             open_question=open_lines,
+            verdict=verdict,
             unsupported=[c.text for c in checked if not c.supported],
             checked=len(checked),
             supported=sum(1 for c in checked if c in kept),
         )
 
-    def _strongest(self, side: str, picks: Picks) -> list[Sentence]:
-        """The side's best-supported sentence on the motion, with its citation; failing that, its
-        best-supported sentence; failing that, its sources' best fact."""
-        best: tuple[tuple[bool, float], str, ScoredPassage] | None = None
+    def _argues(self, side: str) -> list[tuple[tuple[bool, float], str, ScoredPassage]]:
+        """The side's spoken sentences that argue for it, with (on the motion, strength) to rank them:
+        strength is the stance's contrast toward the side, or without the encoder, how much of the
+        sentence its passage gives."""
+        found = []
         for turn in (t for t in self.turns if t.side == side):
             for sentence, pid in turn.points:
                 scored = self.passages.get(pid)
                 if scored is None or side not in scored.passage.framing:
                     continue
-                support = overlap(content_terms(sentence), content_terms(scored.passage.text))
-                score = (bool(match_terms(sentence) & self.about), support)  # on the motion first
-                if best is None or score > best[0]:
-                    best = (score, sentence, scored)
-        if best is not None:
-            _, sentence, scored = best
+                if self.reader is None:
+                    strength = overlap(content_terms(sentence), content_terms(scored.passage.text))
+                else:
+                    reading = self.reader.stance(sentence)
+                    if reading.side != side:
+                        continue
+                    strength = reading.contrast * (1 if side == self.reader.sides[0] else -1)
+                found.append(((bool(match_terms(sentence) & self.about), strength), sentence, scored))
+        return sorted(found, key=lambda f: f[0], reverse=True)
+
+    def _strongest(self, side: str, picks: Picks, taken: set[str]) -> list[Sentence]:
+        """The side's strongest point (see `_argues`), not one already named for the other side;
+        failing that, its sources' best fact."""
+        for _, sentence, scored in self._argues(side):
+            if sentence.strip() in taken:
+                continue
             citation = picks.numbering.citation(scored, best_quote(scored.passage.text, sentence))
             picks.citations.setdefault(citation.number, citation)
             verbatim = sentence.strip() in scored.passage.text  # a quoted source sentence, or the model's
             return [Sentence(sentence.strip(), (citation,), "supported", verbatim)]
         own = [p for p in picks.numbering.passages if side in p.passage.framing]
         fact = picks.best(own, content_terms(self.motion), cues=vocabulary().cues[side], prefer_framing=side)
-        if fact:
+        if fact and fact.text not in taken:
             return [own_words("(not made in the speeches; from its sources)"), fact]
         return [own_words("No supported point was made.")]
 
-    async def _agreement(self, picks: Picks) -> list[Sentence]:
-        """Where the two sides meet: the sources' own statement of common ground (a sentence from a
-        passage tagged with both framings, with a cue such as "both" or "shared", cited), and any
-        source both sides cited.
+    def _agreement(self, picks: Picks) -> list[Sentence]:
+        """Where the two sides meet: a race sentence and a cooperation sentence, both spoken, that
+        say the same thing (cosine >= AGREE_MIN), given as the first side's claim, cited. None: the
+        line is left out (a shared source or a shared word is no agreement)."""
+        race, cooperation = (
+            [(s, pid) for t in self.turns if t.side == side for s, pid in t.points] for side in SIDES
+        )
+        if self.reader is None or not race or not cooperation:
+            return []
+        vectors = self.reader.models.embed([s for s, _ in race])
+        others = self.reader.models.embed([s for s, _ in cooperation])
+        scores = vectors @ others.T
+        best = int(scores.max(axis=1).argmax())
+        if float(scores.max()) < AGREE_MIN or race[best][1] not in self.passages:
+            return []
+        sentence, pid = race[best]
+        scored = self.passages[pid]
+        citation = picks.numbering.citation(scored, best_quote(scored.passage.text, sentence))
+        picks.citations.setdefault(citation.number, citation)
+        text = self.ctx.prompts.template("debate_lines").line(
+            "agree", point=clause(sentence, self.reader.models)
+        )
+        return [Sentence(text, (citation,), "supported")]
 
-        Why not the words both speeches used: with a small model those are mostly the subject's own
-        nouns ("Both sides speak of china and essay"), which says nothing.
-        """
-        query = f"{self.motion} {vocabulary().queries['agreement']}"
-        pool = await self.ctx.index.search(query, k=AGREEMENT_K)
-        shared = [p for p in pool if set(SIDES) <= set(p.passage.framing)]
-        parts: list[Sentence] = []
-        common = picks.best(
-            shared,
-            content_terms(self.motion),
-            cues=vocabulary().cues["agreement"],
-            min_cue=MIN_UNCERTAINTY,
-            cue_cap=MIN_UNCERTAINTY,
+    def _verdict(self, strongest: dict[str, list[Sentence]]) -> list[Sentence]:
+        """Which side carried the motion on the sources, and why, in two sentences: the side with
+        more spoken points on the motion that argue for it; a draw when both have as many."""
+        lines = self.ctx.prompts.template("debate_lines")
+        counts = {side: sum(1 for (on, _), _, _ in self._argues(side) if on) for side in SIDES}
+        race, cooperation = counts[SIDES[0]], counts[SIDES[1]]
+        if race == cooperation:
+            return [
+                own_words(lines.line("draw", points=str(race), other_points=str(cooperation))),
+                own_words(lines.line("draw_why")),
+            ]
+        winner = SIDES[0] if race > cooperation else SIDES[1]
+        loser = other_side(winner)
+        first = lines.line(
+            "verdict", side=winner, other=loser, points=str(counts[winner]), other_points=str(counts[loser])
         )
-        if common:
-            parts.append(common)
-        cited = {s: {c.source for t in self.turns if t.side == s for c in t.citations} for s in SIDES}
-        titles = sorted(
-            {
-                p.passage.title
-                for p in self.passages.values()
-                if p.passage.source in cited["race"] & cited["cooperation"]
-            }
-        )
-        if titles:
-            parts.append(own_words("Both sides cite " + "; ".join(f'"{t}"' for t in titles) + "."))
-        return parts or [own_words("The two sides found no common ground in their speeches.")]
+        point = strongest[winner][-1]
+        models = self.reader.models if self.reader is not None else None
+        why = lines.line("verdict_why", point=clause(point.text, models))
+        return [own_words(first), Sentence(why, point.citations, "supported" if point.citations else None)]

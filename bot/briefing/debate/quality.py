@@ -14,11 +14,12 @@ Computed from the speech's sentences and their citations only, not from how the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from bot.briefing.debate.core import own_sentences_on
+from bot.briefing.debate.stance import StanceReader
 from bot.briefing.sentences import Sentence
 from bot.sources import Passage
 from bot.terms import is_question, match_terms
@@ -85,3 +86,43 @@ def ceiling(passages: Iterable[Passage], about: frozenset[str], sides: Sequence[
         own, every = own_sentences_on(passages, about, side)
         best += min(rounds, own, every // MIN_CHECKED)
     return best
+
+
+# --- issue 28: sentences that argue, answers, a judge that weighs -------------------------------
+
+
+def own_checked(speech: Speech) -> int:
+    """Checked sentences of the speech's own (cited, not cut verbatim from a source): the model's
+    sentences that passed the checks and the reasons the bot composed around its evidence."""
+    return sum(1 for s in speech.sentences if s.citations and not s.verbatim and not is_question(s.text))
+
+
+def argues_own_side(speech: Speech, reader: StanceReader) -> bool:
+    """Whether every cited sentence of the speech argues for its side: a quoted source sentence must
+    read as the side's (stance.py); a sentence of its own must at least not read as the other's (a
+    composed reason names its evidence's topic, which may read as neither). Uncited sentences (the
+    position, the named point it answers, the ask) claim no evidence and are not read."""
+    cited = [s for s in speech.sentences if s.citations]
+    readings = reader.read([s.text for s in cited])
+    return all(
+        r.side == speech.side if s.verbatim else r.side in ("", speech.side)
+        for s, r in zip(cited, readings, strict=True)
+    )
+
+
+def answers(speech: Speech, points: Sequence[str]) -> bool:
+    """Whether the speech names one of `points` (the other side's previous speech's sentences) in a
+    sentence of its own, as it does when it answers it."""
+    own = " ".join(s.text.lower() for s in speech.sentences if not s.citations)
+    return any(len(p) > 20 and p.strip().rstrip(".").lower()[1:60] in own for p in points)
+
+
+def judge_points_sound(
+    strongest: Mapping[str, Sequence[Sentence]], spoken: Mapping[str, Collection[str]], reader: StanceReader
+) -> bool:
+    """Whether the judge's strongest points are different sentences, each said by its own side in
+    the debate and reading as that side's by the stance classifier."""
+    texts = {side: point[-1].text.strip() if point else "" for side, point in strongest.items()}
+    if len(set(texts.values())) < len(texts):
+        return False
+    return all(text in spoken[side] and reader.stance(text).side == side for side, text in texts.items())

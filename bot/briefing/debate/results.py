@@ -28,12 +28,10 @@ class MotionNote:
 
 @dataclass(frozen=True, slots=True)
 class TurnStarted:
-    """A speech begins. `attempt` 2: the first attempt showed nothing and the model tries again (only
-    checked text is streamed, so there is nothing to take back)."""
+    """A speech begins, once: a second attempt of the model adds to what the first showed."""
 
     side: str
     round: int
-    attempt: int = 1
 
 
 @dataclass(slots=True)
@@ -62,6 +60,13 @@ class DebateTurn:
     def plain(self) -> str:
         """The speech without citation markers: what the other speakers and the judge read."""
         return render(self.parts, numbers=False)
+
+    @property
+    def argued(self) -> str:
+        """The sentences the speech argued with (the model's checked ones and its quoted evidence),
+        without the lines the bot composes around them: what the judge and the other side answer.
+        The composed position and reasons come first in a speech and would fill any cut of it."""
+        return " ".join(sentence.strip() for sentence, _ in self.points)
 
     @property
     def sentences(self) -> list[Sentence]:
@@ -109,6 +114,7 @@ class Judgement:
     strongest: dict[str, list[Sentence]]  # side -> its strongest point, cited
     agreement: list[Sentence]
     open_question: list[Sentence]
+    verdict: list[Sentence] = field(default_factory=list)  # who carried the motion on the sources
     unsupported: list[str] = field(default_factory=list)
     checked: int = 0
     supported: int = 0
@@ -121,9 +127,13 @@ class Judgement:
             ("**Strongest cooperation point:**", self.strongest["cooperation"]),
             ("**Where they agree:**", self.agreement),
             ("**What the sources leave open:**", self.open_question),
+            ("**Verdict:**", self.verdict),
         ]
         summary = [Part(tuple(self.summary))] if self.summary else []
-        return summary + [Part(tuple(sentences), lead, separator="\n") for lead, sentences in lines]
+        # A section with nothing to say (no agreement found) is left out rather than filled.
+        return summary + [
+            Part(tuple(sentences), lead, separator="\n") for lead, sentences in lines if sentences
+        ]
 
     @property
     def text(self) -> str:
@@ -141,6 +151,7 @@ class Judgement:
             "strongest": {side: render_sentences(point) for side, point in self.strongest.items()},
             "agreement": render_sentences(self.agreement),
             "open": render_sentences(self.open_question),
+            "verdict": render_sentences(self.verdict),
             "unsupported": list(self.unsupported),
             "grounded": round(self.grounded, 3),
         }

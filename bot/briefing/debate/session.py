@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator
 
 from bot.briefing.context import BriefingContext
+from bot.briefing.debate.compose import answer_line, ask, nothing_line, position, strongest_of
 from bot.briefing.debate.core import (
     choose_core,
     kept_back,
@@ -39,7 +40,8 @@ from bot.briefing.debate.results import (
     other_side,
 )
 from bot.briefing.debate.speech import Speaker, SpeechPlan
-from bot.briefing.evidence import weigh
+from bot.briefing.debate.stance import StanceReader
+from bot.briefing.evidence import Pick, weigh
 from bot.briefing.focus import Focus, focus_of
 from bot.briefing.prompting import clean_user_text
 from bot.briefing.retrieval import is_on_topic
@@ -115,6 +117,11 @@ class DebateSession:
         self.max_tokens = min(TURN_MAX_TOKENS, ctx.max_answer_tokens)
         self.focus: Focus = focus_of(motion)
         self.about = motion_terms(self.focus, ctx.index)
+        models = ctx.index.semantic.models if ctx.index.semantic is not None else None
+        self.models = models
+        self.reader = StanceReader.of(models, {side: ctx.prompts.framing(side) for side in SIDES})
+        # The framing the motion favours: its side argues for the motion, the other against it.
+        self.favoured = self.reader.motion_side(motion) if self.reader is not None else SIDES[0]
         self._passages: dict[str, ScoredPassage] = {}  # every passage any speech was given, by id
         self._step = asyncio.Lock()
         self._started = time.perf_counter()
@@ -192,6 +199,7 @@ class DebateSession:
                 about=self.about,
                 user_id=self.user_id,
                 conversation_id=self.conversation_id,
+                reader=self.reader,
             )
             async for event in judge.stream():
                 if isinstance(event, Judged):
@@ -221,10 +229,11 @@ class DebateSession:
 
     async def _plan(self, side: str, number: int) -> SpeechPlan:
         last = next((t for t in reversed(self.turns) if t.side == other_side(side)), None)
-        opponent = last.plain[:OPPONENT_MAX_CHARS] if last else ""
+        opponent = last.argued[:OPPONENT_MAX_CHARS] if last else ""
         spoken = {normalise_topic(sentence) for t in self.turns for sentence, _ in t.points}
-        picks = side_sentences(
-            self.ctx.index, self.focus, await self._side_pool(side, opponent), side, spoken
+        pool = await self._side_pool(side, opponent)
+        picks = await asyncio.to_thread(
+            side_sentences, self.ctx.index, self.focus, pool, side, spoken, self.reader
         )
         later = max(0, self.planned_rounds - number)
         core = choose_core(picks, side, self.about, later)
@@ -238,7 +247,23 @@ class DebateSession:
             core=core,
             heard=[t.plain for t in self.turns],
             about=self.about,
+            opening=self._opening(side, number, picks, last),
+            ask=ask(self.ctx.prompts, side, self.favoured),
+            reader=self.reader,
+            models=self.models,
         )
+
+    def _opening(self, side: str, number: int, picks: list[Pick], last: DebateTurn | None) -> list[str]:
+        """The speech's first sentences: its position on the motion; from round two, the other
+        side's strongest point it answers, named; and, when none of its sentences bears on the
+        motion, that it argues from the nearest ground it has."""
+        lines = [position(self.ctx.prompts, side, self.motion, self.favoured, self.models)]
+        point = strongest_of(last.points, self.reader, last.side) if last and number > 1 else ""
+        if last is not None and point:
+            lines.append(answer_line(self.ctx.prompts, side, last.side, point, self.models))
+        if not any(p.terms & self.about for p in picks):
+            lines.append(nothing_line(self.ctx.prompts, side))
+        return lines
 
     async def _speech(self, side: str, number: int) -> AsyncIterator[DebateEvent]:
         plan = await self._plan(side, number)

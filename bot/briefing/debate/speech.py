@@ -1,36 +1,42 @@
-"""One debate speech, streamed as it is checked: the model's sentences that pass, then the side's
-own source sentences (the extractive core, core.py) where the model left a gap.
+"""One debate speech, streamed as it is checked: the side's position on the motion (and, from round
+two, the other side's strongest point it answers), the model's sentences that pass, then reasons
+built on the side's own source sentences (the extractive core, core.py) where the model left a gap,
+and a closing ask. The composed sentences' wording is a prompt file (compose.py).
 
 The model's text goes through `SentenceGate` (checked.py): a sentence is shown only once it is
 complete, supported by a passage the side was given, consistent with it (the fact-check comparison),
 not a question and not a repeat of anything said in the debate so far. Debate rules add four more
 (`worth_hearing`): no restating the motion, no putting the motion's words in a source's mouth, no
-figure the cited passages do not give, no sentence cut off mid-quote. What was shown is never
+figure the cited passages do not give, no sentence cut off mid-quote; and a sentence must argue for
+the speaker's side by its meaning (stance.py). What was shown is never
 withdrawn: the turn's text is exactly the pieces streamed, and the core sentences come after them.
 
-A speech that showed nothing is tried once more with a harder
-nudge ("Cite [1].", another seed); nothing was shown, so nothing is taken back.
+A model that gave nothing checkable is asked once more with a harder nudge ("Cite [1].", another
+seed); what it showed (nothing of its own) stays, so nothing is taken back.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from bot.briefing.checked import REPEAT_OVERLAP, SentenceGate
 from bot.briefing.citations import passage_text
 from bot.briefing.context import BriefingContext, stream_generation
+from bot.briefing.debate.compose import reason_line, reason_point
 from bot.briefing.debate.core import own_alone
 from bot.briefing.debate.results import DebateTurn, TurnFinished, TurnStarted
+from bot.briefing.debate.stance import StanceReader
 from bot.briefing.evidence import Pick
 from bot.briefing.grounding import model_messages, passage_labels
 from bot.briefing.models import Citation
 from bot.briefing.prompting import fit_to_context
-from bot.briefing.sentences import QUOTE_LEAD, Part, Sentence, Shown, from_source
+from bot.briefing.sentences import Part, Sentence, Shown, from_source, own_words
 from bot.briefing.vocabulary import vocabulary
 from bot.engine.base import ChatMessage, GenerationRequest, Queued, Usage
 from bot.index import ScoredPassage
+from bot.language import LanguageModels
 from bot.promptset import PromptSet
 from bot.store import Turn
 from bot.terms import content_terms, match_terms, overlap, sentences_of
@@ -94,6 +100,10 @@ class SpeechPlan:
     core: list[Pick]
     heard: list[str]  # every speech so far, without markers: the model must not repeat them
     about: frozenset[str]  # the motion's own terms (core.motion_terms)
+    opening: list[str] = field(default_factory=list)  # the position, any answer: composed, said first
+    ask: str = ""  # the closing line
+    reader: StanceReader | None = None  # which side a sentence argues for (None: tags alone)
+    models: LanguageModels | None = None
 
 
 class Speaker:
@@ -174,28 +184,47 @@ class Speaker:
     def _hear(self, check: Sentence, kept: list[Sentence]) -> Part | None:
         if not worth_hearing(check, self.plan.motion, self.given) or repeats(check.text, self._heard):
             return None
+        reader = self.plan.reader
+        if reader is not None and reader.stance(check.text).side != self.plan.side:
+            return None  # checked, but it argues the other side's case, or neither
         kept.append(check)
         self._heard += [match_terms(part) for part in sentences_of(check.text)]
         return self.shown.add(Part((check,)))
 
     async def speak(self) -> AsyncIterator[TurnStarted | Queued | Part | TurnFinished]:
-        """TurnStarted, the streamed parts (Queued while waiting), then TurnFinished."""
+        """TurnStarted, the streamed parts (Queued while waiting), then TurnFinished. The opening is
+        streamed before the model is asked; a second attempt adds to it, taking nothing back."""
         kept: list[Sentence] = []
+        yield TurnStarted(self.plan.side, self.plan.round)
+        if part := self.shown.add(Part(tuple(own_words(t) for t in self.plan.opening))):
+            yield part
         attempt = 1
         while True:
-            yield TurnStarted(self.plan.side, self.plan.round, attempt)
             async for event in self._attempt(attempt, kept):
                 yield event
             if kept or attempt > 1:
                 break
             attempt += 1
         fills = self._fills(kept)
-        if fills:
-            quotes = tuple(from_source(p.sentence, self._citation(n, p.sentence)) for p, n in fills)
-            separator = " " if len(fills) == 1 else "\n"
-            if part := self.shown.add(Part(quotes, QUOTE_LEAD, "quotes"), separator):
-                yield part
+        for number, (pick, n) in enumerate(fills, 1):
+            for part in self._reason(number, pick, n):
+                if shown := self.shown.add(part, part.separator):
+                    yield shown
+        if self.plan.ask and (part := self.shown.add(Part((own_words(self.plan.ask),)), "\n")):
+            yield part
         yield TurnFinished(self._turn(kept, fills, attempt))
+
+    def _reason(self, number: int, pick: Pick, n: int) -> list[Part]:
+        """A reason: a sentence of the speech's own naming what the cited passage is about, then the
+        source sentence that backs it, in quotation marks; the quote alone where the passage's
+        heading names nothing the side can claim."""
+        citation = self._citation(n, pick.sentence)
+        quote = Part((from_source(pick.sentence, citation),), layout="quotes", separator="\n")
+        point = reason_point(pick, self.plan.side, self.plan.reader, self.plan.models)
+        if not point:
+            return [quote]
+        lead = Sentence(reason_line(self.ctx.prompts, number, point), (citation,), "supported")
+        return [Part((lead,), separator="\n"), replace(quote, separator=" ")]
 
     def _own_cited(self, kept: Sequence[Sentence]) -> bool:
         return any(self.plan.side in self.given[n - 1].passage.framing for c in kept for n in c.numbers)

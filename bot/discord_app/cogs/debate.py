@@ -8,6 +8,8 @@ holds gets a clear "start a new one" instead of an error.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import time
 from collections.abc import AsyncIterator
@@ -116,6 +118,32 @@ def controls_view(key: int, debate: Debate) -> discord.ui.View:
     return view
 
 
+ENDED = object()  # the debate step's events are over
+STOPPED = object()  # the speech being shown was stopped while its next event was awaited
+
+
+async def next_unless_stopped(events: AsyncIterator[object], reply: StreamingReply | None) -> object:
+    """The step's next event, raced against the shown speech's Stop. Why: a speech sends nothing
+    while the model writes sentences that fail its checks, so a Stop noticed only at the next event
+    would let the model write on to its token limit. Cancelling the wait cancels the generation."""
+    step = asyncio.ensure_future(anext(events))
+    if reply is not None:
+        stopped = asyncio.ensure_future(reply.stopped.wait())
+        try:
+            await asyncio.wait({step, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+        if not step.done():
+            step.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                await step
+            return STOPPED
+    try:
+        return await step
+    except StopAsyncIteration:
+        return ENDED
+
+
 class Debates(commands.Cog):
     def __init__(self, bot: BriefingBot) -> None:
         self.bot = bot
@@ -169,8 +197,9 @@ class Debates(commands.Cog):
         debate.busy = True
         reply: StreamingReply | None = None
         try:
-            async for event in events:
-                reply = await self._on_event(debate, reply, event)
+            while (event := await next_unless_stopped(events, reply)) is not ENDED:
+                if event is not STOPPED:
+                    reply = await self._on_event(debate, reply, event)
                 if reply is not None and reply.stopped.is_set():  # Stop, or shutting down
                     await self._stopped(key, debate, reply, events)
                     return
@@ -223,9 +252,6 @@ class Debates(commands.Cog):
         self, debate: Debate, reply: StreamingReply | None, event: object
     ) -> StreamingReply | None:
         if isinstance(event, TurnStarted):
-            if event.attempt > 1 and reply is not None:
-                reply.reset_text()
-                return reply
             reply = await self._speech(debate, reply, turn_header(event.side, event.round))
         elif isinstance(event, JudgeStarted):
             reply = await self._speech(debate, reply, JUDGE_HEADER)
