@@ -62,10 +62,10 @@ def test_a_malformed_word_list_names_the_file_line_and_key() -> None:
     assert _problems("words.toml", '"race", "racing"', '"race|win", "racing"') == [
         f"lexicon/words.toml:{at}: cues.race.strong must list words or phrases (a-z 0-9 ' -)"
     ]  # vocabulary, never regex syntax
-    at = _line("words.toml", "[cues.agreement]")
-    problems = _problems("words.toml", "[cues.agreement]\n", "[cues.agreement]\nloud = ['yes']\n")
+    at = _line("words.toml", "[cues.cooperation]")
+    problems = _problems("words.toml", "[cues.cooperation]\n", "[cues.cooperation]\nloud = ['yes']\n")
     assert problems == [
-        f"lexicon/words.toml:{at}: cues.agreement needs 'strong', and may have only strong, weak, critique"
+        f"lexicon/words.toml:{at}: cues.cooperation needs 'strong', and may have only strong, weak, critique"
     ]
     assert _problems("words.toml", "topic_words =", "topic_wordz =") == [
         "lexicon/words.toml:1: topic_words must be a non-empty string of words"  # no line holds it

@@ -31,7 +31,7 @@ from bot.stems import stem
 # (pattern, weight) pairs: a sentence's cue score is the weighted count of their matches.
 Cues = tuple[tuple[re.Pattern[str], int], ...]
 CUE_WEIGHTS = {"strong": 3, "weak": 1, "critique": -4}
-QUERIES = ("uncertainty", "agreement", "race", "cooperation")
+QUERIES = ("uncertainty", "race", "cooperation")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ class Vocabulary:
     dangling: frozenset[str]
     consequence: frozenset[str]  # "So ...", "Therefore ...": a sentence that follows from the one before
     not_consequence: frozenset[str]  # "So far", "So many": the word after such an opener, which is none
-    cues: Mapping[str, Cues]  # "uncertainty", "race", "cooperation", "agreement"
+    cues: Mapping[str, Cues]  # "uncertainty", "race", "cooperation"
     queries: Mapping[str, str]
 
 
@@ -75,7 +75,7 @@ def parse(data: dict[str, Any], numbers: Mapping[str, str]) -> Vocabulary:
         return _words(table, key, where)
 
     openers, queries, cues = _table(data, "openers"), _table(data, "queries"), _table(data, "cues")
-    wanted = ("uncertainty", "race", "cooperation", "agreement")
+    wanted = ("uncertainty", "race", "cooperation")
     return Vocabulary(
         stopwords=frozenset(words(data, "stopwords")),
         topic_words=frozenset(stem(w) for w in words(data, "topic_words")),
