@@ -7,6 +7,7 @@ on: the connection and the path, nothing else.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
@@ -56,8 +57,7 @@ def guarded(method: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
     """Turn SQLite failures at run time into a `StoreError` the user can read; the cause is logged
     once per call with the operator's sentence."""
 
-    @functools.wraps(method)
-    async def wrapper(self: StoreBase, *args: Any, **kwargs: Any) -> R:
+    async def run(self: StoreBase, *args: Any, **kwargs: Any) -> R:
         try:
             return await method(self, *args, **kwargs)
         except (sqlite3.Error, ValueError) as exc:  # aiosqlite raises ValueError once closed
@@ -66,6 +66,20 @@ def guarded(method: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
             cause = describe(exc, self.path) if isinstance(exc, sqlite3.Error) else f"closed ({exc})"
             log.error("database failure in %s: %s", method.__name__, cause)
             raise StoreError(STORE_DOWN, cause) from exc
+
+    @functools.wraps(method)
+    async def wrapper(self: StoreBase, *args: Any, **kwargs: Any) -> R:
+        # The one connection is shared: a caller cancelled between a write and its commit (a Stop, a
+        # timeout, a reply that is done) would leave the transaction open, holding the file's write
+        # lock and committed by whichever write comes next. So the call runs to its end (commit or
+        # rollback) in a task of its own, and a cancelled caller waits for that before it gives up.
+        call = asyncio.ensure_future(run(self, *args, **kwargs))
+        try:
+            return await asyncio.shield(call)
+        except asyncio.CancelledError:
+            with contextlib.suppress(BaseException):
+                await call
+            raise
 
     return wrapper
 
