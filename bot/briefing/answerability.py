@@ -179,9 +179,16 @@ def _gives_type(focus: Focus, pick: Pick, particular: frozenset[str]) -> bool:
     gives = has_type(pick.sentence, focus.answer_type) or (
         focus.answer_type == "source" and bool(passage.by)  # quoted with its byline
     )
-    leans = pick.before if focus.answer_type in FIGURE_TYPES else frozenset()
-    about = pick.terms | leans | match_terms(f"{passage.heading} {passage.title}")
+    about = read_with(pick, before=focus.answer_type in FIGURE_TYPES)
     return gives and focus.coverage(about) >= TYPED_COVERAGE and particular <= about
+
+
+def read_with(pick: Pick, *, before: bool) -> frozenset[str]:
+    """A sentence's words with its passage's heading and source title, and (`before`) the words of
+    the sentence before it: what the sentence is about, as a reader takes it."""
+    passage = pick.scored.passage
+    leans = pick.before if before else frozenset()
+    return pick.terms | leans | match_terms(f"{passage.heading} {passage.title}")
 
 
 def _particular(focus: Focus, vocabulary: frozenset[str]) -> frozenset[str]:

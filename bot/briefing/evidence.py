@@ -20,6 +20,7 @@ from bot.briefing.answerability import (
     TYPED_COVERAGE,
     decide,
     mostly_unknown,
+    read_with,
     subject_terms,
     unknown_names,
 )
@@ -373,8 +374,8 @@ def _counting(
     """For a how-many question, what it counts (a noun's lemma, read from the parse) and the best
     candidate in which a figure counts that very thing (the figure modifies the same noun in the
     parse): such a sentence answers however few of the question's other words it repeats, since it
-    leans on the sentences before it for the rest. (None, None) for any other
-    question, or without the parser."""
+    leans on the sentences before it for the rest. (None, None) for any other question, or without
+    the parser."""
     models = index.semantic.models if index.semantic is not None else None
     if focus.answer_type != "number" or models is None or not models.parses:
         return None, None
@@ -388,9 +389,7 @@ def _counting(
 def _about_it(focus: Focus, pick: Pick) -> bool:
     """Whether a sentence, read with the one before it and its passage's heading, is about what the
     question asks a figure of: the same noun counted of something else answers nothing."""
-    passage = pick.scored.passage
-    about = pick.terms | pick.before | match_terms(f"{passage.heading} {passage.title}")
-    return focus.coverage(about) >= TYPED_COVERAGE
+    return focus.coverage(read_with(pick, before=True)) >= TYPED_COVERAGE
 
 
 def _unshown(candidates: list[Pick], said: str) -> list[Pick]:
