@@ -6,13 +6,15 @@ module.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
 import pytest
 from discord_imitation import DiscordImitation
 from discord_imitation.harness import bot_settings, final_reply, finished, running_bot
 
+from bot.briefing.sentences import Part
 from bot.discord_app import formatting
 from bot.discord_app.client import BriefingBot
 
@@ -36,11 +38,38 @@ async def chat_bot(
         await imitation.stop()
 
 
+def held_after_first_part(
+    ask: Callable[..., AsyncIterator[object]], flowing: asyncio.Event
+) -> Callable[..., AsyncIterator[object]]:
+    """`ask` with its events after the first shown part held until `flowing` is set: a fast machine
+    writes a short answer inside one edit interval, when no preview is due yet."""
+
+    async def held(*args: object, **kwargs: object) -> AsyncIterator[object]:
+        shown = False
+        async for event in ask(*args, **kwargs):
+            if shown:
+                await flowing.wait()
+            shown = shown or isinstance(event, Part)
+            yield event
+
+    return held
+
+
 async def test_mention_streams_a_grounded_answer_with_sources(
-    chat_bot: tuple[DiscordImitation, BriefingBot],
+    chat_bot: tuple[DiscordImitation, BriefingBot], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     im, bot = chat_bot
+    flowing = asyncio.Event()
+    monkeypatch.setattr(bot.service, "ask", held_after_first_part(bot.service.ask, flowing))
     question = await im.send(QUESTION, mention_bot=True)
+    try:
+        await im.wait_message(
+            lambda m: m.reference_id == question.id and formatting.WRITING in m.content,
+            within=120,
+            what="the answer half-written",
+        )
+    finally:
+        flowing.set()
     reply = await final_reply(im, question, within=120)
     assert finished(reply)
     assert any(channel == question.channel_id for channel, _ in im.world.typing)  # typing while thinking
