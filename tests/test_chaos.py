@@ -100,7 +100,15 @@ async def test_kill_9_mid_answer_then_restart(im: DiscordImitation, tmp_path: Pa
             within=120,
             what="the first answer streaming and the others queued",
         )
-        await im.wait_for(lambda: open_replies(tmp_path / "run.sqlite3") == 3, what="the replies recorded")
+        # The reply is posted (and recorded) at once, before the request saves its question: wait
+        # for both, so the kill lands on questions the bot has taken in, not on one still arriving.
+        await im.wait_for(
+            lambda: (
+                open_replies(tmp_path / "run.sqlite3") == 3
+                and sum(role == "user" for role, _, _ in turns(tmp_path / "run.sqlite3")) == len(QUESTIONS)
+            ),
+            what="the replies and the questions recorded",
+        )
     finally:
         await bot.stop(signal.SIGKILL)
     stored = turns(tmp_path / "run.sqlite3")

@@ -111,11 +111,14 @@ async def test_reset_answers_in_time_while_the_database_is_locked(
     im, _, _ = setup
     dm = im.world.dm_channel("carol")
     assert finished(await final_reply(im, await im.dm("What is the race framing?", author="carol")))
-    # Wait out the bot's own last write of that answer (reply tracking) before taking the lock: on a
-    # machine with both cores busy that write has been seen to take over 10 s, and the point here is
-    # what /reset does while the lock is held, not how soon it can be taken.
-    locker = sqlite3.connect(tmp_path / "bot.sqlite3", isolation_level=None, timeout=120)
-    locker.execute("BEGIN EXCLUSIVE")
+    # The lock is taken once the answer is final; the bot may still be writing its reply tracking,
+    # and the locker waits for that (up to 120 s on a loaded machine) without blocking the loop.
+    locker = sqlite3.connect(
+        tmp_path / "bot.sqlite3", isolation_level=None, timeout=120, check_same_thread=False
+    )
+    # Taken in a thread: waiting for the lock on the event loop would stop the bot's own pending
+    # commit (it needs the loop to run), and each would wait for the other until the timeout.
+    await asyncio.to_thread(locker.execute, "BEGIN EXCLUSIVE")
     try:
         interaction = await im.command("reset", user="carol", channel_id=dm)
         await asyncio.sleep(3.5)
