@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.briefing.claim_terms import polarity
 from bot.briefing.factcheck import EVIDENCE_K, FactCheck
 from bot.briefing.names import names_in
 from bot.briefing.negation import negated_terms
@@ -324,22 +323,6 @@ BEACON = """
 The solar beacon that replaced the old lamp was built by a Canadian firm and installed in April.
 """
 
-ALTERNATIVE_CLAIMS = [
-    ("A Japanese firm built the solar beacon.", "contradicted"),
-    ("A Canadian firm built the solar beacon.", "supported"),
-]
-
-
-@pytest.mark.parametrize(("claim", "verdict"), ALTERNATIVE_CLAIMS)
-async def test_an_alternative_that_excludes_the_claims_is_a_contradiction(
-    tmp_path: Path, claim: str, verdict: str
-) -> None:
-    """ "A Japanese firm" is not "a Canadian firm" (factcheck.toml's [alternatives]): the word right
-    before the same noun, from one group of alternatives."""
-    decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + BEACON, claim)
-    assert decided == verdict, reasons
-
-
 VISIT = (
     "\n## Visiting the volunteer keepers {#visit}\n"
     "Morrow, who visited and photographed the volunteer keepers in March, writes about their winter "
@@ -381,29 +364,6 @@ async def test_a_sentence_that_says_the_claim_outright_outweighs_a_not_on_anothe
     a doubt ("overhyped") cast on the part of a claim that another sentence says plainly, and with
     a "not" in the clause before a colon. A claim may name its source by its title."""
     decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + VISIT + FLEET + WORKSHOPS, claim)
-    assert decided == verdict, reasons
-
-
-TRAINING = """
-## Training and fundraising at the trust {#training}
-Morrow finds that the volunteers' training now outpaces the trust's fundraising for new equipment.
-"""
-
-COMPARISON_CLAIMS = [
-    ("The volunteers' training outpaces the trust's fundraising.", "supported"),
-    ("The trust's fundraising outpaces the volunteers' training.", "contradicted"),
-    ("The trust's fundraising is growing faster than the volunteers' training.", "contradicted"),
-    ("The volunteers' training lags behind the trust's fundraising.", "contradicted"),
-]
-
-
-@pytest.mark.parametrize(("claim", "verdict"), COMPARISON_CLAIMS)
-async def test_a_comparison_the_other_way_round_is_a_contradiction(
-    tmp_path: Path, claim: str, verdict: str
-) -> None:
-    """The same two things, the same words, the other one ahead (factcheck.toml's [comparison]):
-    "A outpaces B" against "B outpaces A", "B is growing faster than A" or "A lags behind B"."""
-    decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + TRAINING, claim)
     assert decided == verdict, reasons
 
 
@@ -480,9 +440,9 @@ Morrow's essay appeared in Coastal Heritage Notes on May 9, 2025.
 """
 
 FIGURE_CLAIMS = [
-    # two names compared, each with its figure in the sentence
+    # two names compared, each with its figure in the sentence (which one is ahead is no longer
+    # read: the comparison check added nothing on sources nobody tuned on, docs/language.md)
     ("The Skerry lighthouse drew more visitors last summer than the Hollin light.", "supported"),
-    ("The Hollin light drew more visitors last summer than the Skerry lighthouse.", "contradicted"),
     # a stretch of time in other units
     ("Each keeper's watch lasts two hours.", "contradicted"),
     ("The keepers' logbooks are kept for a month.", "supported"),
@@ -529,12 +489,6 @@ MYTH_CLAIMS = [
 ]
 
 
-def test_a_polarity_word_keeps_the_suffix_that_gives_its_sense() -> None:
-    """Snowball stems "useful" to "use": "the card can be used" says nothing of usefulness."""
-    assert polarity("The card can be used on the ferry.") == (False, False)
-    assert polarity("The card is useful on the ferry.") == (True, False)
-
-
 DISPUTE = """
 ## The keepers' pay dispute {#dispute}
 Councillor Ada Pennick opposes paying the volunteer keepers of the Skerry lighthouse.
@@ -557,7 +511,6 @@ The spare lens goes the other way: the spare lens moves from Hollin to the Skerr
 
 MOVE_CLAIMS = [
     ("The old lamp moves from the Skerry lighthouse to the museum in Hollin.", "supported"),
-    ("The old lamp moves from the museum in Hollin to the Skerry lighthouse.", "contradicted"),
     # the other thing's move, the other way round, says nothing against this one
     ("The spare lens moves from Hollin to the Skerry lighthouse.", "supported"),
 ]

@@ -13,8 +13,10 @@ import pytest
 
 from bot.briefing.evidence import weigh
 from bot.briefing.factcheck import verdict_for
+from bot.briefing.meaning_checks import CHECKS
 from bot.briefing.retrieval import retrieve
 from bot.briefing.topics import topics_by_meaning, topics_matching
+from bot.briefing.verdicts import WORD_CHECKS
 from bot.discord_app.mentions import strip_mentions
 from bot.index import SourceIndex
 from bot.language import LanguageModels
@@ -156,6 +158,18 @@ async def test_a_figure_that_leans_on_the_sentence_before_answers_a_how_many_que
     assert not weigh(ferry, unknown, await retrieve(ferry, unknown, k=3)).answerable
 
 
+async def test_a_how_many_question_is_declined_when_no_close_sentence_counts_its_noun(
+    ferry: SourceIndex,
+) -> None:
+    """The sources speak of the boats and give figures near them (three boats, 212 passengers), but
+    no sentence counts the cabins: a figure of something else is no answer."""
+    question = "How many cabins does each electric boat have?"
+    evidence = weigh(ferry, question, await retrieve(ferry, question, k=3))
+    assert not evidence.answerable and "cabin" in evidence.reason, evidence.reason
+    counted = "How many diesel boats will Nordlys Lines retire?"
+    assert weigh(ferry, counted, await retrieve(ferry, counted, k=3)).answerable
+
+
 async def test_a_follow_up_gets_sentences_the_last_answer_did_not_show(ferry: SourceIndex) -> None:
     first = "What is replacing the diesel boats?"
     pool = await retrieve(ferry, first, k=3)
@@ -197,6 +211,28 @@ async def test_the_fact_check_compares_figures_by_type_and_reads_other_words(
 ) -> None:
     _found, _comparisons, got, _deciding = await verdict_for(ferry, claim)
     assert got == verdict
+
+
+async def test_a_claim_in_other_words_is_on_the_subject_even_when_few_words_match(
+    ferry: SourceIndex,
+) -> None:
+    """The topic gate reads meaning too: a claim about the source in other words gets evidence (and
+    a verdict on it), not "that is not about the subject"."""
+    claim = "An electric ferry's first trip carried a record number of winter travellers."
+    found, _c, _v, _d = await verdict_for(ferry, claim)
+    assert found
+    found, _c, _v, _d = await verdict_for(ferry, "Bananas are the most popular fruit in Brazil.")
+    assert not found
+
+
+async def test_every_check_can_be_left_out_for_ablation(ferry: SourceIndex) -> None:
+    """Each registered check, word-level or meaning, is one unit `--ablate` can leave out; leaving
+    out the figure check lets a wrong figure through."""
+    claim = "Nordlys Lines will retire its three diesel boats by 2031."
+    _f, _c, got, _d = await verdict_for(ferry, claim, off=(*WORD_CHECKS, *CHECKS))
+    assert got != "contradicted"
+    _f, _c, got, _d = await verdict_for(ferry, claim, off=("entity_conflict",))
+    assert got == "contradicted"
 
 
 async def test_without_the_meaning_checks_the_words_alone_decide(ferry: SourceIndex) -> None:

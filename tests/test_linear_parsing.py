@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.briefing import citations, claim_terms, comparison, focus, grounding, negation, topics
+from bot.briefing import citations, focus, grounding, negation, topics
 from bot.briefing.prompting import clean_user_text
 from bot.discord_app.chunks import split_message
 from bot.promptset import load_prompt_set
@@ -51,8 +51,6 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "trim_unfinished": grounding.trim_unfinished,
     "strip_labels": lambda text: grounding.strip_labels(text, ["Race side"]),
     "topic": topics.normalise_topic,
-    "fact-check polarity": claim_terms.polarity,
-    "comparisons": lambda text: comparison.comparisons(text, lambda part: set(words(part))),
     "negated terms": lambda text: negation.negated_terms(text, {"race"}),
     "denied report": negation.denied_report,
     "quoted phrases": lambda text: focus._QUOTED_RE.findall(text),

@@ -80,10 +80,10 @@ def test_a_malformed_word_list_names_the_file_line_and_key() -> None:
     assert _problems("factcheck.toml", right[2], 'right = ""') == [
         f"lexicon/factcheck.toml:{at}: antonyms[3].right must be a non-empty string of words"
     ]
-    # an empty list of phrases would match every text: every claim would read as "harms"
-    assert _problems("factcheck.toml", "negative_phrases = [", "negative_phrases = []\nunused = [")[
-        0
-    ].endswith("polarity.negative_phrases must list words or phrases (a-z 0-9 ' -)")
+    # an empty list of phrases would match every text: every claim would read as set aside
+    assert _problems("factcheck.toml", "set_aside = [", "set_aside = []\nunused = [")[0].endswith(
+        "contrast.set_aside must list words or phrases (a-z 0-9 ' -)"
+    )
     problems = _problems("factcheck.toml", "two = 2", "two = = 2")
     assert problems[0].startswith(
         f"lexicon/factcheck.toml:{_line('factcheck.toml', 'two = 2')}: not valid TOML"

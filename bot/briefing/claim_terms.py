@@ -14,7 +14,7 @@ from functools import lru_cache
 from itertools import pairwise
 
 from bot.briefing.focus import informativeness
-from bot.briefing.lexicon import lexicon, sense_stem
+from bot.briefing.lexicon import lexicon
 from bot.briefing.negation import comparable
 from bot.terms import content_terms, stopwords, words
 
@@ -23,7 +23,6 @@ __all__ = [
     "YEAR_RE",
     "figure_anchors",
     "numbers_in",
-    "polarity",
     "term_weights",
     "terms_of",
     "text_terms",
@@ -157,10 +156,3 @@ def _figure_words(text: str) -> list[str]:
         parts = word.split("-")
         found.extend(parts if len(parts) > 1 and any(p.isdigit() for p in parts) else [word])
     return found
-
-
-def polarity(text: str) -> tuple[bool, bool]:
-    """(says something improves, says something is weakened/harmed)."""
-    lex = lexicon()
-    said = {sense_stem(w) for w in words(text)}
-    return bool(said & lex.positive), bool(said & lex.negative) or bool(lex.negative_phrases.search(text))

@@ -43,6 +43,7 @@ from bot.briefing.eval_files import (
 from bot.briefing.factcheck import check_claim, verdict_for
 from bot.briefing.meaning_checks import CHECKS
 from bot.briefing.models import Answer, Answered
+from bot.briefing.verdicts import WORD_CHECKS
 from bot.index import SourceIndex
 from bot.measures import percentile
 
@@ -350,7 +351,8 @@ async def evaluate_claims(
 
 
 async def ablate_claims(index: SourceIndex, claims: Sequence[EvalClaim]) -> dict[str, dict[str, object]]:
-    """What each meaning check adds: verdict accuracy with every check, then with each left out,
+    """What each check adds (the word-level ones and the meaning ones): verdict accuracy with every
+    check, then with each left out,
     per claim class. The verdict rests on the evidence alone (the model only explains it), so this
     runs without the model."""
 
@@ -366,6 +368,6 @@ async def ablate_claims(index: SourceIndex, claims: Sequence[EvalClaim]) -> dict
         }
 
     report = {"all checks": await accuracy(())}
-    for name in CHECKS:
+    for name in [*WORD_CHECKS, *CHECKS]:
         report[f"without {name}"] = await accuracy((name,))
     return report

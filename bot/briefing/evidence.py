@@ -38,7 +38,7 @@ from bot.briefing.retrieval import FOLLOW_UP_MAX_WORDS
 from bot.briefing.vocabulary import vocabulary
 from bot.index import ScoredPassage, SourceIndex
 from bot.sources import Passage
-from bot.terms import is_question, leans_on_previous, match_terms, sentences_of, stem, words
+from bot.terms import is_question, leans_on_previous, match_terms, sentences_of, words
 
 PICK_RATIO = 0.6  # a further sentence must score this share of the best one
 LIST_RATIO = 0.45  # list items from sibling passages may be weaker
@@ -470,12 +470,9 @@ def weigh(
         # the sentence that counts what is asked is the answer: it goes right after the lead
         extended = [*picks[:1], typed, *picks[1:]] if typed is counting else [*picks, typed]
         picks = extended[: max(MAX_PICKS, len(picks))]
-    if kind == "answer" and counting is None and asked is not None and stem(asked) not in vocabulary:
-        # nothing can be counted that the sources never name, however close the rest of the question
-        kind, reason = (
-            "not_covered",
-            f"the question asks how many, of {asked}, which the sources never mention",
-        )
+    if kind == "answer" and counting is None and asked is not None and not compound:
+        # nothing is counted that no close sentence counts, however close the rest of the question
+        kind, reason = "not_covered", f"the question asks how many {asked}, and no close sentence counts them"
     if kind == "answer" and context and _mostly_unknown(question, missing):
         kind, reason = "off_topic", "most of the follow-up's own words are in no source"
     if kind != "off_topic" and (names := unknown_names(question, index.corpus.text)):

@@ -22,7 +22,7 @@ from bot.briefing.citations import normalise_for_quote, verify
 from bot.briefing.claim_terms import terms_of
 from bot.briefing.context import BriefingContext
 from bot.briefing.grounding import model_messages, passage_labels, strip_labels, trim_unfinished
-from bot.briefing.meaning_checks import judge
+from bot.briefing.meaning_checks import closest_sentence, judge, on_the_subject
 from bot.briefing.models import Citation
 from bot.briefing.prompting import clean_user_text, fit_to_context
 from bot.briefing.retrieval import is_on_topic
@@ -145,13 +145,11 @@ async def verdict_for(
     comparison, and the verdict with the comparison it rests on, after the meaning checks
     (`off`: those left out, for ablation)."""
     found = await index.search(claim, k=EVIDENCE_K)
-    if not is_on_topic(claim, found):
+    evidence = await asyncio.to_thread(closest_sentence, index, claim, found)
+    if not is_on_topic(claim, found) and not on_the_subject(evidence):
         return [], [], "not_in_sources", None
-    comparisons = [compare(claim, scored, index.corpus) for scored in found]
-    verdict, deciding = decide(comparisons)
-    verdict, deciding = await asyncio.to_thread(
-        judge, index, claim, verdict, deciding, comparisons, found, off
-    )
+    comparisons = [compare(claim, scored, index.corpus, off) for scored in found]
+    verdict, deciding = await asyncio.to_thread(judge, evidence, *decide(comparisons), comparisons, off)
     return found, comparisons, verdict, deciding
 
 

@@ -18,14 +18,12 @@ from bot.briefing.claim_terms import (
     numbers_in,
     same_duration,
     terms_of,
-    text_terms,
 )
-from bot.briefing.comparison import Ranked, figure_of
 from bot.briefing.names import bare
 from bot.briefing.negation import comparable
 from bot.briefing.reading import MISMATCH_COVERAGE, Reading, share
 
-__all__ = ["DECADE_RE", "check_numbers", "figures_reversed", "in_decade"]
+__all__ = ["DECADE_RE", "check_numbers", "in_decade"]
 
 
 def check_numbers(r: Reading) -> bool:
@@ -87,26 +85,3 @@ DECADE_RE = re.compile(r"\b(1[5-9]\d0s|20\d0s)\b")
 def in_decade(decade: str, numbers: set[str]) -> bool:
     """Whether `numbers` hold a year of `decade` ("1980s" holds 1986)."""
     return any(YEAR_RE.match(n) and n[:3] == decade[:3] for n in numbers)
-
-
-def figures_reversed(r: Reading, mine: Ranked, sentence: str) -> str:
-    """Why the figures `sentence` gives the two names the claim compares put them the other way
-    round ("Veltmark's trams carry more riders than Dornhafen's" against "Dornhafen's trams carry
-    410,000 riders a day, compared with 170,000 in Veltmark"), or "". Each side must hold one name
-    of the claim, and the sentence one figure for each."""
-    sides = []
-    for side in (mine.ahead, mine.behind):
-        named = [(" ".join(n).removesuffix("'s"), frozenset(terms_of(" ".join(n)))) for n in r.names]
-        named = [(name, terms) for name, terms in named if terms <= side]
-        if len(named) != 1:
-            return ""
-        sides.append(named[0])
-    (ahead_name, ahead_terms), (behind_name, behind_terms) = sides
-    ahead, behind = (
-        figure_of(sentence, ahead_terms, text_terms),
-        figure_of(sentence, behind_terms, text_terms),
-    )
-    if ahead is None or behind is None or ahead >= behind:
-        return ""
-    given = f"{ahead_name} {ahead:,g}, {behind_name} {behind:,g}"
-    return f"comparison: the claim says '{mine.word}', the source gives {given}"

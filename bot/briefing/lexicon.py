@@ -29,7 +29,6 @@ BUNDLED = Path(__file__).resolve().parents[2] / "prompts" / FOLDER
 
 # "Jun 24, 2026" is "June 24, 2026": a month and its short form are one word to the comparison.
 # (calendar's names follow LC_TIME, which the bot never sets: the C locale's English names.)
-_SENSE_SUFFIXES = ("ful", "ness")  # Snowball step 3 deletes these outright
 
 MONTH_ABBREVIATIONS = {
     month.lower(): short.lower()
@@ -56,9 +55,6 @@ class Lexicon:
     not_negating_next: frozenset[str]
     wide_scope_next: frozenset[str]
     wanting: frozenset[str]  # "neither wants to fall behind": a "not" stops at the wanting
-    positive: frozenset[str]  # stems
-    negative: frozenset[str]  # stems
-    negative_phrases: re.Pattern[str]
     misreading: frozenset[str]
     appearance: frozenset[str]
     reporting: frozenset[str]
@@ -69,13 +65,8 @@ class Lexicon:
     modal: frozenset[str]  # "should": a claim that says what ought to be
     warning: frozenset[str]  # "warns", "risk": a source sentence against what it is about
     endorsing: frozenset[str]  # "recommends": a source sentence for what it is about
-    alternatives: tuple[frozenset[str], ...]  # groups of words that exclude each other ("american")
     numbers: dict[str, str]
     durations: dict[str, int]  # a unit of time -> minutes
-    surpassing: frozenset[str]  # "A outpaces B": A is the greater
-    trailing: frozenset[str]  # "A lags B": B is the greater
-    greater: frozenset[str]  # "A faster than B"
-    lesser: frozenset[str]  # "A slower than B"
 
 
 def phrase_pattern(phrases: object, where: str) -> re.Pattern[str]:
@@ -103,16 +94,6 @@ def _words(data: dict[str, Any], key: str, where: str) -> list[str]:
     return value.lower().split()
 
 
-def sense_stem(word: str) -> str:
-    """The stem of a word of a list that matches by stems, or the word itself where Snowball deletes
-    the suffix that gives it its sense: "useful" -> "use", "-ness" likewise. A claim saying a card
-    "can be used" says nothing of anything being useful."""
-    stemmed = stem(word)
-    if any(word.endswith(suffix) and stemmed == word[: -len(suffix)] for suffix in _SENSE_SUFFIXES):
-        return word
-    return stemmed
-
-
 def _table(data: dict[str, Any], key: str, where: str = "") -> dict[str, Any]:
     value = data.get(key)
     if not isinstance(value, dict):
@@ -136,9 +117,7 @@ def parse(data: dict[str, Any]) -> Lexicon:
         for word in _words({canonical: group}, canonical, "synonyms.")
     }
     synonyms.update({stem(short): stem(month) for month, short in MONTH_ABBREVIATIONS.items()})
-    negation, polarity = _table(data, "negation"), _table(data, "polarity")
-    stance, alternatives = _table(data, "stance"), _table(data, "alternatives")
-    comparison = _table(data, "comparison")
+    negation, stance = _table(data, "negation"), _table(data, "stance")
     pairs = data.get("antonyms")
     if not isinstance(pairs, list) or not pairs or not all(isinstance(pair, dict) for pair in pairs):
         raise LexiconError("antonyms", "[[antonyms]] must hold at least one pair")
@@ -154,9 +133,6 @@ def parse(data: dict[str, Any]) -> Lexicon:
         not_negating_next=frozenset(_words(negation, "not_after", "negation.")),
         wide_scope_next=frozenset(_words(negation, "wide_before", "negation.")),
         wanting=frozenset(_words(negation, "stops_at", "negation.")),
-        positive=frozenset(map(sense_stem, _words(polarity, "positive", "polarity."))),
-        negative=frozenset(map(sense_stem, _words(polarity, "negative", "polarity."))),
-        negative_phrases=_phrases(polarity, "negative_phrases", "polarity."),
         set_aside=_phrases(_table(data, "contrast"), "set_aside", "contrast."),
         formerly=_phrases(_table(data, "contrast"), "formerly", "contrast."),
         misreading=frozenset(_words(_table(data, "misreading"), "cues", "misreading.")),
@@ -175,11 +151,6 @@ def parse(data: dict[str, Any]) -> Lexicon:
         modal=frozenset(_words(stance, "modal", "stance.")),
         warning=frozenset(_words(stance, "warning", "stance.")),
         endorsing=frozenset(_words(stance, "endorsing", "stance.")),
-        alternatives=tuple(frozenset(_words(alternatives, key, "alternatives.")) for key in alternatives),
-        surpassing=frozenset(_words(comparison, "surpassing", "comparison.")),
-        trailing=frozenset(_words(comparison, "trailing", "comparison.")),
-        greater=frozenset(_words(comparison, "greater", "comparison.")),
-        lesser=frozenset(_words(comparison, "lesser", "comparison.")),
     )
 
 

@@ -7,6 +7,8 @@ passage, and spaCy's reading of both) and returns a `Finding` or None. `CHECKS` 
 - `entity_conflict`: the claim gives a name, date or figure that its passage never gives, where the
   closest sentence gives another of the same type (a sum, a date or a place other than the one the
   source gives for the same thing): contradicted, even when the words otherwise match;
+- `attribute_conflict`: the closest sentence names the thing the claim describes otherwise (the
+  parse's modifier of the same noun, of the same entity type): contradicted;
 - `meaning_support`: a claim that says in other words what a sentence says, with no conflict found:
   supported.
 
@@ -32,6 +34,9 @@ from bot.language.reading import Entity
 SAME_STATEMENT = 0.6
 SAME_NAMED = 0.72
 SAYS_SO = 0.72
+# A claim at least this close to a retrieved sentence is on the briefing's subject, whatever words
+# it uses (claims "not in the sources" but on the subject sit around 0.47; unrelated text far lower).
+ON_SUBJECT = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +89,26 @@ def entity_conflict(e: Evidence) -> Finding | None:
     return None
 
 
+def attribute_conflict(e: Evidence) -> Finding | None:
+    """The closest sentence, about the same thing, gives the thing the claim describes by a name
+    (a nationality, a place, an organisation) another name of the same type, and never the
+    claim's: "a company" of one country is not a company of another."""
+    if e.similarity < SAME_STATEMENT:
+        return None
+    theirs = e.models.described(e.sentence)
+    for noun, names in e.models.described(e.claim).items():
+        given = theirs.get(noun, [])
+        for mine in names:
+            same_type = [o for o in given if o.family == mine.family]
+            if same_type and all(o.text.lower() != mine.text.lower() for o in same_type):
+                return Finding(
+                    "attribute_conflict",
+                    "contradicted",
+                    f"the claim says {mine.text} {noun} where the source says {same_type[0].text} {noun}",
+                )
+    return None
+
+
 def meaning_support(e: Evidence) -> Finding | None:
     """Close in meaning, and every name and figure of the claim is in the sources."""
     if e.similarity < SAYS_SO or e.unfounded():
@@ -95,6 +120,7 @@ def meaning_support(e: Evidence) -> Finding | None:
 
 CHECKS: dict[str, Check] = {
     "entity_conflict": entity_conflict,
+    "attribute_conflict": attribute_conflict,
     "meaning_support": meaning_support,
 }
 
@@ -117,23 +143,26 @@ def closest_sentence(index: SourceIndex, claim: str, found: Sequence[ScoredPassa
     return Evidence(claim, best[1], best[2], best[0], index.semantic.models, context)
 
 
+def on_the_subject(evidence: Evidence | None) -> bool:
+    """Whether a claim whose words the topic gate did not find is about what a retrieved sentence
+    says: a claim in other words than its source's is still about the source's subject."""
+    return evidence is not None and evidence.similarity >= ON_SUBJECT
+
+
 def judge(
-    index: SourceIndex,
-    claim: str,
+    evidence: Evidence | None,
     verdict: Verdict,
     deciding: Comparison | None,
     comparisons: Sequence[Comparison],
-    found: Sequence[ScoredPassage],
     off: Collection[str] = (),
 ) -> tuple[Verdict, Comparison | None]:
-    """The word-level verdict, changed where a meaning check finds otherwise (`off`: checks left
-    out, for ablation). A conflict of names or figures outranks word-level support; support in other
-    words only decides what the words left undecided."""
-    evidence = closest_sentence(index, claim, found)
+    """The word-level verdict, changed where a meaning check on `evidence` (the closest sentence)
+    finds otherwise (`off`: checks left out, for ablation). A conflict of names or figures outranks
+    word-level support; support in other words only decides what the words left undecided."""
     if evidence is None:
         return verdict, deciding
     findings = {name: check(evidence) for name, check in CHECKS.items() if name not in off}
-    conflict = findings.get("entity_conflict")
+    conflict = findings.get("entity_conflict") or findings.get("attribute_conflict")
     if conflict is not None and verdict != "contradicted":
         return "contradicted", _deciding(evidence, comparisons, conflict)
     if verdict != "not_in_sources":
@@ -151,4 +180,4 @@ def _deciding(evidence: Evidence, comparisons: Sequence[Comparison], finding: Fi
     return replace(base, sentence=evidence.sentence, mismatches=mismatches)
 
 
-__all__ = ["CHECKS", "Evidence", "Finding", "closest_sentence", "judge"]
+__all__ = ["CHECKS", "Evidence", "Finding", "closest_sentence", "judge", "on_the_subject"]

@@ -32,11 +32,13 @@ SUBJECT_WORDS = 4  # ...and naming another person in its opening words, as its s
 
 def check_names(r: Reading, passage: Passage, corpus: Corpus) -> bool:
     """Every name in the claim must be in the passage or its byline ("Singh says ..." of a passage
-    of Singh's article that does not repeat his name). A person the sources know, named where this
-    passage names another person, is a misattribution; a name the sources never use (an employer, a
+    of an author's article that does not repeat the name). A person the sources know, named where
+    this passage names another person (or where its author, named in the byline, speaks), is a
+    misattribution; a name the sources never use (an employer, a
     newspaper) leaves the claim unsupported, not contradicted. Returns whether all names are there."""
     lowered = f"{r.text} {passage.by} {passage.title}".lower()  # "the Chernobyl essay": its title
     source_people = [n for n in names_in(passage.text) if is_person_like(n)]
+    author = bool(passage.by) and is_person_like(tuple(passage.by.split()))
     names_ok = True
     # Each naming sentence is read with the heading (the first sentence), which often holds the
     # subject: "who designed the network" under "Pillar three: joint monitoring stations".
@@ -51,14 +53,17 @@ def check_names(r: Reading, passage: Passage, corpus: Corpus) -> bool:
         names_ok = False
         known_elsewhere = re.search(r"\b" + r"\s+".join(re.escape(t) for t in tokens) + r"\b", corpus.text)
         naming = [s for s in r.sentences if any(" ".join(n) in s for n in source_people)]
+        speaker = " ".join(source_people[0]) if source_people else ""
+        if not naming and author:  # the author says every sentence of their own passage
+            naming, speaker = r.sentences, passage.by
         others = r.claim_terms - terms_of(" ".join(name))
         about = (
             max((len((terms_of(s) | heading) & others) / len(others) for s in naming), default=0.0)
             if others
             else 0.0
         )
-        if is_person_like(name) and known_elsewhere and source_people and about >= NAME_SWAP_COVERAGE:
-            claimed, named = " ".join(name), " ".join(source_people[0])
+        if _is_person(name, corpus) and known_elsewhere and speaker and about >= NAME_SWAP_COVERAGE:
+            claimed, named = " ".join(name), speaker
             r.mismatch(f"name: the claim names {claimed}, the source {named}", terms_of(claimed))
         elif not known_elsewhere and (named := _named_instead(r, corpus.widespread)):
             claimed = " ".join(name)

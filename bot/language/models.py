@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bot.language._minilm import Matrix, MiniLM
-from bot.language.reading import Entity, ParseCache, asked_count, counted, entities_of
+from bot.language.reading import Entity, ParseCache, asked_count, counted, described, entities_of
 from bot.language.vector_cache import VectorCache, default_path
 
 if TYPE_CHECKING:
@@ -151,6 +151,11 @@ class LanguageModels:
     def entities(self, text: str) -> list[Entity]:
         """The named entities of `text`, empty without the parser."""
         return entities_of(self.parse(text)) if self.nlp is not None else []
+
+    def described(self, text: str) -> dict[str, list[Entity]]:
+        """The names `text` gives things (a noun's lemma -> the name modifying it); empty without
+        the parser."""
+        return described(self.parse(text)) if self.nlp is not None else {}
 
     def asked_count(self, question: str) -> str | None:
         """What a how-many question counts (a noun's lemma); None without the parser."""

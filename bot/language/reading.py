@@ -2,6 +2,7 @@
 
 - `asked_count` and `counted`: what a how-many question counts, and what the figures of a sentence
   count, from the dependency parse (a figure that modifies a noun counts it).
+- `described`: which name a text gives a thing ("a Chinese company"), from the parse.
 - `Entity`: a named entity with its type family ("money", "date", "place", "person", ...) and the
   parts that carry its value (digits, number words, proper nouns), so "$4.5 million" and
   "$5.4 million" differ while "about $4.5 million" and "$4.5 million" do not.
@@ -114,7 +115,26 @@ def counted(doc: Doc) -> frozenset[str]:
     return frozenset(t.head.lemma_.lower() for t in doc if t.dep_ == "nummod" and t.head.pos_ in _NOUNS)
 
 
+def described(doc: Doc) -> dict[str, list[Entity]]:
+    """What the text's names say of a thing: the lemma of each noun that names modify in the parse
+    ("a Chinese company": company -> [Chinese]; "Chinese and American labs": lab -> both). Figures
+    are left to the figure checks."""
+    found: dict[str, list[Entity]] = {}
+    for ent in doc.ents:
+        family = FAMILIES.get(ent.label_)
+        root = ent.root
+        if root.dep_ == "conj":  # the second of "Chinese and American labs" modifies what the first does
+            root = root.head
+        head = root.head
+        if family is None or family in FIGURES or ent.start <= head.i < ent.end:
+            continue
+        if root.dep_ in _MODIFIES and head.pos_ == "NOUN":
+            found.setdefault(head.lemma_.lower(), []).append(Entity(ent.text, family, _values(ent)))
+    return found
+
+
 _NOUNS = frozenset({"NOUN", "PROPN"})
+_MODIFIES = frozenset({"amod", "compound", "nmod", "poss"})
 
 
 class ParseCache:
