@@ -448,6 +448,21 @@ async def _answered(tmp_path: Path, sources: dict[str, str], reply: str, questio
     return next(e.answer for e in events if isinstance(e, Answered))
 
 
+async def test_an_answer_whose_model_text_fails_leads_with_the_best_sentence_attributed(
+    tmp_path: Path,
+) -> None:
+    """Nothing the model wrote passes the checks: the answer's first line is still one sentence that
+    answers, the best source sentence, said to be its author's; any other quotes follow it."""
+    reply = "Bicycles are popular in many cities around the world."  # true of nothing in the source
+    answer = await _answered(
+        tmp_path, {"bike-share.md": BIKE_SOURCE}, reply, "How many bicycles were stolen?"
+    )
+    first_line = answer.text.splitlines()[0]
+    assert first_line.startswith("According to Marta Okafor:"), answer.text
+    assert "38 bicycles were stolen" in first_line and first_line.endswith("[1]"), answer.text
+    assert "(Marta Okafor)" not in first_line, "the lead names the author once"
+
+
 async def test_an_answer_to_who_carries_the_name_the_source_gives(tmp_path: Path) -> None:
     # Two checked sentences that say who led the program only as "the transport director".
     reply = "The transport director led the program [1]. The pilot started with 400 bicycles [1]."

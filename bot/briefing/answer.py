@@ -30,7 +30,7 @@ from bot.briefing.premise import Contradiction, contradicted_premise
 from bot.briefing.progress import checking_at_first_text, found_in
 from bot.briefing.prompting import SOURCES_META, QuestionPrompt, clean_user_text, fit_question
 from bot.briefing.retrieval import is_follow_up, previous_answer, previous_question, retrieve
-from bot.briefing.sentences import QUOTE_LEAD, Part, Sentence, Shown, from_source
+from bot.briefing.sentences import QUOTE_LEAD, Part, Sentence, Shown, attribution, from_source
 from bot.engine.base import Engine, GenerationRequest, Usage
 from bot.index import Corpus, ScoredPassage
 from bot.measures import elapsed_ms
@@ -164,10 +164,12 @@ class Reply:
     def _show(self, checked: list[Sentence]) -> list[Part]:
         return [part for s in checked if (part := self.shown.add(Part((s,))))]
 
-    def fill(self) -> Part | None:
+    def fill(self) -> list[Part]:
         """The extractive core the answer still needs: every pick while fewer than
         MIN_CHECKED_SENTENCES checked sentences stand (every item for a list), else only those that
-        add something the question asks about that the shown text lacks."""
+        add something the question asks about that the shown text lacks. An answer with nothing
+        shown yet leads with the first of them, attributed to its author, so its first line answers
+        the question; the rest follow as supporting quotes."""
         covered = set(match_terms(self.shown.text))
         asked = set(self.evidence.focus.weights)
         quotes: list[Sentence] = []
@@ -180,7 +182,13 @@ class Reply:
             if thin or self.evidence.focus.wants_list or adds:
                 quotes.append(self._cite(number, pick.scored, pick.sentence))
                 covered |= pick.terms
-        return self.shown.add(Part(tuple(quotes), QUOTE_LEAD, "quotes"), separator="\n\n") if quotes else None
+        parts: list[Part] = []
+        if quotes and not self.shown.parts and not self.evidence.focus.wants_list:
+            lead = self.shown.add(Part((quotes[0],), attribution(quotes[0]), "attributed"))
+            parts, quotes = [lead] if lead else [], quotes[1:]
+        if quotes and (part := self.shown.add(Part(tuple(quotes), QUOTE_LEAD, "quotes"), separator="\n\n")):
+            parts.append(part)
+        return parts
 
     def _lacks(self, pick: Pick, quotes: list[Sentence]) -> bool:
         """Whether the answer so far (with the `quotes` about to follow) lacks what a who/when/how-many
@@ -266,7 +274,7 @@ async def answer(
             )
             async for event in reply.from_model(ctx.engine, request, started):
                 yield event
-        if part := reply.fill():
+        for part in reply.fill():
             yield part
         timings = {"retrieve_ms": retrieve_ms, "total_ms": elapsed_ms(started)}
         result = reply.result(ctx, question, premise, timings)

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from bot.sources import Passage, page_label
 
 Check = Literal["supported", "unsupported", "too_short"]
-Layout = Literal["prose", "list", "quotes"]
+Layout = Literal["prose", "list", "quotes", "attributed"]
 QUOTE_LEAD = "In the sources' own words:"  # introduces verbatim quotes added to a thin answer or speech
 
 
@@ -130,7 +130,8 @@ class Part:
     part before it by `separator` ("" for a reply's first part).
 
     Layouts: "prose" (sentences after one another), "list" (a "- " line each), "quotes" (each in
-    quotation marks: inline for one, a list for several)."""
+    quotation marks: inline for one, a list for several), "attributed" (one quote after a lead that
+    names its author, so without the byline after it)."""
 
     sentences: tuple[Sentence, ...]
     lead: str = ""
@@ -165,12 +166,23 @@ def render_sentence(sentence: Sentence, *, numbers: bool = True, in_quotes: bool
     '"A fact." [2]'. A cited source sentence that lacks a final stop is closed with one (after its
     marker), so a picked sentence reads as a sentence; the model's sentences are shown as written."""
     text = sentence.text.strip()
-    markers = "".join(f" [{n}]" for n in dict.fromkeys(sentence.numbers)) if numbers else ""
+    markers = _markers(sentence, numbers)
     if in_quotes:
         return quoted(text) + _byline(sentence) + markers
     if text and text[-1] in ".!?":
         return text[:-1] + markers + text[-1] if markers else text
     return text + markers + ("." if sentence.verbatim and sentence.citations and text else "")
+
+
+def _markers(sentence: Sentence, numbers: bool) -> str:
+    return "".join(f" [{n}]" for n in dict.fromkeys(sentence.numbers)) if numbers else ""
+
+
+def attribution(sentence: Sentence) -> str:
+    """Who a source sentence is from, as the lead of an answer built from it: "According to
+    Yi-Ling Liu:", or the sources when the passage names no author or outlet."""
+    by = sentence.citations[0].by if sentence.citations else ""
+    return f"According to {by}:" if by else "According to the sources:"
 
 
 def _byline(sentence: Sentence) -> str:
@@ -189,7 +201,10 @@ def render_part(part: Part, *, numbers: bool = True, first: bool = False) -> str
     """The text of one part, with its separator unless it is `first` (what a front end shows when a
     stream hands it the part)."""
     in_quotes = part.layout == "quotes"
-    items = [render_sentence(s, numbers=numbers, in_quotes=in_quotes) for s in part.sentences]
+    if part.layout == "attributed":  # the lead names who says it: no byline after the quote
+        items = [quoted(s.text) + _markers(s, numbers) for s in part.sentences]
+    else:
+        items = [render_sentence(s, numbers=numbers, in_quotes=in_quotes) for s in part.sentences]
     if part.layout == "list" or (in_quotes and len(items) > 1):
         body = "\n".join([*([part.lead] if part.lead else []), *(f"- {item}" for item in items)])
     elif part.lead:
