@@ -6,6 +6,7 @@ pilot), so the rules are shown to hold for whatever a moderator drops into `prom
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -461,6 +462,25 @@ async def test_an_answer_whose_model_text_fails_leads_with_the_best_sentence_att
     assert first_line.startswith("According to Marta Okafor:"), answer.text
     assert "38 bicycles were stolen" in first_line and first_line.endswith("[1]"), answer.text
     assert "(Marta Okafor)" not in first_line, "the lead names the author once"
+
+
+async def test_citation_numbers_run_in_the_order_the_reader_meets_them(tmp_path: Path) -> None:
+    """The model cites the prompt's third passage first: the answer shows it as [1], with no gap,
+    and its sources list holds the same numbers for the same passages."""
+    reply = (
+        "The second problem the pilot ran into was theft, with 38 bicycles stolen or vandalised in the "
+        "first year [3]. The first problem was empty docks in the hills each morning [2]."
+    )
+    answer = await _answered(
+        tmp_path, {"bike-share.md": BIKE_SOURCE}, reply, "What problems did the pilot run into?"
+    )
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.text)]
+    first_seen = list(dict.fromkeys(markers))
+    assert first_seen == list(range(1, len(first_seen) + 1)) and len(first_seen) == 3, answer.text
+    assert [c.number for c in answer.citations] == first_seen
+    assert (
+        answer.text.startswith("The second problem") and answer.citations[0].id == "bike-share#problem-theft"
+    )
 
 
 async def test_an_answer_to_who_carries_the_name_the_source_gives(tmp_path: Path) -> None:

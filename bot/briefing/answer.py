@@ -18,6 +18,7 @@ rendered).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Sequence
 
@@ -30,7 +31,15 @@ from bot.briefing.premise import Contradiction, contradicted_premise
 from bot.briefing.progress import checking_at_first_text, found_in
 from bot.briefing.prompting import SOURCES_META, QuestionPrompt, clean_user_text, fit_question
 from bot.briefing.retrieval import is_follow_up, previous_answer, previous_question, retrieve
-from bot.briefing.sentences import QUOTE_LEAD, Part, Sentence, Shown, attribution, from_source
+from bot.briefing.sentences import (
+    QUOTE_LEAD,
+    Part,
+    Sentence,
+    Shown,
+    attribution,
+    from_source,
+    renumbered,
+)
 from bot.engine.base import Engine, GenerationRequest, Usage
 from bot.index import Corpus, ScoredPassage
 from bot.measures import elapsed_ms
@@ -120,6 +129,7 @@ class Reply:
         self.gate = SentenceGate(prompt.numbered, corpus, bears_on=self._bears_on)
         self.shown = Shown()
         self.citations: dict[int, Citation] = {}
+        self._order: dict[int, int] = {}  # prompt number -> number shown, in order of first appearance
         self.pieces: list[str] = []  # the model's raw text, for the conversation history
         self.usage = Usage(prompt_tokens=0, completion_tokens=0)
         self.first_token_ms = 0.0
@@ -141,7 +151,7 @@ class Reply:
             return None
         quote = self._cite(number, deciding.scored, deciding.sentence.strip())
         self.gate.note_shown(deciding.sentence)
-        return self.shown.add(Part((quote,), lead=LEADS[premise.kind], layout="quotes"))
+        return self._add(Part((quote,), lead=LEADS[premise.kind], layout="quotes"))
 
     async def from_model(
         self, engine: Engine, request: GenerationRequest, started: float
@@ -162,7 +172,7 @@ class Reply:
             self.citations.setdefault(number, citation)
 
     def _show(self, checked: list[Sentence]) -> list[Part]:
-        return [part for s in checked if (part := self.shown.add(Part((s,))))]
+        return [part for s in checked if (part := self._add(Part((s,))))]
 
     def fill(self) -> list[Part]:
         """The extractive core the answer still needs: every pick while fewer than
@@ -184,9 +194,9 @@ class Reply:
                 covered |= pick.terms
         parts: list[Part] = []
         if quotes and not self.shown.parts and not self.evidence.focus.wants_list:
-            lead = self.shown.add(Part((quotes[0],), attribution(quotes[0]), "attributed"))
+            lead = self._add(Part((quotes[0],), attribution(quotes[0]), "attributed"))
             parts, quotes = [lead] if lead else [], quotes[1:]
-        if quotes and (part := self.shown.add(Part(tuple(quotes), QUOTE_LEAD, "quotes"), separator="\n\n")):
+        if quotes and (part := self._add(Part(tuple(quotes), QUOTE_LEAD, "quotes"), separator="\n\n")):
             parts.append(part)
         return parts
 
@@ -205,6 +215,25 @@ class Reply:
         named = set(words(shown))
         return lacking or not any(w in named for w in words(pick.scored.passage.by) if len(w) > 2)
 
+    def _add(self, part: Part, separator: str = " ") -> Part | None:
+        """Show `part`, its citations numbered in the order the reader meets them ([1], [2], ...):
+        the prompt's numbers follow the passages' ranking, and an answer citing the third passage
+        first would read [3] with no [1] or [2], which a reader takes for missing sources."""
+        sentences = tuple(
+            renumbered(s, self._order, {c.number: c for c in s.citations}) for s in part.sentences
+        )
+        return self.shown.add(dataclasses.replace(part, sentences=sentences), separator)
+
+    def _shown_citations(self) -> list[Citation]:
+        """The citations of what was shown, by the numbers shown; each quotes the first sentence
+        the answer cited from its passage."""
+        cited: dict[int, Citation] = {}
+        for part in self.shown.parts:
+            for sentence in part.sentences:
+                for citation in sentence.citations:
+                    cited.setdefault(citation.number, citation)
+        return [cited[n] for n in sorted(cited)]
+
     def _cite(self, number: int, scored: ScoredPassage, sentence: str) -> Sentence:
         """`sentence` of passage `number`, cited; the answer's citation of that passage quotes the
         first sentence cited from it."""
@@ -219,7 +248,7 @@ class Reply:
         return Answer(
             question=question,
             parts=self.shown.parts,
-            citations=[self.citations[n] for n in sorted(self.citations)],
+            citations=self._shown_citations(),
             passages=_shown_order(self.evidence.ranked, self.prompt.given),
             model=ctx.engine.model_name,
             timings={
