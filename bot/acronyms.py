@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from bot.briefing.names import names_in
+from bot.names import names_in
 from bot.terms import match_terms
 
 _ACRONYM_RE = re.compile(r"\b[A-Z]{2,6}\b")

@@ -20,9 +20,9 @@ from typing import Any
 import aiosqlite
 
 from bot.acronyms import acronyms_of, is_acronym
-from bot.briefing.names import bare, is_person_like, names_in
 from bot.errors import PromptSetError
 from bot.language import LanguageModels, SemanticIndex
+from bot.names import bare, is_person_like, names_in
 from bot.sources import FRAMINGS, Passage, Source
 from bot.terms import WORD_RE, match_terms, sentences_of, stopwords, words
 

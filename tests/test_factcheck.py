@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from bot.briefing.factcheck import EVIDENCE_K, FactCheck
-from bot.briefing.names import names_in
 from bot.briefing.negation import negated_terms
 from bot.briefing.stance import AGAINST, FOR, prescribes, stance_of
 from bot.briefing.verdicts import compare, decide
@@ -23,6 +22,7 @@ from bot.config import load_settings
 from bot.engine import ScriptedEngine
 from bot.engine.base import Engine
 from bot.index import SourceIndex
+from bot.names import names_in
 from bot.service import BriefingService
 from bot.sources import load_sources
 from bot.terms import words

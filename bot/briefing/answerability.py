@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.briefing.focus import ZIPF_CEILING, Focus, focus_of, has_type
-from bot.briefing.names import names_in
 from bot.index import ScoredPassage, SourceIndex
+from bot.names import names_in
 from bot.terms import content_terms, match_terms
 
 if TYPE_CHECKING:

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from bot.briefing.models import Citation
-from bot.briefing.names import names_missing, people_in
 from bot.briefing.sentences import Check, Sentence, render_sentences
 from bot.index import ScoredPassage
+from bot.names import names_missing, people_in
 from bot.terms import CLAUSE_RE, content_terms, overlap, split_sentences
 
 # `(?<!\s)`: a match starts where a whitespace run starts (as the leftmost match would anyway), so a

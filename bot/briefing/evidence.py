@@ -33,10 +33,10 @@ from bot.briefing.focus import (
     stands_for_a_subject,
     subject_of,
 )
-from bot.briefing.names import people_in
 from bot.briefing.retrieval import FOLLOW_UP_MAX_WORDS
 from bot.briefing.vocabulary import vocabulary
 from bot.index import ScoredPassage, SourceIndex
+from bot.names import people_in
 from bot.sources import Passage
 from bot.terms import is_question, leans_on_previous, match_terms, sentences_of, words
 

@@ -19,9 +19,9 @@ from bot.briefing.claim_terms import (
     same_duration,
     terms_of,
 )
-from bot.briefing.names import bare
 from bot.briefing.negation import comparable
 from bot.briefing.reading import MISMATCH_COVERAGE, Reading, share
+from bot.names import bare
 
 __all__ = ["DECADE_RE", "check_numbers", "in_decade"]
 

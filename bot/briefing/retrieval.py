@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.briefing.answerability import names_what_passages_name
-from bot.briefing.names import people_in
 from bot.briefing.prompting import conversation_numbers
 from bot.briefing.vocabulary import vocabulary
 from bot.index import ScoredPassage, SourceIndex
+from bot.names import people_in
 from bot.store import Turn
 from bot.terms import content_terms, overlap, stem, words
 

@@ -34,11 +34,11 @@ from bot.briefing.claim_terms import (
 from bot.briefing.figure_checks import DECADE_RE, check_numbers, in_decade
 from bot.briefing.lexicon import lexicon
 from bot.briefing.name_checks import check_names
-from bot.briefing.names import names_in
 from bot.briefing.negation import comparable, is_negation, negated_terms, negated_words
 from bot.briefing.reading import MISMATCH_COVERAGE, Reading
 from bot.briefing.stance import AGAINST, FOR, calls_for, prescribes, stance_of
 from bot.index import Corpus, ScoredPassage
+from bot.names import names_in
 from bot.sources import Passage
 from bot.terms import CLAUSE_RE, leans_on_previous, sentences_of, stem, words
 
