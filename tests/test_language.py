@@ -145,6 +145,13 @@ def test_the_parse_says_what_a_how_many_question_counts_and_what_figures_count(
     assert "passenger" not in language.counted("The boat carries passengers to 212 Harbour Road.")
 
 
+def test_the_parse_says_which_name_a_text_gives_a_thing(language: LanguageModels) -> None:
+    """A name that modifies a noun describes that thing; a second name joined to it by "and" does too."""
+    described = language.described("Dutch and Danish yards bid, and a Norwegian shipyard won.")
+    assert sorted(e.text for e in described["yard"]) == ["Danish", "Dutch"]
+    assert [e.text for e in described["shipyard"]] == ["Norwegian"]
+
+
 async def test_a_figure_that_leans_on_the_sentence_before_answers_a_how_many_question(
     ferry: SourceIndex,
 ) -> None:

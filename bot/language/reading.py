@@ -2,7 +2,7 @@
 
 - `asked_count` and `counted`: what a how-many question counts, and what the figures of a sentence
   count, from the dependency parse (a figure that modifies a noun counts it).
-- `described`: which name a text gives a thing ("a Chinese company"), from the parse.
+- `described`: which name a text gives a thing ("a Dutch shipyard"), from the parse.
 - `Entity`: a named entity with its type family ("money", "date", "place", "person", ...) and the
   parts that carry its value (digits, number words, proper nouns), so "$4.5 million" and
   "$5.4 million" differ while "about $4.5 million" and "$4.5 million" do not.
@@ -117,13 +117,13 @@ def counted(doc: Doc) -> frozenset[str]:
 
 def described(doc: Doc) -> dict[str, list[Entity]]:
     """What the text's names say of a thing: the lemma of each noun that names modify in the parse
-    ("a Chinese company": company -> [Chinese]; "Chinese and American labs": lab -> both). Figures
+    ("a Dutch shipyard": shipyard -> [Dutch]; "Dutch and Danish yards": yard -> both). Figures
     are left to the figure checks."""
     found: dict[str, list[Entity]] = {}
     for ent in doc.ents:
         family = FAMILIES.get(ent.label_)
         root = ent.root
-        if root.dep_ == "conj":  # the second of "Chinese and American labs" modifies what the first does
+        if root.dep_ == "conj":  # the second of "Dutch and Danish yards" modifies what the first does
             root = root.head
         head = root.head
         if family is None or family in FIGURES or ent.start <= head.i < ent.end:
