@@ -128,7 +128,6 @@ class Reply:
         self.prompt = prompt
         self.gate = SentenceGate(prompt.numbered, corpus, bears_on=self._bears_on)
         self.shown = Shown()
-        self.citations: dict[int, Citation] = {}
         self._order: dict[int, int] = {}  # prompt number -> number shown, in order of first appearance
         self.pieces: list[str] = []  # the model's raw text, for the conversation history
         self.usage = Usage(prompt_tokens=0, completion_tokens=0)
@@ -168,8 +167,6 @@ class Reply:
                 yield event
         for part in self._show(self.gate.finish()):
             yield part
-        for number, citation in self.gate.citations.items():
-            self.citations.setdefault(number, citation)
 
     def _show(self, checked: list[Sentence]) -> list[Part]:
         return [part for s in checked if (part := self._add(Part((s,))))]
@@ -235,11 +232,9 @@ class Reply:
         return [cited[n] for n in sorted(cited)]
 
     def _cite(self, number: int, scored: ScoredPassage, sentence: str) -> Sentence:
-        """`sentence` of passage `number`, cited; the answer's citation of that passage quotes the
-        first sentence cited from it."""
-        p = scored.passage
-        citation = Citation.of(number, p, sentence)
-        self.citations.setdefault(number, citation)
+        """`sentence` of passage `number`, cited (the answer's sources list quotes the first
+        sentence shown from each passage: `_shown_citations`)."""
+        citation = Citation.of(number, scored.passage, sentence)
         return from_source(sentence, citation)
 
     def result(

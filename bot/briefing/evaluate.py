@@ -352,9 +352,8 @@ async def evaluate_claims(
 
 async def ablate_claims(index: SourceIndex, claims: Sequence[EvalClaim]) -> dict[str, dict[str, object]]:
     """What each check adds (the word-level ones and the meaning ones): verdict accuracy with every
-    check, then with each left out,
-    per claim class. The verdict rests on the evidence alone (the model only explains it), so this
-    runs without the model."""
+    check, then with each left out, per claim class. The verdict rests on the evidence alone (the
+    model only explains it), so this runs without the model."""
 
     async def accuracy(off: tuple[str, ...]) -> dict[str, object]:
         right: dict[str, list[bool]] = defaultdict(list)
