@@ -55,6 +55,14 @@ async def briefing_of(service: BriefingService, topic: str, conversation: str = 
     return result
 
 
+def _shows(shown: str, quote: str) -> bool:
+    """Whether a shown sentence is `quote` word for word, but for the editor's insertions in square
+    brackets that name a person ("[Ana] Ruiz says", "is [Ruiz's] plan" for "is her plan")."""
+    parts = re.split(r"\[[^\]\d][^\]]*\] ?", shown.strip().rstrip(".!?"))
+    pattern = r"(?:\S+ )?".join(re.escape(part) for part in parts)
+    return re.search(pattern, quote) is not None
+
+
 def assert_structured(briefing: Briefing, texts: dict[str, str]) -> None:
     assert briefing.kind == "brief"
     assert set(briefing.sections) == SECTIONS
@@ -76,7 +84,7 @@ def assert_structured(briefing: Briefing, texts: dict[str, str]) -> None:
     for citation in briefing.citations:
         assert citation.quote in texts[citation.id], "quotes are verbatim in their passage"
         if citation.number not in written:
-            assert citation.quote.rstrip(".!?") in briefing.text, (
+            assert any(_shows(s.text, citation.quote) for p in briefing.parts for s in p.sentences), (
                 f"[{citation.number}] cites what is not shown"
             )
     assert (briefing.grounded < 1.0) == bool(briefing.unsupported), "the share counts what was left out"

@@ -19,7 +19,15 @@ from bot.briefing.focus import has_type, stands_for_a_subject, subject_of
 from bot.briefing.lexicon import LexiconError, lexicon, parse
 from bot.briefing.models import Answer, Answered
 from bot.briefing.premise import contradicted_premise, proposition
-from bot.briefing.sentences import QUOTE_LEAD, Citation, Part, Shown, from_source, render_part
+from bot.briefing.sentences import (
+    QUOTE_LEAD,
+    Citation,
+    Part,
+    Shown,
+    attribution,
+    from_source,
+    render_part,
+)
 from bot.briefing.verdicts import compare, decide
 from bot.index import Corpus, ScoredPassage, SourceIndex
 from bot.promptset import load_prompt_set
@@ -408,15 +416,33 @@ def test_a_quotes_part_is_inline_for_one_quote_and_a_list_for_several() -> None:
     )
 
 
+async def test_a_lead_that_names_its_author_is_not_attributed_twice(bikes: SourceIndex) -> None:
+    """The lead says whose words they are once: a sentence that names its author (a surname is
+    enough) needs no "According to" before it."""
+    passage = bikes.get("bike-share#next")
+    assert passage is not None and passage.by == "Marta Okafor"
+    named = from_source("Okafor recommends adding electric bikes.", Citation.of(1, passage, "x"))
+    unnamed = from_source("Electric bikes come next.", Citation.of(1, passage, "x"))
+    assert attribution(named) == ""
+    assert attribution(unnamed) == "According to Marta Okafor:"
+    assert render_part(Part((named,), attribution(named), "attributed")) == (
+        '"Okafor recommends adding electric bikes." [1]'
+    )
+
+
 async def test_a_quote_names_the_source_it_is_from(bikes: SourceIndex) -> None:
     """Quotes of two articles say which said what: the byline (author, else outlet) follows each,
     taken from the source's front matter, so it holds for any source a moderator adds."""
     passage = bikes.get("bike-share#next")
     assert passage is not None and passage.by == "Marta Okafor"
-    quote = from_source("Okafor recommends adding electric bikes.", Citation.of(2, passage, "x"))
+    quote = from_source("Electric bikes come next.", Citation.of(2, passage, "x"))
     assert render_part(Part((quote,), QUOTE_LEAD, "quotes")) == (
-        f'{QUOTE_LEAD} "Okafor recommends adding electric bikes." (Marta Okafor) [2]'
+        f'{QUOTE_LEAD} "Electric bikes come next." (Marta Okafor) [2]'
     )
+    named = from_source("Okafor recommends adding electric bikes.", Citation.of(2, passage, "x"))
+    assert render_part(Part((named,), QUOTE_LEAD, "quotes")) == (
+        f'{QUOTE_LEAD} "Okafor recommends adding electric bikes." [2]'
+    ), "a quote that names its author needs no byline"
     unsigned = Citation.of(1, Passage("s#p", "s", "t", "", "Text.", ()), "Text.")
     assert render_part(Part((from_source("Text.", unsigned),), "", "quotes")) == '"Text." [1]'
 

@@ -24,6 +24,7 @@ from bot.briefing.answer import canned_answer
 from bot.briefing.checked import SentenceGate
 from bot.briefing.code_version import briefing_code_version
 from bot.briefing.context import BriefingContext, stream_generation
+from bot.briefing.first_mention import Introductions, full_names
 from bot.briefing.grounding import (
     MIN_UNCERTAINTY,
     NO_UNCERTAINTY,
@@ -188,6 +189,7 @@ class BottomLine:
     def __init__(
         self, ctx: BriefingContext, passages: list[ScoredPassage], picks: Picks, about: set[str]
     ) -> None:
+        self.introductions = _introductions(ctx)  # carried on to the selected parts
         self.gate = SentenceGate(
             passages,
             ctx.index.corpus,
@@ -218,12 +220,21 @@ class BottomLine:
     def _take(self, sentence: Sentence) -> Part | None:
         if self.about and not content_terms(sentence.text) & self.about:
             return None
+        sentence = self.introductions.introduce(sentence)
         self.kept.append(sentence)
         for number in sentence.numbers:
             self.picks.citations.setdefault(number, self.gate.citations[number])
         self.picks.used.add(normalise_topic(sentence.text))  # not repeated as a fact or a framing
         shown = renumbered(sentence, self._order, self.picks.citations)
         return self.shown.add(Part((shown,), "" if self.shown.parts else BOTTOM_LINE_LEAD))
+
+
+def _introductions(ctx: BriefingContext) -> Introductions:
+    """Who the briefing has named so far, from the sources' full names (see `first_mention`)."""
+    index = ctx.index
+    models = index.semantic.models if index.semantic is not None else None
+    passages = {p.id: p for p in index.passages}
+    return Introductions(full_names(index.passages), passages, models)
 
 
 # --- the briefing -------------------------------------------------------------------------------
@@ -402,6 +413,10 @@ def _assemble(
         "cooperation": [framings["cooperation"]],
         "uncertain": [uncertain_line],
     }
+    if not line.kept:  # the streamed bottom line was introduced as it was taken
+        groups["bottom_line"] = [line.introductions.introduce(s) for s in bottom_line]
+    for name in ("key_facts", "race", "cooperation", "uncertain"):
+        groups[name] = [line.introductions.introduce(s) for s in groups[name]]
     numbered, citations, passages = picks.renumbered(list(groups.values()))
     selected = len(facts) + sum(1 for s in (*framings.values(), uncertain_line) if s.citations)
     checked = len(line.gate.checked)

@@ -15,6 +15,7 @@ rendering of all its parts, so the text streamed is always exactly a prefix of t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -180,9 +181,17 @@ def _markers(sentence: Sentence, numbers: bool) -> str:
 
 def attribution(sentence: Sentence) -> str:
     """Who a source sentence is from, as the lead of an answer built from it: "According to
-    Yi-Ling Liu:", or the sources when the passage names no author or outlet."""
+    Yi-Ling Liu:", or the sources when the passage names no author or outlet. Empty when the sentence
+    already names its author (by any part of the name): saying it twice reads as a stammer."""
     by = sentence.citations[0].by if sentence.citations else ""
+    if by and _names_author(sentence.text, by):
+        return ""
     return f"According to {by}:" if by else "According to the sources:"
+
+
+def _names_author(text: str, by: str) -> bool:
+    words = set(re.findall(r"[\w-]+", text))
+    return any(part in words for part in re.findall(r"[\w-]+", by) if part[:1].isupper() and len(part) > 2)
 
 
 def _byline(sentence: Sentence) -> str:
@@ -190,7 +199,7 @@ def _byline(sentence: Sentence) -> str:
     quotes two articles says which said what ("who warns against ...?"), before the reader looks the
     number up."""
     by = sentence.citations[0].by if sentence.verbatim and sentence.citations else ""
-    return f" ({by})" if by else ""
+    return f" ({by})" if by and not _names_author(sentence.text, by) else ""
 
 
 def render_sentences(sentences: Iterable[Sentence], separator: str = " ", *, numbers: bool = True) -> str:

@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bot.language._minilm import Matrix, MiniLM
-from bot.language.reading import Entity, ParseCache, asked_count, counted, described, entities_of
+from bot.language.reading import (
+    Entity,
+    ParseCache,
+    asked_count,
+    counted,
+    described,
+    entities_of,
+    person_pronoun,
+)
 from bot.language.vector_cache import VectorCache, default_path
 
 if TYPE_CHECKING:
@@ -156,6 +164,11 @@ class LanguageModels:
         """The names `text` gives things (a noun's lemma -> the name modifying it); empty without
         the parser."""
         return described(self.parse(text)) if self.nlp is not None else {}
+
+    def person_pronoun(self, text: str) -> tuple[int, int, bool] | None:
+        """Where `text` first says "she", "his" (...) of one person, and whether it is possessive;
+        None without the parser."""
+        return person_pronoun(self.parse(text)) if self.nlp is not None else None
 
     def asked_count(self, question: str) -> str | None:
         """What a how-many question counts (a noun's lemma); None without the parser."""

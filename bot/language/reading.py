@@ -3,6 +3,7 @@
 - `asked_count` and `counted`: what a how-many question counts, and what the figures of a sentence
   count, from the dependency parse (a figure that modifies a noun counts it).
 - `described`: which name a text gives a thing ("a Dutch shipyard"), from the parse.
+- `person_pronoun`: where a text first says "she" or "his" of one person, from the morphology.
 - `Entity`: a named entity with its type family ("money", "date", "place", "person", ...) and the
   parts that carry its value (digits, number words, proper nouns), so "$4.5 million" and
   "$5.4 million" differ while "about $4.5 million" and "$4.5 million" do not.
@@ -131,6 +132,23 @@ def described(doc: Doc) -> dict[str, list[Entity]]:
         if root.dep_ in _MODIFIES and head.pos_ == "NOUN":
             found.setdefault(head.lemma_.lower(), []).append(Entity(ent.text, family, _values(ent)))
     return found
+
+
+def person_pronoun(doc: Doc) -> tuple[int, int, bool] | None:
+    """The first "he", "she", "him", "her" or "his" of the text, read from spaCy's morphology (a
+    personal pronoun for one gendered third person): its character span and whether it is
+    possessive. None when the text has none ("it" and "they" stand for no one person)."""
+    for token in doc:
+        feats = token.morph.to_dict()
+        if (
+            token.pos_ == "PRON"
+            and feats.get("PronType") == "Prs"
+            and feats.get("Person") == "3"
+            and feats.get("Number") == "Sing"
+            and feats.get("Gender") in ("Fem", "Masc")
+        ):
+            return token.idx, token.idx + len(token.text), feats.get("Poss") == "Yes"
+    return None
 
 
 _NOUNS = frozenset({"NOUN", "PROPN"})
