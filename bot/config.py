@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=6, ge=1)
     max_input_chars: int = Field(default=2000, ge=50, le=100_000)
     shutdown_grace_s: float = Field(default=20.0, ge=0, le=600)
+    # How long the audience may vote after a debate's judge, before the room's swing is reported.
+    debate_vote_s: float = Field(default=300.0, ge=0, le=24 * 3600)
 
     # --- Model (in-process llama.cpp) ------------------------------------------------------------
     model_path: Path | None = None

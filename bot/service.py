@@ -59,7 +59,7 @@ from bot.promptset import load_prompt_set, tree_hash
 from bot.reload_signal import publish
 from bot.retention import forget_old_conversations, keep_forgetting
 from bot.sources import Source
-from bot.store import PromptChange, Store
+from bot.store import AudiencePolls, PromptChange, Store
 
 MAX_SEARCH_K = 20
 
@@ -264,6 +264,21 @@ class BriefingService:
     async def open_replies(self) -> list[tuple[int, int]]:
         """(channel id, message id) of every reply left unfinished, oldest first."""
         return await self.store.open_replies()
+
+    # --- a debate's audience polls (the votes are the front end's; where they are is kept here) ----
+
+    async def audience_polls_opened(self, debate: str, channel_id: int, motion: str, before_id: int) -> None:
+        await self.store.polls_opened(debate, channel_id, motion, before_id)
+
+    async def audience_second_poll(self, debate: str, after_id: int, closes_at: float) -> None:
+        await self.store.second_poll_opened(debate, after_id, closes_at)
+
+    async def audience_polls_done(self, debate: str) -> None:
+        await self.store.polls_done(debate)
+
+    async def open_audience_polls(self) -> list[AudiencePolls]:
+        """Debates whose audience polls were not yet reported, oldest first (after a restart too)."""
+        return await self.store.open_audience_polls()
 
     async def reload(self, *, actor: str) -> ReloadReport:
         """Re-read prompts/; swap only if everything is valid. Every attempt is recorded, and a

@@ -188,6 +188,24 @@ async def m008_answer_feedback(db: aiosqlite.Connection) -> None:
     )
 
 
+@migration
+async def m009_audience_polls(db: aiosqlite.Connection) -> None:
+    """Where a debate's two audience polls are and when the second closes (see _audience_polls)."""
+    await db.executescript(
+        """
+        CREATE TABLE audience_polls (
+            debate TEXT PRIMARY KEY,
+            channel_id TEXT NOT NULL,
+            motion TEXT NOT NULL,
+            before_id TEXT NOT NULL,
+            after_id TEXT,
+            closes_at REAL,
+            created_at REAL NOT NULL
+        );
+        """
+    )
+
+
 async def migrate(db: aiosqlite.Connection) -> None:
     """Apply every migration not yet recorded, each committed with its record."""
     await db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL)")

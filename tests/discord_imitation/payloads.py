@@ -181,6 +181,7 @@ def message(
     edited: bool = False,
     webhook_id: int | None = None,
     attachments: list[dict[str, Any]] | None = None,
+    poll: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": str(message_id),
@@ -202,6 +203,8 @@ def message(
     }
     if guild_id is not None:
         data["guild_id"] = str(guild_id)
+    if poll is not None:
+        data["poll"] = poll
     if webhook_id is not None:
         data["webhook_id"] = str(webhook_id)
     if referenced is not None:

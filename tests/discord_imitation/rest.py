@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from discord_imitation import payloads
+from discord_imitation.polls import Poll, PollRefused
 from discord_imitation.world import EPHEMERAL, LOADING, Interaction, Request, StoredMessage, World
 
 API = "/api/v10"
@@ -90,6 +91,8 @@ class RestApi:
             r.patch(f"{API}/channels/{{channel}}/messages/{{message}}", self.edit_message),
             r.delete(f"{API}/channels/{{channel}}/messages/{{message}}", self.delete_message),
             r.post(f"{API}/channels/{{channel}}/typing", self.typing),
+            r.post(f"{API}/channels/{{channel}}/polls/{{message}}/expire", self.end_poll),
+            r.get(f"{API}/channels/{{channel}}/polls/{{message}}/answers/{{answer}}", self.poll_voters),
             r.post(f"{API}/channels/{{channel}}/threads", self.create_thread),
             r.post(f"{API}/channels/{{channel}}/messages/{{message}}/threads", self.create_thread),
             r.post(f"{API}/interactions/{{id}}/{{token}}/callback", self.interaction_callback),
@@ -227,7 +230,12 @@ class RestApi:
         reference = (body.get("message_reference") or {}).get("message_id")
         if reference and int(reference) not in self.world.messages:  # replying to a deleted message
             return error(400, "Invalid Form Body: message_reference: Unknown message", 50035)
+        try:
+            poll = Poll.create(body["poll"]) if body.get("poll") else None
+        except PollRefused as refused:
+            return error(refused.status, refused.message, refused.code)
         stored = self.store_bot_message(channel_id, body, files=await read_files(request))
+        stored.poll = poll
         return json_reply(self.world.message_payload(stored))
 
     def _message(self, request: web.Request) -> StoredMessage | None:
@@ -249,8 +257,35 @@ class RestApi:
         body = (await read_body(request)) or {}
         if len(body.get("content") or "") > 2000:
             return error(400, "Invalid Form Body: content: Must be 2000 or fewer in length.", 50035)
+        if body.get("poll"):
+            return error(400, "Cannot edit a poll", 520003)
         stored.record(body)
         return json_reply(self.world.message_payload(stored))
+
+    async def end_poll(self, request: web.Request) -> web.Response:
+        """End a poll early: its author only, once (Discord's "expire")."""
+        stored = self._message(request)
+        if stored is None:
+            return error(404, "Unknown Message", 10008)
+        if stored.poll is None:
+            return error(400, "Cannot expire a non-poll message", 520006)
+        if stored.author_id != self.world.bot.id:
+            return error(403, "Missing Permissions", 50013)
+        try:
+            stored.poll.end()
+        except PollRefused as refused:
+            return error(refused.status, refused.message, refused.code)
+        return json_reply(self.world.message_payload(stored))
+
+    async def poll_voters(self, request: web.Request) -> web.Response:
+        stored = self._message(request)
+        if stored is None or stored.poll is None:
+            return error(404, "Unknown Message", 10008)
+        answer = int(request.match_info["answer"])
+        voters = [
+            self.world.person_by_id(u).payload for u, chosen in stored.poll.votes.items() if answer in chosen
+        ]
+        return json_reply({"users": voters})
 
     async def delete_message(self, request: web.Request) -> web.Response:
         stored = self._message(request)

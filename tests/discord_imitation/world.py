@@ -12,6 +12,7 @@ from typing import Any
 from discord_imitation import payloads
 from discord_imitation.cdn import Cdn, Upload
 from discord_imitation.limits import RateLimits
+from discord_imitation.polls import Poll
 
 GUILD_NAME = "Policy Lab"
 INTERACTION_DEADLINE_S = 3.0  # the first response to an interaction must come within this
@@ -60,6 +61,7 @@ class StoredMessage:
     interaction_token: str | None = None  # set on an interaction's original response and follow-ups
     versions: list[Version] = field(default_factory=list)
     uploads: list[Upload] = field(default_factory=list)  # files the bot attached (on the CDN)
+    poll: Poll | None = None  # a native poll sent with the message (it cannot be added later)
 
     @property
     def files(self) -> dict[str, bytes]:
@@ -257,7 +259,14 @@ class World:
             edited=len(stored.versions) > 1,
             webhook_id=self.application_id if stored.interaction_token else None,
             attachments=[self.cdn.payload(u) for u in stored.uploads],
+            poll=stored.poll.payload(self.bot.id) if stored.poll else None,
         )
+
+    def vote(self, message: StoredMessage, who: str | Person, *answer_ids: int) -> None:
+        """A member votes on a poll (PollRefused as Discord refuses it: ended, unknown answer)."""
+        if message.poll is None:
+            raise ValueError("that message has no poll")
+        message.poll.vote(self.person(who).id, list(answer_ids))
 
     def guild_payload(self) -> dict[str, Any]:
         people = [self.owner, *self.people.values()]

@@ -4,6 +4,9 @@ message per speech, with buttons under the latest round: next round, call the ju
 The buttons are `DynamicItem`s (their custom id carries the debate's key), so a click is understood
 even after a restart; the debate itself lives in memory, and a click on a debate the bot no longer
 holds gets a clear "start a new one" instead of an error.
+
+The audience votes on the motion in two native polls, before the first speech and after the judge
+(`bot.discord_app.audience`); the swing between them is posted when the voting time is over.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from bot.briefing.debate import (
     TurnStarted,
 )
 from bot.briefing.sentences import Part, render_part
+from bot.discord_app.audience import AudienceVotes
 from bot.discord_app.cogs.moderation import is_moderator
 from bot.discord_app.courier import NO_MENTIONS
 from bot.discord_app.failures import user_message
@@ -149,6 +153,19 @@ class Debates(commands.Cog):
         self.bot = bot
         self.debates: dict[int, Debate] = {}
         self.started_at = discord.utils.utcnow()  # debates are held in memory: older ones are gone
+        self.audience = AudienceVotes(bot)  # the room's polls, which outlive a restart
+        self._resumed: asyncio.Task[None] | None = None
+
+    async def cog_load(self) -> None:
+        # Reports due while the bot was down go out once it runs (without holding up its start).
+        self._resumed = asyncio.create_task(self.audience.resume())
+
+    async def cog_unload(self) -> None:
+        if self._resumed is not None:
+            self._resumed.cancel()
+            with contextlib.suppress(asyncio.CancelledError, discord.HTTPException):
+                await self._resumed
+        await self.audience.aclose()
 
     @app_commands.command(
         name="debate", description="Race side vs cooperation side argue a motion; a judge sums up."
@@ -178,6 +195,8 @@ class Debates(commands.Cog):
             content=f"Debate on **{session.motion}** ({rounds} rounds): {where}.{note}",
             allowed_mentions=NO_MENTIONS,
         )
+        if (channel_id := getattr(channel, "id", None)) is not None:
+            await self.audience.opened(str(key), channel_id, session.motion)
         await self._play(key, debate, debate.session.next_round())
 
     async def _open_thread(self, interaction: discord.Interaction, motion: str) -> discord.abc.Messageable:
@@ -216,6 +235,7 @@ class Debates(commands.Cog):
         if debate.session.judged:
             debate.finished = True
             self.debates.pop(key, None)
+            await self.audience.judged(str(key))
             return
         debate.controls = await debate.channel.send(
             f"Round {debate.session.rounds_played} of {debate.planned} done. What next?",
@@ -234,6 +254,7 @@ class Debates(commands.Cog):
         await reply.fail(reply.stop_reason)
         debate.finished = True
         self.debates.pop(key, None)
+        await self.audience.abandoned(str(key))
 
     async def _speech(self, debate: Debate, previous: StreamingReply | None, header: str) -> StreamingReply:
         """A new streamed message for the next speech, with a Stop button while it is written."""
@@ -327,6 +348,7 @@ class Debates(commands.Cog):
             await debate.channel.send(
                 f"Debate stopped by {interaction.user.mention}.", allowed_mentions=NO_MENTIONS
             )
+            await self.audience.abandoned(str(key))
             return
         events = debate.session.next_round() if action == "next" else debate.session.judge()
         await self._play(key, debate, events)
