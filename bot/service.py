@@ -58,7 +58,7 @@ from bot.prompt_admin import Actor, FileInfo, PromptAdmin, Proposal
 from bot.promptset import load_prompt_set, tree_hash
 from bot.reload_signal import publish
 from bot.retention import forget_old_conversations, keep_forgetting
-from bot.sources import Source
+from bot.sources import Passage, Source
 from bot.store import AudiencePolls, PromptChange, Store
 
 MAX_SEARCH_K = 20
@@ -352,6 +352,17 @@ class BriefingService:
         """Keep what was shown (a `bot.feedback.shown_*` record) so votes on it keep their context;
         returns the id the feedback buttons carry."""
         return await self.store.record_shown(guild_id, asker_id, record)
+
+    async def more_from_sources(self, answer_id: int) -> list[Passage] | None:
+        """The passages a shown answer rested on that it did not cite, best first, as the sources
+        read now (a passage a reload removed is left out); None once the answer is off record."""
+        record = await self.store.shown_record(answer_id)
+        if record is None:
+            return None
+        cited = set(record.get("cited", []))
+        index = self.library.current.index
+        found = (index.get(str(p["id"])) for p in record.get("passages", []) if p["id"] not in cited)
+        return [passage for passage in found if passage is not None]
 
     async def vote(self, answer_id: int, *, user_id: str, vote: Vote) -> bool:
         """One vote per user per answer, changeable; False if the answer is no longer on record."""

@@ -9,6 +9,7 @@ who may press what and what is stored, not what the answers say.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -403,5 +404,22 @@ async def test_stop_ends_a_debate_mid_speech(tmp_path: Path) -> None:
             assert not any("What next?" in m.content for m in im.world.bot_messages(thread))  # ended
             assert not bot.get_cog("Debates").debates
             assert not bot.courier.active  # nothing left counted as in progress
+    finally:
+        await im.stop()
+
+
+async def test_more_from_the_sources_shows_privately_what_the_answer_did_not_quote(tmp_path: Path) -> None:
+    im = await DiscordImitation().start()
+    try:
+        async with running_bot(bot_settings(im, tmp_path), ScriptedEngine(lambda _r: ANSWER)):
+            reply = await answered(im, QUESTION)
+            more = next(c for c in reply.custom_ids() if c.startswith("fb:more:"))
+            shown = await click(im, reply, more, "bob")  # anyone may read more, not only the asker
+            text = private_answer(im, shown).content
+            assert text.startswith(f"**{feedback_ui.MORE_LABEL}**"), text
+            more_ids = re.findall(r"`([^`]+#[^`]+)`", text)
+            cited_ids = re.findall(r"`([^`]+#[^`]+)`", reply.text)
+            assert more_ids and cited_ids, (text, reply.text)
+            assert not set(more_ids) & set(cited_ids), "only what the answer did not quote"
     finally:
         await im.stop()

@@ -1,5 +1,5 @@
-"""The buttons under the bot's replies: 👍/👎 (with "what was wrong?") on a final reply, and Stop on
-a reply being written.
+"""The buttons under the bot's replies: 👍/👎 (with "what was wrong?") and "More from the sources" on
+a final reply, and Stop on a reply being written.
 
 Every control is a `DynamicItem`: its custom id carries what it acts on (the shown answer's id, the
 asker's id), so a click is understood after a restart without any state in memory. The answers and
@@ -20,6 +20,7 @@ from bot.briefing.models import Answer
 from bot.discord_app.cogs.moderation import is_moderator
 from bot.discord_app.courier import NO_MENTIONS
 from bot.discord_app.failures import user_message
+from bot.discord_app.formatting import MORE_LABEL, more_text
 from bot.feedback import MAX_NOTE_CHARS, REASONS, shown_answer
 
 if TYPE_CHECKING:
@@ -210,13 +211,43 @@ class StopButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"repl
         await interaction.response.defer()  # the reply's own edit says it was stopped
 
 
-DYNAMIC_ITEMS = (VoteButton, ReasonSelect, NoteButton, StopButton)
+class MoreButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"fb:more:(?P<answer>\d+)"):
+    """Shows, privately, the passages an answer rested on but did not quote: the answer stays short,
+    and a reader who wants the rest gets it without asking again."""
+
+    def __init__(self, answer_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=MORE_LABEL, style=discord.ButtonStyle.secondary, custom_id=f"fb:more:{answer_id}"
+            )
+        )
+        self.answer_id = answer_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> MoreButton:
+        return cls(int(match["answer"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await reporting(interaction, "looking up the sources", self._show(interaction))
+
+    async def _show(self, interaction: discord.Interaction) -> None:
+        passages = await _bot(interaction).service.more_from_sources(self.answer_id)
+        await _tell(interaction, ANSWER_GONE if passages is None else more_text(passages))
 
 
-def feedback_view(answer_id: int) -> discord.ui.View:
+DYNAMIC_ITEMS = (VoteButton, ReasonSelect, NoteButton, StopButton, MoreButton)
+
+
+def feedback_view(answer_id: int, *, more: bool = False) -> discord.ui.View:
+    """👍/👎 under a final reply, and "More from the sources" when it rested on passages it did not
+    quote."""
     view = discord.ui.View(timeout=None)
     view.add_item(VoteButton("up", answer_id))
     view.add_item(VoteButton("down", answer_id))
+    if more:
+        view.add_item(MoreButton(answer_id))
     return view
 
 
@@ -239,16 +270,21 @@ def guild_key(guild: discord.abc.Snowflake | None) -> str:
 
 
 async def feedback_for(
-    bot: BriefingBot, record: dict[str, Any], *, guild: discord.abc.Snowflake | None, asker_id: int
+    bot: BriefingBot,
+    record: dict[str, Any],
+    *,
+    guild: discord.abc.Snowflake | None,
+    asker_id: int,
+    more: bool = False,
 ) -> discord.ui.View | None:
-    """Record what is about to be shown and return its 👍/👎 buttons; None (no buttons) when the
-    database cannot take it: a missing vote button must never cost the user the answer."""
+    """Record what is about to be shown and return its buttons (see `feedback_view`); None (no
+    buttons) when the database cannot take it: a missing button must never cost the user the answer."""
     try:
         answer_id = await bot.service.record_shown(record, guild_id=guild_key(guild), asker_id=str(asker_id))
     except Exception:
         log.warning("could not record a shown answer for feedback", exc_info=True)
         return None
-    return feedback_view(answer_id)
+    return feedback_view(answer_id, more=more)
 
 
 def answer_feedback(
@@ -258,6 +294,8 @@ def answer_feedback(
 
     async def record(answer: Answer) -> discord.ui.View | None:
         shown = shown_answer(answer, mode=mode, prompt_version=bot.service.prompt_version)
-        return await feedback_for(bot, shown, guild=guild, asker_id=asker_id)
+        cited = {c.id for c in answer.citations}
+        more = answer.kind == "answer" and any(p.passage.id not in cited for p in answer.passages)
+        return await feedback_for(bot, shown, guild=guild, asker_id=asker_id, more=more)
 
     return record

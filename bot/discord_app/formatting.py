@@ -18,9 +18,10 @@ from bot.briefing.models import Answer, Citation
 from bot.briefing.progress import Progress
 from bot.index import ScoredPassage
 from bot.service import ServiceStatus
-from bot.sources import Source, page_label
+from bot.sources import Passage, Source, page_label
 
 EMBED_LIMIT = 4096
+MESSAGE_LIMIT = 2000
 FIELD_LIMIT = 1024
 QUOTE_CHARS = 160
 SNIPPET_CHARS = 220
@@ -109,6 +110,24 @@ def shorten_lines(lines: list[str], limit: int) -> str:
         kept.append(line)
         size += len(line) + 1
     return "\n".join(kept)
+
+
+MORE_LABEL = "More from the sources"
+MORE_PASSAGES = 3
+MORE_CHARS = 420  # of each passage: three fit one private message with their titles
+NOTHING_MORE = "The answer already quotes every passage it found."
+
+
+def more_text(passages: Sequence[Passage]) -> str:
+    """The passages an answer rested on but did not quote, titled and shortened, in one message."""
+    if not passages:
+        return NOTHING_MORE
+    lines = [f"**{MORE_LABEL}**"]
+    for p in passages[:MORE_PASSAGES]:
+        label = f"{p.title} — {p.heading}" if p.heading else p.title
+        title = shorten(label, TITLE_CHARS * 2)
+        lines.append(f"**{title}** `{p.id}`{_page(p.page)}\n> {shorten(p.text, MORE_CHARS)}")
+    return shorten_lines(lines, MESSAGE_LIMIT)
 
 
 def answer_text(answer: Answer) -> str:

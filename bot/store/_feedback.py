@@ -25,6 +25,13 @@ class Feedback(StoreBase):
         return cursor.lastrowid
 
     @guarded
+    async def shown_record(self, answer_id: int) -> dict[str, Any] | None:
+        """The record of a shown answer, or None once retention removed it."""
+        async with self._db.execute("SELECT record FROM shown_answers WHERE id = ?", (answer_id,)) as cursor:
+            row = await cursor.fetchone()
+        return json.loads(row[0]) if row else None
+
+    @guarded
     async def set_vote(self, answer_id: int, user_id: str, vote: Literal["up", "down"]) -> bool:
         """One vote per user per answer: a second click replaces the first (a 👍 clears the reason
         and note a 👎 had). False when the answer is no longer on record (retention removed it)."""
