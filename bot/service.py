@@ -59,7 +59,8 @@ from bot.promptset import load_prompt_set, tree_hash
 from bot.reload_signal import publish
 from bot.retention import forget_old_conversations, keep_forgetting
 from bot.sources import Passage, Source
-from bot.store import AudiencePolls, PromptChange, Store
+from bot.store import AudiencePolls as AudiencePolls  # the front ends read it from here
+from bot.store import PromptChange, Store
 
 MAX_SEARCH_K = 20
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime
 import logging
 import time
@@ -22,10 +23,10 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.discord_app.courier import NO_MENTIONS
-from bot.store import AudiencePolls
 
 if TYPE_CHECKING:
     from bot.discord_app.client import BriefingBot
+    from bot.service import AudiencePolls
 
 ANSWERS = ("For", "Against", "Undecided")
 POLL_HOURS = 1  # Discord's shortest poll: the bot ends it earlier itself
@@ -156,9 +157,7 @@ class AudienceVotes:
             await self._report(polls)
             return
         await self.bot.service.audience_second_poll(debate, message.id, closes_at)
-        self._schedule(
-            AudiencePolls(debate, polls.channel_id, polls.motion, polls.before_id, message.id, closes_at)
-        )
+        self._schedule(dataclasses.replace(polls, after_id=message.id, closes_at=closes_at))
 
     async def abandoned(self, debate: str) -> None:
         """A debate stopped before its judge: its poll ends, with nothing to compare it with."""
