@@ -7,6 +7,7 @@ sentence with a passage: both come from the same small vocabulary, and the check
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Set as AbstractSet
 
@@ -74,7 +75,7 @@ def split_sentences(text: str) -> list[str]:
         for match in _SENTENCE_END_RE.finditer(block):
             if quotes.around(match.start()):
                 continue  # "I Met With China's Top AI Experts. They're Freaking Out, Too" is one title
-            if _abbreviated(block[start : match.start()]):
+            if _abbreviated(block[start : match.start()], block[match.end() : match.end() + 1]):
                 continue  # "the chief executive of St. Brenna"
             end = match.start() + len(match.group(0).rstrip())
             pieces.append(block[start:end].strip())
@@ -83,11 +84,27 @@ def split_sentences(text: str) -> list[str]:
     return [p for p in pieces if p]
 
 
+_LAST_TOKEN_RE = re.compile(r"([^\s(\[\"“']+)$")
 _ABBREVIATION_RE = re.compile(r"\b([A-Za-z]+)\.$")
 
 
-def _abbreviated(text: str) -> bool:
-    """Whether `text` ends with an abbreviation's full stop ("Dr.", "St.": lexicon/words.toml)."""
+@functools.cache
+def _english_abbreviations() -> frozenset[str]:
+    """The abbreviations spaCy's English tokenizer keeps whole ("Oct.", "Inc.", "D.C.", "e.g."),
+    as written: a library's list of English, not ours. Loaded once, without a model."""
+    from spacy.lang.en.tokenizer_exceptions import TOKENIZER_EXCEPTIONS
+
+    return frozenset(k for k in TOKENIZER_EXCEPTIONS if k.endswith(".") and k[:-1].replace(".", "").isalpha())
+
+
+def _abbreviated(text: str, after: str = "") -> bool:
+    """Whether `text` ends with an abbreviation's full stop, given the text `after` it: one of
+    lexicon/words.toml ("Dr. Lena Moraes"), or one spaCy's English tokenizer knows followed by a
+    figure ("a jury on Oct. 17, 2025"). Before a capital, those end a sentence as often as not
+    ("... in Fremont, Calif. Prosecutors said ...")."""
+    last = _LAST_TOKEN_RE.search(text)
+    if after[:1].isdigit() and last is not None and last.group(1) in _english_abbreviations():
+        return True
     match = _ABBREVIATION_RE.search(text)
     return match is not None and match.group(1).lower() in vocabulary().abbreviations
 

@@ -121,3 +121,16 @@ def test_the_full_stop_of_an_abbreviation_does_not_end_the_sentence() -> None:
         "It ends at the station.",
         "St. Brenna is next.",
     ]
+
+
+def test_an_abbreviation_english_knows_before_a_figure_ends_no_sentence() -> None:
+    """A month (or any abbreviation spaCy's English tokenizer keeps whole) before a figure ends no
+    sentence, with no word list of ours; before a capital it may ("Calif. Prosecutors")."""
+    from bot.terms import split_sentences
+
+    text = "A jury on Nov. 3, 2024, cleared the firm. It is in Eugene, Ore. Prosecutors appealed."
+    assert split_sentences(text) == [
+        "A jury on Nov. 3, 2024, cleared the firm.",
+        "It is in Eugene, Ore.",
+        "Prosecutors appealed.",
+    ]
