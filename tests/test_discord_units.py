@@ -96,3 +96,29 @@ def test_formatting_helpers() -> None:
         and "A Title" in (embed.description or "")
     )
     assert sources_embed([]) is None
+
+
+def test_supporting_quotes_are_a_line_each_and_the_embed_quotes_them_whole() -> None:
+    """A long supporting quote is cut at a word to about a line in the message, marked "…"; the
+    sources embed quotes it whole; the lead is never cut; what streamed is the start of the final."""
+    from bot.briefing.models import Answer
+    from bot.briefing.sentences import QUOTE_LEAD, Part, from_source
+    from bot.discord_app.formatting import QUOTE_LINE, answer_text, part_text
+    from bot.sources import Passage
+
+    long = "The ferry operator said the crossing would close for the winter " + "because of ice " * 12 + "."
+    passage = Passage("port#ice", "port", "The port", "Ice", long, ())
+    lead_text = "The crossing closes for the winter, " + "for weeks on end, " * 8 + "the operator says."
+    lead = Part((from_source(lead_text, Citation.of(1, passage, lead_text)),), "", "attributed")
+    quote = from_source(long, Citation.of(2, passage, long))
+    support = Part((quote,), QUOTE_LEAD, "quotes", separator="\n\n")
+    answer = Answer(
+        question="q", parts=[lead, support], citations=[quote.citations[0]], passages=[], model="m"
+    )
+    text = answer_text(answer)
+    quote_line = text.splitlines()[-1]
+    assert lead_text in text, "the answer's own first line is whole"
+    assert "…" in quote_line and len(quote_line) <= len(QUOTE_LEAD) + QUOTE_LINE + 20, quote_line
+    assert text == part_text(lead) + part_text(support)
+    embed = sources_embed(answer.citations)
+    assert embed is not None and long.strip(" .") in (embed.description or "").replace("\n> ", " ")

@@ -206,14 +206,17 @@ def render_sentences(sentences: Iterable[Sentence], separator: str = " ", *, num
     return separator.join(render_sentence(s, numbers=numbers) for s in sentences).strip()
 
 
-def render_part(part: Part, *, numbers: bool = True, first: bool = False) -> str:
+def render_part(part: Part, *, numbers: bool = True, first: bool = False, quote_chars: int = 0) -> str:
     """The text of one part, with its separator unless it is `first` (what a front end shows when a
-    stream hands it the part)."""
+    stream hands it the part). `quote_chars`: supporting quotes longer than this are cut at a word
+    with "…" (a front end that lists each quote in full elsewhere keeps them to a line); 0 keeps
+    them whole."""
     in_quotes = part.layout == "quotes"
     if part.layout == "attributed":  # the lead names who says it: no byline after the quote
         items = [quoted(s.text) + _markers(s, numbers) for s in part.sentences]
     else:
-        items = [render_sentence(s, numbers=numbers, in_quotes=in_quotes) for s in part.sentences]
+        sentences = [_cut(s, quote_chars) for s in part.sentences] if in_quotes else part.sentences
+        items = [render_sentence(s, numbers=numbers, in_quotes=in_quotes) for s in sentences]
     if part.layout == "list" or (in_quotes and len(items) > 1):
         body = "\n".join([*([part.lead] if part.lead else []), *(f"- {item}" for item in items)])
     elif part.lead:
@@ -223,9 +226,19 @@ def render_part(part: Part, *, numbers: bool = True, first: bool = False) -> str
     return body if first else part.separator + body
 
 
-def render(parts: Sequence[Part], *, numbers: bool = True) -> str:
+def render(parts: Sequence[Part], *, numbers: bool = True, quote_chars: int = 0) -> str:
     """A whole reply; `numbers=False` leaves the markers out (what the model reads back as history)."""
-    return "".join(render_part(p, numbers=numbers, first=i == 0) for i, p in enumerate(parts))
+    return "".join(
+        render_part(p, numbers=numbers, first=i == 0, quote_chars=quote_chars) for i, p in enumerate(parts)
+    )
+
+
+def _cut(sentence: Sentence, chars: int) -> Sentence:
+    """`sentence` with its text cut at a word before `chars` characters, marked "…"."""
+    text = " ".join(sentence.text.split())
+    if not chars or len(text) <= chars:
+        return sentence
+    return replace(sentence, text=text[: chars - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…")
 
 
 class Shown:

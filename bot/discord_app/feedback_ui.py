@@ -20,7 +20,7 @@ from bot.briefing.models import Answer
 from bot.discord_app.cogs.moderation import is_moderator
 from bot.discord_app.courier import NO_MENTIONS
 from bot.discord_app.failures import user_message
-from bot.discord_app.formatting import MORE_LABEL, more_text
+from bot.discord_app.formatting import MORE_LABEL, answer_text, more_text
 from bot.feedback import MAX_NOTE_CHARS, REASONS, shown_answer
 
 if TYPE_CHECKING:
@@ -294,6 +294,7 @@ def answer_feedback(
 
     async def record(answer: Answer) -> discord.ui.View | None:
         shown = shown_answer(answer, mode=mode, prompt_version=bot.service.prompt_version)
+        shown["answer"] = answer_text(answer)  # as the member saw it (quotes a line each)
         cited = {c.id for c in answer.citations}
         more = answer.kind == "answer" and any(p.passage.id not in cited for p in answer.passages)
         return await feedback_for(bot, shown, guild=guild, asker_id=asker_id, more=more)

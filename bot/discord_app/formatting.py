@@ -16,6 +16,7 @@ from bot.briefing.debate import DebateTurn, Judgement
 from bot.briefing.factcheck import FactCheck
 from bot.briefing.models import Answer, Citation
 from bot.briefing.progress import Progress
+from bot.briefing.sentences import Part, render, render_part
 from bot.index import ScoredPassage
 from bot.service import ServiceStatus
 from bot.sources import Passage, Source, page_label
@@ -23,7 +24,8 @@ from bot.sources import Passage, Source, page_label
 EMBED_LIMIT = 4096
 MESSAGE_LIMIT = 2000
 FIELD_LIMIT = 1024
-QUOTE_CHARS = 160
+QUOTE_CHARS = 400  # the sources embed quotes each cited sentence whole (up to this)
+QUOTE_LINE = 150  # a supporting quote in the message: about one line; the embed has it whole
 SNIPPET_CHARS = 220
 SOURCES_COLOUR = discord.Colour.blurple()
 # The last line of a reply says what state it is in; "-#" renders as small grey text.
@@ -131,7 +133,16 @@ def more_text(passages: Sequence[Passage]) -> str:
 
 
 def answer_text(answer: Answer) -> str:
-    return answer.text or "I could not put together an answer from the sources."
+    """The answer as the message shows it: supporting quotes a line each (the sources embed below
+    quotes them whole)."""
+    return (
+        render(answer.parts, quote_chars=QUOTE_LINE) or "I could not put together an answer from the sources."
+    )
+
+
+def part_text(part: Part) -> str:
+    """One streamed part as `answer_text` shows it, so the final text extends what was streamed."""
+    return render_part(part, quote_chars=QUOTE_LINE)
 
 
 def factcheck_message(check: FactCheck) -> tuple[str, discord.Embed | None]:

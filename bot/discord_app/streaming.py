@@ -33,7 +33,7 @@ import discord
 
 from bot.briefing.models import Answer, Answered
 from bot.briefing.progress import Progress, Stage
-from bot.briefing.sentences import Part, render_part
+from bot.briefing.sentences import Part
 from bot.discord_app.chunks import split_message
 from bot.discord_app.courier import FINAL, NO_MENTIONS, PREVIEW, QUEUE, Courier
 from bot.discord_app.failures import user_message
@@ -41,6 +41,7 @@ from bot.discord_app.formatting import (
     WRITING,
     answer_text,
     finished_line,
+    part_text,
     progress_text,
     sources_embed,
 )
@@ -437,7 +438,7 @@ async def _relay(reply: StreamingReply, make_events: Callable[[], AsyncIterator[
         elif isinstance(event, Stage):
             reply.set_stage(event)
         elif isinstance(event, Part):
-            reply.add_text(render_part(event))
+            reply.add_text(part_text(event))
         elif isinstance(event, Answered):
             final = event.answer
     if final is None:
