@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from discord_imitation import DiscordImitation
 from discord_imitation.harness import bot_settings, final_reply, finished, pending, running_bot
 from discord_imitation.world import StoredMessage
 
+from bot.briefing.sentences import QUOTE_LEAD
 from bot.discord_app import feedback_ui, formatting
 from bot.engine.base import GenerationRequest, StreamEvent
 from bot.engine.scripted import ScriptedEngine
@@ -162,3 +164,27 @@ async def test_stage_edits_stay_within_the_channel_budget(tmp_path: Path) -> Non
         # At most about one edit a second per reply: a lower bound that load cannot break (the bot
         # waits a second from Discord's answer to its last edit, recorded here on arrival).
         assert all(gap >= 0.9 for gap in gaps)
+
+
+async def test_an_ordinary_answer_is_one_message_that_answers_first_with_numbers_in_order(
+    tmp_path: Path,
+) -> None:
+    """The model cites its second passage first: the member reads one message, whose first line is
+    a checked sentence (not a list of quotes), with [1], [2], ... in reading order, and the sources
+    embed numbered the same way."""
+    reply_text = "Researchers fear a Chernobyl moment [2]. The race framing puts speed ahead of safety [1]."
+    im = await DiscordImitation().start()
+    try:
+        async with running_bot(bot_settings(im, tmp_path), ScriptedEngine(lambda _r: reply_text)):
+            question = await im.send(QUESTION, mention_bot=True)
+            reply = await final_reply(im, question)
+            assert finished(reply) and len(im.replies_to(question.id)) == 1 and len(reply.content) <= 2000
+            first_line = reply.content.splitlines()[0]
+            assert "Chernobyl moment" in first_line and not first_line.startswith(QUOTE_LEAD), first_line
+            shown = [int(n) for n in re.findall(r"\[(\d+)\]", reply.content)]
+            in_order = list(dict.fromkeys(shown))
+            assert in_order == list(range(1, len(in_order) + 1)) and len(in_order) >= 2, reply.content
+            listed = [int(n) for n in re.findall(r"\*\*\[(\d+)\]\*\*", reply.embeds[0]["description"])]
+            assert listed == in_order, "the sources list holds the numbers the text shows"
+    finally:
+        await im.stop()
