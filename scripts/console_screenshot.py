@@ -49,7 +49,9 @@ def screens(command: str, output: str) -> tuple[list[str], list[str]]:
 
 def draw(lines: list[str], path: Path) -> None:
     font = ImageFont.truetype(FONT, SIZE)
-    wrapped = [part for line in lines for part in (textwrap.wrap(line, COLUMNS, drop_whitespace=False) or [""])]
+    wrapped = [
+        part for line in lines for part in (textwrap.wrap(line, COLUMNS, drop_whitespace=False) or [""])
+    ]
     width = int(font.getlength("M" * COLUMNS)) + 32
     height = (SIZE + 6) * len(wrapped) + 32
     image = Image.new("RGB", (width, height), BACKGROUND)
