@@ -7,7 +7,7 @@ versions inside one answer.
 
 The set's word lists (`prompts/lexicon/`) are read by plain functions all over the briefing, so they
 are not part of the snapshot: building a snapshot installs them as the live word lists
-(bot/briefing/wordlists.py says why and what that costs), before its index is built, since the
+(bot/words/wordlists.py says why and what that costs), before its index is built, since the
 index's terms rest on its stop words.
 """
 
@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.briefing.wordlists import live_word_lists
 from bot.errors import PromptSetError
 from bot.index import SourceIndex
 from bot.language import LanguageModels
 from bot.promptset import PromptSet, load_prompt_set
+from bot.words.wordlists import live_word_lists
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ Layout, each file Markdown with TOML front matter between `+++` lines:
     prompts/messages/<name>.md    fixed sentences the bot says without the model (see MESSAGE_NAMES)
     prompts/framings/<side>.md    what each debate side argues, one claim a line (debate/stance.py)
     prompts/sources/*.md|*.txt    briefing sources (format in bot/sources.py)
-    prompts/lexicon/<name>.toml   the word lists the briefing reads (bot/briefing/wordlists.py), and
+    prompts/lexicon/<name>.toml   the word lists the briefing reads (bot/words/wordlists.py), and
                                   optionally topics.toml: the named topics /brief offers (topics.py)
 
 Some template text is read back by code, so a template declares it in its front matter and the
@@ -37,14 +37,14 @@ from types import MappingProxyType
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from bot.briefing.lexicon import FOLDER as LEXICON_FOLDER
-from bot.briefing.lexicon import LexiconError, read_toml
-from bot.briefing.topics import TOPICS_FILE, NamedTopic, parse_topics
-from bot.briefing.wordlists import FILES as LEXICON_FILES
-from bot.briefing.wordlists import WordLists, line_of, missing_files, parse_word_lists
 from bot.safe_files import UnsafeFileError, list_folder, read_regular_file
 from bot.sources import Source, load_sources
 from bot.untrusted import load_toml, safe_prompt_text
+from bot.words.lexicon import FOLDER as LEXICON_FOLDER
+from bot.words.lexicon import LexiconError, read_toml
+from bot.words.named_topics import TOPICS_FILE, NamedTopic, parse_topics
+from bot.words.wordlists import FILES as LEXICON_FILES
+from bot.words.wordlists import WordLists, line_of, missing_files, parse_word_lists
 
 MAX_PROMPT_FILE_BYTES = 64 * 1024
 MAX_HASHED_BYTES = 1024 * 1024  # tree_hash reads no more of any file (bigger ones are refused anyway)

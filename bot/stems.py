@@ -1,4 +1,4 @@
-"""Snowball stems, apart from `bot.terms` so the word-list data files (bot/briefing/lexicon.py,
+"""Snowball stems, apart from `bot.terms` so the word-list data files (bot/words/lexicon.py,
 vocabulary.py), which stem their entries, and `bot.terms`, which reads those lists, import in one
 direction: terms -> vocabulary -> lexicon -> stems."""
 

@@ -11,8 +11,8 @@ import functools
 import re
 from collections.abc import Set as AbstractSet
 
-from bot.briefing.vocabulary import vocabulary
 from bot.stems import stem as stem  # re-exported: callers take words and stems from here
+from bot.words.vocabulary import vocabulary
 
 WORD_RE = re.compile(r"[A-Za-z0-9]+(?:[-'’][A-Za-z0-9]+)*")
 CLAUSE_RE = re.compile(r"[:;]\s+")  # where a sentence's clauses meet

@@ -37,7 +37,8 @@ from bot.briefing.debate.quality import (
 )
 from bot.briefing.debate.results import SIDES, other_side
 from bot.briefing.debate.stance import StanceReader
-from bot.briefing.evidence import Pick, focus_of
+from bot.briefing.evidence import focus_of
+from bot.briefing.pick import Pick
 from bot.briefing.sentences import QUOTE_LEAD, Citation, Part, Sentence, from_source, render_part
 from bot.config import Settings, load_settings
 from bot.engine import ScriptedEngine

@@ -16,7 +16,6 @@ import pytest
 from bot.briefing.checked import SentenceGate
 from bot.briefing.evidence import Evidence, focus_of, goes_on, question_parts, weigh
 from bot.briefing.focus import has_type, stands_for_a_subject, subject_of
-from bot.briefing.lexicon import LexiconError, lexicon, parse
 from bot.briefing.models import Answer, Answered
 from bot.briefing.premise import contradicted_premise, proposition
 from bot.briefing.sentences import (
@@ -32,6 +31,7 @@ from bot.briefing.verdicts import compare, decide
 from bot.index import Corpus, ScoredPassage, SourceIndex
 from bot.promptset import load_prompt_set
 from bot.sources import Passage
+from bot.words.lexicon import LexiconError, lexicon, parse
 
 REPO = Path(__file__).resolve().parent.parent
 BIKE_SOURCE = """+++

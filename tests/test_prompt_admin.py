@@ -170,7 +170,7 @@ async def test_a_moderator_extends_the_lexicon_through_get_and_put(
     setup: tuple[BriefingService, DiscordImitation],
 ) -> None:
     from bot.briefing.retrieval import names_the_subject
-    from bot.briefing.wordlists import live_word_lists
+    from bot.words.wordlists import live_word_lists
 
     service, im = setup
     before, version = live_word_lists(), service.prompt_version

@@ -12,12 +12,12 @@ import pytest
 
 from bot.briefing.grounding import cue_score
 from bot.briefing.retrieval import is_on_topic, names_the_subject
-from bot.briefing.vocabulary import vocabulary
-from bot.briefing.wordlists import live_word_lists, parse_word_lists
 from bot.index import SourceIndex
 from bot.library import Library
 from bot.promptset import load_prompt_set
 from bot.sources import load_sources
+from bot.words.vocabulary import vocabulary
+from bot.words.wordlists import live_word_lists, parse_word_lists
 
 REPO = Path(__file__).resolve().parent.parent
 LEXICON = REPO / "prompts" / "lexicon"

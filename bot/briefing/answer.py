@@ -24,9 +24,10 @@ from collections.abc import AsyncIterator, Sequence
 
 from bot.briefing.checked import SentenceGate
 from bot.briefing.context import BriefingContext, stream_generation
-from bot.briefing.evidence import Evidence, Pick, weigh
+from bot.briefing.evidence import Evidence, weigh
 from bot.briefing.focus import typed_parts
 from bot.briefing.models import Answer, Answered, AnswerEvent, Citation
+from bot.briefing.pick import Pick
 from bot.briefing.premise import Contradiction, contradicted_premise
 from bot.briefing.progress import checking_at_first_text, found_in
 from bot.briefing.prompting import SOURCES_META, QuestionPrompt, clean_user_text, fit_question

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from bot.briefing.focus import ZIPF_CEILING, Focus, focus_of, has_type
+from bot.briefing.pick import Pick
 from bot.index import ScoredPassage, SourceIndex
 from bot.names import names_in
 from bot.terms import content_terms, match_terms
 
-if TYPE_CHECKING:
-    from bot.briefing.evidence import Pick
+FOLLOW_UP_MAX_WORDS = 8  # "why?", "and the other side?": judged by the conversation, not on their own
+
 
 TYPED_COVERAGE = 0.35  # a figure must come in a sentence about what the question asks the figure of
 COVERAGE_MIN = 0.35  # weighted share of the question the best passage must hold

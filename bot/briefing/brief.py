@@ -39,12 +39,12 @@ from bot.briefing.prompting import clean_user_text, fit_to_context
 from bot.briefing.retrieval import is_on_topic, retrieve
 from bot.briefing.sentences import Part, Sentence, Shown, own_words, render, render_sentences, renumbered
 from bot.briefing.topics import normalise_topic
-from bot.briefing.vocabulary import vocabulary
 from bot.engine.base import GenerationRequest, Queued, Usage
 from bot.index import ScoredPassage
 from bot.measures import elapsed_ms
 from bot.store import Turn
 from bot.terms import content_terms
+from bot.words.vocabulary import vocabulary
 
 BRIEF_MAX_TOKENS = 70  # two sentences of bottom line; the rest of the briefing is selected
 GENERAL_K = 3  # passages behind the bottom line and the key facts

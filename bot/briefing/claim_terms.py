@@ -14,9 +14,9 @@ from functools import lru_cache
 from itertools import pairwise
 
 from bot.briefing.focus import informativeness
-from bot.briefing.lexicon import lexicon
 from bot.briefing.negation import comparable
 from bot.terms import content_terms, stopwords, words
+from bot.words.lexicon import lexicon
 
 __all__ = [
     "US_RE",

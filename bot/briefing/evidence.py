@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.briefing.answerability import (
+    FOLLOW_UP_MAX_WORDS,
     TYPED_COVERAGE,
     decide,
     mostly_unknown,
@@ -33,12 +34,12 @@ from bot.briefing.focus import (
     stands_for_a_subject,
     subject_of,
 )
-from bot.briefing.retrieval import FOLLOW_UP_MAX_WORDS
-from bot.briefing.vocabulary import vocabulary
+from bot.briefing.pick import Pick
 from bot.index import ScoredPassage, SourceIndex
 from bot.names import people_in
 from bot.sources import Passage
 from bot.terms import is_question, leans_on_previous, match_terms, sentences_of, words
+from bot.words.vocabulary import vocabulary
 
 PICK_RATIO = 0.6  # a further sentence must score this share of the best one
 LIST_RATIO = 0.45  # list items from sibling passages may be weaker
@@ -63,18 +64,6 @@ ANCHOR_MAX_PASSAGES = 2  # a name in more passages than this is a subject, not a
 # Weight of a sentence's semantic similarity to the question in its score, beside its weighted word
 # coverage: a paraphrase shares meaning, not words.
 MEANING_WEIGHT = 0.3
-
-
-@dataclass(frozen=True, slots=True)
-class Pick:
-    """A source sentence chosen because it answers the question."""
-
-    sentence: str
-    scored: ScoredPassage
-    score: float
-    terms: frozenset[str]
-    meaning: float = 0.0  # semantic similarity to the question (0.0 without the sentence encoder)
-    before: frozenset[str] = frozenset()  # the words of the sentence before it in its passage
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from bot.acronyms import is_acronym
-from bot.briefing.lexicon import lexicon, phrase_pattern
-from bot.briefing.vocabulary import vocabulary
 from bot.names import names_in, people_in
 from bot.terms import WORD_RE, stem, stopwords, words
+from bot.words.lexicon import lexicon, phrase_pattern
+from bot.words.vocabulary import vocabulary
 
 ZIPF_CEILING = 8.0  # "the" is 7.7: every word gets a positive weight
 MIN_WEIGHT = 0.5

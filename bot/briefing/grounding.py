@@ -21,11 +21,11 @@ from bot.briefing.citations import MARKER_RE
 from bot.briefing.models import Citation
 from bot.briefing.sentences import Sentence, from_source, renumbered
 from bot.briefing.topics import normalise_topic
-from bot.briefing.vocabulary import Cues, vocabulary
 from bot.engine.base import ChatMessage
 from bot.index import ScoredPassage
 from bot.promptset import PromptSet
 from bot.terms import content_terms, first_word, is_question, sentences_of, split_sentences, words
+from bot.words.vocabulary import Cues, vocabulary
 
 MIN_SENTENCE_WORDS = 6
 LONG_SENTENCE_WORDS = 40  # longer sentences are used only when nothing shorter fits

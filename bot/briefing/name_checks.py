@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 
 from bot.briefing.claim_terms import US_RE, terms_of, text_terms
-from bot.briefing.lexicon import MONTH_ABBREVIATIONS, lexicon
 from bot.briefing.reading import Reading
 from bot.index import Corpus
 from bot.names import bare, is_person_like, names_in
 from bot.sources import Passage
 from bot.terms import stem, words
+from bot.words.lexicon import MONTH_ABBREVIATIONS, lexicon
 
 __all__ = ["check_names"]
 

@@ -7,8 +7,8 @@ among the comparison's other checks. The negation words are data (prompts/lexico
 
 from __future__ import annotations
 
-from bot.briefing.lexicon import lexicon
 from bot.terms import PART_RE, stem, stopwords, words
+from bot.words.lexicon import lexicon
 
 WIDE_NEGATION_SCOPE = 10
 NEGATION_SCOPE = 4  # a negation applies to a claim word among the next few words ("little evidence that AGI")

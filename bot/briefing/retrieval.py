@@ -10,17 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.briefing.answerability import names_what_passages_name
+from bot.briefing.answerability import FOLLOW_UP_MAX_WORDS, names_what_passages_name
 from bot.briefing.prompting import conversation_numbers
-from bot.briefing.vocabulary import vocabulary
 from bot.index import ScoredPassage, SourceIndex
 from bot.names import people_in
 from bot.store import Turn
 from bot.terms import content_terms, overlap, stem, words
+from bot.words.vocabulary import vocabulary
 
 DEFAULT_K = 3
 GATE_OVERLAP = 0.5
-FOLLOW_UP_MAX_WORDS = 8  # "why?", "and the other side?": judged by the conversation, not on their own
 FOLLOW_UP_MAX_OWN_TERMS = 2  # ...and a longer one that points back with no more content words than this
 FOLLOW_UP_POOL = 30  # a follow-up looks this deep for passages the conversation has already seen
 

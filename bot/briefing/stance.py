@@ -11,9 +11,9 @@ what should be done. The words are data (prompts/lexicon/factcheck.toml's [stanc
 
 from __future__ import annotations
 
-from bot.briefing.lexicon import lexicon
 from bot.briefing.negation import is_negation
 from bot.terms import words
+from bot.words.lexicon import lexicon
 
 FOR, AGAINST = 1, -1
 _CALL = frozenset({"call", "calls", "called", "calling"})

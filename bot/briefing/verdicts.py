@@ -32,7 +32,6 @@ from bot.briefing.claim_terms import (
     weighted_coverage,
 )
 from bot.briefing.figure_checks import DECADE_RE, check_numbers, in_decade
-from bot.briefing.lexicon import lexicon
 from bot.briefing.name_checks import check_names
 from bot.briefing.negation import comparable, is_negation, negated_terms, negated_words
 from bot.briefing.reading import MISMATCH_COVERAGE, Reading
@@ -41,6 +40,7 @@ from bot.index import Corpus, ScoredPassage
 from bot.names import names_in
 from bot.sources import Passage
 from bot.terms import CLAUSE_RE, leans_on_previous, sentences_of, stem, words
+from bot.words.lexicon import lexicon
 
 Verdict = Literal["supported", "contradicted", "not_in_sources"]
 

@@ -169,7 +169,7 @@ class BriefingBot(commands.AutoShardedBot):
         if self._courier is None:
             return
         for reply in self._courier.replying_to(payload.message_id):
-            if any(m.id == payload.message_id for m in reply.target.messages):
+            if reply.is_own(payload.message_id):
                 reply.gone("its message was deleted")
             else:
                 reply.stop(QUESTION_DELETED)

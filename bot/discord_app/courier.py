@@ -22,14 +22,11 @@ import itertools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import discord
 
 from bot.errors import BriefingError
-
-if TYPE_CHECKING:
-    from bot.discord_app.streaming import StreamingReply
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +88,21 @@ class Messenger(Protocol):
     def get_partial_messageable(self, id: int, /) -> Any: ...
 
 
+class ActiveReply(Protocol):
+    """What the courier needs of a reply in progress (`streaming.ActiveReply`): whether it was
+    stopped, how to stop it, and the messages it answers or is made of."""
+
+    stopped: asyncio.Event
+
+    def stop(self, reason: str) -> None: ...
+
+    def related_ids(self) -> set[int]: ...
+
+    def is_own(self, message_id: int) -> bool: ...
+
+    def gone(self, why: object) -> None: ...
+
+
 class ReplyLedger(Protocol):
     """Where unfinished replies are written down (`BriefingService`), so that a restart can tell
     their readers they were cut off."""
@@ -109,7 +121,7 @@ class Courier:
         self.ledger = ledger
         self._paces: dict[tuple[str, int], Pace] = {}
         self._typing: dict[int, tuple[int, asyncio.Task[None]]] = {}  # channel -> (users, task)
-        self.active: set[StreamingReply] = set()
+        self.active: set[ActiveReply] = set()
         self._idle = asyncio.Event()
         self._idle.set()
         self.draining = False
@@ -205,15 +217,15 @@ class Courier:
 
     # --- replies in progress -----------------------------------------------------------------------
 
-    def replying_to(self, message_id: int) -> list[StreamingReply]:
+    def replying_to(self, message_id: int) -> list[ActiveReply]:
         """Replies in progress whose question, or one of whose own messages, is `message_id`."""
-        return [r for r in self.active if message_id in r.target.related_ids()]
+        return [r for r in self.active if message_id in r.related_ids()]
 
-    def enlist(self, reply: StreamingReply) -> None:
+    def enlist(self, reply: ActiveReply) -> None:
         self.active.add(reply)
         self._idle.clear()
 
-    def discharge(self, reply: StreamingReply) -> None:
+    def discharge(self, reply: ActiveReply) -> None:
         self.active.discard(reply)
         if not self.active:
             self._idle.set()

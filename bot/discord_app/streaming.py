@@ -259,6 +259,14 @@ class StreamingReply:
         self.progress.note(stage)
         self._dirty.set()
 
+    def related_ids(self) -> set[int]:
+        """The question it answers and its own messages (how Stop and the courier find it)."""
+        return self.target.related_ids()
+
+    def is_own(self, message_id: int) -> bool:
+        """Whether `message_id` is one of the messages this reply posted."""
+        return any(m.id == message_id for m in self.target.messages)
+
     def stop(self, reason: str) -> None:
         """Ask for the generation to be cancelled; `reason` is what the reply will say."""
         self.stop_reason = self.stop_reason or reason

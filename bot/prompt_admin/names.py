@@ -14,12 +14,12 @@ import re
 from collections.abc import Iterable
 from types import MappingProxyType
 
-from bot.briefing.lexicon import FOLDER as LEXICON_FOLDER
 from bot.documents import MAX_DOCUMENT_BYTES
 from bot.documents import SUFFIXES as DOCUMENT_SUFFIXES
 from bot.errors import InputError
 from bot.promptset import MAX_PROMPT_FILE_BYTES
 from bot.sources import MAX_SOURCE_BYTES, STEM_OK
+from bot.words.lexicon import FOLDER as LEXICON_FOLDER
 
 DOCUMENTS = "documents"
 # folder -> (kind, allowed suffixes, size limit): the same limits the loaders apply.

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.briefing.debate.stance import StanceReader
-from bot.briefing.evidence import Pick
+from bot.briefing.pick import Pick
 from bot.language import LanguageModels
 from bot.promptset import PromptSet
 

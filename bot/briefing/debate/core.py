@@ -24,14 +24,15 @@ from dataclasses import replace
 
 from bot.briefing.answerability import subject_terms
 from bot.briefing.debate.stance import StanceReader
-from bot.briefing.evidence import Pick, scored_sentences
+from bot.briefing.evidence import scored_sentences
 from bot.briefing.focus import Focus
 from bot.briefing.grounding import cue_score
+from bot.briefing.pick import Pick
 from bot.briefing.topics import normalise_topic
-from bot.briefing.vocabulary import vocabulary
 from bot.index import ScoredPassage, SourceIndex
 from bot.sources import Passage
 from bot.terms import match_terms, sentences_of
+from bot.words.vocabulary import vocabulary
 
 OWN_ALONE_BONUS = 0.15  # passage tagged with this side's framing alone
 CUE_WEIGHT = 0.02  # per unit of the side's cue score...

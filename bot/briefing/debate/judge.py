@@ -35,10 +35,10 @@ from bot.briefing.grounding import (
     passage_labels,
 )
 from bot.briefing.sentences import Part, Sentence, Shown, own_words, renumbered
-from bot.briefing.vocabulary import vocabulary
 from bot.engine.base import ChatMessage, GenerationRequest, Queued
 from bot.index import ScoredPassage
 from bot.terms import content_terms, match_terms, overlap
+from bot.words.vocabulary import vocabulary
 
 JUDGE_MAX_TOKENS = 80
 SUMMARY_SENTENCES = 2

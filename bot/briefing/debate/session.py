@@ -41,16 +41,17 @@ from bot.briefing.debate.results import (
 )
 from bot.briefing.debate.speech import Speaker, SpeechPlan
 from bot.briefing.debate.stance import StanceReader
-from bot.briefing.evidence import Pick, weigh
+from bot.briefing.evidence import weigh
 from bot.briefing.focus import Focus, focus_of
+from bot.briefing.pick import Pick
 from bot.briefing.prompting import clean_user_text
 from bot.briefing.retrieval import is_on_topic
 from bot.briefing.topics import normalise_topic
-from bot.briefing.vocabulary import vocabulary
 from bot.errors import InputError
 from bot.index import ScoredPassage
 from bot.measures import elapsed_ms
 from bot.terms import WORD_RE, stem
+from bot.words.vocabulary import vocabulary
 
 DEFAULT_ROUNDS = 2
 MAX_ROUNDS = 5

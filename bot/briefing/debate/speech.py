@@ -28,18 +28,18 @@ from bot.briefing.debate.compose import reason_line, reason_point
 from bot.briefing.debate.core import own_alone
 from bot.briefing.debate.results import DebateTurn, TurnFinished, TurnStarted
 from bot.briefing.debate.stance import StanceReader
-from bot.briefing.evidence import Pick
 from bot.briefing.grounding import model_messages, passage_labels
 from bot.briefing.models import Citation
+from bot.briefing.pick import Pick
 from bot.briefing.prompting import fit_to_context
 from bot.briefing.sentences import Part, Sentence, Shown, from_source, own_words
-from bot.briefing.vocabulary import vocabulary
 from bot.engine.base import ChatMessage, GenerationRequest, Queued, Usage
 from bot.index import ScoredPassage
 from bot.language import LanguageModels
 from bot.promptset import PromptSet
 from bot.store import Turn
 from bot.terms import content_terms, match_terms, overlap, sentences_of
+from bot.words.vocabulary import vocabulary
 
 _FIGURE_RE = re.compile(r"\d+(?:[.,]\d+)?")
 MIN_CHECKED_SENTENCES = 2  # fewer than this shown, and the core fills the speech

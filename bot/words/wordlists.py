@@ -20,10 +20,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.briefing import lexicon as lexicon_module
-from bot.briefing import vocabulary as vocabulary_module
-from bot.briefing.lexicon import FOLDER, LEXICON_FILE, WORDS_FILE, Lexicon, LexiconError, read_toml
-from bot.briefing.vocabulary import Vocabulary
+from bot.words import lexicon as lexicon_module
+from bot.words import vocabulary as vocabulary_module
+from bot.words.lexicon import FOLDER, LEXICON_FILE, WORDS_FILE, Lexicon, LexiconError, read_toml
+from bot.words.vocabulary import Vocabulary
 
 FILES = (LEXICON_FILE, WORDS_FILE)  # the words read the fact-check's number words: that file first
 _TOML_LINE_RE = re.compile(r"at line (\d+)")

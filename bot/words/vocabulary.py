@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.briefing.lexicon import (
+from bot.stems import stem
+from bot.words.lexicon import (
     BUNDLED,
     WORDS_FILE,
     LexiconError,
@@ -26,7 +27,6 @@ from bot.briefing.lexicon import (
     phrase_pattern,
     read_toml,
 )
-from bot.stems import stem
 
 # (pattern, weight) pairs: a sentence's cue score is the weighted count of their matches.
 Cues = tuple[tuple[re.Pattern[str], int], ...]
