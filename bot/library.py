@@ -67,6 +67,7 @@ async def build_snapshot(root: Path, language: LanguageModels | None = None) -> 
         raise PromptSetError(problems)
     previous = live_word_lists()
     prompts.word_lists.install()
+    prompts.word_lists.pin()  # the index is built on these, even in a task that pinned others
     try:
         index = await SourceIndex.build(prompts.sources, language)
     except BaseException:

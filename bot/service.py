@@ -142,9 +142,9 @@ class BriefingService:
         await self.library.aclose()
 
     def context(self) -> BriefingContext:
-        """A consistent snapshot for one request."""
+        """A consistent snapshot for one request, its word lists pinned for the calling task."""
         snapshot = self.library.current
-        return BriefingContext(
+        ctx = BriefingContext(
             engine=self.engine,
             store=self.store,
             prompts=snapshot.prompts,
@@ -152,6 +152,8 @@ class BriefingService:
             max_answer_tokens=self.settings.max_answer_tokens,
             max_input_chars=self.settings.max_input_chars,
         )
+        ctx.pin_words()
+        return ctx
 
     @property
     def prompt_version(self) -> str:

@@ -191,3 +191,35 @@ async def test_an_unknown_lexicon_file_is_refused(tmp_path: Path, word_lists_res
         "lexicon/stems.toml:1: unknown lexicon file; expected one of factcheck.toml, words.toml, topics.toml",
         "lexicon/factcheck.toml:1: required lexicon file is missing",
     ]
+
+
+async def test_a_request_keeps_the_word_lists_it_started_with(word_lists_restored: None) -> None:
+    """A reload installs new lists while a request is in flight: the request reads the lists it
+    pinned to the end, in its own task and in the threads it hands work to; a request started after
+    the reload reads the new ones."""
+    import asyncio
+    import dataclasses
+
+    old = live_word_lists()
+    new = dataclasses.replace(
+        old, vocabulary=dataclasses.replace(old.vocabulary, stopwords=frozenset({"zebra"}))
+    )
+    started, reloaded = asyncio.Event(), asyncio.Event()
+
+    async def request() -> tuple[frozenset[str], frozenset[str]]:
+        old.pin()
+        started.set()
+        await reloaded.wait()
+        in_thread = await asyncio.to_thread(lambda: vocabulary().stopwords)
+        return vocabulary().stopwords, in_thread
+
+    in_flight = asyncio.create_task(request())
+    await started.wait()
+    new.install()
+    reloaded.set()
+    assert await in_flight == (old.vocabulary.stopwords, old.vocabulary.stopwords)
+
+    async def later() -> frozenset[str]:
+        return vocabulary().stopwords
+
+    assert await asyncio.create_task(later()) == frozenset({"zebra"})

@@ -22,7 +22,8 @@ INTERRUPTED = "The answer was interrupted because I was shutting down - please a
 class BriefingContext:
     """Everything a briefing request needs, as one consistent snapshot.
 
-    A request keeps the prompt set and index it started with even if a moderator reloads halfway.
+    A request keeps the prompt set, index and word lists it started with even if a moderator
+    reloads halfway (`pin_words`).
     """
 
     engine: Engine
@@ -31,6 +32,11 @@ class BriefingContext:
     index: SourceIndex
     max_answer_tokens: int = 120
     max_input_chars: int = 2000
+
+    def pin_words(self) -> None:
+        """Make this snapshot's word lists the ones the running request reads (its asyncio task,
+        and the threads it hands work to), whatever a reload installs meanwhile."""
+        self.prompts.word_lists.pin()
 
     def sampling(self, *, max_tokens: int | None = None) -> Sampling:
         """Greedy decoding with a mild repeat penalty: the most faithful setting for a small model

@@ -13,6 +13,7 @@ from __future__ import annotations
 import calendar
 import re
 import tomllib
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,12 +162,23 @@ class _Live:
     lexicon: Lexicon | None = None
 
 
+# The lexicon a request started with (`WordLists.pin`): it wins over the live one for that request.
+_PINNED: ContextVar[Lexicon | None] = ContextVar("pinned_lexicon", default=None)
+
+
 def install(lexicon_: Lexicon) -> None:
     _Live.lexicon = lexicon_
 
 
+def pin(lexicon_: Lexicon) -> None:
+    _PINNED.set(lexicon_)
+
+
 def lexicon() -> Lexicon:
-    """The live fact-check lexicon (before any prompt set is installed: the shipped one)."""
+    """The fact-check lexicon of the running request (`pin`), else the live one (before any prompt
+    set is installed: the shipped one)."""
+    if (pinned := _PINNED.get()) is not None:
+        return pinned
     if _Live.lexicon is None:
         _Live.lexicon = parse(read_toml((BUNDLED / LEXICON_FILE).read_text(encoding="utf-8")))
     return _Live.lexicon

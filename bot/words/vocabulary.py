@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,12 +105,23 @@ class _Live:
     vocabulary: Vocabulary | None = None
 
 
+# The word lists a request started with (`WordLists.pin`): they win over the live ones for it.
+_PINNED: ContextVar[Vocabulary | None] = ContextVar("pinned_vocabulary", default=None)
+
+
 def install(vocabulary_: Vocabulary) -> None:
     _Live.vocabulary = vocabulary_
 
 
+def pin(vocabulary_: Vocabulary) -> None:
+    _PINNED.set(vocabulary_)
+
+
 def vocabulary() -> Vocabulary:
-    """The live word lists (before any prompt set is installed: the shipped ones)."""
+    """The word lists of the running request (`pin`), else the live ones (before any prompt set is
+    installed: the shipped ones)."""
+    if (pinned := _PINNED.get()) is not None:
+        return pinned
     if _Live.vocabulary is None:
         text = (BUNDLED / WORDS_FILE).read_text(encoding="utf-8")
         _Live.vocabulary = parse(read_toml(text), lexicon().numbers)

@@ -4,14 +4,13 @@ word lists the briefing reads.
 How the word lists reach the code, and why this way: the code that reads them (the topic gate, the
 stop words of every comparison, the fact-check's antonyms, the selectors' cues) is reached from many
 plain functions that take no prompt set, so `vocabulary()` and `lexicon()` stay module-level
-accessors, and they return the lists of the prompt set now live: `bot.library.build_snapshot`
-installs a set's lists once the whole set validated, before indexing it (the index's terms rest on
-its stop words). Threading a prompt set through every one of those functions would change dozens of
-signatures for no behaviour a moderator could see. What this costs: a request in flight while a
-reload swaps sets may read the new words for its later steps (both files go live in one step of the
-event loop, so it never sees one new file and one old). The briefing cache stays right because the
-lexicon files are hashed into the prompt set's version, which keys the cache: a lexicon edit changes
-the key as any prompt edit does.
+accessors. They return the lists the running request pinned, else the lists of the prompt set now
+live: `bot.library.build_snapshot` installs a set's lists once the whole set validated, and pins
+them while it indexes (the index's terms rest on its stop words); `BriefingService.context()`, where
+every request takes its snapshot, pins that snapshot's lists. The pin is a `ContextVar`: it belongs
+to the request's asyncio task (and to the threads `asyncio.to_thread` runs for it), so a reload that
+swaps sets while a request is in flight changes nothing that request reads. The briefing cache stays
+right because the lexicon files are hashed into the prompt set's version, which keys the cache.
 """
 
 from __future__ import annotations
@@ -38,9 +37,17 @@ class WordLists:
     vocabulary: Vocabulary
 
     def install(self) -> None:
-        """Make these the word lists every `lexicon()` and `vocabulary()` call reads from now on."""
+        """Make these the word lists every `lexicon()` and `vocabulary()` call reads from now on,
+        except in a request that pinned its own."""
         lexicon_module.install(self.lexicon)
         vocabulary_module.install(self.vocabulary)
+
+    def pin(self) -> None:
+        """Make these the word lists of the running request: of the current asyncio task (and of the
+        threads it hands work to with `asyncio.to_thread`, which copies the context), whatever a
+        reload installs meanwhile."""
+        lexicon_module.pin(self.lexicon)
+        vocabulary_module.pin(self.vocabulary)
 
 
 def live_word_lists() -> WordLists:

@@ -167,8 +167,11 @@ class DebateSession:
         )
 
     def _begin_step(self) -> None:
+        """Refuse a step while one runs; pin the debate's word lists for this step's task (a later
+        round runs in another task, perhaps after a reload: it reads the lists the debate began with)."""
         if self._step.locked():
             raise InputError("The debate is still speaking - wait for the current turn to finish.")
+        self.ctx.pin_words()
 
     async def next_round(self) -> AsyncIterator[DebateEvent]:
         """One round: the race side speaks, then the cooperation side answers it."""
