@@ -171,3 +171,28 @@ async def test_the_imitation_refuses_the_polls_discord_refuses(im: DiscordImitat
             assert (await response.json())["poll"]["results"]["is_finalized"] is True
         async with http.post(expire) as response:
             assert (await response.json())["code"] == 520001, "a poll ends once"
+
+
+async def test_a_debate_goes_on_when_its_polls_cannot_be_kept(
+    im: DiscordImitation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database refuses the polls' record: the debate still runs and the judge still speaks;
+    only the room's report is missing."""
+    from bot.errors import StoreError
+
+    async with running_bot(bot_settings(im, tmp_path), engine()) as bot:
+
+        async def refused(*_args: object) -> None:
+            raise StoreError("the database is locked")
+
+        monkeypatch.setattr(bot.service, "audience_polls_opened", refused)
+        thread_id = await start_debate(im)
+        await judge(im, thread_id)
+        await im.wait_for(
+            lambda: [
+                m for m in im.world.bot_messages(thread_id) if "The judge" in m.text and "Verdict" in m.text
+            ],
+            what="the judge's verdict",
+        )
+        assert not await bot.service.open_audience_polls()
+        assert len(polls_in(im, thread_id)) == 1, "the first poll was posted; nothing followed it"

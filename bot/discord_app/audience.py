@@ -127,18 +127,30 @@ class AudienceVotes:
 
     async def opened(self, debate: str, channel_id: int, motion: str) -> None:
         """Before the first speech: the first poll."""
-        try:
-            message = await self._channel(channel_id).send(
-                "Where do you stand? Vote now; the same poll opens again after the judge.",
-                poll=motion_poll(motion, "Before the debate"),
-                allowed_mentions=NO_MENTIONS,
-            )
-            await self.bot.service.audience_polls_opened(debate, channel_id, motion, message.id)
-        except discord.HTTPException as exc:
-            log.warning("No audience poll for debate %s: %s", debate, exc)
+        await _safely(f"open the audience poll of debate {debate}", self._open(debate, channel_id, motion))
 
     async def judged(self, debate: str) -> None:
         """After the judge: the first poll ends and the second opens; the report follows it."""
+        await _safely(f"open the second audience poll of debate {debate}", self._reopen(debate))
+
+    async def abandoned(self, debate: str) -> None:
+        """A debate stopped before its judge: its poll ends, with nothing to compare it with."""
+        await _safely(f"close the audience poll of debate {debate}", self._close(debate))
+
+    async def resume(self) -> None:
+        """After a restart: report the debates whose second poll is open (when its time is up);
+        end the first poll of a debate the restart cut short."""
+        await _safely("resume the audience polls", self._resume())
+
+    async def _open(self, debate: str, channel_id: int, motion: str) -> None:
+        message = await self._channel(channel_id).send(
+            "Where do you stand? Vote now; the same poll opens again after the judge.",
+            poll=motion_poll(motion, "Before the debate"),
+            allowed_mentions=NO_MENTIONS,
+        )
+        await self.bot.service.audience_polls_opened(debate, channel_id, motion, message.id)
+
+    async def _reopen(self, debate: str) -> None:
         polls = await self._polls(debate)
         if polls is None:
             return
@@ -159,21 +171,18 @@ class AudienceVotes:
         await self.bot.service.audience_second_poll(debate, message.id, closes_at)
         self._schedule(dataclasses.replace(polls, after_id=message.id, closes_at=closes_at))
 
-    async def abandoned(self, debate: str) -> None:
-        """A debate stopped before its judge: its poll ends, with nothing to compare it with."""
+    async def _close(self, debate: str) -> None:
         polls = await self._polls(debate)
         if polls is not None:
             await close_and_count(self._channel(polls.channel_id), polls.before_id)
             await self.bot.service.audience_polls_done(debate)
 
-    async def resume(self) -> None:
-        """After a restart: report the debates whose second poll is open (when its time is up);
-        end the first poll of a debate the restart cut short."""
+    async def _resume(self) -> None:
         for polls in await self.bot.service.open_audience_polls():
             if polls.after_id is not None:
                 self._schedule(polls)
             else:
-                await self.abandoned(polls.debate)
+                await self._close(polls.debate)
 
     async def aclose(self) -> None:
         """Stop waiting (shutdown): what was not reported is reported after the next start."""
@@ -210,6 +219,15 @@ class AudienceVotes:
 
     def _channel(self, channel_id: int) -> discord.PartialMessageable:
         return self.bot.get_partial_messageable(channel_id)
+
+
+async def _safely(doing: str, work: Awaitable[None]) -> None:
+    """Run `work`; a failure (Discord refusing a poll, the database down) is logged, never raised:
+    the debate goes on without its polls."""
+    try:
+        await work
+    except Exception:
+        log.warning("Could not %s", doing, exc_info=True)
 
 
 def _duration(seconds: float) -> str:
