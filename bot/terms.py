@@ -100,8 +100,8 @@ def _english_abbreviations() -> frozenset[str]:
 def _abbreviated(text: str, after: str = "") -> bool:
     """Whether `text` ends with an abbreviation's full stop, given the text `after` it: one of
     lexicon/words.toml ("Dr. Lena Moraes"), or one spaCy's English tokenizer knows followed by a
-    figure ("a jury on Oct. 17, 2025"). Before a capital, those end a sentence as often as not
-    ("... in Fremont, Calif. Prosecutors said ...")."""
+    figure ("signed on Nov. 3, 2024"). Before a capital, those end a sentence as often as not
+    ("... a plant in Salem, Ore. Workers said ...")."""
     last = _LAST_TOKEN_RE.search(text)
     if after[:1].isdigit() and last is not None and last.group(1) in _english_abbreviations():
         return True

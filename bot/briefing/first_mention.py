@@ -1,14 +1,14 @@
 """Naming each person in full the first time a reply mentions them.
 
 Why: a briefing is put together from sentences of several passages, so its first sentence about a
-person is often one that, in its source, came after the person was introduced: "Liu calls ...",
-"She recommends ...", "... is her remedy". Out of that context the reader does not know who is
-meant. The first mention of a person in the reply therefore becomes the full name the sources give
-("Yi-Ling Liu"), and a pronoun in a sentence that names nobody becomes the one person its cited
-passage names (the parser says which words are such pronouns). Later mentions are left as written.
+person is often one that, in its source, came after the person was introduced: a bare surname, or
+"she" or "his" alone. Out of that context the reader does not know who is meant. The first mention
+of a person in the reply therefore becomes the full name the sources give, and a pronoun in a
+sentence that names nobody becomes the one person its cited passage names (the parser says which
+words are such pronouns). Later mentions are left as written.
 
 A sentence cut from a source keeps its words: what is added goes in square brackets, as an editor
-marks an insertion in a quote ("[Yi-Ling] Liu calls ...", "... is [Liu's] remedy"). A sentence the
+marks an insertion in a quote ("[Ana] Ruiz said ...", "... was [Ruiz's] plan"). A sentence the
 model wrote is changed in place.
 """
 

@@ -181,7 +181,7 @@ def _markers(sentence: Sentence, numbers: bool) -> str:
 
 def attribution(sentence: Sentence) -> str:
     """Who a source sentence is from, as the lead of an answer built from it: "According to
-    Yi-Ling Liu:", or the sources when the passage names no author or outlet. Empty when the sentence
+    Ana Ruiz:", or the sources when the passage names no author or outlet. Empty when the sentence
     already names its author (by any part of the name): saying it twice reads as a stammer."""
     by = sentence.citations[0].by if sentence.citations else ""
     if by and _names_author(sentence.text, by):
