@@ -195,9 +195,9 @@ def _names_author(text: str, by: str) -> bool:
 
 
 def _byline(sentence: Sentence) -> str:
-    """' (Yi-Ling Liu)' after a quote of a source that names its author or outlet: an answer that
+    """' (Ana Ruiz)' after a quote of a source that names its author or outlet: an answer that
     quotes two articles says which said what ("who warns against ...?"), before the reader looks the
-    number up."""
+    number up. Not after a quote that names its author already."""
     by = sentence.citations[0].by if sentence.verbatim and sentence.citations else ""
     return f" ({by})" if by and not _names_author(sentence.text, by) else ""
 
