@@ -6,7 +6,9 @@ Runs each question through what `answer` does before the model speaks (search, w
 the prompt lists), so an idea for retrieval or weighing is measured in a second instead of a model
 run: recall@3 of the passages the answer would be built from (a declined question misses, as in
 `eval`), and the share of each class declined (off-topic and not-in-sources should stay declined).
-A follow-up is asked after its `previous` question. Prints JSON; `--misses` lists the misses.
+`lead_coverage` is the share of the expected facts in the core's first sentence alone, the answer's
+first line when the model's own sentences fail. A follow-up is asked after its `previous` question.
+Prints JSON; `--misses` lists the misses.
 """
 
 from __future__ import annotations
@@ -28,15 +30,18 @@ from bot.sources import load_sources
 from bot.store import Turn
 
 
-async def shown(index: SourceIndex, question: EvalQuestion) -> tuple[bool, list[str], str]:
-    """Whether the question is answered, the ids of the passages its answer would be built from, and
-    the extractive core's text (the source sentences the answer quotes when the model says little)."""
+async def shown(index: SourceIndex, question: EvalQuestion) -> tuple[bool, list[str], str, str]:
+    """Whether the question is answered, the ids of the passages its answer would be built from,
+    the extractive core's text (the source sentences the answer quotes when the model says little),
+    and its first sentence (the answer's first line when none of the model's sentences holds)."""
     history = [Turn("user", question.previous, question.previous, {})] if question.previous else []
     pool = await retrieve(index, question.question, history, k=POOL_K)
     earlier = previous_question(history) if is_follow_up(question.question, history) else ""
     evidence = weigh(index, question.question, pool, earlier)
     ids = [s.passage.id for s in prompt_passages(evidence)] if evidence.answerable else []
-    return evidence.answerable, ids, " ".join(pick.sentence for pick in evidence.picks).lower()
+    core = " ".join(pick.sentence for pick in evidence.picks).lower()
+    lead = evidence.picks[0].sentence.lower() if evidence.picks else ""
+    return evidence.answerable, ids, core, lead
 
 
 async def measure(sources: Path, questions: list[EvalQuestion], lexical: bool) -> dict[str, object]:
@@ -46,14 +51,16 @@ async def measure(sources: Path, questions: list[EvalQuestion], lexical: bool) -
     index = await SourceIndex.build(loaded, None if lexical else LanguageModels.load())
     hits: dict[str, list[bool]] = defaultdict(list)
     core: list[float] = []
+    lead: list[float] = []
     declined: dict[str, list[bool]] = defaultdict(list)
     misses = []
     try:
         for question in questions:
-            answered, ids, quoted = await shown(index, question)
+            answered, ids, quoted, first = await shown(index, question)
             declined[question.cls].append(not answered)
             if answered and question.expect:
                 core.append(sum(any(a in quoted for a in g) for g in question.expect) / len(question.expect))
+                lead.append(sum(any(a in first for a in g) for g in question.expect) / len(question.expect))
             if (hit := recall_at(question.passages, ids)) is not None:
                 hits[question.cls].append(hit)
                 if not hit:
@@ -71,6 +78,7 @@ async def measure(sources: Path, questions: list[EvalQuestion], lexical: bool) -
     return {
         "recall_at_3": round(sum(every) / len(every), 3) if every else None,
         "core_coverage": round(sum(core) / len(core), 3) if core else None,
+        "lead_coverage": round(sum(lead) / len(lead), 3) if lead else None,
         "classes": classes,
         "misses": misses,
     }
