@@ -13,12 +13,12 @@ from __future__ import annotations
 import calendar
 import re
 import tomllib
-from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.stems import stem
+from bot.words.live import Live
 
 FOLDER = "lexicon"  # inside the prompts folder
 LEXICON_FILE = "factcheck.toml"
@@ -155,30 +155,20 @@ def parse(data: dict[str, Any]) -> Lexicon:
     )
 
 
-class _Live:
-    """The lexicon of the prompt set now live; set by `WordLists.install`, which
-    `bot.library.build_snapshot` calls once a set has validated, before indexing it."""
-
-    lexicon: Lexicon | None = None
+def _shipped() -> Lexicon:
+    return parse(read_toml((BUNDLED / LEXICON_FILE).read_text(encoding="utf-8")))
 
 
-# The lexicon a request started with (`WordLists.pin`): it wins over the live one for that request.
-_PINNED: ContextVar[Lexicon | None] = ContextVar("pinned_lexicon", default=None)
+# The lexicon now live (`WordLists.install`, once a set validated), or the running request's own
+# (`WordLists.pin`).
+_LEXICON: Live[Lexicon] = Live("lexicon", _shipped)
 
 
-def install(lexicon_: Lexicon) -> None:
-    _Live.lexicon = lexicon_
-
-
-def pin(lexicon_: Lexicon) -> None:
-    _PINNED.set(lexicon_)
+install = _LEXICON.install  # WordLists.install
+pin = _LEXICON.pin  # WordLists.pin
 
 
 def lexicon() -> Lexicon:
     """The fact-check lexicon of the running request (`pin`), else the live one (before any prompt
     set is installed: the shipped one)."""
-    if (pinned := _PINNED.get()) is not None:
-        return pinned
-    if _Live.lexicon is None:
-        _Live.lexicon = parse(read_toml((BUNDLED / LEXICON_FILE).read_text(encoding="utf-8")))
-    return _Live.lexicon
+    return _LEXICON.get()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +27,7 @@ from bot.words.lexicon import (
     phrase_pattern,
     read_toml,
 )
+from bot.words.live import Live
 
 # (pattern, weight) pairs: a sentence's cue score is the weighted count of their matches.
 Cues = tuple[tuple[re.Pattern[str], int], ...]
@@ -98,31 +98,21 @@ def parse(data: dict[str, Any], numbers: Mapping[str, str]) -> Vocabulary:
     )
 
 
-class _Live:
-    """The vocabulary of the prompt set now live; set by `WordLists.install`, which
-    `bot.library.build_snapshot` calls once a set has validated, before indexing it."""
-
-    vocabulary: Vocabulary | None = None
+def _shipped() -> Vocabulary:
+    text = (BUNDLED / WORDS_FILE).read_text(encoding="utf-8")
+    return parse(read_toml(text), lexicon().numbers)
 
 
-# The word lists a request started with (`WordLists.pin`): they win over the live ones for it.
-_PINNED: ContextVar[Vocabulary | None] = ContextVar("pinned_vocabulary", default=None)
+# The word lists now live (`WordLists.install`, once a set validated), or the running request's own
+# (`WordLists.pin`).
+_VOCABULARY: Live[Vocabulary] = Live("vocabulary", _shipped)
 
 
-def install(vocabulary_: Vocabulary) -> None:
-    _Live.vocabulary = vocabulary_
-
-
-def pin(vocabulary_: Vocabulary) -> None:
-    _PINNED.set(vocabulary_)
+install = _VOCABULARY.install  # WordLists.install
+pin = _VOCABULARY.pin  # WordLists.pin
 
 
 def vocabulary() -> Vocabulary:
     """The word lists of the running request (`pin`), else the live ones (before any prompt set is
     installed: the shipped ones)."""
-    if (pinned := _PINNED.get()) is not None:
-        return pinned
-    if _Live.vocabulary is None:
-        text = (BUNDLED / WORDS_FILE).read_text(encoding="utf-8")
-        _Live.vocabulary = parse(read_toml(text), lexicon().numbers)
-    return _Live.vocabulary
+    return _VOCABULARY.get()
