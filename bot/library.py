@@ -6,9 +6,9 @@ are returned. Requests take a snapshot (`current`) at their start, so a reload n
 versions inside one answer.
 
 The set's word lists (`prompts/lexicon/`) are read by plain functions all over the briefing, so they
-are not part of the snapshot: building a snapshot installs them as the live word lists
-(bot/words/wordlists.py says why and what that costs), before its index is built, since the
-index's terms rest on its stop words.
+are not passed along with the snapshot: building a snapshot installs them as the live word lists and
+pins them for the building task before its index is built, since the index's terms rest on its stop
+words; a request pins its own snapshot's lists (bot/words/wordlists.py says how).
 """
 
 from __future__ import annotations

@@ -15,11 +15,11 @@ rendering of all its parts, so the text streamed is always exactly a prefix of t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from bot.names import bare, names_in
 from bot.sources import Passage, page_label
 
 Check = Literal["supported", "unsupported", "too_short"]
@@ -190,8 +190,9 @@ def attribution(sentence: Sentence) -> str:
 
 
 def _names_author(text: str, by: str) -> bool:
-    words = set(re.findall(r"[\w-]+", text))
-    return any(part in words for part in re.findall(r"[\w-]+", by) if part[:1].isupper() and len(part) > 2)
+    """Whether a name in `text` shares a word of three letters or more with the byline `by`."""
+    parts = {bare(part) for part in by.split() if len(part) > 2}
+    return any(bare(token) in parts for name in names_in(text, parts) for token in name)
 
 
 def _byline(sentence: Sentence) -> str:

@@ -89,7 +89,7 @@ class Messenger(Protocol):
 
 
 class ActiveReply(Protocol):
-    """What the courier needs of a reply in progress (`streaming.ActiveReply`): whether it was
+    """What the courier needs of a reply in progress (`streaming.StreamingReply`): whether it was
     stopped, how to stop it, and the messages it answers or is made of."""
 
     stopped: asyncio.Event

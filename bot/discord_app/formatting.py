@@ -17,12 +17,12 @@ from bot.briefing.factcheck import FactCheck
 from bot.briefing.models import Answer, Citation
 from bot.briefing.progress import Progress
 from bot.briefing.sentences import Part, render, render_part
+from bot.discord_app.chunks import MESSAGE_LIMIT
 from bot.index import ScoredPassage
 from bot.service import ServiceStatus
 from bot.sources import Passage, Source, page_label
 
 EMBED_LIMIT = 4096
-MESSAGE_LIMIT = 2000
 FIELD_LIMIT = 1024
 QUOTE_CHARS = 400  # the sources embed quotes each cited sentence whole (up to this)
 QUOTE_LINE = 150  # a supporting quote in the message: about one line; the embed has it whole
