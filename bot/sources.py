@@ -50,6 +50,7 @@ MAX_PASSAGE_WORDS = 160
 MAX_SOURCES = 200
 FENCE = "+++"
 SLUG_OK = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+OPENING_SLUG = "opening"  # the passage id of the text before a source's first heading
 PAGE_OK = re.compile(r"^[1-9][0-9]{0,4}(-[1-9][0-9]{0,4})?$")
 STEM_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
@@ -200,7 +201,10 @@ def _parse_markdown(path: Path, rel: str, text: str) -> tuple[Source | None, lis
     if meta is None:
         return None, problems
     default_framing = _ordered(set(meta.framing))
-    sections: list[_Section] = []
+    # A journalist's article opens before its first heading: that lede is a passage of its own,
+    # headed by the article's title, not an error.
+    opening = _Section(end + 2, meta.title, OPENING_SLUG, default_framing)
+    sections: list[_Section] = [opening]
     seen_slugs: dict[str, int] = {}
     for number, line in enumerate(lines[end + 1 :], start=end + 2):
         if line.startswith("## "):
@@ -208,10 +212,15 @@ def _parse_markdown(path: Path, rel: str, text: str) -> tuple[Source | None, lis
             if (earlier := seen_slugs.setdefault(section.slug, number)) != number:
                 problems.append(f"{rel}:{number}: passage id '{section.slug}' already used on line {earlier}")
             sections.append(section)
-        elif sections:
+        else:
             sections[-1].body.append(line)
-        elif line.strip():
-            problems.append(f"{rel}:{number}: text before the first '## ' heading belongs to no passage")
+    if not _paragraphs(opening.body):
+        sections.remove(opening)
+    elif OPENING_SLUG in seen_slugs:
+        problems.append(
+            f"{rel}:{seen_slugs[OPENING_SLUG]}: passage id '{OPENING_SLUG}' is the text before the "
+            "first heading; give this heading another {#slug}"
+        )
     passages: list[Passage] = []
     byline = meta.author or meta.outlet
     for section in sections:
@@ -227,7 +236,7 @@ def _parse_markdown(path: Path, rel: str, text: str) -> tuple[Source | None, lis
                 )
             )
     if not sections and not problems:
-        problems.append(f"{rel}:{end + 2}: no '## ' sections, so nothing to index")
+        problems.append(f"{rel}:{end + 2}: no text after the front matter, so nothing to index")
     if problems:
         return None, problems
     source = Source(

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.briefing.answerability import unknown_names
 from bot.briefing.evidence import weigh
 from bot.briefing.factcheck import verdict_for
 from bot.briefing.meaning_checks import CHECKS
@@ -143,6 +144,20 @@ def test_the_parse_says_what_a_how_many_question_counts_and_what_figures_count(
     assert language.asked_count("How much did the order cost?") is None
     assert "passenger" in language.counted("On board were 212 passengers, a record.")
     assert "passenger" not in language.counted("The boat carries passengers to 212 Harbour Road.")
+    # a noun may take its figure with "of"; a date after "of" counts nothing
+    assert "crew" in language.counted("She was one of the deckhands, out of a crew of eleven.")
+    assert language.counted("In the winter of 2023 the harbour froze.") == frozenset()
+
+
+def test_a_run_of_capitals_naming_two_things_is_read_as_two(language: LanguageModels) -> None:
+    """A nationality beside an acronym ("Norwegian-built AI") is two names: the sources need not
+    print them side by side. A name the parser reads whole is still one thing they never mention."""
+    corpus = "the norwegian-built boats run ai routing software. they sail from brekke."
+    assert unknown_names("Which Norwegian-built AI systems steer the boats?", corpus, language) == []
+    assert unknown_names("Which Norwegian-built AI systems steer the boats?", corpus) == [
+        "Norwegian-built AI"
+    ]
+    assert unknown_names("Why did the boats leave Bletchley Park?", corpus, language) == ["Bletchley Park"]
 
 
 def test_the_parse_says_which_name_a_text_gives_a_thing(language: LanguageModels) -> None:

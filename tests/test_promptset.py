@@ -79,6 +79,42 @@ def test_unknown_front_matter_field(prompts_copy: Path) -> None:
     assert "personas/judge.md:2: front matter field descripton" in joined
 
 
+ARTICLE = """+++
+title = "Night Shift at the Border Depot"
++++
+
+Before dawn on a wet Thursday, an inspector named Odile Brannock opened a crate of graphics cards.
+
+She counted forty of them.
+
+## What the crate held
+
+The manifest had said printer parts.
+"""
+
+
+def test_an_article_that_opens_before_its_first_heading_keeps_its_lede(prompts_copy: Path) -> None:
+    """A journalist's lede comes before any heading: it becomes a passage headed by the title."""
+    (prompts_copy / "sources" / "depot.md").write_text(ARTICLE)
+    prompts, problems = load_prompt_set(prompts_copy)
+    assert problems == [] and prompts is not None
+    (depot,) = [source for source in prompts.sources if source.slug == "depot"]
+    assert [(p.id, p.heading) for p in depot.passages] == [
+        ("depot#opening", "Night Shift at the Border Depot"),
+        ("depot#what-the-crate-held", "What the crate held"),
+    ]
+    assert depot.passages[0].text.endswith("She counted forty of them.")
+
+
+def test_a_heading_may_not_take_the_lede_s_passage_id(prompts_copy: Path) -> None:
+    (prompts_copy / "sources" / "depot.md").write_text(
+        ARTICLE.replace("## What the crate held", "## Later {#opening}")
+    )
+    assert "sources/depot.md:9: passage id 'opening' is the text before the first heading" in "\n".join(
+        problems_for(prompts_copy)
+    )
+
+
 def test_text_the_bot_reads_back_is_declared_and_checked(prompts_copy: Path) -> None:
     """Stop strings and labels are declared in the template's front matter and must be in its text:
     a moderator who renames "Question:" in the text alone is told, instead of answers running on."""

@@ -36,6 +36,7 @@ from bot.briefing.focus import (
 )
 from bot.briefing.pick import Pick
 from bot.index import ScoredPassage, SourceIndex
+from bot.language import LanguageModels
 from bot.names import people_in
 from bot.sources import Passage
 from bot.terms import is_question, leans_on_previous, match_terms, sentences_of, words
@@ -357,6 +358,12 @@ def _typed_by_meaning(focus: Focus, candidates: list[Pick]) -> Pick | None:
     return max(typed, key=lambda c: c.meaning, default=None)
 
 
+def _parser(index: SourceIndex) -> LanguageModels | None:
+    """The language models when they can parse (they reach the index with its sentence vectors)."""
+    models = index.semantic.models if index.semantic is not None else None
+    return models if models is not None and models.parses else None
+
+
 def _counting(
     index: SourceIndex, question: str, focus: Focus, candidates: list[Pick]
 ) -> tuple[str | None, Pick | None]:
@@ -365,8 +372,8 @@ def _counting(
     parse): such a sentence answers however few of the question's other words it repeats, since it
     leans on the sentences before it for the rest. (None, None) for any other question, or without
     the parser."""
-    models = index.semantic.models if index.semantic is not None else None
-    if focus.answer_type != "number" or models is None or not models.parses:
+    models = _parser(index)
+    if focus.answer_type != "number" or models is None:
         return None, None
     asked = models.asked_count(question)
     if asked is None:
@@ -399,6 +406,7 @@ def weigh(
     previous question when this one is a follow-up, and `said` the answer it was given."""
     focus = focus_of(question, context).spelled_out(index.acronyms)
     vocabulary = index.vocabulary
+    parser = _parser(index)
     missing = tuple(
         t for t in focus.weights if t not in vocabulary and not any(related(t, u) for u in vocabulary)
     )
@@ -464,6 +472,6 @@ def weigh(
         kind, reason = "not_covered", f"the question asks how many {asked}, and no close sentence counts them"
     if kind == "answer" and context and _mostly_unknown(question, missing):
         kind, reason = "off_topic", "most of the follow-up's own words are in no source"
-    if kind != "off_topic" and (names := unknown_names(question, index.corpus.text)):
+    if kind != "off_topic" and (names := unknown_names(question, index.corpus.text, parser)):
         kind, reason = "not_covered", f"the sources never mention {'; '.join(names)}"
     return Evidence(focus, ranked, picks, kind, round(coverage, 3), missing, reason, closest)

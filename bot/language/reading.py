@@ -112,8 +112,17 @@ def asked_count(doc: Doc) -> str | None:
 
 def counted(doc: Doc) -> frozenset[str]:
     """The lemmas of the nouns the text's figures count: a figure that modifies a noun in the parse
-    ("forty-one delegates", "3,000 tonnes") says how many of it there are."""
-    return frozenset(t.head.lemma_.lower() for t in doc if t.dep_ == "nummod" and t.head.pos_ in _NOUNS)
+    ("forty-one delegates", "3,000 tonnes") says how many of it there are, and so does one that
+    a noun takes with "of" ("a crew of twelve")."""
+    found = set()
+    for token in doc:
+        if token.dep_ == "nummod" and token.head.pos_ in _NOUNS:
+            found.add(token.head.lemma_.lower())
+        elif token.pos_ == "NUM" and token.dep_ == "pobj" and token.head.lower_ == "of":
+            owner = token.head.head
+            if owner.pos_ == "NOUN" and token.ent_type_ not in _NOT_COUNTS:
+                found.add(owner.lemma_.lower())
+    return frozenset(found)
 
 
 def described(doc: Doc) -> dict[str, list[Entity]]:
@@ -153,6 +162,7 @@ def person_pronoun(doc: Doc) -> tuple[int, int, bool] | None:
 
 _NOUNS = frozenset({"NOUN", "PROPN"})
 _MODIFIES = frozenset({"amod", "compound", "nmod", "poss"})
+_NOT_COUNTS = frozenset({"DATE", "TIME", "MONEY", "PERCENT"})  # "the summer of 2024" counts no summers
 
 
 class ParseCache:
