@@ -14,7 +14,7 @@ import pytest
 from bot.briefing.answerability import unknown_names
 from bot.briefing.evidence import weigh
 from bot.briefing.factcheck import verdict_for
-from bot.briefing.meaning_checks import CHECKS
+from bot.briefing.meaning_checks import CHECKS, placed
 from bot.briefing.retrieval import retrieve
 from bot.briefing.topics import topics_by_meaning, topics_matching
 from bot.briefing.verdicts import WORD_CHECKS
@@ -318,3 +318,64 @@ def test_brief_topics_are_suggested_by_meaning_after_spelling(language: Language
     assert topics_by_meaning(menu, "harb", language, spelled, 25)[0] == "A harbour that pays more"
     assert topics_by_meaning(menu, "vessels", language, [], 25)[0] == "Out with the old boats"
     assert topics_by_meaning(menu, "ve", language, [], 25) == []  # too short to mean anything
+
+
+ASSEMBLY = """+++
+title = "A Subsidy Afloat"
++++
+
+## The vote
+The regional assembly met in Tromsø on a windy Tuesday to vote on the ferry subsidy. Its members
+approved the plan by 31 votes to 12 after a debate that ran past midnight. The shipyard that will
+build the boats, Vestvik Marine, is based in Bergen. Construction starts next spring, and the first
+hull should float by the end of 2027.
+"""
+
+
+async def test_a_model_sentence_must_give_a_place_where_its_passage_does(
+    tmp_path: Path, language: LanguageModels
+) -> None:
+    """Every word of "the assembly voted in Bergen" is in the passage, but the passage puts Bergen
+    beside the shipyard, not the vote: such a sentence is not shown."""
+    (tmp_path / "assembly.md").write_text(ASSEMBLY, encoding="utf-8")
+    sources, problems = load_sources(tmp_path)
+    assert not problems
+    index = await SourceIndex.build(sources, language)
+    try:
+        (cited,) = await index.search("assembly vote ferry subsidy shipyard", k=1)
+        assert placed(index, "The regional assembly met in Tromsø to vote on the subsidy.", [cited])
+        assert placed(index, "Vestvik Marine, the shipyard building the boats, is based in Bergen.", [cited])
+        assert not placed(index, "The regional assembly met in Bergen to vote on the subsidy.", [cited])
+        assert not placed(index, "The assembly approved the plan by 21 votes to 12.", [cited])
+    finally:
+        await index.aclose()
+
+
+HEARING = """+++
+title = "Cables Under the Strait"
++++
+
+The hearing on the undersea cable opened late on a Monday in a cramped courtroom in Trondheim,
+where a clerk read the charges twice. The hearing on the undersea cable dealt with the damage
+the cable suffered, the cost of the repair and the hearing's own long delays.
+"""
+
+
+async def test_a_question_asking_which_city_leads_with_the_sentence_naming_one(
+    tmp_path: Path, language: LanguageModels
+) -> None:
+    """ "In which city" asks for a place: of two sentences about the hearing, the one naming where it
+    opened answers, although the other repeats more of the question's words."""
+    assert language.asks_for_place("In which city was the hearing on the undersea cable held?")
+    assert language.asks_for_place("Where was the hearing held?")
+    assert not language.asks_for_place("Which company repaired the undersea cable?")
+    (tmp_path / "hearing.md").write_text(HEARING, encoding="utf-8")
+    sources, problems = load_sources(tmp_path)
+    assert not problems
+    index = await SourceIndex.build(sources, language)
+    try:
+        question = "In which city was the hearing on the undersea cable held?"
+        evidence = weigh(index, question, await retrieve(index, question, [], k=3))
+        assert "Trondheim" in evidence.picks[0].sentence
+    finally:
+        await index.aclose()

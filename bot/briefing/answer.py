@@ -42,7 +42,7 @@ from bot.briefing.sentences import (
     renumbered,
 )
 from bot.engine.base import Engine, GenerationRequest, Usage
-from bot.index import Corpus, ScoredPassage
+from bot.index import ScoredPassage, SourceIndex
 from bot.measures import elapsed_ms
 from bot.store import Turn
 from bot.terms import match_terms, words
@@ -124,10 +124,10 @@ class Reply:
     part of it. Each method returns the part to stream (None: nothing to show), or yields the events
     to relay."""
 
-    def __init__(self, evidence: Evidence, prompt: QuestionPrompt, corpus: Corpus) -> None:
+    def __init__(self, evidence: Evidence, prompt: QuestionPrompt, index: SourceIndex) -> None:
         self.evidence = evidence
         self.prompt = prompt
-        self.gate = SentenceGate(prompt.numbered, corpus, bears_on=self._bears_on)
+        self.gate = SentenceGate.reading(prompt.numbered, index, bears_on=self._bears_on)
         self.shown = Shown()
         self._order: dict[int, int] = {}  # prompt number -> number shown, in order of first appearance
         self.pieces: list[str] = []  # the model's raw text, for the conversation history
@@ -282,7 +282,7 @@ async def answer(
     yield found_in(prompt_passages(evidence))
     sampling = ctx.sampling()
     prompt = await question_prompt_for(ctx, question, evidence, history, sampling.max_tokens)
-    reply = Reply(evidence, prompt, ctx.index.corpus)
+    reply = Reply(evidence, prompt, ctx.index)
     premise = await asyncio.to_thread(contradicted_premise, question, evidence.ranked, ctx.index.corpus)
     asked = Turn(
         role="user", content=prompt.messages[-1].content, display=question, meta={SOURCES_META: prompt.listed}

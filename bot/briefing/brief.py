@@ -190,11 +190,7 @@ class BottomLine:
         self, ctx: BriefingContext, passages: list[ScoredPassage], picks: Picks, about: set[str]
     ) -> None:
         self.introductions = _introductions(ctx)  # carried on to the selected parts
-        self.gate = SentenceGate(
-            passages,
-            ctx.index.corpus,
-            labels=passage_labels(passages),
-        )
+        self.gate = SentenceGate.reading(passages, ctx.index, labels=passage_labels(passages))
         self.engine = ctx.engine
         self.picks = picks
         self.about = about

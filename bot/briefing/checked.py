@@ -9,6 +9,8 @@ complete and has passed every check, so nothing shown is ever withdrawn:
   number, a negation, an antonym, a person the passage gives differently), and every figure and
   name it gives is in that passage ("The technology is called Vettrak" is not, whatever else is);
 - where the mode says what the text must be about (an answer: its question), it bears on that;
+- where the mode gives the language models (`placed`), each name, date and figure it gives is in
+  one of the passage sentences closest to it in meaning, not merely somewhere in the passage;
 - it is not a question, and not a repeat of a sentence already shown.
 
 `SentenceGate` does this for any mode that streams model text (answers, debate speeches, the judge,
@@ -18,15 +20,17 @@ they go and the front end renders them.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 
 from bot.briefing.citations import verify
 from bot.briefing.grounding import trim_unfinished
+from bot.briefing.meaning_checks import placed
 from bot.briefing.models import Citation
 from bot.briefing.sentences import Sentence
 from bot.briefing.verdicts import compare
-from bot.index import Corpus, ScoredPassage
+from bot.index import Corpus, ScoredPassage, SourceIndex
 from bot.terms import is_question, match_terms, split_sentences, words
 
 REPEAT_OVERLAP = 0.8  # a sentence whose words are this much inside a shown one says nothing new
@@ -49,8 +53,10 @@ class SentenceGate:
         *,
         labels: Sequence[str] = (),
         bears_on: Callable[[frozenset[str]], bool] | None = None,
+        placed: Callable[[str, Sequence[ScoredPassage]], bool] | None = None,
     ) -> None:
         self.numbered = list(numbered)
+        self.placed = placed  # whether its names and figures are where its passages give them
         self.corpus = corpus
         self.labels = list(labels)
         self.bears_on = bears_on  # whether a sentence's terms are about what the mode was asked
@@ -64,6 +70,21 @@ class SentenceGate:
         # (part of) a title is not shown; one that says what the title says in a sentence of its own
         # ("China's top AI experts are freaking out") may be, and so may a heading's words
         self._titles = [_plain(s.passage.title) for s in self.numbered]
+
+    @classmethod
+    def reading(
+        cls,
+        numbered: Sequence[ScoredPassage],
+        index: SourceIndex,
+        *,
+        labels: Sequence[str] = (),
+        bears_on: Callable[[frozenset[str]], bool] | None = None,
+    ) -> SentenceGate:
+        """A gate over `index`'s passages that also reads meaning: a sentence's names and figures
+        must be where its passages give them (`meaning_checks.placed`)."""
+        return cls(
+            numbered, index.corpus, labels=labels, bears_on=bears_on, placed=functools.partial(placed, index)
+        )
 
     def feed(self, piece: str) -> list[Sentence]:
         """Add a piece of streamed text; return the sentences it completed that pass."""
@@ -114,8 +135,11 @@ class SentenceGate:
             return False
         if self.bears_on is not None and not self.bears_on(terms):
             return False
-        comparisons = [compare(check.text, self.numbered[n - 1], self.corpus) for n in check.numbers]
-        return any(c.founded for c in comparisons) and not any(c.mismatches for c in comparisons)
+        cited = [self.numbered[n - 1] for n in check.numbers]
+        comparisons = [compare(check.text, scored, self.corpus) for scored in cited]
+        if not any(c.founded for c in comparisons) or any(c.mismatches for c in comparisons):
+            return False
+        return self.placed is None or self.placed(check.text, cited)
 
     @property
     def checked(self) -> list[Sentence]:

@@ -43,6 +43,7 @@ from bot.terms import is_question, leans_on_previous, match_terms, sentences_of,
 from bot.words.vocabulary import vocabulary
 
 PICK_RATIO = 0.6  # a further sentence must score this share of the best one
+TYPE_BONUS = 0.15  # a sentence giving the kind of thing asked for (a figure, a year, a name, a place)
 LIST_RATIO = 0.45  # list items from sibling passages may be weaker
 MAX_PICKS = 2
 NOVELTY_WEIGHT = 0.15
@@ -186,7 +187,7 @@ def _candidates(
             focus, terms
         )
         if focus.answer_type and has_type(sentence, focus.answer_type):
-            score += 0.15
+            score += TYPE_BONUS
         if focus.phrases and any(phrase in " ".join(words(sentence)) for phrase in focus.phrases):
             score += PHRASE_BONUS  # the words the question quotes, as it quotes them
         if leans_on_previous(sentence):
@@ -358,6 +359,15 @@ def _typed_by_meaning(focus: Focus, candidates: list[Pick]) -> Pick | None:
     return max(typed, key=lambda c: c.meaning, default=None)
 
 
+def _placing(pick: Pick, question: str, models: LanguageModels) -> Pick:
+    """`pick` scored up when it names a place the question does not: the answer to "where" or "in
+    which city"."""
+    asked = question.lower()
+    if any(place.lower() not in asked for place in models.places(pick.sentence)):
+        return replace(pick, score=round(pick.score + TYPE_BONUS, 4))
+    return pick
+
+
 def _parser(index: SourceIndex) -> LanguageModels | None:
     """The language models when they can parse (they reach the index with its sentence vectors)."""
     models = index.semantic.models if index.semantic is not None else None
@@ -420,6 +430,8 @@ def weigh(
         for s in passages
         for pick in _candidates(focus, s, contexts[s.passage.id], anchored[s.passage.id])
     ]
+    if parser is not None and parser.asks_for_place(question):
+        candidates = [_placing(pick, question, parser) for pick in candidates]
     if not focus.answer_type:
         candidates = _unshown(candidates, said)
     candidates, meaning = _by_meaning(index, f"{question} {context}".strip(), candidates)

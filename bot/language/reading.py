@@ -39,6 +39,7 @@ FAMILIES = {
     "WORK_OF_ART": "work",
 }
 FIGURES = frozenset({"date", "money", "percent", "count"})
+PLACES = frozenset({"GPE", "LOC", "FAC"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,24 @@ def asked_count(doc: Doc) -> str | None:
     return None
 
 
+def asked_thing(doc: Doc) -> str | None:
+    """What kind of thing a question asks for, as its own words say it: "where" for a where-question,
+    else the lemma of the noun "which" or "what" determines ("In which city ...?": "city"); None."""
+    for token in doc:
+        if token.lower_ == "where" and token.tag_ == "WRB":
+            return "where"
+        if token.lower_ in ("which", "what"):
+            # the noun phrase it opens ("which Ohio lawmaker"), read by part of speech: the small
+            # parser often attaches "which" in "In which city ...?" to the preposition
+            head = None
+            for word in doc[token.i + 1 :]:
+                if word.pos_ not in _NOMINAL:
+                    break
+                head = word if word.pos_ == "NOUN" else head
+            return head.lemma_.lower() if head is not None else None
+    return None
+
+
 def counted(doc: Doc) -> frozenset[str]:
     """The lemmas of the nouns the text's figures count: a figure that modifies a noun in the parse
     ("forty-one delegates", "3,000 tonnes") says how many of it there are, and so does one that
@@ -161,6 +180,7 @@ def person_pronoun(doc: Doc) -> tuple[int, int, bool] | None:
 
 
 _NOUNS = frozenset({"NOUN", "PROPN"})
+_NOMINAL = frozenset({"NOUN", "PROPN", "ADJ", "NUM"})
 _MODIFIES = frozenset({"amod", "compound", "nmod", "poss"})
 _NOT_COUNTS = frozenset({"DATE", "TIME", "MONEY", "PERCENT"})  # "the summer of 2024" counts no summers
 

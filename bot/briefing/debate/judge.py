@@ -106,7 +106,7 @@ class Judge:
             *speech_labels(self.ctx.prompts),
             *(f"{t.side} side (round {t.round})" for t in self.turns),
         ]
-        gate = SentenceGate(passages, self.ctx.index.corpus, labels=labels)
+        gate = SentenceGate.reading(passages, self.ctx.index, labels=labels)
         shown = Shown()
         kept: list[Sentence] = []
         order: dict[int, int] = {}

@@ -145,10 +145,8 @@ class Speaker:
         return messages, kept
 
     def _gate(self, given: list[ScoredPassage]) -> SentenceGate:
-        gate = SentenceGate(
-            given,
-            self.ctx.index.corpus,
-            labels=[*passage_labels(given), *speech_labels(self.ctx.prompts)],
+        gate = SentenceGate.reading(
+            given, self.ctx.index, labels=[*passage_labels(given), *speech_labels(self.ctx.prompts)]
         )
         for text in self.plan.heard:
             for sentence in sentences_of(text):
