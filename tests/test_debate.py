@@ -26,6 +26,7 @@ from bot.briefing.debate import (
     TurnFinished,
     TurnStarted,
 )
+from bot.briefing.debate.compose import reason_point
 from bot.briefing.debate.core import choose_core, kept_back, motion_terms
 from bot.briefing.debate.quality import (
     answers,
@@ -716,3 +717,27 @@ async def test_a_side_with_nothing_on_the_motion_says_so_once_and_borrows_nothin
     assert race.citations and all("race" in c.framing for c in race.citations), race.citations
     assert argues_own_side(race, stance_reader(service)), race.text
     assert not {s.strip() for s, _ in race.points} & spoken_by_side(result)["cooperation"]
+
+
+@pytest.mark.parametrize(
+    ("heading", "reason"),
+    [
+        ("Dredging will double the harbour's traffic", "that dredging will double the harbour's traffic"),
+        ("Tariffs on the northern crossing", "about tariffs on the northern crossing"),
+        ("The ferry that never sailed", "about the ferry that never sailed"),
+        ("Why the pilots walked out", "about why the pilots walked out"),
+    ],
+)
+def test_a_reason_states_its_heading_or_says_what_it_is_about(heading: str, reason: str) -> None:
+    """ "Our first reason is tariffs on the northern crossing" reads as a label: a heading that names
+    a topic is what the reason is about, and only one that states something is the reason."""
+    passage = Passage("port#p", "port", "Harbour news", heading, "The harbour board met on Monday.", ())
+    pick = Pick("The harbour board met on Monday.", ScoredPassage(passage, 1.0), 1.0, frozenset())
+    assert reason_point(pick, "race", None, LanguageModels.shared()) == reason
+
+
+def test_an_articles_opening_gives_its_quote_without_a_reason_line() -> None:
+    """The lede's heading is the article's title: "Our first reason is about <headline>" says nothing."""
+    passage = Passage("port#opening", "port", "Harbour news", "Harbour news", "The board met on Monday.", ())
+    pick = Pick("The board met on Monday.", ScoredPassage(passage, 1.0), 1.0, frozenset())
+    assert reason_point(pick, "race", None, LanguageModels.shared()) == ""

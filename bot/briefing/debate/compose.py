@@ -47,13 +47,32 @@ def ask(prompts: PromptSet, side: str, favoured: str) -> str:
 def reason_point(pick: Pick, side: str, reader: StanceReader | None, models: LanguageModels | None) -> str:
     """What a reason resting on `pick` is about: its passage's heading, unless the heading itself
     reads as the other side's case (a heading names the passage's topic, and a passage tagged with
-    both framings may be headed by the other side's claim); "" then."""
-    heading = pick.scored.passage.heading.split("{#")[0].strip()
-    if not heading:
-        return ""
+    both framings may be headed by the other side's claim); "" then. A heading that states
+    something is the reason itself, "that ..."; one that names a topic is what the reason is
+    "about": "Our first reason is about export licences"."""
+    passage = pick.scored.passage
+    heading = passage.heading.split("{#")[0].strip()
+    if not heading or heading == passage.title:
+        return ""  # an article's opening is headed by its title, which names no point
     if reader is not None and reader.stance(heading).side not in ("", side):
         return ""
-    return clause(heading, models)
+    point = clause(heading, models)
+    return f"that {point}" if _states(point, models) else f"about {point}"
+
+
+def _states(text: str, models: LanguageModels | None) -> bool:
+    """Whether `text` is a statement: its parse's root is a finite verb (or has a finite auxiliary,
+    "will reshape") and it does not open with a question word ("why the analogy holds" names a
+    topic). A noun phrase with a clause inside it ("the rule that changed the calendar") is no
+    statement. False without the parser."""
+    if models is None or not models.parses:
+        return False
+    doc = models.parse(text)
+    root = next((token for token in doc if token.dep_ == "ROOT"), None)
+    if root is None or doc[0].tag_ in ("WRB", "WP", "WDT"):
+        return False
+    verbs = [root, *(child for child in root.children if child.dep_ == "aux")]
+    return any(verb.morph.to_dict().get("VerbForm") == "Fin" for verb in verbs)
 
 
 def reason_line(prompts: PromptSet, number: int, point: str) -> str:
