@@ -6,9 +6,11 @@ pilot), so the rules are shown to hold for whatever a moderator drops into `prom
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -730,3 +732,21 @@ async def test_the_answer_shows_no_model_sentence_off_the_question_or_naming_wha
     assert answer.text.startswith("During the first year, 38 bicycles were stolen"), answer.text
     assert "commutes" not in answer.text, answer.text
     assert "Velora" not in answer.text, answer.text
+
+
+async def test_the_gate_checks_a_streamed_sentence_off_the_event_loop() -> None:
+    """A sentence's checks (a parse, an embedding) take tens of milliseconds: in a streaming loop they
+    run in a worker thread, so the loop serves other members meanwhile. Here the check waits for the
+    loop to answer; run on the loop itself, it would wait in vain."""
+    passage = Passage("t#board", "t", "Harbour news", "The board", "The harbour board met on Monday.", ())
+    started, released = threading.Event(), threading.Event()
+
+    def placed(text: str, cited: Sequence[ScoredPassage]) -> bool:
+        started.set()
+        return released.wait(timeout=10)
+
+    gate = SentenceGate([ScoredPassage(passage, 1.0)], Corpus.of([passage]), placed=placed)
+    checking = asyncio.create_task(gate.afeed("The harbour board met on Monday [1]. It"))
+    assert await asyncio.to_thread(started.wait, 10)
+    released.set()  # the loop is free while the check runs
+    assert [s.text for s in await checking] == ["The harbour board met on Monday."]

@@ -162,11 +162,11 @@ class Reply:
                 self.usage = event
             elif isinstance(event, str):
                 self.first_token_ms = self.first_token_ms or elapsed_ms(started)
-                for part in self._show(self.gate.feed(event)):
+                for part in self._show(await self.gate.afeed(event)):
                     yield part
             else:
                 yield event
-        for part in self._show(self.gate.finish()):
+        for part in self._show(await self.gate.afinish()):
             yield part
 
     def _show(self, checked: list[Sentence]) -> list[Part]:

@@ -206,10 +206,10 @@ class BottomLine:
             elif isinstance(event, Queued | Stage):
                 yield event
             else:
-                for sentence in self.gate.feed(event):
+                for sentence in await self.gate.afeed(event):
                     if part := self._take(sentence):
                         yield part
-        for sentence in self.gate.finish():
+        for sentence in await self.gate.afinish():
             if part := self._take(sentence):
                 yield part
 

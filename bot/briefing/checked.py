@@ -20,6 +20,7 @@ they go and the front end renders them.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
 from collections.abc import Callable, Sequence
@@ -88,21 +89,42 @@ class SentenceGate:
 
     def feed(self, piece: str) -> list[Sentence]:
         """Add a piece of streamed text; return the sentences it completed that pass."""
-        self._buffer += piece
-        if _OPEN_MARKER_RE.search(self._buffer):
-            return []  # "fact. [1" : wait for the marker to close, it belongs to this sentence
-        sentences = split_sentences(self._buffer)
-        if len(sentences) < 2:
-            return []
-        last = sentences[-1]
-        done = self._buffer[: self._buffer.rindex(last)]
-        self._buffer = self._buffer[len(done) :]
-        return self._check(done)
+        done = self._completed(piece)
+        return self._check(done) if done else []
 
     def finish(self) -> list[Sentence]:
         """The stream ended: check what is left (a sentence cut off by the token budget is dropped)."""
+        rest = self._rest()
+        return self._check(rest) if rest else []
+
+    async def afeed(self, piece: str) -> list[Sentence]:
+        """`feed` for a streaming loop: the checks (a parse and an embedding per sentence, tens of
+        milliseconds) run in a worker thread, so other members' replies keep streaming meanwhile."""
+        done = self._completed(piece)
+        return await asyncio.to_thread(self._check, done) if done else []
+
+    async def afinish(self) -> list[Sentence]:
+        """`finish`, its checks off the event loop as in `afeed`."""
+        rest = self._rest()
+        return await asyncio.to_thread(self._check, rest) if rest else []
+
+    def _completed(self, piece: str) -> str:
+        """Add `piece`; return the text of the sentences it completed ("" while none has)."""
+        self._buffer += piece
+        if _OPEN_MARKER_RE.search(self._buffer):
+            return ""  # "fact. [1" : wait for the marker to close, it belongs to this sentence
+        sentences = split_sentences(self._buffer)
+        if len(sentences) < 2:
+            return ""
+        last = sentences[-1]
+        done = self._buffer[: self._buffer.rindex(last)]
+        self._buffer = self._buffer[len(done) :]
+        return done
+
+    def _rest(self) -> str:
+        """What is left at the end of the stream, less a sentence the token budget cut off."""
         rest, self._buffer = trim_unfinished(self._buffer), ""
-        return self._check(rest) if rest and not rest.endswith("…") else []
+        return "" if rest.endswith("…") else rest
 
     def note_shown(self, text: str) -> None:
         """Count text shown by other means (a quote, a correction) so the model cannot repeat it."""

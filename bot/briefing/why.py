@@ -87,6 +87,6 @@ async def _draft(
     request = GenerationRequest(messages=prompt.messages, sampling=sampling, user_id=user_id)
     async for event in stream_generation(ctx.engine, request, []):
         if isinstance(event, str):
-            gate.feed(event)
-    gate.finish()
+            await gate.afeed(event)
+    await gate.afinish()
     return [DraftSentence(c, passed=c in gate.kept) for c in gate.checks]

@@ -121,10 +121,10 @@ class Judge:
             if isinstance(event, Queued):
                 yield event
             elif isinstance(event, str):
-                for check in gate.feed(event):
+                for check in await gate.afeed(event):
                     if part := self._summarise(check, kept, passages, gate, shown, order):
                         yield part
-        for check in gate.finish():
+        for check in await gate.afinish():
             if part := self._summarise(check, kept, passages, gate, shown, order):
                 yield part
         yield Judged(await self._judgement(numbering, open_pool, gate, kept))

@@ -170,12 +170,12 @@ class Speaker:
         pieces: list[str] = []
         async for event in stream_generation(self.ctx.engine, request, pieces):
             if isinstance(event, str):
-                for check in self.gate.feed(event):
+                for check in await self.gate.afeed(event):
                     if part := self._hear(check, kept):
                         yield part
             elif not isinstance(event, Usage):
                 yield event
-        for check in self.gate.finish():
+        for check in await self.gate.afinish():
             if part := self._hear(check, kept):
                 yield part
 
