@@ -379,3 +379,32 @@ async def test_a_question_asking_which_city_leads_with_the_sentence_naming_one(
         assert "Trondheim" in evidence.picks[0].sentence
     finally:
         await index.aclose()
+
+
+INQUIRY = """+++
+title = "Salt in the Pipes"
++++
+
+## Who looked into it
+The inquiry into the desalination plant opened in the spring and heard from forty witnesses. No
+minister gave evidence, though two former engineers spoke at length about the failed membranes.
+It was chaired by Judge Halvard Rime, who spent two decades on the coastal bench before retiring.
+"""
+
+
+async def test_a_name_given_of_what_a_pronoun_points_back_to_answers_who(
+    tmp_path: Path, language: LanguageModels
+) -> None:
+    """ "It was chaired by ..." names the inquiry's chair, although "inquiry" is two sentences back:
+    a reporter's "it" points to what the passage has been about."""
+    (tmp_path / "inquiry.md").write_text(INQUIRY, encoding="utf-8")
+    sources, problems = load_sources(tmp_path)
+    assert not problems
+    index = await SourceIndex.build(sources, language)
+    try:
+        question = "Who chaired the inquiry?"
+        evidence = weigh(index, question, await retrieve(index, question, [], k=3))
+        assert evidence.answerable, evidence.reason
+        assert any("Rime" in pick.sentence for pick in evidence.picks)
+    finally:
+        await index.aclose()

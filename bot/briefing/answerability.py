@@ -18,7 +18,7 @@ from bot.briefing.focus import ZIPF_CEILING, Focus, focus_of, has_type
 from bot.briefing.pick import Pick
 from bot.index import ScoredPassage, SourceIndex
 from bot.names import names_in
-from bot.terms import content_terms, match_terms
+from bot.terms import content_terms, leans_on_previous, match_terms, sentences_of
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -206,8 +206,19 @@ def _gives_type(focus: Focus, pick: Pick, particular: frozenset[str]) -> bool:
     gives = has_type(pick.sentence, focus.answer_type) or (
         focus.answer_type == "source" and bool(passage.by)  # quoted with its byline
     )
-    about = read_with(pick, before=focus.answer_type in FIGURE_TYPES)
+    about = read_with(pick, before=focus.answer_type in FIGURE_TYPES) | _pointed_back_to(pick)
     return gives and focus.coverage(about) >= TYPED_COVERAGE and particular <= about
+
+
+def _pointed_back_to(pick: Pick) -> frozenset[str]:
+    """For a sentence that opens by pointing back ("It was co-chaired by ..."), the words of its
+    passage before it: what "it" is was named there, often two sentences back in a reporter's
+    prose. Empty for any other sentence."""
+    if not any(map(leans_on_previous, sentences_of(pick.sentence))):
+        return frozenset()
+    text = pick.scored.passage.text
+    at = text.find(pick.sentence[:40])
+    return match_terms(text[:at]) if at > 0 else frozenset()
 
 
 def read_with(pick: Pick, *, before: bool) -> frozenset[str]:
