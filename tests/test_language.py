@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import numpy as np
@@ -320,6 +321,21 @@ def test_brief_topics_are_suggested_by_meaning_after_spelling(language: Language
     assert topics_by_meaning(menu, "ve", language, [], 25) == []  # too short to mean anything
 
 
+@asynccontextmanager
+async def index_of(
+    folder: Path, name: str, text: str, language: LanguageModels
+) -> AsyncIterator[SourceIndex]:
+    """An index of one source written for the test, closed afterwards."""
+    (folder / f"{name}.md").write_text(text, encoding="utf-8")
+    sources, problems = load_sources(folder)
+    assert not problems
+    index = await SourceIndex.build(sources, language)
+    try:
+        yield index
+    finally:
+        await index.aclose()
+
+
 ASSEMBLY = """+++
 title = "A Subsidy Afloat"
 +++
@@ -337,18 +353,12 @@ async def test_a_model_sentence_must_give_a_place_where_its_passage_does(
 ) -> None:
     """Every word of "the assembly voted in Bergen" is in the passage, but the passage puts Bergen
     beside the shipyard, not the vote: such a sentence is not shown."""
-    (tmp_path / "assembly.md").write_text(ASSEMBLY, encoding="utf-8")
-    sources, problems = load_sources(tmp_path)
-    assert not problems
-    index = await SourceIndex.build(sources, language)
-    try:
+    async with index_of(tmp_path, "assembly", ASSEMBLY, language) as index:
         (cited,) = await index.search("assembly vote ferry subsidy shipyard", k=1)
         assert placed(index, "The regional assembly met in Tromsø to vote on the subsidy.", [cited])
         assert placed(index, "Vestvik Marine, the shipyard building the boats, is based in Bergen.", [cited])
         assert not placed(index, "The regional assembly met in Bergen to vote on the subsidy.", [cited])
         assert not placed(index, "The assembly approved the plan by 21 votes to 12.", [cited])
-    finally:
-        await index.aclose()
 
 
 HEARING = """+++
@@ -369,16 +379,10 @@ async def test_a_question_asking_which_city_leads_with_the_sentence_naming_one(
     assert language.asks_for_place("In which city was the hearing on the undersea cable held?")
     assert language.asks_for_place("Where was the hearing held?")
     assert not language.asks_for_place("Which company repaired the undersea cable?")
-    (tmp_path / "hearing.md").write_text(HEARING, encoding="utf-8")
-    sources, problems = load_sources(tmp_path)
-    assert not problems
-    index = await SourceIndex.build(sources, language)
-    try:
+    async with index_of(tmp_path, "hearing", HEARING, language) as index:
         question = "In which city was the hearing on the undersea cable held?"
         evidence = weigh(index, question, await retrieve(index, question, [], k=3))
         assert "Trondheim" in evidence.picks[0].sentence
-    finally:
-        await index.aclose()
 
 
 INQUIRY = """+++
@@ -397,14 +401,8 @@ async def test_a_name_given_of_what_a_pronoun_points_back_to_answers_who(
 ) -> None:
     """ "It was chaired by ..." names the inquiry's chair, although "inquiry" is two sentences back:
     a reporter's "it" points to what the passage has been about."""
-    (tmp_path / "inquiry.md").write_text(INQUIRY, encoding="utf-8")
-    sources, problems = load_sources(tmp_path)
-    assert not problems
-    index = await SourceIndex.build(sources, language)
-    try:
+    async with index_of(tmp_path, "inquiry", INQUIRY, language) as index:
         question = "Who chaired the inquiry?"
         evidence = weigh(index, question, await retrieve(index, question, [], k=3))
         assert evidence.answerable, evidence.reason
         assert any("Rime" in pick.sentence for pick in evidence.picks)
-    finally:
-        await index.aclose()
