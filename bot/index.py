@@ -259,6 +259,11 @@ class SourceIndex:
     def get(self, passage_id: str) -> Passage | None:
         return self._by_id.get(passage_id)
 
+    @property
+    def models(self) -> LanguageModels | None:
+        """The language models the index was built with (None when built on words alone)."""
+        return self.semantic.models if self.semantic is not None else None
+
     def position(self, passage_id: str) -> int | None:
         """The passage's row in `passages` (and in `semantic`'s vectors)."""
         return self._position.get(passage_id)

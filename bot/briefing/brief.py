@@ -228,9 +228,8 @@ class BottomLine:
 def _introductions(ctx: BriefingContext) -> Introductions:
     """Who the briefing has named so far, from the sources' full names (see `first_mention`)."""
     index = ctx.index
-    models = index.semantic.models if index.semantic is not None else None
     passages = {p.id: p for p in index.passages}
-    return Introductions(full_names(index.passages), passages, models)
+    return Introductions(full_names(index.passages), passages, index.models)
 
 
 # --- the briefing -------------------------------------------------------------------------------

@@ -369,8 +369,8 @@ def _placing(pick: Pick, question: str, models: LanguageModels) -> Pick:
 
 
 def _parser(index: SourceIndex) -> LanguageModels | None:
-    """The language models when they can parse (they reach the index with its sentence vectors)."""
-    models = index.semantic.models if index.semantic is not None else None
+    """The index's language models when they can parse."""
+    models = index.models
     return models if models is not None and models.parses else None
 
 

@@ -152,9 +152,9 @@ def placed(index: SourceIndex, text: str, cited: Sequence[ScoredPassage]) -> boo
     sentence before (journalists give a fact over two). All its words being somewhere in the
     passage is not enough: a passage that names a lab's city in one sentence and a meeting's in
     another does not say the meeting was in the lab's city. True without the models."""
-    if index.semantic is None or not index.semantic.models.parses or not cited:
+    models = index.models
+    if index.semantic is None or models is None or not models.parses or not cited:
         return True
-    models = index.semantic.models
     given = [e for e in models.entities(text) if e.definite]
     if not given:
         return True

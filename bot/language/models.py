@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,8 +36,6 @@ from bot.language.reading import (
 from bot.language.vector_cache import VectorCache, default_path
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from spacy.language import Language as SpacyLanguage
     from spacy.tokens import Doc
 
@@ -184,19 +182,17 @@ class LanguageModels:
 
     def asks_for_place(self, question: str) -> bool:
         """Whether the question asks where, or which city, country, building (...): a noun whose
-        closest spaCy entity label, by the label's own description (`spacy.explain`), is a place's
+        closest spaCy entity label, by the label's own description (spaCy's glossary), is a place's
         (GPE, LOC, FAC). False without both models."""
         if self.nlp is None or self.encoder is None:
             return False
-        from spacy.glossary import explain as untyped  # spaCy is there: the pipeline loaded
-
-        explain = cast("Callable[[str], str | None]", untyped)
+        from spacy.glossary import GLOSSARY  # spaCy is there: the pipeline loaded
 
         thing = asked_thing(self.parse(question))
         if thing is None or thing == "where":
             return thing == "where"
         labels = sorted(FAMILIES)
-        vectors = self.embed([thing, *(explain(label) or label for label in labels)])
+        vectors = self.embed([thing, *(GLOSSARY.get(label, label) for label in labels)])
         similarity = vectors[1:] @ vectors[0]
         best = int(np.argmax(similarity))
         return labels[best] in PLACES and float(similarity[best]) >= PLACE_NOUN

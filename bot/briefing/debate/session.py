@@ -118,8 +118,7 @@ class DebateSession:
         self.max_tokens = min(TURN_MAX_TOKENS, ctx.max_answer_tokens)
         self.focus: Focus = focus_of(motion)
         self.about = motion_terms(self.focus, ctx.index)
-        models = ctx.index.semantic.models if ctx.index.semantic is not None else None
-        self.models = models
+        self.models = models = ctx.index.models
         self.reader = StanceReader.of(models, {side: ctx.prompts.framing(side) for side in SIDES})
         # The framing the motion favours: its side argues for the motion, the other against it.
         self.favoured = self.reader.motion_side(motion) if self.reader is not None else SIDES[0]
