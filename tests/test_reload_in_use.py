@@ -1,9 +1,16 @@
 """A reload never closes an index still in use: a debate started before two reloads keeps arguing
-from its own snapshot, and the replaced index is closed once the debate lets go of it."""
+from its own snapshot, and the replaced index is closed once the debate lets go of it.
+
+A worker thread drops a finished job's arguments a moment after the awaiting coroutine resumes, so
+the test runs the loop's jobs on its own pool and joins that pool before it counts what is left:
+without the join, a busy machine sometimes still holds the old index in a thread that has finished.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import gc
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from test_debate import first_source_sentence, settings_for
@@ -14,6 +21,9 @@ from bot.service import BriefingService
 
 
 async def test_a_debate_survives_two_reloads(tmp_path: Path) -> None:
+    loop = asyncio.get_running_loop()
+    jobs = ThreadPoolExecutor()
+    loop.set_default_executor(jobs)
     service = await BriefingService.open(settings_for(tmp_path), engine=ScriptedEngine(first_source_sentence))
     try:
         session = await service.debate_session(
@@ -26,6 +36,8 @@ async def test_a_debate_survives_two_reloads(tmp_path: Path) -> None:
         second = [e async for e in session.next_round() if isinstance(e, TurnFinished)]
         assert len(first) == len(second) == 2 and all(e.turn.citations for e in second)
         del session, first, second
+        loop.set_default_executor(ThreadPoolExecutor())
+        jobs.shutdown(wait=True)  # every finished job has let go of its arguments
         gc.collect()
         assert service.library.retired == 0
     finally:
