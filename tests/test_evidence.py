@@ -264,6 +264,7 @@ def test_focus_reads_what_a_question_wants() -> None:
     assert focus_of("Which contradictory truths about China must policy hold?").wants_list, "a noun"
     assert not focus_of("Which skill does the essay call the most critical?").wants_list
     assert focus_of("In what year did it happen?").answer_type == "year"
+    assert focus_of("When is the vote?").answer_type == "date"
     assert focus_of("How many bicycles were stolen?").answer_type == "number"
     assert focus_of("Who says shop sales held up?").answer_type == "source", "a reporting verb"
     assert focus_of("Who ran the scheme?").answer_type == "person"

@@ -148,6 +148,10 @@ def test_the_parse_says_what_a_how_many_question_counts_and_what_figures_count(
     # a noun may take its figure with "of"; a date after "of" counts nothing
     assert "crew" in language.counted("She was one of the deckhands, out of a crew of eleven.")
     assert language.counted("In the winter of 2023 the harbour froze.") == frozenset()
+    # a model code inside the noun phrase: what is counted is the phrase's noun, not the code
+    assert language.asked_count("How many KV-7 harbour-side tugs did the town order?") == "tug"
+    assert "tug" in language.counted("The town ordered 14 KV-7 harbour-side tugs from Vestvik.")
+    assert "patch" in language.counted("Logs showed 96 remote software patches last winter.")
 
 
 def test_a_run_of_capitals_naming_two_things_is_read_as_two(language: LanguageModels) -> None:
@@ -406,3 +410,19 @@ async def test_a_name_given_of_what_a_pronoun_points_back_to_answers_who(
         evidence = weigh(index, question, await retrieve(index, question, [], k=3))
         assert evidence.answerable, evidence.reason
         assert any("Rime" in pick.sentence for pick in evidence.picks)
+
+
+async def test_when_asks_for_a_date_that_may_have_no_year(tmp_path: Path, language: LanguageModels) -> None:
+    """A reporter gives a coming vote's day without its year: "when" is answered by any date with a
+    figure the parser finds, and still declined where no close sentence gives one."""
+    text = FERRY.replace(
+        "Skippers of small fishing boats",
+        "The council will vote on a second rise on June 9. Skippers of small fishing boats",
+    )
+    async with index_of(tmp_path, "ferry", text, language) as index:
+        question = "When will the council vote on another rise in harbour fees?"
+        evidence = weigh(index, question, await retrieve(index, question, k=3))
+        assert evidence.answerable, evidence.reason
+        assert "June 9" in " ".join(p.sentence for p in evidence.picks)
+        question = "When will the council vote on the ferry tender?"
+        assert not weigh(index, question, await retrieve(index, question, k=3)).answerable

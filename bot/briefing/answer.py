@@ -128,6 +128,7 @@ class Reply:
         self.evidence = evidence
         self.prompt = prompt
         self.gate = SentenceGate.reading(prompt.numbered, index, bears_on=self._bears_on)
+        self.models = index.models if index.models is not None and index.models.parses else None
         self.shown = Shown()
         self._order: dict[int, int] = {}  # prompt number -> number shown, in order of first appearance
         self.pieces: list[str] = []  # the model's raw text, for the conversation history
@@ -204,7 +205,7 @@ class Reply:
         For "who says ...?", the pick's byline counts as a name it gives (a quote is shown with it):
         a model sentence that restates Liu's point without naming her does not answer it."""
         answer_type = self.evidence.focus.answer_type
-        parts = typed_parts(pick.sentence, answer_type)
+        parts = typed_parts(pick.sentence, answer_type, self.models)
         bylines = [c.by for q in quotes for c in q.citations[:1]]  # shown after each quote
         shown = " ".join([self.shown.text, *(q.text for q in quotes), *bylines]).lower()
         lacking = bool(parts) and not any(part.lower() in shown for part in parts)

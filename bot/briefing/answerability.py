@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.briefing.focus import ZIPF_CEILING, Focus, focus_of, has_type
+from bot.briefing.focus import ZIPF_CEILING, Focus, focus_of
 from bot.briefing.pick import Pick
 from bot.index import ScoredPassage, SourceIndex
 from bot.names import names_in
@@ -38,10 +38,11 @@ ANSWER_TYPE_NAMES = {
     "number": "a figure",
     "money": "a sum of money",
     "year": "a year",
+    "date": "a date",
     "person": "a name",
     "source": "a name",
 }
-FIGURE_TYPES = frozenset({"number", "money", "year"})
+FIGURE_TYPES = frozenset({"number", "money", "year", "date"})
 PARTICULAR_WEIGHT = 3.25  # a figure's sentence must hold the question's words rarer than "keep" or "make"
 STRONG_MATCH = 0.8  # a question naming none of the subject must match a passage this well
 # Cosine similarity (all-MiniLM-L6-v2) of the question with the best candidate sentence, above which
@@ -203,7 +204,7 @@ def _gives_type(focus: Focus, pick: Pick, particular: frozenset[str]) -> bool:
     given with what it did). It must hold the question's `particular` words: a figure of another
     thing in the same passage answers nothing."""
     passage = pick.scored.passage
-    gives = has_type(pick.sentence, focus.answer_type) or (
+    gives = pick.gives or (
         focus.answer_type == "source" and bool(passage.by)  # quoted with its byline
     )
     about = read_with(pick, before=focus.answer_type in FIGURE_TYPES) | _pointed_back_to(pick)

@@ -166,6 +166,7 @@ def _candidates(
     context: frozenset[str],
     anchored: frozenset[str] = frozenset(),
     carry_on: bool = True,
+    models: LanguageModels | None = None,
 ) -> list[Pick]:
     """Every sentence of the passage that can stand alone, scored; `anchored` are the question's
     names that point at the passage's source (`source_anchors`), found in every sentence of it."""
@@ -186,13 +187,14 @@ def _candidates(
         score = sentence_score(focus, terms | anchored, context | before) + NOVELTY_WEIGHT * novelty(
             focus, terms
         )
-        if focus.answer_type and has_type(sentence, focus.answer_type):
+        gives = bool(focus.answer_type) and has_type(sentence, focus.answer_type, models)
+        if gives:
             score += TYPE_BONUS
         if focus.phrases and any(phrase in " ".join(words(sentence)) for phrase in focus.phrases):
             score += PHRASE_BONUS  # the words the question quotes, as it quotes them
         if leans_on_previous(sentence):
             score -= 0.05
-        picks.append(Pick(sentence.strip(), scored, round(score, 4), terms, before=before))
+        picks.append(Pick(sentence.strip(), scored, round(score, 4), terms, before=before, gives=gives))
     return picks
 
 
@@ -204,7 +206,8 @@ def scored_sentences(index: SourceIndex, focus: Focus, scored: ScoredPassage) ->
     """Every sentence of one passage that can stand alone, scored against `focus` as `weigh` scores
     them: for modes that choose their own extractive core (a debate speech scores its side's
     passages against the motion)."""
-    return _candidates(focus, scored, _context(scored.passage, index.meta(scored.passage)), carry_on=False)
+    context = _context(scored.passage, index.meta(scored.passage))
+    return _candidates(focus, scored, context, carry_on=False, models=_parser(index))
 
 
 def _choose(focus: Focus, candidates: list[Pick]) -> list[Pick]:
@@ -235,14 +238,19 @@ def question_parts(question: str) -> list[str]:
 
 
 def _choose_for_parts(
-    question: str, passages: list[ScoredPassage], contexts: dict[str, frozenset[str]]
+    question: str,
+    passages: list[ScoredPassage],
+    contexts: dict[str, frozenset[str]],
+    models: LanguageModels | None = None,
 ) -> list[Pick]:
     """For a compound question, the best sentence for each part: a two-hop question is answered
     from two places, and the second part alone never outscores the first."""
     chosen: list[Pick] = []
     for part in question_parts(question):
         focus = focus_of(part)
-        found = [pick for s in passages for pick in _candidates(focus, s, contexts[s.passage.id])]
+        found = [
+            pick for s in passages for pick in _candidates(focus, s, contexts[s.passage.id], models=models)
+        ]
         best = max(found, key=lambda p: p.score, default=None)
         if best is not None and all(best.sentence != c.sentence for c in chosen):
             chosen.append(best)
@@ -355,7 +363,7 @@ def _typed_by_meaning(focus: Focus, candidates: list[Pick]) -> Pick | None:
     name), or None when the question asks for no such thing."""
     if not focus.answer_type:
         return None
-    typed = [c for c in candidates if has_type(c.sentence, focus.answer_type)]
+    typed = [c for c in candidates if c.gives]
     return max(typed, key=lambda c: c.meaning, default=None)
 
 
@@ -428,7 +436,7 @@ def weigh(
     candidates = [
         replace(pick, score=round(pick.score + THREAD_WEIGHT * thread[s.passage.id], 4))
         for s in passages
-        for pick in _candidates(focus, s, contexts[s.passage.id], anchored[s.passage.id])
+        for pick in _candidates(focus, s, contexts[s.passage.id], anchored[s.passage.id], models=parser)
     ]
     if parser is not None and parser.asks_for_place(question):
         candidates = [_placing(pick, question, parser) for pick in candidates]
@@ -450,7 +458,7 @@ def weigh(
     if focus.wants_list:
         picks = _choose_items(candidates, passage_cover)
     else:
-        picks = _choose_for_parts(question, passages, contexts) or _choose(focus, candidates)
+        picks = _choose_for_parts(question, passages, contexts, parser) or _choose(focus, candidates)
     coverage = max((passage_cover[s.passage.id] for s in pool), default=0.0)
     closest = tuple(dict.fromkeys(s.passage.heading or s.passage.title for s in ranked))[:CLOSEST_TOPICS]
     rest = focus.without_names()

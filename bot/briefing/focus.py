@@ -12,12 +12,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from bot.acronyms import is_acronym
 from bot.names import names_in, people_in
 from bot.terms import WORD_RE, stem, stopwords, words
 from bot.words.lexicon import lexicon, phrase_pattern
 from bot.words.vocabulary import vocabulary
+
+if TYPE_CHECKING:
+    from bot.language import LanguageModels
 
 ZIPF_CEILING = 8.0  # "the" is 7.7: every word gets a positive weight
 MIN_WEIGHT = 0.5
@@ -54,7 +58,9 @@ _WHAT_IS_OF_RE = re.compile(
 _HOW_MUCH_RE = re.compile(r"\bhow much\b|\bwhat (?:did|does|do|will|would) (?:it|\w+(?: \w+)?) cost\b", re.I)
 _CURRENCY_SIGN_RE = re.compile(r"[$€£¥₹]\s?\d|\d\s?[$€£¥₹]")
 _WHO_RE = re.compile(r"^\s*(?:who|whom)\b", re.I)  # "who ran it?" wants a name; "who is Liu?" has one
-_YEAR_Q_RE = re.compile(r"\b(?:what|which|in what) year\b|\bwhen (?:was|were|did|is|will)\b", re.I)
+_YEAR_Q_RE = re.compile(r"\b(?:what|which|in what) year\b", re.I)
+# "When is the vote?" asks for a date, which may be a day with no year ("on May 14")
+_WHEN_Q_RE = re.compile(r"\bwhen (?:was|were|did|is|will)\b", re.I)
 _YEAR_RE = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 # "According to Singh, what ...", "In Liu's view, which ...": a short opening before the question word
 _LEAD_IN_RE = re.compile(
@@ -83,7 +89,7 @@ class Focus:
 
     weights: dict[str, float]  # stem -> informativeness
     specific: frozenset[str]  # stems of names, acronyms and numbers as the user wrote them
-    answer_type: str | None  # "number", "year" or None
+    answer_type: str | None  # "number", "money", "year", "date", "person", "source" or None
     wants_list: bool
     surface: dict[str, str] = field(default_factory=dict, compare=False)  # stem -> the word as asked
     asked_for: frozenset[str] = frozenset()  # "what penalties does...": the kind of thing wanted
@@ -197,6 +203,8 @@ def _focus_of(question: str) -> Focus:
     answer_type = (
         "year"
         if _YEAR_Q_RE.search(asked)
+        else "date"
+        if _WHEN_Q_RE.search(asked)
         else "money"
         if asks_for_money(asked)
         else "number"
@@ -315,24 +323,29 @@ def gives_money(sentence: str) -> bool:
     return bool(figures(sentence)) and bool(set(words(sentence)) & vocabulary().currency_words)
 
 
-def has_type(sentence: str, answer_type: str | None) -> bool:
+def has_type(sentence: str, answer_type: str | None, models: LanguageModels | None = None) -> bool:
+    """Whether `sentence` gives the kind of thing a who/when/how-many question asks for. A date is a
+    year, or any date with a figure that spaCy finds ("on May 14") when the parser is loaded."""
     if answer_type == "money":
         return gives_money(sentence)
     if answer_type in ("person", "source"):
         return bool(names_in(sentence))
-    if answer_type == "year":
-        return bool(_YEAR_RE.search(sentence))
+    if answer_type in ("year", "date"):
+        return bool(typed_parts(sentence, answer_type, models))
     if answer_type == "number":
         return bool(figures(sentence))
     return True
 
 
-def typed_parts(sentence: str, answer_type: str | None) -> list[str]:
+def typed_parts(sentence: str, answer_type: str | None, models: LanguageModels | None = None) -> list[str]:
     """The parts of `sentence` that give what a who/when/how-many question asks for: the people it
-    names, its years, its figures."""
+    names, its years (and for "when", its dates), its figures."""
     if answer_type in ("person", "source"):
         return [" ".join(name) for name in people_in(sentence)]
-    if answer_type == "year":
+    if answer_type == "date" and models is not None and models.parses:
+        dates = [e.text for e in models.entities(sentence) if e.family == "date" and e.definite]
+        return dates or _YEAR_RE.findall(sentence)
+    if answer_type in ("year", "date"):
         return _YEAR_RE.findall(sentence)
     if answer_type in ("number", "money"):
         return figures(sentence)

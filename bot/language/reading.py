@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc, Span
+    from spacy.tokens import Doc, Span, Token
 
 # spaCy's entity labels, grouped where the small model confuses them or a claim may say one for
 # the other ("Sentosa" is tagged GPE in one sentence and ORG in the next).
@@ -102,7 +102,9 @@ def asked_count(doc: Doc) -> str | None:
     for token in doc:
         if token.lower_ != "many" or not any(child.lower_ == "how" for child in token.children):
             continue
-        if token.dep_ == "amod":
+        if (noun := _phrase_noun(token)) is not None:
+            counted_noun = noun
+        elif token.dep_ == "amod":
             counted_noun = token.head
         else:
             objects = [o for c in token.children if c.dep_ == "prep" for o in c.children if o.dep_ == "pobj"]
@@ -129,14 +131,30 @@ def asked_thing(doc: Doc) -> str | None:
     return None
 
 
+def _phrase_noun(token: Token) -> Token | None:
+    """The noun that ends the run of nominal words right after `token`: what "many" or a figure
+    counts in "how many ZQ-9 ship-to-shore cranes" or "412 remote software updates" (English puts
+    a noun phrase's head last). Read from the parts of speech, since the small parser often hangs
+    the figure on a model code or a compound instead of the noun."""
+    noun = None
+    for word in token.doc[token.i + 1 :]:
+        if word.pos_ == "NOUN":
+            noun = word
+        elif word.pos_ not in _NOMINAL and word.text not in _HYPHENS:
+            break
+    return noun
+
+
 def counted(doc: Doc) -> frozenset[str]:
     """The lemmas of the nouns the text's figures count: a figure that modifies a noun in the parse
     ("forty-one delegates", "3,000 tonnes") says how many of it there are, and so does one that
     a noun takes with "of" ("a crew of twelve")."""
     found = set()
     for token in doc:
+        if token.pos_ == "NUM" and token.ent_type_ not in _NOT_COUNTS and (noun := _phrase_noun(token)):
+            found.add(noun.lemma_.lower())  # "412 remote software updates" counts updates
         if token.dep_ == "nummod" and token.head.pos_ in _NOUNS:
-            found.add(token.head.lemma_.lower())
+            found.add(token.head.lemma_.lower())  # "a 31-page memo" counts pages
         elif token.pos_ == "NUM" and token.dep_ == "pobj" and token.head.lower_ == "of":
             owner = token.head.head
             if owner.pos_ == "NOUN" and token.ent_type_ not in _NOT_COUNTS:
@@ -182,6 +200,7 @@ def person_pronoun(doc: Doc) -> tuple[int, int, bool] | None:
 _NOUNS = frozenset({"NOUN", "PROPN"})
 _NOMINAL = frozenset({"NOUN", "PROPN", "ADJ", "NUM"})
 _MODIFIES = frozenset({"amod", "compound", "nmod", "poss"})
+_HYPHENS = frozenset({"-", "–"})  # the tokenizer splits "ship-to-shore" around them
 _NOT_COUNTS = frozenset({"DATE", "TIME", "MONEY", "PERCENT"})  # "the summer of 2024" counts no summers
 
 
