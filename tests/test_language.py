@@ -94,6 +94,10 @@ def test_the_parser_gives_entities_by_type_and_value(language: LanguageModels) -
     assert not money.found_in("It cost $2.8 million in all.", other)
     vague = [e for e in language.entities("The drivers stopped years ago.") if e.family == "date"]
     assert all(not e.definite for e in vague)
+    # a number spelled out is read as its digits
+    spelled, *_ = language.entities("The crossing took forty minutes.")
+    assert spelled.definite and spelled.found_in("It took 40 minutes.", language.entities("It took 40 minutes."))
+    assert not spelled.found_in("It took eleven minutes.", language.entities("It took eleven minutes."))
 
 
 def test_a_missing_or_corrupt_model_is_one_sentence_each_and_the_index_still_works(tmp_path: Path) -> None:
@@ -426,3 +430,14 @@ async def test_when_asks_for_a_date_that_may_have_no_year(tmp_path: Path, langua
         assert "June 9" in " ".join(p.sentence for p in evidence.picks)
         question = "When will the council vote on the ferry tender?"
         assert not weigh(index, question, await retrieve(index, question, k=3)).answerable
+
+
+async def test_a_figure_spelled_out_is_checked_like_digits(tmp_path: Path, language: LanguageModels) -> None:
+    """Reporters spell out numbers: a claim giving another figure than the source's spelled one is
+    not supported, and the same figure in digits is."""
+    text = FERRY.replace("On board were 212 passengers", "It took eleven minutes, and on board were 212 passengers")
+    async with index_of(tmp_path, "ferry", text, language) as index:
+        _, _, verdict, _ = await verdict_for(index, "The first electric crossing to Brekke took forty minutes.")
+        assert verdict != "supported"
+        _, _, verdict, _ = await verdict_for(index, "The first electric crossing to Brekke took 11 minutes.")
+        assert verdict == "supported"

@@ -15,8 +15,11 @@ from itertools import pairwise
 
 from bot.briefing.focus import informativeness
 from bot.briefing.negation import comparable
+from bot.spelled_numbers import number_value
 from bot.terms import content_terms, stopwords, words
 from bot.words.lexicon import lexicon
+
+_ONE = ("a", "an", "one")  # "an hour", "one day": a single unit
 
 __all__ = [
     "US_RE",
@@ -112,7 +115,7 @@ def figure_anchors(text: str, number: str, *, wide: bool = False) -> set[str]:
 
 
 def _figure(word: str) -> str | None:
-    return word if word.isdigit() else lexicon().numbers.get(word)
+    return number_value(word)
 
 
 def durations_in(text: str) -> list[tuple[str, float]]:
@@ -124,7 +127,10 @@ def durations_in(text: str) -> list[tuple[str, float]]:
         before = words(text[: match.start()])[-1:]
         if count in ("a", "an") and before and before[0] not in stopwords():
             continue  # a rate, not a stretch of time: "410,000 riders a day"
-        value = float(count) if count[0].isdigit() else float(lexicon().numbers.get(count, 1))
+        spelled = None if count[0].isdigit() or count in _ONE else number_value(count)
+        if not count[0].isdigit() and count not in _ONE and spelled is None:
+            continue  # "several minutes": no figure
+        value = float(count) if count[0].isdigit() else float(spelled or 1)
         found.append((match.group(0), value * lexicon().durations[unit]))
     return found
 
@@ -136,7 +142,7 @@ def same_duration(a: float, b: float) -> bool:
 
 @lru_cache(maxsize=8)
 def _duration_pattern(units: tuple[str, ...]) -> re.Pattern[str]:
-    counts = r"\d+(?:\.\d+)?|an?|one|" + "|".join(map(re.escape, lexicon().numbers))
+    counts = r"\d+(?:\.\d+)?|[a-z]+(?:-[a-z]+)?"  # a word counts when it spells a number
     return re.compile(
         rf"\b(?P<count>{counts})(?:[\s-]+(?:full|whole|entire))?[\s-]+(?P<unit>{'|'.join(units)})s?\b", re.I
     )

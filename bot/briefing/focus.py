@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from bot.acronyms import is_acronym
 from bot.names import names_in, people_in
+from bot.spelled_numbers import number_value
 from bot.terms import WORD_RE, stem, stopwords, words
 from bot.words.lexicon import lexicon, phrase_pattern
 from bot.words.vocabulary import vocabulary
@@ -290,8 +291,10 @@ def _figure_re(amount_words: frozenset[str]) -> re.Pattern[str]:
 
 
 def figures(sentence: str) -> list[str]:
-    """The figures a sentence gives, digit by digit and word by word ("2.5 million" -> 2, 5, million)."""
-    return _figure_re(vocabulary().figure_words).findall(sentence)
+    """The figures a sentence gives, digit by digit and word by word ("2.5 million" -> 2, 5, million):
+    digits, amounts in words (words.toml), and numbers spelled out ("forty-one")."""
+    spelled = [w for w in WORD_RE.findall(sentence) if not w.isdigit() and number_value(w) is not None]
+    return _figure_re(vocabulary().figure_words).findall(sentence) + spelled
 
 
 def _asks_which_author(question: str) -> bool:

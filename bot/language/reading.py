@@ -16,6 +16,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from text_to_num import alpha2digit
+
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
@@ -80,12 +82,16 @@ def _plain(text: str) -> str:
 
 
 def _values(span: Span) -> frozenset[str]:
-    """The tokens that carry the entity's value: numbers and proper nouns."""
-    return frozenset(
-        _plain(token.text)
-        for token in span
-        if (token.like_num or token.pos_ == "PROPN") and _plain(token.text)
-    )
+    """The tokens that carry the entity's value: numbers and proper nouns. A number a reporter
+    spells out is read as its digits (text2num), so "forty minutes" is the value of "40 minutes"
+    and differs from "eleven minutes"; what text2num leaves as words ("two decades") stays so."""
+    found = {_plain(t.text) for t in span if (t.like_num or t.pos_ == "PROPN") and _plain(t.text)}
+    spelled = {_plain(t.text) for t in span if t.like_num and not any(ch.isdigit() for ch in t.text)}
+    if not spelled:
+        return frozenset(found)
+    written = _plain(alpha2digit(span.text, "en"))
+    digits = set(re.findall(r"\d[\d.]*", written))
+    return frozenset((found - spelled) | digits | (spelled & set(written.split())))
 
 
 def entities_of(doc: Doc | Span) -> list[Entity]:

@@ -66,7 +66,6 @@ class Lexicon:
     modal: frozenset[str]  # "should": a claim that says what ought to be
     warning: frozenset[str]  # "warns", "risk": a source sentence against what it is about
     endorsing: frozenset[str]  # "recommends": a source sentence for what it is about
-    numbers: dict[str, str]
     durations: dict[str, int]  # a unit of time -> minutes
 
 
@@ -122,10 +121,9 @@ def parse(data: dict[str, Any]) -> Lexicon:
     pairs = data.get("antonyms")
     if not isinstance(pairs, list) or not pairs or not all(isinstance(pair, dict) for pair in pairs):
         raise LexiconError("antonyms", "[[antonyms]] must hold at least one pair")
-    numbers, durations = _table(data, "numbers"), _table(data, "durations")
-    for name, table in (("numbers", numbers), ("durations", durations)):
-        if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in table.values()):
-            raise LexiconError(name, f"[{name}] values must be positive whole numbers")
+    durations = _table(data, "durations")
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in durations.values()):
+        raise LexiconError("durations", "[durations] values must be positive whole numbers")
     return Lexicon(
         generic=frozenset(stem(w) for w in _words(data, "generic", "")),
         document=frozenset(stem(w) for w in _words(data, "document", "")),
@@ -147,7 +145,6 @@ def parse(data: dict[str, Any]) -> Lexicon:
             )
             for n, pair in enumerate(pairs, start=1)
         ),
-        numbers={word.lower(): str(value) for word, value in numbers.items()},
         durations={unit.lower(): value for unit, value in durations.items()},
         modal=frozenset(_words(stance, "modal", "stance.")),
         warning=frozenset(_words(stance, "warning", "stance.")),

@@ -23,7 +23,6 @@ from bot.words.lexicon import (
     LexiconError,
     _table,
     _words,
-    lexicon,
     phrase_pattern,
     read_toml,
 )
@@ -68,9 +67,8 @@ def _cues(section: dict[str, Any], name: str) -> Cues:
     )
 
 
-def parse(data: dict[str, Any], numbers: Mapping[str, str]) -> Vocabulary:
-    """Validate the parsed TOML and build the lookup sets (`numbers`: the fact-check lexicon's number
-    words, which are amounts too)."""
+def parse(data: dict[str, Any]) -> Vocabulary:
+    """Validate the parsed TOML and build the lookup sets."""
 
     def words(table: dict[str, Any], key: str, where: str = "") -> list[str]:
         return _words(table, key, where)
@@ -81,7 +79,7 @@ def parse(data: dict[str, Any], numbers: Mapping[str, str]) -> Vocabulary:
         stopwords=frozenset(words(data, "stopwords")),
         topic_words=frozenset(stem(w) for w in words(data, "topic_words")),
         debate_generic=frozenset(stem(w) for w in words(data, "debate_generic")),
-        figure_words=frozenset(words(data, "figure_words")) | frozenset(numbers),
+        figure_words=frozenset(words(data, "figure_words")),
         money_words=frozenset(words(data, "money_words")),
         currency_words=frozenset(words(data, "currency_words")),
         lead_in_words=frozenset(words(data, "lead_in_words")),
@@ -100,7 +98,7 @@ def parse(data: dict[str, Any], numbers: Mapping[str, str]) -> Vocabulary:
 
 def _shipped() -> Vocabulary:
     text = (BUNDLED / WORDS_FILE).read_text(encoding="utf-8")
-    return parse(read_toml(text), lexicon().numbers)
+    return parse(read_toml(text))
 
 
 # The word lists now live (`WordLists.install`, once a set validated), or the running request's own

@@ -112,7 +112,7 @@ def parse_word_lists(texts: Mapping[str, str]) -> tuple[WordLists | None, list[s
     try:
         lexicon = lexicon_module.parse(read_toml(texts[LEXICON_FILE]))
         where = WORDS_FILE
-        vocabulary = vocabulary_module.parse(read_toml(texts[WORDS_FILE]), lexicon.numbers)
+        vocabulary = vocabulary_module.parse(read_toml(texts[WORDS_FILE]))
     except LexiconError as exc:
         syntax = _TOML_LINE_RE.search(str(exc))
         line = int(syntax.group(1)) if syntax and not exc.key else line_of(texts[where], exc.key)
