@@ -268,3 +268,34 @@ def test_cli_brief_prints_the_streamed_bottom_line_once(
     assert out.count(BOTTOM_LINE_LEAD) == 1 and out.count("**Key facts:**") == 1
     bottom = out.split(BOTTOM_LINE_LEAD, 1)[1].split("\n", 1)[0]
     assert MARKER.search(bottom) and out.count(bottom.strip()) == 1
+
+
+FJORD = """+++
+title = "Quiet Engines on the Fjord"
+framing = ["race", "cooperation"]
++++
+
+The ferry operator Nordlys Lines will retire its three diesel boats by 2028 and replace them with
+battery-electric ferries that charge at the quay while passengers board.
+
+## The first quiet crossing
+The first electric ferry made its maiden crossing to Brekke on a grey morning in March. On board
+were 212 passengers, a record for a winter sailing.
+"""
+
+
+async def test_what_is_uncertain_comes_from_the_topic_or_says_there_is_none(tmp_path: Path) -> None:
+    """A topic whose own source names nothing open does not borrow another source's open question:
+    the section says the sources name none, or quotes a sentence on the topic."""
+    prompts = tmp_path / "prompts"
+    shutil.copytree(REPO / "prompts", prompts)
+    (prompts / "sources" / "fjord.md").write_text(FJORD, encoding="utf-8")
+    service = await BriefingService.open(
+        settings_for(prompts, tmp_path / "b.sqlite3"), engine=ScriptedEngine(parrot)
+    )
+    try:
+        briefing = await briefing_of(service, "electric ferries crossing to Brekke")
+    finally:
+        await service.aclose()
+    uncertain = briefing.sections["uncertain"].sentences[0]
+    assert all(c.id.startswith("fjord#") for c in uncertain.citations), uncertain.text

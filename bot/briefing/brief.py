@@ -383,8 +383,11 @@ def _assemble(
     # What is uncertain first: it is the most constrained part (it needs an uncertainty cue), and a
     # sentence such as "whether a global pause is feasible is still unclear" would otherwise be taken
     # as a key fact and leave this section empty.
+    # From the topic's own sources: the search for uncertainty words alone drifts to another
+    # source's open question (a port's brief quoting an essay's "the AI threat remains unclear").
+    topic_sources = {scored.passage.source for scored in found.general}
     uncertain_line = picks.best(
-        [*found.uncertain, *found.general],
+        [*(s for s in found.uncertain if s.passage.source in topic_sources), *found.general],
         about,
         cues=cues["uncertainty"],
         min_cue=MIN_UNCERTAINTY,
