@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from bot.briefing.answerability import unknown_names
+from bot.briefing.debate.compose import clause
 from bot.briefing.evidence import weigh
 from bot.briefing.factcheck import verdict_for
 from bot.briefing.meaning_checks import CHECKS, placed
@@ -447,3 +448,12 @@ async def test_a_figure_spelled_out_is_checked_like_digits(tmp_path: Path, langu
         assert verdict != "supported"
         _, _, verdict, _ = await verdict_for(index, claim.format("11"))
         assert verdict == "supported"
+
+
+def test_a_motion_read_inside_a_sentence_keeps_its_names_capitalised(language: LanguageModels) -> None:
+    """A nationality is a named entity to spaCy, though its part of speech is an adjective."""
+    assert clause("American ports should replace their cranes.", language) == (
+        "American ports should replace their cranes"
+    )
+    assert clause("Ports should replace their cranes.", language) == "ports should replace their cranes"
+    assert clause("Beijing should join the talks", language) == "Beijing should join the talks"

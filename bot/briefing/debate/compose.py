@@ -20,17 +20,24 @@ from bot.promptset import PromptSet
 REASON_KEYS = ("reason_1", "reason_2", "reason_3")
 
 
+# spaCy's entity types whose words keep their capital inside a sentence ("American", "Chinese");
+# ORG is left out, since the small model tags a plural noun opening a sentence as one ("Ports").
+_ALWAYS_CAPITALISED = frozenset({"NORP", "GPE", "LOC", "PERSON"})
+
+
 def clause(text: str, models: LanguageModels | None) -> str:
     """`text` to be read inside a sentence: no closing stop, its first word lower-cased unless it
-    is a name (spaCy's proper noun) or an acronym."""
+    is a name (spaCy's proper noun, or a nationality or place: "American ports") or an acronym."""
     text = text.strip().rstrip(".!?;:").strip()
     if not text:
         return text
     first = text.split()[0]
     if any(ch.isupper() for ch in first[1:]) or not first[0].isupper():
         return text
-    if models is not None and models.parses and models.parse(text)[0].pos_ == "PROPN":
-        return text
+    if models is not None and models.parses:
+        first_token = models.parse(text)[0]
+        if first_token.pos_ == "PROPN" or first_token.ent_type_ in _ALWAYS_CAPITALISED:
+            return text
     return first[0].lower() + text[1:]
 
 
