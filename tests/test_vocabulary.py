@@ -84,9 +84,9 @@ def test_a_malformed_word_list_names_the_file_line_and_key() -> None:
     assert _problems("factcheck.toml", "set_aside = [", "set_aside = []\nunused = [")[0].endswith(
         "contrast.set_aside must list words or phrases (a-z 0-9 ' -)"
     )
-    problems = _problems("factcheck.toml", "two = 2", "two = = 2")
+    problems = _problems("factcheck.toml", "minute = 1", "minute = = 1")
     assert problems[0].startswith(
-        f"lexicon/factcheck.toml:{_line('factcheck.toml', 'two = 2')}: not valid TOML"
+        f"lexicon/factcheck.toml:{_line('factcheck.toml', 'minute = 1')}: not valid TOML"
     )
 
 
