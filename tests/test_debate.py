@@ -726,6 +726,7 @@ async def test_a_side_with_nothing_on_the_motion_says_so_once_and_borrows_nothin
         ("Tariffs on the northern crossing", "about tariffs on the northern crossing"),
         ("The ferry that never sailed", "about the ferry that never sailed"),
         ("Why the pilots walked out", "about why the pilots walked out"),
+        ("Key findings: tolls rise, ferries run late", "about key findings: tolls rise, ferries run late"),
     ],
 )
 def test_a_reason_states_its_heading_or_says_what_it_is_about(heading: str, reason: str) -> None:

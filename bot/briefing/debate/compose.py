@@ -64,7 +64,8 @@ def reason_point(pick: Pick, side: str, reader: StanceReader | None, models: Lan
     if reader is not None and reader.stance(heading).side not in ("", side):
         return ""
     point = clause(heading, models)
-    return f"that {point}" if _states(point, models) else f"about {point}"
+    # "Key takeaways: race framing, Sputnik moment" is a label and its items: the label decides
+    return f"that {point}" if _states(point.split(":")[0], models) else f"about {point}"
 
 
 def _states(text: str, models: LanguageModels | None) -> bool:
