@@ -154,6 +154,8 @@ async def test_a_question_for_a_kind_of_thing_the_sources_never_name_is_declined
     assert "fines" in evidence.reason
     answered = await weighed(bikes, "What problems did the pilot run into in the hills?")
     assert answered.answerable and "empty docks" in picked(answered)
+    owned = await weighed(bikes, "What is the bike scheme's insurance premium?")
+    assert (owned.answerable, owned.kind) == (False, "not_covered"), owned.reason
 
 
 async def test_a_question_for_a_figure_the_sources_never_give_is_declined(bikes: SourceIndex) -> None:
@@ -272,6 +274,7 @@ def test_focus_reads_what_a_question_wants() -> None:
     assert not has_type("DeepSeek-R1 rattled the G7 and H100 buyers.", how_many), "a digit in a name"
     assert has_type("It needed 2,000 chips.", how_many) and has_type("It needed two thousand.", how_many)
     assert focus_of("What penalties does the compact impose?").asked_for == {"penalti"}
+    assert focus_of("What is the bike firm's yearly turnover?").asked_for == {"year", "turnov"}
     assert not focus_of("What could outside inspectors do?").asked_for, "'could' is the verb, not a kind"
     focus = focus_of("What role could auditors play?")
     assert focus.weights["auditor"] > focus.weights["play"], "a question's subject outweighs its frame"

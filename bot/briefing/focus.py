@@ -56,6 +56,12 @@ _ASKED_FOR_RE = re.compile(
 _WHAT_IS_OF_RE = re.compile(
     r"^\s*what\s+(?:is|are|was|were)\s+(?:the\s+)?(?P<phrase>(?:[\w'-]+\s+){1,2}?)(?:of|for)\b", re.I
 )
+# "What is the port's annual revenue?": the thing the question wants of the owner it names
+_WHAT_IS_POSSESSED_RE = re.compile(
+    r"^\s*what\s+(?:is|are|was|were)\s+(?:the\s+)?(?:[\w'-]+\s+){0,5}?[\w-]+['’]s\s+"
+    r"(?P<phrase>(?:[\w'-]+\s+)?[\w'-]+)\s*\?\s*$",
+    re.I,
+)
 _HOW_MUCH_RE = re.compile(r"\bhow much\b|\bwhat (?:did|does|do|will|would) (?:it|\w+(?: \w+)?) cost\b", re.I)
 _CURRENCY_SIGN_RE = re.compile(r"[$€£¥₹]\s?\d|\d\s?[$€£¥₹]")
 _WHO_RE = re.compile(r"^\s*(?:who|whom)\b", re.I)  # "who ran it?" wants a name; "who is Liu?" has one
@@ -272,10 +278,15 @@ def subject_of(sentence: str) -> str:
 
 def asked_for(question: str) -> frozenset[str]:
     """The stems of the kind of thing a "what/which X do..." question asks for ("penalties" in "What
-    penalties does the compact impose?", "annual salary" in "What is the annual salary of ...?");
+    penalties does the compact impose?", "annual salary" in "What is the annual salary of ...?" and
+    in "What is the trust's annual salary?");
     empty when the question names no such thing.
     Not "how much X": money or time is often given as a bare figure ("2.5 million dollars")."""
-    match = _ASKED_FOR_RE.match(question) or _WHAT_IS_OF_RE.match(question)
+    match = (
+        _ASKED_FOR_RE.match(question)
+        or _WHAT_IS_OF_RE.match(question)
+        or _WHAT_IS_POSSESSED_RE.match(question)
+    )
     if not match:
         return frozenset()
     return frozenset(stem(w) for w in words(match.group("phrase")) if w not in stopwords() and len(w) > 2)
