@@ -457,3 +457,20 @@ def test_a_motion_read_inside_a_sentence_keeps_its_names_capitalised(language: L
     )
     assert clause("Ports should replace their cranes.", language) == "ports should replace their cranes"
     assert clause("Beijing should join the talks", language) == "Beijing should join the talks"
+
+
+async def test_a_count_is_read_with_its_paragraphs_opening(tmp_path: Path, language: LanguageModels) -> None:
+    """A reporter names the event first and counts its people two sentences later: the count answers
+    a question about the event, and a count of something else still does not."""
+    text = FERRY.replace(
+        "Skippers of small fishing boats say the rise hit them hardest.",
+        "The council held a public hearing on the harbour tariff in June. The hall was packed and hot. "
+        "In the end, 140 people took the microphone.",
+    )
+    async with index_of(tmp_path, "ferry", text, language) as index:
+        await assert_answered(
+            index, "How many people addressed the public hearing on the harbour tariff?", "140"
+        )
+        assert not await answerable(
+            index, "How many boats addressed the public hearing on the harbour tariff?"
+        )

@@ -217,6 +217,12 @@ def _pointed_back_to(pick: Pick) -> frozenset[str]:
     prose. Empty for any other sentence."""
     if not any(map(leans_on_previous, sentences_of(pick.sentence))):
         return frozenset()
+    return earlier_words(pick)
+
+
+def earlier_words(pick: Pick) -> frozenset[str]:
+    """The words of the pick's passage before the pick: what a reporter introduced a paragraph with
+    ("The exercise ... was organised by ...") and the sentences after it count or name."""
     text = pick.scored.passage.text
     at = text.find(pick.sentence[:40])
     return match_terms(text[:at]) if at > 0 else frozenset()

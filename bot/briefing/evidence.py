@@ -20,6 +20,7 @@ from bot.briefing.answerability import (
     FOLLOW_UP_MAX_WORDS,
     TYPED_COVERAGE,
     decide,
+    earlier_words,
     mostly_unknown,
     read_with,
     subject_terms,
@@ -401,9 +402,10 @@ def _counting(
 
 
 def _about_it(focus: Focus, pick: Pick) -> bool:
-    """Whether a sentence, read with the one before it and its passage's heading, is about what the
-    question asks a figure of: the same noun counted of something else answers nothing."""
-    return focus.coverage(read_with(pick, before=True)) >= TYPED_COVERAGE
+    """Whether a sentence, read with its passage's heading and earlier sentences, is about what the
+    question asks a figure of: the same noun counted of something else answers nothing. A reporter
+    names the event in a paragraph's first sentence and counts its people two sentences later."""
+    return focus.coverage(read_with(pick, before=True) | earlier_words(pick)) >= TYPED_COVERAGE
 
 
 def _unshown(candidates: list[Pick], said: str) -> list[Pick]:
