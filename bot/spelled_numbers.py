@@ -3,8 +3,8 @@ number words), in place of a hand-kept list: "forty", "eleven" and "twenty-three
 much as "five" is.
 
 "one" is left out: "no one" and "one path" count nothing, and a claim's "one" is rarely a figure a
-source must give. "Dozen" is not a number word to text2num; a sentence giving "a dozen" still gives a
-figure through words.toml's `figure_words`.
+source must give. "Dozen" and "trillions" are no number words to text2num (the deleted list had
+them): "a dozen" is no longer read as the figure 12.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from text_to_num import text2num
 
-NOT_FIGURES = frozenset({"one"})
+_NOT_FIGURES = frozenset({"one"})
 
 
 @lru_cache(maxsize=4096)
@@ -23,7 +23,7 @@ def number_value(word: str) -> str | None:
     if word.isdigit():
         return word
     lowered = word.lower()
-    if not lowered.replace("-", "").isalpha() or lowered in NOT_FIGURES:
+    if not lowered.replace("-", "").isalpha() or lowered in _NOT_FIGURES:
         return None
     try:
         return str(text2num(lowered, "en"))

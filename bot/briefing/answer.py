@@ -128,7 +128,7 @@ class Reply:
         self.evidence = evidence
         self.prompt = prompt
         self.gate = SentenceGate.reading(prompt.numbered, index, bears_on=self._bears_on)
-        self.models = index.models if index.models is not None and index.models.parses else None
+        self.models = index.models
         self.shown = Shown()
         self._order: dict[int, int] = {}  # prompt number -> number shown, in order of first appearance
         self.pieces: list[str] = []  # the model's raw text, for the conversation history

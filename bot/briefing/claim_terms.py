@@ -91,12 +91,12 @@ def figure_anchors(text: str, number: str, *, wide: bool = False) -> set[str]:
     tokens, stop = _figure_words(text), stopwords()
 
     def content(span: list[str]) -> list[str]:
-        return [t for t in span if t not in stop and _figure(t) is None and t not in _MONTHS]
+        return [t for t in span if t not in stop and number_value(t) is None and t not in _MONTHS]
 
     year = bool(YEAR_RE.match(number))
     found: set[str] = set()
     for at, token in enumerate(tokens):
-        if _figure(token) != number:
+        if number_value(token) != number:
             continue
         before = content(tokens[max(0, at - ANCHOR_REACH) : at][::-1])
         after = content(tokens[at + 1 : at + 1 + (WIDE_ANCHOR_REACH if wide else ANCHOR_REACH)])
@@ -114,10 +114,6 @@ def figure_anchors(text: str, number: str, *, wide: bool = False) -> set[str]:
     return found
 
 
-def _figure(word: str) -> str | None:
-    return number_value(word)
-
-
 def durations_in(text: str) -> list[tuple[str, float]]:
     """Each stretch of time `text` gives, as written and in minutes ("two hours" -> 120, "a full
     year" -> 525600, "60-minute" -> 60), by factcheck.toml's [durations]; "riders a day" is a rate."""
@@ -127,12 +123,19 @@ def durations_in(text: str) -> list[tuple[str, float]]:
         before = words(text[: match.start()])[-1:]
         if count in ("a", "an") and before and before[0] not in stopwords():
             continue  # a rate, not a stretch of time: "410,000 riders a day"
-        spelled = None if count[0].isdigit() or count in _ONE else number_value(count)
-        if not count[0].isdigit() and count not in _ONE and spelled is None:
-            continue  # "several minutes": no figure
-        value = float(count) if count[0].isdigit() else float(spelled or 1)
-        found.append((match.group(0), value * lexicon().durations[unit]))
+        if (value := _count_value(count)) is not None:  # "several minutes" gives no figure
+            found.append((match.group(0), value * lexicon().durations[unit]))
     return found
+
+
+def _count_value(count: str) -> float | None:
+    """A duration's count as a number ("90", "1.5", "an", "forty"); None for a word that is none."""
+    if count[0].isdigit():
+        return float(count)
+    if count in _ONE:
+        return 1.0
+    spelled = number_value(count)
+    return float(spelled) if spelled is not None else None
 
 
 def same_duration(a: float, b: float) -> bool:
@@ -151,7 +154,7 @@ def _duration_pattern(units: tuple[str, ...]) -> re.Pattern[str]:
 def numbers_in(text: str) -> set[str]:
     """Digits, plus small number words and magnitudes as digits: "five risks" must not be supported by
     "three risks", nor "millions of dollars" by "billions" ("one" is left out: "no one", "one path")."""
-    return {figure for w in _figure_words(text) if (figure := _figure(w)) is not None}
+    return {figure for w in _figure_words(text) if (figure := number_value(w)) is not None}
 
 
 def _figure_words(text: str) -> list[str]:
