@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,14 +15,15 @@ import pytest
 
 from bot.briefing.answerability import unknown_names
 from bot.briefing.debate.compose import clause
-from bot.briefing.evidence import weigh
+from bot.briefing.evidence import scored_sentences, weigh, with_closest
 from bot.briefing.factcheck import verdict_for
+from bot.briefing.focus import focus_of
 from bot.briefing.meaning_checks import CHECKS, placed
 from bot.briefing.retrieval import retrieve
 from bot.briefing.topics import topics_by_meaning, topics_matching
 from bot.briefing.verdicts import WORD_CHECKS
 from bot.discord_app.mentions import strip_mentions
-from bot.index import SourceIndex
+from bot.index import ScoredPassage, SourceIndex
 from bot.language import LanguageModels
 from bot.language._minilm import Matrix
 from bot.library import Library
@@ -474,3 +476,49 @@ async def test_a_count_is_read_with_its_paragraphs_opening(tmp_path: Path, langu
         assert not await answerable(
             index, "How many boats addressed the public hearing on the harbour tariff?"
         )
+
+
+async def test_a_figure_question_in_other_words_is_answered_by_the_closest_sentence_giving_one(
+    ferry: SourceIndex,
+) -> None:
+    """A question that shares few words with its source is answered when the sentence closest to it
+    in meaning gives the kind of figure it asks for; one whose closest sentence gives none is still
+    declined."""
+    await assert_answered(ferry, "What percentage increase did mooring costs see?", "4 percent")
+    assert not await answerable(ferry, "What share of the skippers fish for cod?")
+
+
+def test_the_sentence_clearly_closest_in_meaning_is_quoted_after_the_lead(ferry: SourceIndex) -> None:
+    """The lead sentence is chosen on shared words; a sentence that means the question clearly more
+    joins it, and one barely closer, or not about the question at all, does not."""
+    focus = focus_of("What did the first electric crossing carry?")
+    candidates = [pick for scored in ferry_passages(ferry) for pick in scored_sentences(ferry, focus, scored)]
+    lead, other = candidates[0], candidates[1]
+
+    def chosen(lead_meaning: float, other_meaning: float) -> list[str]:
+        first, second = replace(lead, meaning=lead_meaning), replace(other, meaning=other_meaning)
+        return [pick.sentence for pick in with_closest([first], [first, second])]
+
+    assert chosen(0.3, 0.45) == [lead.sentence, other.sentence]
+    assert chosen(0.4, 0.45) == [lead.sentence]  # barely closer
+    assert chosen(0.2, 0.35) == [lead.sentence]  # closer, but about something else
+
+
+def ferry_passages(index: SourceIndex) -> list[ScoredPassage]:
+    return [ScoredPassage(passage, 1.0) for passage in index.passages]
+
+
+async def test_a_figure_given_for_another_thing_does_not_support_a_claim(
+    tmp_path: Path, language: LanguageModels
+) -> None:
+    """A claim's figure is read where the sentences closest to the claim give it: the same number
+    counting something else elsewhere in the passage does not make the claim "supported"."""
+    async with index_of(tmp_path, "ferry", FERRY, language) as index:
+        _, _, verdict, _ = await verdict_for(
+            index, "The first electric boat carried three passengers on its maiden crossing."
+        )
+        assert verdict != "supported"
+        _, _, verdict, _ = await verdict_for(
+            index, "On board the first electric crossing were 212 passengers."
+        )
+        assert verdict == "supported"

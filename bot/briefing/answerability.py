@@ -54,7 +54,8 @@ STRONG_MATCH = 0.8  # a question naming none of the subject must match a passage
 # off-topic questions. It was 0.50 for the second case until the sixth source.
 MEANING_ABOUT = 0.40
 # ...and a sentence that gives the figure, year or name asked for answers it at 0.65 (3 of 7 such
-# in-scope questions that the word-level check declined, none of the 6 out of scope).
+# in-scope questions that the word-level check declined, none of the 6 out of scope), or at
+# MEANING_ABOUT when it is also the closest sentence of all (`typed_answers`).
 MEANING_TYPED = 0.65
 
 
@@ -187,13 +188,28 @@ def decide(
         return unknown, carried
     # a compound question's particular words are each its own part's ("who says X, and who Y?")
     particular = frozenset() if compound else _particular(focus, vocabulary)
-    gives = counted or typed_meaning >= MEANING_TYPED or any(_gives_type(focus, p, particular) for p in picks)
+    gives = (
+        counted
+        or typed_answers(meaning, typed_meaning)
+        or any(_gives_type(focus, p, particular) for p in picks)
+    )
     if focus.answer_type and not gives:
         wanted = ANSWER_TYPE_NAMES.get(focus.answer_type, focus.answer_type)
         return "not_covered", f"the question asks for {wanted} and no close sentence gives one"
     if coverage < COVERAGE_MIN:
         return "answer", f"the closest sentence means what the question asks (similarity {meaning:.2f})"
     return "answer", f"the closest passage covers {coverage:.0%} of the question"
+
+
+def typed_answers(meaning: float, typed_meaning: float) -> bool:
+    """Whether the closest sentence giving what the question asks for (a figure, a year, a name),
+    at `typed_meaning`, answers it by meaning alone: when it is very close, or when it is the
+    sentence closest to the question of all (`meaning`, the best candidate's) and close enough to
+    be about it. A question in other words than its source shares few of the words the word-level
+    check needs, and the sentence that means it most and gives the asked-for thing is its answer;
+    a question the sources do not answer has its closest sentence about something near it, which
+    seldom gives the very thing asked for."""
+    return typed_meaning >= MEANING_TYPED or (typed_meaning >= MEANING_ABOUT and typed_meaning >= meaning)
 
 
 def _gives_type(focus: Focus, pick: Pick, particular: frozenset[str]) -> bool:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.briefing.answerability import (
     FOLLOW_UP_MAX_WORDS,
+    MEANING_ABOUT,
     TYPED_COVERAGE,
     decide,
     earlier_words,
@@ -67,6 +68,7 @@ ANCHOR_MAX_PASSAGES = 2  # a name in more passages than this is a subject, not a
 # Weight of a sentence's semantic similarity to the question in its score, beside its weighted word
 # coverage: a paraphrase shares meaning, not words.
 MEANING_WEIGHT = 0.3
+CLOSER_MARGIN = 0.1  # cosine by which the closest sentence must beat the lead to be quoted after it
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +211,19 @@ def scored_sentences(index: SourceIndex, focus: Focus, scored: ScoredPassage) ->
     passages against the motion)."""
     context = _context(scored.passage, index.meta(scored.passage))
     return _candidates(focus, scored, context, carry_on=False, models=_parser(index))
+
+
+def with_closest(picks: list[Pick], candidates: list[Pick]) -> list[Pick]:
+    """`picks` with the candidate closest in meaning to the question right after the lead, when that
+    one is about the question (MEANING_ABOUT) and clearly closer than the lead (`CLOSER_MARGIN`): a
+    question asked in other words than its source's leads with a sentence that shares its words,
+    and the sentence that says what it asks may share few of them, so it is quoted next."""
+    if not picks or not candidates:
+        return picks
+    closest = max(candidates, key=lambda p: p.meaning)
+    if closest in picks or closest.meaning < max(MEANING_ABOUT, picks[0].meaning + CLOSER_MARGIN):
+        return picks
+    return [picks[0], closest, *picks[1:]]
 
 
 def _choose(focus: Focus, candidates: list[Pick]) -> list[Pick]:
@@ -460,7 +475,9 @@ def weigh(
     if focus.wants_list:
         picks = _choose_items(candidates, passage_cover)
     else:
-        picks = _choose_for_parts(question, passages, contexts, parser) or _choose(focus, candidates)
+        picks = _choose_for_parts(question, passages, contexts, parser) or with_closest(
+            _choose(focus, candidates), candidates
+        )
     coverage = max((passage_cover[s.passage.id] for s in pool), default=0.0)
     closest = tuple(dict.fromkeys(s.passage.heading or s.passage.title for s in ranked))[:CLOSEST_TOPICS]
     rest = focus.without_names()

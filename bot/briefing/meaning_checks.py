@@ -4,9 +4,10 @@ A check reads a claim against its evidence (the source sentence closest to it in
 passage, and spaCy's reading of both) and returns a `Finding` or None. `CHECKS` is the registry;
 `judge` runs them after the word-level comparison (verdicts.py) and may change its verdict:
 
-- `entity_conflict`: the claim gives a name, date or figure that its passage never gives, where the
-  closest sentence gives another of the same type (a sum, a date or a place other than the one the
-  source gives for the same thing): contradicted, even when the words otherwise match;
+- `entity_conflict`: the claim gives a name its passages never give, or a date or figure that none
+  of the sentences closest to it gives, where the closest sentence gives another of the same type
+  (a sum, a date or a place other than the one the source gives for the same thing):
+  contradicted, even when the words otherwise match;
 - `attribute_conflict`: the closest sentence names the thing the claim describes otherwise (the
   parse's modifier of the same noun, of the same entity type): contradicted;
 - `meaning_support`: a claim that says in other words what a sentence says, with no conflict found:
@@ -38,7 +39,8 @@ SAYS_SO = 0.72
 # it uses (claims "not in the sources" but on the subject sit around 0.47; unrelated text far lower).
 ON_SUBJECT = 0.5
 # A model's sentence gives its names and figures as the passage sentences about as close to it as the
-# closest one do (within this cosine), each read with the sentence before it.
+# closest one do (within this cosine), each read with the sentence before it; so does a claim its
+# figures and dates.
 PLACED_MARGIN = 0.1
 
 
@@ -52,13 +54,20 @@ class Evidence:
     similarity: float
     models: LanguageModels
     context: str  # every retrieved passage, with its source's title and byline
+    near: tuple[str, ...] = ()  # the sentences about as close as the closest, each read with the one before
 
     def unfounded(self) -> list[Entity]:
-        """The claim's names, dates and figures that no retrieved passage gives."""
+        """The claim's names, dates and figures that the sources do not give as it does: a name no
+        retrieved passage gives, and a figure or date that none of the sentences closest to the
+        claim gives. A port's "forty berths" in one paragraph does not found a claim's "forty
+        ships" where the sentence about the ships counts twelve."""
         known = self.models.entities(self.context)
-        return [
-            e for e in self.models.entities(self.claim) if e.definite and not e.found_in(self.context, known)
-        ]
+        return [e for e in self.models.entities(self.claim) if e.definite and not self._founded(e, known)]
+
+    def _founded(self, entity: Entity, known: list[Entity]) -> bool:
+        if entity.is_figure and self.near:
+            return any(entity.found_in(window, self.models.entities(window)) for window in self.near)
+        return entity.found_in(self.context, known)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +78,7 @@ class Finding:
 
 
 Check = Callable[[Evidence], Finding | None]
+Window = tuple[float, ScoredPassage, str, str]  # cosine, passage, sentence, sentence read in place
 
 
 def entity_conflict(e: Evidence) -> Finding | None:
@@ -129,45 +139,53 @@ CHECKS: dict[str, Check] = {
 
 
 def closest_sentence(index: SourceIndex, claim: str, found: Sequence[ScoredPassage]) -> Evidence | None:
-    """The sentence of the retrieved passages closest in meaning to the claim, or None without the
-    sentence encoder."""
+    """The sentence of the retrieved passages closest in meaning to the claim, with the sentences
+    about as close (`PLACED_MARGIN`), or None without the sentence encoder."""
     if index.semantic is None or not found:
         return None
-    best: tuple[float, ScoredPassage, str] | None = None
-    for scored in found:
-        unit = index.position(scored.passage.id)
-        sims = index.semantic.sentence_similarities(claim, unit) if unit is not None else {}
-        for sentence, sim in sims.items():
-            if best is None or sim > best[0]:
-                best = (sim, scored, sentence)
-    if best is None:
+    windows = _windows(index, claim, found)
+    if not windows:
         return None
+    similarity, scored, sentence, _ = max(windows, key=lambda window: window[0])
+    near = tuple(text for sim, _, _, text in windows if sim >= similarity - PLACED_MARGIN)
     context = "\n".join(f"{s.passage.title}. {s.passage.by}. {s.passage.full_text}" for s in found)
-    return Evidence(claim, best[1], best[2], best[0], index.semantic.models, context)
+    return Evidence(claim, scored, sentence, similarity, index.semantic.models, context, near)
+
+
+def _windows(index: SourceIndex, text: str, passages: Sequence[ScoredPassage]) -> list[Window]:
+    """Each sentence of `passages` with its cosine to `text`, and the sentence read as a reader
+    takes it: after its passage's heading and the sentence before (journalists give a fact over
+    two sentences)."""
+    windows: list[Window] = []
+    for scored in passages:
+        unit = index.position(scored.passage.id)
+        if index.semantic is None or unit is None:
+            continue
+        sims = index.semantic.sentence_similarities(text, unit)
+        ordered = list(sims)
+        for at, sentence in enumerate(ordered):
+            before = ordered[at - 1] if at else ""
+            windows.append(
+                (sims[sentence], scored, sentence, f"{scored.passage.heading}. {before} {sentence}")
+            )
+    return windows
 
 
 def placed(index: SourceIndex, text: str, cited: Sequence[ScoredPassage]) -> bool:
     """Whether each name, date and figure a model's sentence gives is where its cited passages say
     it: in one of the passage sentences closest to it in meaning (`PLACED_MARGIN`), read with the
-    sentence before (journalists give a fact over two). All its words being somewhere in the
-    passage is not enough: a passage that names a lab's city in one sentence and a meeting's in
-    another does not say the meeting was in the lab's city. True without the models."""
+    sentence before. All its words being somewhere in the passage is not enough: a passage that
+    names a lab's city in one sentence and a meeting's in another does not say the meeting was in
+    the lab's city. True without the models."""
     models = index.models
     if index.semantic is None or models is None or not models.parses or not cited:
         return True
     given = [e for e in models.entities(text) if e.definite]
     if not given:
         return True
-    windows: list[tuple[float, str]] = []
-    for scored in cited:
-        unit = index.position(scored.passage.id)
-        sims = index.semantic.sentence_similarities(text, unit) if unit is not None else {}
-        ordered = list(sims)
-        for at, sentence in enumerate(ordered):
-            before = ordered[at - 1] if at else ""
-            windows.append((sims[sentence], f"{scored.passage.heading}. {before} {sentence}"))
-    best = max((sim for sim, _ in windows), default=0.0)
-    near = [window for sim, window in windows if sim >= best - PLACED_MARGIN]
+    windows = _windows(index, text, cited)
+    best = max((window[0] for window in windows), default=0.0)
+    near = [window[3] for window in windows if window[0] >= best - PLACED_MARGIN]
     return all(any(e.found_in(w, models.entities(w)) for w in near) for e in given)
 
 
