@@ -199,18 +199,43 @@ class BriefingService:
         return topic_choices(named, self._sections(), prefix, self.library.language, limit)
 
     def debate(
-        self, motion: str, *, rounds: int = DEFAULT_ROUNDS, conversation_id: str, user_id: str
+        self,
+        motion: str,
+        *,
+        rounds: int = DEFAULT_ROUNDS,
+        conversation_id: str,
+        user_id: str,
+        favours: str | None = None,
     ) -> AsyncIterator[DebateEvent]:
-        """The whole debate as one event stream (rounds, judge, `DebateFinished`)."""
-        return debate(self.context(), motion, rounds=rounds, conversation_id=conversation_id, user_id=user_id)
+        """The whole debate as one event stream (rounds, judge, `DebateFinished`); `favours`: the
+        side the user says the motion favours (None: read from the motion)."""
+        return debate(
+            self.context(),
+            motion,
+            rounds=rounds,
+            conversation_id=conversation_id,
+            user_id=user_id,
+            favours=favours,
+        )
 
     async def debate_session(
-        self, motion: str, *, rounds: int = DEFAULT_ROUNDS, conversation_id: str, user_id: str
+        self,
+        motion: str,
+        *,
+        rounds: int = DEFAULT_ROUNDS,
+        conversation_id: str,
+        user_id: str,
+        favours: str | None = None,
     ) -> DebateSession:
         """A debate driven step by step (`next_round()`, `judge()`, `result()`), e.g. by buttons.
-        Raises InputError for an off-subject motion or a bad number of rounds."""
+        Raises InputError for an off-subject motion, a bad number of rounds or an unknown side."""
         return await DebateSession.open(
-            self.context(), motion, rounds=rounds, conversation_id=conversation_id, user_id=user_id
+            self.context(),
+            motion,
+            rounds=rounds,
+            conversation_id=conversation_id,
+            user_id=user_id,
+            favours=favours,
         )
 
     async def check(self, claim: str, *, user_id: str) -> FactCheck:

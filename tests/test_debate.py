@@ -112,10 +112,14 @@ def side_of(request: GenerationRequest) -> str:
     return (request.conversation_id or "").rsplit(":", 1)[-1]
 
 
-async def run_debate(service: BriefingService, motion: str, rounds: int) -> tuple[DebateResult, list[object]]:
+async def run_debate(
+    service: BriefingService, motion: str, rounds: int, favours: str | None = None
+) -> tuple[DebateResult, list[object]]:
     events: list[object] = []
     result = None
-    async for event in service.debate(motion, rounds=rounds, conversation_id="t", user_id="u"):
+    async for event in service.debate(
+        motion, rounds=rounds, conversation_id="t", user_id="u", favours=favours
+    ):
         events.append(event)
         if isinstance(event, DebateFinished):
             result = event.result
@@ -321,6 +325,22 @@ async def test_off_subject_motion_and_bad_rounds_are_declined(scripted: Callable
             "The US must win the AI race", rounds=0, conversation_id="t", user_id="u"
         )
     assert engine.requests == [], "nothing reaches the model"
+
+
+async def test_the_user_may_say_which_side_a_motion_favours(scripted: Callable[..., object]) -> None:
+    """The side that argues for a motion is read from its meaning, which sees its topic better than
+    its direction; a user who says which side the motion favours is followed, and a side that does
+    not exist is declined before anything reaches the model."""
+    service, engine = await scripted(first_source_sentence)  # type: ignore[misc]
+    motion = "Winning the AI race matters more than shared safety rules"
+    for favours, race_position in (("race", "argues for"), ("cooperation", "argues against")):
+        result, _ = await run_debate(service, motion, rounds=1, favours=favours)
+        race = next(turn for turn in result.turns if turn.side == "race")
+        assert race.text.startswith(f"The race side {race_position} the motion"), race.text[:80]
+    asked = len(engine.requests)
+    with pytest.raises(InputError):
+        await service.debate_session(motion, conversation_id="t", user_id="u", favours="neither")
+    assert len(engine.requests) == asked
 
 
 # --- the real bundled model ---------------------------------------------------------------------

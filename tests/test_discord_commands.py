@@ -235,6 +235,19 @@ async def test_debate_in_a_thread_with_buttons(im: DiscordImitation) -> None:
     assert "Strongest race point" in judge.content and "Verdict" in judge.content
 
 
+async def test_debate_takes_the_side_the_user_says_the_motion_favours(im: DiscordImitation) -> None:
+    """The motion below reads as favouring the race side; a member who says it favours the
+    cooperation side has the race side argue against it."""
+    before = set(im.world.threads)
+    await im.command("debate", motion=MOTION, rounds=1, favours="cooperation")
+    thread_id = await im.wait_for(lambda: next(iter(set(im.world.threads) - before), None), what="the thread")
+    await controls(im, thread_id, 1)
+    race = next(m for m in thread_messages(im, thread_id) if finished(m) and "Race side" in m.content)
+    assert "The race side argues against the motion" in race.content, race.content[:200]
+    with pytest.raises(ValueError, match="Discord offers only"):
+        await im.command("debate", motion=MOTION, rounds=1, favours="neither")
+
+
 async def test_debate_stop_button_and_a_debate_the_bot_no_longer_holds(
     im: DiscordImitation, bot: BriefingBot
 ) -> None:

@@ -205,6 +205,11 @@ def _configure_debate(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("motion", help='e.g. "The US must win the AI race against China"')
     parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS, help=f"default {DEFAULT_ROUNDS}")
+    parser.add_argument(
+        "--favours",
+        choices=("race", "cooperation"),
+        help="the side the motion favours, when the bot reads its direction wrongly (default: read it)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -224,7 +229,11 @@ async def cmd_debate(settings: Settings, args: argparse.Namespace) -> int:
     streamed = ""  # the current speech's (or the judge's) checked text, shown as it passes
     async with open_service(settings) as service:
         events = service.debate(
-            args.motion, rounds=args.rounds, conversation_id="console:debate", user_id="console"
+            args.motion,
+            rounds=args.rounds,
+            conversation_id="console:debate",
+            user_id="console",
+            favours=args.favours,
         )
         async for event in events:
             if isinstance(event, DebateFinished):

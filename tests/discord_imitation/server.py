@@ -297,10 +297,19 @@ class DiscordImitation:
         may also be "group subcommand". An `Upload` (from `upload`) as a value is an attachment option."""
         person = self.world.person(user)
         channel_id = channel_id or self.world.general
+        self._check_choices(name, options)
         data = self._command_data(name, options, subcommand=subcommand)
         interaction = self._interaction_payload(APPLICATION_COMMAND, data, person, channel_id)
         await self.gateway.dispatch("INTERACTION_CREATE", interaction.payload)
         return interaction
+
+    def _check_choices(self, name: str, options: dict[str, Any]) -> None:
+        """Discord's client offers only an option's declared choices: a test cannot send another."""
+        declared = {o["name"]: o for o in self.world.commands.get(name, {}).get("options", [])}
+        for key, value in options.items():
+            choices = declared.get(key, {}).get("choices")
+            if choices and value not in [c["value"] for c in choices]:
+                raise ValueError(f"/{name} {key}: Discord offers only {[c['value'] for c in choices]}")
 
     async def autocomplete(
         self,

@@ -106,6 +106,7 @@ class DebateSession:
         conversation_id: str,
         user_id: str,
         note: str = "",
+        favours: str | None = None,
     ) -> None:
         self.ctx = ctx
         self.motion = motion
@@ -120,8 +121,11 @@ class DebateSession:
         self.about = motion_terms(self.focus, ctx.index)
         self.models = models = ctx.index.models
         self.reader = StanceReader.of(models, {side: ctx.prompts.framing(side) for side in SIDES})
-        # The framing the motion favours: its side argues for the motion, the other against it.
-        self.favoured = self.reader.motion_side(motion) if self.reader is not None else SIDES[0]
+        # The framing the motion favours: its side argues for the motion, the other against it. Read
+        # from the motion's meaning unless the user says (the reading sees the topic, not always the
+        # direction: docs/debates.md).
+        read = self.reader.motion_side(motion) if self.reader is not None else SIDES[0]
+        self.favoured = favours or read
         self._passages: dict[str, ScoredPassage] = {}  # every passage any speech was given, by id
         self._step = asyncio.Lock()
         self._started = time.perf_counter()
@@ -135,16 +139,28 @@ class DebateSession:
         rounds: int = DEFAULT_ROUNDS,
         conversation_id: str,
         user_id: str,
+        favours: str | None = None,
     ) -> DebateSession:
-        """Validate the motion and the number of rounds; decline a motion off the subject, and note
-        one the sources barely touch."""
+        """Validate the motion, the number of rounds and `favours` (the side the user says the
+        motion favours, or None to read it from the motion); decline a motion off the subject, and
+        note one the sources barely touch."""
         motion = clean_user_text(motion, max_chars=min(ctx.max_input_chars, MAX_MOTION_CHARS), what="motion")
         if not isinstance(rounds, int) or not 1 <= rounds <= MAX_ROUNDS:
             raise InputError(f"A debate has 1 to {MAX_ROUNDS} rounds (got {rounds}).")
+        if favours is not None and favours not in SIDES:
+            raise InputError(f"A motion favours one of {', '.join(SIDES)} (got {favours!r}).")
         if not is_on_topic(motion, await ctx.index.search(motion, k=SIDE_K)):
             raise InputError(ctx.prompts.message("off_topic"))
         note = await motion_note(ctx, motion)
-        return cls(ctx, motion, rounds=rounds, conversation_id=conversation_id, user_id=user_id, note=note)
+        return cls(
+            ctx,
+            motion,
+            rounds=rounds,
+            conversation_id=conversation_id,
+            user_id=user_id,
+            note=note,
+            favours=favours,
+        )
 
     @property
     def rounds_played(self) -> int:
@@ -292,11 +308,12 @@ async def debate(
     rounds: int = DEFAULT_ROUNDS,
     conversation_id: str,
     user_id: str,
+    favours: str | None = None,
 ) -> AsyncIterator[DebateEvent]:
     """The whole debate in one stream: a `MotionNote` if the sources barely touch the motion, then
     `rounds` rounds, the judge, then `DebateFinished`."""
     session = await DebateSession.open(
-        ctx, motion, rounds=rounds, conversation_id=conversation_id, user_id=user_id
+        ctx, motion, rounds=rounds, conversation_id=conversation_id, user_id=user_id, favours=favours
     )
     if session.note:
         yield MotionNote(session.note)

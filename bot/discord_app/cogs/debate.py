@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import discord
 from discord import app_commands
@@ -170,19 +170,28 @@ class Debates(commands.Cog):
     @app_commands.command(
         name="debate", description="Race side vs cooperation side argue a motion; a judge sums up."
     )
-    @app_commands.describe(motion="The motion to debate", rounds=f"Rounds to play (1-{MAX_ROUNDS})")
+    @app_commands.describe(
+        motion="The motion to debate",
+        rounds=f"Rounds to play (1-{MAX_ROUNDS})",
+        favours="The side the motion favours, if the bot reads it the wrong way round",
+    )
     async def debate(
         self,
         interaction: discord.Interaction,
         motion: str,
         rounds: app_commands.Range[int, 1, MAX_ROUNDS] = DEFAULT_ROUNDS,
+        favours: Literal["race", "cooperation"] | None = None,
     ) -> None:
         if await refuse_if_limited(interaction, self.bot.limiter):
             return
         await interaction.response.defer(thinking=True)
         key = interaction.id
         session = await self.bot.service.debate_session(
-            motion, rounds=rounds, conversation_id=f"discord:debate:{key}", user_id=str(interaction.user.id)
+            motion,
+            rounds=rounds,
+            conversation_id=f"discord:debate:{key}",
+            user_id=str(interaction.user.id),
+            favours=favours,
         )
         channel = await self._open_thread(interaction, session.motion)
         self._forget_abandoned()
