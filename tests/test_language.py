@@ -490,18 +490,20 @@ async def test_a_figure_question_in_other_words_is_answered_by_the_closest_sente
 
 def test_the_sentence_clearly_closest_in_meaning_is_quoted_after_the_lead(ferry: SourceIndex) -> None:
     """The lead sentence is chosen on shared words; a sentence that means the question clearly more
-    joins it, and one barely closer, or not about the question at all, does not."""
+    is quoted right after it, before any other pick, and one barely closer, or not about the
+    question at all, is not quoted."""
     focus = focus_of("What did the first electric crossing carry?")
     candidates = [pick for scored in ferry_passages(ferry) for pick in scored_sentences(ferry, focus, scored)]
-    lead, other = candidates[0], candidates[1]
+    lead, second, other = candidates[0], candidates[1], candidates[2]
 
     def chosen(lead_meaning: float, other_meaning: float) -> list[str]:
-        first, second = replace(lead, meaning=lead_meaning), replace(other, meaning=other_meaning)
-        return [pick.sentence for pick in with_closest([first], [first, second])]
+        first, closest = replace(lead, meaning=lead_meaning), replace(other, meaning=other_meaning)
+        picks = [first, replace(second, meaning=0.0)]
+        return [pick.sentence for pick in with_closest(picks, [*picks, closest])]
 
-    assert chosen(0.3, 0.45) == [lead.sentence, other.sentence]
-    assert chosen(0.4, 0.45) == [lead.sentence]  # barely closer
-    assert chosen(0.2, 0.35) == [lead.sentence]  # closer, but about something else
+    assert chosen(0.3, 0.45) == [lead.sentence, other.sentence, second.sentence]
+    assert chosen(0.4, 0.45) == [lead.sentence, second.sentence]  # barely closer
+    assert chosen(0.2, 0.35) == [lead.sentence, second.sentence]  # closer, but about something else
 
 
 def ferry_passages(index: SourceIndex) -> list[ScoredPassage]:
