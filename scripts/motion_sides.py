@@ -14,6 +14,7 @@ import argparse
 import json
 from pathlib import Path
 
+from bot.briefing.debate import SIDES
 from bot.briefing.debate.stance import StanceReader
 from bot.language import LanguageModels
 from bot.promptset import split_front_matter
@@ -26,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     descriptions = {
         side: split_front_matter((args.prompts / "framings" / f"{side}.md").read_text(encoding="utf-8"))[1]
-        for side in ("race", "cooperation")
+        for side in SIDES
     }
     reader = StanceReader.of(LanguageModels.shared(), descriptions)
     if reader is None:

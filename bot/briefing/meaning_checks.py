@@ -157,9 +157,11 @@ def _windows(index: SourceIndex, text: str, passages: Sequence[ScoredPassage]) -
     takes it: after its passage's heading and the sentence before (journalists give a fact over
     two sentences)."""
     windows: list[Window] = []
+    if index.semantic is None:
+        return windows
     for scored in passages:
         unit = index.position(scored.passage.id)
-        if index.semantic is None or unit is None:
+        if unit is None:
             continue
         sims = index.semantic.sentence_similarities(text, unit)
         ordered = list(sims)

@@ -201,13 +201,13 @@ async def _stream_brief(events: AsyncIterator[object], *, echo: bool) -> tuple[B
 
 
 def _configure_debate(parser: argparse.ArgumentParser) -> None:
-    from bot.briefing.debate import DEFAULT_ROUNDS
+    from bot.briefing.debate import DEFAULT_ROUNDS, SIDES
 
     parser.add_argument("motion", help='e.g. "The US must win the AI race against China"')
     parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS, help=f"default {DEFAULT_ROUNDS}")
     parser.add_argument(
         "--favours",
-        choices=("race", "cooperation"),
+        choices=SIDES,
         help="the side the motion favours, when the bot reads its direction wrongly (default: read it)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")

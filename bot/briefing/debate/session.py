@@ -124,8 +124,9 @@ class DebateSession:
         # The framing the motion favours: its side argues for the motion, the other against it. Read
         # from the motion's meaning unless the user says (the reading sees the topic, not always the
         # direction: docs/debates.md).
-        read = self.reader.motion_side(motion) if self.reader is not None else SIDES[0]
-        self.favoured = favours or read
+        if favours is None:
+            favours = self.reader.motion_side(motion) if self.reader is not None else SIDES[0]
+        self.favoured = favours
         self._passages: dict[str, ScoredPassage] = {}  # every passage any speech was given, by id
         self._step = asyncio.Lock()
         self._started = time.perf_counter()
