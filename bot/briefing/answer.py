@@ -31,6 +31,7 @@ from bot.briefing.pick import Pick
 from bot.briefing.premise import Contradiction, contradicted_premise
 from bot.briefing.progress import checking_at_first_text, found_in
 from bot.briefing.prompting import SOURCES_META, QuestionPrompt, clean_user_text, fit_question
+from bot.briefing.referents import person_meant
 from bot.briefing.retrieval import is_follow_up, previous_answer, previous_question, retrieve
 from bot.briefing.sentences import (
     QUOTE_LEAD,
@@ -269,11 +270,15 @@ async def answer(
     started = time.perf_counter()
     question = clean_user_text(question, max_chars=ctx.max_input_chars)
     history = await ctx.store.history(conversation_id)
-    pool = await retrieve(ctx.index, question, history, k=POOL_K)
     follow_up = is_follow_up(question, history)
     earlier, said = (previous_question(history), previous_answer(history)) if follow_up else ("", "")
-    # Weighing scores every sentence of the pool: CPU work, kept off the event loop.
-    evidence = await asyncio.to_thread(weigh, ctx.index, question, pool, earlier, said)
+    # Parsing and weighing are CPU work, kept off the event loop. The question as read names the
+    # person a follow-up's "she" means; the user's own words are what is stored and shown.
+    read, person = await asyncio.to_thread(
+        person_meant, question, previous_question(history), previous_answer(history), ctx.index.models
+    )
+    pool = await retrieve(ctx.index, read, history, k=POOL_K)
+    evidence = await asyncio.to_thread(weigh, ctx.index, read, pool, earlier, said, person)
     retrieve_ms = elapsed_ms(started)
     if not evidence.answerable:
         result = declined(ctx, question, evidence, evidence.kind)
@@ -282,9 +287,9 @@ async def answer(
         return
     yield found_in(prompt_passages(evidence))
     sampling = ctx.sampling()
-    prompt = await question_prompt_for(ctx, question, evidence, history, sampling.max_tokens)
+    prompt = await question_prompt_for(ctx, read, evidence, history, sampling.max_tokens)
     reply = Reply(evidence, prompt, ctx.index)
-    premise = await asyncio.to_thread(contradicted_premise, question, evidence.ranked, ctx.index.corpus)
+    premise = await asyncio.to_thread(contradicted_premise, read, evidence.ranked, ctx.index.corpus)
     asked = Turn(
         role="user", content=prompt.messages[-1].content, display=question, meta={SOURCES_META: prompt.listed}
     )

@@ -170,24 +170,34 @@ def _candidates(
     anchored: frozenset[str] = frozenset(),
     carry_on: bool = True,
     models: LanguageModels | None = None,
+    person: str = "",
 ) -> list[Pick]:
     """Every sentence of the passage that can stand alone, scored; `anchored` are the question's
-    names that point at the passage's source (`source_anchors`), found in every sentence of it."""
+    names that point at the passage's source (`source_anchors`), found in every sentence of it.
+    The `person` a follow-up's "she" means is found likewise in every sentence of a passage that
+    names them, unless the sentence names someone else: there the source's own "she" and a surname
+    alone are that person too."""
     picks = []
     sentences = sentences_of(scored.passage.text)
+    named = match_terms(person)
+    if named & match_terms(scored.passage.text):
+        anchored |= named
     for start, sentence in enumerate(sentences):
         if len(words(sentence)) < MIN_SENTENCE_WORDS or is_question(sentence):
             continue
         sentence, terms = _span(focus, sentences, start, carry_on)
         terms |= {acronym for acronym, spelled in focus.aliases.items() if spelled <= terms}  # "us"
+        anchored_here = anchored
+        if named <= anchored and not named <= terms and _names_someone_else(sentence, named, models):
+            anchored_here = anchored - named
         if carry_on and start and stands_for_a_subject(sentences[start]):
             # "They cannot get home": who "they" are is the subject of the sentence before (quoted
             # with it), not the rest of that sentence, which says something of its own
-            anchored = anchored | match_terms(subject_of(sentences[start - 1]))
+            anchored_here = anchored_here | match_terms(subject_of(sentences[start - 1]))
         before = match_terms(sentences[start - 1]) if start else frozenset()
         # a sentence is read after the one before it: a figure given in one sentence is often of
         # what the sentence before introduced, as a sentence is about its passage's heading
-        score = sentence_score(focus, terms | anchored, context | before) + NOVELTY_WEIGHT * novelty(
+        score = sentence_score(focus, terms | anchored_here, context | before) + NOVELTY_WEIGHT * novelty(
             focus, terms
         )
         gives = bool(focus.answer_type) and has_type(sentence, focus.answer_type, models)
@@ -199,6 +209,13 @@ def _candidates(
             score -= 0.05
         picks.append(Pick(sentence.strip(), scored, round(score, 4), terms, before=before, gives=gives))
     return picks
+
+
+def _names_someone_else(sentence: str, named: frozenset[str], models: LanguageModels | None) -> bool:
+    """Whether the parser finds a person in `sentence` other than the one whose words are `named`."""
+    if models is None:
+        return False
+    return any(e.family == "person" and not match_terms(e.text) & named for e in models.entities(sentence))
 
 
 def _context(passage: Passage, meta: str) -> frozenset[str]:
@@ -423,22 +440,36 @@ def _about_it(focus: Focus, pick: Pick) -> bool:
     return focus.coverage(read_with(pick, before=True) | earlier_words(pick)) >= TYPED_COVERAGE
 
 
-def _unshown(candidates: list[Pick], said: str) -> list[Pick]:
+def _unshown(index: SourceIndex, question: str, candidates: list[Pick], said: str) -> list[Pick]:
     """The candidates the previous answer (`said`, as shown) did not quote, if any: a follow-up asks
     for something new, and the same quotes again tell the reader nothing. (Not for one asking for a
-    name, a figure or a year: "who says so?" may ask about what was just shown.)"""
+    name, a figure or a year: "who says so?" may ask about what was just shown.) All stay when a
+    quoted sentence is the closest in meaning of all to the follow-up itself: asked what the firm
+    just named makes, the sentence that named it may be the one that says."""
     shown = " ".join(words(_MARKER_RE.sub("", said)))
     if not shown:
         return candidates
     fresh = [pick for pick in candidates if " ".join(words(pick.sentence)) not in shown]
-    return fresh if any(pick.score > 0 for pick in fresh) else candidates
+    if not any(pick.score > 0 for pick in fresh):
+        return candidates
+    if len(fresh) < len(candidates) and index.semantic is not None:
+        closest = max(_by_meaning(index, question, candidates)[0], key=lambda pick: pick.meaning)
+        if " ".join(words(closest.sentence)) in shown:
+            return candidates
+    return fresh
 
 
 def weigh(
-    index: SourceIndex, question: str, pool: Sequence[ScoredPassage], context: str = "", said: str = ""
+    index: SourceIndex,
+    question: str,
+    pool: Sequence[ScoredPassage],
+    context: str = "",
+    said: str = "",
+    person: str = "",
 ) -> Evidence:
     """Weigh the retrieved `pool` for `question` (see the module docstring); `context` is the
-    previous question when this one is a follow-up, and `said` the answer it was given."""
+    previous question when this one is a follow-up, `said` the answer it was given, and `person`
+    whom its "she" or "his" means (`referents.person_meant`), named in `question` in its place."""
     focus = focus_of(question, context).spelled_out(index.acronyms)
     vocabulary = index.vocabulary
     parser = _parser(index)
@@ -453,12 +484,14 @@ def weigh(
     candidates = [
         replace(pick, score=round(pick.score + THREAD_WEIGHT * thread[s.passage.id], 4))
         for s in passages
-        for pick in _candidates(focus, s, contexts[s.passage.id], anchored[s.passage.id], models=parser)
+        for pick in _candidates(
+            focus, s, contexts[s.passage.id], anchored[s.passage.id], models=parser, person=person
+        )
     ]
     if parser is not None and parser.asks_for_place(question):
         candidates = [_placing(pick, question, parser) for pick in candidates]
     if not focus.answer_type:
-        candidates = _unshown(candidates, said)
+        candidates = _unshown(index, question, candidates, said)
     candidates, meaning = _by_meaning(index, f"{question} {context}".strip(), candidates)
     passage_cover = {
         s.passage.id: focus.coverage(match_terms(s.passage.text) | contexts[s.passage.id]) for s in passages

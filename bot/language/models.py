@@ -28,6 +28,7 @@ from bot.language.reading import (
     ParseCache,
     asked_count,
     asked_thing,
+    asks_which,
     counted,
     described,
     entities_of,
@@ -175,6 +176,10 @@ class LanguageModels:
         """Where `text` first says "she", "his" (...) of one person, and whether it is possessive;
         None without the parser."""
         return person_pronoun(self.parse(text)) if self.nlp is not None else None
+
+    def asks_which(self, question: str) -> bool:
+        """Whether `question` asks which one by name ("which firm", "who"); False without the parser."""
+        return asks_which(self.parse(question)) if self.nlp is not None else False
 
     def asked_count(self, question: str) -> str | None:
         """What a how-many question counts (a noun's lemma); None without the parser."""

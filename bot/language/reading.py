@@ -3,7 +3,8 @@
 - `asked_count` and `counted`: what a how-many question counts, and what the figures of a sentence
   count, from the dependency parse (a figure that modifies a noun counts it).
 - `described`: which name a text gives a thing ("a Dutch shipyard"), from the parse.
-- `person_pronoun`: where a text first says "she" or "his" of one person, from the morphology.
+- `person_pronoun`: where a text first says "she" or "his" of one person, from the morphology;
+  `asks_which`: a question that asks which one, by name ("which firm", "who").
 - `Entity`: a named entity with its type family ("money", "date", "place", "person", ...) and the
   parts that carry its value (digits, number words, proper nouns), so "$4.5 million" and
   "$5.4 million" differ while "about $4.5 million" and "$4.5 million" do not.
@@ -201,6 +202,16 @@ def person_pronoun(doc: Doc) -> tuple[int, int, bool] | None:
         ):
             return token.idx, token.idx + len(token.text), feats.get("Poss") == "Yes"
     return None
+
+
+def asks_which(doc: Doc) -> bool:
+    """Whether a question asks which one, by name: a wh-word that determines a noun ("which firm",
+    "what company") or "who". Its answer names whom a later "she" stands for; "what did the mayor
+    say?" names her in the question."""
+    return any(
+        token.tag_ in ("WDT", "WP") and (token.dep_ == "det" or token.lower_ in ("who", "whom"))
+        for token in doc
+    )
 
 
 _NOUNS = frozenset({"NOUN", "PROPN"})
