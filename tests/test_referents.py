@@ -1,6 +1,7 @@
-"""A follow-up's "he" or "she" is read as the person the conversation was just about, with the real
-English parser and sentence encoder: the previous question's person first, else the first person its
-answer named; and a follow-up may be answered from a sentence the last answer already quoted."""
+"""On a harbour article of our own, with the real English parser and sentence encoder: a follow-up's
+"he" or "she" is read as the person the conversation was just about (the previous question's person
+first, else the first person its answer named), a follow-up may be answered from a sentence the last
+answer already quoted, and a figure question in other words is answered by the closest sentence."""
 
 from __future__ import annotations
 
@@ -123,3 +124,14 @@ async def test_a_follow_up_is_answered_from_the_sentence_already_quoted_when_it_
     for question in ("Which party does she belong to?", "What did she run before?"):
         _, evidence = await follow_up(harbour, question, asked, said)
         assert "Lindqvist" in evidence.picks[0].sentence, [p.sentence for p in evidence.picks]
+
+
+async def test_a_figure_question_in_other_words_is_answered_by_the_closest_sentence(
+    harbour: SourceIndex,
+) -> None:
+    """The sentence that gives the years is the closest of all to the question: it answers, though
+    the question shares few of its words (the closest similarity is compared as the picks carry it)."""
+    question = "For how long did Ferreira serve in the coastguard?"
+    evidence = weigh(harbour, question, await retrieve(harbour, question, k=8))
+    assert evidence.answerable, evidence.reason
+    assert "eleven years" in evidence.picks[0].sentence

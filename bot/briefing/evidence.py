@@ -388,7 +388,7 @@ def _by_meaning(index: SourceIndex, query: str, candidates: list[Pick]) -> tuple
         replace(pick, score=round(pick.score + MEANING_WEIGHT * sim, 4), meaning=round(sim, 4))
         for pick, sim in zip(candidates, sims, strict=True)
     ]
-    return scored, max(sims)
+    return scored, max(pick.meaning for pick in scored)  # as rounded, so the closest pick equals it
 
 
 def _typed_by_meaning(focus: Focus, candidates: list[Pick]) -> Pick | None:
