@@ -7,7 +7,8 @@ the prompt lists), so an idea for retrieval or weighing is measured in a second 
 run: recall@3 of the passages the answer would be built from (a declined question misses, as in
 `eval`), and the share of each class declined (off-topic and not-in-sources should stay declined).
 `lead_coverage` is the share of the expected facts in the core's first sentence alone, the answer's
-first line when the model's own sentences fail. A follow-up is asked after its `previous` question.
+first line when the model's own sentences fail; `core` per class is the same as `core_coverage`. A
+follow-up is asked after its `previous` question and that question's answer.
 Prints JSON; `--misses` lists the misses.
 """
 
@@ -23,6 +24,7 @@ from bot.briefing.answer import POOL_K, prompt_passages
 from bot.briefing.eval_files import EvalQuestion, load_questions
 from bot.briefing.evaluate import recall_at
 from bot.briefing.evidence import weigh
+from bot.briefing.referents import person_meant
 from bot.briefing.retrieval import is_follow_up, previous_question, retrieve
 from bot.index import SourceIndex
 from bot.language import LanguageModels
@@ -33,15 +35,27 @@ from bot.store import Turn
 async def shown(index: SourceIndex, question: EvalQuestion) -> tuple[bool, list[str], str, str]:
     """Whether the question is answered, the ids of the passages its answer would be built from,
     the extractive core's text (the source sentences the answer quotes when the model says little),
-    and its first sentence (the answer's first line when none of the model's sentences holds)."""
-    history = [Turn("user", question.previous, question.previous, {})] if question.previous else []
-    pool = await retrieve(index, question.question, history, k=POOL_K)
-    earlier = previous_question(history) if is_follow_up(question.question, history) else ""
-    evidence = weigh(index, question.question, pool, earlier)
+    and its first sentence (the answer's first line when none of the model's sentences holds). A
+    follow-up is read as `answer` reads it, after its previous question and that question's answer,
+    taken here as the sentences weighed for it (an answer quotes them)."""
+    said = await _answered_before(index, question.previous) if question.previous else ""
+    history = [Turn("user", question.previous, question.previous, {}), Turn("assistant", said, said, {})]
+    history = history if question.previous else []
+    read, person = person_meant(question.question, question.previous, said, index.models)
+    pool = await retrieve(index, read, history, k=POOL_K)
+    follow_up = is_follow_up(question.question, history)
+    earlier, told = (previous_question(history), said) if follow_up else ("", "")
+    evidence = weigh(index, read, pool, earlier, told, person)
     ids = [s.passage.id for s in prompt_passages(evidence)] if evidence.answerable else []
     core = " ".join(pick.sentence for pick in evidence.picks).lower()
     lead = evidence.picks[0].sentence.lower() if evidence.picks else ""
     return evidence.answerable, ids, core, lead
+
+
+async def _answered_before(index: SourceIndex, previous: str) -> str:
+    """The sentences the answer to `previous` would quote, as an answer shows them; "" if declined."""
+    evidence = weigh(index, previous, await retrieve(index, previous, k=POOL_K))
+    return " ".join(f'"{pick.sentence}"' for pick in evidence.picks) if evidence.answerable else ""
 
 
 async def measure(sources: Path, questions: list[EvalQuestion], lexical: bool) -> dict[str, object]:
@@ -51,6 +65,7 @@ async def measure(sources: Path, questions: list[EvalQuestion], lexical: bool) -
     index = await SourceIndex.build(loaded, None if lexical else LanguageModels.load())
     hits: dict[str, list[bool]] = defaultdict(list)
     core: list[float] = []
+    core_by: dict[str, list[float]] = defaultdict(list)
     lead: list[float] = []
     declined: dict[str, list[bool]] = defaultdict(list)
     misses = []
@@ -60,6 +75,7 @@ async def measure(sources: Path, questions: list[EvalQuestion], lexical: bool) -
             declined[question.cls].append(not answered)
             if answered and question.expect:
                 core.append(sum(any(a in quoted for a in g) for g in question.expect) / len(question.expect))
+                core_by[question.cls].append(core[-1])
                 lead.append(sum(any(a in first for a in g) for g in question.expect) / len(question.expect))
             if (hit := recall_at(question.passages, ids)) is not None:
                 hits[question.cls].append(hit)
@@ -72,6 +88,7 @@ async def measure(sources: Path, questions: list[EvalQuestion], lexical: bool) -
         cls: {
             "recall_at_3": round(sum(hits[cls]) / len(hits[cls]), 3) if hits[cls] else None,
             "declined": f"{sum(declined[cls])}/{len(declined[cls])}",
+            "core": round(sum(core_by[cls]) / len(core_by[cls]), 3) if core_by[cls] else None,
         }
         for cls in sorted(declined)
     }
