@@ -39,8 +39,11 @@ async def shown(index: SourceIndex, question: EvalQuestion) -> tuple[bool, list[
     follow-up is read as `answer` reads it, after its previous question and that question's answer,
     taken here as the sentences weighed for it (an answer quotes them)."""
     said = await _answered_before(index, question.previous) if question.previous else ""
-    history = [Turn("user", question.previous, question.previous, {}), Turn("assistant", said, said, {})]
-    history = history if question.previous else []
+    history = (
+        [Turn("user", question.previous, question.previous, {}), Turn("assistant", said, said, {})]
+        if question.previous
+        else []
+    )
     read, person = person_meant(question.question, question.previous, said, index.models)
     pool = await retrieve(index, read, history, k=POOL_K)
     follow_up = is_follow_up(question.question, history)

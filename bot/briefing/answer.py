@@ -270,12 +270,12 @@ async def answer(
     started = time.perf_counter()
     question = clean_user_text(question, max_chars=ctx.max_input_chars)
     history = await ctx.store.history(conversation_id)
-    follow_up = is_follow_up(question, history)
-    earlier, said = (previous_question(history), previous_answer(history)) if follow_up else ("", "")
+    asked_before, said_before = previous_question(history), previous_answer(history)
+    earlier, said = (asked_before, said_before) if is_follow_up(question, history) else ("", "")
     # Parsing and weighing are CPU work, kept off the event loop. The question as read names the
     # person a follow-up's "she" means; the user's own words are what is stored and shown.
     read, person = await asyncio.to_thread(
-        person_meant, question, previous_question(history), previous_answer(history), ctx.index.models
+        person_meant, question, asked_before, said_before, ctx.index.models
     )
     pool = await retrieve(ctx.index, read, history, k=POOL_K)
     evidence = await asyncio.to_thread(weigh, ctx.index, read, pool, earlier, said, person)

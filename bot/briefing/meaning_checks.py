@@ -147,7 +147,7 @@ def closest_sentence(index: SourceIndex, claim: str, found: Sequence[ScoredPassa
     if not windows:
         return None
     similarity, scored, sentence, _ = max(windows, key=lambda window: window[0])
-    near = tuple(text for sim, _, _, text in windows if sim >= similarity - PLACED_MARGIN)
+    near = _near(windows)
     context = "\n".join(f"{s.passage.title}. {s.passage.by}. {s.passage.full_text}" for s in found)
     return Evidence(claim, scored, sentence, similarity, index.semantic.models, context, near)
 
@@ -173,6 +173,12 @@ def _windows(index: SourceIndex, text: str, passages: Sequence[ScoredPassage]) -
     return windows
 
 
+def _near(windows: list[Window]) -> tuple[str, ...]:
+    """The windows about as close as the closest (`PLACED_MARGIN`), read in place."""
+    best = max((window[0] for window in windows), default=0.0)
+    return tuple(text for sim, _, _, text in windows if sim >= best - PLACED_MARGIN)
+
+
 def placed(index: SourceIndex, text: str, cited: Sequence[ScoredPassage]) -> bool:
     """Whether each name, date and figure a model's sentence gives is where its cited passages say
     it: in one of the passage sentences closest to it in meaning (`PLACED_MARGIN`), read with the
@@ -185,9 +191,7 @@ def placed(index: SourceIndex, text: str, cited: Sequence[ScoredPassage]) -> boo
     given = [e for e in models.entities(text) if e.definite]
     if not given:
         return True
-    windows = _windows(index, text, cited)
-    best = max((window[0] for window in windows), default=0.0)
-    near = [window[3] for window in windows if window[0] >= best - PLACED_MARGIN]
+    near = _near(_windows(index, text, cited))
     return all(any(e.found_in(w, models.entities(w)) for w in near) for e in given)
 
 
