@@ -177,6 +177,14 @@ def test_coverage_counts_the_answer_text_not_the_cited_passages() -> None:
     assert item.hit
 
 
+def test_a_declined_answer_covers_nothing_even_when_its_closest_topics_hold_the_words() -> None:
+    question = _question("follow_up", [["sputnik"]], ["a#x"], previous="What did Liu call it?")
+    declined = _answer("Not covered. Closest topics: The Sputnik moment.", ["a#x"], kind="not_covered")
+    item = score(question, declined)
+    assert item.declined and item.coverage == 0.0 and item.missing == [["sputnik"]]
+    assert score(question, _answer("Liu called it a Sputnik moment [1].", ["a#x"])).coverage == 1.0
+
+
 def test_citation_validity_counts_quotes_not_found_in_their_passage() -> None:
     """The bot builds citations from its passages, so on real answers the figure is 1.0 by
     construction: this is the check that it would notice a citation whose quote is not there."""

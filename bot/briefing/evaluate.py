@@ -2,8 +2,9 @@
 
 The file format is described in `bot/briefing/eval_files.py`. Reported per question, per class and
 overall:
-- coverage: share of `expect` groups found in the answer text itself (what the user reads); the
-  older `keyword_coverage` also counts the passages the answer cites;
+- coverage: share of `expect` groups found in the answer text itself (what the user reads; a
+  declined answer covers nothing); the older `keyword_coverage` also counts the passages the answer
+  cites;
 - recall@3: whether one of the question's gold `passages` is among the first three passages the
   answer was built from (a declined question was built from none, so it misses);
 - declines: an answer is declined when its kind is one of `DECLINED_KINDS`; precision and recall
@@ -222,7 +223,9 @@ def recall_at(gold: Sequence[str], ranked: Sequence[str], k: int = RECALL_K) -> 
 def score(question: EvalQuestion, result: Answer) -> EvalItem:
     """Score one answer against its question's expected keywords and gold passages."""
     given = {p.passage.id: p.passage.text for p in result.passages}
-    text = normalise_for_quote(result.text)
+    # a decline tells the user the sources do not cover it: words of its "closest topics" list
+    # (a heading may hold the very name asked for) are no answer
+    text = "" if result.kind in DECLINED_KINDS else normalise_for_quote(result.text)
     cited = normalise_for_quote(" ".join(given.get(c.id, "") for c in result.citations))
     valid = sum(1 for c in result.citations if c.id in given and c.quote and c.quote in given[c.id])
     return EvalItem(
