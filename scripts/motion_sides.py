@@ -20,18 +20,24 @@ from bot.language import LanguageModels
 from bot.promptset import split_front_matter
 
 
+def stance_reader(prompts: Path) -> StanceReader:
+    """The debate's stance reader on the framing descriptions of the prompt folder `prompts`."""
+    descriptions = {
+        side: split_front_matter((prompts / "framings" / f"{side}.md").read_text(encoding="utf-8"))[1]
+        for side in SIDES
+    }
+    reader = StanceReader.of(LanguageModels.shared(), descriptions)
+    if reader is None:
+        raise SystemExit("the sentence encoder is missing: stances cannot be read")
+    return reader
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("motions", type=Path)
     parser.add_argument("--prompts", type=Path, default=Path("prompts"))
     args = parser.parse_args()
-    descriptions = {
-        side: split_front_matter((args.prompts / "framings" / f"{side}.md").read_text(encoding="utf-8"))[1]
-        for side in SIDES
-    }
-    reader = StanceReader.of(LanguageModels.shared(), descriptions)
-    if reader is None:
-        raise SystemExit("the sentence encoder is missing: motion sides cannot be read")
+    reader = stance_reader(args.prompts)
     rows = [
         json.loads(line) for line in args.motions.read_text(encoding="utf-8").splitlines() if line.strip()
     ]

@@ -15,10 +15,9 @@ import argparse
 import json
 from pathlib import Path
 
-from bot.briefing.debate import SIDES
+from motion_sides import stance_reader  # this folder is on the path of a script run from it
+
 from bot.briefing.debate.stance import StanceReader
-from bot.language import LanguageModels
-from bot.promptset import split_front_matter
 
 
 def tally(reader: StanceReader, rows: list[dict[str, object]]) -> dict[str, object]:
@@ -43,13 +42,7 @@ def main() -> None:
     parser.add_argument("files", type=Path, nargs="+")
     parser.add_argument("--prompts", type=Path, default=Path("prompts"))
     args = parser.parse_args()
-    descriptions = {
-        side: split_front_matter((args.prompts / "framings" / f"{side}.md").read_text(encoding="utf-8"))[1]
-        for side in SIDES
-    }
-    reader = StanceReader.of(LanguageModels.shared(), descriptions)
-    if reader is None:
-        raise SystemExit("the sentence encoder is missing: stances cannot be read")
+    reader = stance_reader(args.prompts)
     report = {}
     for path in args.files:
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
