@@ -188,7 +188,9 @@ def _candidates(
         sentence, terms = _span(focus, sentences, start, carry_on)
         terms |= {acronym for acronym, spelled in focus.aliases.items() if spelled <= terms}  # "us"
         anchored_here = anchored
-        if named <= anchored and not named <= terms and _names_someone_else(sentence, named, models):
+        # the person meant is found everywhere in the passage but where another person is named
+        someone_else = named and named <= anchored and not named <= terms
+        if someone_else and _names_someone_else(sentence, named, models):
             anchored_here = anchored - named
         if carry_on and start and stands_for_a_subject(sentences[start]):
             # "They cannot get home": who "they" are is the subject of the sentence before (quoted
