@@ -29,6 +29,7 @@ import pytest
 from bot.config import Settings
 from bot.engine.model_file import resolve_model_path
 from bot.engine.remote import RemoteEngine
+from bot.engine.repacking import repacking_works, server_options
 
 START_TIMEOUT_S = 90.0
 PEER_ENV = "LLAMA_SERVER_DIR"
@@ -123,7 +124,23 @@ def peer_server(binary: Path, log_dir: Path) -> ModelServer:
     port = free_port()
     model = resolve_model_path(None)
     command = [str(binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(port), *PEER_ARGS]
+    command += server_options(model)
     return ModelServer("llama-server", command, port, log_dir / f"llama-server-{port}.log")
+
+
+# llama-cpp-python's server has no switch for weight repacking: where it crashes (repacking.py),
+# start the server with the bindings' default model parameters turned off for it.
+_SERVER_WITHOUT_REPACKING = """
+import runpy
+import llama_cpp.llama_cpp as native
+default = native.llama_model_default_params
+def without_repacking():
+    params = default()
+    params.use_extra_bufts = False
+    return params
+native.llama_model_default_params = without_repacking
+runpy.run_module("llama_cpp.server", run_name="__main__")
+"""
 
 
 def python_server(log_dir: Path) -> ModelServer:
@@ -134,8 +151,9 @@ def python_server(log_dir: Path) -> ModelServer:
     """
     port = free_port()
     model = resolve_model_path(None)
+    launch = ["-m", "llama_cpp.server"] if repacking_works(model) else ["-c", _SERVER_WITHOUT_REPACKING]
     command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+        sys.executable, *launch, "--model", str(model), "--host", "127.0.0.1",
         "--port", str(port), "--n_ctx", "2048", "--interrupt_requests", "False", "--verbose", "False",
     ]  # fmt: skip
     return ModelServer("llama_cpp.server", command, port, log_dir / f"llama-cpp-python-{port}.log")

@@ -28,6 +28,7 @@ from bot.config import Settings
 from bot.engine.base import ChatMessage, Engine, EngineStatus, GenerationRequest, StreamEvent, Usage
 from bot.engine.model_file import resolve_model_path
 from bot.engine.openai_wire import SSEParser, chat_payload
+from bot.engine.repacking import server_options
 from bot.errors import BackendError
 
 SERVER_BINARY = "llama-server"
@@ -46,11 +47,13 @@ def free_port() -> int:
 
 def server_command(binary: Path, settings: Settings, port: int, *, speculative: bool = False) -> list[str]:
     """The peer's command line: the engine's model, threads and slots; each slot gets `n_ctx`
-    tokens, as each engine slot does (llama-server splits `-c` between its `-np` slots)."""
+    tokens, as each engine slot does (llama-server splits `-c` between its `-np` slots), and no
+    weight repacking where the engine has none (`server_options`)."""
+    model = resolve_model_path(settings.model_path)
     command = [
         str(binary),
         "--model",
-        str(resolve_model_path(settings.model_path)),
+        str(model),
         "--host",
         "127.0.0.1",
         "--port",
@@ -65,6 +68,7 @@ def server_command(binary: Path, settings: Settings, port: int, *, speculative: 
         str(settings.n_ctx * settings.n_slots),
         "--n-gpu-layers",
         str(settings.n_gpu_layers if settings.n_gpu_layers >= 0 else 999),
+        *server_options(model),
     ]
     if speculative:
         command += ["--spec-type", "ngram-simple"]

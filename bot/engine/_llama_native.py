@@ -9,6 +9,7 @@ from typing import Any
 
 import llama_cpp as llama
 
+from bot.engine.repacking import repacking_works
 from bot.errors import ModelFileError
 
 ALL_GPU_LAYERS = 0x7FFFFFFF
@@ -40,6 +41,7 @@ def load_model(path: Path, n_gpu_layers: int) -> Any:
     """Load a GGUF model (llama_model pointer). A file llama.cpp rejects becomes a ModelFileError."""
     params = llama.llama_model_default_params()
     params.n_gpu_layers = ALL_GPU_LAYERS if n_gpu_layers < 0 else n_gpu_layers
+    params.use_extra_bufts = repacking_works(path)
     model = llama.llama_model_load_from_file(str(path).encode(), params)
     if not model:
         raise ModelFileError(
@@ -74,4 +76,10 @@ def token_text(vocab: Any, token: int, special: bool) -> bytes:
     return buffer.raw[:count]
 
 
-__all__ = ["ALL_GPU_LAYERS", "generation_threads", "load_model", "set_llama_logging", "token_text"]
+__all__ = [
+    "ALL_GPU_LAYERS",
+    "generation_threads",
+    "load_model",
+    "set_llama_logging",
+    "token_text",
+]
