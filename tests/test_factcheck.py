@@ -539,3 +539,40 @@ async def test_figures_misreadings_people_and_moves_are_read_as_the_source_gives
     - MOVE_CLAIMS: "X moves from A to B" against "X moves from B to A", for the same X."""
     decided, reasons = await _verdict_on(tmp_path, LIGHTHOUSE + section, claim)
     assert decided == verdict, reasons
+
+
+HARBOUR = """+++
+title = "Silt, Votes and Mooring Fees in Pellow"
+author = "Tomas Ridley"
+outlet = "Harbour Lines"
+date = "April 2, 2025"
+framing = ["cooperation"]
++++
+
+## A wet Tuesday in March {#vote}
+On a wet Tuesday in March, the Pellow harbour board rejected the plan to dredge the inner basin, by
+five votes to two. Its chair, Ruth Annan, said the silt tests had come back clean but the bill was
+too high for a port of its size.
+
+## The auditor's letter {#fees}
+An auditor later judged the new mooring charges illegal, because the board had not published them
+for the 28 days the harbour rules require.
+"""
+
+OPPOSITE_CLAIMS = [
+    ("The Pellow harbour board accepted the plan to dredge the inner basin.", "contradicted"),
+    ("An auditor later judged the new mooring charges legal.", "contradicted"),
+    ("The Pellow harbour board rejected the plan to dredge the inner basin.", "supported"),
+]
+
+
+@pytest.mark.parametrize(("claim", "verdict"), OPPOSITE_CLAIMS)
+async def test_a_word_english_gives_as_the_opposite_contradicts(
+    tmp_path: Path, claim: str, verdict: str
+) -> None:
+    """Opposites come from WordNet's antonyms, met at their lemmas ("accepted" against "rejected"),
+    not from a list of the pairs the project's sources happened to use."""
+    decided, reasons = await _verdict_on(tmp_path, HARBOUR, claim)
+    assert decided == verdict, reasons
+    if verdict == "contradicted":
+        assert any(reason.startswith("antonym") for reason in reasons), reasons

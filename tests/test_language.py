@@ -26,6 +26,7 @@ from bot.discord_app.mentions import strip_mentions
 from bot.index import ScoredPassage, SourceIndex
 from bot.language import LanguageModels
 from bot.language._minilm import Matrix
+from bot.language.antonyms import antonyms_of, read_antonyms
 from bot.library import Library
 from bot.sources import Source, load_sources
 from bot.terms import match_terms
@@ -526,3 +527,25 @@ async def test_a_figure_given_for_another_thing_does_not_support_a_claim(
             index, "On board the first electric crossing were 212 passengers."
         )
         assert verdict == "supported"
+
+
+def test_opposites_are_wordnets_met_at_their_lemmas() -> None:
+    assert "accept" in antonyms_of("rejected")
+    assert "fall" in antonyms_of("rose")
+    assert "illegal" in antonyms_of("legal")
+    assert antonyms_of("more") == frozenset(), "a function word has no opposite here"
+    assert antonyms_of("cooperation") == frozenset(), "nouns are left out"
+
+
+def test_wordnet_data_files_are_read_as_pairs_of_opposites(tmp_path: Path) -> None:
+    """Antonymy is marked on both synsets (wndb format); a position marker is no part of a word."""
+    (tmp_path / "data.adj").write_text(
+        "  1 This is a licence line, not a synset.\n"
+        "00001740 00 a 01 able(p) 0 001 ! 00002098 a 0101 | having the means\n"
+        "00002098 00 a 01 unable 0 001 ! 00001740 a 0101 | not able\n"
+        "00002300 00 s 01 capable 0 001 & 00001740 a 0000 | a similar word\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "data.verb").write_text("", encoding="utf-8")
+    (tmp_path / "data.adv").write_text("", encoding="utf-8")
+    assert read_antonyms(tmp_path) == {"able": frozenset({"unable"}), "unable": frozenset({"able"})}

