@@ -549,3 +549,30 @@ def test_wordnet_data_files_are_read_as_pairs_of_opposites(tmp_path: Path) -> No
     (tmp_path / "data.verb").write_text("", encoding="utf-8")
     (tmp_path / "data.adv").write_text("", encoding="utf-8")
     assert read_antonyms(tmp_path) == {"able": frozenset({"unable"}), "unable": frozenset({"able"})}
+
+
+RIVER_FUND = """+++
+title = "Who Paid for the River Warnings"
+author = "Dara Quist"
+outlet = "Delta Review"
+date = "May 3, 2025"
+framing = ["cooperation"]
++++
+
+## A grain fortune and a river {#money}
+The project's $19 million, three-year budget came together in January 2024. The biggest share,
+$12.4 million, was committed by the Halvorsen Foundation, a Minneapolis philanthropy built on a
+grain-shipping fortune. The rest came from the governments of Thailand and Laos.
+"""
+
+
+async def test_a_paraphrase_anchored_by_the_sources_figures_is_supported(
+    tmp_path: Path, language: LanguageModels
+) -> None:
+    """About the same thing, in other words, and giving the figure the closest sentences give."""
+    async with index_of(tmp_path, "river", RIVER_FUND, language) as index:
+        claim = "A Minneapolis-based charity put up more than half of the project's $19 million budget."
+        _, _, verdict, _ = await verdict_for(index, claim)
+        assert verdict == "supported"
+        _, _, verdict, _ = await verdict_for(index, claim.replace("$19 million", "$29 million"))
+        assert verdict != "supported"
