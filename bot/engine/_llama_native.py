@@ -76,10 +76,4 @@ def token_text(vocab: Any, token: int, special: bool) -> bytes:
     return buffer.raw[:count]
 
 
-__all__ = [
-    "ALL_GPU_LAYERS",
-    "generation_threads",
-    "load_model",
-    "set_llama_logging",
-    "token_text",
-]
+__all__ = ["ALL_GPU_LAYERS", "generation_threads", "load_model", "set_llama_logging", "token_text"]
