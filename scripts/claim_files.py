@@ -1,7 +1,13 @@
 """Fact-check every claim file against its own sources, without the model, and compare two runs.
 
     .venv/bin/python scripts/claim_files.py --out run.json [--off CHECK ...] [--also NAME_claims.jsonl ...]
+    .venv/bin/python scripts/claim_files.py --premises --out run.json [--also NAME_questions.jsonl ...]
     .venv/bin/python scripts/claim_files.py --compare before.json after.json
+
+`--premises` reads the question files instead (`eval_*` against the seeds, `NAME_questions.jsonl`
+as claims go): every question that carries a proposition is put to the premise check, on the
+passages the answer would weigh, and counts as right when it is corrected exactly when its class
+is `false_premise`.
 
 Which sources a file is read against follows its name: `factcheck_*` the seeds (`prompts/sources`);
 `other_*`, `tram_*`, `hospital_*`, `summit_*` their own folder in `tests/data/`; any other
@@ -22,8 +28,11 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from bot.briefing.eval_files import load_claims
+from bot.briefing.answer import POOL_K
+from bot.briefing.eval_files import load_claims, load_questions
+from bot.briefing.evidence import weigh
 from bot.briefing.factcheck import verdict_for
+from bot.briefing.premise import contradicted_premise, proposition
 from bot.index import SourceIndex
 from bot.language import LanguageModels
 from bot.sources import load_sources
@@ -35,12 +44,15 @@ OWN_FOLDERS = ("other", "tram", "hospital", "summit")
 Group = tuple[str, Path, bool]  # kind ("seed" or "article"), sources, whether beside the seeds
 
 
-def groups(also: list[Path]) -> dict[Group, list[Path]]:
+def groups(also: list[Path], premises: bool = False) -> dict[Group, list[Path]]:
     found: dict[Group, list[Path]] = {}
-    files = sorted(set(DATA.glob("*claims*.jsonl")) | set(DATA.glob("factcheck_*.jsonl")))
+    if premises:
+        files = sorted(set(DATA.glob("*_questions.jsonl")) | set(DATA.glob("eval_*.jsonl")))
+    else:
+        files = sorted(set(DATA.glob("*claims*.jsonl")) | set(DATA.glob("factcheck_*.jsonl")))
     for file in files:
         head = file.name.split("_")[0]
-        if head == "factcheck":
+        if head in ("factcheck", "eval"):
             group: Group = ("seed", SEEDS, False)
         elif head in OWN_FOLDERS:
             group = ("seed", DATA / f"{head}_sources", False)
@@ -48,11 +60,14 @@ def groups(also: list[Path]) -> dict[Group, list[Path]]:
             group = ("article", DATA / "articles_sources" / f"{head}.md", True)
         found.setdefault(group, []).append(file)
     for file in also:
-        found[("article", file.with_name(file.name.replace("_claims.jsonl", ".md")), True)] = [file]
+        article = file.with_name(file.name.replace("_claims.jsonl", ".md").replace("_questions.jsonl", ".md"))
+        found[("article", article, True)] = [file]
     return found
 
 
-async def verdicts(group: Group, files: list[Path], off: tuple[str, ...]) -> list[dict[str, object]]:
+async def verdicts(
+    group: Group, files: list[Path], off: tuple[str, ...], premises: bool
+) -> list[dict[str, object]]:
     kind, sources, beside_seeds = group
     with tempfile.TemporaryDirectory() as folder:
         if beside_seeds:
@@ -65,6 +80,9 @@ async def verdicts(group: Group, files: list[Path], off: tuple[str, ...]) -> lis
         rows: list[dict[str, object]] = []
         try:
             for file in files:
+                if premises:
+                    rows += await corrections(index, kind, file)
+                    continue
                 for claim in load_claims(file):
                     found, _, verdict, deciding = await verdict_for(index, claim.claim, off)
                     rows.append(
@@ -80,6 +98,28 @@ async def verdicts(group: Group, files: list[Path], off: tuple[str, ...]) -> lis
                     )
         finally:
             await index.aclose()
+    return rows
+
+
+async def corrections(index: SourceIndex, kind: str, file: Path) -> list[dict[str, object]]:
+    """The premise check on every question of `file` that carries a proposition."""
+    rows: list[dict[str, object]] = []
+    for question in load_questions(file):
+        if proposition(question.question) is None:
+            continue
+        evidence = weigh(index, question.question, await index.search(question.question, k=POOL_K))
+        found = contradicted_premise(question.question, evidence.ranked, index.corpus)
+        rows.append(
+            {
+                "file": file.name,
+                "kind": kind,
+                "class": question.cls,
+                "claim": question.question,
+                "expected": "corrected" if question.cls == "false_premise" else "answered",
+                "verdict": "answered" if found is None else "corrected",
+                "why": [] if found is None else found.comparison.mismatches,
+            }
+        )
     return rows
 
 
@@ -108,6 +148,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="write every claim's verdict here (JSON)")
     parser.add_argument("--off", nargs="*", default=[], help="checks left out (see eval --ablate)")
     parser.add_argument("--also", nargs="*", type=Path, default=[], help="claim files of new articles")
+    parser.add_argument("--premises", action="store_true", help="the question files' premises instead")
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"))
     args = parser.parse_args()
     if args.compare:
@@ -119,8 +160,8 @@ def main() -> None:
 
     async def every() -> list[dict[str, object]]:
         rows: list[dict[str, object]] = []
-        for group, files in groups(args.also).items():
-            rows += await verdicts(group, files, tuple(args.off))
+        for group, files in groups(args.also, args.premises).items():
+            rows += await verdicts(group, files, tuple(args.off), args.premises)
         return rows
 
     rows = asyncio.run(every())
