@@ -28,10 +28,11 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from factcheck_verdicts import verdict_of  # this folder is on the path of a script run from it
+
 from bot.briefing.answer import POOL_K
 from bot.briefing.eval_files import load_claims, load_questions
 from bot.briefing.evidence import weigh
-from bot.briefing.factcheck import verdict_for
 from bot.briefing.premise import contradicted_premise, proposition
 from bot.index import SourceIndex
 from bot.language import LanguageModels
@@ -80,24 +81,30 @@ async def verdicts(
         rows: list[dict[str, object]] = []
         try:
             for file in files:
-                if premises:
-                    rows += await corrections(index, kind, file)
-                    continue
-                for claim in load_claims(file):
-                    found, _, verdict, deciding = await verdict_for(index, claim.claim, off)
-                    rows.append(
-                        {
-                            "file": file.name,
-                            "kind": kind,
-                            "class": claim.cls,
-                            "claim": claim.claim,
-                            "expected": claim.verdict,
-                            "verdict": verdict if found else "not_in_sources",
-                            "why": deciding.mismatches if deciding else [],
-                        }
-                    )
+                rows += await (
+                    corrections(index, kind, file) if premises else checked(index, kind, file, off)
+                )
         finally:
             await index.aclose()
+    return rows
+
+
+async def checked(index: SourceIndex, kind: str, file: Path, off: tuple[str, ...]) -> list[dict[str, object]]:
+    """The fact-check's verdict on every claim of `file`, as `factcheck_verdicts.verdict_of` gives it."""
+    rows: list[dict[str, object]] = []
+    for claim in load_claims(file):
+        verdict, reasons = await verdict_of(index, claim.claim, off)
+        rows.append(
+            {
+                "file": file.name,
+                "kind": kind,
+                "class": claim.cls,
+                "claim": claim.claim,
+                "expected": claim.verdict,
+                "verdict": verdict,
+                "why": reasons,
+            }
+        )
     return rows
 
 
