@@ -46,9 +46,9 @@ def repacking_works(path: Path, flags: frozenset[str] | None = None) -> bool:
     with AMX instructions. Some virtual machines advertise AMX, and the kernel grants it, yet the
     first tile instruction kills the process (seen on a Firecracker VM: SIGSEGV at `ldtilecfg` in
     the first decode). Only running it tells, so where AMX is advertised one short decode runs in a
-    child process first; if that dies, the model loads without repacking (plain CPU kernels,
-    correct everywhere). Elsewhere nothing runs: no other extra buffer type uses instructions the
-    CPU flags do not already promise. Cached per model file for the process.
+    child process first; if a signal kills it (or it hangs), the model loads without repacking
+    (plain CPU kernels, correct everywhere). Elsewhere nothing runs: no other extra buffer type
+    uses instructions the CPU flags do not already promise. Cached per model file for the process.
     """
     if AMX_FLAG not in (cpu_flags() if flags is None else flags):
         return True
@@ -61,10 +61,14 @@ def repacking_works(path: Path, flags: frozenset[str] | None = None) -> bool:
             timeout=REPACK_PROBE_TIMEOUT_S,
             check=False,
         )
-    except (OSError, subprocess.TimeoutExpired):
+    except subprocess.TimeoutExpired:
         works = False
+    except OSError:  # no child could start: nothing was learnt about the kernels
+        return True
     else:
-        works = probe.returncode == 0
+        # Only a death by signal is the kernels' crash. A child that exits with an error could
+        # not load the file at all (a corrupt model), and the real load says why in its own words.
+        works = probe.returncode >= 0
     if not works:
         log.warning(
             "This CPU advertises AMX, but llama.cpp's AMX kernels crash on it (a virtual machine "
