@@ -157,3 +157,45 @@ async def test_a_full_database_at_run_time_is_a_clear_message(tmp_path: Path) ->
         assert await store.history("c") == [], "nothing half-written"
     finally:
         await store.aclose()
+
+
+async def test_two_openers_of_a_new_database_migrate_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first opener's first migration waits until the second opener has got as far as it can:
+    into the migrations too (nothing stops it), or to the lock that makes it wait its turn. Without
+    the lock both read "nothing applied" and the second failed creating the first's tables."""
+    import fcntl
+
+    loop = asyncio.get_running_loop()
+    other_got_there = asyncio.Event()
+    lock_calls: list[int] = []
+    flock = fcntl.flock
+
+    def counted_flock(fd: int, operation: int) -> None:
+        lock_calls.append(operation)
+        if len(lock_calls) == 2:  # the second opener, about to wait for the first
+            loop.call_soon_threadsafe(other_got_there.set)
+        flock(fd, operation)
+
+    name, first_migration = MIGRATIONS[0]
+    entered: list[aiosqlite.Connection] = []
+
+    async def after_the_other(db: aiosqlite.Connection) -> None:
+        entered.append(db)
+        if len(entered) == 1:
+            await other_got_there.wait()
+        else:
+            other_got_there.set()
+        await first_migration(db)
+
+    monkeypatch.setattr(fcntl, "flock", counted_flock)
+    monkeypatch.setattr("bot.store._migrations.MIGRATIONS", [(name, after_the_other), *MIGRATIONS[1:]])
+    path = tmp_path / "fresh.sqlite3"
+    first, second = await asyncio.gather(Store.open(path), Store.open(path))
+    try:
+        assert await first.applied_migrations() == await second.applied_migrations()
+        assert len(await first.applied_migrations()) == len(MIGRATIONS)
+    finally:
+        await first.aclose()
+        await second.aclose()

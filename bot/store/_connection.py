@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import functools
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
@@ -133,7 +135,18 @@ class StoreBase:
         await self._db.close()
 
     async def _migrate(self) -> None:
-        await migrate(self._db)
+        """Apply pending migrations while holding a lock file beside the database: two processes
+        opening a new file at once (the bot and a host command, two shards) would otherwise both
+        read "nothing applied" and the second would fail creating a table the first just made."""
+        if str(self.path) == ":memory:":
+            await migrate(self._db)
+            return
+        lock = os.open(self.path.with_name(f"{self.path.name}.migrating"), os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+            await migrate(self._db)
+        finally:
+            os.close(lock)  # closing the descriptor releases its lock
 
     async def applied_migrations(self) -> list[str]:
         async with self._db.execute("SELECT name FROM _migrations ORDER BY name") as cursor:
