@@ -2,12 +2,16 @@
 
     .venv/bin/python scripts/claim_files.py --out run.json [--off CHECK ...] [--also NAME_claims.jsonl ...]
     .venv/bin/python scripts/claim_files.py --premises --out run.json [--also NAME_questions.jsonl ...]
+    .venv/bin/python scripts/claim_files.py --answers --out run.json [--also NAME_questions.jsonl ...]
     .venv/bin/python scripts/claim_files.py --compare before.json after.json
 
 `--premises` reads the question files instead (`eval_*` against the seeds, `NAME_questions.jsonl`
 as claims go): every question that carries a proposition is put to the premise check, on the
 passages the answer would weigh, and counts as right when it is corrected exactly when its class
-is `false_premise`.
+is `false_premise`. `--answers` puts every question but the follow-ups (they need a conversation)
+to the answerability decision and the extractive core (`weigh`): an in-scope question is right when
+it is answered and the sentences picked hold every expected fact, an out-of-scope one when it is
+declined. It is what the model's answer starts from, without the model.
 
 Which sources a file is read against follows its name: `factcheck_*` the seeds (`prompts/sources`);
 `other_*`, `tram_*`, `hospital_*`, `summit_*` their own folder in `tests/data/`; any other
@@ -31,7 +35,8 @@ from pathlib import Path
 from factcheck_verdicts import verdict_of  # this folder is on the path of a script run from it
 
 from bot.briefing.answer import POOL_K
-from bot.briefing.eval_files import load_claims, load_questions
+from bot.briefing.citations import normalise_for_quote
+from bot.briefing.eval_files import OUT_OF_SCOPE, load_claims, load_questions
 from bot.briefing.evidence import weigh
 from bot.briefing.premise import contradicted_premise, proposition
 from bot.index import SourceIndex
@@ -45,9 +50,9 @@ OWN_FOLDERS = ("other", "tram", "hospital", "summit")
 Group = tuple[str, Path, bool]  # kind ("seed" or "article"), sources, whether beside the seeds
 
 
-def groups(also: list[Path], premises: bool = False) -> dict[Group, list[Path]]:
+def groups(also: list[Path], questions: bool = False) -> dict[Group, list[Path]]:
     found: dict[Group, list[Path]] = {}
-    if premises:
+    if questions:
         files = sorted(set(DATA.glob("*_questions.jsonl")) | set(DATA.glob("eval_*.jsonl")))
     else:
         files = sorted(set(DATA.glob("*claims*.jsonl")) | set(DATA.glob("factcheck_*.jsonl")))
@@ -67,7 +72,7 @@ def groups(also: list[Path], premises: bool = False) -> dict[Group, list[Path]]:
 
 
 async def verdicts(
-    group: Group, files: list[Path], off: tuple[str, ...], premises: bool
+    group: Group, files: list[Path], off: tuple[str, ...], mode: str
 ) -> list[dict[str, object]]:
     kind, sources, beside_seeds = group
     with tempfile.TemporaryDirectory() as folder:
@@ -81,9 +86,12 @@ async def verdicts(
         rows: list[dict[str, object]] = []
         try:
             for file in files:
-                rows += await (
-                    corrections(index, kind, file) if premises else checked(index, kind, file, off)
-                )
+                if mode == "premises":
+                    rows += await corrections(index, kind, file)
+                elif mode == "answers":
+                    rows += await decisions(index, kind, file)
+                else:
+                    rows += await checked(index, kind, file, off)
         finally:
             await index.aclose()
     return rows
@@ -115,7 +123,7 @@ async def corrections(index: SourceIndex, kind: str, file: Path) -> list[dict[st
         if proposition(question.question) is None:
             continue
         evidence = weigh(index, question.question, await index.search(question.question, k=POOL_K))
-        found = contradicted_premise(question.question, evidence.ranked, index.corpus)
+        found = contradicted_premise(question.question, evidence.ranked, index.corpus, index)
         rows.append(
             {
                 "file": file.name,
@@ -125,6 +133,31 @@ async def corrections(index: SourceIndex, kind: str, file: Path) -> list[dict[st
                 "expected": "corrected" if question.cls == "false_premise" else "answered",
                 "verdict": "answered" if found is None else "corrected",
                 "why": [] if found is None else found.comparison.mismatches,
+            }
+        )
+    return rows
+
+
+async def decisions(index: SourceIndex, kind: str, file: Path) -> list[dict[str, object]]:
+    """The answerability decision and the picked sentences for every question of `file` that
+    stands alone: "covered" when answered with every expected fact in the picks."""
+    rows: list[dict[str, object]] = []
+    for question in load_questions(file):
+        if question.previous or not question.scored:
+            continue
+        evidence = weigh(index, question.question, await index.search(question.question, k=POOL_K))
+        picked = normalise_for_quote(" ".join(pick.sentence for pick in evidence.picks))
+        covered = all(any(normalise_for_quote(a) in picked for a in group) for group in question.expect)
+        verdict = "declined" if evidence.kind != "answer" else "covered" if covered else "answered"
+        rows.append(
+            {
+                "file": file.name,
+                "kind": kind,
+                "class": question.cls,
+                "claim": question.question,
+                "expected": "declined" if question.cls in OUT_OF_SCOPE else "covered",
+                "verdict": verdict,
+                "why": [evidence.reason],
             }
         )
     return rows
@@ -156,6 +189,7 @@ def main() -> None:
     parser.add_argument("--off", nargs="*", default=[], help="checks left out (see eval --ablate)")
     parser.add_argument("--also", nargs="*", type=Path, default=[], help="claim files of new articles")
     parser.add_argument("--premises", action="store_true", help="the question files' premises instead")
+    parser.add_argument("--answers", action="store_true", help="the questions' answerability and picks")
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"))
     args = parser.parse_args()
     if args.compare:
@@ -167,8 +201,9 @@ def main() -> None:
 
     async def every() -> list[dict[str, object]]:
         rows: list[dict[str, object]] = []
-        for group, files in groups(args.also, args.premises).items():
-            rows += await verdicts(group, files, tuple(args.off), args.premises)
+        mode = "premises" if args.premises else "answers" if args.answers else "claims"
+        for group, files in groups(args.also, mode != "claims").items():
+            rows += await verdicts(group, files, tuple(args.off), mode)
         return rows
 
     rows = asyncio.run(every())

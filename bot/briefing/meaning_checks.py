@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 
+from bot.briefing.citations import normalise_for_quote
 from bot.briefing.verdicts import Comparison, Verdict
 from bot.index import ScoredPassage, SourceIndex
 from bot.language import LanguageModels
@@ -42,6 +43,12 @@ ON_SUBJECT = 0.5
 # closest one do (within this cosine), each read with the sentence before it; so does a claim its
 # figures and dates.
 PLACED_MARGIN = 0.1
+# How many sentences after the closest a denial of it may come: the next, or the one after a
+# sentence that says who found so.
+DENIAL_REACH = 2
+# A denial whose subject names what it denies ("That rumoured sale did not happen") is of the claim
+# only when about it at all: 0.3 against the claim it denies, 0.08 against the sentence before it.
+DENIAL_ABOUT = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +62,7 @@ class Evidence:
     models: LanguageModels
     context: str  # every retrieved passage, with its source's title and byline
     near: tuple[str, ...] = ()  # the sentences about as close as the closest, each read with the one before
+    after: tuple[str, ...] = ()  # the sentences that follow the closest in its passage (DENIAL_REACH)
 
     def unfounded(self) -> list[Entity]:
         """The claim's names, dates and figures that the sources do not give as it does: a name no
@@ -75,6 +83,7 @@ class Finding:
     check: str
     verdict: Verdict
     reason: str
+    shown: str = ""  # the passage's words to show as evidence, where not the closest sentence alone
 
 
 Check = Callable[[Evidence], Finding | None]
@@ -122,6 +131,60 @@ def attribute_conflict(e: Evidence) -> Finding | None:
     return None
 
 
+def denied_after(e: Evidence) -> Finding | None:
+    """The source says what the claim says only to deny it. A reporter gives a rumour, a suspicion
+    or an expectation in the closest sentence, then says it did not happen: in the next sentence
+    by a demonstrative ("This never came to pass."), within DENIAL_REACH by a phrase naming it
+    ("That rumoured merger never came to pass", when it is about the claim at all), or by denying
+    the very act the claim asserts ("the council never voted on it" after what it was expected to
+    vote for). A claim that is itself negative is left to the word-level negation check."""
+    if e.similarity < SAME_STATEMENT or e.models.negates(e.claim):
+        return None
+    acts = e.models.verbs(e.claim) | e.models.nouns(e.claim)  # "the board vote" may parse as a noun
+    for at, sentence in enumerate(e.after):
+        found = e.models.denial(sentence)
+        if found is None:
+            continue
+        verb, pointer = found
+        if (
+            (pointer == "pronoun" and at == 0 and _said_last(e))
+            or (pointer == "phrase" and _cosine(e, e.claim, sentence) >= DENIAL_ABOUT)
+            or verb in acts
+        ):
+            return Finding(
+                "denied_after", "contradicted", f"the source goes on: {sentence!r}", _with_denial(e, sentence)
+            )
+    return None
+
+
+def _with_denial(e: Evidence, denial: str) -> str:
+    """What to quote for a denied claim: the closest sentence and the denial together where the
+    passage has them one after the other (the denial alone names nothing it denies), else the
+    denial where the passage has it, else the closest sentence alone."""
+    text = normalise_for_quote(e.scored.passage.text)
+    both = f"{e.sentence} {denial}"
+    if normalise_for_quote(both) in text:
+        return both
+    return denial if normalise_for_quote(denial) in text else ""
+
+
+def _said_last(e: Evidence) -> bool:
+    """Whether the claim says what the closest sentence says last, which a following "This" denies:
+    in "The cranes froze, and word spread that they were switched off from abroad" it is the rumour,
+    not the freeze. Read by the verbs the claim shares with each part, then by meaning."""
+    first, last = e.models.last_clause(e.sentence)
+    if not first:
+        return True
+    verbs = e.models.verbs(e.claim)  # what is done says more than the dates and names around it
+    mine, before = len(verbs & e.models.verbs(last)), len(verbs & e.models.verbs(first))
+    return mine > before or (mine == before and _cosine(e, e.claim, last) >= _cosine(e, e.claim, first))
+
+
+def _cosine(e: Evidence, a: str, b: str) -> float:
+    vectors = e.models.embed([a, b])
+    return float(vectors[0] @ vectors[1])
+
+
 def meaning_support(e: Evidence) -> Finding | None:
     """Close in meaning, and every name and figure of the claim is in the sources; or about the same
     thing (SAME_STATEMENT) and giving a figure or date, with every figure where the sentences
@@ -147,6 +210,7 @@ def meaning_support(e: Evidence) -> Finding | None:
 CHECKS: dict[str, Check] = {
     "entity_conflict": entity_conflict,
     "attribute_conflict": attribute_conflict,
+    "denied_after": denied_after,
     "meaning_support": meaning_support,
 }
 
@@ -162,7 +226,28 @@ def closest_sentence(index: SourceIndex, claim: str, found: Sequence[ScoredPassa
     similarity, scored, sentence, _ = max(windows, key=lambda window: window[0])
     near = _near(windows)
     context = "\n".join(f"{s.passage.title}. {s.passage.by}. {s.passage.full_text}" for s in found)
-    return Evidence(claim, scored, sentence, similarity, index.semantic.models, context, near)
+    after = _after(index, scored, sentence)
+    return Evidence(claim, scored, sentence, similarity, index.semantic.models, context, near, after)
+
+
+def _after(index: SourceIndex, scored: ScoredPassage, sentence: str) -> tuple[str, ...]:
+    """The sentences that follow `sentence` in its source, up to DENIAL_REACH: a reporter may give
+    the suspicion at a section's end and open the next section by denying it."""
+    unit = index.position(scored.passage.id)
+    if index.semantic is None or unit is None:
+        return ()
+    sentences = list(index.semantic.sentences[unit])
+    if sentence not in sentences:
+        return ()
+    following = sentences[sentences.index(sentence) + 1 :]
+    passages = index.passages
+    if (
+        len(following) < DENIAL_REACH
+        and unit + 1 < len(passages)
+        and passages[unit + 1].source == scored.passage.source
+    ):
+        following += index.semantic.sentences[unit + 1]
+    return tuple(following[:DENIAL_REACH])
 
 
 def _windows(index: SourceIndex, text: str, passages: Sequence[ScoredPassage]) -> list[Window]:
@@ -227,7 +312,9 @@ def judge(
     if evidence is None:
         return verdict, deciding
     findings = {name: check(evidence) for name, check in CHECKS.items() if name not in off}
-    conflict = findings.get("entity_conflict") or findings.get("attribute_conflict")
+    conflict = (
+        findings.get("entity_conflict") or findings.get("attribute_conflict") or findings.get("denied_after")
+    )
     if conflict is not None and verdict != "contradicted":
         return "contradicted", _deciding(evidence, comparisons, conflict)
     if verdict != "not_in_sources":
@@ -242,7 +329,7 @@ def _deciding(evidence: Evidence, comparisons: Sequence[Comparison], finding: Fi
     same = next((c for c in comparisons if c.scored.passage.id == evidence.scored.passage.id), None)
     base = same or Comparison(evidence.scored, evidence.sentence, 0.0, 0, True, [], 0.0)
     mismatches = [finding.reason] if finding.verdict == "contradicted" else []
-    return replace(base, sentence=evidence.sentence, mismatches=mismatches)
+    return replace(base, sentence=finding.shown or evidence.sentence, mismatches=mismatches)
 
 
 __all__ = ["CHECKS", "Evidence", "Finding", "closest_sentence", "judge", "on_the_subject", "placed"]

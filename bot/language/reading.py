@@ -214,6 +214,109 @@ def asks_which(doc: Doc) -> bool:
     )
 
 
+def asked_role(doc: Doc) -> tuple[str, str] | None:
+    """What a who-question asks who holds or does: ("role", noun lemma) for "who is the <role> of
+    ...?" ("who" and the noun are the two sides of the verb "be"), ("act", verb lemma) for "who
+    <verb>s ...?" ("Who founded the firm?"), or None."""
+    for token in doc:
+        if token.lower_ != "who" or token.dep_ not in _COPULA_SIDES:
+            continue
+        verb = token.head
+        if verb.lemma_ != "be":
+            return ("act", verb.lemma_.lower()) if verb.pos_ == "VERB" and token.dep_ == "nsubj" else None
+        sides = [c for c in verb.children if c.dep_ in _COPULA_SIDES and c.pos_ == "NOUN"]
+        return ("role", sides[0].lemma_.lower()) if sides else None
+    return None
+
+
+def roles(doc: Doc) -> dict[str, list[tuple[str, str]]]:
+    """The roles the text gives people, by the parse: a noun in apposition to a person's name
+    ("said Jane Doe, 51, the centre's director"; "Its director, Dr. Jane Doe, ..."), one joined to
+    such a noun by "and", or a noun in a compound before the name ("Director Jane Doe"). Role lemma
+    -> (name, the proper name whose role it is, "" when none is given: "Acme's director")."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for ent in doc.ents:
+        if ent.label_ != "PERSON":
+            continue
+        root = ent.root
+        linked = [c for c in root.children if c.dep_ == "appos" or (c.dep_ == "compound" and c.i < ent.start)]
+        if root.dep_ == "appos":
+            linked.append(root.head)
+        linked += [c for noun in linked for c in noun.children if c.dep_ == "conj"]
+        owner = _owner(linked)
+        for noun in linked:
+            if noun.pos_ == "NOUN":
+                found.setdefault(noun.lemma_.lower(), []).append((ent.text, owner))
+    return found
+
+
+def _owner(phrase: list[Token]) -> str:
+    """The proper name the roles of one person's phrase belong to ("Acme's vice-president for
+    sales", "director of Acme"), or "" (a common noun's: "the union's president")."""
+    for noun in phrase:
+        for token in noun.subtree:
+            of = token.dep_ == "pobj" and token.head.lower_ == "of"
+            if token.pos_ == "PROPN" and (token.dep_ == "poss" or of):
+                return _name_of(token)
+    return ""
+
+
+def _name_of(token: Token) -> str:
+    """The proper name `token` heads, with its compounds ("Meridian AI Consortium")."""
+    words = [t for t in token.subtree if t.dep_ == "compound" or t == token]
+    return " ".join(t.text for t in words)
+
+
+def denial(doc: Doc) -> tuple[str, str] | None:
+    """The lemma of the text's main verb when the text says only that it did not happen or hold
+    ("the council never met on it"; "This did not stop them" says something else, and is not
+    read), and what its subject points back to: "pronoun" for a demonstrative ("This never came to
+    pass": the sentence just before), "phrase" for a phrase a demonstrative determines ("That
+    rumoured merger never came to pass": what the phrase names), else "". None otherwise."""
+    root = next((token for token in doc if token.dep_ == "ROOT"), None)
+    # "This never came to pass, the engineers found": the attribution after the words is the root
+    said = [] if root is None else [c for c in root.children if c.dep_ == "ccomp" and c.i < root.i]
+    if said:
+        root = said[0]
+    if root is None or not any(child.dep_ == "neg" for child in root.children):
+        return None
+    # "This isn't about X" says what something is not, not that an event did not happen
+    if root.pos_ == "AUX" or any(child.dep_ in _COMPLEMENTS for child in root.children):
+        return None
+    subject = next((child for child in root.children if child.dep_ in _SUBJECTS), None)
+    return root.lemma_.lower(), "" if subject is None else _points_back(subject)
+
+
+def last_clause(doc: Doc) -> tuple[str, str]:
+    """The text split before its last clause ("The cranes froze, and word spread that ..." -> "The
+    cranes froze,", "and word spread that ..."): what a following "This" points back to is the last
+    thing said. Read at the last coordinating conjunction after a comma, or the last semicolon, by
+    parts of speech: the small parser often hangs such a clause on the wrong word. ("", text) when
+    there is none."""
+    starts = [
+        token.i
+        for token in doc[1:]
+        if token.text == ";" or (token.pos_ == "CCONJ" and doc[token.i - 1].text == ",")
+    ]
+    if not starts:
+        return "", doc.text
+    return doc[: starts[-1]].text, doc[starts[-1] :].text
+
+
+def _points_back(subject: Token) -> str:
+    """ "pronoun" for a demonstrative subject ("That", "this"), "phrase" for one a demonstrative
+    determines ("That rumoured merger"), else "". A relative "which"/"that" cannot be a main verb's
+    subject: tagged so there, it is the demonstrative the small parser misread after an opening
+    phrase ("According to them, that ...")."""
+    if subject.tag_ == "WDT" or "Dem" in subject.morph.get("PronType", []):
+        return "pronoun"
+    determiners = [child for child in subject.children if child.dep_ == "det"]
+    return "phrase" if any("Dem" in token.morph.get("PronType", []) for token in determiners) else ""
+
+
+_SUBJECTS = frozenset({"nsubj", "nsubjpass"})
+_COMPLEMENTS = frozenset({"dobj", "ccomp", "xcomp", "attr", "acomp", "oprd", "dative"})
+_COPULA_SIDES = frozenset({"nsubj", "attr"})
 _NOUNS = frozenset({"NOUN", "PROPN"})
 _NOMINAL = frozenset({"NOUN", "PROPN", "ADJ", "NUM"})
 _MODIFIES = frozenset({"amod", "compound", "nmod", "poss"})

