@@ -18,6 +18,7 @@ import pytest
 
 from bot.config import Settings, load_settings
 from bot.engine.model_file import resolve_model_path
+from bot.language import LanguageModels
 from bot.sources import load_sources
 
 if TYPE_CHECKING:
@@ -126,3 +127,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+@pytest.fixture(scope="session")
+def language() -> LanguageModels:
+    """The process's real spaCy pipeline and sentence encoder (loaded once)."""
+    return LanguageModels.shared()

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from written_sources import index_of  # tests/ is on the path
 
 from bot.briefing.evidence import weigh
 from bot.briefing.factcheck import verdict_for
@@ -15,7 +16,6 @@ from bot.briefing.premise import contradicted_premise
 from bot.briefing.retrieval import retrieve
 from bot.index import SourceIndex
 from bot.language import LanguageModels
-from bot.sources import load_sources
 
 QUAY = """+++
 title = "Six Cranes and a Rumour"
@@ -36,19 +36,10 @@ end, the board never voted on it, and the contract runs until 2031.
 """
 
 
-@pytest.fixture(scope="module")
-def language() -> LanguageModels:
-    return LanguageModels.shared()
-
-
 @pytest.fixture
 async def quay(tmp_path: Path, language: LanguageModels) -> AsyncIterator[SourceIndex]:
-    (tmp_path / "quay.md").write_text(QUAY, encoding="utf-8")
-    sources, problems = load_sources(tmp_path)
-    assert not problems
-    index = await SourceIndex.build(sources, language)
-    yield index
-    await index.aclose()
+    async with index_of(tmp_path, "quay", QUAY, language) as index:
+        yield index
 
 
 def test_the_parse_says_when_a_sentence_only_denies_what_came_before(language: LanguageModels) -> None:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from written_sources import index_of  # tests/ is on the path
 
 from bot.briefing.evidence import weigh
 from bot.briefing.focus import focus_of
@@ -15,7 +16,6 @@ from bot.index import SourceIndex
 from bot.language import LanguageModels
 from bot.language.antonyms import wordnet_folder
 from bot.language.kin import kin_of, read_nouns
-from bot.sources import load_sources
 
 LIGHTHOUSE = """+++
 title = "The Light at Hallvik"
@@ -40,19 +40,10 @@ who said the keeper's cottage had served as a rest house for night-shift staff s
 """
 
 
-@pytest.fixture(scope="module")
-def language() -> LanguageModels:
-    return LanguageModels.shared()
-
-
 @pytest.fixture
 async def lighthouse(tmp_path: Path, language: LanguageModels) -> AsyncIterator[SourceIndex]:
-    (tmp_path / "lighthouse.md").write_text(LIGHTHOUSE, encoding="utf-8")
-    sources, problems = load_sources(tmp_path)
-    assert not problems
-    index = await SourceIndex.build(sources, language)
-    yield index
-    await index.aclose()
+    async with index_of(tmp_path, "lighthouse", LIGHTHOUSE, language) as index:
+        yield index
 
 
 def test_nouns_of_one_kind_come_from_wordnet() -> None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from written_sources import index_of  # tests/ is on the path
 
 from bot.briefing.answerability import unknown_names
 from bot.briefing.debate.compose import clause
@@ -56,11 +56,6 @@ crossings in 2024. "Visitors notice the silence," she told the council.
 The first electric boat made its maiden crossing to Brekke on a grey morning in March, with the
 mayor at the rail. On board were 212 passengers, a record for a winter sailing.
 """
-
-
-@pytest.fixture(scope="module")
-def language() -> LanguageModels:
-    return LanguageModels.shared()
 
 
 @pytest.fixture(scope="module")
@@ -340,21 +335,6 @@ def test_brief_topics_are_suggested_by_meaning_after_spelling(language: Language
     assert topics_by_meaning(menu, "harb", language, spelled, 25)[0] == "A harbour that pays more"
     assert topics_by_meaning(menu, "vessels", language, [], 25)[0] == "Out with the old boats"
     assert topics_by_meaning(menu, "ve", language, [], 25) == []  # too short to mean anything
-
-
-@asynccontextmanager
-async def index_of(
-    folder: Path, name: str, text: str, language: LanguageModels
-) -> AsyncIterator[SourceIndex]:
-    """An index of one source written for the test, closed afterwards."""
-    (folder / f"{name}.md").write_text(text, encoding="utf-8")
-    sources, problems = load_sources(folder)
-    assert not problems
-    index = await SourceIndex.build(sources, language)
-    try:
-        yield index
-    finally:
-        await index.aclose()
 
 
 ASSEMBLY = """+++
