@@ -28,7 +28,7 @@ date = "May 3, 2026"
 The Skerry Light Trust, a charity that restores lighthouses along the northern coast, bought the
 tower at Hallvik in 2019 for one krone from a shipping authority that no longer needed it. The
 Skerry Light Trust has since raised 14 million kroner for the work, most of it from small donors.
-"We could fill the tower twice over with volunteers," said Ingrid Dahl, 58, the trust's director.
+"We could fill the tower twice over with volunteers," said Ingrid Dahl, 58, the Skerry Light Trust's director.
 Ivar Lund, Nordkyst Shipping's director, said the company had no use for the tower. The Skerry
 Light Trust began in a fisherman's kitchen in 1987. Its founder, Knut Holm, 71, still climbs the
 tower every spring.
@@ -70,7 +70,7 @@ def test_the_parse_says_which_role_a_question_asks_about_and_who_holds_one(langu
     assert "founder" in language.asked_roles("Who founded the Skerry Light Trust?")  # WordNet's derivation
     assert language.asked_roles("What did the trust buy?") == frozenset()
     quoted = '"We need more hands," said Ingrid Dahl, 58, the trust\'s director.'
-    assert language.roles(quoted) == {"director": [("Ingrid Dahl", "")]}
+    assert language.roles(quoted) == {"director": [("Ingrid Dahl", "")]}  # a common noun's
     assert language.roles("Its director, Dr. Ingrid Dahl, grew up in the keeper's cottage.") == {
         "director": [("Ingrid Dahl", "")]
     }
@@ -91,6 +91,11 @@ async def test_who_holds_a_role_is_answered_by_the_sentence_naming_them_in_it(
     evidence = weigh(lighthouse, question, await retrieve(lighthouse, question, k=3))
     assert evidence.focus.answer_type == "person"
     assert evidence.answerable, evidence.reason
+    assert "Ingrid Dahl" in evidence.picks[0].sentence
+    # "its director" in a follow-up: whose director is in the conversation before it
+    earlier = "What did the Skerry Light Trust buy in 2019?"
+    its = "Who is its director?"
+    evidence = weigh(lighthouse, its, await retrieve(lighthouse, f"{its} {earlier}", k=3), earlier)
     assert "Ingrid Dahl" in evidence.picks[0].sentence
     founded = "Who founded the Skerry Light Trust?"
     evidence = weigh(lighthouse, founded, await retrieve(lighthouse, founded, k=3))

@@ -412,17 +412,17 @@ def _placing(pick: Pick, question: str, models: LanguageModels) -> Pick:
     return pick
 
 
-def _in_role(pick: Pick, roles: frozenset[str], question: str, models: LanguageModels) -> Pick:
+def _in_role(pick: Pick, roles: frozenset[str], asked: str, models: LanguageModels) -> Pick:
     """`pick` marked as naming whom the question asks for when it names a person in a role asked
     about (or one WordNet counts as its kin): "Who is the director of X?" is answered by "..., said
     Jane Doe, the centre's director", which shares few of the question's words, and not by the
     sentence that repeats X's full name and names someone else."""
-    asked = question.lower()
+    asked = asked.lower()
     for held, people in models.roles(pick.sentence).items():
         if held not in roles and roles.isdisjoint(kin_of(held)):
             continue
         # another organisation's director answers nothing: a role given of a name the question
-        # does not use is someone else's
+        # (with the conversation before it: "its chief executive") does not use is someone else's
         if any(not owner or owner.lower() in asked for _, owner in people):
             return replace(pick, gives=True, in_role=True)
     return pick
@@ -531,7 +531,7 @@ def weigh(
         candidates = [_placing(pick, question, parser) for pick in candidates]
     in_role: list[Pick] = []
     if parser is not None and focus.answer_type == "person" and (roles := parser.asked_roles(question)):
-        candidates = [_in_role(pick, roles, question, parser) for pick in candidates]
+        candidates = [_in_role(pick, roles, f"{question} {context} {said}", parser) for pick in candidates]
         in_role = [pick for pick in candidates if pick.in_role]
     if not focus.answer_type:
         candidates = _unshown(index, question, candidates, said)
