@@ -30,6 +30,12 @@ along the quay that their Korean manufacturer had switched them off from Seoul. 
 pass, the port's engineers found. A fuse in the control room had blown, and the cranes were
 working again by Thursday.
 
+## Talk in the canteen
+Over lunch, some dockers said the cranes' cameras sent pictures to Seoul every night.
+
+## What the audit found
+That rumoured upload never happened, the auditors wrote after reading a year of network logs.
+
 ## The vote that was never held
 Dock workers expected the harbour board to cancel the crane contract at its April meeting. In the
 end, the board never voted on it, and the contract runs until 2031.
@@ -75,3 +81,14 @@ async def test_a_question_taking_a_denied_rumour_or_vote_for_granted_is_correcte
     asserted = "Why did the cranes at the Skarvik terminal freeze in March?"
     ranked = weigh(quay, asserted, await retrieve(quay, asserted, k=3)).ranked
     assert contradicted_premise(asserted, ranked, quay.corpus, quay) is None
+
+
+async def test_a_denial_opening_the_next_section_is_cited_from_its_own_passage(quay: SourceIndex) -> None:
+    """The suspicion ends one section and the next opens by denying it: the evidence shown is the
+    denial, cited from the passage that holds it."""
+    _, _, verdict, deciding = await verdict_for(
+        quay, "The cranes' cameras sent pictures to Seoul every night."
+    )
+    assert verdict == "contradicted"
+    assert deciding is not None and deciding.scored.passage.heading == "What the audit found"
+    assert deciding.sentence.startswith("That rumoured upload never happened")

@@ -298,10 +298,13 @@ async def answer(
     async with ctx.store.exchange(
         conversation_id, asked, reply.pieces
     ) as exchange:  # the question is saved now
-        if premise is not None:  # no model text then: a small model would argue from the false premise
-            if part := reply.correct(premise):
-                yield part
+        # no model text after a correction: a small model would argue from the false premise. A
+        # correction whose passage the prompt does not hold cannot be cited: the model answers.
+        correction = reply.correct(premise) if premise is not None else None
+        if correction is not None:
+            yield correction
         else:
+            premise = None
             request = GenerationRequest(
                 messages=prompt.messages, sampling=sampling, user_id=user_id, conversation_id=conversation_id
             )

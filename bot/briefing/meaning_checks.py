@@ -62,7 +62,8 @@ class Evidence:
     models: LanguageModels
     context: str  # every retrieved passage, with its source's title and byline
     near: tuple[str, ...] = ()  # the sentences about as close as the closest, each read with the one before
-    after: tuple[str, ...] = ()  # the sentences that follow the closest in its passage (DENIAL_REACH)
+    # the sentences that follow the closest in its source (DENIAL_REACH), each with its passage
+    after: tuple[tuple[str, ScoredPassage], ...] = ()
 
     def unfounded(self) -> list[Entity]:
         """The claim's names, dates and figures that the sources do not give as it does: a name no
@@ -84,6 +85,7 @@ class Finding:
     verdict: Verdict
     reason: str
     shown: str = ""  # the passage's words to show as evidence, where not the closest sentence alone
+    cited: ScoredPassage | None = None  # the passage that holds `shown`, where not the closest's
 
 
 Check = Callable[[Evidence], Finding | None]
@@ -141,7 +143,7 @@ def denied_after(e: Evidence) -> Finding | None:
     if e.similarity < SAME_STATEMENT or e.models.negates(e.claim):
         return None
     acts = e.models.verbs(e.claim) | e.models.nouns(e.claim)  # "the board vote" may parse as a noun
-    for at, sentence in enumerate(e.after):
+    for at, (sentence, passage) in enumerate(e.after):
         found = e.models.denial(sentence)
         if found is None:
             continue
@@ -151,9 +153,10 @@ def denied_after(e: Evidence) -> Finding | None:
             or (pointer == "phrase" and _cosine(e, e.claim, sentence) >= DENIAL_ABOUT)
             or verb in acts
         ):
-            return Finding(
-                "denied_after", "contradicted", f"the source goes on: {sentence!r}", _with_denial(e, sentence)
-            )
+            reason = f"the source goes on: {sentence!r}"
+            if passage.passage.id != e.scored.passage.id:  # the next section opens with the denial
+                return Finding("denied_after", "contradicted", reason, sentence, passage)
+            return Finding("denied_after", "contradicted", reason, _with_denial(e, sentence))
     return None
 
 
@@ -230,23 +233,20 @@ def closest_sentence(index: SourceIndex, claim: str, found: Sequence[ScoredPassa
     return Evidence(claim, scored, sentence, similarity, index.semantic.models, context, near, after)
 
 
-def _after(index: SourceIndex, scored: ScoredPassage, sentence: str) -> tuple[str, ...]:
-    """The sentences that follow `sentence` in its source, up to DENIAL_REACH: a reporter may give
-    the suspicion at a section's end and open the next section by denying it."""
+def _after(index: SourceIndex, scored: ScoredPassage, sentence: str) -> tuple[tuple[str, ScoredPassage], ...]:
+    """The sentences that follow `sentence` in its source, up to DENIAL_REACH, each with its passage:
+    a reporter may give the suspicion at a section's end and open the next section by denying it."""
     unit = index.position(scored.passage.id)
     if index.semantic is None or unit is None:
         return ()
     sentences = list(index.semantic.sentences[unit])
     if sentence not in sentences:
         return ()
-    following = sentences[sentences.index(sentence) + 1 :]
+    following = [(s, scored) for s in sentences[sentences.index(sentence) + 1 :]]
     passages = index.passages
-    if (
-        len(following) < DENIAL_REACH
-        and unit + 1 < len(passages)
-        and passages[unit + 1].source == scored.passage.source
-    ):
-        following += index.semantic.sentences[unit + 1]
+    same_source = unit + 1 < len(passages) and passages[unit + 1].source == scored.passage.source
+    if len(following) < DENIAL_REACH and same_source:
+        following += [(s, ScoredPassage(passages[unit + 1], 0.0)) for s in index.semantic.sentences[unit + 1]]
     return tuple(following[:DENIAL_REACH])
 
 
@@ -326,8 +326,9 @@ def judge(
 
 def _deciding(evidence: Evidence, comparisons: Sequence[Comparison], finding: Finding) -> Comparison:
     """The comparison a meaning check decided on: its passage's, shown with the closest sentence."""
-    same = next((c for c in comparisons if c.scored.passage.id == evidence.scored.passage.id), None)
-    base = same or Comparison(evidence.scored, evidence.sentence, 0.0, 0, True, [], 0.0)
+    scored = finding.cited or evidence.scored
+    same = next((c for c in comparisons if c.scored.passage.id == scored.passage.id), None)
+    base = same or Comparison(scored, evidence.sentence, 0.0, 0, True, [], 0.0)
     mismatches = [finding.reason] if finding.verdict == "contradicted" else []
     return replace(base, sentence=finding.shown or evidence.sentence, mismatches=mismatches)
 

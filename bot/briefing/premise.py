@@ -82,4 +82,6 @@ def contradicted_premise(
         evidence = closest_sentence(index, statement, passages)
         off = [name for name in CHECKS if name not in PREMISE_CHECKS]
         verdict, deciding = judge(evidence, verdict, deciding, comparisons, off)
+        if deciding is not None and deciding.scored.passage.id not in {s.passage.id for s in ranked}:
+            return None  # the denial is in a passage the answer does not quote: it answers as usual
     return Contradiction(kind, deciding) if verdict == "contradicted" and deciding is not None else None
