@@ -325,7 +325,8 @@ def judge(
 
 
 def _deciding(evidence: Evidence, comparisons: Sequence[Comparison], finding: Finding) -> Comparison:
-    """The comparison a meaning check decided on: its passage's, shown with the closest sentence."""
+    """The comparison a meaning check decided on: its passage's (or the passage holding what the
+    finding shows), shown with what the finding shows, else the closest sentence."""
     scored = finding.cited or evidence.scored
     same = next((c for c in comparisons if c.scored.passage.id == scored.passage.id), None)
     base = same or Comparison(scored, evidence.sentence, 0.0, 0, True, [], 0.0)

@@ -23,9 +23,9 @@ from bot.briefing.verdicts import Comparison, compare, decide
 from bot.index import Corpus, ScoredPassage, SourceIndex
 
 EVIDENCE_K = 4
-# The meaning checks a premise is read with: those that find a contradiction the words alone miss.
-# entity_conflict and attribute_conflict are left out: built for claims, they would read a figure a
-# question gives in passing as a conflict.
+# The meaning checks a premise is read with. entity_conflict and attribute_conflict are left out:
+# added to denied_after, they corrected no further question of any question file (263 carry a
+# proposition), and a check that adds nothing is not run.
 PREMISE_CHECKS = frozenset({"denied_after"})
 _FACTUAL = (
     r"(?:did|does|do|is|are|was|were|has|have|had)"  # "why did X" presupposes X; "how could X" does not
