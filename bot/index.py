@@ -302,8 +302,12 @@ class SourceIndex:
             return found[:wanted]
         ranked = await asyncio.to_thread(self.semantic.rank, query, len(self.passages))
         dense = [i for i, _ in ranked if keep(i)]
-        fused = fuse([i for i, _ in lexical if keep(i)], dense[:MAX_K])
-        return [ScoredPassage(self.passages[i], score) for i, score in fused[:wanted]]
+        fused = fuse([i for i, _ in lexical if keep(i)], dense[:MAX_K])[:wanted]
+        if dense and all(i != dense[0] for i, _ in fused):
+            # the passage with the sentence closest in meaning always has a place: a question in
+            # other words shares few of its words, and half a dense vote alone seldom outranks BM25
+            fused = [*fused[: wanted - 1], (dense[0], DENSE_WEIGHT / (RRF_K + 1))]
+        return [ScoredPassage(self.passages[i], score) for i, score in fused]
 
     def _filter(self, framing: str | None, excluded: set[str]) -> Callable[[int], bool]:
         def keep(i: int) -> bool:

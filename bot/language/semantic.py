@@ -9,9 +9,10 @@ matrix product, so no approximate index is needed at this size.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from bot.language._minilm import Matrix
 from bot.language.models import LanguageModels
@@ -25,6 +26,9 @@ class SemanticIndex:
     texts: Matrix  # one row per unit
     sentences: tuple[tuple[str, ...], ...]
     sentence_vectors: tuple[Matrix, ...]
+    # every sentence vector in one matrix, and the unit each row belongs to: one product ranks all
+    every_sentence: Matrix = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    owners: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
 
     @classmethod
     def build(
@@ -39,17 +43,25 @@ class SemanticIndex:
         for unit in sentences:
             per_unit.append(rest[start : start + len(unit)])
             start += len(unit)
-        return cls(models, units, tuple(tuple(u) for u in sentences), tuple(per_unit))
+        owners = np.repeat(np.arange(len(sentences), dtype=np.intp), [len(unit) for unit in sentences])
+        return cls(models, units, tuple(tuple(u) for u in sentences), tuple(per_unit), rest, owners)
 
     def vector(self, text: str) -> Matrix:
         row: Matrix = self.models.embed([text])[0]
         return row
 
     def rank(self, query: str, limit: int) -> list[tuple[int, float]]:
-        """(unit number, cosine) of the `limit` units closest to `query`, closest first."""
+        """(unit number, cosine) of the `limit` units closest to `query`, closest first. A unit is as
+        close as its own vector or its closest sentence, whichever is closer: a reporter's passage
+        runs over several things and its one vector averages them all, so a question in other words
+        about one sentence of it finds it by that sentence; a question about the passage as a
+        whole still finds it by its vector (docs/language.md, twelfth round)."""
         if not len(self.texts) or limit <= 0:
             return []
-        scores = self.texts @ self.vector(query)
+        vector = self.vector(query)
+        scores = self.texts @ vector
+        if len(self.owners):
+            np.maximum.at(scores, self.owners, self.every_sentence @ vector)
         order = np.argsort(-scores, kind="stable")[:limit]
         return [(int(i), float(scores[i])) for i in order]
 
