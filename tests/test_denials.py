@@ -36,6 +36,17 @@ Over lunch, some dockers said the cranes' cameras sent pictures to Seoul every n
 ## What the audit found
 That rumoured upload never happened, the auditors wrote after reading a year of network logs.
 
+## Two cars outside the office
+By May the dockers were sure that police had searched the harbour office for the crane contract.
+No search took place. Two officers had called at the office about a stolen bicycle.
+
+## A story in the Gazette
+In April the Skarvik Gazette reported that the terminal's owner had sold the crane software to a
+Danish rival. Lena Moe, 52, the owner's spokeswoman, denied it.
+
+## The union's account
+The dockers' union denied that its members had slowed the unloading in protest.
+
 ## The vote that was never held
 Dock workers expected the harbour board to cancel the crane contract at its April meeting. In the
 end, the board never voted on it, and the contract runs until 2031.
@@ -55,6 +66,10 @@ def test_the_parse_says_when_a_sentence_only_denies_what_came_before(language: L
     assert language.denial("This did not stop the dockers from striking.") is None  # says more of it
     assert language.denial("The cranes were working again by Thursday.") is None
     assert language.denial('"This is not about the cranes," she said.') is None  # what it is, not an event
+    # a subject the negative determiner governs: there was no such thing, whatever the verb
+    assert language.denial("No search took place.") == ("search", "none")
+    assert language.denial("No charges were filed against the crew.") == ("charge", "none")
+    assert language.denial("The search found no contract.") is None  # its subject is no denial
 
 
 async def test_a_rumour_the_source_denies_is_contradicted_and_what_it_asserts_is_not(
@@ -66,21 +81,28 @@ async def test_a_rumour_the_source_denies_is_contradicted_and_what_it_asserts_is
         quay, "In March all six cranes at the Skarvik terminal froze in mid-lift."
     )
     assert verdict == "supported"
+    _, _, verdict, _ = await verdict_for(quay, "In May the police searched the harbour office.")
+    assert verdict == "contradicted"
 
 
 async def test_a_question_taking_a_denied_rumour_or_vote_for_granted_is_corrected(quay: SourceIndex) -> None:
     for question in (
         "Why did the Korean manufacturer switch off the Skarvik cranes from Seoul?",
         "Why did the harbour board vote to cancel the crane contract in April?",
+        "Why did the police search the harbour office in May?",  # "No search took place."
     ):
         ranked = weigh(quay, question, await retrieve(quay, question, k=3)).ranked
         found = contradicted_premise(question, ranked, quay.corpus, quay)
         assert found is not None, question
-        assert "never" in found.comparison.sentence  # the denial is shown, after what it denies
+        shown = found.comparison.sentence
+        assert any(word in shown for word in ("never", "No search"))  # the denial is shown
         assert contradicted_premise(question, ranked, quay.corpus) is None  # the words alone cannot tell
-    asserted = "Why did the cranes at the Skarvik terminal freeze in March?"
-    ranked = weigh(quay, asserted, await retrieve(quay, asserted, k=3)).ranked
-    assert contradicted_premise(asserted, ranked, quay.corpus, quay) is None
+    for asserted in (
+        "Why did the cranes at the Skarvik terminal freeze in March?",
+        "Why did two officers call at the harbour office in May?",  # not the search that was denied
+    ):
+        ranked = weigh(quay, asserted, await retrieve(quay, asserted, k=3)).ranked
+        assert contradicted_premise(asserted, ranked, quay.corpus, quay) is None, asserted
 
 
 async def test_a_denial_opening_the_next_section_is_cited_from_its_own_passage(quay: SourceIndex) -> None:
@@ -92,3 +114,33 @@ async def test_a_denial_opening_the_next_section_is_cited_from_its_own_passage(q
     assert verdict == "contradicted"
     assert deciding is not None and deciding.scored.passage.heading == "What the audit found"
     assert deciding.sentence.startswith("That rumoured upload never happened")
+
+
+def test_the_parse_says_what_a_verb_of_denying_calls_untrue(language: LanguageModels) -> None:
+    """WordNet's verbs of denying (the kin of "deny": contradict, repudiate, disavow ...), not a
+    list: what they take is given as untrue, not asserted."""
+    assert language.disputed("Lena Moe denied it.") == ("pronoun", "")
+    assert language.disputed("The union repudiated that.") == ("pronoun", "")
+    assert language.disputed("The union denied that its members had slowed the unloading.") == (
+        "clause",
+        "that its members had slowed the unloading",
+    )
+    assert language.disputed("The union did not deny it.") is None
+    assert language.disputed("The union confirmed that its members had slowed the unloading.") is None
+
+
+async def test_what_the_source_gives_only_as_denied_is_not_supported(quay: SourceIndex) -> None:
+    for claim in (
+        "The terminal's owner sold the crane software to a Danish rival.",  # "... denied it."
+        "The owner's spokeswoman acknowledged that the crane software was sold to a Danish rival.",
+        "Members of the dockers' union slowed the unloading in protest.",  # "denied that ..."
+    ):
+        _, _, verdict, deciding = await verdict_for(quay, claim)
+        assert verdict == "contradicted", claim
+        assert deciding is not None and "denied" in deciding.sentence
+    for claim in (
+        "In April the Skarvik Gazette reported that the owner had sold the crane software to a Danish rival.",
+        "The dockers' union denied that its members had slowed the unloading.",
+    ):
+        _, _, verdict, _ = await verdict_for(quay, claim)
+        assert verdict == "supported", claim

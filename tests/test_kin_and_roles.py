@@ -15,7 +15,7 @@ from bot.briefing.retrieval import retrieve
 from bot.index import SourceIndex
 from bot.language import LanguageModels
 from bot.language.antonyms import wordnet_folder
-from bot.language.kin import kin_of, read_nouns
+from bot.language.kin import denying_verbs, kin_of, read_nouns
 
 LIGHTHOUSE = """+++
 title = "The Light at Hallvik"
@@ -115,3 +115,11 @@ async def test_a_count_of_the_same_kind_of_thing_in_other_words_answers_how_many
     nurses = "How many nurses put their names to the protest against selling the land?"
     declined = weigh(lighthouse, nurses, await retrieve(lighthouse, nurses, k=3))
     assert not declined.answerable, declined.reason
+
+
+def test_the_verbs_of_denying_are_read_from_wordnet() -> None:
+    """The kin of "deny" in its commonest sense ("declare untrue"): the synset above it and those
+    below; not its antonym, nor deny's other senses' kin ("refuse")."""
+    verbs = denying_verbs()
+    assert {"deny", "contradict", "repudiate", "disavow", "disclaim"} <= verbs
+    assert not verbs & {"admit", "acknowledge", "refuse", "say"}

@@ -39,6 +39,9 @@ SAYS_SO = 0.72
 # A claim at least this close to a retrieved sentence is on the briefing's subject, whatever words
 # it uses (claims "not in the sources" but on the subject sit around 0.47; unrelated text far lower).
 ON_SUBJECT = 0.5
+# ...and a closest sentence this close is what a denial after it may deny: a question restates the
+# rumour it takes for granted in its own words (at SAME_STATEMENT one premise fewer was corrected on
+# the question files, and no claim verdict moved either way).
 # A model's sentence gives its names and figures as the passage sentences about as close to it as the
 # closest one do (within this cosine), each read with the sentence before it; so does a claim its
 # figures and dates.
@@ -139,10 +142,14 @@ def denied_after(e: Evidence) -> Finding | None:
     by a demonstrative ("This never came to pass."), within DENIAL_REACH by a phrase naming it
     ("That rumoured merger never came to pass", when it is about the claim at all), or by denying
     the very act the claim asserts ("the council never voted on it" after what it was expected to
-    vote for). A claim that is itself negative is left to the word-level negation check."""
-    if e.similarity < SAME_STATEMENT or e.models.negates(e.claim):
+    vote for), or by saying there was no such act at all ("No inquiry was opened"); or it gives
+    the claim only as what someone denied (`_disputed`). A claim that is itself negative is left
+    to the word-level negation check."""
+    if e.similarity < ON_SUBJECT or e.models.negates(e.claim):
         return None
-    acts = e.models.verbs(e.claim) | e.models.nouns(e.claim)  # "the board vote" may parse as a noun
+    if (disputed := _disputed(e)) is not None:
+        return disputed
+    acts = e.models.acts(e.claim)
     for at, (sentence, passage) in enumerate(e.after):
         found = e.models.denial(sentence)
         if found is None:
@@ -157,6 +164,33 @@ def denied_after(e: Evidence) -> Finding | None:
             if passage.passage.id != e.scored.passage.id:  # the next section opens with the denial
                 return Finding("denied_after", "contradicted", reason, sentence, passage)
             return Finding("denied_after", "contradicted", reason, _with_denial(e, sentence))
+    return None
+
+
+def _disputed(e: Evidence) -> Finding | None:
+    """The source gives what the claim says only as what someone called untrue: in the closest
+    sentence ("X denied that P", where P says what the claim says), or in the next one ("X denied
+    it", of what the closest said last). A claim that itself reports the denial, or the report
+    ("A website reported that P"), is left to the other checks."""
+    if e.models.denies(e.claim):
+        return None
+    for at, (sentence, passage) in enumerate(((e.sentence, e.scored), *e.after[:1])):
+        found = e.models.disputed(sentence)
+        if found is None:
+            continue
+        pointer, words = found
+        if pointer == "pronoun":
+            reported = e.models.reported_by(e.sentence)
+            denied = at == 1 and _said_last(e) and reported not in e.models.verbs(e.claim)
+        else:
+            denied = _cosine(e, e.claim, words) >= SAME_STATEMENT
+        if denied:
+            reason = f"the source gives it as denied: {sentence!r}"
+            if passage.passage.id != e.scored.passage.id:
+                return Finding("denied_after", "contradicted", reason, sentence, passage)
+            return Finding(
+                "denied_after", "contradicted", reason, sentence if at == 0 else _with_denial(e, sentence)
+            )
     return None
 
 

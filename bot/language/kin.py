@@ -26,7 +26,16 @@ from pathlib import Path
 
 from bot.language.antonyms import lemmas_of, wordnet_folder
 
-__all__ = ["SENSES", "available", "kin_of", "nouns_of_verb", "read_nouns", "read_verb_nouns"]
+__all__ = [
+    "SENSES",
+    "available",
+    "denying_verbs",
+    "kin_of",
+    "nouns_of_verb",
+    "read_nouns",
+    "read_verb_kin",
+    "read_verb_nouns",
+]
 
 SENSES = 2  # a noun's commonest senses that count
 _ABOVE = ("@", "@i")  # hypernym, instance hypernym
@@ -62,6 +71,45 @@ def nouns_of_verb(lemma: str) -> frozenset[str]:
     "founded" is of "found", not "find"), the doer among them ("found" -> founder, foundation;
     "lead" -> leader): what a sentence calls whoever does it."""
     return _verb_nouns().get(lemma, frozenset())
+
+
+def denying_verbs() -> frozenset[str]:
+    """The verbs that say their object or clause is untrue: the kin of "deny" in its commonest sense
+    ("declare untrue"), i.e. that synset, the one above it ("contradict, negate: deny the truth of")
+    and those below it ("disclaim", "repudiate", "disavow"). "X denied that P" reports P only to
+    deny it, as "X admitted that P" (WordNet's antonym of this sense) asserts it."""
+    return _denying()
+
+
+@functools.cache
+def _denying() -> frozenset[str]:
+    folder = wordnet_folder()
+    if folder is None:
+        return frozenset()
+    try:
+        return read_verb_kin(folder, "deny")
+    except (OSError, ValueError, IndexError, KeyError):
+        return frozenset()
+
+
+def read_verb_kin(folder: Path, lemma: str) -> frozenset[str]:
+    """The single-word verbs of `lemma`'s commonest sense and of the synsets directly above and
+    below it (index.verb, data.verb)."""
+    first = next((int(f[-int(f[2])]) for f in _lines(folder / "index.verb") if f[0] == lemma), None)
+    if first is None:
+        return frozenset()
+    words: dict[int, list[str]] = {}
+    near: tuple[int, ...] = ()
+    for fields in _lines(folder / "data.verb"):
+        count = int(fields[3], 16)
+        offset = int(fields[0])
+        words[offset] = [fields[4 + 2 * n].lower() for n in range(count)]
+        if offset == first:
+            at = 4 + 2 * count
+            pointers = [fields[at + 1 + 4 * n : at + 3 + 4 * n] for n in range(int(fields[at]))]
+            near = tuple(int(o) for symbol, o in pointers if symbol in _ABOVE + _BELOW)
+    found = {w for o in (first, *near) for w in words.get(o, ())}
+    return frozenset(w for w in found if "_" not in w and "-" not in w)
 
 
 @functools.cache

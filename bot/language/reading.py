@@ -272,19 +272,70 @@ def denial(doc: Doc) -> tuple[str, str] | None:
     ("the council never met on it"; "This did not stop them" says something else, and is not
     read), and what its subject points back to: "pronoun" for a demonstrative ("This never came to
     pass": the sentence just before), "phrase" for a phrase a demonstrative determines ("That
-    rumoured merger never came to pass": what the phrase names), else "". None otherwise."""
+    rumoured merger never came to pass": what the phrase names), else "". A subject the negative
+    determiner governs ("No inquiry was opened") is what is denied: its lemma comes back, with
+    "none". None otherwise."""
     root = next((token for token in doc if token.dep_ == "ROOT"), None)
     # "This never came to pass, the engineers found": the attribution after the words is the root
     said = [] if root is None else [c for c in root.children if c.dep_ == "ccomp" and c.i < root.i]
     if said:
         root = said[0]
-    if root is None or not any(child.dep_ == "neg" for child in root.children):
+    if root is None:
+        return None
+    subject = next((child for child in root.children if child.dep_ in _SUBJECTS), None)
+    if subject is not None and _none_of(subject):
+        return subject.lemma_.lower(), "none"
+    if not any(child.dep_ == "neg" for child in root.children):
         return None
     # "This isn't about X" says what something is not, not that an event did not happen
     if root.pos_ == "AUX" or any(child.dep_ in _COMPLEMENTS for child in root.children):
         return None
-    subject = next((child for child in root.children if child.dep_ in _SUBJECTS), None)
     return root.lemma_.lower(), "" if subject is None else _points_back(subject)
+
+
+def disputed(doc: Doc, denying: frozenset[str]) -> tuple[str, str] | None:
+    """What a text whose main verb says its object is untrue (`denying`: "deny", "repudiate") says
+    is untrue: ("clause", its words) for "X denied that P", ("phrase", its words) for "X denied the
+    reports that P", ("pronoun", "") for "X denied it" or "X denied that", which point back to what
+    was said before. None when the main verb is no such verb, or is itself negated ("did not
+    deny")."""
+    root = next((token for token in doc if token.dep_ == "ROOT"), None)
+    if root is None or root.lemma_.lower() not in denying:
+        return None
+    if any(child.dep_ == "neg" for child in root.children):
+        return None
+    for child in root.children:
+        if child.dep_ == "ccomp":
+            return "clause", _words_of(child)
+        if child.dep_ == "dobj":
+            if child.pos_ == "PRON" or _points_back(child) == "pronoun":
+                return "pronoun", ""
+            return "phrase", _words_of(child)
+    return None
+
+
+def reported_by(doc: Doc) -> str | None:
+    """The lemma of the main verb when it reports a clause ("A website reported that P": report),
+    else None: a claim that repeats it is about the report, not about what was reported."""
+    root = next((token for token in doc if token.dep_ == "ROOT"), None)
+    if root is None or not any(child.dep_ == "ccomp" for child in root.children):
+        return None
+    return root.lemma_.lower()
+
+
+def _words_of(token: Token) -> str:
+    """The words of the phrase or clause `token` heads."""
+    words = list(token.subtree)
+    return token.doc[words[0].i : words[-1].i + 1].text
+
+
+def _none_of(subject: Token) -> bool:
+    """Whether a subject is determined by the negative determiner ("No raid took place", "No
+    charges were filed"): the sentence says there was no such thing, whatever its verb. The parser
+    marks "not" and "never" as `neg`, but this "no" only as a determiner."""
+    return subject.pos_ == "NOUN" and any(
+        child.dep_ == "det" and child.lower_ == _NEGATIVE_DETERMINER for child in subject.children
+    )
 
 
 def last_clause(doc: Doc) -> tuple[str, str]:
@@ -315,6 +366,7 @@ def _points_back(subject: Token) -> str:
 
 
 _SUBJECTS = frozenset({"nsubj", "nsubjpass"})
+_NEGATIVE_DETERMINER = "no"
 _COMPLEMENTS = frozenset({"dobj", "ccomp", "xcomp", "attr", "acomp", "oprd", "dative"})
 _COPULA_SIDES = frozenset({"nsubj", "attr"})
 _NOUNS = frozenset({"NOUN", "PROPN"})
