@@ -223,6 +223,41 @@ async def test_a_follow_up_gets_sentences_the_last_answer_did_not_show(ferry: So
     assert not {p.sentence for p in new.picks} & set(shown)
 
 
+LOGS = """+++
+title = "What the Server Logs Showed"
+author = "Nils Vik"
+outlet = "County Courier"
+date = "May 3, 2026"
++++
+
+## Who checked the servers
+The county hired Larkspur Forensics, a security firm in Tacoma, to read a year of the court
+servers' logs. Its report found no file leaving the building.
+
+## What the commissioners did next
+The commissioners voted to keep the translation software for another year. Its maker is based in
+Austin, though the model inside it was trained in Hangzhou. Two commissioners asked for a second
+review in the spring.
+"""
+
+
+async def test_a_follow_up_asking_where_may_be_answered_by_what_was_just_shown(
+    tmp_path: Path, language: LanguageModels
+) -> None:
+    """ "Where is it based?" after the firm was named asks about what the answer just quoted: unlike
+    "what else ...?", it is not sent to sentences not yet shown."""
+    async with index_of(tmp_path, "logs", LOGS, language) as index:
+        first = "Which firm did the county hire to read the logs?"
+        shown = [p.sentence for p in weigh(index, first, await retrieve(index, first, k=3)).picks]
+        assert any("Tacoma" in sentence for sentence in shown)
+        said = " ".join(f'"{sentence}" [1]' for sentence in shown)
+        follow_up = "Where is it based?"
+        pool = await retrieve(index, f"{follow_up} {first}", k=3)
+        evidence = weigh(index, follow_up, pool, first, said)
+        assert evidence.answerable
+        assert any("Tacoma" in pick.sentence for pick in evidence.picks)
+
+
 async def test_questions_off_the_subject_are_still_declined(ferry: SourceIndex) -> None:
     for question in (
         "Who won the 1998 football World Cup?",

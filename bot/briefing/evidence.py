@@ -480,7 +480,8 @@ def _about_it(focus: Focus, pick: Pick) -> bool:
 def _unshown(index: SourceIndex, question: str, candidates: list[Pick], said: str) -> list[Pick]:
     """The candidates the previous answer (`said`, as shown) did not quote, if any: a follow-up asks
     for something new, and the same quotes again tell the reader nothing. (Not for one asking for a
-    name, a figure or a year: "who says so?" may ask about what was just shown.) All stay when a
+    name, a figure, a year or a place: "who says so?" or "where is it based?" may ask about what was
+    just shown.) All stay when a
     quoted sentence is the closest in meaning of all to the follow-up itself: asked what the firm
     just named makes, the sentence that named it may be the one that says."""
     shown = " ".join(words(_MARKER_RE.sub("", said)))
@@ -527,13 +528,14 @@ def weigh(
             focus, s, contexts[s.passage.id], anchored[s.passage.id], models=parser, person=person
         )
     ]
-    if parser is not None and parser.asks_for_place(question):
+    asks_where = parser is not None and parser.asks_for_place(question)
+    if parser is not None and asks_where:
         candidates = [_placing(pick, question, parser) for pick in candidates]
     in_role: list[Pick] = []
     if parser is not None and focus.answer_type == "person" and (roles := parser.asked_roles(question)):
         candidates = [_in_role(pick, roles, f"{question} {context} {said}", parser) for pick in candidates]
         in_role = [pick for pick in candidates if pick.in_role]
-    if not focus.answer_type:
+    if not focus.answer_type and not asks_where:
         candidates = _unshown(index, question, candidates, said)
     candidates, meaning = _by_meaning(index, f"{question} {context}".strip(), candidates)
     passage_cover = {
