@@ -481,9 +481,9 @@ def _unshown(index: SourceIndex, question: str, candidates: list[Pick], said: st
     """The candidates the previous answer (`said`, as shown) did not quote, if any: a follow-up asks
     for something new, and the same quotes again tell the reader nothing. (Not for one asking for a
     name, a figure, a year or a place: "who says so?" or "where is it based?" may ask about what was
-    just shown.) All stay when a
-    quoted sentence is the closest in meaning of all to the follow-up itself: asked what the firm
-    just named makes, the sentence that named it may be the one that says."""
+    just shown.) All stay when a quoted sentence is the closest in meaning of all to the follow-up
+    itself: asked what the firm just named makes, the sentence that named it may be the one that
+    says."""
     shown = " ".join(words(_MARKER_RE.sub("", said)))
     if not shown:
         return candidates
@@ -528,8 +528,9 @@ def weigh(
             focus, s, contexts[s.passage.id], anchored[s.passage.id], models=parser, person=person
         )
     ]
-    asks_where = parser is not None and parser.asks_for_place(question)
-    if parser is not None and asks_where:
+    asks_where = False
+    if parser is not None and parser.asks_for_place(question):
+        asks_where = True
         candidates = [_placing(pick, question, parser) for pick in candidates]
     in_role: list[Pick] = []
     if parser is not None and focus.answer_type == "person" and (roles := parser.asked_roles(question)):

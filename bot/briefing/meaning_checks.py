@@ -38,10 +38,10 @@ SAME_NAMED = 0.72
 SAYS_SO = 0.72
 # A claim at least this close to a retrieved sentence is on the briefing's subject, whatever words
 # it uses (claims "not in the sources" but on the subject sit around 0.47; unrelated text far lower).
-ON_SUBJECT = 0.5
-# ...and a closest sentence this close is what a denial after it may deny: a question restates the
+# A closest sentence this close is also what a denial after it may deny: a question restates the
 # rumour it takes for granted in its own words (at SAME_STATEMENT one premise fewer was corrected on
 # the question files, and no claim verdict moved either way).
+ON_SUBJECT = 0.5
 # A model's sentence gives its names and figures as the passage sentences about as close to it as the
 # closest one do (within this cosine), each read with the sentence before it; so does a claim its
 # figures and dates.

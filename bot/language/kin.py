@@ -21,10 +21,10 @@ noun has kin, and `/status` says WordNet is off.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 from pathlib import Path
 
-from bot.language.antonyms import lemmas_of, wordnet_folder
+from bot.language.antonyms import lemmas_of
+from bot.language.wordnet import lines, pointers, senses, wordnet_folder, words
 
 __all__ = [
     "SENSES",
@@ -95,20 +95,17 @@ def _denying() -> frozenset[str]:
 def read_verb_kin(folder: Path, lemma: str) -> frozenset[str]:
     """The single-word verbs of `lemma`'s commonest sense and of the synsets directly above and
     below it (index.verb, data.verb)."""
-    first = next((int(f[-int(f[2])]) for f in _lines(folder / "index.verb") if f[0] == lemma), None)
+    first = next((senses(f)[0] for f in lines(folder / "index.verb") if f[0] == lemma), None)
     if first is None:
         return frozenset()
-    words: dict[int, list[str]] = {}
+    synsets: dict[int, list[str]] = {}
     near: tuple[int, ...] = ()
-    for fields in _lines(folder / "data.verb"):
-        count = int(fields[3], 16)
+    for fields in lines(folder / "data.verb"):
         offset = int(fields[0])
-        words[offset] = [fields[4 + 2 * n].lower() for n in range(count)]
+        synsets[offset] = words(fields)
         if offset == first:
-            at = 4 + 2 * count
-            pointers = [fields[at + 1 + 4 * n : at + 3 + 4 * n] for n in range(int(fields[at]))]
-            near = tuple(int(o) for symbol, o in pointers if symbol in _ABOVE + _BELOW)
-    found = {w for o in (first, *near) for w in words.get(o, ())}
+            near = tuple(o for symbol, o, _, _, _ in pointers(fields) if symbol in _ABOVE + _BELOW)
+    found = {w for o in (first, *near) for w in synsets.get(o, ())}
     return frozenset(w for w in found if "_" not in w and "-" not in w)
 
 
@@ -127,24 +124,17 @@ def read_verb_nouns(folder: Path, synsets: Synsets) -> dict[str, frozenset[str]]
     """Verb lemma -> the nouns its SENSES commonest senses are derivationally related to (data.verb's
     "+" pointers to nouns, word to word; index.verb for the senses' order); `synsets`: the nouns'
     (`read_nouns`)."""
-    senses: dict[str, tuple[int, ...]] = {}
-    for fields in _lines(folder / "index.verb"):
-        count = int(fields[2])
-        senses[fields[0]] = tuple(int(offset) for offset in fields[-count:])
+    order = {fields[0]: senses(fields) for fields in lines(folder / "index.verb")}
     found: dict[tuple[int, str], set[str]] = {}
-    for fields in _lines(folder / "data.verb"):
-        count = int(fields[3], 16)
-        words = [fields[4 + 2 * n].lower() for n in range(count)]
-        at = 4 + 2 * count
-        for n in range(int(fields[at])):
-            symbol, offset, pos, source_target = fields[at + 1 + 4 * n : at + 5 + 4 * n]
-            source, target = int(source_target[:2], 16), int(source_target[2:], 16)
+    for fields in lines(folder / "data.verb"):
+        verbs = words(fields)
+        for symbol, offset, pos, source, target in pointers(fields):
             if symbol == "+" and pos == "n" and source:
-                noun = synsets[int(offset)][0].split()[target - 1]
-                found.setdefault((int(fields[0]), words[source - 1]), set()).add(noun)
+                noun = synsets[offset][0].split()[target - 1]
+                found.setdefault((int(fields[0]), verbs[source - 1]), set()).add(noun)
     return {
         verb: frozenset().union(*(found.get((offset, verb), set()) for offset in offsets[:SENSES]))
-        for verb, offsets in senses.items()
+        for verb, offsets in order.items()
     }
 
 
@@ -165,25 +155,9 @@ def read_nouns(folder: Path) -> Nouns:
     separated, lowercased) with the synsets directly above and below it (data.noun); format:
     wndb(5WN). Offsets are kept as integers and words as one string: the table is read once and
     held for the process (about 40 MB)."""
-    senses: dict[str, tuple[int, ...]] = {}
-    for fields in _lines(folder / "index.noun"):
-        count = int(fields[2])
-        senses[fields[0]] = tuple(int(offset) for offset in fields[-count:])
+    order = {fields[0]: senses(fields) for fields in lines(folder / "index.noun")}
     synsets = {}
-    for fields in _lines(folder / "data.noun"):
-        count = int(fields[3], 16)
-        words = " ".join(fields[4 + 2 * n].lower() for n in range(count))
-        at = 4 + 2 * count
-        pointers = [fields[at + 1 + 4 * n : at + 3 + 4 * n] for n in range(int(fields[at]))]
-        near = tuple(int(offset) for symbol, offset in pointers if symbol in _ABOVE + _BELOW)
-        synsets[int(fields[0])] = (words, near)
-    return senses, synsets
-
-
-def _lines(path: Path) -> Iterator[list[str]]:
-    """A WordNet file's entries as fields, without its licence header (lines starting with a space)
-    and without a data line's gloss."""
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            if not line.startswith(" "):
-                yield line.split(" | ", 1)[0].split()
+    for fields in lines(folder / "data.noun"):
+        near = tuple(offset for symbol, offset, _, _, _ in pointers(fields) if symbol in _ABOVE + _BELOW)
+        synsets[int(fields[0])] = (" ".join(words(fields)), near)
+    return order, synsets
