@@ -171,7 +171,7 @@ def _disputed(e: Evidence) -> Finding | None:
     """The source gives what the claim says only as what someone called untrue: in the closest
     sentence ("X denied that P", where P says what the claim says), or in the next one ("X denied
     it", of what the closest said last). A claim that itself reports the denial, or the report
-    ("A website reported that P"), is left to the other checks."""
+    ("A newspaper reported that P"), is left to the other checks."""
     if e.models.denies(e.claim):
         return None
     for at, (sentence, passage) in enumerate(((e.sentence, e.scored), *e.after[:1])):

@@ -315,7 +315,7 @@ def disputed(doc: Doc, denying: frozenset[str]) -> tuple[str, str] | None:
 
 
 def reported_by(doc: Doc) -> str | None:
-    """The lemma of the main verb when it reports a clause ("A website reported that P": report),
+    """The lemma of the main verb when it reports a clause ("A newspaper reported that P": report),
     else None: a claim that repeats it is about the report, not about what was reported."""
     root = next((token for token in doc if token.dep_ == "ROOT"), None)
     if root is None or not any(child.dep_ == "ccomp" for child in root.children):
@@ -330,8 +330,8 @@ def _words_of(token: Token) -> str:
 
 
 def _none_of(subject: Token) -> bool:
-    """Whether a subject is determined by the negative determiner ("No raid took place", "No
-    charges were filed"): the sentence says there was no such thing, whatever its verb. The parser
+    """Whether a subject is determined by the negative determiner ("No vote was ever held", "No
+    contract was signed"): the sentence says there was no such thing, whatever its verb. The parser
     marks "not" and "never" as `neg`, but this "no" only as a determiner."""
     return subject.pos_ == "NOUN" and any(
         child.dep_ == "det" and child.lower_ == _NEGATIVE_DETERMINER for child in subject.children
