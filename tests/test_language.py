@@ -209,6 +209,14 @@ async def test_a_how_many_question_is_declined_when_no_close_sentence_counts_its
     assert weigh(ferry, counted, await retrieve(ferry, counted, k=3)).answerable
 
 
+async def test_a_how_many_question_is_not_answered_by_the_figure_it_states(ferry: SourceIndex) -> None:
+    """Asked how many of the three diesel boats will carry passengers next year, the sentence that
+    counts three boats repeats the question's own figure: the sources do not say."""
+    question = "How many of the three diesel boats will still carry passengers next year?"
+    evidence = weigh(ferry, question, await retrieve(ferry, question, k=3))
+    assert not evidence.answerable and "boat" in evidence.reason, evidence.reason
+
+
 async def test_a_follow_up_gets_sentences_the_last_answer_did_not_show(ferry: SourceIndex) -> None:
     first = "What is replacing the diesel boats?"
     pool = await retrieve(ferry, first, k=3)

@@ -455,7 +455,9 @@ def _counting(
     asked = models.asked_count(question)
     if asked is None:
         return None, None
-    found = [c for c in candidates if _counts(asked, models.counted(c.sentence)) and _about_it(focus, c)]
+    found = [
+        c for c in candidates if _counts(asked, models.counted(c.sentence, question)) and _about_it(focus, c)
+    ]
     return asked, max(found, key=lambda c: c.score, default=None)
 
 

@@ -289,9 +289,13 @@ class LanguageModels:
             return []
         return [ent.text for ent in self.parse(text).ents if ent.label_ in PLACES]
 
-    def counted(self, text: str) -> frozenset[str]:
-        """What the text's figures count (nouns' lemmas); empty without the parser."""
-        return counted(self.parse(text)) if self.nlp is not None else frozenset()
+    def counted(self, text: str, stated: str = "") -> frozenset[str]:
+        """What the text's figures count (nouns' lemmas), less those `stated` gives itself (the
+        question's figures); empty without the parser."""
+        if self.nlp is None:
+            return frozenset()
+        own = frozenset(t.lower_ for t in self.parse(stated) if t.like_num) if stated else frozenset()
+        return counted(self.parse(text), own)
 
     def embed(self, texts: list[str]) -> Matrix:
         """Unit vectors for `texts` (cached by text). Raises RuntimeError without an encoder."""

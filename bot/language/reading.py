@@ -152,12 +152,16 @@ def _phrase_noun(token: Token) -> Token | None:
     return noun
 
 
-def counted(doc: Doc) -> frozenset[str]:
+def counted(doc: Doc, stated: frozenset[str] = frozenset()) -> frozenset[str]:
     """The lemmas of the nouns the text's figures count: a figure that modifies a noun in the parse
     ("forty-one delegates", "3,000 tonnes") says how many of it there are, and so does one that
-    a noun takes with "of" ("a crew of twelve")."""
+    a noun takes with "of" ("a crew of twelve"). A figure in `stated` (lowercased, the question's
+    own) counts nothing: asked how many of the nine members agreed, "the nine-member board" is no
+    answer."""
     found = set()
     for token in doc:
+        if token.lower_ in stated:
+            continue
         if token.pos_ == "NUM" and token.ent_type_ not in _NOT_COUNTS and (noun := _phrase_noun(token)):
             found.add(noun.lemma_.lower())  # "412 remote software updates" counts updates
         if token.dep_ == "nummod" and token.head.pos_ in _NOUNS:
