@@ -455,8 +455,9 @@ def _counting(
     asked = models.asked_count(question)
     if asked is None:
         return None, None
+    stated = models.figure_words(question)  # "how many of the seven ...": not an answer
     found = [
-        c for c in candidates if _counts(asked, models.counted(c.sentence, question)) and _about_it(focus, c)
+        c for c in candidates if _counts(asked, models.counted(c.sentence, stated)) and _about_it(focus, c)
     ]
     return asked, max(found, key=lambda c: c.score, default=None)
 

@@ -160,10 +160,7 @@ def denied_after(e: Evidence) -> Finding | None:
             or (pointer == "phrase" and _cosine(e, e.claim, sentence) >= DENIAL_ABOUT)
             or verb in acts
         ):
-            reason = f"the source goes on: {sentence!r}"
-            if passage.passage.id != e.scored.passage.id:  # the next section opens with the denial
-                return Finding("denied_after", "contradicted", reason, sentence, passage)
-            return Finding("denied_after", "contradicted", reason, _with_denial(e, sentence))
+            return _denied(e, f"the source goes on: {sentence!r}", sentence, passage)
     return None
 
 
@@ -185,19 +182,24 @@ def _disputed(e: Evidence) -> Finding | None:
         else:
             denied = _cosine(e, e.claim, words) >= SAME_STATEMENT
         if denied:
-            reason = f"the source gives it as denied: {sentence!r}"
-            if passage.passage.id != e.scored.passage.id:
-                return Finding("denied_after", "contradicted", reason, sentence, passage)
-            return Finding(
-                "denied_after", "contradicted", reason, sentence if at == 0 else _with_denial(e, sentence)
-            )
+            return _denied(e, f"the source gives it as denied: {sentence!r}", sentence, passage)
     return None
+
+
+def _denied(e: Evidence, reason: str, denial: str, passage: ScoredPassage) -> Finding:
+    """The finding that the source denies the claim, shown with the denying sentence: cited from its
+    own passage when the next section opens with it, else with what it denies (`_with_denial`)."""
+    if passage.passage.id != e.scored.passage.id:
+        return Finding("denied_after", "contradicted", reason, denial, passage)
+    return Finding("denied_after", "contradicted", reason, _with_denial(e, denial))
 
 
 def _with_denial(e: Evidence, denial: str) -> str:
     """What to quote for a denied claim: the closest sentence and the denial together where the
     passage has them one after the other (the denial alone names nothing it denies), else the
     denial where the passage has it, else the closest sentence alone."""
+    if denial == e.sentence:  # the closest sentence is itself the denial ("X denied that P")
+        return denial
     text = normalise_for_quote(e.scored.passage.text)
     both = f"{e.sentence} {denial}"
     if normalise_for_quote(both) in text:

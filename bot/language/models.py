@@ -289,13 +289,18 @@ class LanguageModels:
             return []
         return [ent.text for ent in self.parse(text).ents if ent.label_ in PLACES]
 
-    def counted(self, text: str, stated: str = "") -> frozenset[str]:
-        """What the text's figures count (nouns' lemmas), less those `stated` gives itself (the
-        question's figures); empty without the parser."""
-        if self.nlp is None:
-            return frozenset()
-        own = frozenset(t.lower_ for t in self.parse(stated) if t.like_num) if stated else frozenset()
-        return counted(self.parse(text), own)
+    def counted(self, text: str, stated: frozenset[str] = frozenset()) -> frozenset[str]:
+        """What the text's figures count (nouns' lemmas), but by a figure in `stated` (the question's
+        own, `figure_words`); empty without the parser."""
+        return counted(self.parse(text), stated) if self.nlp is not None else frozenset()
+
+    def figure_words(self, text: str) -> frozenset[str]:
+        """The text's figures as lowercased tokens ("seven", "2024"); empty without the parser."""
+        return (
+            frozenset(t.lower_ for t in self.parse(text) if t.like_num)
+            if self.nlp is not None
+            else frozenset()
+        )
 
     def embed(self, texts: list[str]) -> Matrix:
         """Unit vectors for `texts` (cached by text). Raises RuntimeError without an encoder."""
