@@ -144,3 +144,60 @@ async def test_what_the_source_gives_only_as_denied_is_not_supported(quay: Sourc
     ):
         _, _, verdict, _ = await verdict_for(quay, claim)
         assert verdict == "supported", claim
+
+
+DEPOT = """+++
+title = "The Depot Inquiry"
+author = "Tor Eriksen"
+outlet = "Harbour Post"
+date = "July 2, 2026"
++++
+
+## Talk of a leak
+All winter, drivers at the Brekke bus depot said that the timetable software had been copying
+passengers' card numbers to a server in Minsk.
+
+## What the inspector found
+The county hired a data inspector, Sigrid Aas, 47, who spent three weeks reading the depot's logs.
+Her report found no evidence that any card numbers had left the county's own network.
+"""
+
+
+@pytest.fixture
+async def depot(tmp_path: Path, language: LanguageModels) -> AsyncIterator[SourceIndex]:
+    async with index_of(tmp_path, "depot", DEPOT, language) as index:
+        yield index
+
+
+def test_the_parse_says_what_a_finding_of_no_evidence_leaves_unshown(language: LanguageModels) -> None:
+    """ "No evidence that P", "no sign of X": a noun of WordNet's kin of "evidence" under the
+    negative determiner gives what follows only to say nothing shows it; other nouns do not."""
+    assert language.disputed("The audit found no evidence that the files had been copied.") == (
+        "evidence",
+        "that the files had been copied",
+    )
+    assert language.disputed("There was no sign of a break-in.") == ("evidence", "a break-in")
+    assert language.disputed("The mayor made no secret of her support for the plan.") is None
+    assert language.disputed("There is no factory that makes such chips.") is None  # a relative clause
+    assert language.disputed("The audit found evidence that the files had been copied.") is None
+    assert language.denies("Her report found no evidence that the files had been copied.")
+    assert language.reported_clause("The audit concluded that the files were copied.") == (
+        "that the files were copied"
+    )
+
+
+async def test_what_a_finding_says_nothing_shows_is_not_taken_as_found(depot: SourceIndex) -> None:
+    """The rumour and the finding that nothing shows it lie a section apart: the finding, about as
+    close to the claim as the rumour, contradicts the rumour and a premise that takes it as found."""
+    _, _, verdict, deciding = await verdict_for(
+        depot, "The inspector concluded that passengers' card numbers were sent to a server in Minsk."
+    )
+    assert verdict == "contradicted"
+    assert deciding is not None and "no evidence" in deciding.sentence
+    question = "Why did the inspector's report find that card numbers had been sent to Minsk?"
+    ranked = weigh(depot, question, await retrieve(depot, question, k=3)).ranked
+    found = contradicted_premise(question, ranked, depot.corpus, depot)
+    assert found is not None and "no evidence" in found.comparison.sentence
+    claim = "The inspector's report found no evidence that any card numbers had left the county's network."
+    _, _, verdict, _ = await verdict_for(depot, claim)
+    assert verdict == "supported"

@@ -52,6 +52,12 @@ DENIAL_REACH = 2
 # A denial whose subject names what it denies ("That rumoured sale did not happen") is of the claim
 # only when about it at all: 0.3 against the claim it denies, 0.08 against the sentence before it.
 DENIAL_ABOUT = 0.2
+# "The audit found no evidence that P" denies a claim that P, or that the audit found P, where P
+# says what the claim says in words of its own: a reporter restates the rumour when giving the
+# finding. Set on the question and claim files: at SAME_STATEMENT no premise or claim moved; here
+# two false premises more are corrected and one paraphrased contradiction more is found, and no
+# verdict of any file is lost.
+EVIDENCE_ABOUT = 0.45
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +73,8 @@ class Evidence:
     near: tuple[str, ...] = ()  # the sentences about as close as the closest, each read with the one before
     # the sentences that follow the closest in its source (DENIAL_REACH), each with its passage
     after: tuple[tuple[str, ScoredPassage], ...] = ()
+    # the other sentences about as close as the closest (PLACED_MARGIN), each with its passage
+    close: tuple[tuple[str, ScoredPassage], ...] = ()
 
     def unfounded(self) -> list[Entity]:
         """The claim's names, dates and figures that the sources do not give as it does: a name no
@@ -165,13 +173,16 @@ def denied_after(e: Evidence) -> Finding | None:
 
 
 def _disputed(e: Evidence) -> Finding | None:
-    """The source gives what the claim says only as what someone called untrue: in the closest
-    sentence ("X denied that P", where P says what the claim says), or in the next one ("X denied
-    it", of what the closest said last). A claim that itself reports the denial, or the report
-    ("A newspaper reported that P"), is left to the other checks."""
+    """The source gives what the claim says only as what someone called untrue, or as what nothing
+    shows: in the closest sentence ("X denied that P", where P says what the claim says), in the
+    next one ("X denied it", of what the closest said last), within DENIAL_REACH of it, or in or
+    just after a sentence about as close (a finding is often given a section after the rumour,
+    and in the sentence after the one naming who made it: "Its report found no evidence that
+    P"). A claim that itself reports the denial or the finding, or the report ("A newspaper
+    reported that P"), is left to the other checks."""
     if e.models.denies(e.claim):
         return None
-    for at, (sentence, passage) in enumerate(((e.sentence, e.scored), *e.after[:1])):
+    for at, (sentence, passage) in enumerate(((e.sentence, e.scored), *e.after, *e.close)):
         found = e.models.disputed(sentence)
         if found is None:
             continue
@@ -179,6 +190,9 @@ def _disputed(e: Evidence) -> Finding | None:
         if pointer == "pronoun":
             reported = e.models.reported_by(e.sentence)
             denied = at == 1 and _said_last(e) and reported not in e.models.verbs(e.claim)
+        elif pointer == "evidence":  # "found no evidence that P": of what the claim says was found
+            said = max(_cosine(e, e.claim, words), _cosine(e, e.models.reported_clause(e.claim), words))
+            denied = said >= EVIDENCE_ABOUT
         else:
             denied = _cosine(e, e.claim, words) >= SAME_STATEMENT
         if denied:
@@ -256,7 +270,8 @@ CHECKS: dict[str, Check] = {
 
 def closest_sentence(index: SourceIndex, claim: str, found: Sequence[ScoredPassage]) -> Evidence | None:
     """The sentence of the retrieved passages closest in meaning to the claim, with the sentences
-    about as close (`PLACED_MARGIN`), or None without the sentence encoder."""
+    about as close (`PLACED_MARGIN`: read in place, and each with the one after it), or None
+    without the sentence encoder."""
     if index.semantic is None or not found:
         return None
     windows = _windows(index, claim, found)
@@ -266,7 +281,15 @@ def closest_sentence(index: SourceIndex, claim: str, found: Sequence[ScoredPassa
     near = _near(windows)
     context = "\n".join(f"{s.passage.title}. {s.passage.by}. {s.passage.full_text}" for s in found)
     after = _after(index, scored, sentence)
-    return Evidence(claim, scored, sentence, similarity, index.semantic.models, context, near, after)
+    close = tuple(
+        dict.fromkeys(
+            pair
+            for sim, passage, text, _ in sorted(windows, key=lambda window: -window[0])
+            if sim >= similarity - PLACED_MARGIN and text != sentence
+            for pair in ((text, passage), *_after(index, passage, text)[:1])
+        )
+    )
+    return Evidence(claim, scored, sentence, similarity, index.semantic.models, context, near, after, close)
 
 
 def _after(index: SourceIndex, scored: ScoredPassage, sentence: str) -> tuple[tuple[str, ScoredPassage], ...]:

@@ -30,6 +30,7 @@ __all__ = [
     "SENSES",
     "available",
     "denying_verbs",
+    "evidence_nouns",
     "kin_of",
     "nouns_of_verb",
     "read_nouns",
@@ -79,6 +80,14 @@ def denying_verbs() -> frozenset[str]:
     and those below it ("disclaim", "repudiate", "disavow"). "X denied that P" reports P only to
     deny it, as "X admitted that P" (WordNet's antonym of this sense) asserts it."""
     return _denying()
+
+
+@functools.cache
+def evidence_nouns() -> frozenset[str]:
+    """The nouns of what shows a thing to be so: "evidence" and its kin (proof, sign, indication,
+    record, clue ...). "Found no evidence that P" gives P only to say nothing shows it, and "no
+    sign of X" says the same of X; a noun outside the concept ("made no secret of X") does not."""
+    return kin_of("evidence") | lemmas_of("evidence") if _nouns()[0] else frozenset()
 
 
 @functools.cache

@@ -23,13 +23,14 @@ import numpy as np
 from bot.language._minilm import Matrix, MiniLM
 from bot.language.antonyms import available as wordnet_available
 from bot.language.kin import available as nouns_available
-from bot.language.kin import denying_verbs, nouns_of_verb
+from bot.language.kin import denying_verbs, evidence_nouns, nouns_of_verb
 from bot.language.packages import package_folder
 from bot.language.reading import (
     FAMILIES,
     PLACES,
     Entity,
     ParseCache,
+    absent,
     asked_count,
     asked_role,
     asked_thing,
@@ -42,6 +43,7 @@ from bot.language.reading import (
     last_clause,
     person_pronoun,
     reported_by,
+    reported_clause,
     roles,
 )
 from bot.language.vector_cache import VectorCache, default_path
@@ -216,20 +218,30 @@ class LanguageModels:
 
     def disputed(self, text: str) -> tuple[str, str] | None:
         """What the text says someone called untrue (reading.disputed, with WordNet's verbs of
-        denying), read in its first clause; None when it says no such thing, or without the
-        parser."""
+        denying) or nothing shows (reading.absent, with its nouns of evidence), read in its first
+        clause; None when it says no such thing, or without the parser."""
         if self.nlp is None:
             return None
-        return disputed(self.parse(_FIRST_CLAUSE_RE.split(text, maxsplit=1)[0]), denying_verbs())
+        doc = self.parse(_FIRST_CLAUSE_RE.split(text, maxsplit=1)[0])
+        return disputed(doc, denying_verbs()) or absent(doc, evidence_nouns())
 
     def denies(self, text: str) -> bool:
-        """Whether the text uses a verb of denying ("deny", "repudiate"); False without the
-        parser."""
-        return bool(self.verbs(text) & denying_verbs())
+        """Whether the text uses a verb of denying ("deny", "repudiate") or says nothing shows a
+        thing ("found no evidence that ..."); False without the parser."""
+        if self.nlp is None:
+            return False
+        if self.verbs(text) & denying_verbs():
+            return True
+        return absent(self.parse(text), evidence_nouns()) is not None
 
     def reported_by(self, text: str) -> str | None:
         """The main verb when it reports a clause (reading.reported_by); None without the parser."""
         return reported_by(self.parse(text)) if self.nlp is not None else None
+
+    def reported_clause(self, text: str) -> str:
+        """What the text reports was said or found (reading.reported_clause); the text itself
+        without the parser."""
+        return reported_clause(self.parse(text)) if self.nlp is not None else text
 
     def last_clause(self, text: str) -> tuple[str, str]:
         """The text split before its last joined clause (reading.last_clause); ("", text) without

@@ -318,6 +318,32 @@ def disputed(doc: Doc, denying: frozenset[str]) -> tuple[str, str] | None:
     return None
 
 
+def absent(doc: Doc, evidence: frozenset[str]) -> tuple[str, str] | None:
+    """What a text says nothing shows: ("evidence", P) for "the audit found no evidence that P",
+    and ("evidence", X) for "there was no sign of X": a noun of `evidence` (WordNet's kin of the word)
+    that the negative determiner governs, as the object or attribute of its clause, with the
+    clause or the "of" phrase it takes. Said of P, it gives P only to deny it, as a verb of
+    denying does (`disputed`). None otherwise."""
+    for token in doc:
+        if token.dep_ not in _HELD or not _none_of(token) or token.lemma_.lower() not in evidence:
+            continue
+        for child in token.children:
+            if child.dep_ in _CONTENT_CLAUSES and any(g.dep_ == "mark" for g in child.children):
+                return "evidence", _words_of(child)
+            objects = [g for g in child.children if g.dep_ == "pobj"] if child.dep_ == "prep" else []
+            if objects:
+                return "evidence", _words_of(objects[0])
+    return None
+
+
+def reported_clause(doc: Doc) -> str:
+    """The words of the clause the main verb reports ("The audit concluded that P": P), else the
+    whole text: what a claim about a finding says was found."""
+    root = next((token for token in doc if token.dep_ == "ROOT"), None)
+    clause = next((c for c in root.children if c.dep_ == "ccomp"), None) if root is not None else None
+    return _words_of(clause) if clause is not None else doc.text
+
+
 def reported_by(doc: Doc) -> str | None:
     """The lemma of the main verb when it reports a clause ("A newspaper reported that P": report),
     else None: a claim that repeats it is about the report, not about what was reported."""
@@ -371,6 +397,8 @@ def _points_back(subject: Token) -> str:
 
 _SUBJECTS = frozenset({"nsubj", "nsubjpass"})
 _NEGATIVE_DETERMINER = "no"
+_HELD = frozenset({"dobj", "attr"})  # "found no evidence", "there was no sign"
+_CONTENT_CLAUSES = frozenset({"acl", "ccomp"})  # "evidence that P": a clause with its "that" (mark)
 _COMPLEMENTS = frozenset({"dobj", "ccomp", "xcomp", "attr", "acomp", "oprd", "dative"})
 _COPULA_SIDES = frozenset({"nsubj", "attr"})
 _NOUNS = frozenset({"NOUN", "PROPN"})
