@@ -31,6 +31,7 @@ from bot.briefing.sentences import (
 )
 from bot.briefing.verdicts import compare, decide
 from bot.index import Corpus, ScoredPassage, SourceIndex
+from bot.language import LanguageModels
 from bot.promptset import load_prompt_set
 from bot.sources import Passage
 from bot.words.lexicon import LexiconError, lexicon, parse
@@ -163,6 +164,15 @@ async def test_a_question_for_a_figure_the_sources_never_give_is_declined(bikes:
     assert not evidence.answerable and evidence.kind == "not_covered"
     answered = await weighed(bikes, "How much money did the council put into the pilot?")
     assert answered.answerable and "2.5 million dollars" in picked(answered)
+
+
+def test_a_sum_in_any_currency_gives_money_once_the_parser_reads_it(language: LanguageModels) -> None:
+    """spaCy's MONEY entity knows currencies no word list holds ("Swiss francs", "rand"); without
+    the parser only a sign or a listed currency word counts."""
+    sentence = "The review was finished after 19 days at a cost of 240,000 Swiss francs."
+    assert has_type(sentence, "money", language)
+    assert not has_type(sentence, "money")
+    assert not has_type("The review was finished after 19 days by 12 auditors.", "money", language)
 
 
 async def test_a_count_does_not_answer_a_question_for_a_sum_of_money(bikes: SourceIndex) -> None:

@@ -349,8 +349,11 @@ def gives_money(sentence: str) -> bool:
 
 def has_type(sentence: str, answer_type: str | None, models: LanguageModels | None = None) -> bool:
     """Whether `sentence` gives the kind of thing a who/when/how-many question asks for. A date is a
-    year, or any date with a figure that spaCy finds ("on May 14") when the parser is loaded."""
+    year, or any date with a figure that spaCy finds ("on May 14") when the parser is loaded; a sum
+    of money is spaCy's MONEY too, in a currency no word list names."""
     if answer_type == "money":
+        if models is not None and models.parses:
+            return any(e.family == "money" for e in models.entities(sentence)) or gives_money(sentence)
         return gives_money(sentence)
     if answer_type in ("person", "source"):
         return bool(names_in(sentence))
