@@ -123,3 +123,31 @@ def test_the_verbs_of_denying_are_read_from_wordnet() -> None:
     verbs = denying_verbs()
     assert {"deny", "contradict", "repudiate", "disavow", "disclaim"} <= verbs
     assert not verbs & {"admit", "acknowledge", "refuse", "say"}
+
+
+OBSERVATORY = """+++
+title = "A Dome on the Ridge"
+author = "Sigrid Vold"
+outlet = "Northern Coast Review"
+date = "June 9, 2026"
++++
+
+## Darker skies
+The Northern Ridge Astronomical Observatory (NRAO) opened its new dome in 2024 after a decade of
+fundraising. The Northern Ridge Astronomical Observatory now hosts sixty students a year, and the
+Northern Ridge Astronomical Observatory's telescope is the largest in the region.
+"The sky here is darker than anywhere in the county," said Maren Eik, 49, the NRAO's director.
+Per Aune, the county museum's director, said visitor numbers had doubled.
+"""
+
+
+async def test_a_role_given_of_an_organisations_acronym_answers_who_holds_it(
+    tmp_path: Path, language: LanguageModels
+) -> None:
+    """The reporter spells the name out once and then gives its director as the acronym's: that is
+    the director of the organisation the question names in full, not the museum's."""
+    async with index_of(tmp_path, "observatory", OBSERVATORY, language) as index:
+        question = "Who is the director of the Northern Ridge Astronomical Observatory?"
+        evidence = weigh(index, question, await retrieve(index, question, k=3))
+        assert evidence.answerable, evidence.reason
+        assert "Maren Eik" in evidence.picks[0].sentence

@@ -13,7 +13,7 @@ Three decisions rest on this, all taken from the retrieved evidence rather than 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.briefing.answerability import (
@@ -412,18 +412,30 @@ def _placing(pick: Pick, question: str, models: LanguageModels) -> Pick:
     return pick
 
 
-def _in_role(pick: Pick, roles: frozenset[str], asked: str, models: LanguageModels) -> Pick:
+def _in_role(
+    pick: Pick,
+    roles: frozenset[str],
+    asked: str,
+    models: LanguageModels,
+    acronyms: Mapping[str, frozenset[str]],
+) -> Pick:
     """`pick` marked as naming whom the question asks for when it names a person in a role asked
     about (or one WordNet counts as its kin): "Who is the director of X?" is answered by "..., said
     Jane Doe, the centre's director", which shares few of the question's words, and not by the
-    sentence that repeats X's full name and names someone else."""
-    asked = asked.lower()
+    sentence that repeats X's full name and names someone else. The role may be given of X by the
+    acronym the sources spell out for it (`acronyms`: "Jane Doe, the NCRI's director")."""
+    terms = match_terms(asked)
+
+    def asked_about(owner: str) -> bool:
+        spelled = acronyms.get(owner.lower())
+        return owner.lower() in asked.lower() or (spelled is not None and spelled <= terms)
+
     for held, people in models.roles(pick.sentence).items():
         if held not in roles and roles.isdisjoint(kin_of(held)):
             continue
         # another organisation's director answers nothing: a role given of a name the question
         # (with the conversation before it: "its chief executive") does not use is someone else's
-        if any(not owner or owner.lower() in asked for _, owner in people):
+        if any(not owner or asked_about(owner) for _, owner in people):
             return replace(pick, gives=True, in_role=True)
     return pick
 
@@ -537,7 +549,8 @@ def weigh(
         candidates = [_placing(pick, question, parser) for pick in candidates]
     in_role: list[Pick] = []
     if parser is not None and focus.answer_type == "person" and (roles := parser.asked_roles(question)):
-        candidates = [_in_role(pick, roles, f"{question} {context} {said}", parser) for pick in candidates]
+        asked = f"{question} {context} {said}"
+        candidates = [_in_role(pick, roles, asked, parser, index.acronyms) for pick in candidates]
         in_role = [pick for pick in candidates if pick.in_role]
     if not focus.answer_type and not asks_where:
         candidates = _unshown(index, question, candidates, said)
