@@ -549,8 +549,8 @@ def weigh(
         candidates = [_placing(pick, question, parser) for pick in candidates]
     in_role: list[Pick] = []
     if parser is not None and focus.answer_type == "person" and (roles := parser.asked_roles(question)):
-        asked = f"{question} {context} {said}"
-        candidates = [_in_role(pick, roles, asked, parser, index.acronyms) for pick in candidates]
+        conversation = f"{question} {context} {said}"
+        candidates = [_in_role(pick, roles, conversation, parser, index.acronyms) for pick in candidates]
         in_role = [pick for pick in candidates if pick.in_role]
     if not focus.answer_type and not asks_where:
         candidates = _unshown(index, question, candidates, said)
