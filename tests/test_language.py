@@ -266,6 +266,43 @@ async def test_a_follow_up_asking_where_may_be_answered_by_what_was_just_shown(
         assert any("Tacoma" in pick.sentence for pick in evidence.picks)
 
 
+CHAIR = """+++
+title = "A New Chair for the Harbour Board"
+author = "Nils Vik"
+outlet = "County Courier"
+date = "June 3, 2026"
++++
+
+## The vote
+The harbour board chose Astrid Moe, 63, a retired ferry captain from Lysvik, as its chair on
+Tuesday. She takes over from a chair who served for eleven years.
+
+## What comes next
+Her age, the harbour board's new chair said, should matter less than her record at sea. The
+harbour board will choose in the autumn whether to buy two electric tugs.
+"""
+
+
+async def test_a_follow_up_asking_how_old_may_be_answered_by_what_was_just_shown(
+    tmp_path: Path, language: LanguageModels
+) -> None:
+    """ "How old is she?" asks for a figure (the parser reads "how" on an adjective), and a reporter
+    gives the age with the name: the sentence just quoted may answer it, as for "where", though a
+    sentence not yet shown speaks of her age in words closer to the question's."""
+    assert language.asks_measure("How old is she?") and language.asks_measure("How far did it sail?")
+    assert not language.asks_measure("How did the board choose her?")
+    async with index_of(tmp_path, "chair", CHAIR, language) as index:
+        first = "Whom did the harbour board choose as its chair?"
+        shown = [p.sentence for p in weigh(index, first, await retrieve(index, first, k=3)).picks]
+        assert any("63" in sentence for sentence in shown)
+        said = " ".join(f'"{sentence}" [1]' for sentence in shown)
+        follow_up = "How old is she?"
+        pool = await retrieve(index, f"{follow_up} {first}", k=3)
+        evidence = weigh(index, follow_up, pool, first, said)
+        assert evidence.answerable, evidence.reason
+        assert any("63" in pick.sentence for pick in evidence.picks)
+
+
 async def test_questions_off_the_subject_are_still_declined(ferry: SourceIndex) -> None:
     for question in (
         "Who won the 1998 football World Cup?",

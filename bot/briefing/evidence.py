@@ -528,6 +528,7 @@ def weigh(
     parser = _parser(index)
     if parser is not None:
         focus = focus.who_read(question, any(e.family == "person" for e in parser.entities(question)))
+        focus = focus.measure_read(parser.asks_measure(question))
     missing = tuple(
         t for t in focus.weights if t not in vocabulary and not any(related(t, u) for u in vocabulary)
     )

@@ -126,6 +126,12 @@ class Focus:
             return self
         return replace(self, answer_type=None if names_a_person else _who_type(asked))
 
+    def measure_read(self, asks_measure: bool) -> Focus:
+        """This focus asking for a figure when the parser reads the question as asking how much of
+        something (`asks_measure`: "how old", "how far") and the question words did not say what
+        it asks for: an age or a distance is a figure, often in the sentence just shown."""
+        return replace(self, answer_type="number") if asks_measure and self.answer_type is None else self
+
     @property
     def total(self) -> float:
         return sum(self.weights.values())

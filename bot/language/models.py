@@ -34,6 +34,7 @@ from bot.language.reading import (
     asked_count,
     asked_role,
     asked_thing,
+    asks_measure,
     asks_which,
     counted,
     denial,
@@ -189,6 +190,11 @@ class LanguageModels:
         """Where `text` first says "she", "his" (...) of one person, and whether it is possessive;
         None without the parser."""
         return person_pronoun(self.parse(text)) if self.nlp is not None else None
+
+    def asks_measure(self, question: str) -> bool:
+        """Whether `question` asks how much of something ("how old", "how far"; reading.asks_measure);
+        False without the parser."""
+        return asks_measure(self.parse(question)) if self.nlp is not None else False
 
     def asks_which(self, question: str) -> bool:
         """Whether `question` asks which one by name ("which firm", "who"); False without the parser."""

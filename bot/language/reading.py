@@ -208,6 +208,13 @@ def person_pronoun(doc: Doc) -> tuple[int, int, bool] | None:
     return None
 
 
+def asks_measure(doc: Doc) -> bool:
+    """Whether a question asks how much of something, by "how" on an adjective or adverb ("how
+    old", "how far", "how quickly"): its answer is a figure, an age or a distance, not a manner
+    ("how did they copy it?" puts "how" on the verb)."""
+    return any(token.lower_ == "how" and token.head.pos_ in ("ADJ", "ADV") for token in doc)
+
+
 def asks_which(doc: Doc) -> bool:
     """Whether a question asks which one, by name: a wh-word that determines a noun ("which firm",
     "what company") or "who". Its answer names whom a later "she" stands for; "what did the mayor
