@@ -15,7 +15,7 @@ from written_sources import index_of  # tests/ is on the path
 
 from bot.briefing.answerability import unknown_names
 from bot.briefing.debate.compose import clause
-from bot.briefing.evidence import scored_sentences, weigh, with_closest
+from bot.briefing.evidence import Evidence, scored_sentences, weigh, with_closest
 from bot.briefing.factcheck import verdict_for
 from bot.briefing.focus import focus_of
 from bot.briefing.meaning_checks import CHECKS, placed
@@ -256,14 +256,19 @@ async def test_a_follow_up_asking_where_may_be_answered_by_what_was_just_shown(
     "what else ...?", it is not sent to sentences not yet shown."""
     async with index_of(tmp_path, "logs", LOGS, language) as index:
         first = "Which firm did the county hire to read the logs?"
-        shown = [p.sentence for p in weigh(index, first, await retrieve(index, first, k=3)).picks]
-        assert any("Tacoma" in sentence for sentence in shown)
-        said = " ".join(f'"{sentence}" [1]' for sentence in shown)
-        follow_up = "Where is it based?"
-        pool = await retrieve(index, f"{follow_up} {first}", k=3)
-        evidence = weigh(index, follow_up, pool, first, said)
+        evidence = await _after_an_answer(index, first, "Where is it based?", "Tacoma")
         assert evidence.answerable
         assert any("Tacoma" in pick.sentence for pick in evidence.picks)
+
+
+async def _after_an_answer(index: SourceIndex, first: str, follow_up: str, shown_fact: str) -> Evidence:
+    """`follow_up` weighed after `first` was answered with its picks quoted, as the answer renders
+    them; the first answer must show `shown_fact`."""
+    shown = [p.sentence for p in weigh(index, first, await retrieve(index, first, k=3)).picks]
+    assert any(shown_fact in sentence for sentence in shown)
+    said = " ".join(f'"{sentence}" [1]' for sentence in shown)
+    pool = await retrieve(index, f"{follow_up} {first}", k=3)
+    return weigh(index, follow_up, pool, first, said)
 
 
 CHAIR = """+++
@@ -293,12 +298,7 @@ async def test_a_follow_up_asking_how_old_may_be_answered_by_what_was_just_shown
     assert not language.asks_measure("How did the board choose her?")
     async with index_of(tmp_path, "chair", CHAIR, language) as index:
         first = "Whom did the harbour board choose as its chair?"
-        shown = [p.sentence for p in weigh(index, first, await retrieve(index, first, k=3)).picks]
-        assert any("63" in sentence for sentence in shown)
-        said = " ".join(f'"{sentence}" [1]' for sentence in shown)
-        follow_up = "How old is she?"
-        pool = await retrieve(index, f"{follow_up} {first}", k=3)
-        evidence = weigh(index, follow_up, pool, first, said)
+        evidence = await _after_an_answer(index, first, "How old is she?", "63")
         assert evidence.answerable, evidence.reason
         assert any("63" in pick.sentence for pick in evidence.picks)
 

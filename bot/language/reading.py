@@ -4,7 +4,11 @@
   count, from the dependency parse (a figure that modifies a noun counts it).
 - `described`: which name a text gives a thing ("a Dutch shipyard"), from the parse.
 - `person_pronoun`: where a text first says "she" or "his" of one person, from the morphology;
-  `asks_which`: a question that asks which one, by name ("which firm", "who").
+  `asks_which`: a question that asks which one, by name ("which firm", "who"); `asks_measure`: one
+  that asks how much of something ("how old", "how far").
+- `denial`, `disputed` and `absent`: what a sentence says did not happen, what someone called
+  untrue, and what nothing shows ("found no evidence that ..."); `reported_clause`: what a
+  sentence reports was said or found.
 - `Entity`: a named entity with its type family ("money", "date", "place", "person", ...) and the
   parts that carry its value (digits, number words, proper nouns), so "$4.5 million" and
   "$5.4 million" differ while "about $4.5 million" and "$4.5 million" do not.
