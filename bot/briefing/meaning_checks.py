@@ -202,7 +202,8 @@ def _disputed(e: Evidence) -> Finding | None:
 
 def _denied(e: Evidence, reason: str, denial: str, passage: ScoredPassage) -> Finding:
     """The finding that the source denies the claim, shown with the denying sentence: cited from its
-    own passage when the next section opens with it, else with what it denies (`_with_denial`)."""
+    own passage when that is another one (the next section opens with it, or it is in another
+    retrieved passage about as close), else with what it denies (`_with_denial`)."""
     if passage.passage.id != e.scored.passage.id:
         return Finding("denied_after", "contradicted", reason, denial, passage)
     return Finding("denied_after", "contradicted", reason, _with_denial(e, denial))

@@ -370,12 +370,12 @@ def _words_of(token: Token) -> str:
     return token.doc[words[0].i : words[-1].i + 1].text
 
 
-def _none_of(subject: Token) -> bool:
-    """Whether a subject is determined by the negative determiner ("No vote was ever held", "No
-    contract was signed"): the sentence says there was no such thing, whatever its verb. The parser
-    marks "not" and "never" as `neg`, but this "no" only as a determiner."""
-    return subject.pos_ == "NOUN" and any(
-        child.dep_ == "det" and child.lower_ == _NEGATIVE_DETERMINER for child in subject.children
+def _none_of(noun: Token) -> bool:
+    """Whether a noun is determined by the negative determiner ("No vote was ever held", "found no
+    evidence"): the sentence says there was no such thing, whatever its verb. The parser marks
+    "not" and "never" as `neg`, but this "no" only as a determiner."""
+    return noun.pos_ == "NOUN" and any(
+        child.dep_ == "det" and child.lower_ == _NEGATIVE_DETERMINER for child in noun.children
     )
 
 
